@@ -1,0 +1,131 @@
+/*
+ * hvgdb debug server: a GDB remote-protocol stub that reaches the VM only
+ * through a target-ops table (like bhyve's gdb.c through libvmmapi).
+ *
+ * A NULL op means "not supported": qSupported, vCont? and the target XML are
+ * derived from which ops exist. This header includes nothing of vmm.h.
+ */
+#ifndef HVGDB_GDBSTUB_H
+#define HVGDB_GDBSTUB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* GDB's i386:x86-64 register numbering as served in our target XML. */
+enum gdb_x86_reg {
+	GDB_REG_RAX, GDB_REG_RBX, GDB_REG_RCX, GDB_REG_RDX,
+	GDB_REG_RSI, GDB_REG_RDI, GDB_REG_RBP, GDB_REG_RSP,
+	GDB_REG_R8, GDB_REG_R9, GDB_REG_R10, GDB_REG_R11,
+	GDB_REG_R12, GDB_REG_R13, GDB_REG_R14, GDB_REG_R15,
+	GDB_REG_RIP,     /* 0x10 */
+	GDB_REG_EFLAGS,  /* 4 bytes */
+	GDB_REG_CS, GDB_REG_SS, GDB_REG_DS, GDB_REG_ES, GDB_REG_FS,
+	GDB_REG_GS,      /* 4 bytes each */
+	GDB_REG_ST0,     /* 0x18, 10 bytes each, st0..st7 */
+	GDB_REG_FCTRL = GDB_REG_ST0 + 8, /* 0x20: fctrl fstat ftag fiseg
+					    fioff foseg fooff fop, 4 each */
+	GDB_REG_XMM0 = GDB_REG_FCTRL + 8, /* 0x28, 16 bytes each */
+	GDB_REG_MXCSR = GDB_REG_XMM0 + 16, /* 0x38, 4 bytes */
+	GDB_REG_FS_BASE, /* 0x39 */
+	GDB_REG_GS_BASE,
+	GDB_REG_K_GS_BASE,
+	GDB_REG_CR0, GDB_REG_CR2, GDB_REG_CR3, GDB_REG_CR4, GDB_REG_CR8,
+	GDB_REG_EFER,
+	GDB_REG_COUNT
+};
+
+/* Size in bytes of register regno, 0 if out of range. */
+unsigned gdb_x86_reg_size(int regno);
+
+enum gdb_cap {
+	GDB_CAP_BPT_EXIT,    /* int3 exits to the stub (VM_CAP_BPT_EXIT) */
+	GDB_CAP_MTRAP_EXIT,  /* step by monitor trap (intel) */
+	GDB_CAP_RFLAGS_TF,   /* step by TF, invisible to the guest (amd) */
+	GDB_CAP_MASK_HWINTR, /* no external interrupts/NMIs while set */
+};
+
+struct gdb_vcpu_status {
+	bool halted;
+	const char *mode; /* "64-bit", "compat", "protected", "real" */
+};
+
+/*
+ * Target operations. ctx is the opaque pointer given in gdbstub_config.
+ * Register/memory ops are called only while the vCPU concerned is parked
+ * (or from that vCPU's own thread inside a hook).
+ */
+struct gdb_target_ops {
+	unsigned (*vcpu_count)(void *ctx);
+	/* value is little-endian, gdb_x86_reg_size(regno) bytes. 0 or -errno
+	 * (-ENOENT: this register is not available). */
+	int (*read_reg)(void *ctx, int vcpu, int regno, uint8_t *val);
+	int (*write_reg)(void *ctx, int vcpu, int regno, const uint8_t *val);
+	/* Guest-virtual -> guest-physical through vcpu's paging.
+	 * prot: 1 read, 2 write. 0, or -EFAULT when it does not translate. */
+	int (*translate)(void *ctx, int vcpu, uint64_t gla, int prot,
+			 uint64_t *gpa);
+	/* Guest-physical RAM access; never crosses into non-RAM silently:
+	 * -EFAULT if any byte is not RAM. Writes keep translated code
+	 * coherent. */
+	int (*read_phys)(void *ctx, uint64_t gpa, void *buf, size_t len);
+	int (*write_phys)(void *ctx, uint64_t gpa, const void *buf, size_t len);
+	/* -ENOENT if the target lacks the capability. */
+	int (*set_cap)(void *ctx, int vcpu, enum gdb_cap cap, bool on);
+	bool (*has_cap)(void *ctx, enum gdb_cap cap);
+	/* vcpu -1 = all. After suspend, the vCPU thread calls
+	 * gdbstub_vcpu_suspended() at its next instruction boundary. */
+	void (*suspend)(void *ctx, int vcpu);
+	void (*resume)(void *ctx, int vcpu);
+	/* Re-injection of a guest-owned #BP (bhyve's ENTRY_INST_LENGTH dance):
+	 * get_entry_inst_length fails (-ENOENT) on amd, where set is a silent
+	 * no-op; inject_exception queues vector for the next entry. */
+	int (*get_entry_inst_length)(void *ctx, int vcpu, int *len);
+	int (*set_entry_inst_length)(void *ctx, int vcpu, int len);
+	int (*inject_exception)(void *ctx, int vcpu, int vector);
+	int (*vcpu_status)(void *ctx, int vcpu, struct gdb_vcpu_status *st);
+	/* 'k': end the VM. The VM's end is then reported through
+	 * gdbstub_vm_ended() as for any other end. */
+	void (*kill)(void *ctx);
+};
+
+struct gdbstub;
+
+struct gdbstub_config {
+	/* "[HOST:]PORT" (default host 127.0.0.1) or "unix:PATH" */
+	const char *listen;
+	/* No guest instruction runs until a debugger attaches and resumes. */
+	bool wait;
+	const struct gdb_target_ops *ops;
+	void *ctx;
+	/* Diagnostics (one line each); NULL = stderr. */
+	FILE *log;
+};
+
+/* Binds and starts the server thread. On failure returns -errno, *out is
+ * NULL and err holds one line. */
+int gdbstub_create(const struct gdbstub_config *cfg, struct gdbstub **out,
+		   char *err, size_t errlen);
+void gdbstub_destroy(struct gdbstub *stub);
+/* The bound TCP port (useful with port 0), or 0 for unix sockets. */
+int gdbstub_port(const struct gdbstub *stub);
+
+/*
+ * Hooks called by vCPU threads from their exit handlers. Every hook accepts
+ * stub == NULL and then returns at once without touching any debugger state
+ * (bhyve's gdb_cpu_add segfault, found in the review). A hook may park the
+ * calling thread until the debugger resumes it.
+ */
+void gdbstub_vcpu_add(struct gdbstub *stub, int vcpu);
+void gdbstub_vcpu_suspended(struct gdbstub *stub, int vcpu);
+/* BPT exit: RIP is on the int3. Decides ours (report) or the guest's
+ * (re-inject through the target ops). */
+void gdbstub_vcpu_breakpoint(struct gdbstub *stub, int vcpu, int inst_length);
+/* MTRAP or trace-trap DB exit. */
+void gdbstub_vcpu_step_trap(struct gdbstub *stub, int vcpu);
+/* The VM ended: exited (signal 0, status = guest's exit value) or crashed
+ * (signal != 0). Sends W/X to an attached debugger and closes the session. */
+void gdbstub_vm_ended(struct gdbstub *stub, int status, int signal);
+
+#endif

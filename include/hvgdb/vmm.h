@@ -1,0 +1,317 @@
+/*
+ * hvgdb VM API, modelled on FreeBSD libvmmapi.
+ *
+ * One API whatever the backend: nothing above this header includes a Unicorn
+ * or KVM header. Every function returns 0 on success or a negative errno,
+ * unless its comment says otherwise. vCPUs are named by index 0..ncpus-1.
+ *
+ * Threading: vm_run(vm, n, ...) is called only from vCPU n's own thread.
+ * vm_suspend_cpu/vm_resume_cpu/vm_request_shutdown may be called from any
+ * thread. Register, capability and memory access for vCPU n may be called
+ * from its own thread, or from another thread while vCPU n is provably not
+ * executing guest code (it is parked after a SUSPENDED/BPT/MTRAP/DB exit, or
+ * the VM has not started).
+ */
+#ifndef HVGDB_VMM_H
+#define HVGDB_VMM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define VM_MAX_VCPUS 64
+/* Guest RAM is one range [0, mem_size) below the 3 GiB MMIO hole. */
+#define VM_MAX_MEMORY (3ULL << 30)
+#define VM_MIN_MEMORY (2ULL << 20)
+
+struct vm;
+
+enum vm_cpu_vendor {
+	VM_CPU_VENDOR_INTEL, /* MTRAP available; ENTRY_INST_LENGTH read/write */
+	VM_CPU_VENDOR_AMD,   /* MTRAP refused, RFLAGS_TF instead; ENTRY_INST_LENGTH
+				writes ignored (success), reads fail */
+};
+
+enum vm_backend_kind {
+	VM_BACKEND_TCG, /* Unicorn; runs anywhere */
+};
+
+struct vm_config {
+	unsigned ncpus;
+	uint64_t mem_size; /* bytes, multiple of 4 KiB */
+	enum vm_cpu_vendor vendor;
+	enum vm_backend_kind backend;
+};
+
+/* On failure *vmp is NULL; a one-line reason is written to err if non-NULL. */
+int vm_create(const struct vm_config *cfg, struct vm **vmp, char *err,
+	      size_t errlen);
+void vm_destroy(struct vm *vm);
+unsigned vm_vcpu_count(const struct vm *vm);
+uint64_t vm_mem_size(const struct vm *vm);
+enum vm_cpu_vendor vm_cpu_vendor(const struct vm *vm);
+
+/* ---- Registers --------------------------------------------------------- */
+
+enum vm_reg_name {
+	VM_REG_GUEST_RAX,
+	VM_REG_GUEST_RBX,
+	VM_REG_GUEST_RCX,
+	VM_REG_GUEST_RDX,
+	VM_REG_GUEST_RSI,
+	VM_REG_GUEST_RDI,
+	VM_REG_GUEST_RBP,
+	VM_REG_GUEST_RSP,
+	VM_REG_GUEST_R8,
+	VM_REG_GUEST_R9,
+	VM_REG_GUEST_R10,
+	VM_REG_GUEST_R11,
+	VM_REG_GUEST_R12,
+	VM_REG_GUEST_R13,
+	VM_REG_GUEST_R14,
+	VM_REG_GUEST_R15,
+	VM_REG_GUEST_RIP,
+	VM_REG_GUEST_RFLAGS,
+	VM_REG_GUEST_CR0,
+	VM_REG_GUEST_CR2,
+	VM_REG_GUEST_CR3,
+	VM_REG_GUEST_CR4,
+	VM_REG_GUEST_CR8,
+	VM_REG_GUEST_EFER,
+	/* Segment registers: get/set_register moves the selector only; the
+	 * hidden part (base, limit, access) goes through vm_get/set_desc. */
+	VM_REG_GUEST_ES,
+	VM_REG_GUEST_CS,
+	VM_REG_GUEST_SS,
+	VM_REG_GUEST_DS,
+	VM_REG_GUEST_FS,
+	VM_REG_GUEST_GS,
+	VM_REG_GUEST_LDTR,
+	VM_REG_GUEST_TR,
+	VM_REG_GUEST_IDTR, /* descriptor only */
+	VM_REG_GUEST_GDTR, /* descriptor only */
+	VM_REG_GUEST_FS_BASE,
+	VM_REG_GUEST_GS_BASE,
+	VM_REG_GUEST_KGS_BASE,
+	/* Pseudo-register: instruction length used when a software exception
+	 * (#BP) is injected, so the guest's handler returns after the int3.
+	 * intel: read and written. amd: writes ignored (0), reads -ENOENT. */
+	VM_REG_GUEST_ENTRY_INST_LENGTH,
+	VM_REG_LAST
+};
+
+/* Access rights in the VMX layout: type 3:0, S 4, DPL 6:5, P 7, AVL 12,
+ * L 13, D/B 14, G 15, unusable 16. */
+struct seg_desc {
+	uint64_t base;
+	uint32_t limit;
+	uint32_t access;
+};
+
+int vm_get_register(struct vm *vm, int vcpu, enum vm_reg_name reg,
+		    uint64_t *val);
+int vm_set_register(struct vm *vm, int vcpu, enum vm_reg_name reg,
+		    uint64_t val);
+int vm_get_desc(struct vm *vm, int vcpu, enum vm_reg_name reg,
+		struct seg_desc *desc);
+int vm_set_desc(struct vm *vm, int vcpu, enum vm_reg_name reg,
+		const struct seg_desc *desc);
+
+/* x87/SSE state, in the units GDB's i386 features use. */
+struct vm_fpregs {
+	uint8_t st[8][10]; /* 80-bit, physical register order st0..st7 */
+	uint32_t fctrl, fstat, ftag, fiseg, fioff, foseg, fooff, fop;
+	uint8_t xmm[16][16];
+	uint32_t mxcsr;
+};
+int vm_get_fpregs(struct vm *vm, int vcpu, struct vm_fpregs *fp);
+int vm_set_fpregs(struct vm *vm, int vcpu, const struct vm_fpregs *fp);
+
+/* ---- Capabilities ------------------------------------------------------ */
+
+enum vm_cap_type {
+	/* hlt exits as VM_EXITCODE_HLT instead of sleeping inside vm_run. */
+	VM_CAP_HALT_EXIT,
+	/* Exit after exactly one guest instruction (Intel MTF). intel only. */
+	VM_CAP_MTRAP_EXIT,
+	/* A guest #BP (int3) exits as VM_EXITCODE_BPT with RIP left on the
+	 * int3 and inst_length set; off: #BP goes to the guest's IDT. */
+	VM_CAP_BPT_EXIT,
+	/* Step with RFLAGS.TF: exit VM_EXITCODE_DB (trace_trap, DR6.BS) after
+	 * one instruction; the guest never sees the debugger's TF. amd only. */
+	VM_CAP_RFLAGS_TF,
+	/* Inject no external interrupt or NMI while set; RFLAGS.IF untouched. */
+	VM_CAP_MASK_HWINTR,
+	VM_CAP_MAX
+};
+
+/* -ENOENT when the personality lacks the capability. */
+int vm_set_capability(struct vm *vm, int vcpu, enum vm_cap_type cap, int val);
+int vm_get_capability(struct vm *vm, int vcpu, enum vm_cap_type cap, int *val);
+
+/* ---- Running ----------------------------------------------------------- */
+
+enum vm_exitcode {
+	VM_EXITCODE_HLT,         /* only with VM_CAP_HALT_EXIT */
+	VM_EXITCODE_INOUT,       /* port access no device claimed; completed
+				    (IN read all-ones) before the exit */
+	VM_EXITCODE_MMIO,        /* MMIO access no device claimed; completed
+				    (read all-ones) before the exit */
+	VM_EXITCODE_BPT,         /* int3 with VM_CAP_BPT_EXIT; RIP on the int3 */
+	VM_EXITCODE_MTRAP,       /* one instruction done with MTRAP_EXIT */
+	VM_EXITCODE_DB,          /* trace trap (RFLAGS_TF step) */
+	VM_EXITCODE_SUSPENDED,   /* vm_suspend_cpu() asked this vCPU to stop */
+	VM_EXITCODE_GUEST_FAULT, /* the backend could not go on (unmapped
+				    access, undeliverable event, bad state) */
+	VM_EXITCODE_SHUTDOWN,    /* the VM is over; every vCPU sees this */
+};
+
+enum vm_shutdown_reason {
+	VM_SHUTDOWN_EXIT_DEVICE, /* port 0xf4: status = (value << 1) | 1 */
+	VM_SHUTDOWN_TRIPLE_FAULT,
+	VM_SHUTDOWN_REQUESTED,   /* vm_request_shutdown(), e.g. gdb 'k' */
+	VM_SHUTDOWN_GUEST_FAULT, /* a vCPU hit GUEST_FAULT; the run loop
+				    decided to end the VM */
+};
+
+struct vm_exit {
+	enum vm_exitcode exitcode;
+	uint64_t rip;
+	union {
+		struct {
+			uint16_t port;
+			uint8_t bytes;
+			bool in;
+			uint32_t eax;
+		} inout;
+		struct {
+			uint64_t gpa;
+			uint8_t bytes;
+			bool write;
+			uint64_t value;
+		} mmio;
+		struct {
+			int inst_length;
+		} bpt;
+		struct {
+			uint64_t dr6;
+			bool trace_trap;
+		} db;
+		struct {
+			uint64_t addr; /* faulting address when known */
+			char reason[96];
+		} fault;
+		struct {
+			enum vm_shutdown_reason reason;
+			int status; /* process exit status hvgdb should use */
+		} shutdown;
+	} u;
+};
+
+/* Run vCPU until the next exit. Interrupt delivery, hlt sleeping and device
+ * emulation happen inside. Returns 0 with *exit filled, or -errno. */
+int vm_run(struct vm *vm, int vcpu, struct vm_exit *exit);
+
+/*
+ * Debugger suspension (bhyve's vm_suspend_cpu/vm_resume_cpu). vcpu -1 means
+ * every vCPU. A suspended vCPU's vm_run returns VM_EXITCODE_SUSPENDED as soon
+ * as it is at an instruction boundary (a running engine is stopped, a halted
+ * vCPU is woken), and at once on every later call until resumed. No wake-up
+ * is lost: the flag is checked under the vCPU's lock before executing and
+ * before sleeping.
+ */
+int vm_suspend_cpu(struct vm *vm, int vcpu);
+int vm_resume_cpu(struct vm *vm, int vcpu);
+bool vm_cpu_suspended(struct vm *vm, int vcpu);
+
+/* End the VM: every vCPU's vm_run returns SHUTDOWN with this reason. */
+void vm_request_shutdown(struct vm *vm, enum vm_shutdown_reason reason,
+			 int status);
+
+/* Queue an exception for delivery through the guest IDT at the next entry.
+ * restart_instruction: 1 = return RIP is the current RIP (fault); for #BP
+ * and #OF the return RIP is RIP + ENTRY_INST_LENGTH (intel) or RIP (amd). */
+int vm_inject_exception(struct vm *vm, int vcpu, int vector, int errcode_valid,
+			uint32_t errcode, int restart_instruction);
+int vm_inject_nmi(struct vm *vm, int vcpu);
+/* Raise a fixed interrupt in vCPU's local APIC (IRR), waking it. */
+int vm_lapic_irq(struct vm *vm, int vcpu, int vector);
+
+/* ---- Guest memory ------------------------------------------------------ */
+
+/* Host pointer for [gpa, gpa+len) if it is all RAM, else NULL. Writes
+ * through it are not seen by translated code: use vm_write_gpa for code. */
+void *vm_map_gpa(struct vm *vm, uint64_t gpa, size_t len);
+/* RAM only; -EFAULT if any byte is outside RAM. vm_write_gpa keeps every
+ * vCPU's translation cache coherent for the written range. */
+int vm_read_gpa(struct vm *vm, uint64_t gpa, void *buf, size_t len);
+int vm_write_gpa(struct vm *vm, uint64_t gpa, const void *buf, size_t len);
+
+/* ---- Paging ------------------------------------------------------------ */
+
+enum vm_cpu_mode {
+	CPU_MODE_REAL,
+	CPU_MODE_PROTECTED,
+	CPU_MODE_COMPATIBILITY, /* IA-32e, 32-bit code segment */
+	CPU_MODE_64BIT,
+};
+
+enum vm_paging_mode {
+	PAGING_MODE_FLAT,
+	PAGING_MODE_32,
+	PAGING_MODE_PAE,
+	PAGING_MODE_64,
+	PAGING_MODE_64_LA57,
+};
+
+struct vm_guest_paging {
+	uint64_t cr3;
+	int cpl;
+	enum vm_cpu_mode cpu_mode;
+	enum vm_paging_mode paging_mode;
+	bool wp;  /* CR0.WP */
+	bool nxe; /* EFER.NXE */
+};
+
+#define VM_PROT_READ 1
+#define VM_PROT_WRITE 2
+#define VM_PROT_EXECUTE 4
+
+enum vm_gla_fault {
+	VM_GLA_OK = 0,
+	VM_GLA_NOT_PRESENT,   /* a paging-structure entry had P=0 */
+	VM_GLA_NONCANONICAL,  /* address not canonical for the mode */
+	VM_GLA_PROTECTION,    /* present but prot/cpl not allowed */
+	VM_GLA_RESERVED_BIT,  /* reserved bit set in an entry */
+	VM_GLA_BAD_PHYS,      /* a paging structure lies outside RAM */
+};
+
+int vm_get_guest_paging(struct vm *vm, int vcpu, struct vm_guest_paging *pg);
+/* Returns 0 with *fault == VM_GLA_OK and *gpa set, or 0 with *fault set to
+ * why the guest would fault; negative errno only for bad arguments. */
+int vm_gla2gpa(struct vm *vm, int vcpu, const struct vm_guest_paging *pg,
+	       uint64_t gla, int prot, uint64_t *gpa, enum vm_gla_fault *fault);
+
+/* ---- Devices ----------------------------------------------------------- */
+
+/* Called synchronously from the vCPU thread doing the access. *val is in/out
+ * for reads/writes. Return 0; a non-zero return is logged. */
+typedef int (*vm_pio_handler)(void *opaque, int vcpu, bool in, uint16_t port,
+			      unsigned bytes, uint32_t *val);
+typedef int (*vm_mmio_handler)(void *opaque, int vcpu, bool write,
+			       uint64_t gpa, unsigned bytes, uint64_t *val);
+/* Register before the first vm_run. -EEXIST on overlap. */
+int vm_register_pio(struct vm *vm, uint16_t port, uint16_t count,
+		    vm_pio_handler fn, void *opaque);
+int vm_register_mmio(struct vm *vm, uint64_t gpa, uint64_t len,
+		     vm_mmio_handler fn, void *opaque);
+
+/* Per-vCPU information for debuggers and `info vcpus`. */
+struct vm_vcpu_info {
+	bool halted;   /* sleeping in hlt */
+	bool started;  /* has entered guest code at least once */
+	uint64_t instructions_hint; /* slices run, for progress display */
+};
+int vm_get_vcpu_info(struct vm *vm, int vcpu, struct vm_vcpu_info *info);
+
+#endif

@@ -1,0 +1,64 @@
+/*
+ * Local APIC model (xAPIC, MMIO page at 0xFEE00000): ID, version, TPR, EOI,
+ * SVR, ISR/TMR/IRR, ESR, ICR (fixed IPIs, NMI, INIT/SIPI ignored), LVT timer
+ * (one-shot, periodic; TSC-deadline not offered), divide, initial/current
+ * count. The timer counts at 1 GHz / divide, as QEMU's does, so guests time
+ * the same under both.
+ *
+ * Thread-safe: each lapic has its own mutex; reads/writes come from its own
+ * vCPU thread, lapic_set_irr/lapic_set_nmi from any thread.
+ */
+#ifndef HVGDB_LAPIC_H
+#define HVGDB_LAPIC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define LAPIC_BASE 0xFEE00000ULL
+#define LAPIC_SIZE 0x1000ULL
+#define LAPIC_TIMER_HZ 1000000000ULL
+
+struct lapic;
+
+enum lapic_delivery { LAPIC_DM_FIXED, LAPIC_DM_NMI, LAPIC_DM_INIT,
+		      LAPIC_DM_STARTUP };
+
+struct lapic_ops {
+	/* Send an IPI: dest is an APIC ID, or -1 for all including self, -2
+	 * for all excluding self (shorthands). */
+	void (*send_ipi)(void *ctx, int from_apic_id, int dest, int vector,
+			 enum lapic_delivery mode);
+	/* The timer was (re)programmed: the owner recomputes its deadline. */
+	void (*timer_changed)(void *ctx, int apic_id);
+	void *ctx;
+};
+
+struct lapic *lapic_create(unsigned apic_id, const struct lapic_ops *ops);
+void lapic_destroy(struct lapic *l);
+
+/* MMIO: offset within the page, 4-byte aligned accesses (others read 0 /
+ * are ignored). now_ns is the guest clock. */
+uint32_t lapic_read(struct lapic *l, uint32_t offset, uint64_t now_ns);
+void lapic_write(struct lapic *l, uint32_t offset, uint32_t val,
+		 uint64_t now_ns);
+
+/* Latch a fixed interrupt in IRR / an NMI. */
+void lapic_set_irr(struct lapic *l, int vector);
+void lapic_set_nmi(struct lapic *l);
+
+/* Fire the timer if its deadline is <= now_ns (re-arming a periodic one).
+ * Returns true if it fired. */
+bool lapic_timer_update(struct lapic *l, uint64_t now_ns);
+/* Absolute deadline in ns of the next timer interrupt, UINT64_MAX if none. */
+uint64_t lapic_next_deadline(struct lapic *l);
+
+/* Highest-priority IRR vector deliverable now (above PPR), or -1. */
+int lapic_pending_intr(struct lapic *l);
+/* The CPU took vector: IRR -> ISR. */
+void lapic_accept_intr(struct lapic *l, int vector);
+/* Take a pending NMI (true once per NMI). */
+bool lapic_take_nmi(struct lapic *l);
+/* Anything that would wake a halted CPU with IF=1 (IRR above PPR) or NMI. */
+bool lapic_has_wake_event(struct lapic *l, bool interrupts_enabled);
+
+#endif
