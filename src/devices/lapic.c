@@ -1,0 +1,574 @@
+/*
+ * xAPIC model. Register semantics follow the Intel SDM vol. 3, chapter 11.
+ *
+ * Timer model: instead of a counter that ticks, the timer keeps the absolute
+ * guest-clock deadline of its next expiry and the period (initial count *
+ * divide, in ns). The current count is derived from (deadline - now), so it
+ * is exact whenever it is read and costs nothing while nobody looks.
+ *
+ * Locking: every entry point takes l->lock. The ops callbacks (send_ipi,
+ * timer_changed) are always called after the lock has been released, so an
+ * owner may call back into this or another lapic from them.
+ */
+#include "devices/lapic.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+
+/* Register offsets within the MMIO page. */
+enum {
+	REG_ID = 0x20,
+	REG_VERSION = 0x30,
+	REG_TPR = 0x80,
+	REG_APR = 0x90,
+	REG_PPR = 0xa0,
+	REG_EOI = 0xb0,
+	REG_LDR = 0xd0,
+	REG_DFR = 0xe0,
+	REG_SVR = 0xf0,
+	REG_ISR = 0x100,
+	REG_TMR = 0x180,
+	REG_IRR = 0x200,
+	REG_ESR = 0x280,
+	REG_ICR_LO = 0x300,
+	REG_ICR_HI = 0x310,
+	REG_LVT_TIMER = 0x320,
+	REG_LVT_ERROR = 0x370,
+	REG_TIMER_INIT = 0x380,
+	REG_TIMER_CUR = 0x390,
+	REG_TIMER_DIV = 0x3e0,
+};
+
+/* Version 0x14 (integrated APIC), max LVT entry 5 => six LVT registers. */
+#define LAPIC_VERSION 0x00050014u
+#define LVT_COUNT 6
+enum { LVT_TIMER, LVT_THERMAL, LVT_PERF, LVT_LINT0, LVT_LINT1, LVT_ERROR };
+
+#define LVT_MASKED (1u << 16)
+#define LVT_TIMER_PERIODIC (1u << 17)
+/* Writable bits per LVT. Bit 18 of the timer (TSC-deadline) is reserved
+ * because TSC-deadline is not offered; delivery status and remote IRR are
+ * read-only and always idle. */
+static const uint32_t lvt_writable[LVT_COUNT] = {
+	[LVT_TIMER] = 0x000300ff,
+	[LVT_THERMAL] = 0x000107ff,
+	[LVT_PERF] = 0x000107ff,
+	[LVT_LINT0] = 0x0001a7ff,
+	[LVT_LINT1] = 0x0001a7ff,
+	[LVT_ERROR] = 0x000100ff,
+};
+
+#define SVR_ENABLE (1u << 8)
+/* Vector, enable, focus-check disable; EOI-broadcast suppression is not
+ * offered (version bit 24 clear). */
+#define SVR_WRITABLE 0x3ffu
+#define DFR_RESERVED_ONES 0x0fffffffu
+#define LDR_WRITABLE 0xff000000u
+#define DIV_WRITABLE 0xbu
+
+/* ESR bits (SDM 11.5.3). */
+#define ESR_SEND_ILLEGAL_VECTOR (1u << 5)
+#define ESR_RECV_ILLEGAL_VECTOR (1u << 6)
+
+/* ICR low fields. */
+#define ICR_VECTOR(v) ((v)&0xffu)
+#define ICR_DELIVERY(v) (((v) >> 8) & 7u)
+#define ICR_DEST_LOGICAL (1u << 11)
+#define ICR_LEVEL_ASSERT (1u << 14)
+#define ICR_TRIGGER_LEVEL (1u << 15)
+#define ICR_SHORTHAND(v) (((v) >> 18) & 3u)
+#define ICR_LO_WRITABLE 0x000ccfffu /* delivery status (bit 12) reads idle */
+enum { ICR_DM_FIXED = 0, ICR_DM_LOWEST = 1, ICR_DM_NMI = 4, ICR_DM_INIT = 5,
+       ICR_DM_STARTUP = 6 };
+enum { SH_NONE, SH_SELF, SH_ALL, SH_OTHERS };
+#define PHYS_BROADCAST 0xff
+
+#define NO_DEADLINE UINT64_MAX
+/* Vectors 0-15 are reserved for exceptions; the APIC refuses them. */
+#define FIRST_LEGAL_VECTOR 16
+
+struct lapic {
+	pthread_mutex_t lock;
+	struct lapic_ops ops;
+	uint32_t id;
+	uint32_t tpr, ldr, dfr, svr;
+	uint32_t esr, esr_pending;
+	uint32_t icr_lo, icr_hi;
+	uint32_t lvt[LVT_COUNT];
+	uint32_t isr[8], tmr[8], irr[8];
+	bool nmi_pending;
+	/* Timer: see the file comment. */
+	uint32_t initial_count;
+	uint32_t divide_conf;
+	uint64_t deadline; /* NO_DEADLINE when stopped */
+	uint64_t period_ns;
+};
+
+/* ---- small helpers ------------------------------------------------------ */
+
+static bool apic_enabled(const struct lapic *l)
+{
+	return l->svr & SVR_ENABLE;
+}
+
+static void set_bit256(uint32_t *bits, int v)
+{
+	bits[v >> 5] |= 1u << (v & 31);
+}
+
+static void clear_bit256(uint32_t *bits, int v)
+{
+	bits[v >> 5] &= ~(1u << (v & 31));
+}
+
+/* Highest set bit of a 256-bit register, or -1. */
+static int highest_bit256(const uint32_t *bits)
+{
+	for (int w = 7; w >= 0; w--) {
+		if (bits[w])
+			return w * 32 + 31 - __builtin_clz(bits[w]);
+	}
+	return -1;
+}
+
+/* SDM table 11-10: bits 3,1,0 encode divide by 2,4,...,128 and 0b111 = 1. */
+static uint64_t divisor(uint32_t conf)
+{
+	unsigned code = (conf & 3u) | ((conf & 8u) >> 1);
+
+	return 1ull << ((code + 1) & 7u);
+}
+
+static uint64_t sat_add(uint64_t a, uint64_t b)
+{
+	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+static uint64_t sat_mul(uint64_t a, uint64_t b)
+{
+	if (a && b > UINT64_MAX / a)
+		return UINT64_MAX;
+	return a * b;
+}
+
+static uint32_t ppr_locked(const struct lapic *l)
+{
+	int isrv = highest_bit256(l->isr);
+	uint32_t isr_class = isrv < 0 ? 0 : (uint32_t)isrv & 0xf0u;
+
+	return (l->tpr & 0xf0u) >= isr_class ? l->tpr & 0xffu : isr_class;
+}
+
+static int pending_locked(const struct lapic *l)
+{
+	int v = highest_bit256(l->irr);
+
+	if (v < 0 || ((uint32_t)v >> 4) <= (ppr_locked(l) >> 4))
+		return -1;
+	return v;
+}
+
+static void latch_irr_locked(struct lapic *l, int vector)
+{
+	if (vector < FIRST_LEGAL_VECTOR || vector > 255) {
+		l->esr_pending |= ESR_RECV_ILLEGAL_VECTOR;
+		return;
+	}
+	/* A software-disabled APIC accepts no fixed interrupt (SDM 11.4.7.2). */
+	if (!apic_enabled(l))
+		return;
+	set_bit256(l->irr, vector);
+}
+
+/* ---- timer -------------------------------------------------------------- */
+
+static uint32_t current_count_locked(const struct lapic *l, uint64_t now)
+{
+	uint64_t div = divisor(l->divide_conf);
+	uint64_t remaining_ns;
+
+	if (l->deadline == NO_DEADLINE || l->period_ns == 0)
+		return 0;
+	if (now < l->deadline) {
+		remaining_ns = l->deadline - now;
+	} else if (l->lvt[LVT_TIMER] & LVT_TIMER_PERIODIC) {
+		/* Expired but not yet re-armed by lapic_timer_update: the
+		 * count has already reloaded and keeps the phase. */
+		remaining_ns = l->period_ns - (now - l->deadline) % l->period_ns;
+	} else {
+		return 0;
+	}
+	/* Rounded up: the count drops by one only after a whole tick. */
+	uint64_t count = remaining_ns / div + (remaining_ns % div != 0);
+	return count > l->initial_count ? l->initial_count : (uint32_t)count;
+}
+
+static void arm_timer_locked(struct lapic *l, uint64_t now, uint64_t ticks)
+{
+	uint64_t div = divisor(l->divide_conf);
+
+	l->period_ns = sat_mul(l->initial_count, div);
+	l->deadline = ticks ? sat_add(now, sat_mul(ticks, div)) : NO_DEADLINE;
+}
+
+static void write_divide_locked(struct lapic *l, uint32_t val, uint64_t now)
+{
+	/* The count left keeps counting at the new rate. An expiry that is
+	 * already due stays due, so the interrupt is not lost. */
+	uint32_t remaining = current_count_locked(l, now);
+	bool counting = l->deadline != NO_DEADLINE && now < l->deadline;
+
+	l->divide_conf = val & DIV_WRITABLE;
+	if (counting)
+		arm_timer_locked(l, now, remaining);
+	else
+		l->period_ns = sat_mul(l->initial_count,
+				       divisor(l->divide_conf));
+}
+
+/* ---- public API --------------------------------------------------------- */
+
+struct lapic *lapic_create(unsigned apic_id, const struct lapic_ops *ops)
+{
+	struct lapic *l = calloc(1, sizeof(*l));
+
+	if (!l)
+		return NULL;
+	if (pthread_mutex_init(&l->lock, NULL) != 0) {
+		free(l);
+		return NULL;
+	}
+	if (ops)
+		l->ops = *ops;
+	/* Power-up state (SDM 11.4.7.1): software-disabled, LVTs masked. */
+	l->id = apic_id & 0xffu;
+	l->dfr = 0xffffffffu;
+	l->svr = 0xffu;
+	for (int i = 0; i < LVT_COUNT; i++)
+		l->lvt[i] = LVT_MASKED;
+	l->deadline = NO_DEADLINE;
+	return l;
+}
+
+void lapic_destroy(struct lapic *l)
+{
+	if (!l)
+		return;
+	pthread_mutex_destroy(&l->lock);
+	free(l);
+}
+
+uint32_t lapic_read(struct lapic *l, uint32_t offset, uint64_t now_ns)
+{
+	uint32_t val = 0;
+
+	/* Registers sit on 16-byte boundaries; the rest of the page reads 0. */
+	if (offset >= LAPIC_SIZE || (offset & 0xfu))
+		return 0;
+	pthread_mutex_lock(&l->lock);
+	switch (offset) {
+	case REG_ID:
+		val = l->id << 24;
+		break;
+	case REG_VERSION:
+		val = LAPIC_VERSION;
+		break;
+	case REG_TPR:
+		val = l->tpr;
+		break;
+	case REG_APR:
+		val = 0;
+		break;
+	case REG_PPR:
+		val = ppr_locked(l);
+		break;
+	case REG_LDR:
+		val = l->ldr;
+		break;
+	case REG_DFR:
+		val = l->dfr;
+		break;
+	case REG_SVR:
+		val = l->svr;
+		break;
+	case REG_ESR:
+		val = l->esr;
+		break;
+	case REG_ICR_LO:
+		val = l->icr_lo;
+		break;
+	case REG_ICR_HI:
+		val = l->icr_hi;
+		break;
+	case REG_TIMER_INIT:
+		val = l->initial_count;
+		break;
+	case REG_TIMER_CUR:
+		val = current_count_locked(l, now_ns);
+		break;
+	case REG_TIMER_DIV:
+		val = l->divide_conf;
+		break;
+	default:
+		if (offset >= REG_ISR && offset < REG_ISR + 0x80)
+			val = l->isr[(offset - REG_ISR) >> 4];
+		else if (offset >= REG_TMR && offset < REG_TMR + 0x80)
+			val = l->tmr[(offset - REG_TMR) >> 4];
+		else if (offset >= REG_IRR && offset < REG_IRR + 0x80)
+			val = l->irr[(offset - REG_IRR) >> 4];
+		else if (offset >= REG_LVT_TIMER && offset <= REG_LVT_ERROR)
+			val = l->lvt[(offset - REG_LVT_TIMER) >> 4];
+		break;
+	}
+	pthread_mutex_unlock(&l->lock);
+	return val;
+}
+
+/* An IPI decided under the lock, sent after it is released. */
+struct ipi_request {
+	bool send;
+	int dest;
+	int vector;
+	enum lapic_delivery mode;
+};
+
+static struct ipi_request decode_icr_locked(struct lapic *l)
+{
+	struct ipi_request req = { .send = false };
+	uint32_t lo = l->icr_lo;
+	int vector = (int)ICR_VECTOR(lo);
+
+	switch (ICR_DELIVERY(lo)) {
+	case ICR_DM_FIXED:
+	case ICR_DM_LOWEST: /* lowest priority: any target will do */
+		if (vector < FIRST_LEGAL_VECTOR) {
+			l->esr_pending |= ESR_SEND_ILLEGAL_VECTOR;
+			return req;
+		}
+		req.mode = LAPIC_DM_FIXED;
+		break;
+	case ICR_DM_NMI:
+		req.mode = LAPIC_DM_NMI;
+		break;
+	case ICR_DM_INIT:
+		/* The level de-assert form is a bus-synchronisation message,
+		 * not an INIT. */
+		if ((lo & ICR_TRIGGER_LEVEL) && !(lo & ICR_LEVEL_ASSERT))
+			return req;
+		req.mode = LAPIC_DM_INIT;
+		break;
+	case ICR_DM_STARTUP:
+		req.mode = LAPIC_DM_STARTUP;
+		break;
+	default: /* SMI and reserved modes are not modelled */
+		return req;
+	}
+	req.vector = vector;
+
+	switch (ICR_SHORTHAND(lo)) {
+	case SH_SELF:
+		req.dest = (int)l->id;
+		break;
+	case SH_ALL:
+		req.dest = -1;
+		break;
+	case SH_OTHERS:
+		req.dest = -2;
+		break;
+	default:
+		/* Only physical destinations are offered: logical mode would
+		 * need every other APIC's LDR, which send_ipi cannot see. */
+		if (lo & ICR_DEST_LOGICAL)
+			return req;
+		req.dest = (int)(l->icr_hi >> 24);
+		if (req.dest == PHYS_BROADCAST)
+			req.dest = -1;
+		break;
+	}
+	req.send = true;
+	return req;
+}
+
+static void write_lvt_locked(struct lapic *l, int idx, uint32_t val)
+{
+	val &= lvt_writable[idx];
+	if (!apic_enabled(l))
+		val |= LVT_MASKED;
+	l->lvt[idx] = val;
+}
+
+static void write_svr_locked(struct lapic *l, uint32_t val)
+{
+	l->svr = val & SVR_WRITABLE;
+	if (!apic_enabled(l)) {
+		for (int i = 0; i < LVT_COUNT; i++)
+			l->lvt[i] |= LVT_MASKED;
+	}
+}
+
+static void eoi_locked(struct lapic *l)
+{
+	int v = highest_bit256(l->isr);
+
+	if (v >= 0)
+		clear_bit256(l->isr, v);
+}
+
+void lapic_write(struct lapic *l, uint32_t offset, uint32_t val,
+		 uint64_t now_ns)
+{
+	struct ipi_request ipi = { .send = false };
+	bool timer_changed = false;
+
+	if (offset >= LAPIC_SIZE || (offset & 0xfu))
+		return;
+	pthread_mutex_lock(&l->lock);
+	switch (offset) {
+	case REG_TPR:
+		l->tpr = val & 0xffu;
+		break;
+	case REG_EOI:
+		eoi_locked(l);
+		break;
+	case REG_LDR:
+		l->ldr = val & LDR_WRITABLE;
+		break;
+	case REG_DFR:
+		l->dfr = val | DFR_RESERVED_ONES;
+		break;
+	case REG_SVR:
+		write_svr_locked(l, val);
+		timer_changed = true; /* the timer may have become masked */
+		break;
+	case REG_ESR:
+		/* A write latches the errors seen since the last write. */
+		l->esr = l->esr_pending;
+		l->esr_pending = 0;
+		break;
+	case REG_ICR_LO:
+		l->icr_lo = val & ICR_LO_WRITABLE;
+		ipi = decode_icr_locked(l);
+		break;
+	case REG_ICR_HI:
+		l->icr_hi = val & 0xff000000u;
+		break;
+	case REG_TIMER_INIT:
+		l->initial_count = val;
+		arm_timer_locked(l, now_ns, val);
+		timer_changed = true;
+		break;
+	case REG_TIMER_DIV:
+		write_divide_locked(l, val, now_ns);
+		timer_changed = true;
+		break;
+	default:
+		if (offset >= REG_LVT_TIMER && offset <= REG_LVT_ERROR) {
+			int idx = (int)(offset - REG_LVT_TIMER) >> 4;
+			write_lvt_locked(l, idx, val);
+			timer_changed = idx == LVT_TIMER;
+		}
+		/* ID, version, APR, PPR, ISR, TMR, IRR and the current count
+		 * are read-only here. */
+		break;
+	}
+	struct lapic_ops ops = l->ops;
+	int id = (int)l->id;
+	pthread_mutex_unlock(&l->lock);
+
+	if (ipi.send && ops.send_ipi)
+		ops.send_ipi(ops.ctx, id, ipi.dest, ipi.vector, ipi.mode);
+	if (timer_changed && ops.timer_changed)
+		ops.timer_changed(ops.ctx, id);
+}
+
+void lapic_set_irr(struct lapic *l, int vector)
+{
+	pthread_mutex_lock(&l->lock);
+	latch_irr_locked(l, vector);
+	pthread_mutex_unlock(&l->lock);
+}
+
+void lapic_set_nmi(struct lapic *l)
+{
+	pthread_mutex_lock(&l->lock);
+	l->nmi_pending = true;
+	pthread_mutex_unlock(&l->lock);
+}
+
+/*
+ * Fires at most once per call however many periods went by: after a long
+ * debugger stop the guest sees one tick, not a burst. A periodic deadline is
+ * moved to the first period boundary after now_ns, so the phase set by the
+ * guest is kept. Returns true only when an interrupt was latched (a masked
+ * expiry re-arms but returns false: there is nothing to deliver).
+ */
+bool lapic_timer_update(struct lapic *l, uint64_t now_ns)
+{
+	bool latched = false;
+
+	pthread_mutex_lock(&l->lock);
+	if (l->deadline != NO_DEADLINE && l->deadline <= now_ns) {
+		uint32_t lvt = l->lvt[LVT_TIMER];
+
+		if ((lvt & LVT_TIMER_PERIODIC) && l->period_ns) {
+			uint64_t periods =
+				(now_ns - l->deadline) / l->period_ns + 1;
+			l->deadline = sat_add(l->deadline,
+					      sat_mul(periods, l->period_ns));
+		} else {
+			l->deadline = NO_DEADLINE;
+		}
+		if (!(lvt & LVT_MASKED)) {
+			int vector = (int)(lvt & 0xffu);
+			latch_irr_locked(l, vector);
+			latched = vector >= FIRST_LEGAL_VECTOR &&
+				  apic_enabled(l);
+		}
+	}
+	pthread_mutex_unlock(&l->lock);
+	return latched;
+}
+
+uint64_t lapic_next_deadline(struct lapic *l)
+{
+	pthread_mutex_lock(&l->lock);
+	uint64_t d = l->deadline;
+	pthread_mutex_unlock(&l->lock);
+	return d;
+}
+
+int lapic_pending_intr(struct lapic *l)
+{
+	pthread_mutex_lock(&l->lock);
+	int v = pending_locked(l);
+	pthread_mutex_unlock(&l->lock);
+	return v;
+}
+
+void lapic_accept_intr(struct lapic *l, int vector)
+{
+	if (vector < 0 || vector > 255)
+		return;
+	pthread_mutex_lock(&l->lock);
+	clear_bit256(l->irr, vector);
+	set_bit256(l->isr, vector);
+	pthread_mutex_unlock(&l->lock);
+}
+
+bool lapic_take_nmi(struct lapic *l)
+{
+	pthread_mutex_lock(&l->lock);
+	bool nmi = l->nmi_pending;
+	l->nmi_pending = false;
+	pthread_mutex_unlock(&l->lock);
+	return nmi;
+}
+
+bool lapic_has_wake_event(struct lapic *l, bool interrupts_enabled)
+{
+	pthread_mutex_lock(&l->lock);
+	bool wake = l->nmi_pending ||
+		    (interrupts_enabled && pending_locked(l) >= 0);
+	pthread_mutex_unlock(&l->lock);
+	return wake;
+}
