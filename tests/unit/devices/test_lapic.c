@@ -414,6 +414,12 @@ static void test_tpr_blocks_lower_classes(void **state)
 	lapic_write(f->l, EOI, 0, 0);
 	assert_int_equal(lapic_read(f->l, PPR, 0), 0x30);
 	assert_int_equal(lapic_pending_intr(f->l), 0x5f);
+	/* Same class in TPR and ISR: PPR is the whole TPR (SDM 11.8.3.1). */
+	lapic_accept_intr(f->l, 0x5f);
+	lapic_write(f->l, TPR, 0x57, 0);
+	assert_int_equal(lapic_read(f->l, PPR, 0), 0x57);
+	lapic_write(f->l, TPR, 0x4f, 0);
+	assert_int_equal(lapic_read(f->l, PPR, 0), 0x50);
 }
 
 static void test_illegal_vectors_refused(void **state)
