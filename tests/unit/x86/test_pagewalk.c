@@ -322,9 +322,27 @@ static void test_large_page_pat_bit_is_not_address(void **state)
 
 	set_at(r, &pg, 0x40000000, leaf_depth(&pg, SIZE_2M),
 	       0x40000000 | PAT_LARGE | PS | P | RW);
-	assert_int_equal(xlate(r, &pg, 0x40001234, VM_PROT_READ, &gpa),
+	assert_int_equal(xlate(r, &pg, 0x40000234, VM_PROT_READ, &gpa),
 			 VM_GLA_OK);
-	assert_int_equal(gpa, 0x40001234);
+	assert_int_equal(gpa, 0x40000234);
+}
+
+/* PAE CR3 holds a 32-byte-aligned PDPT, not necessarily page-aligned. */
+static void test_pae_pdpt_32_byte_aligned(void **state)
+{
+	struct fake_ram *r = *state;
+	struct vm_guest_paging pg = paging(r, PAGING_MODE_PAE);
+	uint64_t gpa = 0;
+
+	pg.cr3 += 0x60;
+	map(r, &pg, 0x80001000, 0xb000, SIZE_4K, P | RW);
+	assert_int_equal(xlate(r, &pg, 0x80001010, VM_PROT_READ, &gpa),
+			 VM_GLA_OK);
+	assert_int_equal(gpa, 0xb010);
+	/* The same index from the page start finds nothing. */
+	pg.cr3 -= 0x60;
+	assert_int_equal(xlate(r, &pg, 0x80001010, VM_PROT_READ, NULL),
+			 VM_GLA_NOT_PRESENT);
 }
 
 static void test_32bit_ignores_high_gla_bits(void **state)
@@ -693,6 +711,7 @@ int main(void)
 		T(test_translates_every_mode_and_page_size),
 		T(test_flat_is_identity),
 		T(test_large_page_pat_bit_is_not_address),
+		T(test_pae_pdpt_32_byte_aligned),
 		T(test_32bit_ignores_high_gla_bits),
 		T(test_cr3_low_bits_ignored),
 		T(test_not_present_at_every_level),

@@ -32,7 +32,9 @@
 #define SEL_UDATA 0x20
 #define SEL_CODE32 0x28
 #define SEL_CONFORMING 0x30
+#define SEL_RING1_CODE 0x38
 #define SEL_BEYOND_GDT 0x40
+#define RSP1_TOP 0x7000u
 
 #define TYPE_INT 0xe
 #define TYPE_TRAP 0xf
@@ -97,10 +99,11 @@ static uint64_t get64(const struct fake_mem *m, uint64_t gla)
 	return v;
 }
 
-static void set_gate(struct fake_mem *m, int vector, uint16_t selector,
-		     unsigned ist, unsigned type, unsigned dpl, bool present)
+static void set_gate_at(struct fake_mem *m, uint64_t idt_base, int vector,
+			uint16_t selector, unsigned ist, unsigned type,
+			unsigned dpl, bool present)
 {
-	uint8_t *g = m->bytes + IDT_BASE + 16 * vector;
+	uint8_t *g = m->bytes + idt_base + 16 * vector;
 	uint64_t off = HANDLER(vector);
 
 	memset(g, 0, 16);
@@ -114,6 +117,12 @@ static void set_gate(struct fake_mem *m, int vector, uint16_t selector,
 		g[6 + i] = (uint8_t)(off >> (16 + 8 * i));
 }
 
+static void set_gate(struct fake_mem *m, int vector, uint16_t selector,
+		     unsigned ist, unsigned type, unsigned dpl, bool present)
+{
+	set_gate_at(m, IDT_BASE, vector, selector, ist, type, dpl, present);
+}
+
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
@@ -121,15 +130,19 @@ static int setup(void **state)
 	if (!f)
 		return -1;
 	/* null, 64-bit code DPL0, data, 64-bit code DPL3, data DPL3,
-	 * 32-bit code DPL0, conforming 64-bit code DPL0. */
+	 * 32-bit code DPL0, conforming 64-bit code DPL0, 64-bit code DPL1;
+	 * then a valid code descriptor just past the GDT limit. */
 	put64(&f->mem, GDT_BASE + SEL_KCODE, 0x00209a0000000000ULL);
 	put64(&f->mem, GDT_BASE + SEL_KDATA, 0x0000920000000000ULL);
 	put64(&f->mem, GDT_BASE + SEL_UCODE, 0x0020fa0000000000ULL);
 	put64(&f->mem, GDT_BASE + SEL_UDATA, 0x0000f20000000000ULL);
 	put64(&f->mem, GDT_BASE + SEL_CODE32, 0x00cf9a000000ffffULL);
 	put64(&f->mem, GDT_BASE + SEL_CONFORMING, 0x00209e0000000000ULL);
+	put64(&f->mem, GDT_BASE + SEL_RING1_CODE, 0x0020ba0000000000ULL);
+	put64(&f->mem, GDT_BASE + SEL_BEYOND_GDT, 0x00209a0000000000ULL);
 
 	put64(&f->mem, TSS_BASE + 0x04, RSP0_TOP);
+	put64(&f->mem, TSS_BASE + 0x0c, RSP1_TOP);
 	put64(&f->mem, TSS_BASE + 0x24, IST1_TOP);
 	put64(&f->mem, TSS_BASE + 0x2c, IST2_TOP);
 	put64(&f->mem, TSS_BASE + 0x34, IST3_TOP);
@@ -148,7 +161,7 @@ static int setup(void **state)
 		.idt_base = IDT_BASE,
 		.idt_limit = 256 * 16 - 1,
 		.gdt_base = GDT_BASE,
-		.gdt_limit = 7 * 8 - 1,
+		.gdt_limit = 8 * 8 - 1,
 		.tss_base = TSS_BASE,
 		.tss_limit = 0x67,
 	};
@@ -314,6 +327,34 @@ static void test_user_gate_to_user_code_no_switch(void **state)
 	assert_int_equal(f->cpu.ss, SEL_UDATA | 3);
 }
 
+static void test_user_to_ring1_switches_to_rsp1(void **state)
+{
+	struct fixture *f = *state;
+	struct x86_event_cpu old;
+
+	to_user_mode(f);
+	old = f->cpu;
+	set_gate(&f->mem, 0x60, SEL_RING1_CODE, 0, TYPE_INT, 0, true);
+	assert_int_equal(deliver(f, 0x60, X86_EVENT_EXT_INT, false, 0),
+			 X86_DELIVER_OK);
+	assert_int_equal(f->cpu.rsp, RSP1_TOP - 40);
+	assert_frame(f, f->cpu.rsp, &old);
+	assert_int_equal(f->cpu.cs, SEL_RING1_CODE | 1);
+	assert_int_equal(f->cpu.ss, 1); /* null selector, RPL 1 */
+}
+
+/* Bits 7:3 of the IST byte are not part of the IST index. */
+static void test_ist_byte_high_bits_ignored(void **state)
+{
+	struct fixture *f = *state;
+
+	set_gate(&f->mem, 0x61, SEL_KCODE, 0, TYPE_INT, 0, true);
+	f->mem.bytes[IDT_BASE + 16 * 0x61 + 4] = 0xf8;
+	assert_int_equal(deliver(f, 0x61, X86_EVENT_EXT_INT, false, 0),
+			 X86_DELIVER_OK);
+	assert_int_equal(f->cpu.rsp, 0x6000 - 40);
+}
+
 static void test_conforming_segment_keeps_cpl(void **state)
 {
 	struct fixture *f = *state;
@@ -469,6 +510,23 @@ static void test_bad_target_segments_double_fault(void **state)
 	}
 }
 
+/* The whole 8-byte descriptor must lie within the GDT limit. */
+static void test_gdt_limit_exact(void **state)
+{
+	struct fixture *f = *state;
+	struct x86_event_cpu old = f->cpu;
+
+	set_gate(&f->mem, 0x54, SEL_BEYOND_GDT, 0, TYPE_INT, 0, true);
+	f->cpu.gdt_limit = SEL_BEYOND_GDT + 6;
+	assert_int_equal(deliver(f, 0x54, X86_EVENT_EXT_INT, false, 0),
+			 X86_DELIVER_DOUBLE_FAULT);
+	f->cpu = old;
+	f->cpu.gdt_limit = SEL_BEYOND_GDT + 7;
+	assert_int_equal(deliver(f, 0x54, X86_EVENT_EXT_INT, false, 0),
+			 X86_DELIVER_OK);
+	assert_int_equal(f->cpu.cs, SEL_BEYOND_GDT);
+}
+
 static void test_not_present_code_segment_double_faults(void **state)
 {
 	struct fixture *f = *state;
@@ -505,10 +563,26 @@ static void test_vector_out_of_range_double_faults(void **state)
 {
 	struct fixture *f = *state;
 
+	/* A maximal IDT limit would reach a valid-looking 257th gate. */
+	f->cpu.idt_base = 0xc000;
+	f->cpu.idt_limit = 0xffff;
+	set_gate_at(&f->mem, 0xc000, 8, SEL_KCODE, 3, TYPE_INT, 0, true);
+	set_gate_at(&f->mem, 0xc000, 256, SEL_KCODE, 0, TYPE_INT, 0, true);
 	assert_int_equal(deliver(f, 256, X86_EVENT_EXT_INT, false, 0),
 			 X86_DELIVER_DOUBLE_FAULT);
-	f->cpu.rip = 0;
+	assert_int_equal(f->cpu.rip, HANDLER(8));
 	assert_int_equal(deliver(f, -1, X86_EVENT_EXT_INT, false, 0),
+			 X86_DELIVER_DOUBLE_FAULT);
+}
+
+static void test_noncanonical_handler_double_faults(void **state)
+{
+	struct fixture *f = *state;
+
+	set_gate(&f->mem, 0x62, SEL_KCODE, 0, TYPE_INT, 0, true);
+	f->mem.bytes[IDT_BASE + 16 * 0x62 + 11] = 0x01; /* offset bit 56 */
+	f->mem.bytes[IDT_BASE + 16 * 0x62 + 10] = 0x00;
+	assert_int_equal(deliver(f, 0x62, X86_EVENT_EXT_INT, false, 0),
 			 X86_DELIVER_DOUBLE_FAULT);
 }
 
@@ -627,6 +701,8 @@ int main(void)
 		T(test_user_to_kernel_switches_to_rsp0),
 		T(test_ist_wins_over_rsp0),
 		T(test_user_gate_to_user_code_no_switch),
+		T(test_user_to_ring1_switches_to_rsp1),
+		T(test_ist_byte_high_bits_ignored),
 		T(test_conforming_segment_keeps_cpl),
 		T(test_hw_exception_ignores_gate_dpl),
 		T(test_sw_int_allowed_by_gate_dpl),
@@ -637,10 +713,12 @@ int main(void)
 		T(test_idt_limit_exceeded_double_faults),
 		T(test_bad_gate_types_double_fault),
 		T(test_bad_target_segments_double_fault),
+		T(test_gdt_limit_exact),
 		T(test_not_present_code_segment_double_faults),
 		T(test_less_privileged_target_double_faults),
 		T(test_stack_write_fault_double_faults),
 		T(test_vector_out_of_range_double_faults),
+		T(test_noncanonical_handler_double_faults),
 		T(test_df_not_present_triple_faults),
 		T(test_df_stack_fault_triple_faults),
 		T(test_failing_df_itself_triple_faults),
