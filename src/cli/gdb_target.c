@@ -1,0 +1,376 @@
+/*
+ * The debug server's view of a VM: struct gdb_target_ops implemented over
+ * the public VM API. ctx is the struct vm itself, so there is no state here.
+ */
+#include "cli/gdb_target.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "hvgdb/vmm.h"
+
+/* VM register for each GDB register outside the x87/SSE block; -1 = none. */
+static int vm_reg_for(int regno)
+{
+	static const int map[GDB_REG_COUNT] = {
+		[GDB_REG_RAX] = VM_REG_GUEST_RAX + 1,
+		[GDB_REG_RBX] = VM_REG_GUEST_RBX + 1,
+		[GDB_REG_RCX] = VM_REG_GUEST_RCX + 1,
+		[GDB_REG_RDX] = VM_REG_GUEST_RDX + 1,
+		[GDB_REG_RSI] = VM_REG_GUEST_RSI + 1,
+		[GDB_REG_RDI] = VM_REG_GUEST_RDI + 1,
+		[GDB_REG_RBP] = VM_REG_GUEST_RBP + 1,
+		[GDB_REG_RSP] = VM_REG_GUEST_RSP + 1,
+		[GDB_REG_R8] = VM_REG_GUEST_R8 + 1,
+		[GDB_REG_R9] = VM_REG_GUEST_R9 + 1,
+		[GDB_REG_R10] = VM_REG_GUEST_R10 + 1,
+		[GDB_REG_R11] = VM_REG_GUEST_R11 + 1,
+		[GDB_REG_R12] = VM_REG_GUEST_R12 + 1,
+		[GDB_REG_R13] = VM_REG_GUEST_R13 + 1,
+		[GDB_REG_R14] = VM_REG_GUEST_R14 + 1,
+		[GDB_REG_R15] = VM_REG_GUEST_R15 + 1,
+		[GDB_REG_RIP] = VM_REG_GUEST_RIP + 1,
+		[GDB_REG_EFLAGS] = VM_REG_GUEST_RFLAGS + 1,
+		[GDB_REG_CS] = VM_REG_GUEST_CS + 1,
+		[GDB_REG_SS] = VM_REG_GUEST_SS + 1,
+		[GDB_REG_DS] = VM_REG_GUEST_DS + 1,
+		[GDB_REG_ES] = VM_REG_GUEST_ES + 1,
+		[GDB_REG_FS] = VM_REG_GUEST_FS + 1,
+		[GDB_REG_GS] = VM_REG_GUEST_GS + 1,
+		[GDB_REG_FS_BASE] = VM_REG_GUEST_FS_BASE + 1,
+		[GDB_REG_GS_BASE] = VM_REG_GUEST_GS_BASE + 1,
+		[GDB_REG_K_GS_BASE] = VM_REG_GUEST_KGS_BASE + 1,
+		[GDB_REG_CR0] = VM_REG_GUEST_CR0 + 1,
+		[GDB_REG_CR2] = VM_REG_GUEST_CR2 + 1,
+		[GDB_REG_CR3] = VM_REG_GUEST_CR3 + 1,
+		[GDB_REG_CR4] = VM_REG_GUEST_CR4 + 1,
+		[GDB_REG_CR8] = VM_REG_GUEST_CR8 + 1,
+		[GDB_REG_EFER] = VM_REG_GUEST_EFER + 1,
+	};
+
+	/* Stored +1 so that the zero of an unlisted entry means "none". */
+	return map[regno] - 1;
+}
+
+static bool is_fp_reg(int regno)
+{
+	return regno >= GDB_REG_ST0 && regno <= GDB_REG_MXCSR;
+}
+
+static void put_le(uint8_t *p, uint64_t v, unsigned size)
+{
+	for (unsigned i = 0; i < size; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint64_t get_le(const uint8_t *p, unsigned size)
+{
+	uint64_t v = 0;
+
+	for (unsigned i = 0; i < size; i++)
+		v |= (uint64_t)p[i] << (8 * i);
+	return v;
+}
+
+/* The x87 control words in the order GDB numbers them from fctrl. */
+static uint32_t *fp_control_word(struct vm_fpregs *fp, int idx)
+{
+	uint32_t *words[8] = { &fp->fctrl, &fp->fstat, &fp->ftag,
+			       &fp->fiseg, &fp->fioff, &fp->foseg,
+			       &fp->fooff, &fp->fop };
+	return words[idx];
+}
+
+/* Address of regno's bytes inside fp (gdb_x86_reg_size(regno) long). */
+static void *fp_field(struct vm_fpregs *fp, int regno)
+{
+	if (regno < GDB_REG_FCTRL)
+		return fp->st[regno - GDB_REG_ST0];
+	if (regno < GDB_REG_XMM0)
+		return fp_control_word(fp, regno - GDB_REG_FCTRL);
+	if (regno < GDB_REG_MXCSR)
+		return fp->xmm[regno - GDB_REG_XMM0];
+	return &fp->mxcsr;
+}
+
+static void fp_copy_out(struct vm_fpregs *fp, int regno, uint8_t *val,
+			unsigned size)
+{
+	void *field = fp_field(fp, regno);
+
+	/* The 4-byte words are host integers; encode them explicitly. */
+	if (regno >= GDB_REG_FCTRL && regno < GDB_REG_XMM0)
+		put_le(val, *(uint32_t *)field, size);
+	else if (regno == GDB_REG_MXCSR)
+		put_le(val, fp->mxcsr, size);
+	else
+		memcpy(val, field, size);
+}
+
+static void fp_copy_in(struct vm_fpregs *fp, int regno, const uint8_t *val,
+		       unsigned size)
+{
+	void *field = fp_field(fp, regno);
+
+	if ((regno >= GDB_REG_FCTRL && regno < GDB_REG_XMM0) ||
+	    regno == GDB_REG_MXCSR)
+		*(uint32_t *)field = (uint32_t)get_le(val, size);
+	else
+		memcpy(field, val, size);
+}
+
+static unsigned target_vcpu_count(void *ctx)
+{
+	return vm_vcpu_count(ctx);
+}
+
+static bool valid_vcpu(struct vm *vm, int vcpu)
+{
+	return vcpu >= 0 && (unsigned)vcpu < vm_vcpu_count(vm);
+}
+
+static int target_read_reg(void *ctx, int vcpu, int regno, uint8_t *val)
+{
+	struct vm *vm = ctx;
+	unsigned size = gdb_x86_reg_size(regno);
+	uint64_t v;
+	int reg, rc;
+
+	if (!size || !valid_vcpu(vm, vcpu))
+		return -EINVAL;
+	if (is_fp_reg(regno)) {
+		struct vm_fpregs fp;
+
+		rc = vm_get_fpregs(vm, vcpu, &fp);
+		if (rc)
+			return rc;
+		fp_copy_out(&fp, regno, val, size);
+		return 0;
+	}
+	reg = vm_reg_for(regno);
+	if (reg < 0)
+		return -ENOENT;
+	rc = vm_get_register(vm, vcpu, (enum vm_reg_name)reg, &v);
+	if (rc)
+		return rc;
+	put_le(val, v, size);
+	return 0;
+}
+
+static int target_write_reg(void *ctx, int vcpu, int regno,
+			    const uint8_t *val)
+{
+	struct vm *vm = ctx;
+	unsigned size = gdb_x86_reg_size(regno);
+	uint64_t v;
+	int reg, rc;
+
+	if (!size || !valid_vcpu(vm, vcpu))
+		return -EINVAL;
+	if (is_fp_reg(regno)) {
+		struct vm_fpregs fp;
+
+		rc = vm_get_fpregs(vm, vcpu, &fp);
+		if (rc)
+			return rc;
+		fp_copy_in(&fp, regno, val, size);
+		return vm_set_fpregs(vm, vcpu, &fp);
+	}
+	reg = vm_reg_for(regno);
+	if (reg < 0)
+		return -ENOENT;
+	v = get_le(val, size);
+	/* eflags and the selectors are 4 bytes on the wire: keep the upper
+	 * bits the register really has (all reserved zero today). */
+	if (size < 8) {
+		uint64_t old;
+
+		rc = vm_get_register(vm, vcpu, (enum vm_reg_name)reg, &old);
+		if (rc)
+			return rc;
+		v |= old & ~((1ULL << (8 * size)) - 1);
+	}
+	return vm_set_register(vm, vcpu, (enum vm_reg_name)reg, v);
+}
+
+/*
+ * The debugger sees what the kernel sees: translate with supervisor rights
+ * and read-only intent whatever the access, so a breakpoint can go into
+ * read-only text and user-mode stops still show kernel memory. Only a
+ * missing mapping fails.
+ */
+static int target_translate(void *ctx, int vcpu, uint64_t gla, int prot,
+			    uint64_t *gpa)
+{
+	struct vm *vm = ctx;
+	struct vm_guest_paging pg;
+	enum vm_gla_fault fault;
+	int rc;
+
+	(void)prot;
+	if (!valid_vcpu(vm, vcpu))
+		return -EINVAL;
+	rc = vm_get_guest_paging(vm, vcpu, &pg);
+	if (rc)
+		return rc;
+	pg.cpl = 0;
+	rc = vm_gla2gpa(vm, vcpu, &pg, gla, VM_PROT_READ, gpa, &fault);
+	if (rc)
+		return rc;
+	return fault == VM_GLA_OK ? 0 : -EFAULT;
+}
+
+static int target_read_phys(void *ctx, uint64_t gpa, void *buf, size_t len)
+{
+	return vm_read_gpa(ctx, gpa, buf, len);
+}
+
+static int target_write_phys(void *ctx, uint64_t gpa, const void *buf,
+			     size_t len)
+{
+	return vm_write_gpa(ctx, gpa, buf, len);
+}
+
+static int vm_cap_for(enum gdb_cap cap, enum vm_cap_type *out)
+{
+	switch (cap) {
+	case GDB_CAP_BPT_EXIT:
+		*out = VM_CAP_BPT_EXIT;
+		return 0;
+	case GDB_CAP_MTRAP_EXIT:
+		*out = VM_CAP_MTRAP_EXIT;
+		return 0;
+	case GDB_CAP_RFLAGS_TF:
+		*out = VM_CAP_RFLAGS_TF;
+		return 0;
+	case GDB_CAP_MASK_HWINTR:
+		*out = VM_CAP_MASK_HWINTR;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+static int target_set_cap(void *ctx, int vcpu, enum gdb_cap cap, bool on)
+{
+	struct vm *vm = ctx;
+	enum vm_cap_type vcap;
+	int rc = vm_cap_for(cap, &vcap);
+
+	if (rc)
+		return rc;
+	if (vcpu == -1) {
+		for (unsigned i = 0; i < vm_vcpu_count(vm); i++) {
+			rc = vm_set_capability(vm, (int)i, vcap, on);
+			if (rc)
+				return rc;
+		}
+		return 0;
+	}
+	if (!valid_vcpu(vm, vcpu))
+		return -EINVAL;
+	return vm_set_capability(vm, vcpu, vcap, on);
+}
+
+static bool target_has_cap(void *ctx, enum gdb_cap cap)
+{
+	enum vm_cap_type vcap;
+	int val;
+
+	if (vm_cap_for(cap, &vcap))
+		return false;
+	return vm_get_capability(ctx, 0, vcap, &val) != -ENOENT;
+}
+
+static void target_suspend(void *ctx, int vcpu)
+{
+	vm_suspend_cpu(ctx, vcpu);
+}
+
+static void target_resume(void *ctx, int vcpu)
+{
+	vm_resume_cpu(ctx, vcpu);
+}
+
+static int target_get_entry_inst_length(void *ctx, int vcpu, int *len)
+{
+	uint64_t v;
+	int rc = vm_get_register(ctx, vcpu, VM_REG_GUEST_ENTRY_INST_LENGTH,
+				 &v);
+
+	if (rc)
+		return rc;
+	*len = (int)v;
+	return 0;
+}
+
+static int target_set_entry_inst_length(void *ctx, int vcpu, int len)
+{
+	if (len < 0)
+		return -EINVAL;
+	return vm_set_register(ctx, vcpu, VM_REG_GUEST_ENTRY_INST_LENGTH,
+			       (uint64_t)len);
+}
+
+/* Only #BP is re-injected: a trap, so the return RIP is past the int3. */
+static int target_inject_exception(void *ctx, int vcpu, int vector)
+{
+	return vm_inject_exception(ctx, vcpu, vector, 0, 0, 0);
+}
+
+static const char *mode_name(enum vm_cpu_mode mode)
+{
+	switch (mode) {
+	case CPU_MODE_REAL:
+		return "real";
+	case CPU_MODE_PROTECTED:
+		return "protected";
+	case CPU_MODE_COMPATIBILITY:
+		return "compat";
+	case CPU_MODE_64BIT:
+		return "64-bit";
+	}
+	return "unknown";
+}
+
+static int target_vcpu_status(void *ctx, int vcpu, struct gdb_vcpu_status *st)
+{
+	struct vm *vm = ctx;
+	struct vm_vcpu_info info;
+	struct vm_guest_paging pg;
+	int rc;
+
+	if (!valid_vcpu(vm, vcpu))
+		return -EINVAL;
+	rc = vm_get_vcpu_info(vm, vcpu, &info);
+	if (rc)
+		return rc;
+	rc = vm_get_guest_paging(vm, vcpu, &pg);
+	if (rc)
+		return rc;
+	st->halted = info.halted;
+	st->mode = mode_name(pg.cpu_mode);
+	return 0;
+}
+
+static void target_kill(void *ctx)
+{
+	vm_request_shutdown(ctx, VM_SHUTDOWN_REQUESTED, 0);
+}
+
+const struct gdb_target_ops gdb_target_vm_ops = {
+	.vcpu_count = target_vcpu_count,
+	.read_reg = target_read_reg,
+	.write_reg = target_write_reg,
+	.translate = target_translate,
+	.read_phys = target_read_phys,
+	.write_phys = target_write_phys,
+	.set_cap = target_set_cap,
+	.has_cap = target_has_cap,
+	.suspend = target_suspend,
+	.resume = target_resume,
+	.get_entry_inst_length = target_get_entry_inst_length,
+	.set_entry_inst_length = target_set_entry_inst_length,
+	.inject_exception = target_inject_exception,
+	.vcpu_status = target_vcpu_status,
+	.kill = target_kill,
+};

@@ -1,0 +1,261 @@
+/*
+ * `hvgdb run`: the program's wiring. Validate the guest before allocating
+ * anything large, then build the VM, its devices and (if asked) the debug
+ * server, start one thread per vCPU, and turn the way the VM ended into the
+ * process exit status and the debugger's exit reply.
+ */
+#include "cli/run.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/exit_device.h"
+#include "cli/gdb_target.h"
+#include "cli/guest_image.h"
+#include "cli/report.h"
+#include "cli/serial_port.h"
+#include "cli/signal_watch.h"
+#include "cli/vcpu_loop.h"
+#include "hvgdb/gdbstub.h"
+#include "vmm/boot.h"
+
+#define KILL_SIGNAL 9     /* what gdb is told after 'k' */
+#define CRASH_SIGNAL 11   /* SIGSEGV: what gdb is told after a crash */
+
+struct run_session {
+	const struct cli_options *opts;
+	struct guest_image image;
+	char cmdline[BOOT_CMDLINE_MAX + 1];
+	struct vm *vm;
+	struct serial_port serial;
+	struct exit_device exit_dev;
+	struct gdbstub *stub;
+	struct signal_watch signals;
+	struct vcpu_loop_shared shared;
+	struct vcpu_thread *threads;
+	struct startup_trace *trace;
+};
+
+/* How the VM ended, for the process and for the debugger. */
+struct run_outcome {
+	int status;
+	int gdb_status;
+	int gdb_signal;
+};
+
+static int prepare_guest(struct run_session *s)
+{
+	const struct cli_options *o = s->opts;
+	char err[256];
+	int rc;
+
+	rc = guest_image_load(o->guest_path, o->mem_size, &s->image, err,
+			      sizeof(err));
+	if (rc) {
+		report_error("%s", err);
+		return rc;
+	}
+	rc = boot_build_cmdline(o->guest_argc, o->guest_argv, s->cmdline);
+	if (rc < 0) {
+		report_error("guest command line longer than %d bytes",
+			     BOOT_CMDLINE_MAX);
+		return rc;
+	}
+	return 0;
+}
+
+static int build_vm(struct run_session *s)
+{
+	const struct cli_options *o = s->opts;
+	struct vm_config cfg = {
+		.ncpus = o->ncpus,
+		.mem_size = o->mem_size,
+		.vendor = o->vendor,
+		.backend = o->backend,
+	};
+	char err[256] = "";
+	uint8_t *ram;
+	int rc;
+
+	rc = vm_create(&cfg, &s->vm, err, sizeof(err));
+	if (rc) {
+		report_error("cannot create the VM: %s",
+			     err[0] ? err : strerror(-rc));
+		return rc;
+	}
+	/* Nothing is translated before the first vm_run, so a plain copy
+	 * through the host mapping needs no cache flush. */
+	ram = vm_map_gpa(s->vm, 0, o->mem_size);
+	if (!ram) {
+		report_error("cannot map guest RAM");
+		return -EFAULT;
+	}
+	elf_copy_segments(s->image.data, &s->image.elf, ram);
+	rc = boot_setup(s->vm, s->image.elf.entry, s->cmdline, err,
+			sizeof(err));
+	if (rc) {
+		report_error("boot set-up failed: %s", err);
+		return rc;
+	}
+	return 0;
+}
+
+static int attach_devices(struct run_session *s)
+{
+	const struct cli_options *o = s->opts;
+	char err[256];
+	int rc;
+
+	rc = serial_port_open(&s->serial, o->serial == CLI_SERIAL_FILE ?
+			      o->serial_path : NULL, err, sizeof(err));
+	if (rc) {
+		report_error("%s", err);
+		return rc;
+	}
+	rc = serial_port_register(&s->serial, s->vm);
+	if (!rc)
+		rc = exit_device_register(&s->exit_dev, s->vm);
+	if (rc)
+		report_error("cannot attach the devices: %s", strerror(-rc));
+	return rc;
+}
+
+static int start_debug_server(struct run_session *s)
+{
+	struct gdbstub_config cfg = {
+		.listen = s->opts->gdb_listen,
+		.wait = s->opts->wait,
+		.ops = &gdb_target_vm_ops,
+		.ctx = s->vm,
+		.log = NULL,
+	};
+	char err[256] = "";
+	int rc;
+
+	if (!s->opts->gdb_listen)
+		return 0;
+	rc = gdbstub_create(&cfg, &s->stub, err, sizeof(err));
+	if (rc)
+		report_error("debug server on %s: %s", s->opts->gdb_listen,
+			     err[0] ? err : strerror(-rc));
+	return rc;
+}
+
+static int run_vcpus(struct run_session *s)
+{
+	unsigned n = s->opts->ncpus, started = 0;
+	int rc = 0;
+
+	vcpu_loop_shared_init(&s->shared, s->vm, s->stub, s->trace);
+	s->threads = calloc(n, sizeof(*s->threads));
+	if (!s->threads) {
+		report_error("out of memory");
+		return -ENOMEM;
+	}
+	for (; started < n; started++) {
+		struct vcpu_thread *t = &s->threads[started];
+
+		t->shared = &s->shared;
+		t->index = (int)started;
+		rc = -pthread_create(&t->thread, NULL, vcpu_loop_main, t);
+		if (rc) {
+			report_error("cannot start vCPU %u: %s", started,
+				     strerror(-rc));
+			/* The started ones must see the end of the VM. */
+			vm_request_shutdown(s->vm, VM_SHUTDOWN_REQUESTED,
+					    RUN_STATUS_USAGE);
+			break;
+		}
+	}
+	for (unsigned i = 0; i < started; i++)
+		pthread_join(s->threads[i].thread, NULL);
+	return rc;
+}
+
+static struct run_outcome judge_outcome(struct run_session *s)
+{
+	struct run_outcome out = { 0, 0, 0 };
+	int reason = atomic_load(&s->shared.shutdown_reason);
+	int sig = signal_watch_caught(&s->signals);
+	uint32_t value = 0;
+
+	switch (reason) {
+	case VM_SHUTDOWN_EXIT_DEVICE:
+		exit_device_value(&s->exit_dev, &value);
+		out.status = exit_device_status(value);
+		out.gdb_status = (int)(value & 0xff);
+		break;
+	case VM_SHUTDOWN_TRIPLE_FAULT:
+		report_error("guest triple fault: VM stopped");
+		out.status = RUN_STATUS_GUEST_CRASH;
+		out.gdb_signal = CRASH_SIGNAL;
+		break;
+	case VM_SHUTDOWN_GUEST_FAULT:
+		out.status = RUN_STATUS_GUEST_CRASH; /* already reported */
+		out.gdb_signal = CRASH_SIGNAL;
+		break;
+	case VM_SHUTDOWN_REQUESTED:
+		out.status = sig ? 128 + sig : 0;
+		out.gdb_signal = sig ? sig : KILL_SIGNAL;
+		break;
+	default:
+		/* Every vCPU loop failed before the VM said why. */
+		if (!atomic_load(&s->shared.fault_reported))
+			report_error("the VM ended without a reason");
+		out.status = RUN_STATUS_GUEST_CRASH;
+		out.gdb_signal = CRASH_SIGNAL;
+		break;
+	}
+	return out;
+}
+
+static void teardown(struct run_session *s)
+{
+	signal_watch_stop(&s->signals);
+	gdbstub_destroy(s->stub);
+	s->stub = NULL;
+	if (s->vm)
+		vm_destroy(s->vm);
+	s->vm = NULL;
+	serial_port_close(&s->serial);
+	free(s->threads);
+	guest_image_free(&s->image);
+}
+
+int run_guest(const struct cli_options *opts, struct startup_trace *trace)
+{
+	struct run_session s;
+	struct run_outcome out;
+	int rc;
+
+	memset(&s, 0, sizeof(s));
+	s.opts = opts;
+	s.trace = trace;
+	/* A debugger or a reader of our stdout that goes away must not kill
+	 * hvgdb: the write fails and we carry on. */
+	signal(SIGPIPE, SIG_IGN);
+	if (signal_watch_block(&s.signals)) {
+		report_error("cannot block signals");
+		return RUN_STATUS_USAGE;
+	}
+	if (prepare_guest(&s) || build_vm(&s) || attach_devices(&s) ||
+	    start_debug_server(&s)) {
+		teardown(&s);
+		return RUN_STATUS_USAGE;
+	}
+	rc = signal_watch_start(&s.signals, s.vm, s.stub);
+	if (rc) {
+		report_error("cannot start the signal thread: %s",
+			     strerror(-rc));
+		teardown(&s);
+		return RUN_STATUS_USAGE;
+	}
+	rc = run_vcpus(&s);
+	out = judge_outcome(&s);
+	gdbstub_vm_ended(s.stub, out.gdb_status, out.gdb_signal);
+	serial_port_flush(&s.serial);
+	teardown(&s);
+	return rc ? RUN_STATUS_USAGE : out.status;
+}

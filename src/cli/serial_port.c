@@ -1,0 +1,80 @@
+/* The COM1 UART wiring (see serial_port.h). */
+#include "cli/serial_port.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "devices/uart16550.h"
+
+int serial_port_open(struct serial_port *sp, const char *path, char *err,
+		     size_t errlen)
+{
+	memset(sp, 0, sizeof(*sp));
+	sp->out_fd = STDOUT_FILENO;
+	if (path) {
+		sp->out_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC |
+				  O_CLOEXEC, 0644);
+		if (sp->out_fd < 0) {
+			int rc = -errno;
+
+			snprintf(err, errlen, "serial file %s: %s", path,
+				 strerror(-rc));
+			return rc;
+		}
+		sp->own_fd = true;
+	}
+	sp->uart = uart_create(sp->out_fd);
+	if (!sp->uart) {
+		if (sp->own_fd)
+			close(sp->out_fd);
+		snprintf(err, errlen, "cannot create the UART");
+		return -ENOMEM;
+	}
+	pthread_mutex_init(&sp->lock, NULL);
+	return 0;
+}
+
+static int serial_pio(void *opaque, int vcpu, bool in, uint16_t port,
+		      unsigned bytes, uint32_t *val)
+{
+	struct serial_port *sp = opaque;
+	unsigned offset = (unsigned)(port - UART_COM1_BASE);
+
+	(void)vcpu;
+	(void)bytes; /* the 16550 has byte registers; wider accesses use
+			the low byte, as on real hardware */
+	pthread_mutex_lock(&sp->lock);
+	if (in)
+		*val = uart_read(sp->uart, offset);
+	else
+		uart_write(sp->uart, offset, (uint8_t)*val);
+	pthread_mutex_unlock(&sp->lock);
+	return 0;
+}
+
+int serial_port_register(struct serial_port *sp, struct vm *vm)
+{
+	return vm_register_pio(vm, UART_COM1_BASE, UART_PORT_COUNT,
+			       serial_pio, sp);
+}
+
+void serial_port_flush(struct serial_port *sp)
+{
+	pthread_mutex_lock(&sp->lock);
+	uart_flush(sp->uart);
+	pthread_mutex_unlock(&sp->lock);
+}
+
+void serial_port_close(struct serial_port *sp)
+{
+	if (!sp->uart)
+		return;
+	uart_destroy(sp->uart);
+	sp->uart = NULL;
+	pthread_mutex_destroy(&sp->lock);
+	if (sp->own_fd)
+		close(sp->out_fd);
+}

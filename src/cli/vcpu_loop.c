@@ -1,0 +1,138 @@
+/* The per-vCPU run loop (see vcpu_loop.h). */
+#include "cli/vcpu_loop.h"
+
+#include <stdbool.h>
+#include <string.h>
+
+#include "cli/report.h"
+#include "cli/startup_trace.h"
+#include "hvgdb/gdbstub.h"
+
+/* Status a crashed guest leaves hvgdb with. */
+#define GUEST_CRASH_STATUS 3
+#define BP_VECTOR 3
+
+void vcpu_loop_shared_init(struct vcpu_loop_shared *s, struct vm *vm,
+			   struct gdbstub *stub, struct startup_trace *trace)
+{
+	s->vm = vm;
+	s->stub = stub;
+	s->trace = trace;
+	atomic_init(&s->fault_reported, false);
+	atomic_init(&s->shutdown_reason, -1);
+}
+
+/*
+ * A #BP exit with no debug server: hand the guest its own #BP, exactly as
+ * the server does for a breakpoint that is not its own. Only reachable if
+ * something enabled VM_CAP_BPT_EXIT; kept so that the exit is never lost.
+ */
+static void reinject_guest_breakpoint(struct vm *vm, int vcpu,
+				      int inst_length)
+{
+	if (vm_cpu_vendor(vm) == VM_CPU_VENDOR_INTEL) {
+		vm_set_register(vm, vcpu, VM_REG_GUEST_ENTRY_INST_LENGTH,
+				(uint64_t)inst_length);
+	} else {
+		uint64_t rip;
+
+		/* amd has no entry length: return RIP is RIP itself. */
+		if (vm_get_register(vm, vcpu, VM_REG_GUEST_RIP, &rip) == 0)
+			vm_set_register(vm, vcpu, VM_REG_GUEST_RIP,
+					rip + (uint64_t)inst_length);
+	}
+	vm_inject_exception(vm, vcpu, BP_VECTOR, 0, 0, 0);
+}
+
+/* The first fault ends the VM; later ones (other vCPUs racing) are
+ * consequences and stay quiet. */
+static void end_vm_on_fault(struct vcpu_loop_shared *s, int vcpu,
+			    const struct vm_exit *exit)
+{
+	bool expected = false;
+
+	if (atomic_compare_exchange_strong(&s->fault_reported, &expected,
+					   true))
+		report_error("vCPU %d: guest fault at rip 0x%llx: %s", vcpu,
+			     (unsigned long long)exit->rip,
+			     exit->u.fault.reason[0] ? exit->u.fault.reason :
+			     "unknown");
+	vm_request_shutdown(s->vm, VM_SHUTDOWN_GUEST_FAULT,
+			    GUEST_CRASH_STATUS);
+}
+
+static void record_shutdown(struct vcpu_loop_shared *s,
+			    const struct vm_exit *exit)
+{
+	int none = -1;
+
+	atomic_compare_exchange_strong(&s->shutdown_reason, &none,
+				       (int)exit->u.shutdown.reason);
+}
+
+/* Returns false when this vCPU is done. */
+static bool dispatch_exit(struct vcpu_loop_shared *s, int vcpu,
+			  const struct vm_exit *exit)
+{
+	switch (exit->exitcode) {
+	case VM_EXITCODE_SUSPENDED:
+		gdbstub_vcpu_suspended(s->stub, vcpu);
+		return true;
+	case VM_EXITCODE_BPT:
+		if (s->stub)
+			gdbstub_vcpu_breakpoint(s->stub, vcpu,
+						exit->u.bpt.inst_length);
+		else
+			reinject_guest_breakpoint(s->vm, vcpu,
+						  exit->u.bpt.inst_length);
+		return true;
+	case VM_EXITCODE_MTRAP:
+	case VM_EXITCODE_DB:
+		gdbstub_vcpu_step_trap(s->stub, vcpu);
+		return true;
+	case VM_EXITCODE_INOUT:
+	case VM_EXITCODE_MMIO:
+	case VM_EXITCODE_HLT:
+		/* Completed by the VM (unknown I/O is logged there). */
+		return true;
+	case VM_EXITCODE_GUEST_FAULT:
+		end_vm_on_fault(s, vcpu, exit);
+		return true;
+	case VM_EXITCODE_SHUTDOWN:
+		record_shutdown(s, exit);
+		return false;
+	}
+	report_error("vCPU %d: unknown exit code %d", vcpu,
+		     (int)exit->exitcode);
+	return true;
+}
+
+void *vcpu_loop_main(void *arg)
+{
+	struct vcpu_thread *t = arg;
+	struct vcpu_loop_shared *s = t->shared;
+	struct vm_exit exit;
+
+	gdbstub_vcpu_add(s->stub, t->index);
+	if (t->index == 0)
+		startup_trace_first_run(s->trace);
+	for (;;) {
+		int rc;
+
+		memset(&exit, 0, sizeof(exit));
+		rc = vm_run(s->vm, t->index, &exit);
+		if (rc) {
+			/* Not the guest's doing: end the VM rather than spin
+			 * on a call that keeps failing. */
+			report_error("vCPU %d: vm_run failed: %s", t->index,
+				     strerror(-rc));
+			vm_request_shutdown(s->vm, VM_SHUTDOWN_GUEST_FAULT,
+					    GUEST_CRASH_STATUS);
+			atomic_store(&s->fault_reported, true);
+			break;
+		}
+		if (!dispatch_exit(s, t->index, &exit))
+			break;
+	}
+	return NULL;
+}
