@@ -102,7 +102,8 @@ static int build_vm(struct run_session *s)
 	return 0;
 }
 
-static int attach_devices(struct run_session *s)
+/* Opened before the VM exists so a bad --serial fails fast. */
+static int open_serial(struct run_session *s)
 {
 	const struct cli_options *o = s->opts;
 	char err[256];
@@ -110,11 +111,15 @@ static int attach_devices(struct run_session *s)
 
 	rc = serial_port_open(&s->serial, o->serial == CLI_SERIAL_FILE ?
 			      o->serial_path : NULL, err, sizeof(err));
-	if (rc) {
+	if (rc)
 		report_error("%s", err);
-		return rc;
-	}
-	rc = serial_port_register(&s->serial, s->vm);
+	return rc;
+}
+
+static int attach_devices(struct run_session *s)
+{
+	int rc = serial_port_register(&s->serial, s->vm);
+
 	if (!rc)
 		rc = exit_device_register(&s->exit_dev, s->vm);
 	if (rc)
@@ -240,7 +245,8 @@ int run_guest(const struct cli_options *opts, struct startup_trace *trace)
 		report_error("cannot block signals");
 		return RUN_STATUS_USAGE;
 	}
-	if (prepare_guest(&s) || build_vm(&s) || attach_devices(&s) ||
+	if (prepare_guest(&s) || open_serial(&s) || build_vm(&s) ||
+	    attach_devices(&s) ||
 	    start_debug_server(&s)) {
 		teardown(&s);
 		return RUN_STATUS_USAGE;

@@ -1,0 +1,201 @@
+#!/usr/bin/env python3
+"""Every bad input to `hvgdb` ends with status 2 and exactly one stderr line
+starting "hvgdb: ", with no crash and no hang; --help and --version work.
+
+usage: test_cli_errors.py HVGDB"""
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import tiny_elf  # noqa: E402
+
+TIMEOUT = 20
+failures = []
+
+
+def run(hvgdb, args, preexec=None):
+    try:
+        p = subprocess.run([hvgdb] + args, capture_output=True,
+                           timeout=TIMEOUT, preexec_fn=preexec,
+                           stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        return None
+    return p
+
+
+def check_error(name, hvgdb, args, needle=None, preexec=None):
+    p = run(hvgdb, args, preexec)
+    if p is None:
+        failures.append(f"{name}: hung (no exit within {TIMEOUT}s)")
+        return
+    err = p.stderr.decode(errors="replace")
+    lines = err.splitlines()
+    problems = []
+    if p.returncode < 0:
+        problems.append(f"killed by signal {-p.returncode}")
+    elif p.returncode != 2:
+        problems.append(f"status {p.returncode}, want 2")
+    if len(lines) != 1 or not err.endswith("\n"):
+        problems.append(f"{len(lines)} stderr lines, want 1")
+    elif not lines[0].startswith("hvgdb: "):
+        problems.append("stderr line does not start with 'hvgdb: '")
+    if needle and needle not in err:
+        problems.append(f"stderr does not mention {needle!r}")
+    if p.stdout:
+        problems.append(f"unexpected stdout {p.stdout[:80]!r}")
+    if problems:
+        failures.append(f"{name}: {'; '.join(problems)} "
+                        f"[stderr: {err.strip()[:200]!r}]")
+    else:
+        print(f"ok   {name}: {lines[0]}")
+
+
+def as_nobody():
+    os.setgroups([])
+    os.setgid(65534)
+    os.setuid(65534)
+
+
+def main():
+    hvgdb = os.path.abspath(sys.argv[1])
+    tmp = tempfile.mkdtemp(prefix="hvgdb-cli-")
+    os.chmod(tmp, 0o755)
+    good = tiny_elf.elf64(tiny_elf.echo_guest())
+    files = {
+        "good.elf": good,
+        "empty.elf": b"",
+        "garbage.elf": os.urandom(4096),
+        "truncated_header.elf": good[:30],
+        "truncated_segment.elf": good[:tiny_elf.CODE_OFFSET + 4],
+        "class32.elf": tiny_elf.elf64(tiny_elf.echo_guest(), elf_class=1),
+        "i386.elf": tiny_elf.elf64(tiny_elf.echo_guest(),
+                                   machine=tiny_elf.EM_386),
+        "dyn.elf": tiny_elf.elf64(tiny_elf.echo_guest(),
+                                  etype=tiny_elf.ET_DYN),
+        "beyond_ram.elf": tiny_elf.elf64(tiny_elf.echo_guest(),
+                                         paddr=0x10000000),
+        "memsz_beyond_ram.elf": tiny_elf.elf64(tiny_elf.echo_guest(),
+                                               memsz=0x400000),
+        "low.elf": tiny_elf.elf64(tiny_elf.echo_guest(), paddr=0x10000),
+        "entry_outside.elf": tiny_elf.elf64(tiny_elf.echo_guest(),
+                                            entry=0x200000),
+    }
+    for name, data in files.items():
+        with open(os.path.join(tmp, name), "wb") as f:
+            f.write(data)
+    f = lambda n: os.path.join(tmp, n)  # noqa: E731
+    unreadable = f("unreadable.elf")
+    with open(unreadable, "wb") as fh:
+        fh.write(good)
+    os.chmod(unreadable, 0)
+    os.mkdir(f("dir.elf"))
+
+    cases = [
+        ("no command", [], "missing command"),
+        ("unknown command", ["start", f("good.elf")], "unknown command"),
+        ("unknown top-level option", ["--bogus"], "unknown option"),
+        ("no guest", ["run"], "missing guest"),
+        ("two guests", ["run", f("good.elf"), f("good.elf")], "unexpected"),
+        ("missing file", ["run", f("nope.elf")], "No such file"),
+        ("directory", ["run", f("dir.elf")], "directory"),
+        ("empty file", ["run", f("empty.elf")], "empty"),
+        ("garbage file", ["run", f("garbage.elf")], None),
+        ("truncated header", ["run", f("truncated_header.elf")], None),
+        ("truncated segment", ["run", f("truncated_segment.elf")], None),
+        ("ELF32", ["run", f("class32.elf")], None),
+        ("wrong machine", ["run", f("i386.elf")], None),
+        ("ET_DYN", ["run", f("dyn.elf")], None),
+        ("segment beyond RAM", ["run", "--memory", "64M",
+                                f("beyond_ram.elf")], None),
+        ("memsz beyond RAM", ["run", "--memory", "2M",
+                              f("memsz_beyond_ram.elf")], None),
+        ("segment below 1 MiB", ["run", f("low.elf")], None),
+        ("entry outside segments", ["run", f("entry_outside.elf")], None),
+        ("zero cpus", ["run", "--cpus", "0", f("good.elf")], "CPU count"),
+        ("65 cpus", ["run", "--cpus=65", f("good.elf")], "CPU count"),
+        ("huge cpus", ["run", "--cpus", "99999999999999999999",
+                       f("good.elf")], "CPU count"),
+        ("garbage cpus", ["run", "--cpus", "two", f("good.elf")],
+         "CPU count"),
+        ("zero memory", ["run", "--memory", "0", f("good.elf")], "memory"),
+        ("tiny memory", ["run", "--memory", "1M", f("good.elf")], "memory"),
+        ("oversized memory", ["run", "--memory", "4G", f("good.elf")],
+         "memory"),
+        ("overflowing memory", ["run", "--memory=999999999999999999999G",
+                                f("good.elf")], "memory"),
+        ("garbage memory", ["run", "--memory", "lots", f("good.elf")],
+         "memory"),
+        ("unaligned memory", ["run", "--memory", "2097153",
+                              f("good.elf")], "4K"),
+        ("unknown option", ["run", "--frobnicate", f("good.elf")],
+         "unknown option"),
+        ("unknown short option", ["run", "-x", f("good.elf")],
+         "unknown option"),
+        ("missing value", ["run", f("good.elf"), "--memory"],
+         "needs a value"),
+        ("empty value", ["run", "--cpus=", f("good.elf")], "needs a value"),
+        ("flag with value", ["run", "--wait=yes", "-s", f("good.elf")],
+         "takes no value"),
+        ("wait without gdb", ["run", "--wait", f("good.elf")], "--gdb"),
+        ("-S without -s", ["run", "-S", f("good.elf")], "--gdb"),
+        ("bad vendor", ["run", "--cpu-vendor", "via", f("good.elf")],
+         "vendor"),
+        ("bad backend", ["run", "--backend", "kvm", f("good.elf")],
+         "backend"),
+        ("bad serial", ["run", "--serial", "tty", f("good.elf")], "serial"),
+        ("bad gdb address", ["run", "--gdb", "host:port", f("good.elf")],
+         "--gdb"),
+        ("unwritable serial file", ["run", "--serial",
+                                    "file:" + f("dir.elf"), f("good.elf")],
+         "serial"),
+        ("newline in argument", ["run", "--cpus", "1\n2", f("good.elf")],
+         "CPU count"),
+        ("command line too long", ["run", f("good.elf"), "--",
+                                   "x" * 5000], "command line"),
+    ]
+    for name, args, needle in cases:
+        check_error(name, hvgdb, args, needle)
+
+    if os.geteuid() == 0:
+        # root reads anything: drop to nobody for this one case.
+        check_error("unreadable file", hvgdb, ["run", unreadable],
+                    "Permission denied", preexec=as_nobody)
+    else:
+        check_error("unreadable file", hvgdb, ["run", unreadable],
+                    "Permission denied")
+
+    p = run(hvgdb, ["--help"])
+    if (p is None or p.returncode != 0 or p.stderr or
+            b"hvgdb run [options] GUEST.elf" not in p.stdout or
+            b"--cpu-vendor" not in p.stdout):
+        failures.append(f"--help: {p!r}")
+    else:
+        print("ok   --help")
+    p = run(hvgdb, ["run", "--help"])
+    if p is None or p.returncode != 0 or b"Usage" not in p.stdout:
+        failures.append(f"run --help: {p!r}")
+    else:
+        print("ok   run --help")
+    p = run(hvgdb, ["--version"])
+    if (p is None or p.returncode != 0 or p.stderr or
+            not p.stdout.startswith(b"hvgdb ") or
+            p.stdout.count(b"\n") != 1):
+        failures.append(f"--version: {p!r}")
+    else:
+        print(f"ok   --version: {p.stdout.decode().strip()}")
+
+    shutil.rmtree(tmp, ignore_errors=True)
+    for msg in failures:
+        print("FAIL " + msg)
+    print(f"{len(failures)} failure(s)")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    sys.exit(main())

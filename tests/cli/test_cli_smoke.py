@@ -1,0 +1,142 @@
+#!/usr/bin/env python3
+"""Smoke runs of `hvgdb run` with tiny hand-made guests: boot registers,
+command line, UART to stdout and to a file, exit device status, guest
+crash, SIGINT/SIGTERM, the start-up trace; plus the real guests if built.
+
+usage: test_cli_smoke.py HVGDB [GUESTS_DIR]"""
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import tiny_elf  # noqa: E402
+
+TIMEOUT = 60
+failures = []
+
+
+def check(name, ok, detail=""):
+    if ok:
+        print(f"ok   {name}")
+    else:
+        failures.append(f"{name}: {detail}")
+
+
+def run(hvgdb, args, env=None):
+    try:
+        return subprocess.run([hvgdb] + args, capture_output=True,
+                              timeout=TIMEOUT, env=env,
+                              stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired as e:
+        return e
+
+
+def expect(name, p, status, stdout=None, stderr_lines=0, stderr_has=None):
+    if isinstance(p, subprocess.TimeoutExpired):
+        check(name, False, f"hung for {TIMEOUT}s")
+        return
+    err = p.stderr.decode(errors="replace")
+    problems = []
+    if p.returncode != status:
+        problems.append(f"status {p.returncode}, want {status}")
+    if stdout is not None and p.stdout != stdout:
+        problems.append(f"stdout {p.stdout[:200]!r}, want {stdout!r}")
+    lines = err.splitlines()
+    if len(lines) != stderr_lines:
+        problems.append(f"{len(lines)} stderr lines, want {stderr_lines}")
+    if any(not line.startswith("hvgdb: ") for line in lines):
+        problems.append("stderr line without 'hvgdb: '")
+    if stderr_has and stderr_has not in err:
+        problems.append(f"stderr lacks {stderr_has!r}")
+    check(name, not problems, "; ".join(problems) + f" [stderr {err!r}]")
+
+
+def signal_test(hvgdb, elf, sig, want):
+    p = subprocess.Popen([hvgdb, "run", "--cpus", "2", elf],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    time.sleep(0.5)
+    p.send_signal(sig)
+    try:
+        out, err = p.communicate(timeout=TIMEOUT)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.communicate()
+        check(f"signal {sig.name}", False, "did not end")
+        return
+    check(f"signal {sig.name} -> {want}", p.returncode == want,
+          f"status {p.returncode} [stderr {err!r}]")
+
+
+def real_guests(hvgdb, guests_dir):
+    """Short runs of the project's guests (the integration tests do the
+    long ones): each prints "<name>: PASS" and exits through the exit
+    device with value 0, so hvgdb's status is 1."""
+    for args in (("atomics", ["--cpus", "2"], "budget=2000"),
+                 ("int3-selftest", ["--cpus", "2"], "budget=30"),
+                 ("demo", ["--cpus", "2"], "budget=100")):
+        name = args[0]
+        elf = os.path.join(guests_dir, name + ".elf")
+        if not os.path.exists(elf):
+            print(f"skip {name}: {elf} not built")
+            continue
+        p = run(hvgdb, ["run"] + args[1] + [elf, "--", args[2]])
+        expect(f"guest {name}", p, 1)
+        if not isinstance(p, subprocess.TimeoutExpired):
+            check(f"guest {name} passes",
+                  f"{name}: PASS".encode() in p.stdout,
+                  f"stdout {p.stdout[-300:]!r}")
+
+
+def main():
+    hvgdb = os.path.abspath(sys.argv[1])
+    tmp = tempfile.mkdtemp(prefix="hvgdb-smoke-")
+    echo = os.path.join(tmp, "echo.elf")
+    spin = os.path.join(tmp, "spin.elf")
+    fault = os.path.join(tmp, "fault.elf")
+    zero = os.path.join(tmp, "zero.elf")
+    for path, code in ((echo, tiny_elf.echo_guest(0x21)),
+                       (spin, tiny_elf.spin_guest()),
+                       (fault, tiny_elf.fault_guest()),
+                       (zero, tiny_elf.echo_guest(0))):
+        with open(path, "wb") as f:
+            f.write(tiny_elf.elf64(code))
+
+    expect("echo, no args", run(hvgdb, ["run", echo]), 0x43, b"|1\n")
+    expect("echo args", run(hvgdb, ["run", echo, "--", "hello", "world"]),
+           0x43, b"hello world|1\n")
+    expect("exit value 0 -> 1", run(hvgdb, ["run", zero]), 1, b"|1\n")
+    expect("4 vCPUs", run(hvgdb, ["run", "--cpus=4", echo, "--", "a"]),
+           0x43, b"a|4\n")
+    expect("amd personality", run(hvgdb, ["run", "--cpu-vendor", "amd",
+                                          "--memory", "2M", echo]),
+           0x43, b"|1\n")
+    out = os.path.join(tmp, "serial.txt")
+    expect("serial to file", run(hvgdb, ["run", "--serial", "file:" + out,
+                                         echo, "--", "x"]), 0x43, b"")
+    with open(out, "rb") as f:
+        check("serial file content", f.read() == b"x|1\n")
+    expect("guest crash", run(hvgdb, ["run", fault]), 3, b"",
+           stderr_lines=1)
+    env = dict(os.environ, HVGDB_TRACE_STARTUP="1")
+    expect("startup trace", run(hvgdb, ["run", echo], env=env), 0x43,
+           b"|1\n", stderr_lines=1, stderr_has="hvgdb: startup: ")
+    signal_test(hvgdb, spin, signal.SIGTERM, 143)
+    signal_test(hvgdb, spin, signal.SIGINT, 130)
+    if len(sys.argv) > 2:
+        real_guests(hvgdb, sys.argv[2])
+
+    shutil.rmtree(tmp, ignore_errors=True)
+    for msg in failures:
+        print("FAIL " + msg)
+    print(f"{len(failures)} failure(s)")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
