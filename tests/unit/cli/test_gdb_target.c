@@ -1,0 +1,206 @@
+/* The debug server's target ops over a real VM (booted, never run). */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "cli/gdb_target.h"
+#include "hvgdb/vmm.h"
+#include "vmm/boot.h"
+
+#define MEM (4ULL << 20)
+
+static const struct gdb_target_ops *ops = &gdb_target_vm_ops;
+
+static struct vm *booted_vm(unsigned ncpus, enum vm_cpu_vendor vendor)
+{
+	struct vm_config cfg = { ncpus, MEM, vendor, VM_BACKEND_TCG };
+	struct vm *vm = NULL;
+	char err[128] = "";
+
+	assert_int_equal(vm_create(&cfg, &vm, err, sizeof(err)), 0);
+	assert_int_equal(boot_setup(vm, 0x100000, NULL, err, sizeof(err)), 0);
+	return vm;
+}
+
+static uint64_t le(const uint8_t *p, unsigned n)
+{
+	uint64_t v = 0;
+
+	while (n--)
+		v = v << 8 | p[n];
+	return v;
+}
+
+static void general_registers(void **state)
+{
+	struct vm *vm = booted_vm(2, VM_CPU_VENDOR_INTEL);
+	uint8_t val[16];
+	uint64_t v;
+
+	(void)state;
+	assert_int_equal(ops->vcpu_count(vm), 2);
+	/* RDI is the vCPU index: proves the vcpu argument is honoured. */
+	assert_int_equal(ops->read_reg(vm, 1, GDB_REG_RDI, val), 0);
+	assert_int_equal(le(val, 8), 1);
+	memcpy(val, "\x88\x77\x66\x55\x44\x33\x22\x11", 8);
+	assert_int_equal(ops->write_reg(vm, 1, GDB_REG_R13, val), 0);
+	assert_int_equal(vm_get_register(vm, 1, VM_REG_GUEST_R13, &v), 0);
+	assert_int_equal(v, 0x1122334455667788ULL);
+	assert_int_equal(vm_get_register(vm, 0, VM_REG_GUEST_R13, &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(ops->read_reg(vm, 0, GDB_REG_RIP, val), 0);
+	assert_int_equal(le(val, 8), 0x100000);
+	memset(val, 0xee, sizeof(val));
+	assert_int_equal(ops->read_reg(vm, 0, GDB_REG_EFLAGS, val), 0);
+	assert_int_equal(le(val, 4), 2);
+	assert_int_equal(val[4], 0xee); /* exactly 4 bytes written */
+	assert_int_equal(ops->read_reg(vm, 0, GDB_REG_CS, val), 0);
+	assert_int_equal(le(val, 4), 8);
+	assert_int_equal(ops->read_reg(vm, 0, GDB_REG_SS, val), 0);
+	assert_int_equal(le(val, 4), 0x10);
+	memcpy(val, "\x46\x02\x00\x00", 4); /* ZF, PF, IF */
+	assert_int_equal(ops->write_reg(vm, 0, GDB_REG_EFLAGS, val), 0);
+	assert_int_equal(vm_get_register(vm, 0, VM_REG_GUEST_RFLAGS, &v), 0);
+	assert_int_equal(v, 0x246);
+	vm_destroy(vm);
+}
+
+static void system_registers(void **state)
+{
+	struct vm *vm = booted_vm(1, VM_CPU_VENDOR_INTEL);
+	uint8_t val[16];
+	uint64_t v;
+
+	(void)state;
+	assert_int_equal(ops->read_reg(vm, 0, GDB_REG_CR0, val), 0);
+	assert_int_equal(le(val, 8), BOOT_CR0);
+	assert_int_equal(ops->read_reg(vm, 0, GDB_REG_CR3, val), 0);
+	assert_int_equal(le(val, 8), 0x2000);
+	assert_int_equal(ops->read_reg(vm, 0, GDB_REG_CR4, val), 0);
+	assert_int_equal(le(val, 8), BOOT_CR4);
+	assert_int_equal(ops->read_reg(vm, 0, GDB_REG_EFER, val), 0);
+	assert_int_equal(le(val, 8) & BOOT_EFER, BOOT_EFER);
+	memcpy(val, "\x00\x10\x00\x00\x00\x00\x00\x00", 8);
+	assert_int_equal(ops->write_reg(vm, 0, GDB_REG_GS_BASE, val), 0);
+	assert_int_equal(vm_get_register(vm, 0, VM_REG_GUEST_GS_BASE, &v), 0);
+	assert_int_equal(v, 0x1000);
+	memcpy(val, "\x00\x20\x00\x00\x00\x00\x00\x00", 8);
+	assert_int_equal(ops->write_reg(vm, 0, GDB_REG_K_GS_BASE, val), 0);
+	assert_int_equal(vm_get_register(vm, 0, VM_REG_GUEST_KGS_BASE, &v),
+			 0);
+	assert_int_equal(v, 0x2000);
+	assert_int_equal(ops->read_reg(vm, 0, GDB_REG_COUNT, val), -EINVAL);
+	assert_int_equal(ops->read_reg(vm, 0, -1, val), -EINVAL);
+	assert_int_equal(ops->read_reg(vm, 5, GDB_REG_RAX, val), -EINVAL);
+	vm_destroy(vm);
+}
+
+static void fpu_registers(void **state)
+{
+	struct vm *vm = booted_vm(1, VM_CPU_VENDOR_INTEL);
+	struct vm_fpregs fp;
+	uint8_t val[16], back[16];
+
+	(void)state;
+	for (int i = 0; i < 16; i++)
+		val[i] = (uint8_t)(0xa0 + i);
+	assert_int_equal(ops->write_reg(vm, 0, GDB_REG_XMM0 + 3, val), 0);
+	assert_int_equal(vm_get_fpregs(vm, 0, &fp), 0);
+	assert_memory_equal(fp.xmm[3], val, 16);
+	assert_int_equal(ops->read_reg(vm, 0, GDB_REG_XMM0 + 3, back), 0);
+	assert_memory_equal(back, val, 16);
+
+	memcpy(val, "\xa0\x1f\x00\x00", 4); /* default MXCSR | 0x20 */
+	assert_int_equal(ops->write_reg(vm, 0, GDB_REG_MXCSR, val), 0);
+	assert_int_equal(vm_get_fpregs(vm, 0, &fp), 0);
+	assert_int_equal(fp.mxcsr, 0x1fa0);
+	assert_int_equal(ops->read_reg(vm, 0, GDB_REG_FCTRL, back), 0);
+	assert_int_equal(le(back, 4), fp.fctrl);
+	/* st0 = 1.0 in 80-bit extended precision. */
+	memcpy(val, "\x00\x00\x00\x00\x00\x00\x00\x80\xff\x3f", 10);
+	assert_int_equal(ops->write_reg(vm, 0, GDB_REG_ST0, val), 0);
+	assert_int_equal(ops->read_reg(vm, 0, GDB_REG_ST0, back), 0);
+	assert_memory_equal(back, val, 10);
+	vm_destroy(vm);
+}
+
+static void memory_and_translation(void **state)
+{
+	struct vm *vm = booted_vm(1, VM_CPU_VENDOR_INTEL);
+	uint8_t buf[4];
+	uint64_t gpa;
+
+	(void)state;
+	assert_int_equal(ops->translate(vm, 0, 0x300010, 2, &gpa), 0);
+	assert_int_equal(gpa, 0x300010);
+	assert_int_equal(ops->translate(vm, 0, 1ULL << 32, 1, &gpa), -EFAULT);
+	assert_int_equal(ops->translate(vm, 0, 0x8000000000000000ULL, 1,
+					&gpa), -EFAULT);
+	assert_int_equal(ops->write_phys(vm, 0x300010, "\xde\xad\xbe\xef", 4),
+			 0);
+	assert_int_equal(ops->read_phys(vm, 0x300010, buf, 4), 0);
+	assert_memory_equal(buf, "\xde\xad\xbe\xef", 4);
+	assert_int_equal(ops->read_phys(vm, MEM - 2, buf, 4), -EFAULT);
+	assert_int_equal(ops->write_phys(vm, MEM, buf, 1), -EFAULT);
+	vm_destroy(vm);
+}
+
+static void capabilities_per_personality(void **state)
+{
+	struct vm *intel = booted_vm(2, VM_CPU_VENDOR_INTEL);
+	struct vm *amd = booted_vm(1, VM_CPU_VENDOR_AMD);
+	struct gdb_vcpu_status st;
+	int v, len;
+
+	(void)state;
+	assert_true(ops->has_cap(intel, GDB_CAP_MTRAP_EXIT));
+	assert_false(ops->has_cap(intel, GDB_CAP_RFLAGS_TF));
+	assert_true(ops->has_cap(intel, GDB_CAP_BPT_EXIT));
+	assert_true(ops->has_cap(intel, GDB_CAP_MASK_HWINTR));
+	assert_false(ops->has_cap(amd, GDB_CAP_MTRAP_EXIT));
+	assert_true(ops->has_cap(amd, GDB_CAP_RFLAGS_TF));
+
+	assert_int_equal(ops->set_cap(intel, 1, GDB_CAP_BPT_EXIT, true), 0);
+	assert_int_equal(vm_get_capability(intel, 1, VM_CAP_BPT_EXIT, &v), 0);
+	assert_int_equal(v, 1);
+	assert_int_equal(vm_get_capability(intel, 0, VM_CAP_BPT_EXIT, &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(ops->set_cap(intel, -1, GDB_CAP_MASK_HWINTR, true),
+			 0);
+	assert_int_equal(vm_get_capability(intel, 0, VM_CAP_MASK_HWINTR, &v),
+			 0);
+	assert_int_equal(v, 1);
+	assert_int_equal(ops->set_cap(amd, 0, GDB_CAP_MTRAP_EXIT, true),
+			 -ENOENT);
+
+	assert_int_equal(ops->set_entry_inst_length(intel, 0, 1), 0);
+	assert_int_equal(ops->get_entry_inst_length(intel, 0, &len), 0);
+	assert_int_equal(len, 1);
+	assert_int_equal(ops->set_entry_inst_length(amd, 0, 1), 0);
+	assert_int_equal(ops->get_entry_inst_length(amd, 0, &len), -ENOENT);
+
+	assert_int_equal(ops->vcpu_status(intel, 1, &st), 0);
+	assert_false(st.halted);
+	assert_string_equal(st.mode, "64-bit");
+	assert_int_equal(ops->vcpu_status(intel, 2, &st), -EINVAL);
+	vm_destroy(intel);
+	vm_destroy(amd);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(general_registers),
+		cmocka_unit_test(system_registers),
+		cmocka_unit_test(fpu_registers),
+		cmocka_unit_test(memory_and_translation),
+		cmocka_unit_test(capabilities_per_personality),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
