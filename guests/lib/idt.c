@@ -57,9 +57,10 @@ void idt_set_handler(unsigned vector, trap_handler_fn fn)
 		handlers[vector] = fn;
 }
 
-void trap_dispatch(struct trap_frame *frame)
+void trap_dispatch(uint64_t vector, uint64_t error_code,
+		   struct trap_frame *frame)
 {
-	trap_handler_fn fn = frame->vector < IDT_VECTORS ? handlers[frame->vector] : 0;
+	trap_handler_fn fn = vector < IDT_VECTORS ? handlers[vector] : 0;
 	if (fn) {
 		fn(frame);
 		return;
@@ -67,7 +68,7 @@ void trap_dispatch(struct trap_frame *frame)
 	/* Unlocked: this vCPU may have been holding the UART lock. */
 	uart_printf_unlocked("guest: unexpected vector %lu error 0x%lx rip 0x%lx "
 			     "on vcpu %u\n",
-			     frame->vector, frame->error_code, frame->rip,
+			     vector, error_code, frame->rip,
 			     cpu_self());
 	guest_exit(GUEST_EXIT_FAULT);
 }

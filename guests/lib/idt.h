@@ -24,7 +24,9 @@ void idt_load(void);
 /* A NULL handler makes the vector fatal again (the default). */
 void idt_set_handler(unsigned vector, trap_handler_fn fn);
 
-/* Called from isr.S. */
-void trap_dispatch(struct trap_frame *frame);
+/* Called from isr.S for every vector (frame->vector/error_code repeat the
+ * first two arguments). */
+void trap_dispatch(uint64_t vector, uint64_t error_code,
+		   struct trap_frame *frame);
 
 #endif

@@ -38,7 +38,9 @@ isr_common:
 	push %r13
 	push %r14
 	push %r15
-	mov %rsp, %rdi
+	mov 15*8(%rsp), %rdi	/* vector */
+	mov 16*8(%rsp), %rsi	/* error code */
+	mov %rsp, %rdx		/* struct trap_frame */
 	/* Re-align for C in case the delivering hypervisor did not. */
 	mov %rsp, %rbx
 	and $-16, %rsp
