@@ -1,0 +1,173 @@
+#include "gdbstub/listen_socket.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define SEND_TIMEOUT_SECONDS 10
+
+static int open_unix(struct listen_socket *ls, const char *path, char *err,
+		     size_t errlen)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct stat st;
+
+	if (path[0] == 0 || strlen(path) >= sizeof(sa.sun_path)) {
+		snprintf(err, errlen, "unix socket path empty or too long");
+		return -EINVAL;
+	}
+	strcpy(sa.sun_path, path);
+	/* a stale socket from an earlier run; never unlink anything else */
+	if (stat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+		unlink(path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		int e = errno;
+		snprintf(err, errlen, "socket: %s", strerror(e));
+		return -e;
+	}
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, 4)) {
+		int e = errno;
+		snprintf(err, errlen, "cannot listen on unix:%s: %s", path,
+			 strerror(e));
+		close(fd);
+		return -e;
+	}
+	ls->fd = fd;
+	ls->port = 0;
+	snprintf(ls->unix_path, sizeof(ls->unix_path), "%s", path);
+	return 0;
+}
+
+static int parse_port(const char *s, int *port)
+{
+	char *end;
+	if (!*s)
+		return -1;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno || *end || v < 0 || v > 65535)
+		return -1;
+	*port = (int)v;
+	return 0;
+}
+
+static int open_tcp(struct listen_socket *ls, const char *spec, char *err,
+		    size_t errlen)
+{
+	char host[256] = "127.0.0.1";
+	const char *colon = strrchr(spec, ':');
+	const char *port_text = spec;
+	int port;
+
+	if (colon) {
+		size_t n = (size_t)(colon - spec);
+		if (n >= sizeof(host)) {
+			snprintf(err, errlen, "host name too long");
+			return -EINVAL;
+		}
+		memcpy(host, spec, n);
+		host[n] = 0;
+		/* [::1]:1234 */
+		if (n >= 2 && host[0] == '[' && host[n - 1] == ']') {
+			memmove(host, host + 1, n - 2);
+			host[n - 2] = 0;
+		}
+		if (host[0] == 0)
+			strcpy(host, "127.0.0.1");
+		port_text = colon + 1;
+	}
+	if (parse_port(port_text, &port)) {
+		snprintf(err, errlen, "bad port in \"%s\" (want [HOST:]PORT or unix:PATH)",
+			 spec);
+		return -EINVAL;
+	}
+	struct addrinfo hints = { .ai_family = AF_UNSPEC,
+				  .ai_socktype = SOCK_STREAM,
+				  .ai_flags = AI_PASSIVE | AI_NUMERICSERV };
+	struct addrinfo *res;
+	char port_str[8];
+	snprintf(port_str, sizeof(port_str), "%d", port);
+	int gai = getaddrinfo(host, port_str, &hints, &res);
+	if (gai) {
+		snprintf(err, errlen, "cannot resolve \"%s\": %s", host,
+			 gai_strerror(gai));
+		return -EINVAL;
+	}
+	int rc = -EADDRNOTAVAIL;
+	for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+		int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
+				ai->ai_protocol);
+		if (fd < 0) {
+			rc = -errno;
+			continue;
+		}
+		int one = 1;
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (bind(fd, ai->ai_addr, ai->ai_addrlen) || listen(fd, 4)) {
+			rc = -errno;
+			close(fd);
+			continue;
+		}
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+		getsockname(fd, (struct sockaddr *)&ss, &sl);
+		ls->fd = fd;
+		ls->port = ss.ss_family == AF_INET6
+				   ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
+				   : ntohs(((struct sockaddr_in *)&ss)->sin_port);
+		ls->unix_path[0] = 0;
+		rc = 0;
+		break;
+	}
+	freeaddrinfo(res);
+	if (rc)
+		snprintf(err, errlen, "cannot listen on %s:%d: %s", host, port,
+			 strerror(-rc));
+	return rc;
+}
+
+int listen_socket_open(struct listen_socket *ls, const char *spec, char *err,
+		       size_t errlen)
+{
+	memset(ls, 0, sizeof(*ls));
+	ls->fd = -1;
+	if (!spec) {
+		snprintf(err, errlen, "no listen address");
+		return -EINVAL;
+	}
+	if (strncmp(spec, "unix:", 5) == 0)
+		return open_unix(ls, spec + 5, err, errlen);
+	return open_tcp(ls, spec, err, errlen);
+}
+
+void listen_socket_close(struct listen_socket *ls)
+{
+	if (ls->fd >= 0)
+		close(ls->fd);
+	ls->fd = -1;
+	if (ls->unix_path[0])
+		unlink(ls->unix_path);
+	ls->unix_path[0] = 0;
+}
+
+void connection_configure(int fd)
+{
+	int one = 1;
+	struct timeval tv = { .tv_sec = SEND_TIMEOUT_SECONDS };
+
+	/* fails harmlessly on unix sockets */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	fcntl(fd, F_SETFD, FD_CLOEXEC);
+}

@@ -1,0 +1,22 @@
+/* Listening socket for "[HOST:]PORT" (default host 127.0.0.1) or
+ * "unix:PATH", and per-connection socket options. */
+#ifndef HVGDB_GDBSTUB_LISTEN_SOCKET_H
+#define HVGDB_GDBSTUB_LISTEN_SOCKET_H
+
+#include <stddef.h>
+
+struct listen_socket {
+	int fd;
+	int port;            /* bound TCP port, 0 for unix sockets */
+	char unix_path[108]; /* to unlink at close; "" for TCP */
+};
+
+/* 0, or -errno with a one-line reason in err. */
+int listen_socket_open(struct listen_socket *ls, const char *spec, char *err,
+		       size_t errlen);
+void listen_socket_close(struct listen_socket *ls);
+/* TCP_NODELAY (TCP only), close-on-exec, a send timeout so a debugger that
+ * stops reading cannot block the server forever. */
+void connection_configure(int fd);
+
+#endif

@@ -1,0 +1,145 @@
+/* Packet dispatcher: routes a payload to its family by the first bytes.
+ * Every packet it does not know gets the empty reply, as the protocol asks. */
+#include "gdbstub/session.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "gdbstub/rsp_codec.h"
+
+static bool starts_with(const char *a, const char *end, const char *prefix)
+{
+	size_t n = strlen(prefix);
+	return (size_t)(end - a) >= n && memcmp(a, prefix, n) == 0;
+}
+
+void gdb_build_stop_reply(struct gdb_session *s, const struct gdb_stop_info *st,
+			  struct gdb_reply *r)
+{
+	static const int expedited[] = { GDB_REG_RIP, GDB_REG_RSP,
+					 GDB_REG_RBP };
+	int vcpu = st->vcpu;
+
+	if (vcpu < 0 || (unsigned)vcpu >= s->nvcpus)
+		vcpu = 0;
+	reply_reset(r);
+	reply_fmt(r, "T%02xthread:%x;", st->signal & 0xff, vcpu + 1);
+	if (st->swbreak)
+		reply_str(r, "swbreak:;");
+	for (size_t i = 0; i < sizeof(expedited) / sizeof(expedited[0]); i++) {
+		uint8_t val[8];
+		if (!s->ops->read_reg ||
+		    s->ops->read_reg(s->ctx, vcpu, expedited[i], val))
+			continue;
+		reply_fmt(r, "%02x:", expedited[i]);
+		reply_hex(r, val, 8);
+		reply_str(r, ";");
+	}
+	/* GDB assumes the reported thread is now selected for g and c. */
+	s->hg = vcpu;
+	s->hc = vcpu;
+	s->last_stop = *st;
+	s->last_stop.vcpu = vcpu;
+}
+
+static enum gdb_packet_result pkt_detach(struct gdb_session *s,
+					 struct gdb_reply *r)
+{
+	(void)s;
+	reply_str(r, "OK");
+	return GDB_PKT_DETACH;
+}
+
+static enum gdb_packet_result pkt_kill(struct gdb_session *s,
+				       struct gdb_reply *r)
+{
+	if (!s->ops->kill) {
+		reply_error(r, EINVAL);
+		return GDB_PKT_REPLY;
+	}
+	s->ops->kill(s->ctx);
+	return GDB_PKT_KILL;
+}
+
+enum gdb_packet_result gdb_handle_packet(struct gdb_session *s,
+					 const uint8_t *pkt, size_t len,
+					 struct gdb_reply *r)
+{
+	const char *a = (const char *)pkt;
+	const char *end = a + len;
+	enum gdb_packet_result res = GDB_PKT_REPLY;
+
+	reply_reset(r);
+	if (len == 0)
+		return GDB_PKT_REPLY;
+	switch (a[0]) {
+	case '?':
+		gdb_build_stop_reply(s, &s->last_stop, r);
+		break;
+	case 'g':
+		res = pkt_read_regs(s, a + 1, end, r);
+		break;
+	case 'G':
+		res = pkt_write_regs(s, a + 1, end, r);
+		break;
+	case 'p':
+		res = pkt_read_reg(s, a + 1, end, r);
+		break;
+	case 'P':
+		res = pkt_write_reg(s, a + 1, end, r);
+		break;
+	case 'm':
+		res = pkt_read_mem_hex(s, a + 1, end, r);
+		break;
+	case 'x':
+		res = pkt_read_mem_bin(s, a + 1, end, r);
+		break;
+	case 'M':
+		res = pkt_write_mem_hex(s, a + 1, end, r);
+		break;
+	case 'X':
+		res = pkt_write_mem_bin(s, a + 1, end, r);
+		break;
+	case 'Z':
+	case 'z':
+		res = pkt_breakpoint(s, a[0] == 'Z', a + 1, end, r);
+		break;
+	case 'c':
+	case 's':
+		res = pkt_continue(s, a[0] == 's', false, a + 1, end, r);
+		break;
+	case 'C':
+	case 'S':
+		res = pkt_continue(s, a[0] == 'S', true, a + 1, end, r);
+		break;
+	case 'H':
+		res = pkt_set_thread(s, a + 1, end, r);
+		break;
+	case 'T':
+		res = pkt_thread_alive(s, a + 1, end, r);
+		break;
+	case 'D':
+		res = pkt_detach(s, r);
+		break;
+	case 'k':
+		res = pkt_kill(s, r);
+		break;
+	case 'v':
+		if (starts_with(a, end, "vCont?")) {
+			reply_str(r, s->can_step ? "vCont;c;C;s;S" : "vCont;c;C");
+		} else if (starts_with(a, end, "vCont;")) {
+			res = pkt_vcont(s, a + 6, end, r);
+		}
+		/* vMustReplyEmpty, vCtrlC, vKill...: empty */
+		break;
+	case 'q':
+	case 'Q':
+		res = pkt_query(s, a, end, r);
+		break;
+	default:
+		break;
+	}
+	if (r->overflow)
+		reply_error(r, ENOMEM);
+	return res;
+}

@@ -1,0 +1,105 @@
+/*
+ * Z0/z0 software breakpoints. A breakpoint lives at a guest-physical
+ * address (found through the Hg vCPU's paging), so it fires for every vCPU
+ * and every virtual alias. Insert and remove are idempotent: a repeated
+ * insert never records the int3 as the original byte.
+ */
+#include "gdbstub/session.h"
+
+#include <errno.h>
+
+#include "gdbstub/rsp_codec.h"
+
+#define INT3 0xcc
+
+int gdb_bp_insert(struct gdb_session *s, uint64_t addr)
+{
+	uint64_t gpa;
+	uint8_t orig, int3 = INT3;
+
+	if (!s->ops->read_phys || !s->ops->write_phys)
+		return -EINVAL;
+	if (gdb_addr_to_gpa(s, addr, &gpa))
+		return -EFAULT;
+	if (bp_table_find(&s->bps, gpa))
+		return 0;
+	if (s->ops->read_phys(s->ctx, gpa, &orig, 1))
+		return -EFAULT;
+	struct breakpoint bp = { .gpa = gpa, .gva = addr, .saved_byte = orig };
+	int rc = bp_table_insert(&s->bps, &bp);
+	if (rc)
+		return rc;
+	if (s->ops->write_phys(s->ctx, gpa, &int3, 1)) {
+		bp_table_remove(&s->bps, gpa);
+		return -EFAULT;
+	}
+	return 0;
+}
+
+int gdb_bp_remove(struct gdb_session *s, uint64_t addr)
+{
+	uint64_t gpa;
+
+	if (gdb_addr_to_gpa(s, addr, &gpa))
+		return -EFAULT;
+	struct breakpoint *bp = bp_table_find(&s->bps, gpa);
+	if (!bp)
+		return 0;
+	uint8_t orig = bp->saved_byte;
+	bp_table_remove(&s->bps, gpa);
+	if (s->ops->write_phys(s->ctx, gpa, &orig, 1))
+		return -EFAULT;
+	return 0;
+}
+
+static void restore_one(const struct breakpoint *bp, void *arg)
+{
+	struct gdb_session *s = arg;
+	s->ops->write_phys(s->ctx, bp->gpa, &bp->saved_byte, 1);
+}
+
+void gdb_bp_remove_all(struct gdb_session *s)
+{
+	if (s->ops->write_phys)
+		bp_table_foreach(&s->bps, restore_one, s);
+	bp_table_clear(&s->bps);
+}
+
+/* "type,addr,kind[;cond...]" */
+enum gdb_packet_result pkt_breakpoint(struct gdb_session *s, bool insert,
+				      const char *a, const char *end,
+				      struct gdb_reply *r)
+{
+	uint64_t type, addr, kind;
+
+	if (hex_parse_u64(&a, end, &type) || a == end || *a++ != ',' ||
+	    hex_parse_u64(&a, end, &addr) || a == end || *a++ != ',' ||
+	    hex_parse_u64(&a, end, &kind)) {
+		reply_error(r, EINVAL);
+		return GDB_PKT_REPLY;
+	}
+	/* Only software breakpoints; hardware ones and watchpoints are not
+	 * supported, which the empty reply tells GDB. */
+	if (type >= 1 && type <= 4)
+		return GDB_PKT_REPLY;
+	if (type != 0) {
+		reply_error(r, EINVAL);
+		return GDB_PKT_REPLY;
+	}
+	/* without these ops an int3 would never reach us */
+	if (!gdb_session_has_swbreak(s))
+		return GDB_PKT_REPLY;
+	/* Conditions/commands were not advertised: we cannot honour them. */
+	if (a != end && *a == ';')
+		return GDB_PKT_REPLY;
+	if (a != end || kind != 1) {
+		reply_error(r, EINVAL);
+		return GDB_PKT_REPLY;
+	}
+	int rc = insert ? gdb_bp_insert(s, addr) : gdb_bp_remove(s, addr);
+	if (rc)
+		reply_error(r, -rc);
+	else
+		reply_str(r, "OK");
+	return GDB_PKT_REPLY;
+}

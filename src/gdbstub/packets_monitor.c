@@ -1,0 +1,161 @@
+/* qRcmd ("monitor ..." in GDB): help, info vcpus, info breakpoints, phys. */
+#include "gdbstub/session.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "gdbstub/rsp_codec.h"
+#include "gdbstub/vcpu_events.h"
+
+static const char *phase_name(const struct gdb_session *s, int vcpu)
+{
+	if (!s->ev)
+		return "unknown";
+	switch (events_vcpu_phase_locked(s->ev, vcpu)) {
+	case VCPU_NOT_STARTED:
+		return "not started";
+	case VCPU_STEPPING:
+		return "stepping";
+	default:
+		break;
+	}
+	struct gdb_vcpu_status status;
+	if (s->ops->vcpu_status && s->ops->vcpu_status(s->ctx, vcpu, &status) == 0 &&
+	    status.halted)
+		return "halted";
+	return "running";
+}
+
+void gdb_describe_vcpu(const struct gdb_session *s, int vcpu, char *out,
+		       size_t outlen)
+{
+	struct gdb_vcpu_status status = { 0 };
+	const char *mode = "unknown mode";
+
+	if (s->ops->vcpu_status &&
+	    s->ops->vcpu_status(s->ctx, vcpu, &status) == 0 && status.mode)
+		mode = status.mode;
+	snprintf(out, outlen, "vCPU %d, %s, %s", vcpu, phase_name(s, vcpu),
+		 mode);
+}
+
+/* Monitor output is plain text; the reply carries it hex-encoded. */
+struct text {
+	char buf[8192];
+	size_t len;
+	bool truncated;
+};
+
+static void text_add(struct text *t, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void text_add(struct text *t, const char *fmt, ...)
+{
+	va_list ap;
+	if (t->truncated)
+		return;
+	va_start(ap, fmt);
+	int n = vsnprintf(t->buf + t->len, sizeof(t->buf) - t->len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(t->buf) - t->len) {
+		t->truncated = true;
+		t->buf[t->len] = 0;
+		return;
+	}
+	t->len += (size_t)n;
+}
+
+static void info_vcpus(struct gdb_session *s, struct text *t)
+{
+	text_add(t, "vCPU  state        mode          rip\n");
+	for (unsigned v = 0; v < s->nvcpus; v++) {
+		struct gdb_vcpu_status status = { 0 };
+		uint8_t b[8];
+		char rip[24] = "unavailable";
+		if (s->ops->vcpu_status)
+			s->ops->vcpu_status(s->ctx, (int)v, &status);
+		if (s->ops->read_reg &&
+		    s->ops->read_reg(s->ctx, (int)v, GDB_REG_RIP, b) == 0) {
+			uint64_t r = 0;
+			for (int i = 7; i >= 0; i--)
+				r = r << 8 | b[i];
+			snprintf(rip, sizeof(rip), "0x%016llx",
+				 (unsigned long long)r);
+		}
+		text_add(t, "%-5u %-12s %-13s %s\n", v, phase_name(s, (int)v),
+			 status.mode ? status.mode : "unknown", rip);
+	}
+}
+
+static void print_bp(const struct breakpoint *bp, void *arg)
+{
+	text_add(arg, "0x%016llx  0x%016llx  0x%02x\n",
+		 (unsigned long long)bp->gpa, (unsigned long long)bp->gva,
+		 bp->saved_byte);
+}
+
+static void info_breakpoints(struct gdb_session *s, struct text *t)
+{
+	text_add(t, "%zu breakpoint(s)\n", bp_table_count(&s->bps));
+	if (bp_table_count(&s->bps) == 0)
+		return;
+	text_add(t, "gpa                 gva                 saved\n");
+	bp_table_foreach(&s->bps, print_bp, t);
+	if (t->truncated) {
+		t->truncated = false;
+		t->len = t->len > sizeof(t->buf) - 32 ? sizeof(t->buf) - 32
+						      : t->len;
+		text_add(t, "... (list truncated)\n");
+	}
+}
+
+static const char help_text[] =
+	"hvgdb monitor commands:\n"
+	"  help              this text\n"
+	"  info vcpus        index, state, CPU mode and rip of every vCPU\n"
+	"  info breakpoints  gpa, gva and saved byte of every breakpoint\n"
+	"  phys on|off       memory addresses are guest-physical (on) or\n"
+	"                    virtual through the selected vCPU (off)\n"
+	"  phys              show the current mode\n";
+
+enum gdb_packet_result pkt_monitor(struct gdb_session *s, const char *a,
+				   const char *end, struct gdb_reply *r)
+{
+	char cmd[128];
+	size_t hexlen = (size_t)(end - a);
+	struct text out;
+	struct text *t = &out;
+
+	if (hexlen % 2 || hexlen / 2 >= sizeof(cmd) ||
+	    hex_decode(a, hexlen / 2, (uint8_t *)cmd)) {
+		reply_error(r, EINVAL);
+		return GDB_PKT_REPLY;
+	}
+	cmd[hexlen / 2] = 0;
+	t->len = 0;
+	t->truncated = false;
+	t->buf[0] = 0;
+	if (strcmp(cmd, "help") == 0 || cmd[0] == 0) {
+		text_add(t, "%s", help_text);
+	} else if (strcmp(cmd, "info vcpus") == 0) {
+		info_vcpus(s, t);
+	} else if (strcmp(cmd, "info breakpoints") == 0) {
+		info_breakpoints(s, t);
+	} else if (strcmp(cmd, "phys on") == 0) {
+		s->phys_mode = true;
+		text_add(t, "memory access is now guest-physical\n");
+	} else if (strcmp(cmd, "phys off") == 0) {
+		s->phys_mode = false;
+		text_add(t, "memory access is now virtual (vCPU %d)\n",
+			 s->hg);
+	} else if (strcmp(cmd, "phys") == 0) {
+		text_add(t, "phys %s\n", s->phys_mode ? "on" : "off");
+	} else {
+		text_add(t, "unknown monitor command \"%s\"; try \"monitor help\"\n",
+			 cmd);
+	}
+	reply_hex(r, (const uint8_t *)t->buf, t->len);
+	return GDB_PKT_REPLY;
+}

@@ -1,0 +1,115 @@
+/* g/G/p/P: registers of the Hg vCPU in enum gdb_x86_reg order. */
+#include "gdbstub/session.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "gdbstub/rsp_codec.h"
+
+#define MAX_REG_BYTES 16
+
+static void reply_reg(struct gdb_session *s, int regno, struct gdb_reply *r)
+{
+	uint8_t val[MAX_REG_BYTES];
+	unsigned size = gdb_x86_reg_size(regno);
+
+	if (s->ops->read_reg && s->ops->read_reg(s->ctx, s->hg, regno, val) == 0) {
+		reply_hex(r, val, size);
+		return;
+	}
+	/* "unavailable": GDB shows <unavailable> instead of failing */
+	for (unsigned i = 0; i < size; i++)
+		reply_str(r, "xx");
+}
+
+enum gdb_packet_result pkt_read_regs(struct gdb_session *s, const char *a,
+				     const char *end, struct gdb_reply *r)
+{
+	(void)a;
+	(void)end;
+	for (int regno = 0; regno < GDB_REG_COUNT; regno++)
+		reply_reg(s, regno, r);
+	return GDB_PKT_REPLY;
+}
+
+enum gdb_packet_result pkt_write_regs(struct gdb_session *s, const char *a,
+				      const char *end, struct gdb_reply *r)
+{
+	size_t total = 0;
+	for (int regno = 0; regno < GDB_REG_COUNT; regno++)
+		total += gdb_x86_reg_size(regno);
+	if ((size_t)(end - a) != 2 * total || !s->ops->write_reg) {
+		reply_error(r, EINVAL);
+		return GDB_PKT_REPLY;
+	}
+	/* Decode everything first so a bad digit writes nothing. */
+	uint8_t vals[2 * GDB_REG_COUNT * MAX_REG_BYTES];
+	if (hex_decode(a, total, vals)) {
+		reply_error(r, EINVAL);
+		return GDB_PKT_REPLY;
+	}
+	size_t off = 0;
+	int failed = 0;
+	for (int regno = 0; regno < GDB_REG_COUNT; regno++) {
+		int rc = s->ops->write_reg(s->ctx, s->hg, regno, vals + off);
+		/* a register the target does not have is not an error here:
+		 * G carries every register whether it changed or not */
+		if (rc && rc != -ENOENT)
+			failed = -rc;
+		off += gdb_x86_reg_size(regno);
+	}
+	if (failed)
+		reply_error(r, failed);
+	else
+		reply_str(r, "OK");
+	return GDB_PKT_REPLY;
+}
+
+static int parse_regno(const char **p, const char *end, int *regno)
+{
+	uint64_t v;
+	if (hex_parse_u64(p, end, &v) || v >= GDB_REG_COUNT)
+		return -1;
+	*regno = (int)v;
+	return 0;
+}
+
+enum gdb_packet_result pkt_read_reg(struct gdb_session *s, const char *a,
+				    const char *end, struct gdb_reply *r)
+{
+	int regno;
+	if (parse_regno(&a, end, &regno) || a != end) {
+		reply_error(r, EINVAL);
+		return GDB_PKT_REPLY;
+	}
+	reply_reg(s, regno, r);
+	return GDB_PKT_REPLY;
+}
+
+enum gdb_packet_result pkt_write_reg(struct gdb_session *s, const char *a,
+				     const char *end, struct gdb_reply *r)
+{
+	int regno;
+	uint8_t val[MAX_REG_BYTES];
+
+	if (parse_regno(&a, end, &regno) || a == end || *a != '=') {
+		reply_error(r, EINVAL);
+		return GDB_PKT_REPLY;
+	}
+	a++;
+	unsigned size = gdb_x86_reg_size(regno);
+	if ((size_t)(end - a) != 2 * size || hex_decode(a, size, val)) {
+		reply_error(r, EINVAL);
+		return GDB_PKT_REPLY;
+	}
+	if (!s->ops->write_reg) {
+		reply_error(r, EINVAL);
+		return GDB_PKT_REPLY;
+	}
+	int rc = s->ops->write_reg(s->ctx, s->hg, regno, val);
+	if (rc)
+		reply_error(r, -rc);
+	else
+		reply_str(r, "OK");
+	return GDB_PKT_REPLY;
+}

@@ -1,0 +1,357 @@
+/*
+ * The server thread: waits in poll() on the listening socket, the debugger
+ * connection and an eventfd that vCPU threads signal, so an idle session
+ * costs no CPU. Everything but the poll runs under the stub lock.
+ */
+#include "gdbstub/stub_internal.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+void server_notify(void *arg)
+{
+	struct gdbstub *stub = arg;
+	uint64_t one = 1;
+	/* eventfd counters cannot overflow in practice; EAGAIN is harmless */
+	if (write(stub->event_fd, &one, sizeof(one)) < 0)
+		return;
+}
+
+static void log_line(struct gdbstub *stub, const char *msg)
+{
+	fprintf(stub->log, "gdbstub: %s\n", msg);
+	fflush(stub->log);
+}
+
+static int write_all(int fd, const uint8_t *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static void close_connection_locked(struct gdbstub *stub)
+{
+	if (stub->conn_fd >= 0)
+		close(stub->conn_fd);
+	stub->conn_fd = -1;
+	stub->input_len = stub->input_off = 0;
+	stub->last_frame_len = 0;
+}
+
+/* Breakpoints out, caps and events cleared (each vCPU turns its caps off
+ * as it wakes), guest resumed. The world is stopped when this runs. */
+static void cleanup_session_locked(struct gdbstub *stub)
+{
+	gdb_bp_remove_all(&stub->session);
+	events_reset_locked(&stub->ev);
+	close_connection_locked(stub);
+	stub->state = CONN_NONE;
+	log_line(stub, "debugger detached; guest resumed");
+}
+
+static void connection_lost_locked(struct gdbstub *stub)
+{
+	switch (stub->state) {
+	case CONN_STOPPED:
+		cleanup_session_locked(stub);
+		break;
+	case CONN_RUNNING:
+	case CONN_STOPPING:
+		/* memory may only change while every vCPU is parked */
+		close_connection_locked(stub);
+		stub->state = CONN_DETACHING;
+		events_stop_all_locked(&stub->ev, false);
+		break;
+	default:
+		close_connection_locked(stub);
+		break;
+	}
+}
+
+/* Sends '+' (if acking) and the encoded reply in one write. */
+static void send_reply_locked(struct gdbstub *stub, bool ack, bool has_reply)
+{
+	size_t off = 0;
+
+	if (stub->conn_fd < 0)
+		return;
+	if (ack)
+		stub->frame[off++] = '+';
+	if (has_reply) {
+		size_t n = rsp_encode(stub->reply.buf, stub->reply.len,
+				      stub->frame + off, stub->frame_cap - off);
+		if (n == 0) /* cannot happen with the sizes used; be safe */
+			n = rsp_encode((const uint8_t *)"E0c", 3,
+				       stub->frame + off, stub->frame_cap - off);
+		stub->last_frame_off = off;
+		stub->last_frame_len = n;
+		off += n;
+	}
+	if (off && write_all(stub->conn_fd, stub->frame, off))
+		connection_lost_locked(stub);
+}
+
+static void resend_last_locked(struct gdbstub *stub)
+{
+	if (stub->conn_fd < 0 || stub->last_frame_len == 0)
+		return;
+	if (write_all(stub->conn_fd, stub->frame + stub->last_frame_off,
+		      stub->last_frame_len))
+		connection_lost_locked(stub);
+}
+
+static void send_stop_reply_locked(struct gdbstub *stub, int fallback)
+{
+	struct gdb_stop_info st;
+	events_take_stop_locked(&stub->ev, fallback, &st);
+	gdb_build_stop_reply(&stub->session, &st, &stub->reply);
+	stub->state = CONN_STOPPED;
+	send_reply_locked(stub, false, true);
+}
+
+static void handle_packet_locked(struct gdbstub *stub, const uint8_t *pkt,
+				 size_t len)
+{
+	bool ack = !stub->session.noack;
+
+	if (stub->state != CONN_STOPPED) {
+		/* all-stop: nothing but ^C is expected while the guest runs;
+		 * touching running vCPUs is not allowed */
+		reply_error(&stub->reply, EBUSY);
+		send_reply_locked(stub, ack, true);
+		return;
+	}
+	enum gdb_packet_result res =
+		gdb_handle_packet(&stub->session, pkt, len, &stub->reply);
+	switch (res) {
+	case GDB_PKT_REPLY:
+		send_reply_locked(stub, ack, true);
+		break;
+	case GDB_PKT_NOACK:
+		send_reply_locked(stub, ack, true);
+		stub->session.noack = true;
+		break;
+	case GDB_PKT_RESUME:
+		send_reply_locked(stub, ack, false);
+		if (stub->conn_fd < 0)
+			break;
+		stub->state = CONN_RUNNING;
+		events_resume_locked(&stub->ev, stub->session.actions);
+		break;
+	case GDB_PKT_DETACH:
+		send_reply_locked(stub, ack, true);
+		if (stub->state == CONN_STOPPED)
+			cleanup_session_locked(stub);
+		break;
+	case GDB_PKT_KILL:
+		send_reply_locked(stub, ack, false);
+		/* vCPUs must leave our hooks to see the VM's end; the W
+		 * reply then comes through gdbstub_vm_ended */
+		gdb_bp_remove_all(&stub->session);
+		events_reset_locked(&stub->ev);
+		stub->state = CONN_RUNNING;
+		break;
+	}
+}
+
+/* Decodes buffered input while the state allows serving it. */
+static void process_input_locked(struct gdbstub *stub)
+{
+	while (stub->conn_fd >= 0 && stub->input_off < stub->input_len &&
+	       (stub->state == CONN_STOPPED || stub->state == CONN_RUNNING)) {
+		enum rsp_event ev;
+		size_t used = rsp_decode(&stub->dec,
+					 stub->input + stub->input_off,
+					 stub->input_len - stub->input_off, &ev);
+		stub->input_off += used;
+		bool ack = !stub->session.noack;
+		switch (ev) {
+		case RSP_EV_NONE:
+		case RSP_EV_ACK:
+			break;
+		case RSP_EV_NAK:
+			if (ack)
+				resend_last_locked(stub);
+			break;
+		case RSP_EV_INTERRUPT:
+			if (stub->state == CONN_RUNNING && !stub->ev.interrupted)
+				events_stop_all_locked(&stub->ev, true);
+			break;
+		case RSP_EV_BAD_CHECKSUM:
+			if (ack) {
+				if (write_all(stub->conn_fd,
+					      (const uint8_t *)"-", 1))
+					connection_lost_locked(stub);
+				break;
+			}
+			/* no-ack mode: checksums are not binding */
+			handle_packet_locked(stub, stub->dec.buf,
+					     stub->dec.len);
+			break;
+		case RSP_EV_PACKET:
+			handle_packet_locked(stub, stub->dec.buf,
+					     stub->dec.len);
+			break;
+		case RSP_EV_OVERSIZE:
+			if (ack) {
+				if (write_all(stub->conn_fd,
+					      (const uint8_t *)"-", 1))
+					connection_lost_locked(stub);
+			} else {
+				reply_error(&stub->reply, EMSGSIZE);
+				send_reply_locked(stub, false, true);
+			}
+			break;
+		}
+	}
+	if (stub->input_off >= stub->input_len)
+		stub->input_off = stub->input_len = 0;
+}
+
+static void read_connection_locked(struct gdbstub *stub)
+{
+	ssize_t n = recv(stub->conn_fd, stub->input, sizeof(stub->input),
+			 MSG_DONTWAIT);
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+		connection_lost_locked(stub);
+		return;
+	}
+	if (n < 0)
+		return;
+	stub->input_off = 0;
+	stub->input_len = (size_t)n;
+	process_input_locked(stub);
+}
+
+static void accept_connection_locked(struct gdbstub *stub)
+{
+	int fd = accept4(stub->listener.fd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (stub->state != CONN_NONE || stub->ev.vm_over) {
+		/* one debugger at a time; the live session is untouched */
+		close(fd);
+		log_line(stub, "refused a second debugger connection");
+		return;
+	}
+	connection_configure(fd);
+	stub->conn_fd = fd;
+	stub->input_len = stub->input_off = 0;
+	stub->last_frame_len = 0;
+	rsp_decoder_init(&stub->dec, stub->dec_buf, RSP_DECODE_CAPACITY);
+	gdb_session_reset(&stub->session);
+	stub->state = CONN_STOPPING;
+	log_line(stub, "debugger attached; stopping the guest");
+	events_stop_all_locked(&stub->ev, false);
+}
+
+static void send_vm_end_locked(struct gdbstub *stub)
+{
+	stub->end_pending = false;
+	if (stub->conn_fd >= 0) {
+		reply_reset(&stub->reply);
+		if (stub->end_signal)
+			reply_fmt(&stub->reply, "X%02x", stub->end_signal & 0xff);
+		else
+			reply_fmt(&stub->reply, "W%02x", stub->end_status & 0xff);
+		send_reply_locked(stub, false, true);
+		close_connection_locked(stub);
+	}
+	/* the VM is gone: nothing to restore, nobody to resume */
+	bp_table_clear(&stub->session.bps);
+	stub->state = CONN_NONE;
+	stub->end_sent = true;
+	pthread_cond_broadcast(&stub->end_cond);
+}
+
+static void handle_wakeup_locked(struct gdbstub *stub)
+{
+	uint64_t count;
+	if (read(stub->event_fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
+		return;
+	if (stub->end_pending) {
+		send_vm_end_locked(stub);
+		return;
+	}
+	if (!stub->ev.stop_wanted || !events_stop_complete_locked(&stub->ev))
+		return;
+	switch (stub->state) {
+	case CONN_STOPPING: {
+		/* attach stop: GDB asks with '?' */
+		struct gdb_stop_info st;
+		events_take_stop_locked(&stub->ev, stub->session.hg, &st);
+		stub->session.last_stop = st;
+		stub->state = CONN_STOPPED;
+		break;
+	}
+	case CONN_RUNNING:
+		send_stop_reply_locked(stub, stub->session.resumed_vcpu);
+		break;
+	case CONN_DETACHING:
+		stub->ev.stop_wanted = false;
+		cleanup_session_locked(stub);
+		break;
+	default:
+		stub->ev.stop_wanted = false;
+		break;
+	}
+}
+
+void *server_main(void *arg)
+{
+	struct gdbstub *stub = arg;
+
+	pthread_mutex_lock(&stub->ev.lock);
+	while (!stub->quit) {
+		struct pollfd pfd[3];
+		int n = 0;
+		int conn_idx = -1, listen_idx = -1;
+
+		/* input left over from before a stop is served first */
+		process_input_locked(stub);
+		pfd[n++] = (struct pollfd){ .fd = stub->event_fd,
+					    .events = POLLIN };
+		/* a detaching session finishes before the next one starts */
+		if (stub->state != CONN_DETACHING) {
+			listen_idx = n;
+			pfd[n++] = (struct pollfd){ .fd = stub->listener.fd,
+						    .events = POLLIN };
+		}
+		/* while the vCPUs are being stopped, input waits */
+		if (stub->conn_fd >= 0 && stub->input_len == 0 &&
+		    (stub->state == CONN_STOPPED ||
+		     stub->state == CONN_RUNNING)) {
+			conn_idx = n;
+			pfd[n++] = (struct pollfd){ .fd = stub->conn_fd,
+						    .events = POLLIN };
+		}
+		pthread_mutex_unlock(&stub->ev.lock);
+		int rc = poll(pfd, (nfds_t)n, -1);
+		pthread_mutex_lock(&stub->ev.lock);
+		if (rc < 0)
+			continue;
+		if (pfd[0].revents)
+			handle_wakeup_locked(stub);
+		if (conn_idx >= 0 && pfd[conn_idx].revents && stub->conn_fd >= 0 &&
+		    stub->input_len == 0 &&
+		    (stub->state == CONN_STOPPED || stub->state == CONN_RUNNING))
+			read_connection_locked(stub);
+		if (listen_idx >= 0 && pfd[listen_idx].revents)
+			accept_connection_locked(stub);
+	}
+	pthread_mutex_unlock(&stub->ev.lock);
+	return NULL;
+}

@@ -1,0 +1,164 @@
+/*
+ * One debugger session as the packet handlers see it: the target ops, the
+ * selected threads, modes, breakpoints and the reply being built. Packet
+ * handlers are pure functions over this struct (no sockets, no threads);
+ * the server holds the stub lock around them and applies what they ask for
+ * (resume, detach, kill) to the vCPU event machine.
+ */
+#ifndef HVGDB_GDBSTUB_SESSION_H
+#define HVGDB_GDBSTUB_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gdbstub/breakpoints.h"
+#include "hvgdb/gdbstub.h"
+
+struct gdb_events;
+
+/* What a run-control packet asks of one vCPU. */
+enum gdb_resume_action {
+	GDB_ACT_NONE,     /* stays stopped */
+	GDB_ACT_CONTINUE,
+	GDB_ACT_STEP,
+};
+
+enum gdb_packet_result {
+	GDB_PKT_REPLY,   /* send reply */
+	GDB_PKT_RESUME,  /* no reply now: apply session->actions; the stop
+			    reply comes later */
+	GDB_PKT_DETACH,  /* send reply, then end the session */
+	GDB_PKT_KILL,    /* no reply: ops->kill was called */
+	GDB_PKT_NOACK,   /* send reply, then stop acknowledging */
+};
+
+struct gdb_reply {
+	uint8_t *buf;
+	size_t len;
+	size_t cap;
+	bool overflow; /* something did not fit: reply is replaced by E */
+};
+
+struct gdb_stop_info {
+	int vcpu;
+	int signal; /* 5 trap, 2 interrupt */
+	bool swbreak;
+};
+
+struct gdb_session {
+	const struct gdb_target_ops *ops;
+	void *ctx;
+	unsigned nvcpus;
+	int hg;          /* vCPU for registers, memory and breakpoints */
+	int hc;          /* vCPU for c/s; -1 = all */
+	bool phys_mode;  /* monitor phys on: addresses are guest-physical */
+	bool noack;
+	bool can_step;
+	enum gdb_cap step_cap;
+	struct bp_table bps;
+	/* For thread state in qThreadExtraInfo / info vcpus; may be NULL.
+	 * Read under the same lock as the session. */
+	const struct gdb_events *ev;
+	struct gdb_stop_info last_stop;
+	enum gdb_resume_action *actions; /* nvcpus entries, for GDB_PKT_RESUME */
+	int resumed_vcpu; /* a vCPU the last resume ran: Ctrl-C reports it */
+	uint8_t *scratch;                /* memory transfer buffer */
+	size_t scratch_cap;
+};
+
+/* 0 or -ENOMEM. Chooses the step method once from ops->has_cap. */
+int gdb_session_init(struct gdb_session *s, const struct gdb_target_ops *ops,
+		     void *ctx);
+void gdb_session_free(struct gdb_session *s);
+/* New connection: selections and modes back to defaults. Breakpoints are
+ * not touched (see gdb_bp_remove_all). */
+void gdb_session_reset(struct gdb_session *s);
+
+/* Software breakpoints need these ops; qSupported follows from it. */
+bool gdb_session_has_swbreak(const struct gdb_session *s);
+
+/* Dispatches one packet payload (already unescaped). */
+enum gdb_packet_result gdb_handle_packet(struct gdb_session *s,
+					 const uint8_t *pkt, size_t len,
+					 struct gdb_reply *r);
+/* Builds "T<sig>thread:N;[swbreak:;]10:..;07:..;06:..;" and makes the
+ * stopped thread the Hg and Hc thread. */
+void gdb_build_stop_reply(struct gdb_session *s, const struct gdb_stop_info *st,
+			  struct gdb_reply *r);
+
+/* ---- shared by the packet families (packets_*.c) ---------------------- */
+
+void reply_reset(struct gdb_reply *r);
+void reply_bytes(struct gdb_reply *r, const void *data, size_t len);
+void reply_str(struct gdb_reply *r, const char *s);
+void reply_fmt(struct gdb_reply *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void reply_hex(struct gdb_reply *r, const uint8_t *data, size_t len);
+void reply_error(struct gdb_reply *r, int errnum); /* "E%02x" */
+
+/* Thread id text -> vCPU index. "-1" -> -1 (all), "0" -> 0 (any). Leading
+ * zeros accepted. -1 return on syntax error or unknown id. */
+int parse_thread_id(const struct gdb_session *s, const char **p,
+		    const char *end, int *vcpu);
+
+/* Guest memory through the Hg vCPU's paging (or physical in phys mode),
+ * showing original bytes under our breakpoints. Returns the number of bytes
+ * read before the first unreadable one (0 if the first fails). */
+size_t gdb_mem_read(struct gdb_session *s, uint64_t addr, uint8_t *buf,
+		    size_t len);
+/* All or nothing: every page is checked before a byte is written. Bytes
+ * under our breakpoints update the saved byte and keep the int3.
+ * 0 or -EFAULT. */
+int gdb_mem_write(struct gdb_session *s, uint64_t addr, const uint8_t *buf,
+		  size_t len);
+/* Address as the debugger sees it -> guest-physical. 0 or -EFAULT. */
+int gdb_addr_to_gpa(struct gdb_session *s, uint64_t addr, uint64_t *gpa);
+
+/* Breakpoints (packets_breakpoints.c). 0 or -errno. */
+int gdb_bp_insert(struct gdb_session *s, uint64_t addr);
+int gdb_bp_remove(struct gdb_session *s, uint64_t addr);
+/* Restores every original byte and empties the table. */
+void gdb_bp_remove_all(struct gdb_session *s);
+
+/* Packet families. Each returns the result for the dispatcher. */
+enum gdb_packet_result pkt_read_regs(struct gdb_session *s, const char *a,
+				     const char *end, struct gdb_reply *r);
+enum gdb_packet_result pkt_write_regs(struct gdb_session *s, const char *a,
+				      const char *end, struct gdb_reply *r);
+enum gdb_packet_result pkt_read_reg(struct gdb_session *s, const char *a,
+				    const char *end, struct gdb_reply *r);
+enum gdb_packet_result pkt_write_reg(struct gdb_session *s, const char *a,
+				     const char *end, struct gdb_reply *r);
+enum gdb_packet_result pkt_read_mem_hex(struct gdb_session *s, const char *a,
+					const char *end, struct gdb_reply *r);
+enum gdb_packet_result pkt_read_mem_bin(struct gdb_session *s, const char *a,
+					const char *end, struct gdb_reply *r);
+enum gdb_packet_result pkt_write_mem_hex(struct gdb_session *s, const char *a,
+					 const char *end, struct gdb_reply *r);
+enum gdb_packet_result pkt_write_mem_bin(struct gdb_session *s, const char *a,
+					 const char *end, struct gdb_reply *r);
+enum gdb_packet_result pkt_breakpoint(struct gdb_session *s, bool insert,
+				      const char *a, const char *end,
+				      struct gdb_reply *r);
+enum gdb_packet_result pkt_continue(struct gdb_session *s, bool step,
+				    bool with_signal, const char *a,
+				    const char *end, struct gdb_reply *r);
+enum gdb_packet_result pkt_vcont(struct gdb_session *s, const char *a,
+				 const char *end, struct gdb_reply *r);
+enum gdb_packet_result pkt_set_thread(struct gdb_session *s, const char *a,
+				      const char *end, struct gdb_reply *r);
+enum gdb_packet_result pkt_thread_alive(struct gdb_session *s, const char *a,
+					const char *end, struct gdb_reply *r);
+enum gdb_packet_result pkt_query(struct gdb_session *s, const char *a,
+				 const char *end, struct gdb_reply *r);
+enum gdb_packet_result pkt_monitor(struct gdb_session *s, const char *a,
+				   const char *end, struct gdb_reply *r);
+enum gdb_packet_result pkt_xfer_features(struct gdb_session *s, const char *a,
+					 const char *end, struct gdb_reply *r);
+
+/* Thread description for qThreadExtraInfo and info vcpus. */
+void gdb_describe_vcpu(const struct gdb_session *s, int vcpu, char *out,
+		       size_t outlen);
+
+#endif

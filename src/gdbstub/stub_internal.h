@@ -1,0 +1,62 @@
+/* struct gdbstub: one debug server, its session and vCPU event machine. */
+#ifndef HVGDB_GDBSTUB_STUB_INTERNAL_H
+#define HVGDB_GDBSTUB_STUB_INTERNAL_H
+
+#include <pthread.h>
+#include <stdio.h>
+
+#include "gdbstub/listen_socket.h"
+#include "gdbstub/rsp_codec.h"
+#include "gdbstub/session.h"
+#include "gdbstub/vcpu_events.h"
+#include "hvgdb/gdbstub.h"
+
+/* Where the connection is, as the server thread sees it. */
+enum conn_state {
+	CONN_NONE,      /* no debugger */
+	CONN_STOPPING,  /* attached; waiting for every vCPU to park */
+	CONN_STOPPED,   /* guest stopped: packets are served */
+	CONN_RUNNING,   /* guest resumed: a stop reply is owed */
+	CONN_DETACHING, /* gone while running: stopping to clean up */
+};
+
+#define INPUT_BUFFER_SIZE 65536
+
+struct gdbstub {
+	FILE *log;
+	bool wait;
+	struct listen_socket listener;
+	int event_fd; /* vCPU threads and hooks wake the server through it */
+	pthread_t thread;
+	bool thread_running;
+
+	/* All below guarded by ev.lock. */
+	struct gdb_events ev;
+	struct gdb_session session;
+	enum conn_state state;
+	int conn_fd;
+	bool quit;
+	bool end_pending; /* VM ended: W/X to send */
+	bool end_sent;
+	int end_status;
+	int end_signal;
+	pthread_cond_t end_cond;
+
+	/* Server thread only. */
+	struct rsp_decoder dec;
+	uint8_t *dec_buf;
+	uint8_t input[INPUT_BUFFER_SIZE];
+	size_t input_len;
+	size_t input_off;
+	struct gdb_reply reply;
+	uint8_t *frame;     /* '+' and the encoded reply: one write */
+	size_t frame_cap;
+	size_t last_frame_off; /* resend starts here (after the '+') */
+	size_t last_frame_len;
+};
+
+/* server.c */
+void *server_main(void *arg);
+void server_notify(void *arg);
+
+#endif

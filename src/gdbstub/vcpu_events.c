@@ -1,0 +1,411 @@
+/*
+ * Per-vCPU event state machine.
+ *
+ * Per vCPU: stepping, stepped, hit_swbreak (+ active, suspended, waiting).
+ * Global: stopped_vcpu (event being reported, -1 none), stop_wanted (the
+ * server waits for every active vCPU to park), hold_new_vcpus (--wait).
+ *
+ * | event (who)                 | condition                  | action                                             |
+ * |-----------------------------|----------------------------|----------------------------------------------------|
+ * | vcpu_add (vCPU)             | hold_new_vcpus or another  | suspended=1, park                                  |
+ * |                             | active vCPU is suspended   |                                                    |
+ * | SUSPENDED exit (vCPU)       | suspended                  | park until resumed                                 |
+ * |                             | not suspended              | ops->resume (stale kick), return                   |
+ * | BPT exit (vCPU)             | gpa(RIP) in our table      | hit_swbreak=1; REPORT LOOP                         |
+ * |                             | not ours                   | give the guest its #BP: intel set ENTRY_INST_LENGTH|
+ * |                             |                            | + inject 3; amd RIP += len + inject 3              |
+ * | MTRAP / trace DB (vCPU)     | stepping                   | stepping=0, stepped=1, step caps off; REPORT LOOP  |
+ * |                             | not stepping               | spurious (step caps left on): caps off, return     |
+ * | REPORT LOOP (vCPU)          | stopped_vcpu == -1         | stopped_vcpu=self, suspend all; park               |
+ * |                             | stopped_vcpu is another    | park (reported later, one stop per resume)         |
+ * |   on wake                   | event flag cleared         | reported and resumed: leave                        |
+ * |                             | hit_swbreak, bp removed    | stale: hit_swbreak=0, leave; the original          |
+ * |                             |                            | instruction runs again                             |
+ * |                             | otherwise                  | loop (claim stopped_vcpu again)                    |
+ * | every wake (vCPU)           |                            | own thread syncs caps: BPT_EXIT iff breakpoints    |
+ * |                             |                            | exist; step cap + MASK_HWINTR iff stepping         |
+ * | all active parked (vCPU)    | stop_wanted                | notify the server (eventfd)                        |
+ * | Ctrl-C / attach (server)    |                            | suspend all; report T02 (Ctrl-C) when all parked   |
+ * | resume (server)             |                            | drop stopped_vcpu's event, stopped_vcpu=-1;        |
+ * |                             |                            | per action: step -> stepping=1 (unless an event is |
+ * |                             |                            | pending: it is reported instead), resume it;       |
+ * |                             |                            | no action -> stays parked (scheduler-locking)      |
+ * | disconnect (server)         | world stopped first        | all flags 0, stopped_vcpu=-1, resume all; caps are |
+ * |                             |                            | turned off by each vCPU as it wakes                |
+ * | VM over (any)               |                            | like disconnect, and hooks never park again        |
+ */
+#include "gdbstub/vcpu_events.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BP_VECTOR 3
+
+int events_init(struct gdb_events *ev, const struct gdb_events_config *cfg)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->vcpu = calloc(cfg->nvcpus ? cfg->nvcpus : 1, sizeof(*ev->vcpu));
+	if (!ev->vcpu)
+		return -ENOMEM;
+	if (pthread_mutex_init(&ev->lock, NULL)) {
+		free(ev->vcpu);
+		return -ENOMEM;
+	}
+	if (pthread_cond_init(&ev->wake, NULL)) {
+		pthread_mutex_destroy(&ev->lock);
+		free(ev->vcpu);
+		return -ENOMEM;
+	}
+	ev->ops = cfg->ops;
+	ev->ctx = cfg->ctx;
+	ev->nvcpus = cfg->nvcpus;
+	ev->bps = cfg->bps;
+	ev->can_step = cfg->can_step;
+	ev->step_cap = cfg->step_cap;
+	ev->hold_new_vcpus = cfg->hold_new_vcpus;
+	ev->notify = cfg->notify;
+	ev->notify_arg = cfg->notify_arg;
+	ev->stopped_vcpu = -1;
+	return 0;
+}
+
+void events_destroy(struct gdb_events *ev)
+{
+	pthread_cond_destroy(&ev->wake);
+	pthread_mutex_destroy(&ev->lock);
+	free(ev->vcpu);
+	ev->vcpu = NULL;
+}
+
+static bool valid_vcpu(const struct gdb_events *ev, int vcpu)
+{
+	return vcpu >= 0 && (unsigned)vcpu < ev->nvcpus;
+}
+
+bool events_stop_complete_locked(const struct gdb_events *ev)
+{
+	if (ev->nwaiting != ev->nactive)
+		return false;
+	return ev->nactive > 0 || ev->allow_empty_stop;
+}
+
+static void notify_if_stopped(struct gdb_events *ev)
+{
+	if (ev->stop_wanted && events_stop_complete_locked(ev) && ev->notify)
+		ev->notify(ev->notify_arg);
+}
+
+static void mark_waiting(struct gdb_events *ev, struct vcpu_event_state *st)
+{
+	if (st->waiting)
+		return;
+	st->waiting = true;
+	ev->nwaiting++;
+	notify_if_stopped(ev);
+}
+
+static void unmark_waiting(struct gdb_events *ev, struct vcpu_event_state *st)
+{
+	if (!st->waiting)
+		return;
+	st->waiting = false;
+	ev->nwaiting--;
+}
+
+/* The resumer (not the woken thread) unmarks waiting, so a stop can never
+ * be judged complete while a resumed vCPU has not yet run. A vCPU resumed
+ * and suspended again before it woke counts itself back in. */
+static void park_locked(struct gdb_events *ev, int vcpu)
+{
+	struct vcpu_event_state *st = &ev->vcpu[vcpu];
+
+	if (ev->vm_over)
+		return;
+	mark_waiting(ev, st);
+	while (st->suspended && !ev->vm_over) {
+		pthread_cond_wait(&ev->wake, &ev->lock);
+		if (st->suspended && !st->waiting)
+			mark_waiting(ev, st);
+	}
+	unmark_waiting(ev, st);
+}
+
+/* Capabilities are only ever changed by the vCPU's own thread, right
+ * before it runs guest code again, so no engine is touched while running
+ * and vCPUs that start late get BPT_EXIT too. */
+static void sync_caps_locked(struct gdb_events *ev, int vcpu)
+{
+	struct vcpu_event_state *st = &ev->vcpu[vcpu];
+	const struct gdb_target_ops *ops = ev->ops;
+
+	if (!ops->set_cap)
+		return;
+	bool want_bpt = !ev->vm_over && ev->bps && bp_table_count(ev->bps) > 0;
+	if (want_bpt != st->bpt_exit_on) {
+		ops->set_cap(ev->ctx, vcpu, GDB_CAP_BPT_EXIT, want_bpt);
+		st->bpt_exit_on = want_bpt;
+	}
+	bool want_step = st->stepping && ev->can_step && !ev->vm_over;
+	if (want_step != st->step_on) {
+		ops->set_cap(ev->ctx, vcpu, ev->step_cap, want_step);
+		/* no timer tick may land between the step and its report;
+		 * RFLAGS.IF itself is never touched */
+		ops->set_cap(ev->ctx, vcpu, GDB_CAP_MASK_HWINTR, want_step);
+		st->step_on = want_step;
+	}
+}
+
+static bool any_active_suspended(const struct gdb_events *ev)
+{
+	for (unsigned v = 0; v < ev->nvcpus; v++)
+		if (ev->vcpu[v].active && ev->vcpu[v].suspended)
+			return true;
+	return false;
+}
+
+void events_stop_all_locked(struct gdb_events *ev, bool interrupt)
+{
+	for (unsigned v = 0; v < ev->nvcpus; v++)
+		if (ev->vcpu[v].active)
+			ev->vcpu[v].suspended = true;
+	ev->stop_wanted = true;
+	ev->allow_empty_stop = true;
+	if (interrupt)
+		ev->interrupted = true;
+	if (ev->ops->suspend)
+		ev->ops->suspend(ev->ctx, -1);
+	notify_if_stopped(ev);
+}
+
+void events_vcpu_add(struct gdb_events *ev, int vcpu)
+{
+	if (!valid_vcpu(ev, vcpu))
+		return;
+	pthread_mutex_lock(&ev->lock);
+	struct vcpu_event_state *st = &ev->vcpu[vcpu];
+	if (!st->active) {
+		st->active = true;
+		ev->nactive++;
+		if (!ev->vm_over &&
+		    (ev->hold_new_vcpus || any_active_suspended(ev))) {
+			st->suspended = true;
+			park_locked(ev, vcpu);
+		}
+	}
+	sync_caps_locked(ev, vcpu);
+	pthread_mutex_unlock(&ev->lock);
+}
+
+void events_vcpu_suspended(struct gdb_events *ev, int vcpu)
+{
+	if (!valid_vcpu(ev, vcpu))
+		return;
+	pthread_mutex_lock(&ev->lock);
+	struct vcpu_event_state *st = &ev->vcpu[vcpu];
+	if (st->suspended && st->active)
+		park_locked(ev, vcpu);
+	else if (ev->ops->resume)
+		/* a kick we no longer want: clear it or vm_run spins */
+		ev->ops->resume(ev->ctx, vcpu);
+	sync_caps_locked(ev, vcpu);
+	pthread_mutex_unlock(&ev->lock);
+}
+
+/* Parks until *event was reported (and cleared by a resume) or, for a
+ * breakpoint, the breakpoint went away. */
+static void report_loop_locked(struct gdb_events *ev, int vcpu, bool *event)
+{
+	struct vcpu_event_state *st = &ev->vcpu[vcpu];
+
+	for (;;) {
+		if (ev->vm_over) {
+			*event = false;
+			return;
+		}
+		if (ev->stopped_vcpu == -1) {
+			ev->stopped_vcpu = vcpu;
+			events_stop_all_locked(ev, false);
+		}
+		st->suspended = true;
+		park_locked(ev, vcpu);
+		if (!*event)
+			return;
+		if (event == &st->hit_swbreak &&
+		    !bp_table_find(ev->bps, st->hit_gpa)) {
+			st->hit_swbreak = false; /* stale: removed meanwhile */
+			return;
+		}
+	}
+}
+
+static bool rip_is_our_breakpoint(struct gdb_events *ev, int vcpu,
+				  uint64_t *gpa)
+{
+	const struct gdb_target_ops *ops = ev->ops;
+	uint8_t rip_bytes[8];
+	uint64_t rip = 0;
+
+	if (!ev->bps || bp_table_count(ev->bps) == 0 || !ops->read_reg ||
+	    !ops->translate)
+		return false;
+	if (ops->read_reg(ev->ctx, vcpu, GDB_REG_RIP, rip_bytes))
+		return false;
+	for (int i = 7; i >= 0; i--)
+		rip = rip << 8 | rip_bytes[i];
+	if (ops->translate(ev->ctx, vcpu, rip, 1, gpa))
+		return false;
+	return bp_table_find(ev->bps, *gpa) != NULL;
+}
+
+/* The guest's own int3: hand it the #BP it would have had without us, with
+ * the return RIP after the int3. */
+static void reinject_guest_bp(struct gdb_events *ev, int vcpu, int inst_length)
+{
+	const struct gdb_target_ops *ops = ev->ops;
+	int len;
+
+	if (!ops->inject_exception)
+		return;
+	if (ops->get_entry_inst_length && ops->set_entry_inst_length &&
+	    ops->get_entry_inst_length(ev->ctx, vcpu, &len) == 0) {
+		/* intel: the entry instruction length moves RIP */
+		ops->set_entry_inst_length(ev->ctx, vcpu, inst_length);
+	} else if (ops->read_reg && ops->write_reg) {
+		/* amd: the length register is ignored; advance RIP instead */
+		uint8_t b[8];
+		if (ops->read_reg(ev->ctx, vcpu, GDB_REG_RIP, b) == 0) {
+			uint64_t rip = 0;
+			for (int i = 7; i >= 0; i--)
+				rip = rip << 8 | b[i];
+			rip += (uint64_t)inst_length;
+			for (int i = 0; i < 8; i++)
+				b[i] = (uint8_t)(rip >> (8 * i));
+			ops->write_reg(ev->ctx, vcpu, GDB_REG_RIP, b);
+		}
+	}
+	ops->inject_exception(ev->ctx, vcpu, BP_VECTOR);
+}
+
+void events_vcpu_breakpoint(struct gdb_events *ev, int vcpu, int inst_length)
+{
+	uint64_t gpa;
+
+	if (!valid_vcpu(ev, vcpu))
+		return;
+	pthread_mutex_lock(&ev->lock);
+	struct vcpu_event_state *st = &ev->vcpu[vcpu];
+	if (!ev->vm_over && rip_is_our_breakpoint(ev, vcpu, &gpa)) {
+		st->hit_swbreak = true;
+		st->hit_gpa = gpa;
+		report_loop_locked(ev, vcpu, &st->hit_swbreak);
+	} else {
+		reinject_guest_bp(ev, vcpu, inst_length);
+	}
+	sync_caps_locked(ev, vcpu);
+	pthread_mutex_unlock(&ev->lock);
+}
+
+void events_vcpu_step_trap(struct gdb_events *ev, int vcpu)
+{
+	if (!valid_vcpu(ev, vcpu))
+		return;
+	pthread_mutex_lock(&ev->lock);
+	struct vcpu_event_state *st = &ev->vcpu[vcpu];
+	if (st->stepping && !ev->vm_over) {
+		st->stepping = false;
+		st->stepped = true;
+		sync_caps_locked(ev, vcpu);
+		report_loop_locked(ev, vcpu, &st->stepped);
+	}
+	sync_caps_locked(ev, vcpu);
+	pthread_mutex_unlock(&ev->lock);
+}
+
+void events_take_stop_locked(struct gdb_events *ev, int fallback_vcpu,
+			     struct gdb_stop_info *st)
+{
+	ev->stop_wanted = false;
+	if (ev->stopped_vcpu >= 0) {
+		const struct vcpu_event_state *v = &ev->vcpu[ev->stopped_vcpu];
+		st->vcpu = ev->stopped_vcpu;
+		st->signal = 5;
+		st->swbreak = v->hit_swbreak;
+	} else {
+		st->vcpu = valid_vcpu(ev, fallback_vcpu) ? fallback_vcpu : 0;
+		st->signal = ev->interrupted ? 2 : 5;
+		st->swbreak = false;
+	}
+	ev->interrupted = false;
+}
+
+static bool has_pending_event(const struct vcpu_event_state *st)
+{
+	return st->hit_swbreak || st->stepped;
+}
+
+void events_resume_locked(struct gdb_events *ev,
+			  const enum gdb_resume_action *actions)
+{
+	if (ev->stopped_vcpu >= 0) {
+		/* the reported event is consumed */
+		struct vcpu_event_state *st = &ev->vcpu[ev->stopped_vcpu];
+		st->hit_swbreak = false;
+		st->stepped = false;
+		ev->stopped_vcpu = -1;
+	}
+	ev->interrupted = false;
+	ev->hold_new_vcpus = false;
+	ev->stop_wanted = true;
+	ev->allow_empty_stop = false;
+	for (unsigned v = 0; v < ev->nvcpus; v++) {
+		struct vcpu_event_state *st = &ev->vcpu[v];
+		if (actions[v] == GDB_ACT_NONE)
+			continue;
+		st->stepping = actions[v] == GDB_ACT_STEP &&
+			       !has_pending_event(st) && ev->can_step;
+		st->suspended = false;
+		unmark_waiting(ev, st);
+		if (ev->ops->resume)
+			ev->ops->resume(ev->ctx, (int)v);
+	}
+	pthread_cond_broadcast(&ev->wake);
+}
+
+void events_reset_locked(struct gdb_events *ev)
+{
+	for (unsigned v = 0; v < ev->nvcpus; v++) {
+		struct vcpu_event_state *st = &ev->vcpu[v];
+		st->stepping = false;
+		st->stepped = false;
+		st->hit_swbreak = false;
+		st->suspended = false;
+		unmark_waiting(ev, st);
+	}
+	ev->stopped_vcpu = -1;
+	ev->stop_wanted = false;
+	ev->interrupted = false;
+	ev->hold_new_vcpus = false;
+	if (ev->ops->resume)
+		ev->ops->resume(ev->ctx, -1);
+	pthread_cond_broadcast(&ev->wake);
+}
+
+void events_vm_over_locked(struct gdb_events *ev)
+{
+	ev->vm_over = true;
+	events_reset_locked(ev);
+}
+
+enum vcpu_phase events_vcpu_phase_locked(const struct gdb_events *ev,
+					 int vcpu)
+{
+	if (!valid_vcpu(ev, vcpu) || !ev->vcpu[vcpu].active)
+		return VCPU_NOT_STARTED;
+	const struct vcpu_event_state *st = &ev->vcpu[vcpu];
+	if (st->stepping)
+		return VCPU_STEPPING;
+	if (st->waiting)
+		return VCPU_PARKED;
+	return VCPU_RUNNING;
+}

@@ -1,0 +1,98 @@
+/*
+ * The per-vCPU event state machine (DESIGN.md section 5, from the bhyve
+ * review). vCPU threads enter through the hook functions and may be parked
+ * on a condition variable; the server thread drives it with the *_locked
+ * functions while holding ev->lock. See vcpu_events.c for the table.
+ */
+#ifndef HVGDB_GDBSTUB_VCPU_EVENTS_H
+#define HVGDB_GDBSTUB_VCPU_EVENTS_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "gdbstub/breakpoints.h"
+#include "gdbstub/session.h"
+#include "hvgdb/gdbstub.h"
+
+struct vcpu_event_state {
+	bool active;      /* its thread called gdbstub_vcpu_add */
+	bool suspended;   /* the debugger wants it stopped */
+	bool waiting;     /* parked in a hook, counted in nwaiting */
+	bool stepping;    /* to execute one instruction, then report */
+	bool stepped;     /* step finished, event not yet reported */
+	bool hit_swbreak; /* hit one of our breakpoints, not yet reported */
+	uint64_t hit_gpa;
+	/* capabilities as this vCPU's own thread last set them */
+	bool bpt_exit_on;
+	bool step_on;
+};
+
+enum vcpu_phase {
+	VCPU_NOT_STARTED,
+	VCPU_RUNNING,
+	VCPU_STEPPING,
+	VCPU_PARKED,
+};
+
+struct gdb_events {
+	pthread_mutex_t lock; /* the stub's one lock: also guards the session */
+	pthread_cond_t wake;  /* parked vCPUs wait here */
+	const struct gdb_target_ops *ops;
+	void *ctx;
+	unsigned nvcpus;
+	struct vcpu_event_state *vcpu;
+	unsigned nactive;
+	unsigned nwaiting;
+	int stopped_vcpu;      /* whose event is being reported, or -1 */
+	bool stop_wanted;      /* tell the server once every vCPU is parked */
+	bool allow_empty_stop; /* a stop with no active vCPU counts (attach) */
+	bool interrupted;      /* Ctrl-C asked for the stop in progress */
+	bool hold_new_vcpus;   /* --wait: park vCPUs until the first resume */
+	bool vm_over;          /* the VM ended: hooks never park again */
+	const struct bp_table *bps;
+	bool can_step;
+	enum gdb_cap step_cap;
+	/* Called (lock held) when a wanted stop completes or the VM ends. */
+	void (*notify)(void *arg);
+	void *notify_arg;
+};
+
+struct gdb_events_config {
+	const struct gdb_target_ops *ops;
+	void *ctx;
+	unsigned nvcpus;
+	const struct bp_table *bps;
+	bool can_step;
+	enum gdb_cap step_cap;
+	bool hold_new_vcpus;
+	void (*notify)(void *arg);
+	void *notify_arg;
+};
+
+int events_init(struct gdb_events *ev, const struct gdb_events_config *cfg);
+void events_destroy(struct gdb_events *ev);
+
+/* Hooks, called by vCPU threads; they take ev->lock. */
+void events_vcpu_add(struct gdb_events *ev, int vcpu);
+void events_vcpu_suspended(struct gdb_events *ev, int vcpu);
+void events_vcpu_breakpoint(struct gdb_events *ev, int vcpu, int inst_length);
+void events_vcpu_step_trap(struct gdb_events *ev, int vcpu);
+
+/* Server side, ev->lock held. */
+void events_stop_all_locked(struct gdb_events *ev, bool interrupt);
+bool events_stop_complete_locked(const struct gdb_events *ev);
+/* After a completed stop: what to report. fallback_vcpu names the thread
+ * when no vCPU has an event of its own (attach, Ctrl-C). */
+void events_take_stop_locked(struct gdb_events *ev, int fallback_vcpu,
+			     struct gdb_stop_info *st);
+void events_resume_locked(struct gdb_events *ev,
+			  const enum gdb_resume_action *actions);
+/* Disconnect: pending events and step requests dropped, all resumed. */
+void events_reset_locked(struct gdb_events *ev);
+/* The VM ended: release everyone, never park again. */
+void events_vm_over_locked(struct gdb_events *ev);
+enum vcpu_phase events_vcpu_phase_locked(const struct gdb_events *ev,
+					 int vcpu);
+
+#endif
