@@ -1,0 +1,312 @@
+#!/usr/bin/env python3
+"""End-to-end tests: the real gdb against the real hvgdb running real guests.
+
+Usage: e2e.py --hvgdb PATH --guests DIR [--vendor intel|amd] TEST
+
+Each TEST starts hvgdb with a debug server on a unix socket, runs one or more
+gdb batch sessions with a script from gdb/, and checks what hvgdb and the guest
+did afterwards. Nothing is mocked. Exit status: 0 when every check passed.
+"""
+import argparse
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+failures = []
+
+
+def check(cond, msg):
+    print(("PASS: " if cond else "FAIL: ") + msg, flush=True)
+    if not cond:
+        failures.append(msg)
+    return cond
+
+
+class Hvgdb:
+    def __init__(self, opts, tmp, guest, cpus, guest_args=(), wait=True,
+                 debug=True):
+        self.tmp = tmp
+        self.sock = os.path.join(tmp, "gdb.sock")
+        self.serial = os.path.join(tmp, "serial.txt")
+        self.log_path = os.path.join(tmp, "hvgdb.log")
+        self.elf = os.path.join(opts.guests, guest + ".elf")
+        cmd = [opts.hvgdb, "run", "--cpus", str(cpus), "--cpu-vendor",
+               opts.vendor, "--serial", "file:" + self.serial]
+        if debug:
+            cmd += ["--gdb", "unix:" + self.sock]
+        if wait:
+            cmd += ["--wait"]
+        cmd.append(self.elf)
+        if guest_args:
+            cmd += ["--"] + list(guest_args)
+        print("+ " + " ".join(cmd), flush=True)
+        self.log = open(self.log_path, "w")
+        self.proc = subprocess.Popen(cmd, stdout=self.log,
+                                     stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL)
+        if debug:
+            deadline = time.time() + 10
+            while not os.path.exists(self.sock):
+                if self.proc.poll() is not None or time.time() > deadline:
+                    raise RuntimeError("hvgdb did not open its debug socket:\n"
+                                       + self.log_text())
+                time.sleep(0.02)
+
+    def log_text(self):
+        self.log.flush()
+        with open(self.log_path, errors="replace") as f:
+            return f.read()
+
+    def serial_text(self):
+        if not os.path.exists(self.serial):
+            return ""
+        with open(self.serial, errors="replace") as f:
+            return f.read()
+
+    def wait_exit(self, timeout):
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            if self.wait_exit(5) is None:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+
+
+def gdb_env(hv, cpus, extra=None):
+    env = dict(os.environ)
+    env.update({"E2E_SOCK": hv.sock, "E2E_ELF": hv.elf,
+                "E2E_SERIAL": hv.serial, "E2E_VENDOR": OPTS.vendor,
+                "E2E_CPUS": str(cpus),
+                "PYTHONPATH": os.path.join(HERE, "gdb")})
+    env.update(extra or {})
+    return env
+
+
+def gdb_cmd(script):
+    return ["gdb", "-q", "-n", "-batch", "-x", os.path.join(HERE, "gdb", script)]
+
+
+def run_gdb(hv, cpus, script, extra=None, timeout=240):
+    """Run a gdb script to completion; its exit status is its failure count."""
+    print("+ gdb " + script, flush=True)
+    p = subprocess.run(gdb_cmd(script), env=gdb_env(hv, cpus, extra),
+                       stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=timeout, text=True)
+    sys.stdout.write(indent(p.stdout))
+    check(p.returncode == 0, "gdb script %s passed (status %d)"
+          % (script, p.returncode))
+    return p.stdout
+
+
+def start_gdb(hv, cpus, script, extra=None):
+    """Start a gdb script in the background (to SIGKILL it later)."""
+    print("+ gdb (background) " + script, flush=True)
+    out = open(os.path.join(hv.tmp, script + ".out"), "w+")
+    p = subprocess.Popen(gdb_cmd(script), env=gdb_env(hv, cpus, extra),
+                         stdin=subprocess.DEVNULL, stdout=out,
+                         stderr=subprocess.STDOUT, text=True)
+    p.out_file = out
+    return p
+
+
+def wait_output(p, marker, timeout=60):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        p.out_file.flush()
+        with open(p.out_file.name, errors="replace") as f:
+            if marker in f.read():
+                return True
+        if p.poll() is not None:
+            return False
+        time.sleep(0.05)
+    return False
+
+
+def indent(text):
+    return "".join("  | " + line + "\n" for line in text.splitlines())
+
+
+def text_section(elf, tmp):
+    """(address, path of a file with the bytes) of the ELF's .text."""
+    out = subprocess.run(["readelf", "-W", "-S", elf], check=True,
+                         stdout=subprocess.PIPE, text=True).stdout
+    m = re.search(r"\]\s+\.text\s+PROGBITS\s+([0-9a-f]+)\s+[0-9a-f]+\s+([0-9a-f]+)", out)
+    binp = os.path.join(tmp, "text.bin")
+    subprocess.run(["objcopy", "-O", "binary", "--only-section=.text", elf,
+                    binp], check=True)
+    return int(m.group(1), 16), binp
+
+
+def check_code_intact_and_reattach(hv, cpus):
+    """A new gdb attaches and finds the guest's code equal to the ELF's."""
+    addr, binp = text_section(hv.elf, hv.tmp)
+    run_gdb(hv, cpus, "code_intact.py",
+            {"E2E_TEXT_ADDR": str(addr), "E2E_TEXT_BIN": binp})
+
+
+# ---- tests --------------------------------------------------------------
+
+def t_break_all_vcpus(tmp):
+    hv = Hvgdb(OPTS, tmp, "demo", 4)
+    try:
+        run_gdb(hv, 4, "break_all_vcpus.py")
+        check(hv.alive(), "guest still running after detach")
+    finally:
+        hv.stop()
+
+
+def t_int3_selftest(tmp):
+    hv = Hvgdb(OPTS, tmp, "int3-selftest", 4, ["budget=300"])
+    try:
+        run_gdb(hv, 4, "int3_selftest.py")
+        status = hv.wait_exit(60)
+        check(status == 1, "int3-selftest exit status 1 (pass), got %s" % status)
+        check("int3-selftest: PASS" in hv.serial_text(), "guest printed PASS")
+    finally:
+        hv.stop()
+
+
+def t_stepi_timer_storm(tmp):
+    hv = Hvgdb(OPTS, tmp, "timer-storm", 2, ["forever"])
+    try:
+        run_gdb(hv, 2, "stepi_timer_storm.py", {"E2E_STEPS": "1000"},
+                timeout=600)
+    finally:
+        hv.stop()
+
+
+def t_scheduler_locking(tmp):
+    hv = Hvgdb(OPTS, tmp, "demo", 4)
+    try:
+        run_gdb(hv, 4, "scheduler_locking.py")
+    finally:
+        hv.stop()
+
+
+def t_ctrl_c(tmp):
+    hv = Hvgdb(OPTS, tmp, "demo", 8)
+    try:
+        run_gdb(hv, 8, "ctrl_c.py")
+    finally:
+        hv.stop()
+
+
+def t_reg_mem_writes(tmp):
+    hv = Hvgdb(OPTS, tmp, "demo", 2)
+    try:
+        run_gdb(hv, 2, "reg_mem_writes.py")
+    finally:
+        hv.stop()
+
+
+def t_wait_first_function(tmp):
+    hv = Hvgdb(OPTS, tmp, "demo", 2, ["budget=2000"])
+    try:
+        run_gdb(hv, 2, "wait_first_function.py")
+        status = hv.wait_exit(120)
+        check(status == 1, "demo finished with status 1 after detach, got %s"
+              % status)
+    finally:
+        hv.stop()
+
+
+def reference_checksum(tmp, budget, cpus):
+    """The demo's checksum line when it runs without any debugger."""
+    ref = Hvgdb(OPTS, os.path.join(tmp, "ref"), "demo", cpus,
+                ["budget=%d" % budget], wait=False, debug=False)
+    status = ref.wait_exit(120)
+    text = ref.serial_text()
+    ref.stop()
+    check(status == 1, "reference demo run passed")
+    return [l for l in text.splitlines() if l.startswith("demo:")]
+
+
+def disconnect_case(tmp, script, kill_after_marker):
+    os.makedirs(os.path.join(tmp, "ref"))
+    budget, cpus = 20000, 2
+    want = reference_checksum(tmp, budget, cpus)
+    hv = Hvgdb(OPTS, tmp, "demo", cpus, ["budget=%d" % budget])
+    try:
+        if kill_after_marker:
+            g = start_gdb(hv, cpus, script)
+            got = wait_output(g, kill_after_marker)
+            check(got, "gdb reached '%s'" % kill_after_marker)
+            if kill_after_marker == "STEPPING":
+                time.sleep(0.5)  # let it be mid-step
+            g.send_signal(signal.SIGKILL)
+            g.wait()
+            with open(g.out_file.name, errors="replace") as f:
+                sys.stdout.write(indent(f.read()))
+        else:
+            run_gdb(hv, cpus, script)
+        # A new debugger can attach, and sees the code as in the ELF.
+        check_code_intact_and_reattach(hv, cpus)
+        status = hv.wait_exit(180)
+        check(status == 1, "guest finished with status 1, got %s" % status)
+        got_lines = [l for l in hv.serial_text().splitlines()
+                     if l.startswith("demo:")]
+        check(got_lines == want, "guest result equals the undebugged run: %s"
+              % got_lines)
+    finally:
+        hv.stop()
+
+
+def t_detach(tmp):
+    disconnect_case(tmp, "detach.py", None)
+
+
+def t_kill_gdb_stopped(tmp):
+    disconnect_case(tmp, "hold_stopped.py", "STOPPED")
+
+
+def t_kill_gdb_stepping(tmp):
+    disconnect_case(tmp, "keep_stepping.py", "STEPPING")
+
+
+TESTS = {
+    "break_all_vcpus": t_break_all_vcpus,
+    "int3_selftest": t_int3_selftest,
+    "stepi_timer_storm": t_stepi_timer_storm,
+    "scheduler_locking": t_scheduler_locking,
+    "ctrl_c": t_ctrl_c,
+    "reg_mem_writes": t_reg_mem_writes,
+    "wait_first_function": t_wait_first_function,
+    "detach": t_detach,
+    "kill_gdb_stopped": t_kill_gdb_stopped,
+    "kill_gdb_stepping": t_kill_gdb_stepping,
+}
+
+
+def main():
+    global OPTS
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--hvgdb", required=True)
+    ap.add_argument("--guests", required=True)
+    ap.add_argument("--vendor", default="intel", choices=["intel", "amd"])
+    ap.add_argument("test", choices=sorted(TESTS))
+    OPTS = ap.parse_args()
+    with tempfile.TemporaryDirectory(prefix="hvgdb-e2e-") as tmp:
+        try:
+            TESTS[OPTS.test](tmp)
+        except Exception as e:  # a harness error is a failure, with details
+            check(False, "harness: %r" % e)
+    print("%s: %d check(s) failed" % (OPTS.test, len(failures)), flush=True)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,41 @@
+# Attach, list every vCPU, break in a function all vCPUs run, see each vCPU
+# report its hit with the right thread; then delete the breakpoint: no further
+# SIGTRAP may arrive (the spurious-event bug from the bhyve review).
+from gdbtest import *
+
+connect()
+report(thread_tids() == list(range(1, CPUS + 1)),
+       "info threads lists every vCPU: %s" % thread_tids())
+out = run("info threads")
+report(out.count("Thread ") >= CPUS, "info threads shows %d threads" % CPUS)
+
+bp = gdb.Breakpoint("demo_work_item")
+bp_addr = None
+seen = []
+for i in range(3 * CPUS):
+    gdb.execute("continue")
+    s = stops[-1]
+    tid = gdb.selected_thread().ptid[1]
+    rip = reg("rip")
+    if bp_addr is None:
+        bp_addr = rip
+    ok = (s["kind"] == "BreakpointEvent" and s["tid"] == tid and rip == bp_addr
+          and reg("rdi") == tid - 1)
+    report(ok, "hit %d: breakpoint stop on thread %d, rip 0x%x, rdi %d"
+           % (i, tid, rip, reg("rdi")))
+    seen.append(tid)
+report(set(seen[:2 * CPUS]) == set(range(1, CPUS + 1)),
+       "every vCPU reported a hit within %d stops: %s" % (2 * CPUS, seen))
+
+bp.delete()
+n_before = len(stops)
+for i in range(3):
+    interrupt_after(0.7)
+    gdb.execute("continue")
+    s = stops[-1]
+    report(s["signal"] == "SIGINT" and s["kind"] == "SignalEvent",
+           "after delete, continue %d stops only by Ctrl-C (%s)" % (i, s))
+traps = [s for s in stops[n_before:] if s["signal"] == "SIGTRAP"]
+report(not traps, "no spurious SIGTRAP after the breakpoint was deleted: %s" % traps)
+gdb.execute("detach")
+finish()

@@ -1,0 +1,136 @@
+"""Helpers for the end-to-end tests that run inside the real gdb (batch mode).
+
+Each test script imports this module, drives gdb through gdb.execute and the
+Python API, calls report() for every assertion and finish() at the end, which
+makes gdb exit with the number of failures.
+"""
+import os
+import signal
+import sys
+import threading
+import time
+
+import gdb
+
+SOCK = os.environ["E2E_SOCK"]
+ELF = os.environ["E2E_ELF"]
+SERIAL = os.environ.get("E2E_SERIAL", "")
+VENDOR = os.environ.get("E2E_VENDOR", "intel")
+CPUS = int(os.environ.get("E2E_CPUS", "1"))
+
+failures = []
+stops = []       # every stop event seen: dict(kind, signal, tid, bps)
+exits = []       # exit codes seen
+
+
+def report(cond, msg):
+    print(("PASS: " if cond else "FAIL: ") + msg, flush=True)
+    if not cond:
+        failures.append(msg)
+    return cond
+
+
+def _on_stop(ev):
+    rec = {"kind": type(ev).__name__, "signal": getattr(ev, "stop_signal", None),
+           "tid": None, "bps": []}
+    try:
+        rec["tid"] = gdb.selected_thread().ptid[1]
+    except Exception:
+        pass
+    if isinstance(ev, gdb.BreakpointEvent):
+        rec["bps"] = [b.number for b in ev.breakpoints]
+        rec["signal"] = "SIGTRAP"
+    stops.append(rec)
+
+
+def _on_exit(ev):
+    exits.append(getattr(ev, "exit_code", None))
+
+
+gdb.events.stop.connect(_on_stop)
+gdb.events.exited.connect(_on_exit)
+
+
+def connect(load_file=True):
+    gdb.execute("set pagination off")
+    gdb.execute("set confirm off")
+    gdb.execute("set width 0")
+    if load_file:
+        gdb.execute("file " + ELF)
+    gdb.execute("target remote " + SOCK)
+
+
+def run(cmd):
+    """gdb.execute returning the output as a string."""
+    return gdb.execute(cmd, to_string=True)
+
+
+def reg(name, thread=None):
+    if thread is not None:
+        gdb.execute("thread %d" % thread, to_string=True)
+    return int(gdb.parse_and_eval("$" + name)) & 0xFFFFFFFFFFFFFFFF
+
+
+def thread_tids():
+    """Remote thread ids (vCPU index + 1) gdb knows, in gdb thread order."""
+    inf = gdb.selected_inferior()
+    return sorted(t.ptid[1] for t in inf.threads())
+
+
+def select_tid(tid):
+    for t in gdb.selected_inferior().threads():
+        if t.ptid[1] == tid:
+            t.switch()
+            return t
+    raise gdb.GdbError("no thread with tid %d" % tid)
+
+
+def interrupt_after(seconds):
+    """Send gdb itself SIGINT, which gdb turns into a remote ^C."""
+    pid = os.getpid()
+    timer = threading.Timer(seconds, lambda: os.kill(pid, signal.SIGINT))
+    timer.start()
+    return timer
+
+
+def serial_text():
+    if not SERIAL or not os.path.exists(SERIAL):
+        return ""
+    with open(SERIAL, "r", errors="replace") as f:
+        return f.read()
+
+
+def wait_serial(pattern, timeout=30.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if pattern in serial_text():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def symbol_addr(name):
+    return int(gdb.parse_and_eval("(unsigned long)&" + name)) \
+        if not name.endswith("()") else None
+
+
+def func_addr(name):
+    return int(gdb.parse_and_eval("(unsigned long)%s" % name))
+
+
+def insn_length(pc):
+    arch = gdb.selected_frame().architecture()
+    return arch.disassemble(pc, count=1)[0]["length"]
+
+
+def insn_text(pc):
+    arch = gdb.selected_frame().architecture()
+    return arch.disassemble(pc, count=1)[0]["asm"]
+
+
+def finish():
+    print("E2E RESULT: %d failure(s)" % len(failures), flush=True)
+    for f in failures:
+        print("  failed: " + f, flush=True)
+    sys.stdout.flush()
+    os._exit(min(len(failures), 100))
