@@ -3,6 +3,7 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -114,6 +115,10 @@ struct initial_desc {
 	enum vm_reg_name reg;
 	struct seg_desc desc;
 	const char *name;
+	/* A backend that rebuilds this hidden part from the GDT on a
+	 * selector load (Unicorn) may refuse to set it: our GDT holds the
+	 * same descriptor, so that is as good. */
+	bool from_gdt_ok;
 };
 
 static int set_descs(struct vm *vm, int vcpu, const struct initial_desc *d,
@@ -122,6 +127,8 @@ static int set_descs(struct vm *vm, int vcpu, const struct initial_desc *d,
 	for (size_t i = 0; i < n; i++) {
 		int rc = vm_set_desc(vm, vcpu, d[i].reg, &d[i].desc);
 
+		if (rc == -ENOTSUP && d[i].from_gdt_ok)
+			continue;
 		if (rc) {
 			snprintf(err, errlen, "cannot set %s of vCPU %d: %s",
 				 d[i].name, vcpu, strerror(-rc));
@@ -161,8 +168,8 @@ static int setup_vcpu(struct vm *vm, int vcpu, uint64_t entry, uint64_t rcx,
 	const struct seg_desc data = { 0, 0xffffffffU, ACCESS_DATA };
 	const struct initial_desc tables[] = {
 		{ VM_REG_GUEST_GDTR, { BOOT_GDT_GPA, GDT_ENTRIES * 8 - 1, 0 },
-		  "gdtr" },
-		{ VM_REG_GUEST_IDTR, { 0, 0, 0 }, "idtr" },
+		  "gdtr", false },
+		{ VM_REG_GUEST_IDTR, { 0, 0, 0 }, "idtr", false },
 	};
 	const struct initial_reg control[] = {
 		{ VM_REG_GUEST_EFER, BOOT_EFER, "efer" },
@@ -181,15 +188,16 @@ static int setup_vcpu(struct vm *vm, int vcpu, uint64_t entry, uint64_t rcx,
 		{ VM_REG_GUEST_GS, BOOT_DATA_SEL, "gs" },
 	};
 	const struct initial_desc segments[] = {
-		{ VM_REG_GUEST_CS, code, "cs descriptor" },
-		{ VM_REG_GUEST_DS, data, "ds descriptor" },
-		{ VM_REG_GUEST_ES, data, "es descriptor" },
-		{ VM_REG_GUEST_SS, data, "ss descriptor" },
-		{ VM_REG_GUEST_FS, data, "fs descriptor" },
-		{ VM_REG_GUEST_GS, data, "gs descriptor" },
+		{ VM_REG_GUEST_CS, code, "cs descriptor", true },
+		{ VM_REG_GUEST_DS, data, "ds descriptor", true },
+		{ VM_REG_GUEST_ES, data, "es descriptor", true },
+		{ VM_REG_GUEST_SS, data, "ss descriptor", true },
+		{ VM_REG_GUEST_FS, data, "fs descriptor", true },
+		{ VM_REG_GUEST_GS, data, "gs descriptor", true },
 		/* No LDT; TR is a placeholder until the guest loads a TSS. */
-		{ VM_REG_GUEST_LDTR, { 0, 0, ACCESS_UNUSABLE }, "ldtr" },
-		{ VM_REG_GUEST_TR, { 0, 0xffff, ACCESS_TSS64_BUSY }, "tr" },
+		{ VM_REG_GUEST_LDTR, { 0, 0, ACCESS_UNUSABLE }, "ldtr", false },
+		{ VM_REG_GUEST_TR, { 0, 0xffff, ACCESS_TSS64_BUSY }, "tr",
+		  false },
 	};
 	const struct initial_reg general[] = {
 		{ VM_REG_GUEST_RAX, 0, "rax" },
