@@ -1,0 +1,569 @@
+/* Every packet family against the mock target: no sockets, no threads. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gdbstub/rsp_codec.h"
+#include "gdbstub/session.h"
+#include "gdbstub/target_xml.h"
+#include "mock_target.h"
+
+struct fixture {
+	struct mock_target mt;
+	struct gdb_session s;
+	struct gdb_reply r;
+	uint8_t rbuf[RSP_PACKET_SIZE];
+	char text[RSP_PACKET_SIZE + 1];
+	enum gdb_packet_result res;
+};
+
+static struct fixture *make(enum mock_personality p, unsigned n)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	mock_target_init(&f->mt, p, n);
+	assert_int_equal(gdb_session_init(&f->s, &mock_target_ops, &f->mt), 0);
+	f->r.buf = f->rbuf;
+	f->r.cap = sizeof(f->rbuf);
+	return f;
+}
+
+static int setup_intel(void **state)
+{
+	*state = make(MOCK_INTEL, 4);
+	return 0;
+}
+
+static int setup_amd(void **state)
+{
+	*state = make(MOCK_AMD, 2);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	gdb_session_free(&f->s);
+	free(f);
+	return 0;
+}
+
+/* Sends pkt (may contain NULs when len given) and returns reply text. */
+static const char *sendn(struct fixture *f, const char *pkt, size_t len)
+{
+	f->res = gdb_handle_packet(&f->s, (const uint8_t *)pkt, len, &f->r);
+	memcpy(f->text, f->r.buf, f->r.len);
+	f->text[f->r.len] = 0;
+	return f->text;
+}
+
+static const char *send(struct fixture *f, const char *pkt)
+{
+	return sendn(f, pkt, strlen(pkt));
+}
+
+static void test_qsupported_from_ops(void **state)
+{
+	struct fixture *f = *state;
+	assert_string_equal(send(f, "qSupported:multiprocess+;swbreak+"),
+			    "PacketSize=20000;qXfer:features:read+;swbreak+;"
+			    "vContSupported+;QStartNoAckMode+;binary-upload+");
+	/* without memory ops: no swbreak, no binary-upload */
+	struct gdb_target_ops ops = mock_target_ops;
+	ops.write_phys = NULL;
+	ops.read_phys = NULL;
+	struct gdb_session s2;
+	assert_int_equal(gdb_session_init(&s2, &ops, &f->mt), 0);
+	f->r.len = 0;
+	gdb_handle_packet(&s2, (const uint8_t *)"qSupported", 10, &f->r);
+	f->rbuf[f->r.len] = 0;
+	assert_string_equal((char *)f->rbuf,
+			    "PacketSize=20000;qXfer:features:read+;"
+			    "vContSupported+;QStartNoAckMode+");
+	/* and Z0 then is "unsupported" (empty) */
+	gdb_handle_packet(&s2, (const uint8_t *)"Z0,1000,1", 9, &f->r);
+	assert_int_equal(f->r.len, 0);
+	gdb_session_free(&s2);
+}
+
+static void test_vcont_query_by_step_cap(void **state)
+{
+	struct fixture *f = *state;
+	assert_string_equal(send(f, "vCont?"), "vCont;c;C;s;S");
+	assert_true(f->s.can_step);
+	struct gdb_target_ops ops = mock_target_ops;
+	ops.has_cap = NULL;
+	struct gdb_session s2;
+	assert_int_equal(gdb_session_init(&s2, &ops, &f->mt), 0);
+	gdb_handle_packet(&s2, (const uint8_t *)"vCont?", 6, &f->r);
+	f->rbuf[f->r.len] = 0;
+	assert_string_equal((char *)f->rbuf, "vCont;c;C");
+	gdb_handle_packet(&s2, (const uint8_t *)"s", 1, &f->r);
+	assert_int_equal(f->rbuf[0], 'E');
+	gdb_session_free(&s2);
+}
+
+static void test_step_method_per_personality(void **state)
+{
+	struct fixture *f = *state;
+	if (f->mt.personality == MOCK_INTEL)
+		assert_int_equal(f->s.step_cap, GDB_CAP_MTRAP_EXIT);
+	else
+		assert_int_equal(f->s.step_cap, GDB_CAP_RFLAGS_TF);
+}
+
+static void test_g_layout_and_unavailable(void **state)
+{
+	struct fixture *f = *state;
+	f->mt.no_x87 = true;
+	const char *g = send(f, "g");
+	size_t total = gdb_x86_regs_total_size();
+	assert_int_equal(total, 608);
+	assert_int_equal(strlen(g), 2 * total);
+	/* rip at offset 16*8 */
+	char rip[17];
+	uint8_t b[8];
+	for (int i = 0; i < 8; i++)
+		b[i] = (uint8_t)(0x1000 >> (8 * i));
+	hex_encode(b, 8, rip);
+	assert_memory_equal(g + 2 * 128, rip, 16);
+	/* st0 at 164 bytes: unavailable */
+	assert_memory_equal(g + 2 * 164, "xxxxxxxxxxxxxxxxxxxx", 20);
+	/* efer is the last register */
+	uint8_t efer[8];
+	memcpy(efer, f->mt.vcpu[0].regs[GDB_REG_EFER], 8);
+	char eh[17];
+	hex_encode(efer, 8, eh);
+	assert_memory_equal(g + 2 * (total - 8), eh, 16);
+}
+
+static void test_G_roundtrip_and_errors(void **state)
+{
+	struct fixture *f = *state;
+	char *pkt = malloc(2 * 608 + 2);
+	pkt[0] = 'G';
+	for (int i = 0; i < 2 * 608; i++)
+		pkt[1 + i] = "0123456789abcdef"[i % 16];
+	pkt[1 + 2 * 608] = 0;
+	assert_string_equal(send(f, pkt), "OK");
+	assert_true(mock_get_reg64(&f->mt, 0, GDB_REG_RAX) ==
+		    0xefcdab8967452301ULL);
+	/* what G wrote, g reads back */
+	assert_memory_equal(send(f, "g"), pkt + 1, 2 * 608);
+	/* wrong length and bad hex write nothing */
+	uint64_t before = mock_get_reg64(&f->mt, 0, GDB_REG_RAX);
+	pkt[100] = 'z';
+	assert_string_equal(send(f, pkt), "E16");
+	pkt[100] = '0';
+	pkt[2 * 608] = 0;
+	assert_string_equal(send(f, pkt), "E16");
+	assert_true(mock_get_reg64(&f->mt, 0, GDB_REG_RAX) == before);
+	free(pkt);
+}
+
+static void test_p_and_P(void **state)
+{
+	struct fixture *f = *state;
+	mock_set_reg64(&f->mt, 0, GDB_REG_CR3, 0x123000);
+	assert_string_equal(send(f, "p3e"), "0030120000000000");
+	assert_string_equal(send(f, "P10=efbeadde00000000"), "OK");
+	assert_true(mock_get_reg64(&f->mt, 0, GDB_REG_RIP) == 0xdeadbeef);
+	assert_string_equal(send(f, "p10"), "efbeadde00000000");
+	/* register number beyond the description, bad sizes, bad hex */
+	assert_string_equal(send(f, "p42"), "E16");
+	assert_string_equal(send(f, "pffffffffffffffffff"), "E16");
+	assert_string_equal(send(f, "P10=efbe"), "E16");
+	assert_string_equal(send(f, "P10=zzbeadde00000000"), "E16");
+	assert_string_equal(send(f, "P10"), "E16");
+	f->mt.no_x87 = true;
+	assert_string_equal(send(f, "p18"), "xxxxxxxxxxxxxxxxxxxx");
+	assert_string_equal(send(f, "P18=00000000000000000000"), "E02");
+	/* Hg selects whose registers */
+	mock_set_reg64(&f->mt, 2, GDB_REG_RAX, 0x77);
+	assert_string_equal(send(f, "Hg3"), "OK");
+	assert_string_equal(send(f, "p0"), "7700000000000000");
+}
+
+static void test_memory_read_hole_and_alias(void **state)
+{
+	struct fixture *f = *state;
+	char expect[64];
+	/* a read that crosses into an unmapped page returns bytes before */
+	mock_unmap(&f->mt, 3);
+	const char *m = send(f, "m2ffc,8");
+	hex_encode(f->mt.mem + 0x2ffc, 4, expect);
+	expect[8] = 0;
+	assert_string_equal(m, expect);
+	assert_string_equal(send(f, "m3000,4"), "E0e");
+	/* the high alias maps the same memory */
+	hex_encode(f->mt.mem + 0x1000, 4, expect);
+	expect[8] = 0;
+	assert_string_equal(send(f, "mffff800000001000,4"), expect);
+	/* addresses nothing maps, overflowing lengths, bad syntax */
+	assert_string_equal(send(f, "m7fffffff0000,4"), "E0e");
+	assert_string_equal(send(f, "mffffffffffffffff,ffffffffffffffff"),
+			    "E0e");
+	assert_string_equal(send(f, "m1000,10000000000000000"), "E16");
+	assert_string_equal(send(f, "m1000"), "E16");
+	assert_string_equal(send(f, "mzz,4"), "E16");
+	/* physical mode through the monitor */
+	f->mt.vmap[1] = 5; /* virtual page 1 -> physical page 5 */
+	hex_encode(f->mt.mem + 0x5000, 2, expect);
+	expect[4] = 0;
+	assert_string_equal(send(f, "m1000,2"), expect);
+	send(f, "qRcmd,70687973206f6e"); /* "phys on" */
+	assert_true(f->s.phys_mode);
+	hex_encode(f->mt.mem + 0x1000, 2, expect);
+	expect[4] = 0;
+	assert_string_equal(send(f, "m1000,2"), expect);
+	send(f, "qRcmd,70687973206f6666"); /* "phys off" */
+	assert_false(f->s.phys_mode);
+}
+
+static void test_binary_read(void **state)
+{
+	struct fixture *f = *state;
+	memcpy(f->mt.mem + 0x2000, "a#$}*", 5);
+	const char *x = send(f, "x2000,5");
+	assert_int_equal(f->r.len, 6);
+	assert_memory_equal(x, "ba#$}*", 6);
+	assert_string_equal(send(f, "x0,0"), "b");
+	assert_string_equal(send(f, "x3000000,4"), "E0e");
+}
+
+static void test_memory_write_all_or_nothing(void **state)
+{
+	struct fixture *f = *state;
+	mock_unmap(&f->mt, 3);
+	uint8_t before[16];
+	memcpy(before, f->mt.mem + 0x2ff8, 16);
+	assert_string_equal(send(f, "M2ffc,8:0102030405060708"), "E0e");
+	assert_memory_equal(f->mt.mem + 0x2ff8, before, 16);
+	assert_string_equal(send(f, "M2000,2:abcd"), "OK");
+	assert_int_equal(f->mt.mem[0x2000], 0xab);
+	assert_int_equal(f->mt.mem[0x2001], 0xcd);
+	/* length mismatch, invalid hex */
+	assert_string_equal(send(f, "M2000,3:abcd"), "E16");
+	assert_string_equal(send(f, "M2000,2:abcx"), "E16");
+	assert_string_equal(send(f, "M2000,ffffffffffffffff:ab"), "E16");
+	/* X: binary (already unescaped), probe with length 0 */
+	assert_string_equal(send(f, "X2000,0:"), "OK");
+	assert_string_equal(sendn(f, "X2004,3:\x00#}", 11), "OK");
+	assert_memory_equal(f->mt.mem + 0x2004, "\x00#}", 3);
+	assert_string_equal(sendn(f, "X2ffe,4:\x01\x02\x03\x04", 12), "E0e");
+	assert_string_equal(sendn(f, "X2004,4:\x01", 9), "E16");
+	/* a write that wraps the address space */
+	assert_string_equal(send(f, "Mffffffffffffffff,2:0102"), "E0e");
+}
+
+static void test_breakpoints_shadow_memory(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t orig = f->mt.mem[0x1005];
+	char expect[8];
+	assert_string_equal(send(f, "Z0,1005,1"), "OK");
+	assert_int_equal(f->mt.mem[0x1005], 0xcc);
+	/* idempotent: a second insert keeps the real original */
+	assert_string_equal(send(f, "Z0,1005,1"), "OK");
+	assert_int_equal(bp_table_count(&f->s.bps), 1);
+	assert_int_equal(bp_table_find(&f->s.bps, 0x1005)->saved_byte, orig);
+	/* the alias names the same gpa */
+	assert_string_equal(send(f, "Z0,ffff800000001005,1"), "OK");
+	assert_int_equal(bp_table_count(&f->s.bps), 1);
+	/* reads show the original */
+	hex_encode(&orig, 1, expect);
+	expect[2] = 0;
+	assert_string_equal(send(f, "m1005,1"), expect);
+	const char *x = send(f, "x1005,1");
+	assert_int_equal((uint8_t)x[1], orig);
+	/* a write over it updates the saved byte and keeps the int3 */
+	assert_string_equal(send(f, "M1004,3:414243"), "OK");
+	assert_int_equal(f->mt.mem[0x1004], 0x41);
+	assert_int_equal(f->mt.mem[0x1005], 0xcc);
+	assert_int_equal(f->mt.mem[0x1006], 0x43);
+	assert_int_equal(bp_table_find(&f->s.bps, 0x1005)->saved_byte, 0x42);
+	assert_string_equal(send(f, "m1004,3"), "414243");
+	/* remove restores the updated byte; removing again is OK */
+	assert_string_equal(send(f, "z0,1005,1"), "OK");
+	assert_int_equal(f->mt.mem[0x1005], 0x42);
+	assert_string_equal(send(f, "z0,1005,1"), "OK");
+	assert_int_equal(f->mt.mem[0x1005], 0x42);
+}
+
+static void test_breakpoint_bad_input(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t before = f->mt.mem[0x1005];
+	assert_string_equal(send(f, "Z0,1005,2"), "E16");    /* kind */
+	assert_string_equal(send(f, "Z1,1005,1"), "");       /* hw: unsupp. */
+	assert_string_equal(send(f, "Z2,1005,4"), "");       /* watchpoint */
+	assert_string_equal(send(f, "Z9,1005,1"), "E16");    /* bad type */
+	assert_string_equal(send(f, "Z0,1005,1;X1,0"), ""); /* condition */
+	assert_string_equal(send(f, "Z0,1005"), "E16");
+	assert_string_equal(send(f, "Z0,,1"), "E16");
+	assert_string_equal(send(f, "Z"), "E16");
+	assert_string_equal(send(f, "Z0,1005,1junk"), "E16");
+	assert_int_equal(f->mt.mem[0x1005], before);
+	/* unmapped: error, nothing written, nothing recorded */
+	mock_unmap(&f->mt, 4);
+	assert_string_equal(send(f, "Z0,4000,1"), "E0e");
+	assert_int_equal(bp_table_count(&f->s.bps), 0);
+}
+
+static void test_remove_all_restores(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t before[64];
+	memcpy(before, f->mt.mem + 0x1000, 64);
+	for (int i = 0; i < 64; i += 3) {
+		char pkt[32];
+		snprintf(pkt, sizeof(pkt), "Z0,%x,1", 0x1000 + i);
+		assert_string_equal(send(f, pkt), "OK");
+	}
+	assert_int_equal(f->mt.mem[0x1000], 0xcc);
+	gdb_bp_remove_all(&f->s);
+	assert_memory_equal(f->mt.mem + 0x1000, before, 64);
+	assert_int_equal(bp_table_count(&f->s.bps), 0);
+}
+
+static void test_threads(void **state)
+{
+	struct fixture *f = *state;
+	assert_string_equal(send(f, "qfThreadInfo"), "m1,2,3,4");
+	assert_string_equal(send(f, "qsThreadInfo"), "l");
+	assert_string_equal(send(f, "Hg0002"), "OK"); /* leading zeros */
+	assert_int_equal(f->s.hg, 1);
+	assert_string_equal(send(f, "Hc-1"), "OK");
+	assert_int_equal(f->s.hc, -1);
+	assert_int_equal(f->s.hg, 1); /* Hc does not touch Hg */
+	assert_string_equal(send(f, "Hc3"), "OK");
+	assert_int_equal(f->s.hg, 1);
+	assert_int_equal(f->s.hc, 2);
+	assert_string_equal(send(f, "qC"), "QC2");
+	assert_string_equal(send(f, "Hg5"), "E16"); /* unknown thread */
+	assert_string_equal(send(f, "Hgzz"), "E16");
+	assert_string_equal(send(f, "Hx1"), "E16");
+	assert_string_equal(send(f, "Hg0"), "OK");
+	assert_int_equal(f->s.hg, 0);
+	assert_string_equal(send(f, "T4"), "OK");
+	assert_string_equal(send(f, "T5"), "E03");
+	assert_string_equal(send(f, "T0"), "E03");
+	assert_string_equal(send(f, "Tffffffffffffffffffff"), "E03");
+	/* qThreadExtraInfo is hex text naming the vCPU and its mode */
+	const char *hex = send(f, "qThreadExtraInfo,2");
+	char text[128] = { 0 };
+	assert_int_equal(hex_decode(hex, strlen(hex) / 2, (uint8_t *)text), 0);
+	assert_non_null(strstr(text, "vCPU 1"));
+	assert_non_null(strstr(text, "64-bit"));
+	assert_string_equal(send(f, "qThreadExtraInfo,9"), "E03");
+}
+
+static void test_run_control_actions(void **state)
+{
+	struct fixture *f = *state;
+	send(f, "c");
+	assert_int_equal(f->res, GDB_PKT_RESUME);
+	for (unsigned v = 0; v < 4; v++)
+		assert_int_equal(f->s.actions[v], GDB_ACT_CONTINUE);
+	/* s steps the Hc thread only (Hg when Hc is "all") */
+	send(f, "Hg2");
+	send(f, "s");
+	assert_int_equal(f->res, GDB_PKT_RESUME);
+	assert_int_equal(f->s.actions[1], GDB_ACT_STEP);
+	assert_int_equal(f->s.actions[0], GDB_ACT_NONE);
+	assert_int_equal(f->s.actions[2], GDB_ACT_NONE);
+	/* vCont;s:1;c : step 1, continue the others */
+	send(f, "vCont;s:1;c");
+	assert_int_equal(f->res, GDB_PKT_RESUME);
+	assert_int_equal(f->s.actions[0], GDB_ACT_STEP);
+	for (unsigned v = 1; v < 4; v++)
+		assert_int_equal(f->s.actions[v], GDB_ACT_CONTINUE);
+	/* scheduler-locking: only the named thread; LLDB's zero padding */
+	send(f, "vCont;s:0003");
+	assert_int_equal(f->res, GDB_PKT_RESUME);
+	assert_int_equal(f->s.actions[2], GDB_ACT_STEP);
+	assert_int_equal(f->s.actions[0] + f->s.actions[1] + f->s.actions[3],
+			 0);
+	assert_int_equal(f->s.resumed_vcpu, 2);
+	send(f, "vCont;c:2");
+	assert_int_equal(f->s.actions[1], GDB_ACT_CONTINUE);
+	assert_int_equal(f->s.actions[0], GDB_ACT_NONE);
+	send(f, "vCont;C05:2;c");
+	assert_int_equal(f->res, GDB_PKT_RESUME);
+	/* leftmost wins */
+	send(f, "vCont;c:1;s:1");
+	assert_int_equal(f->s.actions[0], GDB_ACT_CONTINUE);
+	/* bad ones are errors and resume nothing */
+	assert_string_equal(send(f, "vCont;s:9"), "E16");
+	assert_int_equal(f->res, GDB_PKT_REPLY);
+	assert_string_equal(send(f, "vCont;x"), "E16");
+	assert_string_equal(send(f, "vCont;"), "E16");
+	assert_string_equal(send(f, "vCont;c:"), "E16");
+	assert_string_equal(send(f, "vCont;c:1x"), "E16");
+	assert_string_equal(send(f, "vCont;t:1"), "E16");
+	/* c with an address sets RIP of the Hc/Hg thread */
+	send(f, "Hc1");
+	send(f, "c2000");
+	assert_int_equal(f->res, GDB_PKT_RESUME);
+	assert_true(mock_get_reg64(&f->mt, 0, GDB_REG_RIP) == 0x2000);
+	assert_string_equal(send(f, "cxyz"), "E16");
+	send(f, "C05");
+	assert_int_equal(f->res, GDB_PKT_RESUME);
+	send(f, "S05");
+	assert_int_equal(f->res, GDB_PKT_RESUME);
+	assert_string_equal(send(f, "Cxx"), "E16");
+}
+
+static void test_stop_reply_selects_thread(void **state)
+{
+	struct fixture *f = *state;
+	struct gdb_stop_info st = { .vcpu = 2, .signal = 5, .swbreak = true };
+	send(f, "Hg1");
+	send(f, "Hc1");
+	gdb_build_stop_reply(&f->s, &st, &f->r);
+	f->rbuf[f->r.len] = 0;
+	assert_string_equal((char *)f->rbuf,
+			    "T05thread:3;swbreak:;"
+			    "10:0012000000000000;07:0082000000000000;"
+			    "06:0092000000000000;");
+	assert_int_equal(f->s.hg, 2);
+	assert_int_equal(f->s.hc, 2);
+	/* '?' repeats the last stop */
+	const char *q = send(f, "?");
+	assert_memory_equal(q, "T05thread:3;swbreak:;", 21);
+	st = (struct gdb_stop_info){ .vcpu = 0, .signal = 2 };
+	gdb_build_stop_reply(&f->s, &st, &f->r);
+	assert_memory_equal(f->rbuf, "T02thread:1;10:", 15);
+}
+
+static void test_queries(void **state)
+{
+	struct fixture *f = *state;
+	assert_string_equal(send(f, "qAttached"), "1");
+	assert_string_equal(send(f, "qAttached:1"), "1");
+	assert_string_equal(send(f, "qOffsets"), "Text=0;Data=0;Bss=0");
+	assert_string_equal(send(f, "qSymbol::"), "OK");
+	assert_string_equal(send(f, "qTStatus"), "");
+	assert_string_equal(send(f, "vMustReplyEmpty"), "");
+	assert_string_equal(send(f, "QStartNoAckMode"), "OK");
+	assert_int_equal(f->res, GDB_PKT_NOACK);
+	assert_string_equal(send(f, "!"), "");
+	assert_string_equal(send(f, ""), "");
+	assert_string_equal(send(f, "D"), "OK");
+	assert_int_equal(f->res, GDB_PKT_DETACH);
+	assert_string_equal(send(f, "D;1"), "OK");
+	send(f, "k");
+	assert_int_equal(f->res, GDB_PKT_KILL);
+	assert_true(f->mt.killed);
+}
+
+static void test_target_xml_transfer(void **state)
+{
+	struct fixture *f = *state;
+	size_t len;
+	const char *xml = gdb_target_xml(&len);
+	assert_non_null(strstr(xml, "<architecture>i386:x86-64</architecture>"));
+	assert_non_null(strstr(xml, "org.gnu.gdb.i386.core"));
+	assert_non_null(strstr(xml, "org.gnu.gdb.i386.sse"));
+	assert_non_null(strstr(xml, "org.gnu.gdb.i386.segments"));
+	assert_null(strstr(xml, "org.gnu.gdb.i386.linux"));
+	assert_non_null(strstr(xml, "type=\"i387_ext\""));
+	assert_non_null(strstr(xml, "name=\"efer\" bitsize=\"64\" type=\"int\" regnum=\"65\""));
+	assert_non_null(strstr(xml, "name=\"fs_base\" bitsize=\"64\" type=\"int\" regnum=\"57\""));
+	/* read in chunks, reassemble */
+	char *got = calloc(1, len + 1);
+	size_t off = 0;
+	for (;;) {
+		char pkt[64];
+		snprintf(pkt, sizeof(pkt), "qXfer:features:read:target.xml:%zx,100", off);
+		const char *r = send(f, pkt);
+		assert_true(r[0] == 'm' || r[0] == 'l');
+		memcpy(got + off, r + 1, f->r.len - 1);
+		off += f->r.len - 1;
+		if (r[0] == 'l')
+			break;
+	}
+	assert_int_equal(off, len);
+	assert_memory_equal(got, xml, len);
+	free(got);
+	/* bounds */
+	assert_string_equal(send(f, "qXfer:features:read:target.xml:ffffffffffffffff,ffffffffffffffff"), "l");
+	const char *r = send(f, "qXfer:features:read:target.xml:0,ffffffffffffffff");
+	assert_int_equal(r[0], 'l');
+	assert_int_equal(f->r.len, len + 1);
+	assert_string_equal(send(f, "qXfer:features:read:other.xml:0,10"), "E02");
+	assert_string_equal(send(f, "qXfer:features:read:target.xml:0"), "E16");
+	assert_string_equal(send(f, "qXfer:features:read:target.xml:zz,1"), "E16");
+}
+
+static char *monitor(struct fixture *f, const char *cmd)
+{
+	char pkt[512] = "qRcmd,";
+	hex_encode((const uint8_t *)cmd, strlen(cmd), pkt + 6);
+	pkt[6 + 2 * strlen(cmd)] = 0;
+	const char *hex = send(f, pkt);
+	static char text[16384];
+	size_t n = strlen(hex) / 2;
+	assert_int_equal(hex_decode(hex, n, (uint8_t *)text), 0);
+	text[n] = 0;
+	return text;
+}
+
+static void test_monitor(void **state)
+{
+	struct fixture *f = *state;
+	assert_non_null(strstr(monitor(f, "help"), "info breakpoints"));
+	char *t = monitor(f, "info vcpus");
+	assert_non_null(strstr(t, "0x0000000000001000"));
+	assert_non_null(strstr(t, "0x0000000000001300"));
+	send(f, "Z0,1007,1");
+	t = monitor(f, "info breakpoints");
+	assert_non_null(strstr(t, "1 breakpoint(s)"));
+	assert_non_null(strstr(t, "0x0000000000001007"));
+	assert_non_null(strstr(monitor(f, "bogus"), "unknown monitor command"));
+	assert_string_equal(send(f, "qRcmd,zz"), "E16");
+	assert_string_equal(send(f, "qRcmd,6"), "E16");
+	/* 10,000 breakpoints: the list is truncated, never overflows */
+	for (int i = 0; i < 10000; i++) {
+		char pkt[32];
+		snprintf(pkt, sizeof(pkt), "Z0,%x,1", 0x10000 + i);
+		assert_string_equal(send(f, pkt), "OK");
+	}
+	t = monitor(f, "info breakpoints");
+	assert_non_null(strstr(t, "10001 breakpoint(s)"));
+	assert_non_null(strstr(t, "truncated"));
+}
+
+int main(void)
+{
+#define BOTH(t)                                                     \
+	cmocka_unit_test_setup_teardown(t, setup_intel, teardown),  \
+		cmocka_unit_test_setup_teardown(t, setup_amd, teardown)
+#define INTEL(t) cmocka_unit_test_setup_teardown(t, setup_intel, teardown)
+	const struct CMUnitTest tests[] = {
+		INTEL(test_qsupported_from_ops),
+		INTEL(test_vcont_query_by_step_cap),
+		BOTH(test_step_method_per_personality),
+		BOTH(test_g_layout_and_unavailable),
+		INTEL(test_G_roundtrip_and_errors),
+		INTEL(test_p_and_P),
+		BOTH(test_memory_read_hole_and_alias),
+		INTEL(test_binary_read),
+		INTEL(test_memory_write_all_or_nothing),
+		BOTH(test_breakpoints_shadow_memory),
+		INTEL(test_breakpoint_bad_input),
+		INTEL(test_remove_all_restores),
+		INTEL(test_threads),
+		INTEL(test_run_control_actions),
+		INTEL(test_stop_reply_selects_thread),
+		INTEL(test_queries),
+		INTEL(test_target_xml_transfer),
+		INTEL(test_monitor),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
