@@ -1,0 +1,177 @@
+#include "vmm/exec_sched.h"
+
+#include <errno.h>
+#include <time.h>
+
+#include "devices/lapic.h"
+#include "vmm/vm_internal.h"
+
+static void abs_deadline(const struct vm *vm, uint64_t guest_ns,
+			 struct timespec *ts)
+{
+	uint64_t host = vm->clock_base_ns + guest_ns;
+	ts->tv_sec = (time_t)(host / 1000000000ULL);
+	ts->tv_nsec = (long)(host % 1000000000ULL);
+}
+
+/* When must the running vCPU leave the engine? UINT64_MAX: never. */
+static uint64_t running_deadline(struct exec_sched *s)
+{
+	struct vcpu *v = s->running;
+	if (s->kick_requested)
+		return 0;
+	uint64_t d = UINT64_MAX;
+	if (s->waiters > 0)
+		d = s->slice_end;
+	if (v->lapic) {
+		uint64_t t = lapic_next_deadline(v->lapic);
+		if (t < d)
+			d = t;
+	}
+	return d;
+}
+
+static void *preempt_thread(void *arg)
+{
+	struct vm *vm = arg;
+	struct exec_sched *s = &vm->sched;
+	uint64_t kicked_epoch = UINT64_MAX, kicked_at = 0;
+
+	pthread_mutex_lock(&s->mtx);
+	while (!s->quit) {
+		if (!s->running) {
+			pthread_cond_wait(&s->wakeup, &s->mtx);
+			continue;
+		}
+		uint64_t now = vm_now_ns(vm);
+		uint64_t deadline = running_deadline(s);
+		struct timespec ts;
+		if (now < deadline) {
+			if (deadline == UINT64_MAX) {
+				pthread_cond_wait(&s->wakeup, &s->mtx);
+			} else {
+				abs_deadline(vm, deadline, &ts);
+				pthread_cond_timedwait(&s->wakeup, &s->mtx, &ts);
+			}
+			continue;
+		}
+		/* Due. A uc_emu_stop that lands just before uc_emu_start is
+		 * forgotten by Unicorn, so repeat it while the same entry
+		 * keeps running. */
+		if (kicked_epoch != s->epoch ||
+		    now - kicked_at >= SCHED_KICK_RETRY_NS) {
+			vm->ops->kick(s->running);
+			s->kicked = true;
+			kicked_epoch = s->epoch;
+			kicked_at = now;
+		}
+		abs_deadline(vm, now + SCHED_KICK_RETRY_NS, &ts);
+		pthread_cond_timedwait(&s->wakeup, &s->mtx, &ts);
+	}
+	pthread_mutex_unlock(&s->mtx);
+	return NULL;
+}
+
+int sched_init(struct vm *vm)
+{
+	struct exec_sched *s = &vm->sched;
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_mutex_init(&s->mtx, NULL);
+	pthread_cond_init(&s->turn, NULL);
+	pthread_cond_init(&s->wakeup, &ca);
+	pthread_condattr_destroy(&ca);
+	int rc = pthread_create(&s->thread, NULL, preempt_thread, vm);
+	if (rc != 0)
+		return -rc;
+	s->thread_started = true;
+	return 0;
+}
+
+void sched_fini(struct vm *vm)
+{
+	struct exec_sched *s = &vm->sched;
+	if (s->thread_started) {
+		pthread_mutex_lock(&s->mtx);
+		s->quit = true;
+		pthread_cond_signal(&s->wakeup);
+		pthread_mutex_unlock(&s->mtx);
+		pthread_join(s->thread, NULL);
+		s->thread_started = false;
+	}
+	pthread_cond_destroy(&s->turn);
+	pthread_cond_destroy(&s->wakeup);
+	pthread_mutex_destroy(&s->mtx);
+}
+
+void sched_acquire(struct vm *vm)
+{
+	struct exec_sched *s = &vm->sched;
+	pthread_mutex_lock(&s->mtx);
+	uint64_t ticket = s->next_ticket++;
+	if (ticket != s->now_serving) {
+		s->waiters++;
+		/* The holder's slice now matters: let the thread enforce it. */
+		pthread_cond_signal(&s->wakeup);
+		while (ticket != s->now_serving)
+			pthread_cond_wait(&s->turn, &s->mtx);
+		s->waiters--;
+	}
+	pthread_mutex_unlock(&s->mtx);
+}
+
+void sched_release(struct vm *vm)
+{
+	struct exec_sched *s = &vm->sched;
+	pthread_mutex_lock(&s->mtx);
+	s->now_serving++;
+	if (s->waiters > 0)
+		pthread_cond_broadcast(&s->turn);
+	pthread_mutex_unlock(&s->mtx);
+}
+
+void sched_enter_engine(struct vm *vm, struct vcpu *v)
+{
+	struct exec_sched *s = &vm->sched;
+	pthread_mutex_lock(&s->mtx);
+	s->running = v;
+	s->epoch++;
+	s->kicked = false;
+	s->slice_end = vm_now_ns(vm) + SCHED_SLICE_NS;
+	/* Pairs with sched_kick: either it sees running == v, or we see
+	 * the request here. */
+	s->kick_requested = atomic_load(&v->stop_req);
+	pthread_cond_signal(&s->wakeup);
+	pthread_mutex_unlock(&s->mtx);
+}
+
+bool sched_leave_engine(struct vm *vm)
+{
+	struct exec_sched *s = &vm->sched;
+	pthread_mutex_lock(&s->mtx);
+	bool kicked = s->kicked;
+	s->running = NULL;
+	s->kick_requested = false;
+	pthread_mutex_unlock(&s->mtx);
+	return kicked;
+}
+
+void sched_kick(struct vm *vm, struct vcpu *v)
+{
+	struct exec_sched *s = &vm->sched;
+	pthread_mutex_lock(&s->mtx);
+	if (s->running == v) {
+		s->kick_requested = true;
+		pthread_cond_signal(&s->wakeup);
+	}
+	pthread_mutex_unlock(&s->mtx);
+}
+
+void sched_deadline_changed(struct vm *vm)
+{
+	struct exec_sched *s = &vm->sched;
+	pthread_mutex_lock(&s->mtx);
+	pthread_cond_signal(&s->wakeup);
+	pthread_mutex_unlock(&s->mtx);
+}

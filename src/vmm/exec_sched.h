@@ -1,0 +1,54 @@
+/*
+ * The global execution lock and the preemption thread.
+ *
+ * Unicorn's `lock`-prefixed instructions are not atomic across engines, so
+ * only one vCPU executes guest code at a time. The lock is a FIFO ticket
+ * lock (fair round-robin); the holder runs for a time slice. One thread per
+ * VM ends slices and enforces the running vCPU's LAPIC deadline by stopping
+ * its engine (uc_emu_stop is safe from another thread; uc_emu_start's own
+ * timeout costs ~16 ms per call and is never used).
+ */
+#ifndef HVGDB_EXEC_SCHED_H
+#define HVGDB_EXEC_SCHED_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct vm;
+struct vcpu;
+
+/* Long enough that handoffs cost little, short enough for interactivity. */
+#define SCHED_SLICE_NS 3000000ULL
+/* A stop that raced with engine entry is lost; retry at this interval. */
+#define SCHED_KICK_RETRY_NS 1000000ULL
+
+struct exec_sched {
+	pthread_mutex_t mtx;
+	pthread_cond_t turn;    /* ticket waiters */
+	pthread_cond_t wakeup;  /* preemption thread */
+	uint64_t next_ticket, now_serving;
+	unsigned waiters;
+	struct vcpu *running;   /* inside uc_emu_start, or NULL */
+	uint64_t epoch;         /* engine entries so far */
+	uint64_t slice_end;
+	bool kick_requested;    /* stop the running vCPU now */
+	bool kicked;            /* the current entry was stopped by us */
+	bool quit;
+	bool thread_started;
+	pthread_t thread;
+};
+
+int sched_init(struct vm *vm);
+void sched_fini(struct vm *vm);
+void sched_acquire(struct vm *vm);
+void sched_release(struct vm *vm);
+/* Bracket one engine entry; leave returns whether we stopped it. */
+void sched_enter_engine(struct vm *vm, struct vcpu *v);
+bool sched_leave_engine(struct vm *vm);
+/* Stop v's engine soon if it is executing (any thread). */
+void sched_kick(struct vm *vm, struct vcpu *v);
+/* The running vCPU's LAPIC deadline may have moved. */
+void sched_deadline_changed(struct vm *vm);
+
+#endif

@@ -1,0 +1,314 @@
+/*
+ * One Unicorn engine per vCPU: guest RAM mapped at GPA 0 from the shared
+ * host buffer, this vCPU's LAPIC page, registered MMIO, and a catch-all for
+ * the rest of the 3-4 GiB hole so that a stray access never faults. Port I/O
+ * arrives through UC_HOOK_INSN (IN/OUT); exceptions and `int n` through
+ * UC_HOOK_INTR (the engine never vectors through the guest IDT itself).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "devices/lapic.h"
+#include "vmm/tcg/tcg_internal.h"
+
+#define MMIO_HOLE_START 0xC0000000ULL
+#define MMIO_HOLE_END 0x100000000ULL
+#define EXIT_DEVICE_PORT 0xf4
+
+static void stop_with_exit(struct vcpu *v, const struct vm_exit *e)
+{
+	struct tcg_vcpu *t = tcg_of(v);
+	if (t->hook_stop != TCG_STOP_EXIT && t->hook_stop != TCG_STOP_SHUTDOWN) {
+		t->hook_exit = *e;
+		t->hook_stop = TCG_STOP_EXIT;
+	}
+	uc_emu_stop(t->uc);
+}
+
+static uint64_t current_rip(struct vcpu *v)
+{
+	uint64_t rip = 0;
+	uc_reg_read(tcg_of(v)->uc, UC_X86_REG_RIP, &rip);
+	return rip;
+}
+
+/* ---- Port I/O ------------------------------------------------------------ */
+
+static uint32_t size_mask(int size)
+{
+	return size >= 4 ? 0xffffffffu : (1u << (8 * size)) - 1;
+}
+
+static uint32_t pio_access(struct vcpu *v, bool in, uint32_t port, int size,
+			   uint32_t value)
+{
+	struct vm *vm = v->vm;
+	uint16_t p = (uint16_t)port;
+	const struct pio_range *r = vm_find_pio(vm, p);
+	uint32_t val = in ? 0 : (value & size_mask(size));
+	if (r) {
+		int rc = r->fn(r->opaque, v->id, in, p, (unsigned)size, &val);
+		if (rc != 0)
+			fprintf(stderr, "hvgdb: port %#x handler failed (%d)\n",
+				p, rc);
+		return val & size_mask(size);
+	}
+	if (!in && p == EXIT_DEVICE_PORT) {
+		/* QEMU's isa-debug-exit, built in unless a device claims it. */
+		vm_request_shutdown(vm, VM_SHUTDOWN_EXIT_DEVICE,
+				    (int)(((val & 0xff) << 1) | 1));
+		tcg_of(v)->hook_stop = TCG_STOP_SHUTDOWN;
+		uc_emu_stop(tcg_of(v)->uc);
+		return 0;
+	}
+	if (vm_first_unknown_port(vm, p))
+		fprintf(stderr, "hvgdb: vCPU %d: unclaimed %s port %#x "
+			"(reads all-ones; logged once)\n", v->id,
+			in ? "IN from" : "OUT to", p);
+	struct vm_exit e = { .exitcode = VM_EXITCODE_INOUT };
+	e.rip = current_rip(v);
+	e.u.inout.port = p;
+	e.u.inout.bytes = (uint8_t)size;
+	e.u.inout.in = in;
+	e.u.inout.eax = in ? size_mask(size) : val;
+	stop_with_exit(v, &e);
+	return size_mask(size);
+}
+
+static uint32_t hook_in(uc_engine *uc, uint32_t port, int size, void *user)
+{
+	(void)uc;
+	return pio_access(user, true, port, size, 0);
+}
+
+static void hook_out(uc_engine *uc, uint32_t port, int size, uint32_t value,
+		     void *user)
+{
+	(void)uc;
+	pio_access(user, false, port, size, value);
+}
+
+/* ---- Exceptions and software interrupts ---------------------------------- */
+
+static void hook_intr(uc_engine *uc, uint32_t intno, void *user)
+{
+	struct tcg_vcpu *t = tcg_of((struct vcpu *)user);
+	t->intr_seen = true;
+	t->intr_no = intno;
+	uc_emu_stop(uc);
+}
+
+/* ---- MMIO ---------------------------------------------------------------- */
+
+static uint64_t lapic_mmio_read(uc_engine *uc, uint64_t off, unsigned size,
+				void *user)
+{
+	(void)uc;
+	struct vcpu *v = user;
+	if (size != 4 || (off & 3))
+		return 0;
+	return lapic_read(v->lapic, (uint32_t)off, vm_now_ns(v->vm));
+}
+
+static void lapic_mmio_write(uc_engine *uc, uint64_t off, unsigned size,
+			     uint64_t value, void *user)
+{
+	struct vcpu *v = user;
+	if (size != 4 || (off & 3))
+		return;
+	lapic_write(v->lapic, (uint32_t)off, (uint32_t)value, vm_now_ns(v->vm));
+	/* EOI, TPR or a self-IPI may have made an interrupt deliverable:
+	 * leave the engine so the run loop can inject it. */
+	if (lapic_pending_intr(v->lapic) >= 0) {
+		struct tcg_vcpu *t = tcg_of(v);
+		if (t->hook_stop == TCG_STOP_NONE)
+			t->hook_stop = TCG_STOP_REEVAL;
+		uc_emu_stop(uc);
+	}
+}
+
+static uint64_t mmio_read(uc_engine *uc, uint64_t off, unsigned size,
+			  void *user)
+{
+	(void)uc;
+	struct tcg_mmio_ctx *c = user;
+	uint64_t gpa = c->base + off;
+	uint64_t ones = size >= 8 ? ~0ULL : (1ULL << (8 * size)) - 1;
+	if (c->range) {
+		uint64_t val = 0;
+		int rc = c->range->fn(c->range->opaque, c->v->id, false, gpa,
+				      size, &val);
+		if (rc != 0)
+			fprintf(stderr, "hvgdb: MMIO %#llx handler failed (%d)\n",
+				(unsigned long long)gpa, rc);
+		return val & ones;
+	}
+	if (vm_first_unknown_mmio(c->v->vm, gpa))
+		fprintf(stderr, "hvgdb: vCPU %d: unclaimed MMIO read at %#llx "
+			"(reads all-ones; logged once)\n", c->v->id,
+			(unsigned long long)gpa);
+	struct vm_exit e = { .exitcode = VM_EXITCODE_MMIO };
+	e.rip = current_rip(c->v);
+	e.u.mmio.gpa = gpa;
+	e.u.mmio.bytes = (uint8_t)size;
+	e.u.mmio.write = false;
+	e.u.mmio.value = ones;
+	stop_with_exit(c->v, &e);
+	return ones;
+}
+
+static void mmio_write(uc_engine *uc, uint64_t off, unsigned size,
+		       uint64_t value, void *user)
+{
+	(void)uc;
+	struct tcg_mmio_ctx *c = user;
+	uint64_t gpa = c->base + off;
+	if (c->range) {
+		int rc = c->range->fn(c->range->opaque, c->v->id, true, gpa,
+				      size, &value);
+		if (rc != 0)
+			fprintf(stderr, "hvgdb: MMIO %#llx handler failed (%d)\n",
+				(unsigned long long)gpa, rc);
+		return;
+	}
+	if (vm_first_unknown_mmio(c->v->vm, gpa))
+		fprintf(stderr, "hvgdb: vCPU %d: unclaimed MMIO write at %#llx "
+			"(ignored; logged once)\n", c->v->id,
+			(unsigned long long)gpa);
+	struct vm_exit e = { .exitcode = VM_EXITCODE_MMIO };
+	e.rip = current_rip(c->v);
+	e.u.mmio.gpa = gpa;
+	e.u.mmio.bytes = (uint8_t)size;
+	e.u.mmio.write = true;
+	e.u.mmio.value = value;
+	stop_with_exit(c->v, &e);
+}
+
+static int map_mmio(struct vcpu *v, uint64_t start, uint64_t end,
+		    const struct mmio_range *range)
+{
+	struct tcg_vcpu *t = tcg_of(v);
+	if (end <= start)
+		return 0;
+	if (t->nmmio_ctx == sizeof(t->mmio_ctx) / sizeof(t->mmio_ctx[0]))
+		return -ENOSPC;
+	struct tcg_mmio_ctx *c = &t->mmio_ctx[t->nmmio_ctx++];
+	c->v = v;
+	c->range = range;
+	c->base = start;
+	uc_err e = uc_mmio_map(t->uc, start, end - start, mmio_read, c,
+			       mmio_write, c);
+	return e == UC_ERR_OK ? 0 : -EINVAL;
+}
+
+/* The catch-all covers [from, to) minus the registered ranges. */
+static int map_unknown(struct vcpu *v, uint64_t from, uint64_t to)
+{
+	const struct vm *vm = v->vm;
+	uint64_t cur = from;
+	while (cur < to) {
+		uint64_t next_start = to, next_end = to;
+		for (unsigned i = 0; i < vm->nmmio; i++) {
+			const struct mmio_range *r = &vm->mmio[i];
+			if (r->gpa + r->len > cur && r->gpa < next_start) {
+				next_start = r->gpa < cur ? cur : r->gpa;
+				next_end = r->gpa + r->len;
+			}
+		}
+		if (next_start > to)
+			next_start = to;
+		int rc = map_mmio(v, cur, next_start, NULL);
+		if (rc < 0)
+			return rc;
+		cur = next_end > cur ? next_end : to;
+	}
+	return 0;
+}
+
+int tcg_map_devices(struct vcpu *v)
+{
+	struct tcg_vcpu *t = tcg_of(v);
+	const struct vm *vm = v->vm;
+	if (t->devices_mapped)
+		return 0;
+	if (uc_mmio_map(t->uc, LAPIC_BASE, LAPIC_SIZE, lapic_mmio_read, v,
+			lapic_mmio_write, v) != UC_ERR_OK)
+		return -EINVAL;
+	for (unsigned i = 0; i < vm->nmmio; i++) {
+		int rc = map_mmio(v, vm->mmio[i].gpa,
+				  vm->mmio[i].gpa + vm->mmio[i].len,
+				  &vm->mmio[i]);
+		if (rc < 0)
+			return rc;
+	}
+	uint64_t hole = vm->mem_size > MMIO_HOLE_START ? vm->mem_size
+						       : MMIO_HOLE_START;
+	int rc = map_unknown(v, hole, LAPIC_BASE);
+	if (rc == 0)
+		rc = map_unknown(v, LAPIC_BASE + LAPIC_SIZE, MMIO_HOLE_END);
+	if (rc == 0)
+		t->devices_mapped = true;
+	return rc;
+}
+
+/* ---- Engine lifetime ----------------------------------------------------- */
+
+int tcg_vcpu_init(struct vcpu *v, char *err, size_t errlen)
+{
+	struct tcg_vcpu *t = calloc(1, sizeof(*t));
+	if (!t) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	v->backend = t;
+	uc_err e = uc_open(UC_ARCH_X86, UC_MODE_64, &t->uc);
+	if (e != UC_ERR_OK) {
+		t->uc = NULL;
+		snprintf(err, errlen, "uc_open: %s", uc_strerror(e));
+		return -EINVAL;
+	}
+	/* Nehalem (GenuineIntel) and Opteron G3 (AuthenticAMD) both give the
+	 * guest SSE2..SSE4 and report the personality's CPUID vendor. */
+	int model = v->vm->vendor == VM_CPU_VENDOR_AMD ? UC_CPU_X86_OPTERON_G3
+						       : UC_CPU_X86_NEHALEM;
+	e = uc_ctl_set_cpu_model(t->uc, model);
+	if (e == UC_ERR_OK)
+		e = uc_mem_map_ptr(t->uc, 0, v->vm->mem_size, UC_PROT_ALL,
+				   v->vm->ram);
+	uc_hook h;
+	if (e == UC_ERR_OK)
+		e = uc_hook_add(t->uc, &h, UC_HOOK_INSN, (void *)hook_in, v, 1,
+				0, UC_X86_INS_IN);
+	if (e == UC_ERR_OK)
+		e = uc_hook_add(t->uc, &h, UC_HOOK_INSN, (void *)hook_out, v,
+				1, 0, UC_X86_INS_OUT);
+	if (e == UC_ERR_OK)
+		e = uc_hook_add(t->uc, &h, UC_HOOK_INTR, (void *)hook_intr, v,
+				1, 0);
+	if (e != UC_ERR_OK) {
+		snprintf(err, errlen, "vCPU %d engine set-up: %s", v->id,
+			 uc_strerror(e));
+		return -EINVAL;
+	}
+	return 0;
+}
+
+void tcg_vcpu_fini(struct vcpu *v)
+{
+	struct tcg_vcpu *t = tcg_of(v);
+	if (!t)
+		return;
+	if (t->uc)
+		uc_close(t->uc);
+	free(t);
+	v->backend = NULL;
+}
+
+void tcg_kick(struct vcpu *v)
+{
+	struct tcg_vcpu *t = tcg_of(v);
+	if (t && t->uc)
+		uc_emu_stop(t->uc);
+}

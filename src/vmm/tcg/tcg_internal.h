@@ -1,0 +1,62 @@
+#ifndef HVGDB_TCG_INTERNAL_H
+#define HVGDB_TCG_INTERNAL_H
+
+#include <unicorn/unicorn.h>
+
+#include "vmm/vm_internal.h"
+
+/* Why a hook stopped the engine: reported after uc_emu_start returns. */
+enum tcg_hook_stop {
+	TCG_STOP_NONE,
+	TCG_STOP_REEVAL, /* LAPIC state changed: re-check interrupts */
+	TCG_STOP_EXIT,   /* hook_exit holds an exit for the caller */
+	TCG_STOP_SHUTDOWN,
+};
+
+struct tcg_mmio_ctx {
+	struct vcpu *v;
+	const struct mmio_range *range; /* NULL: unknown MMIO catch-all */
+	uint64_t base;
+};
+
+struct tcg_vcpu {
+	uc_engine *uc;
+	bool devices_mapped;
+	struct tcg_mmio_ctx mmio_ctx[VM_MAX_MMIO + 2];
+	unsigned nmmio_ctx;
+
+	enum tcg_hook_stop hook_stop;
+	struct vm_exit hook_exit;
+	bool intr_seen; /* UC_HOOK_INTR fired */
+	uint32_t intr_no;
+
+	bool in_hlt;       /* executed hlt, sleeping until an event */
+	bool nmi_blocked;  /* an NMI handler is running (approximation) */
+	uint64_t nmi_stack_top;
+};
+
+static inline struct tcg_vcpu *tcg_of(struct vcpu *v)
+{
+	return v->backend;
+}
+
+int tcg_vcpu_init(struct vcpu *v, char *err, size_t errlen);
+void tcg_vcpu_fini(struct vcpu *v);
+void tcg_kick(struct vcpu *v);
+/* Map LAPIC, registered and catch-all MMIO before the first entry. */
+int tcg_map_devices(struct vcpu *v);
+
+int tcg_get_reg(struct vcpu *v, enum vm_reg_name r, uint64_t *val);
+int tcg_set_reg(struct vcpu *v, enum vm_reg_name r, uint64_t val);
+int tcg_get_desc(struct vcpu *v, enum vm_reg_name r, struct seg_desc *d);
+int tcg_set_desc(struct vcpu *v, enum vm_reg_name r, const struct seg_desc *d);
+int tcg_get_fpregs(struct vcpu *v, struct vm_fpregs *fp);
+int tcg_set_fpregs(struct vcpu *v, const struct vm_fpregs *fp);
+/* Guest-linear memory with supervisor rights through the guest's paging. */
+int tcg_read_linear(struct vcpu *v, uint64_t gla, void *buf, size_t len);
+int tcg_write_linear(struct vcpu *v, uint64_t gla, const void *buf,
+		     size_t len);
+
+int tcg_run(struct vcpu *v, struct vm_exit *exit);
+
+#endif

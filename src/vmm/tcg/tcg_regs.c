@@ -1,0 +1,312 @@
+/*
+ * Register access on a Unicorn engine.
+ *
+ * Measured on Unicorn 2.0.1: writing a segment selector loads the hidden
+ * part from the GDT in guest memory (and fails rather than faulting when the
+ * descriptor is bad), so vm_set_desc cannot set a hidden part independently
+ * for ES..GS; vm_get_desc rebuilds it from the GDT entry. EFER and
+ * KERNEL_GS_BASE go through UC_X86_REG_MSR; GDTR/IDTR/LDTR/TR through
+ * uc_x86_mmr. Debug registers are not offered: writes to them do not arm
+ * anything in Unicorn.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "vmm/tcg/tcg_internal.h"
+#include "vmm/x86_pagewalk.h"
+
+#define MSR_EFER 0xC0000080u
+#define MSR_KERNEL_GS_BASE 0xC0000102u
+
+static int uc_reg_of(enum vm_reg_name r)
+{
+	static const int map[] = {
+		[VM_REG_GUEST_RAX] = UC_X86_REG_RAX,
+		[VM_REG_GUEST_RBX] = UC_X86_REG_RBX,
+		[VM_REG_GUEST_RCX] = UC_X86_REG_RCX,
+		[VM_REG_GUEST_RDX] = UC_X86_REG_RDX,
+		[VM_REG_GUEST_RSI] = UC_X86_REG_RSI,
+		[VM_REG_GUEST_RDI] = UC_X86_REG_RDI,
+		[VM_REG_GUEST_RBP] = UC_X86_REG_RBP,
+		[VM_REG_GUEST_RSP] = UC_X86_REG_RSP,
+		[VM_REG_GUEST_R8] = UC_X86_REG_R8,
+		[VM_REG_GUEST_R9] = UC_X86_REG_R9,
+		[VM_REG_GUEST_R10] = UC_X86_REG_R10,
+		[VM_REG_GUEST_R11] = UC_X86_REG_R11,
+		[VM_REG_GUEST_R12] = UC_X86_REG_R12,
+		[VM_REG_GUEST_R13] = UC_X86_REG_R13,
+		[VM_REG_GUEST_R14] = UC_X86_REG_R14,
+		[VM_REG_GUEST_R15] = UC_X86_REG_R15,
+		[VM_REG_GUEST_RIP] = UC_X86_REG_RIP,
+		[VM_REG_GUEST_RFLAGS] = UC_X86_REG_RFLAGS,
+		[VM_REG_GUEST_CR0] = UC_X86_REG_CR0,
+		[VM_REG_GUEST_CR2] = UC_X86_REG_CR2,
+		[VM_REG_GUEST_CR3] = UC_X86_REG_CR3,
+		[VM_REG_GUEST_CR4] = UC_X86_REG_CR4,
+		[VM_REG_GUEST_CR8] = UC_X86_REG_CR8,
+		[VM_REG_GUEST_ES] = UC_X86_REG_ES,
+		[VM_REG_GUEST_CS] = UC_X86_REG_CS,
+		[VM_REG_GUEST_SS] = UC_X86_REG_SS,
+		[VM_REG_GUEST_DS] = UC_X86_REG_DS,
+		[VM_REG_GUEST_FS] = UC_X86_REG_FS,
+		[VM_REG_GUEST_GS] = UC_X86_REG_GS,
+		[VM_REG_GUEST_FS_BASE] = UC_X86_REG_FS_BASE,
+		[VM_REG_GUEST_GS_BASE] = UC_X86_REG_GS_BASE,
+	};
+	if ((unsigned)r >= sizeof(map) / sizeof(map[0]))
+		return UC_X86_REG_INVALID;
+	return map[r];
+}
+
+static int mmr_reg_of(enum vm_reg_name r)
+{
+	switch (r) {
+	case VM_REG_GUEST_LDTR: return UC_X86_REG_LDTR;
+	case VM_REG_GUEST_TR: return UC_X86_REG_TR;
+	case VM_REG_GUEST_IDTR: return UC_X86_REG_IDTR;
+	case VM_REG_GUEST_GDTR: return UC_X86_REG_GDTR;
+	default: return UC_X86_REG_INVALID;
+	}
+}
+
+static int msr_read(uc_engine *uc, uint32_t id, uint64_t *val)
+{
+	uc_x86_msr m = { .rid = id };
+	if (uc_reg_read(uc, UC_X86_REG_MSR, &m) != UC_ERR_OK)
+		return -EIO;
+	*val = m.value;
+	return 0;
+}
+
+static int msr_write(uc_engine *uc, uint32_t id, uint64_t val)
+{
+	uc_x86_msr m = { .rid = id, .value = val };
+	return uc_reg_write(uc, UC_X86_REG_MSR, &m) == UC_ERR_OK ? 0 : -EINVAL;
+}
+
+int tcg_get_reg(struct vcpu *v, enum vm_reg_name r, uint64_t *val)
+{
+	uc_engine *uc = tcg_of(v)->uc;
+	if (r == VM_REG_GUEST_EFER)
+		return msr_read(uc, MSR_EFER, val);
+	if (r == VM_REG_GUEST_KGS_BASE)
+		return msr_read(uc, MSR_KERNEL_GS_BASE, val);
+	if (r == VM_REG_GUEST_LDTR || r == VM_REG_GUEST_TR) {
+		uc_x86_mmr m = { 0 };
+		if (uc_reg_read(uc, mmr_reg_of(r), &m) != UC_ERR_OK)
+			return -EIO;
+		*val = m.selector;
+		return 0;
+	}
+	int ur = uc_reg_of(r);
+	if (ur == UC_X86_REG_INVALID)
+		return -EINVAL;
+	uint64_t x = 0;
+	if (uc_reg_read(uc, ur, &x) != UC_ERR_OK)
+		return -EIO;
+	if (r >= VM_REG_GUEST_ES && r <= VM_REG_GUEST_GS)
+		x &= 0xffff;
+	*val = x;
+	return 0;
+}
+
+int tcg_set_reg(struct vcpu *v, enum vm_reg_name r, uint64_t val)
+{
+	uc_engine *uc = tcg_of(v)->uc;
+	if (r == VM_REG_GUEST_EFER)
+		return msr_write(uc, MSR_EFER, val);
+	if (r == VM_REG_GUEST_KGS_BASE)
+		return msr_write(uc, MSR_KERNEL_GS_BASE, val);
+	if (r == VM_REG_GUEST_LDTR || r == VM_REG_GUEST_TR) {
+		uc_x86_mmr m = { 0 };
+		if (uc_reg_read(uc, mmr_reg_of(r), &m) != UC_ERR_OK)
+			return -EIO;
+		m.selector = (uint16_t)val;
+		return uc_reg_write(uc, mmr_reg_of(r), &m) == UC_ERR_OK
+			       ? 0 : -EINVAL;
+	}
+	int ur = uc_reg_of(r);
+	if (ur == UC_X86_REG_INVALID)
+		return -EINVAL;
+	if (r >= VM_REG_GUEST_ES && r <= VM_REG_GUEST_GS && val > 0xffff)
+		return -EINVAL;
+	/* The guest's RFLAGS bit 1 always reads as one. */
+	if (r == VM_REG_GUEST_RFLAGS)
+		val |= 2;
+	return uc_reg_write(uc, ur, &val) == UC_ERR_OK ? 0 : -EINVAL;
+}
+
+/* ---- Linear memory ------------------------------------------------------- */
+
+static int linear_copy(struct vcpu *v, uint64_t gla, void *buf,
+		       const void *src, size_t len)
+{
+	while (len > 0) {
+		uint64_t gpa;
+		int rc = vcpu_gla2gpa(v, gla, src ? VM_PROT_WRITE : VM_PROT_READ,
+				      &gpa);
+		if (rc < 0)
+			return -EFAULT;
+		size_t chunk = 4096 - (gla & 4095);
+		if (chunk > len)
+			chunk = len;
+		/* Writes here are event frames on the guest stack, never
+		 * code: skip vm_write_gpa's translation-cache bookkeeping. */
+		uint8_t *host = vm_map_gpa(v->vm, gpa, chunk);
+		if (!host)
+			return -EFAULT;
+		if (src)
+			memcpy(host, src, chunk);
+		else
+			memcpy(buf, host, chunk);
+		gla += chunk;
+		len -= chunk;
+		if (src)
+			src = (const uint8_t *)src + chunk;
+		else
+			buf = (uint8_t *)buf + chunk;
+	}
+	return 0;
+}
+
+int tcg_read_linear(struct vcpu *v, uint64_t gla, void *buf, size_t len)
+{
+	return linear_copy(v, gla, buf, NULL, len);
+}
+
+int tcg_write_linear(struct vcpu *v, uint64_t gla, const void *buf, size_t len)
+{
+	return linear_copy(v, gla, NULL, buf, len);
+}
+
+/* ---- Descriptors --------------------------------------------------------- */
+
+/* Hidden part rebuilt from the descriptor table entry of the selector. */
+static void desc_from_table(struct vcpu *v, uint16_t sel, struct seg_desc *d)
+{
+	uc_engine *uc = tcg_of(v)->uc;
+	memset(d, 0, sizeof(*d));
+	if ((sel & ~3u) == 0) {
+		d->access = 1u << 16; /* unusable */
+		return;
+	}
+	uc_x86_mmr table = { 0 };
+	uc_reg_read(uc, (sel & 4) ? UC_X86_REG_LDTR : UC_X86_REG_GDTR, &table);
+	uint64_t raw = 0;
+	if ((uint32_t)(sel & ~7u) + 7 > table.limit ||
+	    tcg_read_linear(v, table.base + (sel & ~7u), &raw, 8) < 0) {
+		d->access = 1u << 16;
+		return;
+	}
+	uint32_t limit = (uint32_t)((raw & 0xffff) | ((raw >> 32) & 0xf0000));
+	if (raw & (1ULL << 55))
+		limit = (limit << 12) | 0xfff;
+	d->limit = limit;
+	d->base = ((raw >> 16) & 0xffffff) | (((raw >> 56) & 0xff) << 24);
+	d->access = (uint32_t)(((raw >> 40) & 0xff) | (((raw >> 52) & 0xf) << 12));
+}
+
+int tcg_get_desc(struct vcpu *v, enum vm_reg_name r, struct seg_desc *d)
+{
+	uc_engine *uc = tcg_of(v)->uc;
+	int mr = mmr_reg_of(r);
+	if (mr != UC_X86_REG_INVALID) {
+		uc_x86_mmr m = { 0 };
+		if (uc_reg_read(uc, mr, &m) != UC_ERR_OK)
+			return -EIO;
+		d->base = m.base;
+		d->limit = m.limit;
+		d->access = m.flags;
+		if (r == VM_REG_GUEST_TR || r == VM_REG_GUEST_LDTR) {
+			struct seg_desc t;
+			desc_from_table(v, m.selector, &t);
+			d->access = t.access;
+		}
+		return 0;
+	}
+	uint64_t sel;
+	int rc = tcg_get_reg(v, r, &sel);
+	if (rc < 0)
+		return rc;
+	desc_from_table(v, (uint16_t)sel, d);
+	uint64_t efer = 0;
+	msr_read(uc, MSR_EFER, &efer);
+	if (efer & (1u << 10)) { /* IA-32e: bases are flat but FS/GS */
+		if (r == VM_REG_GUEST_FS)
+			tcg_get_reg(v, VM_REG_GUEST_FS_BASE, &d->base);
+		else if (r == VM_REG_GUEST_GS)
+			tcg_get_reg(v, VM_REG_GUEST_GS_BASE, &d->base);
+		else
+			d->base = 0;
+	}
+	return 0;
+}
+
+int tcg_set_desc(struct vcpu *v, enum vm_reg_name r, const struct seg_desc *d)
+{
+	uc_engine *uc = tcg_of(v)->uc;
+	int mr = mmr_reg_of(r);
+	if (mr == UC_X86_REG_INVALID)
+		return -ENOTSUP; /* hidden parts follow the GDT in Unicorn */
+	uc_x86_mmr m = { 0 };
+	if (uc_reg_read(uc, mr, &m) != UC_ERR_OK)
+		return -EIO;
+	m.base = d->base;
+	m.limit = d->limit;
+	if (r == VM_REG_GUEST_TR || r == VM_REG_GUEST_LDTR)
+		m.flags = d->access;
+	return uc_reg_write(uc, mr, &m) == UC_ERR_OK ? 0 : -EINVAL;
+}
+
+/* ---- x87 / SSE ----------------------------------------------------------- */
+
+/* UC_X86_REG_FPn is physical register n; GDB's st(i) is relative to TOP. */
+int tcg_get_fpregs(struct vcpu *v, struct vm_fpregs *fp)
+{
+	uc_engine *uc = tcg_of(v)->uc;
+	memset(fp, 0, sizeof(*fp));
+	uint64_t x = 0;
+	uc_reg_read(uc, UC_X86_REG_FPCW, &x);
+	fp->fctrl = (uint32_t)(x & 0xffff);
+	x = 0;
+	uc_reg_read(uc, UC_X86_REG_FPSW, &x);
+	fp->fstat = (uint32_t)(x & 0xffff);
+	x = 0;
+	uc_reg_read(uc, UC_X86_REG_FPTAG, &x);
+	fp->ftag = (uint32_t)(x & 0xffff);
+	unsigned top = (fp->fstat >> 11) & 7;
+	for (unsigned i = 0; i < 8; i++) {
+		uint8_t raw[16] = { 0 };
+		uc_reg_read(uc, UC_X86_REG_FP0 + (int)((top + i) & 7), raw);
+		memcpy(fp->st[i], raw, 10);
+	}
+	for (int i = 0; i < 16; i++)
+		uc_reg_read(uc, UC_X86_REG_XMM0 + i, fp->xmm[i]);
+	x = 0;
+	uc_reg_read(uc, UC_X86_REG_MXCSR, &x);
+	fp->mxcsr = (uint32_t)x;
+	return 0;
+}
+
+int tcg_set_fpregs(struct vcpu *v, const struct vm_fpregs *fp)
+{
+	uc_engine *uc = tcg_of(v)->uc;
+	uint64_t x = fp->fctrl & 0xffff;
+	if (uc_reg_write(uc, UC_X86_REG_FPCW, &x) != UC_ERR_OK)
+		return -EINVAL;
+	x = fp->fstat & 0xffff;
+	uc_reg_write(uc, UC_X86_REG_FPSW, &x);
+	x = fp->ftag & 0xffff;
+	uc_reg_write(uc, UC_X86_REG_FPTAG, &x);
+	unsigned top = (fp->fstat >> 11) & 7;
+	for (unsigned i = 0; i < 8; i++) {
+		uint8_t raw[16] = { 0 };
+		memcpy(raw, fp->st[i], 10);
+		uc_reg_write(uc, UC_X86_REG_FP0 + (int)((top + i) & 7), raw);
+	}
+	for (int i = 0; i < 16; i++)
+		uc_reg_write(uc, UC_X86_REG_XMM0 + i, fp->xmm[i]);
+	x = fp->mxcsr;
+	return uc_reg_write(uc, UC_X86_REG_MXCSR, &x) == UC_ERR_OK ? 0
+								   : -EINVAL;
+}

@@ -1,0 +1,465 @@
+/*
+ * vm_run on Unicorn: the entry loop, event delivery through the guest IDT,
+ * hlt, stepping and exits.
+ *
+ * What Unicorn 2.0.1 does on guest events (measured, 64-bit mode):
+ * - int3 (CC) and `int $3` (CD 03): UC_HOOK_INTR intno 3, RIP after the
+ *   instruction. `int $n`: intno n, RIP after the instruction.
+ * - #DE, #GP (e.g. bad selector load), #PF on a present-but-protected or
+ *   not-present page: intno 0/13/14 with RIP ON the faulting instruction;
+ *   CR2 is set for #PF. No error code is exposed: #GP/#TS/#NP/#SS/#AC get
+ *   0, #PF gets one rebuilt from a page walk of CR2.
+ * - #UD (ud2, bad opcodes): no hook; uc_emu_start returns
+ *   UC_ERR_INSN_INVALID with RIP on the instruction.
+ * - Guest RFLAGS.TF: intno 1 after one instruction, RIP after it (trap).
+ * - An address outside guest RAM and the MMIO maps (including
+ *   non-canonical ones): UC_ERR_*_UNMAPPED, RIP unreliable -> GUEST_FAULT.
+ * - hlt: uc_emu_start returns UC_ERR_OK with RIP after the hlt.
+ * - iretq works natively.
+ * - count=1 from an address whose translation block was built without a
+ *   count limit runs the whole block: drop that block first.
+ * - uc_emu_stop before uc_emu_start is forgotten (see exec_sched.c).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "devices/lapic.h"
+#include "vmm/tcg/tcg_internal.h"
+#include "vmm/x86_event.h"
+
+#define RFLAGS_IF (1ULL << 9)
+#define UNTIL_NEVER 0xffffffffffffffffULL
+#define DR6_BS_TRACE 0xFFFF4FF0ULL
+#define TRIPLE_FAULT_STATUS 1
+/* An NMI handler is assumed done once RSP leaves its frame's region. */
+#define NMI_STACK_SPAN (64 * 1024)
+
+static uint64_t reg(struct vcpu *v, int ucreg)
+{
+	uint64_t x = 0;
+	uc_reg_read(tcg_of(v)->uc, ucreg, &x);
+	return x;
+}
+
+static void set_reg(struct vcpu *v, int ucreg, uint64_t x)
+{
+	uc_reg_write(tcg_of(v)->uc, ucreg, &x);
+}
+
+static int read_byte(struct vcpu *v, uint64_t gla, uint8_t *b)
+{
+	return tcg_read_linear(v, gla, b, 1);
+}
+
+/* ---- Translation cache --------------------------------------------------- */
+
+static void flush_all(struct vcpu *v)
+{
+	uc_ctl(tcg_of(v)->uc, UC_CTL_WRITE(UC_CTL_TB_FLUSH, 0));
+}
+
+/*
+ * uc_ctl_remove_cache takes a guest-VIRTUAL range and translates it with
+ * the current paging (faulting inside Unicorn if unmapped). We hold
+ * guest-physical ranges: drop them page by page where the page is
+ * identity-mapped and executable, else flush everything.
+ */
+static bool drop_identity_range(struct vcpu *v, uint64_t start, uint64_t end)
+{
+	if (end - start > 64 * 4096)
+		return false;
+	for (uint64_t p = start & ~4095ULL; p < end; p += 4096) {
+		uint64_t gpa;
+		if (vcpu_gla2gpa(v, p, VM_PROT_EXECUTE, &gpa) < 0)
+			continue; /* not executable at that address: no TB */
+		if (gpa != p)
+			return false;
+		uint64_t s = p < start ? start : p;
+		uint64_t e = p + 4096 < end ? p + 4096 : end;
+		uc_ctl_remove_cache(tcg_of(v)->uc, s, e);
+	}
+	return true;
+}
+
+static void apply_invalidations(struct vcpu *v, bool ever_ran)
+{
+	uint64_t ranges[VCPU_MAX_INVAL][2];
+	int n = vcpu_take_invalidations(v, ranges);
+	if (!ever_ran)
+		return; /* nothing translated yet */
+	if (n < 0) {
+		flush_all(v);
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		if (!drop_identity_range(v, ranges[i][0], ranges[i][1])) {
+			flush_all(v);
+			return;
+		}
+	}
+}
+
+static void drop_block_at(struct vcpu *v, uint64_t rip)
+{
+	uint64_t gpa;
+	if (vcpu_gla2gpa(v, rip, VM_PROT_EXECUTE, &gpa) == 0)
+		uc_ctl_remove_cache(tcg_of(v)->uc, rip, rip + 1);
+}
+
+/* ---- Event delivery ------------------------------------------------------ */
+
+static int mem_read(void *ctx, uint64_t gla, void *buf, size_t len)
+{
+	return tcg_read_linear(ctx, gla, buf, len);
+}
+
+static int mem_write(void *ctx, uint64_t gla, const void *buf, size_t len)
+{
+	return tcg_write_linear(ctx, gla, buf, len);
+}
+
+/* Returns false if the VM triple-faulted (and is now shutting down). */
+static bool deliver(struct vcpu *v, int vector, enum x86_event_kind kind,
+		    bool has_err, uint32_t err, uint64_t return_rip)
+{
+	uc_engine *uc = tcg_of(v)->uc;
+	struct x86_event_cpu cpu = { 0 };
+	uc_x86_mmr idtr = { 0 }, gdtr = { 0 }, tr = { 0 };
+	uc_reg_read(uc, UC_X86_REG_IDTR, &idtr);
+	uc_reg_read(uc, UC_X86_REG_GDTR, &gdtr);
+	uc_reg_read(uc, UC_X86_REG_TR, &tr);
+	cpu.rip = return_rip;
+	cpu.rsp = reg(v, UC_X86_REG_RSP);
+	cpu.rflags = reg(v, UC_X86_REG_RFLAGS);
+	cpu.cs = (uint16_t)reg(v, UC_X86_REG_CS);
+	cpu.ss = (uint16_t)reg(v, UC_X86_REG_SS);
+	cpu.idt_base = idtr.base;
+	cpu.idt_limit = (uint16_t)idtr.limit;
+	cpu.gdt_base = gdtr.base;
+	cpu.gdt_limit = (uint16_t)gdtr.limit;
+	cpu.tss_base = tr.base;
+	cpu.tss_limit = tr.limit;
+	uint16_t old_cs = cpu.cs, old_ss = cpu.ss;
+	struct x86_event_mem mem = { mem_read, mem_write, v };
+	enum x86_deliver_result r =
+		x86_deliver_event(&cpu, &mem, vector, kind, has_err, err);
+	if (r == X86_DELIVER_TRIPLE_FAULT) {
+		fprintf(stderr, "hvgdb: vCPU %d: triple fault delivering "
+			"vector %d at %#llx\n", v->id, vector,
+			(unsigned long long)return_rip);
+		vm_request_shutdown(v->vm, VM_SHUTDOWN_TRIPLE_FAULT,
+				    TRIPLE_FAULT_STATUS);
+		return false;
+	}
+	if (cpu.cs != old_cs)
+		set_reg(v, UC_X86_REG_CS, cpu.cs);
+	/* A null SS on a privilege change may be refused by Unicorn's
+	 * selector check; CPL-0 guests never hit that path. */
+	if (cpu.ss != old_ss)
+		set_reg(v, UC_X86_REG_SS, cpu.ss);
+	set_reg(v, UC_X86_REG_RSP, cpu.rsp);
+	set_reg(v, UC_X86_REG_RFLAGS, cpu.rflags);
+	set_reg(v, UC_X86_REG_RIP, cpu.rip);
+	return true;
+}
+
+/* Rebuild a #PF error code (Unicorn does not give one) from CR2. */
+static uint32_t page_fault_errcode(struct vcpu *v, uint64_t rip)
+{
+	uint64_t cr2 = reg(v, UC_X86_REG_CR2), gpa;
+	uint32_t ec = 0;
+	if ((reg(v, UC_X86_REG_CS) & 3) == 3)
+		ec |= 4;
+	if (vcpu_gla2gpa(v, cr2, VM_PROT_READ, &gpa) == 0) {
+		ec |= 1; /* present: must have been a write or a fetch */
+		ec |= (cr2 & ~4095ULL) == (rip & ~4095ULL) ? 0x10 : 0x2;
+	} else if ((cr2 & ~4095ULL) == (rip & ~4095ULL)) {
+		ec |= 0x10;
+	}
+	return ec;
+}
+
+static bool deliver_hw_exception(struct vcpu *v, int vector, uint64_t rip)
+{
+	bool has_err = x86_exception_has_error_code(vector);
+	uint32_t err = vector == 14 ? page_fault_errcode(v, rip) : 0;
+	return deliver(v, vector, X86_EVENT_HW_EXCEPTION, has_err, err, rip);
+}
+
+enum intr_outcome { INTR_DELIVERED, INTR_EXIT, INTR_SHUTDOWN };
+
+static enum intr_outcome handle_intr(struct vcpu *v, struct vm_exit *exit)
+{
+	int no = (int)tcg_of(v)->intr_no;
+	uint64_t rip = reg(v, UC_X86_REG_RIP);
+	uint8_t b[2] = { 0, 0 };
+	bool ok;
+	if (no == 3) {
+		int len = 0;
+		if (read_byte(v, rip - 1, &b[1]) == 0 && b[1] == 0xCC)
+			len = 1;
+		else if (tcg_read_linear(v, rip - 2, b, 2) == 0 &&
+			 b[0] == 0xCD && b[1] == 3)
+			len = 2;
+		if (v->caps[VM_CAP_BPT_EXIT] && len > 0) {
+			set_reg(v, UC_X86_REG_RIP, rip - (uint64_t)len);
+			exit->exitcode = VM_EXITCODE_BPT;
+			exit->rip = rip - (uint64_t)len;
+			exit->u.bpt.inst_length = len;
+			return INTR_EXIT;
+		}
+		ok = deliver(v, 3, X86_EVENT_SW_EXCEPTION, false, 0, rip);
+	} else if (no == 1) {
+		ok = deliver(v, 1, X86_EVENT_HW_EXCEPTION, false, 0, rip);
+	} else if (no >= 32 || (tcg_read_linear(v, rip - 2, b, 2) == 0 &&
+				b[0] == 0xCD && b[1] == no)) {
+		ok = deliver(v, no, X86_EVENT_SW_INT, false, 0, rip);
+	} else {
+		ok = deliver_hw_exception(v, no, rip);
+	}
+	return ok ? INTR_DELIVERED : INTR_SHUTDOWN;
+}
+
+static bool nmi_still_blocked(struct vcpu *v)
+{
+	struct tcg_vcpu *t = tcg_of(v);
+	if (!t->nmi_blocked)
+		return false;
+	/* Unicorn has no hook for iretq: treat the handler as finished
+	 * once RSP has left its frame (popped, or back on another stack). */
+	uint64_t rsp = reg(v, UC_X86_REG_RSP);
+	if (rsp >= t->nmi_stack_top || rsp + NMI_STACK_SPAN < t->nmi_stack_top)
+		t->nmi_blocked = false;
+	return t->nmi_blocked;
+}
+
+/*
+ * Deliver what is due at this entry: a queued exception always; NMI, then
+ * a LAPIC interrupt, unless MASK_HWINTR. *shadow is set when an interrupt
+ * waits behind an STI shadow (run one instruction first). Returns false if
+ * the VM is shutting down.
+ */
+static bool deliver_pending(struct vcpu *v, bool *shadow)
+{
+	struct pending_exception exc;
+	pthread_mutex_lock(&v->mtx);
+	exc = v->exc;
+	v->exc.valid = false;
+	pthread_mutex_unlock(&v->mtx);
+	*shadow = false;
+
+	if (exc.valid) {
+		uint64_t rip = reg(v, UC_X86_REG_RIP);
+		enum x86_event_kind kind = X86_EVENT_HW_EXCEPTION;
+		uint64_t ret = rip;
+		if ((exc.vector == 3 || exc.vector == 4) && !exc.restart) {
+			kind = X86_EVENT_SW_EXCEPTION;
+			/* amd: the debugger already advanced RIP itself. */
+			if (v->vm->vendor == VM_CPU_VENDOR_INTEL)
+				ret = rip + v->entry_inst_length;
+		}
+		if (!deliver(v, exc.vector, kind, exc.errcode_valid,
+			     exc.errcode, ret))
+			return false;
+	}
+	if (v->caps[VM_CAP_MASK_HWINTR])
+		return true;
+
+	if (!nmi_still_blocked(v) && lapic_take_nmi(v->lapic)) {
+		if (!deliver(v, 2, X86_EVENT_NMI, false, 0,
+			     reg(v, UC_X86_REG_RIP)))
+			return false;
+		tcg_of(v)->nmi_blocked = true;
+		tcg_of(v)->nmi_stack_top = reg(v, UC_X86_REG_RSP) + 40;
+		return true;
+	}
+	if (!(reg(v, UC_X86_REG_RFLAGS) & RFLAGS_IF))
+		return true;
+	int vec = lapic_pending_intr(v->lapic);
+	if (vec < 0)
+		return true;
+	uint64_t rip = reg(v, UC_X86_REG_RIP);
+	uint8_t prev;
+	/* Unicorn hides the STI shadow; a false positive only delays the
+	 * interrupt by one instruction. (MOV SS/POP SS shadows are not
+	 * modelled.) */
+	if (read_byte(v, rip - 1, &prev) == 0 && prev == 0xFB) {
+		*shadow = true;
+		return true;
+	}
+	if (!deliver(v, vec, X86_EVENT_EXT_INT, false, 0, rip))
+		return false;
+	lapic_accept_intr(v->lapic, vec);
+	return true;
+}
+
+/* ---- The run loop -------------------------------------------------------- */
+
+static void fill_step_exit(struct vcpu *v, struct vm_exit *exit)
+{
+	memset(exit, 0, sizeof(*exit));
+	exit->rip = reg(v, UC_X86_REG_RIP);
+	if (v->caps[VM_CAP_MTRAP_EXIT]) {
+		exit->exitcode = VM_EXITCODE_MTRAP;
+	} else {
+		exit->exitcode = VM_EXITCODE_DB;
+		exit->u.db.trace_trap = true;
+		exit->u.db.dr6 = DR6_BS_TRACE;
+	}
+}
+
+static void fill_fault(struct vcpu *v, struct vm_exit *exit, uc_err err)
+{
+	memset(exit, 0, sizeof(*exit));
+	exit->exitcode = VM_EXITCODE_GUEST_FAULT;
+	exit->rip = reg(v, UC_X86_REG_RIP);
+	snprintf(exit->u.fault.reason, sizeof(exit->u.fault.reason),
+		 "vCPU %d: %s", v->id, uc_strerror(err));
+}
+
+static bool stepping(const struct vcpu *v)
+{
+	return v->caps[VM_CAP_MTRAP_EXIT] || v->caps[VM_CAP_RFLAGS_TF];
+}
+
+enum entry_result { ENTRY_CONTINUE, ENTRY_EXIT };
+
+/* One engine entry under the execution lock. */
+static enum entry_result run_once(struct vcpu *v, struct vm_exit *exit)
+{
+	struct vm *vm = v->vm;
+	struct tcg_vcpu *t = tcg_of(v);
+
+	pthread_mutex_lock(&v->mtx);
+	bool ever_ran = v->started;
+	bool stop = v->suspended;
+	pthread_mutex_unlock(&v->mtx);
+	if (stop || atomic_load(&vm->shutdown))
+		return ENTRY_CONTINUE;
+
+	apply_invalidations(v, ever_ran);
+	lapic_timer_update(v->lapic, vm_now_ns(vm));
+	bool shadow;
+	if (!deliver_pending(v, &shadow))
+		return ENTRY_CONTINUE;
+	bool step = stepping(v);
+	uint64_t count = (step || shadow) ? 1 : 0;
+	uint64_t rip = reg(v, UC_X86_REG_RIP);
+	uint8_t first = 0;
+	if (count) {
+		drop_block_at(v, rip);
+		read_byte(v, rip, &first);
+	}
+
+	t->hook_stop = TCG_STOP_NONE;
+	t->intr_seen = false;
+	pthread_mutex_lock(&v->mtx);
+	v->started = true;
+	v->slices++;
+	pthread_mutex_unlock(&v->mtx);
+
+	sched_enter_engine(vm, v);
+	uc_err err = uc_emu_start(t->uc, rip, UNTIL_NEVER, 0, count);
+	bool kicked = sched_leave_engine(vm);
+
+	if (t->hook_stop == TCG_STOP_SHUTDOWN)
+		return ENTRY_CONTINUE;
+	if (err == UC_ERR_INSN_INVALID) {
+		if (!deliver_hw_exception(v, 6, reg(v, UC_X86_REG_RIP)))
+			return ENTRY_CONTINUE;
+	} else if (err != UC_ERR_OK) {
+		fill_fault(v, exit, err);
+		return ENTRY_EXIT;
+	} else if (t->intr_seen) {
+		enum intr_outcome o = handle_intr(v, exit);
+		if (o == INTR_SHUTDOWN)
+			return ENTRY_CONTINUE;
+		if (o == INTR_EXIT)
+			return ENTRY_EXIT;
+	}
+	if (step) {
+		/* The step's own exit wins: an INOUT/MMIO exit is only
+		 * informative (the access already completed). */
+		fill_step_exit(v, exit);
+		return ENTRY_EXIT;
+	}
+	if (t->hook_stop == TCG_STOP_EXIT) {
+		*exit = t->hook_exit;
+		return ENTRY_EXIT;
+	}
+	if (err != UC_ERR_OK || t->intr_seen || t->hook_stop != TCG_STOP_NONE)
+		return ENTRY_CONTINUE;
+
+	uint64_t now_rip = reg(v, UC_X86_REG_RIP);
+	uint8_t prev = 0;
+	bool hlt;
+	if (count)
+		hlt = first == 0xF4 && now_rip == rip + 1;
+	else
+		hlt = !kicked && read_byte(v, now_rip - 1, &prev) == 0 &&
+		      prev == 0xF4;
+	if (hlt) {
+		if (v->caps[VM_CAP_HALT_EXIT]) {
+			memset(exit, 0, sizeof(*exit));
+			exit->exitcode = VM_EXITCODE_HLT;
+			exit->rip = now_rip;
+			return ENTRY_EXIT;
+		}
+		t->in_hlt = true;
+	}
+	return ENTRY_CONTINUE;
+}
+
+int tcg_run(struct vcpu *v, struct vm_exit *exit)
+{
+	struct vm *vm = v->vm;
+	struct tcg_vcpu *t = tcg_of(v);
+	int rc = tcg_map_devices(v);
+	if (rc < 0)
+		return rc;
+
+	for (;;) {
+		atomic_store(&v->stop_req, false);
+		if (atomic_load(&vm->shutdown)) {
+			pthread_mutex_lock(&vm->state_mtx);
+			exit->exitcode = VM_EXITCODE_SHUTDOWN;
+			exit->u.shutdown.reason = vm->shutdown_reason;
+			exit->u.shutdown.status = vm->shutdown_status;
+			pthread_mutex_unlock(&vm->state_mtx);
+			exit->rip = reg(v, UC_X86_REG_RIP);
+			return 0;
+		}
+		if (vm_cpu_suspended(vm, v->id)) {
+			memset(exit, 0, sizeof(*exit));
+			exit->exitcode = VM_EXITCODE_SUSPENDED;
+			exit->rip = reg(v, UC_X86_REG_RIP);
+			return 0;
+		}
+		if (t->in_hlt) {
+			bool intr_on = reg(v, UC_X86_REG_RFLAGS) & RFLAGS_IF;
+			if (!vcpu_halt_sleep(v, intr_on))
+				continue; /* suspended or shut down */
+			t->in_hlt = false;
+		}
+		sched_acquire(vm);
+		enum entry_result r = run_once(v, exit);
+		sched_release(vm);
+		if (r == ENTRY_EXIT)
+			return 0;
+	}
+}
+
+const struct vm_backend_ops tcg_backend_ops = {
+	.name = "tcg",
+	.vcpu_init = tcg_vcpu_init,
+	.vcpu_fini = tcg_vcpu_fini,
+	.get_reg = tcg_get_reg,
+	.set_reg = tcg_set_reg,
+	.get_desc = tcg_get_desc,
+	.set_desc = tcg_set_desc,
+	.get_fpregs = tcg_get_fpregs,
+	.set_fpregs = tcg_set_fpregs,
+	.run = tcg_run,
+	.kick = tcg_kick,
+};

@@ -1,0 +1,730 @@
+/*
+ * The backend-independent VM object: configuration, guest RAM, vCPU state
+ * flags, capabilities, device registration and the public API checks. The
+ * backend (tcg today) does registers and execution.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+
+#include "devices/lapic.h"
+#include "vmm/tcg/tcg.h"
+#include "vmm/vm_internal.h"
+#include "vmm/x86_pagewalk.h"
+
+static uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t vm_now_ns(const struct vm *vm)
+{
+	return monotonic_ns() - vm->clock_base_ns;
+}
+
+static struct vcpu *get_vcpu(struct vm *vm, int id)
+{
+	if (!vm || id < 0 || (unsigned)id >= vm->ncpus)
+		return NULL;
+	return vm->vcpus[id];
+}
+
+void vcpu_notify(struct vcpu *v)
+{
+	atomic_store(&v->stop_req, true);
+	pthread_mutex_lock(&v->mtx);
+	pthread_cond_broadcast(&v->cond);
+	pthread_mutex_unlock(&v->mtx);
+	sched_kick(v->vm, v);
+}
+
+/* ---- LAPIC glue ---------------------------------------------------------- */
+
+static void lapic_send_ipi(void *ctx, int from, int dest, int vector,
+			   enum lapic_delivery mode)
+{
+	struct vm *vm = ctx;
+	if (mode != LAPIC_DM_FIXED && mode != LAPIC_DM_NMI)
+		return; /* INIT/SIPI: every vCPU starts at the entry point */
+	for (unsigned i = 0; i < vm->ncpus; i++) {
+		bool hit = dest == -1 || (dest == -2 && (int)i != from) ||
+			   dest == (int)i;
+		if (!hit)
+			continue;
+		struct vcpu *v = vm->vcpus[i];
+		if (mode == LAPIC_DM_NMI)
+			lapic_set_nmi(v->lapic);
+		else
+			lapic_set_irr(v->lapic, vector);
+		vcpu_notify(v);
+	}
+}
+
+static void lapic_timer_changed(void *ctx, int apic_id)
+{
+	struct vm *vm = ctx;
+	if (apic_id >= 0 && (unsigned)apic_id < vm->ncpus) {
+		struct vcpu *v = vm->vcpus[apic_id];
+		/* A halted vCPU recomputes its sleep; the preemption thread
+		 * recomputes the running vCPU's deadline. */
+		pthread_mutex_lock(&v->mtx);
+		pthread_cond_broadcast(&v->cond);
+		pthread_mutex_unlock(&v->mtx);
+	}
+	sched_deadline_changed(vm);
+}
+
+/* ---- Creation ------------------------------------------------------------ */
+
+static void vcpu_free(struct vcpu *v)
+{
+	if (!v)
+		return;
+	if (v->backend && v->vm->ops->vcpu_fini)
+		v->vm->ops->vcpu_fini(v);
+	if (v->lapic)
+		lapic_destroy(v->lapic);
+	pthread_cond_destroy(&v->cond);
+	pthread_mutex_destroy(&v->mtx);
+	free(v);
+}
+
+static struct vcpu *vcpu_alloc(struct vm *vm, int id,
+			       const struct lapic_ops *lops)
+{
+	struct vcpu *v = calloc(1, sizeof(*v));
+	if (!v)
+		return NULL;
+	v->vm = vm;
+	v->id = id;
+	pthread_mutex_init(&v->mtx, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&v->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	atomic_init(&v->stop_req, false);
+	v->lapic = lapic_create((unsigned)id, lops);
+	if (!v->lapic) {
+		vcpu_free(v);
+		return NULL;
+	}
+	return v;
+}
+
+int vm_create(const struct vm_config *cfg, struct vm **vmp, char *err,
+	      size_t errlen)
+{
+	char dummy[8];
+	if (!err) {
+		err = dummy;
+		errlen = sizeof(dummy);
+	}
+	if (!vmp)
+		return -EINVAL;
+	*vmp = NULL;
+	if (!cfg) {
+		snprintf(err, errlen, "no configuration");
+		return -EINVAL;
+	}
+	if (cfg->ncpus < 1 || cfg->ncpus > VM_MAX_VCPUS) {
+		snprintf(err, errlen, "vCPU count must be 1..%d", VM_MAX_VCPUS);
+		return -EINVAL;
+	}
+	if (cfg->mem_size < VM_MIN_MEMORY || cfg->mem_size > VM_MAX_MEMORY ||
+	    (cfg->mem_size & 0xfff)) {
+		snprintf(err, errlen,
+			 "memory size must be a multiple of 4 KiB in 2 MiB..3 GiB");
+		return -EINVAL;
+	}
+	if (cfg->vendor != VM_CPU_VENDOR_INTEL &&
+	    cfg->vendor != VM_CPU_VENDOR_AMD) {
+		snprintf(err, errlen, "unknown CPU vendor");
+		return -EINVAL;
+	}
+	if (cfg->backend != VM_BACKEND_TCG) {
+		snprintf(err, errlen, "unknown backend");
+		return -EINVAL;
+	}
+
+	struct vm *vm = calloc(1, sizeof(*vm));
+	if (!vm) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	vm->ncpus = cfg->ncpus;
+	vm->mem_size = cfg->mem_size;
+	vm->vendor = cfg->vendor;
+	vm->ops = &tcg_backend_ops;
+	vm->clock_base_ns = monotonic_ns();
+	pthread_mutex_init(&vm->state_mtx, NULL);
+	atomic_init(&vm->shutdown, false);
+
+	/* MAP_NORESERVE + lazy faulting keeps start-up fast for big RAM. */
+	vm->ram = mmap(NULL, vm->mem_size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (vm->ram == MAP_FAILED) {
+		vm->ram = NULL;
+		snprintf(err, errlen, "cannot reserve %llu bytes of guest RAM",
+			 (unsigned long long)vm->mem_size);
+		vm_destroy(vm);
+		return -ENOMEM;
+	}
+
+	int rc = sched_init(vm);
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot start the preemption thread");
+		vm_destroy(vm);
+		return rc;
+	}
+
+	struct lapic_ops lops = {
+		.send_ipi = lapic_send_ipi,
+		.timer_changed = lapic_timer_changed,
+		.ctx = vm,
+	};
+	for (unsigned i = 0; i < vm->ncpus; i++) {
+		struct vcpu *v = vcpu_alloc(vm, (int)i, &lops);
+		if (!v) {
+			snprintf(err, errlen, "out of memory (vCPU %u)", i);
+			vm_destroy(vm);
+			return -ENOMEM;
+		}
+		vm->vcpus[i] = v;
+		rc = vm->ops->vcpu_init(v, err, errlen);
+		if (rc < 0) {
+			vm_destroy(vm);
+			return rc;
+		}
+	}
+	*vmp = vm;
+	return 0;
+}
+
+void vm_destroy(struct vm *vm)
+{
+	if (!vm)
+		return;
+	sched_fini(vm);
+	for (unsigned i = 0; i < vm->ncpus; i++)
+		vcpu_free(vm->vcpus[i]);
+	if (vm->ram)
+		munmap(vm->ram, vm->mem_size);
+	pthread_mutex_destroy(&vm->state_mtx);
+	free(vm);
+}
+
+unsigned vm_vcpu_count(const struct vm *vm)
+{
+	return vm ? vm->ncpus : 0;
+}
+
+uint64_t vm_mem_size(const struct vm *vm)
+{
+	return vm ? vm->mem_size : 0;
+}
+
+enum vm_cpu_vendor vm_cpu_vendor(const struct vm *vm)
+{
+	return vm ? vm->vendor : VM_CPU_VENDOR_INTEL;
+}
+
+/* ---- Registers ----------------------------------------------------------- */
+
+int vm_get_register(struct vm *vm, int vcpu, enum vm_reg_name reg,
+		    uint64_t *val)
+{
+	struct vcpu *v = get_vcpu(vm, vcpu);
+	if (!v || !val || (unsigned)reg >= VM_REG_LAST)
+		return -EINVAL;
+	if (reg == VM_REG_GUEST_ENTRY_INST_LENGTH) {
+		if (vm->vendor == VM_CPU_VENDOR_AMD)
+			return -ENOENT;
+		*val = v->entry_inst_length;
+		return 0;
+	}
+	return vm->ops->get_reg(v, reg, val);
+}
+
+int vm_set_register(struct vm *vm, int vcpu, enum vm_reg_name reg,
+		    uint64_t val)
+{
+	struct vcpu *v = get_vcpu(vm, vcpu);
+	if (!v || (unsigned)reg >= VM_REG_LAST)
+		return -EINVAL;
+	if (reg == VM_REG_GUEST_ENTRY_INST_LENGTH) {
+		/* amd has no such field: the write "succeeds" and is lost. */
+		if (vm->vendor == VM_CPU_VENDOR_INTEL)
+			v->entry_inst_length = val;
+		return 0;
+	}
+	return vm->ops->set_reg(v, reg, val);
+}
+
+int vm_get_desc(struct vm *vm, int vcpu, enum vm_reg_name reg,
+		struct seg_desc *desc)
+{
+	struct vcpu *v = get_vcpu(vm, vcpu);
+	if (!v || !desc || reg < VM_REG_GUEST_ES || reg > VM_REG_GUEST_GDTR)
+		return -EINVAL;
+	return vm->ops->get_desc(v, reg, desc);
+}
+
+int vm_set_desc(struct vm *vm, int vcpu, enum vm_reg_name reg,
+		const struct seg_desc *desc)
+{
+	struct vcpu *v = get_vcpu(vm, vcpu);
+	if (!v || !desc || reg < VM_REG_GUEST_ES || reg > VM_REG_GUEST_GDTR)
+		return -EINVAL;
+	return vm->ops->set_desc(v, reg, desc);
+}
+
+int vm_get_fpregs(struct vm *vm, int vcpu, struct vm_fpregs *fp)
+{
+	struct vcpu *v = get_vcpu(vm, vcpu);
+	if (!v || !fp)
+		return -EINVAL;
+	return vm->ops->get_fpregs(v, fp);
+}
+
+int vm_set_fpregs(struct vm *vm, int vcpu, const struct vm_fpregs *fp)
+{
+	struct vcpu *v = get_vcpu(vm, vcpu);
+	if (!v || !fp)
+		return -EINVAL;
+	return vm->ops->set_fpregs(v, fp);
+}
+
+/* ---- Capabilities -------------------------------------------------------- */
+
+static bool cap_available(const struct vm *vm, enum vm_cap_type cap)
+{
+	switch (cap) {
+	case VM_CAP_HALT_EXIT:
+	case VM_CAP_BPT_EXIT:
+	case VM_CAP_MASK_HWINTR:
+		return true;
+	case VM_CAP_MTRAP_EXIT:
+		return vm->vendor == VM_CPU_VENDOR_INTEL;
+	case VM_CAP_RFLAGS_TF:
+		return vm->vendor == VM_CPU_VENDOR_AMD;
+	default:
+		return false;
+	}
+}
+
+int vm_set_capability(struct vm *vm, int vcpu, enum vm_cap_type cap, int val)
+{
+	struct vcpu *v = get_vcpu(vm, vcpu);
+	if (!v || (unsigned)cap >= VM_CAP_MAX)
+		return -EINVAL;
+	if (!cap_available(vm, cap))
+		return -ENOENT;
+	v->caps[cap] = val != 0;
+	return 0;
+}
+
+int vm_get_capability(struct vm *vm, int vcpu, enum vm_cap_type cap, int *val)
+{
+	struct vcpu *v = get_vcpu(vm, vcpu);
+	if (!v || !val || (unsigned)cap >= VM_CAP_MAX)
+		return -EINVAL;
+	if (!cap_available(vm, cap))
+		return -ENOENT;
+	*val = v->caps[cap];
+	return 0;
+}
+
+/* ---- Running ------------------------------------------------------------- */
+
+int vm_run(struct vm *vm, int vcpu, struct vm_exit *exit)
+{
+	struct vcpu *v = get_vcpu(vm, vcpu);
+	if (!v || !exit)
+		return -EINVAL;
+	memset(exit, 0, sizeof(*exit));
+	return vm->ops->run(v, exit);
+}
+
+int vm_suspend_cpu(struct vm *vm, int vcpu)
+{
+	if (!vm || vcpu < -1 || (vcpu >= 0 && (unsigned)vcpu >= vm->ncpus))
+		return -EINVAL;
+	for (unsigned i = 0; i < vm->ncpus; i++) {
+		if (vcpu != -1 && (unsigned)vcpu != i)
+			continue;
+		struct vcpu *v = vm->vcpus[i];
+		pthread_mutex_lock(&v->mtx);
+		v->suspended = true;
+		pthread_mutex_unlock(&v->mtx);
+		vcpu_notify(v);
+	}
+	return 0;
+}
+
+int vm_resume_cpu(struct vm *vm, int vcpu)
+{
+	if (!vm || vcpu < -1 || (vcpu >= 0 && (unsigned)vcpu >= vm->ncpus))
+		return -EINVAL;
+	for (unsigned i = 0; i < vm->ncpus; i++) {
+		if (vcpu != -1 && (unsigned)vcpu != i)
+			continue;
+		struct vcpu *v = vm->vcpus[i];
+		pthread_mutex_lock(&v->mtx);
+		v->suspended = false;
+		pthread_mutex_unlock(&v->mtx);
+	}
+	return 0;
+}
+
+bool vm_cpu_suspended(struct vm *vm, int vcpu)
+{
+	struct vcpu *v = get_vcpu(vm, vcpu);
+	if (!v)
+		return false;
+	pthread_mutex_lock(&v->mtx);
+	bool s = v->suspended;
+	pthread_mutex_unlock(&v->mtx);
+	return s;
+}
+
+void vm_request_shutdown(struct vm *vm, enum vm_shutdown_reason reason,
+			 int status)
+{
+	if (!vm)
+		return;
+	pthread_mutex_lock(&vm->state_mtx);
+	if (!atomic_load(&vm->shutdown)) {
+		vm->shutdown_reason = reason;
+		vm->shutdown_status = status;
+		atomic_store(&vm->shutdown, true);
+	}
+	pthread_mutex_unlock(&vm->state_mtx);
+	for (unsigned i = 0; i < vm->ncpus; i++)
+		vcpu_notify(vm->vcpus[i]);
+}
+
+int vm_inject_exception(struct vm *vm, int vcpu, int vector, int errcode_valid,
+			uint32_t errcode, int restart_instruction)
+{
+	struct vcpu *v = get_vcpu(vm, vcpu);
+	if (!v || vector < 0 || vector > 31 || vector == 2)
+		return -EINVAL;
+	pthread_mutex_lock(&v->mtx);
+	int rc = 0;
+	if (v->exc.valid) {
+		rc = -EBUSY;
+	} else {
+		v->exc.valid = true;
+		v->exc.vector = vector;
+		v->exc.errcode_valid = errcode_valid != 0;
+		v->exc.errcode = errcode;
+		v->exc.restart = restart_instruction != 0;
+	}
+	pthread_mutex_unlock(&v->mtx);
+	if (rc == 0)
+		vcpu_notify(v);
+	return rc;
+}
+
+int vm_inject_nmi(struct vm *vm, int vcpu)
+{
+	struct vcpu *v = get_vcpu(vm, vcpu);
+	if (!v)
+		return -EINVAL;
+	lapic_set_nmi(v->lapic);
+	vcpu_notify(v);
+	return 0;
+}
+
+int vm_lapic_irq(struct vm *vm, int vcpu, int vector)
+{
+	struct vcpu *v = get_vcpu(vm, vcpu);
+	if (!v || vector < 16 || vector > 255)
+		return -EINVAL;
+	lapic_set_irr(v->lapic, vector);
+	vcpu_notify(v);
+	return 0;
+}
+
+bool vcpu_halt_sleep(struct vcpu *v, bool interrupts_enabled)
+{
+	struct vm *vm = v->vm;
+	bool woken = false;
+	pthread_mutex_lock(&v->mtx);
+	v->halted = true;
+	while (!v->suspended && !atomic_load(&vm->shutdown)) {
+		uint64_t now = vm_now_ns(vm);
+		lapic_timer_update(v->lapic, now);
+		if (v->exc.valid ||
+		    lapic_has_wake_event(v->lapic, interrupts_enabled)) {
+			woken = true;
+			break;
+		}
+		uint64_t deadline = lapic_next_deadline(v->lapic);
+		if (deadline == UINT64_MAX) {
+			pthread_cond_wait(&v->cond, &v->mtx);
+		} else {
+			uint64_t host = vm->clock_base_ns + deadline;
+			struct timespec ts = {
+				.tv_sec = (time_t)(host / 1000000000ULL),
+				.tv_nsec = (long)(host % 1000000000ULL),
+			};
+			pthread_cond_timedwait(&v->cond, &v->mtx, &ts);
+		}
+	}
+	v->halted = false;
+	pthread_mutex_unlock(&v->mtx);
+	return woken;
+}
+
+/* ---- Guest memory -------------------------------------------------------- */
+
+static bool ram_range_ok(const struct vm *vm, uint64_t gpa, size_t len)
+{
+	return gpa <= vm->mem_size && len <= vm->mem_size - gpa;
+}
+
+void *vm_map_gpa(struct vm *vm, uint64_t gpa, size_t len)
+{
+	if (!vm || !ram_range_ok(vm, gpa, len))
+		return NULL;
+	return vm->ram + gpa;
+}
+
+int vm_read_gpa(struct vm *vm, uint64_t gpa, void *buf, size_t len)
+{
+	if (!vm || (!buf && len))
+		return -EINVAL;
+	if (!ram_range_ok(vm, gpa, len))
+		return -EFAULT;
+	memcpy(buf, vm->ram + gpa, len);
+	return 0;
+}
+
+int vm_write_gpa(struct vm *vm, uint64_t gpa, const void *buf, size_t len)
+{
+	if (!vm || (!buf && len))
+		return -EINVAL;
+	if (!ram_range_ok(vm, gpa, len))
+		return -EFAULT;
+	if (len == 0)
+		return 0;
+	memcpy(vm->ram + gpa, buf, len);
+	for (unsigned i = 0; i < vm->ncpus; i++) {
+		struct vcpu *v = vm->vcpus[i];
+		pthread_mutex_lock(&v->mtx);
+		if (!v->inval_all) {
+			if (v->ninval < VCPU_MAX_INVAL) {
+				v->inval[v->ninval].start = gpa;
+				v->inval[v->ninval].end = gpa + len;
+				v->ninval++;
+			} else {
+				v->inval_all = true;
+				v->ninval = 0;
+			}
+		}
+		pthread_mutex_unlock(&v->mtx);
+	}
+	return 0;
+}
+
+int vcpu_take_invalidations(struct vcpu *v, uint64_t (*ranges)[2])
+{
+	pthread_mutex_lock(&v->mtx);
+	int n;
+	if (v->inval_all) {
+		n = -1;
+	} else {
+		n = (int)v->ninval;
+		for (int i = 0; i < n; i++) {
+			ranges[i][0] = v->inval[i].start;
+			ranges[i][1] = v->inval[i].end;
+		}
+	}
+	v->inval_all = false;
+	v->ninval = 0;
+	pthread_mutex_unlock(&v->mtx);
+	return n;
+}
+
+/* ---- Paging -------------------------------------------------------------- */
+
+/* Paging state without the CPU mode (which needs the CS descriptor, read
+ * from the GDT through this very paging state). */
+static int fill_paging(struct vcpu *v, struct vm_guest_paging *pg)
+{
+	const struct vm_backend_ops *ops = v->vm->ops;
+	uint64_t cr0, cr3, cr4, efer, cs;
+	int rc;
+	if ((rc = ops->get_reg(v, VM_REG_GUEST_CR0, &cr0)) < 0 ||
+	    (rc = ops->get_reg(v, VM_REG_GUEST_CR3, &cr3)) < 0 ||
+	    (rc = ops->get_reg(v, VM_REG_GUEST_CR4, &cr4)) < 0 ||
+	    (rc = ops->get_reg(v, VM_REG_GUEST_EFER, &efer)) < 0 ||
+	    (rc = ops->get_reg(v, VM_REG_GUEST_CS, &cs)) < 0)
+		return rc;
+	bool lma = efer & (1u << 10);
+	memset(pg, 0, sizeof(*pg));
+	pg->cr3 = cr3;
+	pg->cpl = (int)(cs & 3);
+	pg->cpu_mode = lma ? CPU_MODE_64BIT
+			   : (cr0 & 1) ? CPU_MODE_PROTECTED : CPU_MODE_REAL;
+	if (!(cr0 & (1u << 31)))
+		pg->paging_mode = PAGING_MODE_FLAT;
+	else if (!(cr4 & (1u << 5)))
+		pg->paging_mode = PAGING_MODE_32;
+	else if (lma)
+		pg->paging_mode = (cr4 & (1u << 12)) ? PAGING_MODE_64_LA57
+						     : PAGING_MODE_64;
+	else
+		pg->paging_mode = PAGING_MODE_PAE;
+	pg->wp = cr0 & (1u << 16);
+	pg->nxe = efer & (1u << 11);
+	return 0;
+}
+
+int vm_get_guest_paging(struct vm *vm, int vcpu, struct vm_guest_paging *pg)
+{
+	struct vcpu *v = get_vcpu(vm, vcpu);
+	if (!v || !pg)
+		return -EINVAL;
+	int rc = fill_paging(v, pg);
+	if (rc < 0)
+		return rc;
+	if (pg->cpu_mode == CPU_MODE_64BIT) {
+		struct seg_desc csd = { 0 };
+		if (vm->ops->get_desc(v, VM_REG_GUEST_CS, &csd) == 0 &&
+		    !(csd.access & (1u << 13)))
+			pg->cpu_mode = CPU_MODE_COMPATIBILITY;
+	}
+	return 0;
+}
+
+static int read_phys(void *ctx, uint64_t gpa, void *buf, size_t size)
+{
+	return vm_read_gpa(ctx, gpa, buf, size);
+}
+
+int vm_gla2gpa(struct vm *vm, int vcpu, const struct vm_guest_paging *pg,
+	       uint64_t gla, int prot, uint64_t *gpa, enum vm_gla_fault *fault)
+{
+	if (!get_vcpu(vm, vcpu) || !pg || !gpa || !fault)
+		return -EINVAL;
+	return x86_pagewalk(pg, gla, prot, read_phys, vm, gpa, fault);
+}
+
+int vcpu_gla2gpa(struct vcpu *v, uint64_t gla, int prot, uint64_t *gpa)
+{
+	struct vm_guest_paging pg;
+	enum vm_gla_fault fault;
+	int rc = fill_paging(v, &pg);
+	if (rc < 0)
+		return rc;
+	pg.cpl = 0; /* the hypervisor acts with supervisor rights */
+	rc = x86_pagewalk(&pg, gla, prot, read_phys, v->vm, gpa, &fault);
+	if (rc < 0)
+		return rc;
+	return fault == VM_GLA_OK ? 0 : -EFAULT;
+}
+
+/* ---- Devices ------------------------------------------------------------- */
+
+int vm_register_pio(struct vm *vm, uint16_t port, uint16_t count,
+		    vm_pio_handler fn, void *opaque)
+{
+	if (!vm || !fn || count == 0 || (uint32_t)port + count > 0x10000)
+		return -EINVAL;
+	for (unsigned i = 0; i < vm->npio; i++) {
+		const struct pio_range *r = &vm->pio[i];
+		if (port < r->port + r->count && r->port < port + count)
+			return -EEXIST;
+	}
+	if (vm->npio == VM_MAX_PIO)
+		return -ENOSPC;
+	vm->pio[vm->npio++] = (struct pio_range){ port, count, fn, opaque };
+	return 0;
+}
+
+int vm_register_mmio(struct vm *vm, uint64_t gpa, uint64_t len,
+		     vm_mmio_handler fn, void *opaque)
+{
+	if (!vm || !fn || len == 0 || (gpa & 0xfff) || (len & 0xfff) ||
+	    gpa + len < gpa || gpa + len > (1ULL << 32))
+		return -EINVAL;
+	if (gpa < vm->mem_size ||
+	    (gpa < LAPIC_BASE + LAPIC_SIZE && LAPIC_BASE < gpa + len))
+		return -EEXIST;
+	for (unsigned i = 0; i < vm->nmmio; i++) {
+		const struct mmio_range *r = &vm->mmio[i];
+		if (gpa < r->gpa + r->len && r->gpa < gpa + len)
+			return -EEXIST;
+	}
+	if (vm->nmmio == VM_MAX_MMIO)
+		return -ENOSPC;
+	vm->mmio[vm->nmmio++] = (struct mmio_range){ gpa, len, fn, opaque };
+	return 0;
+}
+
+const struct pio_range *vm_find_pio(const struct vm *vm, uint16_t port)
+{
+	for (unsigned i = 0; i < vm->npio; i++) {
+		const struct pio_range *r = &vm->pio[i];
+		if (port >= r->port && port - r->port < r->count)
+			return r;
+	}
+	return NULL;
+}
+
+const struct mmio_range *vm_find_mmio(const struct vm *vm, uint64_t gpa)
+{
+	for (unsigned i = 0; i < vm->nmmio; i++) {
+		const struct mmio_range *r = &vm->mmio[i];
+		if (gpa >= r->gpa && gpa - r->gpa < r->len)
+			return r;
+	}
+	return NULL;
+}
+
+bool vm_first_unknown_port(struct vm *vm, uint16_t port)
+{
+	pthread_mutex_lock(&vm->state_mtx);
+	bool first = !(vm->logged_ports[port / 8] & (1u << (port % 8)));
+	vm->logged_ports[port / 8] |= (uint8_t)(1u << (port % 8));
+	pthread_mutex_unlock(&vm->state_mtx);
+	return first;
+}
+
+bool vm_first_unknown_mmio(struct vm *vm, uint64_t gpa)
+{
+	pthread_mutex_lock(&vm->state_mtx);
+	bool first = true;
+	for (unsigned i = 0; i < vm->nlogged_mmio; i++)
+		if (vm->logged_mmio[i] == gpa)
+			first = false;
+	/* A guest probing many addresses must not flood the log: once the
+	 * table is full, stay quiet. */
+	if (first && vm->nlogged_mmio == VM_MAX_LOGGED_MMIO)
+		first = false;
+	else if (first)
+		vm->logged_mmio[vm->nlogged_mmio++] = gpa;
+	pthread_mutex_unlock(&vm->state_mtx);
+	return first;
+}
+
+int vm_get_vcpu_info(struct vm *vm, int vcpu, struct vm_vcpu_info *info)
+{
+	struct vcpu *v = get_vcpu(vm, vcpu);
+	if (!v || !info)
+		return -EINVAL;
+	pthread_mutex_lock(&v->mtx);
+	info->halted = v->halted;
+	info->started = v->started;
+	info->instructions_hint = v->slices;
+	pthread_mutex_unlock(&v->mtx);
+	return 0;
+}

@@ -1,0 +1,129 @@
+/*
+ * The VM object shared by vm.c, the scheduler and the backends. Nothing
+ * outside src/vmm includes this; nothing here includes a Unicorn header.
+ */
+#ifndef HVGDB_VM_INTERNAL_H
+#define HVGDB_VM_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "hvgdb/vmm.h"
+#include "vmm/exec_sched.h"
+
+struct lapic;
+struct vcpu;
+
+/* What a backend provides; vm.c does argument checking and locking. */
+struct vm_backend_ops {
+	const char *name;
+	int (*vcpu_init)(struct vcpu *v, char *err, size_t errlen);
+	void (*vcpu_fini)(struct vcpu *v);
+	int (*get_reg)(struct vcpu *v, enum vm_reg_name r, uint64_t *val);
+	int (*set_reg)(struct vcpu *v, enum vm_reg_name r, uint64_t val);
+	int (*get_desc)(struct vcpu *v, enum vm_reg_name r, struct seg_desc *d);
+	int (*set_desc)(struct vcpu *v, enum vm_reg_name r,
+			const struct seg_desc *d);
+	int (*get_fpregs)(struct vcpu *v, struct vm_fpregs *fp);
+	int (*set_fpregs)(struct vcpu *v, const struct vm_fpregs *fp);
+	int (*run)(struct vcpu *v, struct vm_exit *exit);
+	/* Stop the engine if it is executing; callable from any thread. */
+	void (*kick)(struct vcpu *v);
+};
+
+#define VCPU_MAX_INVAL 8
+
+struct pending_exception {
+	bool valid;
+	int vector;
+	bool errcode_valid;
+	uint32_t errcode;
+	bool restart;
+};
+
+struct vcpu {
+	struct vm *vm;
+	int id;
+	pthread_mutex_t mtx; /* guards the fields below up to `backend` */
+	pthread_cond_t cond; /* halted vCPU waits here (CLOCK_MONOTONIC) */
+	bool suspended;
+	bool halted;
+	bool started;
+	uint64_t slices;
+	struct pending_exception exc;
+	/* Host-side writes to guest memory not yet dropped from the engine's
+	 * translation cache; overflow means "flush everything". */
+	struct { uint64_t start, end; } inval[VCPU_MAX_INVAL];
+	unsigned ninval;
+	bool inval_all;
+
+	/* Set by other threads to make the vCPU re-check its state soon. */
+	atomic_bool stop_req;
+
+	/* Owned by the vCPU thread (or by whoever holds it parked). */
+	int caps[VM_CAP_MAX];
+	uint64_t entry_inst_length;
+	struct lapic *lapic;
+	void *backend;
+};
+
+struct pio_range {
+	uint16_t port, count;
+	vm_pio_handler fn;
+	void *opaque;
+};
+
+struct mmio_range {
+	uint64_t gpa, len;
+	vm_mmio_handler fn;
+	void *opaque;
+};
+
+#define VM_MAX_PIO 32
+#define VM_MAX_MMIO 16
+#define VM_MAX_LOGGED_MMIO 64
+
+struct vm {
+	unsigned ncpus;
+	uint64_t mem_size;
+	enum vm_cpu_vendor vendor;
+	uint8_t *ram;
+	const struct vm_backend_ops *ops;
+	struct vcpu *vcpus[VM_MAX_VCPUS];
+	uint64_t clock_base_ns;
+
+	struct pio_range pio[VM_MAX_PIO];
+	unsigned npio;
+	struct mmio_range mmio[VM_MAX_MMIO];
+	unsigned nmmio;
+
+	pthread_mutex_t state_mtx; /* shutdown state, log-once sets */
+	atomic_bool shutdown;
+	enum vm_shutdown_reason shutdown_reason;
+	int shutdown_status;
+	uint8_t logged_ports[65536 / 8];
+	uint64_t logged_mmio[VM_MAX_LOGGED_MMIO];
+	unsigned nlogged_mmio;
+
+	struct exec_sched sched;
+};
+
+uint64_t vm_now_ns(const struct vm *vm);
+/* Wake a halted vCPU and make a running one leave the engine. */
+void vcpu_notify(struct vcpu *v);
+/* Apply host-side memory writes to the calling vCPU's cache: fills ranges
+ * (at most VCPU_MAX_INVAL) and returns how many, or -1 for "flush all". */
+int vcpu_take_invalidations(struct vcpu *v, uint64_t (*ranges)[2]);
+/* Port and MMIO lookup for registered devices; NULL if unclaimed. */
+const struct pio_range *vm_find_pio(const struct vm *vm, uint16_t port);
+const struct mmio_range *vm_find_mmio(const struct vm *vm, uint64_t gpa);
+/* True the first time for this port/address (for log-once messages). */
+bool vm_first_unknown_port(struct vm *vm, uint16_t port);
+bool vm_first_unknown_mmio(struct vm *vm, uint64_t gpa);
+/* Sleep in hlt until a wake event, suspend or shutdown; interrupts_enabled
+ * is the guest's RFLAGS.IF. Returns true if woken by a guest event. */
+bool vcpu_halt_sleep(struct vcpu *v, bool interrupts_enabled);
+/* Translate a linear address with the vCPU's current paging. */
+int vcpu_gla2gpa(struct vcpu *v, uint64_t gla, int prot, uint64_t *gpa);
+
+#endif

@@ -1,0 +1,145 @@
+/* Tiny guests for the vmm tests. Each loads at SNIP_BASE (0x100000) and
+ * uses absolute data addresses in 0x300000.. (see vmm_test_guest.h). */
+	.section .rodata
+	.code64
+#define SNIP(name) .globl name##_start, name##_end; name##_start:
+#define END(name) name##_end:
+#define SYM(name, label) .globl name##_##label; name##_##label:
+
+/* lock inc a shared counter RCX times, then hlt */
+SNIP(lockinc)
+1:	lock incq 0x300000
+	dec %rcx
+	jnz 1b
+	hlt
+	jmp .
+END(lockinc)
+
+/* int3, then record that we got past it; #BP handler stores return RIP */
+SNIP(bpt)
+	nop
+SYM(bpt, int3)
+	int3
+	movq $1, 0x300010
+	hlt
+SYM(bpt, handler)
+	mov (%rsp), %rax
+	mov %rax, 0x300008
+	incq 0x300018
+	iretq
+END(bpt)
+
+/* LAPIC one-shot timer at vector 0x40, sleep in hlt, exit via port 0xf4 */
+SNIP(timer)
+	mov $0xfee00000, %esi
+	movl $0x1ff, 0x0f0(%rsi)
+	movl $0xb, 0x3e0(%rsi)
+	movl $0x40, 0x320(%rsi)
+	movl $200000, 0x380(%rsi)
+	sti
+1:	cmpq $0, 0x300000
+	jne 2f
+	hlt
+	jmp 1b
+2:	mov $0x21, %al
+	out %al, $0xf4
+	jmp .
+SYM(timer, handler)
+	mov $0xfee00000, %esi
+	incq 0x300000
+	movl $0, 0x0b0(%rsi)
+	iretq
+END(timer)
+
+/* sti; hlt until an interrupt (vector 0x41) arrives, then hlt-exit */
+SNIP(waitirq)
+	mov $0xfee00000, %esi
+	movl $0x1ff, 0x0f0(%rsi)
+	sti
+1:	cmpq $0, 0x300000
+	jne 2f
+	hlt
+	jmp 1b
+2:	cli
+	hlt
+	jmp 2b
+SYM(waitirq, handler)
+	mov $0xfee00000, %esi
+	incq 0x300000
+	movl $0, 0x0b0(%rsi)
+	iretq
+END(waitirq)
+
+/* send a fixed IPI, vector 0x41, to APIC ID 1 */
+SNIP(sendipi)
+	mov $0xfee00000, %esi
+	movl $0x01000000, 0x310(%rsi)
+	movl $0x41, 0x300(%rsi)
+	hlt
+END(sendipi)
+
+/* unclaimed ports */
+SNIP(ports)
+	in $0x60, %al
+	mov %rax, 0x300000
+	mov $0x5a, %al
+	out %al, $0x61
+	hlt
+END(ports)
+
+/* read outside RAM and outside any MMIO */
+SNIP(unmapped)
+	mov 0x80000000, %rax
+	hlt
+END(unmapped)
+
+/* ud2 with no usable IDT: #UD, #DF fail -> triple fault */
+SNIP(ud)
+	ud2
+END(ud)
+
+/* a patchable immediate */
+SNIP(patch)
+SYM(patch, imm)
+	mov $1, %eax
+	hlt
+	jmp .
+END(patch)
+
+/* flags as the guest sees them across cli/sti/pushf/popf */
+SNIP(flags)
+	cli
+	pushf
+	pop %rax
+	sti
+	pushf
+	pop %rbx
+	push $0x202
+	popf
+	pushf
+	pop %rdx
+	nop
+	hlt
+END(flags)
+
+/* counts forever: for suspend stress and masking */
+SNIP(spin)
+	sti
+1:	incq 0x300000
+	jmp 1b
+SYM(spin, handler)
+	mov $0xfee00000, %esi
+	incq 0x300008
+	movl $0, 0x0b0(%rsi)
+	iretq
+END(spin)
+
+/* time-consuming compute loop: RCX iterations, then hlt */
+SNIP(compute)
+1:	imul $3, %rax, %rax
+	add $7, %rax
+	dec %rcx
+	jnz 1b
+	hlt
+	jmp .
+END(compute)

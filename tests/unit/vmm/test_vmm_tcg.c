@@ -1,0 +1,661 @@
+/* The VM core on the real Unicorn backend, with tiny hand-built guests. */
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdatomic.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
+#include <cmocka.h>
+
+#include "vmm_test_guest.h"
+
+DECLARE_SNIP(lockinc);
+DECLARE_SNIP(bpt);
+extern const uint8_t bpt_int3[], bpt_handler[];
+extern const uint8_t patch_imm[];
+DECLARE_SNIP(timer);
+extern const uint8_t timer_handler[];
+DECLARE_SNIP(waitirq);
+extern const uint8_t waitirq_handler[];
+DECLARE_SNIP(sendipi);
+DECLARE_SNIP(ports);
+DECLARE_SNIP(unmapped);
+DECLARE_SNIP(ud);
+DECLARE_SNIP(patch);
+DECLARE_SNIP(flags);
+DECLARE_SNIP(spin);
+extern const uint8_t spin_handler[];
+DECLARE_SNIP(compute);
+
+static double now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static struct vm_exit run(struct vm *vm, int vcpu)
+{
+	struct vm_exit e;
+	assert_int_equal(vm_run(vm, vcpu, &e), 0);
+	return e;
+}
+
+/* ---- Basics -------------------------------------------------------------- */
+
+static void test_create_rejects_bad_config(void **state)
+{
+	(void)state;
+	struct vm *vm = (struct vm *)1;
+	char err[64] = "";
+	struct vm_config c = { 0, TG_MEM, VM_CPU_VENDOR_INTEL, VM_BACKEND_TCG };
+	assert_int_equal(vm_create(&c, &vm, err, sizeof(err)), -EINVAL);
+	assert_null(vm);
+	assert_true(err[0] != 0);
+	c.ncpus = 1;
+	c.mem_size = TG_MEM + 1;
+	assert_int_equal(vm_create(&c, &vm, err, sizeof(err)), -EINVAL);
+	c.mem_size = 4ULL << 30;
+	assert_int_equal(vm_create(&c, &vm, err, sizeof(err)), -EINVAL);
+}
+
+static void test_startup_is_fast(void **state)
+{
+	(void)state;
+	double t0 = now_ms();
+	struct vm_config c = { 1, 256ULL << 20, VM_CPU_VENDOR_INTEL,
+			       VM_BACKEND_TCG };
+	struct vm *vm;
+	assert_int_equal(vm_create(&c, &vm, NULL, 0), 0);
+	const uint8_t hlt = 0xF4;
+	assert_int_equal(vm_write_gpa(vm, 0x100000, &hlt, 1), 0);
+	assert_int_equal(vm_set_register(vm, 0, VM_REG_GUEST_RIP, 0x100000), 0);
+	assert_int_equal(vm_set_capability(vm, 0, VM_CAP_HALT_EXIT, 1), 0);
+	struct vm_exit e = run(vm, 0);
+	double ms = now_ms() - t0;
+	assert_int_equal(e.exitcode, VM_EXITCODE_HLT);
+	assert_true(ms < 50.0);
+	vm_destroy(vm);
+}
+
+static void test_memory_bounds(void **state)
+{
+	(void)state;
+	struct vm *vm = tg_create(1, VM_CPU_VENDOR_INTEL);
+	uint8_t b[16];
+	assert_int_equal(vm_read_gpa(vm, TG_MEM - 8, b, 16), -EFAULT);
+	assert_int_equal(vm_write_gpa(vm, UINT64_MAX - 4, b, 16), -EFAULT);
+	assert_null(vm_map_gpa(vm, TG_MEM, 1));
+	assert_non_null(vm_map_gpa(vm, TG_MEM - 1, 1));
+	vm_destroy(vm);
+}
+
+static void test_registers_roundtrip(void **state)
+{
+	(void)state;
+	struct vm *vm = tg_create(1, VM_CPU_VENDOR_INTEL);
+	assert_int_equal(vm_set_register(vm, 0, VM_REG_GUEST_R13, 0x1234), 0);
+	assert_int_equal(tg_reg(vm, 0, VM_REG_GUEST_R13), 0x1234);
+	assert_int_equal(vm_set_register(vm, 0, VM_REG_GUEST_KGS_BASE,
+					 0xffff800000001000ULL), 0);
+	assert_int_equal(tg_reg(vm, 0, VM_REG_GUEST_KGS_BASE),
+			 0xffff800000001000ULL);
+	assert_int_equal(tg_reg(vm, 0, VM_REG_GUEST_EFER) & 0x500, 0x500);
+	assert_int_equal(tg_reg(vm, 0, VM_REG_GUEST_CS), 0x08);
+	struct seg_desc d;
+	assert_int_equal(vm_get_desc(vm, 0, VM_REG_GUEST_CS, &d), 0);
+	assert_true(d.access & (1u << 13)); /* L */
+	assert_int_equal(d.access & 0x9b, 0x9b);
+	assert_int_equal(vm_get_desc(vm, 0, VM_REG_GUEST_GDTR, &d), 0);
+	assert_int_equal(d.base, 0x1000);
+	assert_int_equal(d.limit, 0x27);
+	struct vm_guest_paging pg;
+	assert_int_equal(vm_get_guest_paging(vm, 0, &pg), 0);
+	assert_int_equal(pg.paging_mode, PAGING_MODE_64);
+	assert_int_equal(pg.cpu_mode, CPU_MODE_64BIT);
+	uint64_t gpa;
+	enum vm_gla_fault f;
+	assert_int_equal(vm_gla2gpa(vm, 0, &pg, 0x123456, VM_PROT_READ, &gpa,
+				    &f), 0);
+	assert_int_equal(f, VM_GLA_OK);
+	assert_int_equal(gpa, 0x123456);
+	struct vm_fpregs fp, fp2;
+	assert_int_equal(vm_get_fpregs(vm, 0, &fp), 0);
+	memset(fp.xmm[3], 0xab, 16);
+	fp.mxcsr = 0x1f80;
+	assert_int_equal(vm_set_fpregs(vm, 0, &fp), 0);
+	assert_int_equal(vm_get_fpregs(vm, 0, &fp2), 0);
+	assert_memory_equal(fp2.xmm[3], fp.xmm[3], 16);
+	vm_destroy(vm);
+}
+
+/* ---- Capabilities -------------------------------------------------------- */
+
+static void test_caps_per_personality(void **state)
+{
+	(void)state;
+	struct vm *intel = tg_create(1, VM_CPU_VENDOR_INTEL);
+	struct vm *amd = tg_create(1, VM_CPU_VENDOR_AMD);
+	int v;
+	assert_int_equal(vm_set_capability(intel, 0, VM_CAP_MTRAP_EXIT, 1), 0);
+	assert_int_equal(vm_set_capability(intel, 0, VM_CAP_RFLAGS_TF, 1),
+			 -ENOENT);
+	assert_int_equal(vm_set_capability(amd, 0, VM_CAP_MTRAP_EXIT, 1),
+			 -ENOENT);
+	assert_int_equal(vm_get_capability(amd, 0, VM_CAP_MTRAP_EXIT, &v),
+			 -ENOENT);
+	assert_int_equal(vm_set_capability(amd, 0, VM_CAP_RFLAGS_TF, 1), 0);
+	assert_int_equal(vm_get_capability(amd, 0, VM_CAP_RFLAGS_TF, &v), 0);
+	assert_int_equal(v, 1);
+	for (int c = 0; c < 3; c++) {
+		enum vm_cap_type both[] = { VM_CAP_BPT_EXIT, VM_CAP_MASK_HWINTR,
+					    VM_CAP_HALT_EXIT };
+		assert_int_equal(vm_set_capability(intel, 0, both[c], 1), 0);
+		assert_int_equal(vm_set_capability(amd, 0, both[c], 1), 0);
+	}
+	uint64_t x;
+	assert_int_equal(vm_set_register(intel, 0,
+					 VM_REG_GUEST_ENTRY_INST_LENGTH, 1), 0);
+	assert_int_equal(vm_get_register(intel, 0,
+					 VM_REG_GUEST_ENTRY_INST_LENGTH, &x), 0);
+	assert_int_equal(x, 1);
+	assert_int_equal(vm_set_register(amd, 0,
+					 VM_REG_GUEST_ENTRY_INST_LENGTH, 1), 0);
+	assert_int_equal(vm_get_register(amd, 0,
+					 VM_REG_GUEST_ENTRY_INST_LENGTH, &x),
+			 -ENOENT);
+	vm_destroy(intel);
+	vm_destroy(amd);
+}
+
+static void step_one(struct vm *vm, enum vm_cpu_vendor vendor,
+		     uint64_t expect_rip)
+{
+	struct vm_exit e = run(vm, 0);
+	if (vendor == VM_CPU_VENDOR_INTEL) {
+		assert_int_equal(e.exitcode, VM_EXITCODE_MTRAP);
+	} else {
+		assert_int_equal(e.exitcode, VM_EXITCODE_DB);
+		assert_true(e.u.db.trace_trap);
+		assert_int_equal(e.u.db.dr6, 0xFFFF4FF0ULL);
+	}
+	assert_int_equal(e.rip, expect_rip);
+	assert_int_equal(tg_reg(vm, 0, VM_REG_GUEST_RIP), expect_rip);
+	assert_int_equal(tg_reg(vm, 0, VM_REG_GUEST_RFLAGS) & 0x100, 0);
+}
+
+static void check_step_flags(enum vm_cpu_vendor vendor)
+{
+	struct vm *vm = tg_create(1, vendor);
+	tg_load(vm, flags_start, flags_end);
+	/* Run it once whole so the blocks are already translated: a step
+	 * must still execute exactly one instruction. */
+	assert_int_equal(vm_set_capability(vm, 0, VM_CAP_HALT_EXIT, 1), 0);
+	assert_int_equal(run(vm, 0).exitcode, VM_EXITCODE_HLT);
+	assert_int_equal(vm_set_register(vm, 0, VM_REG_GUEST_RIP, SNIP_BASE), 0);
+	assert_int_equal(vm_set_register(vm, 0, VM_REG_GUEST_RSP, TG_STACK_TOP),
+			 0);
+	assert_int_equal(vm_set_capability(vm, 0, vendor == VM_CPU_VENDOR_INTEL
+					   ? VM_CAP_MTRAP_EXIT
+					   : VM_CAP_RFLAGS_TF, 1), 0);
+	assert_int_equal(vm_set_capability(vm, 0, VM_CAP_MASK_HWINTR, 1), 0);
+	/* cli(1) pushf(1) pop(1) sti(1) pushf(1) pop(1) push(5) popf(1)
+	 * pushf(1) pop(1) nop(1) hlt(1) */
+	static const int len[] = { 1, 1, 1, 1, 1, 1, 5, 1, 1, 1, 1, 1 };
+	uint64_t rip = SNIP_BASE;
+	for (size_t i = 0; i < sizeof(len) / sizeof(len[0]); i++) {
+		rip += (uint64_t)len[i];
+		step_one(vm, vendor, rip);
+	}
+	assert_int_equal(tg_reg(vm, 0, VM_REG_GUEST_RAX) & 0x300, 0);
+	assert_int_equal(tg_reg(vm, 0, VM_REG_GUEST_RBX) & 0x300, 0x200);
+	assert_int_equal(tg_reg(vm, 0, VM_REG_GUEST_RDX) & 0x300, 0x200);
+	vm_destroy(vm);
+}
+
+static void test_step_intel(void **state)
+{
+	(void)state;
+	check_step_flags(VM_CPU_VENDOR_INTEL);
+}
+
+static void test_step_amd(void **state)
+{
+	(void)state;
+	check_step_flags(VM_CPU_VENDOR_AMD);
+}
+
+/* ---- Breakpoints --------------------------------------------------------- */
+
+static void test_bpt_exit_on(void **state)
+{
+	(void)state;
+	struct vm *vm = tg_create(1, VM_CPU_VENDOR_INTEL);
+	tg_load(vm, bpt_start, bpt_end);
+	tg_set_gate(vm, 3, SNIP_ADDR(bpt, handler));
+	assert_int_equal(vm_set_capability(vm, 0, VM_CAP_BPT_EXIT, 1), 0);
+	struct vm_exit e = run(vm, 0);
+	assert_int_equal(e.exitcode, VM_EXITCODE_BPT);
+	assert_int_equal(e.u.bpt.inst_length, 1);
+	assert_int_equal(e.rip, SNIP_ADDR(bpt, int3));
+	assert_int_equal(tg_reg(vm, 0, VM_REG_GUEST_RIP), SNIP_ADDR(bpt, int3));
+	assert_int_equal(tg_data(vm, 3), 0); /* guest handler did not run */
+	vm_destroy(vm);
+}
+
+static void test_bpt_exit_off(void **state)
+{
+	(void)state;
+	struct vm *vm = tg_create(1, VM_CPU_VENDOR_INTEL);
+	tg_load(vm, bpt_start, bpt_end);
+	tg_set_gate(vm, 3, SNIP_ADDR(bpt, handler));
+	assert_int_equal(vm_set_capability(vm, 0, VM_CAP_HALT_EXIT, 1), 0);
+	struct vm_exit e = run(vm, 0);
+	assert_int_equal(e.exitcode, VM_EXITCODE_HLT);
+	assert_int_equal(tg_data(vm, 3), 1);
+	assert_int_equal(tg_data(vm, 1), SNIP_ADDR(bpt, int3) + 1);
+	assert_int_equal(tg_data(vm, 2), 1);
+	vm_destroy(vm);
+}
+
+static void check_inject_bp(enum vm_cpu_vendor vendor)
+{
+	struct vm *vm = tg_create(1, vendor);
+	tg_load(vm, bpt_start, bpt_end);
+	tg_set_gate(vm, 3, SNIP_ADDR(bpt, handler));
+	assert_int_equal(vm_set_capability(vm, 0, VM_CAP_BPT_EXIT, 1), 0);
+	assert_int_equal(vm_set_capability(vm, 0, VM_CAP_HALT_EXIT, 1), 0);
+	struct vm_exit e = run(vm, 0);
+	assert_int_equal(e.exitcode, VM_EXITCODE_BPT);
+	/* Not our breakpoint: hand the guest its #BP, as gdbstub does. */
+	if (vendor == VM_CPU_VENDOR_INTEL)
+		assert_int_equal(vm_set_register(vm, 0,
+			VM_REG_GUEST_ENTRY_INST_LENGTH,
+			(uint64_t)e.u.bpt.inst_length), 0);
+	else
+		assert_int_equal(vm_set_register(vm, 0, VM_REG_GUEST_RIP,
+			e.rip + (uint64_t)e.u.bpt.inst_length), 0);
+	assert_int_equal(vm_inject_exception(vm, 0, 3, 0, 0, 0), 0);
+	e = run(vm, 0);
+	assert_int_equal(e.exitcode, VM_EXITCODE_HLT);
+	assert_int_equal(tg_data(vm, 3), 1);
+	assert_int_equal(tg_data(vm, 1), SNIP_ADDR(bpt, int3) + 1);
+	assert_int_equal(tg_data(vm, 2), 1);
+	vm_destroy(vm);
+}
+
+static void test_inject_bp_intel(void **state)
+{
+	(void)state;
+	check_inject_bp(VM_CPU_VENDOR_INTEL);
+}
+
+static void test_inject_bp_amd(void **state)
+{
+	(void)state;
+	check_inject_bp(VM_CPU_VENDOR_AMD);
+}
+
+/* ---- Exits --------------------------------------------------------------- */
+
+static void test_unknown_ports(void **state)
+{
+	(void)state;
+	struct vm *vm = tg_create(1, VM_CPU_VENDOR_INTEL);
+	tg_load(vm, ports_start, ports_end);
+	assert_int_equal(vm_set_capability(vm, 0, VM_CAP_HALT_EXIT, 1), 0);
+	struct vm_exit e = run(vm, 0);
+	assert_int_equal(e.exitcode, VM_EXITCODE_INOUT);
+	assert_true(e.u.inout.in);
+	assert_int_equal(e.u.inout.port, 0x60);
+	assert_int_equal(e.u.inout.bytes, 1);
+	e = run(vm, 0);
+	assert_int_equal(e.exitcode, VM_EXITCODE_INOUT);
+	assert_false(e.u.inout.in);
+	assert_int_equal(e.u.inout.port, 0x61);
+	assert_int_equal(e.u.inout.eax, 0x5a);
+	e = run(vm, 0);
+	assert_int_equal(e.exitcode, VM_EXITCODE_HLT);
+	assert_int_equal(tg_data(vm, 0) & 0xff, 0xff);
+	vm_destroy(vm);
+}
+
+static void test_unmapped_is_guest_fault(void **state)
+{
+	(void)state;
+	struct vm *vm = tg_create(1, VM_CPU_VENDOR_INTEL);
+	tg_load(vm, unmapped_start, unmapped_end);
+	struct vm_exit e = run(vm, 0);
+	assert_int_equal(e.exitcode, VM_EXITCODE_GUEST_FAULT);
+	assert_true(e.u.fault.reason[0] != 0);
+	vm_destroy(vm);
+}
+
+static void test_triple_fault_shuts_down(void **state)
+{
+	(void)state;
+	struct vm *vm = tg_create(2, VM_CPU_VENDOR_INTEL);
+	tg_load(vm, ud_start, ud_end);
+	tg_no_idt(vm);
+	struct vm_exit e = run(vm, 0);
+	assert_int_equal(e.exitcode, VM_EXITCODE_SHUTDOWN);
+	assert_int_equal(e.u.shutdown.reason, VM_SHUTDOWN_TRIPLE_FAULT);
+	e = run(vm, 1); /* every vCPU sees it */
+	assert_int_equal(e.exitcode, VM_EXITCODE_SHUTDOWN);
+	vm_destroy(vm);
+}
+
+static void test_write_gpa_retranslates(void **state)
+{
+	(void)state;
+	struct vm *vm = tg_create(1, VM_CPU_VENDOR_INTEL);
+	tg_load(vm, patch_start, patch_end);
+	assert_int_equal(vm_set_capability(vm, 0, VM_CAP_HALT_EXIT, 1), 0);
+	assert_int_equal(run(vm, 0).exitcode, VM_EXITCODE_HLT);
+	assert_int_equal(tg_reg(vm, 0, VM_REG_GUEST_RAX), 1);
+	uint32_t imm = 2;
+	assert_int_equal(vm_write_gpa(vm, SNIP_ADDR(patch, imm) + 1, &imm, 4),
+			 0);
+	assert_int_equal(vm_set_register(vm, 0, VM_REG_GUEST_RIP, SNIP_BASE), 0);
+	assert_int_equal(run(vm, 0).exitcode, VM_EXITCODE_HLT);
+	assert_int_equal(tg_reg(vm, 0, VM_REG_GUEST_RAX), 2);
+	vm_destroy(vm);
+}
+
+/* ---- Interrupts and hlt -------------------------------------------------- */
+
+static void test_hlt_wakes_on_timer(void **state)
+{
+	(void)state;
+	struct vm *vm = tg_create(1, VM_CPU_VENDOR_INTEL);
+	tg_load(vm, timer_start, timer_end);
+	tg_set_gate(vm, 0x40, SNIP_ADDR(timer, handler));
+	double t0 = now_ms();
+	struct vm_exit e = run(vm, 0);
+	double ms = now_ms() - t0;
+	assert_int_equal(e.exitcode, VM_EXITCODE_SHUTDOWN);
+	assert_int_equal(e.u.shutdown.reason, VM_SHUTDOWN_EXIT_DEVICE);
+	assert_int_equal(e.u.shutdown.status, (0x21 << 1) | 1);
+	assert_int_equal(tg_data(vm, 0), 1);
+	assert_true(ms >= 0.2); /* 200 us one-shot at 1 GHz / 1 */
+	vm_destroy(vm);
+}
+
+struct runner {
+	struct vm *vm;
+	int vcpu;
+	struct vm_exit exit;
+	int rc;
+};
+
+static void *runner_main(void *arg)
+{
+	struct runner *r = arg;
+	r->rc = vm_run(r->vm, r->vcpu, &r->exit);
+	return NULL;
+}
+
+static void test_hlt_wakes_on_ipi(void **state)
+{
+	(void)state;
+	struct vm *vm = tg_create(2, VM_CPU_VENDOR_INTEL);
+	tg_load(vm, waitirq_start, waitirq_end);
+	/* vCPU 0 runs the sender at its own address. */
+	assert_int_equal(vm_write_gpa(vm, 0x180000, sendipi_start,
+				      (size_t)(sendipi_end - sendipi_start)), 0);
+	assert_int_equal(vm_set_register(vm, 0, VM_REG_GUEST_RIP, 0x180000), 0);
+	tg_set_gate(vm, 0x41, SNIP_ADDR(waitirq, handler));
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(vm_set_capability(vm, i, VM_CAP_HALT_EXIT,
+						   i == 0), 0);
+	struct runner r1 = { vm, 1, { 0 }, -1 };
+	pthread_t th;
+	pthread_create(&th, NULL, runner_main, &r1);
+	/* Let vCPU 1 reach its hlt sleep first. */
+	struct vm_vcpu_info info = { 0 };
+	for (int i = 0; i < 2000 && !info.halted; i++) {
+		struct timespec ts = { 0, 1000000 };
+		nanosleep(&ts, NULL);
+		vm_get_vcpu_info(vm, 1, &info);
+	}
+	assert_true(info.halted);
+	assert_int_equal(run(vm, 0).exitcode, VM_EXITCODE_HLT);
+	/* vCPU 1 wakes, handles 0x41, then cli; hlt sleeps forever: stop
+	 * it with a suspend. */
+	for (int i = 0; i < 2000 && tg_data(vm, 0) == 0; i++) {
+		struct timespec ts = { 0, 1000000 };
+		nanosleep(&ts, NULL);
+	}
+	assert_int_equal(tg_data(vm, 0), 1);
+	vm_suspend_cpu(vm, 1);
+	pthread_join(th, NULL);
+	assert_int_equal(r1.rc, 0);
+	assert_int_equal(r1.exit.exitcode, VM_EXITCODE_SUSPENDED);
+
+	/* And a device-style interrupt from another thread. */
+	tg_set_data(vm, 0, 0);
+	assert_int_equal(vm_set_register(vm, 1, VM_REG_GUEST_RIP, SNIP_BASE), 0);
+	vm_resume_cpu(vm, 1);
+	pthread_create(&th, NULL, runner_main, &r1);
+	for (int i = 0; i < 2000 && !info.halted; i++) {
+		struct timespec ts = { 0, 1000000 };
+		nanosleep(&ts, NULL);
+		vm_get_vcpu_info(vm, 1, &info);
+	}
+	assert_int_equal(vm_lapic_irq(vm, 1, 0x41), 0);
+	for (int i = 0; i < 2000 && tg_data(vm, 0) == 0; i++) {
+		struct timespec ts = { 0, 1000000 };
+		nanosleep(&ts, NULL);
+	}
+	assert_int_equal(tg_data(vm, 0), 1);
+	vm_suspend_cpu(vm, 1);
+	pthread_join(th, NULL);
+	assert_int_equal(r1.exit.exitcode, VM_EXITCODE_SUSPENDED);
+	vm_destroy(vm);
+}
+
+static void test_mask_hwintr_while_stepping(void **state)
+{
+	(void)state;
+	struct vm *vm = tg_create(1, VM_CPU_VENDOR_INTEL);
+	tg_load(vm, spin_start, spin_end);
+	tg_set_gate(vm, 0x42, SNIP_ADDR(spin, handler));
+	uint32_t svr = 0x1ff;
+	(void)svr;
+	/* Run a few instructions so IF=1, then make an interrupt pending. */
+	assert_int_equal(vm_set_capability(vm, 0, VM_CAP_MTRAP_EXIT, 1), 0);
+	assert_int_equal(run(vm, 0).exitcode, VM_EXITCODE_MTRAP); /* sti */
+	assert_int_equal(tg_reg(vm, 0, VM_REG_GUEST_RFLAGS) & 0x200, 0x200);
+	assert_int_equal(vm_set_capability(vm, 0, VM_CAP_MASK_HWINTR, 1), 0);
+	assert_int_equal(vm_lapic_irq(vm, 0, 0x42), 0);
+	uint64_t spin_loop = SNIP_BASE + 1;
+	for (int i = 0; i < 20; i++) {
+		struct vm_exit e = run(vm, 0);
+		assert_int_equal(e.exitcode, VM_EXITCODE_MTRAP);
+		assert_true(e.rip >= spin_loop && e.rip < spin_loop + 12);
+	}
+	assert_int_equal(tg_data(vm, 1), 0);
+	vm_destroy(vm);
+}
+
+/* ---- SMP ----------------------------------------------------------------- */
+
+#define LOCK_ITERS 200000
+
+static void check_lock_inc(unsigned ncpus)
+{
+	struct vm *vm = tg_create(ncpus, VM_CPU_VENDOR_INTEL);
+	tg_load(vm, lockinc_start, lockinc_end);
+	struct runner r[8];
+	pthread_t th[8];
+	for (unsigned i = 0; i < ncpus; i++) {
+		assert_int_equal(vm_set_capability(vm, (int)i, VM_CAP_HALT_EXIT,
+						   1), 0);
+		assert_int_equal(vm_set_register(vm, (int)i, VM_REG_GUEST_RCX,
+						 LOCK_ITERS), 0);
+		r[i] = (struct runner){ vm, (int)i, { 0 }, -1 };
+		pthread_create(&th[i], NULL, runner_main, &r[i]);
+	}
+	for (unsigned i = 0; i < ncpus; i++) {
+		pthread_join(th[i], NULL);
+		assert_int_equal(r[i].rc, 0);
+		assert_int_equal(r[i].exit.exitcode, VM_EXITCODE_HLT);
+	}
+	assert_int_equal(tg_data(vm, 0), (uint64_t)ncpus * LOCK_ITERS);
+	vm_destroy(vm);
+}
+
+static void test_lock_inc_4(void **state)
+{
+	(void)state;
+	check_lock_inc(4);
+}
+
+static void test_lock_inc_8(void **state)
+{
+	(void)state;
+	check_lock_inc(8);
+}
+
+struct looper {
+	struct vm *vm;
+	int vcpu;
+	atomic_int suspended_exits;
+	atomic_bool quit;
+	int bad;
+};
+
+static void *looper_main(void *arg)
+{
+	struct looper *l = arg;
+	while (!atomic_load(&l->quit)) {
+		struct vm_exit e;
+		if (vm_run(l->vm, l->vcpu, &e) != 0) {
+			l->bad++;
+			break;
+		}
+		if (e.exitcode == VM_EXITCODE_SUSPENDED) {
+			atomic_fetch_add(&l->suspended_exits, 1);
+			/* park until resumed, as the debug server does */
+			while (vm_cpu_suspended(l->vm, l->vcpu) &&
+			       !atomic_load(&l->quit)) {
+				struct timespec ts = { 0, 20000 };
+				nanosleep(&ts, NULL);
+			}
+		} else if (e.exitcode == VM_EXITCODE_SHUTDOWN) {
+			break;
+		} else {
+			l->bad++;
+		}
+	}
+	return NULL;
+}
+
+static void test_suspend_resume_stress(void **state)
+{
+	(void)state;
+	struct vm *vm = tg_create(2, VM_CPU_VENDOR_INTEL);
+	tg_load(vm, spin_start, spin_end);
+	/* vCPU 1 sleeps in hlt (cli; hlt), vCPU 0 spins. */
+	const uint8_t clihlt[] = { 0xFA, 0xF4, 0xEB, 0xFD };
+	assert_int_equal(vm_write_gpa(vm, 0x180000, clihlt, sizeof(clihlt)), 0);
+	assert_int_equal(vm_set_register(vm, 1, VM_REG_GUEST_RIP, 0x180000), 0);
+	struct looper l[2];
+	pthread_t th[2];
+	for (int i = 0; i < 2; i++) {
+		l[i].vm = vm;
+		l[i].vcpu = i;
+		atomic_init(&l[i].suspended_exits, 0);
+		atomic_init(&l[i].quit, false);
+		l[i].bad = 0;
+		pthread_create(&th[i], NULL, looper_main, &l[i]);
+	}
+	const int rounds = 300;
+	for (int n = 1; n <= rounds; n++) {
+		assert_int_equal(vm_suspend_cpu(vm, -1), 0);
+		for (int i = 0; i < 2; i++) {
+			/* every suspend must be seen: no lost wake-up */
+			int spins = 0;
+			while (atomic_load(&l[i].suspended_exits) < n) {
+				struct timespec ts = { 0, 50000 };
+				nanosleep(&ts, NULL);
+				assert_true(++spins < 40000);
+			}
+		}
+		assert_int_equal(vm_resume_cpu(vm, -1), 0);
+	}
+	uint64_t progress = tg_data(vm, 0);
+	vm_request_shutdown(vm, VM_SHUTDOWN_REQUESTED, 0);
+	for (int i = 0; i < 2; i++) {
+		atomic_store(&l[i].quit, true);
+		pthread_join(th[i], NULL);
+		assert_int_equal(l[i].bad, 0);
+	}
+	assert_true(progress > 0);
+	vm_destroy(vm);
+}
+
+static double compute_time_ms(unsigned ncpus, uint64_t iters_each)
+{
+	struct vm *vm = tg_create(ncpus, VM_CPU_VENDOR_INTEL);
+	tg_load(vm, compute_start, compute_end);
+	struct runner r[8];
+	pthread_t th[8];
+	double t0 = now_ms();
+	for (unsigned i = 0; i < ncpus; i++) {
+		vm_set_capability(vm, (int)i, VM_CAP_HALT_EXIT, 1);
+		vm_set_register(vm, (int)i, VM_REG_GUEST_RCX, iters_each);
+		r[i] = (struct runner){ vm, (int)i, { 0 }, -1 };
+		pthread_create(&th[i], NULL, runner_main, &r[i]);
+	}
+	for (unsigned i = 0; i < ncpus; i++) {
+		pthread_join(th[i], NULL);
+		assert_int_equal(r[i].exit.exitcode, VM_EXITCODE_HLT);
+	}
+	double ms = now_ms() - t0;
+	vm_destroy(vm);
+	return ms;
+}
+
+static void test_smp_throughput(void **state)
+{
+	(void)state;
+	const uint64_t total = 40000000;
+	double one = compute_time_ms(1, total);
+	double four = compute_time_ms(4, total / 4);
+	print_message("compute: 1 vCPU %.1f ms, 4 vCPUs %.1f ms (%.2fx)\n",
+		      one, four, one / four);
+	assert_true(one / four >= 0.9);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_create_rejects_bad_config),
+		cmocka_unit_test(test_startup_is_fast),
+		cmocka_unit_test(test_memory_bounds),
+		cmocka_unit_test(test_registers_roundtrip),
+		cmocka_unit_test(test_caps_per_personality),
+		cmocka_unit_test(test_step_intel),
+		cmocka_unit_test(test_step_amd),
+		cmocka_unit_test(test_bpt_exit_on),
+		cmocka_unit_test(test_bpt_exit_off),
+		cmocka_unit_test(test_inject_bp_intel),
+		cmocka_unit_test(test_inject_bp_amd),
+		cmocka_unit_test(test_unknown_ports),
+		cmocka_unit_test(test_unmapped_is_guest_fault),
+		cmocka_unit_test(test_triple_fault_shuts_down),
+		cmocka_unit_test(test_write_gpa_retranslates),
+		cmocka_unit_test(test_hlt_wakes_on_timer),
+		cmocka_unit_test(test_hlt_wakes_on_ipi),
+		cmocka_unit_test(test_mask_hwintr_while_stepping),
+		cmocka_unit_test(test_lock_inc_4),
+		cmocka_unit_test(test_lock_inc_8),
+		cmocka_unit_test(test_suspend_resume_stress),
+		cmocka_unit_test(test_smp_throughput),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

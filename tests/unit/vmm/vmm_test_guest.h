@@ -1,0 +1,32 @@
+/* Test helper: a VM with the boot protocol's long-mode state, a 64-bit
+ * TSS, an IDT the test fills, and snippets from guest_snippets.S. */
+#ifndef VMM_TEST_GUEST_H
+#define VMM_TEST_GUEST_H
+
+#include <stdint.h>
+
+#include "hvgdb/vmm.h"
+
+#define TG_MEM (16ULL << 20)
+#define SNIP_BASE 0x100000ULL
+#define TG_STACK_TOP 0x200000ULL /* vCPU n: TG_STACK_TOP + n * 0x10000 */
+#define TG_DATA 0x300000ULL
+#define TG_IDT 0x9000ULL
+#define TG_TSS 0xa000ULL
+
+#define DECLARE_SNIP(n) extern const uint8_t n##_start[], n##_end[]
+#define SNIP_ADDR(n, label) \
+	(SNIP_BASE + (uint64_t)((const uint8_t *)(n##_##label) - n##_start))
+
+struct vm *tg_create(unsigned ncpus, enum vm_cpu_vendor vendor);
+/* Copy a snippet to SNIP_BASE and point every vCPU at it. */
+void tg_load(struct vm *vm, const uint8_t *start, const uint8_t *end);
+/* Interrupt gate (DPL 3, so software events from CPL 0 pass). */
+void tg_set_gate(struct vm *vm, int vector, uint64_t handler);
+/* Make the IDT unusable (limit 0) on every vCPU. */
+void tg_no_idt(struct vm *vm);
+uint64_t tg_reg(struct vm *vm, int vcpu, enum vm_reg_name r);
+uint64_t tg_data(struct vm *vm, unsigned idx); /* u64 at TG_DATA + 8*idx */
+void tg_set_data(struct vm *vm, unsigned idx, uint64_t val);
+
+#endif
