@@ -107,8 +107,10 @@ def run_gdb(hv, cpus, script, extra=None, timeout=240):
                        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                        stderr=subprocess.STDOUT, timeout=timeout, text=True)
     sys.stdout.write(indent(p.stdout))
-    check(p.returncode == 0, "gdb script %s passed (status %d)"
-          % (script, p.returncode))
+    # A Python error inside gdb does not change gdb's exit status, so the
+    # script's own closing line is required too.
+    check(p.returncode == 0 and "E2E RESULT: 0 failure(s)" in p.stdout,
+          "gdb script %s passed (status %d)" % (script, p.returncode))
     return p.stdout
 
 
