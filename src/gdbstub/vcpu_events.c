@@ -3,12 +3,14 @@
  *
  * Per vCPU: stepping, stepped, hit_swbreak (+ active, suspended, waiting).
  * Global: stopped_vcpu (event being reported, -1 none), stop_wanted (the
- * server waits for every active vCPU to park), hold_new_vcpus (--wait).
+ * server waits for every active vCPU to park). suspended is kept for vCPUs
+ * whose thread has not started too, so scheduler-locking and --wait hold
+ * them when they do.
  *
  * | event (who)                 | condition                  | action                                             |
  * |-----------------------------|----------------------------|----------------------------------------------------|
- * | vcpu_add (vCPU)             | hold_new_vcpus or another  | suspended=1, park                                  |
- * |                             | active vCPU is suspended   |                                                    |
+ * | init (--wait)               |                            | suspended=1 for every vCPU                         |
+ * | vcpu_add (vCPU)             | suspended                  | park                                               |
  * | SUSPENDED exit (vCPU)       | suspended                  | park until resumed                                 |
  * |                             | not suspended              | ops->resume (stale kick), return                   |
  * | BPT exit (vCPU)             | gpa(RIP) in our table      | hit_swbreak=1; REPORT LOOP                         |
@@ -63,7 +65,8 @@ int events_init(struct gdb_events *ev, const struct gdb_events_config *cfg)
 	ev->bps = cfg->bps;
 	ev->can_step = cfg->can_step;
 	ev->step_cap = cfg->step_cap;
-	ev->hold_new_vcpus = cfg->hold_new_vcpus;
+	for (unsigned v = 0; v < cfg->nvcpus; v++)
+		ev->vcpu[v].suspended = cfg->hold_new_vcpus;
 	ev->notify = cfg->notify;
 	ev->notify_arg = cfg->notify_arg;
 	ev->stopped_vcpu = -1;
@@ -85,9 +88,9 @@ static bool valid_vcpu(const struct gdb_events *ev, int vcpu)
 
 bool events_stop_complete_locked(const struct gdb_events *ev)
 {
-	if (ev->nwaiting != ev->nactive)
-		return false;
-	return ev->nactive > 0 || ev->allow_empty_stop;
+	/* after a resume, "everyone parked" alone means nothing: a resumed
+	 * vCPU whose thread has not started yet is parked by nobody */
+	return ev->stop_requested && ev->nwaiting == ev->nactive;
 }
 
 static void notify_if_stopped(struct gdb_events *ev)
@@ -156,21 +159,12 @@ static void sync_caps_locked(struct gdb_events *ev, int vcpu)
 	}
 }
 
-static bool any_active_suspended(const struct gdb_events *ev)
-{
-	for (unsigned v = 0; v < ev->nvcpus; v++)
-		if (ev->vcpu[v].active && ev->vcpu[v].suspended)
-			return true;
-	return false;
-}
-
 void events_stop_all_locked(struct gdb_events *ev, bool interrupt)
 {
 	for (unsigned v = 0; v < ev->nvcpus; v++)
-		if (ev->vcpu[v].active)
-			ev->vcpu[v].suspended = true;
+		ev->vcpu[v].suspended = true;
 	ev->stop_wanted = true;
-	ev->allow_empty_stop = true;
+	ev->stop_requested = true;
 	if (interrupt)
 		ev->interrupted = true;
 	if (ev->ops->suspend)
@@ -187,11 +181,8 @@ void events_vcpu_add(struct gdb_events *ev, int vcpu)
 	if (!st->active) {
 		st->active = true;
 		ev->nactive++;
-		if (!ev->vm_over &&
-		    (ev->hold_new_vcpus || any_active_suspended(ev))) {
-			st->suspended = true;
+		if (st->suspended)
 			park_locked(ev, vcpu);
-		}
 	}
 	sync_caps_locked(ev, vcpu);
 	pthread_mutex_unlock(&ev->lock);
@@ -355,9 +346,8 @@ void events_resume_locked(struct gdb_events *ev,
 		ev->stopped_vcpu = -1;
 	}
 	ev->interrupted = false;
-	ev->hold_new_vcpus = false;
 	ev->stop_wanted = true;
-	ev->allow_empty_stop = false;
+	ev->stop_requested = false;
 	for (unsigned v = 0; v < ev->nvcpus; v++) {
 		struct vcpu_event_state *st = &ev->vcpu[v];
 		if (actions[v] == GDB_ACT_NONE)
@@ -384,8 +374,8 @@ void events_reset_locked(struct gdb_events *ev)
 	}
 	ev->stopped_vcpu = -1;
 	ev->stop_wanted = false;
+	ev->stop_requested = false;
 	ev->interrupted = false;
-	ev->hold_new_vcpus = false;
 	if (ev->ops->resume)
 		ev->ops->resume(ev->ctx, -1);
 	pthread_cond_broadcast(&ev->wake);

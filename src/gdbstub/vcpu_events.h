@@ -17,7 +17,8 @@
 
 struct vcpu_event_state {
 	bool active;      /* its thread called gdbstub_vcpu_add */
-	bool suspended;   /* the debugger wants it stopped */
+	bool suspended;   /* the debugger wants it stopped (also before the
+			     vCPU's thread started: it then parks in add) */
 	bool waiting;     /* parked in a hook, counted in nwaiting */
 	bool stepping;    /* to execute one instruction, then report */
 	bool stepped;     /* step finished, event not yet reported */
@@ -46,9 +47,9 @@ struct gdb_events {
 	unsigned nwaiting;
 	int stopped_vcpu;      /* whose event is being reported, or -1 */
 	bool stop_wanted;      /* tell the server once every vCPU is parked */
-	bool allow_empty_stop; /* a stop with no active vCPU counts (attach) */
+	bool stop_requested;   /* something stopped the world since the last
+				  resume (an event, ^C, attach, detach) */
 	bool interrupted;      /* Ctrl-C asked for the stop in progress */
-	bool hold_new_vcpus;   /* --wait: park vCPUs until the first resume */
 	bool vm_over;          /* the VM ended: hooks never park again */
 	const struct bp_table *bps;
 	bool can_step;

@@ -282,7 +282,11 @@ static void *vcpu_thread(void *p)
 	int v = a->vcpu;
 	struct mock_vcpu *c = &mt->vcpu[v];
 
+	if (c->start_delay_ms)
+		usleep(c->start_delay_ms * 1000u);
 	call_add(mt, v);
+	if (mt->start_together)
+		pthread_barrier_wait(&mt->start_barrier);
 	for (;;) {
 		pthread_mutex_lock(&mt->lock);
 		bool stop = mt->stop_threads, kicked = c->kicked;
@@ -293,13 +297,30 @@ static void *vcpu_thread(void *p)
 		pthread_mutex_unlock(&mt->lock);
 		if (stop)
 			break;
-		if (kicked) {
+		/* an int3 exit already under way beats a kick: that is how
+		 * several vCPUs hit breakpoints "at the same time" */
+		uint64_t at = mock_get_reg64(mt, v, GDB_REG_RIP);
+		bool on_int3 = at < MOCK_MEM_SIZE && mt->mem[at] == 0xcc &&
+			       bpt_exit && c->injected_vector < 0;
+		if (kicked && !on_int3) {
 			call_suspended(mt, v);
 			continue;
 		}
 		/* "interrupt delivery": pending injected #BP goes to the
 		 * guest handler, which we just record */
 		uint64_t rip = mock_get_reg64(mt, v, GDB_REG_RIP);
+		if (c->injected_vector >= 0) {
+			/* the handler returns at once (iretq): the return RIP
+			 * is RIP + entry length on intel, RIP on amd */
+			if (mt->personality == MOCK_INTEL)
+				rip += (uint64_t)c->entry_inst_length;
+			c->delivered_vector = c->injected_vector;
+			c->delivered_return_rip = rip;
+			c->injected_vector = -1;
+			c->deliveries++;
+			mock_set_reg64(mt, v, GDB_REG_RIP, rip);
+			continue;
+		}
 		uint8_t op = rip < MOCK_MEM_SIZE ? mt->mem[rip] : 0x90;
 		if (op == 0xcc && bpt_exit) {
 			c->bp_exits++;
@@ -343,6 +364,8 @@ static void *vcpu_thread(void *p)
 void mock_start_vcpus(struct mock_target *mt)
 {
 	mt->stop_threads = false;
+	if (mt->start_together)
+		pthread_barrier_init(&mt->start_barrier, NULL, mt->nvcpus);
 	for (unsigned v = 0; v < mt->nvcpus; v++) {
 		struct mock_vcpu_arg *a = &mt->args[v];
 		a->mt = mt;

@@ -41,6 +41,11 @@ struct mock_vcpu {
 	unsigned long step_traps;
 	unsigned long ticks;
 	unsigned long steps_with_mask; /* steps taken while MASK_HWINTR on */
+	/* the injected exception as the guest handler saw it */
+	unsigned long deliveries;
+	int delivered_vector;
+	uint64_t delivered_return_rip;
+	unsigned start_delay_ms; /* the thread calls add this late */
 };
 
 struct mock_target {
@@ -73,6 +78,10 @@ struct mock_target {
 	bool running;
 	bool stop_threads;
 	unsigned instr_delay_us; /* between toy instructions, not steps */
+	/* all toy vCPUs pass add, then start their first instruction at
+	 * the same moment (simultaneous breakpoint hits) */
+	bool start_together;
+	pthread_barrier_t start_barrier;
 };
 
 extern const struct gdb_target_ops mock_target_ops;

@@ -1,0 +1,484 @@
+/*
+ * The per-vCPU event machine with real threads standing in for vCPUs (the
+ * mock target's toy CPU). The test plays the server: it takes the stub
+ * lock, runs packets and resumes exactly as server.c does.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gdbstub/rsp_codec.h"
+#include "gdbstub/session.h"
+#include "gdbstub/vcpu_events.h"
+#include "mock_target.h"
+
+struct harness {
+	struct mock_target mt;
+	struct gdb_session s;
+	struct gdb_events ev;
+	struct gdb_reply r;
+	uint8_t rbuf[RSP_PACKET_SIZE];
+	pthread_mutex_t nlock;
+	pthread_cond_t ncond;
+	unsigned long notified;
+};
+
+static void notify(void *arg)
+{
+	struct harness *h = arg;
+	pthread_mutex_lock(&h->nlock);
+	h->notified++;
+	pthread_cond_broadcast(&h->ncond);
+	pthread_mutex_unlock(&h->nlock);
+}
+
+static void h_add(void *a, int v) { events_vcpu_add(&((struct harness *)a)->ev, v); }
+static void h_susp(void *a, int v) { events_vcpu_suspended(&((struct harness *)a)->ev, v); }
+static void h_bp(void *a, int v, int l) { events_vcpu_breakpoint(&((struct harness *)a)->ev, v, l); }
+static void h_step(void *a, int v) { events_vcpu_step_trap(&((struct harness *)a)->ev, v); }
+
+static struct harness *make(enum mock_personality p, unsigned n, bool hold)
+{
+	struct harness *h = calloc(1, sizeof(*h));
+	mock_target_init(&h->mt, p, n);
+	assert_int_equal(gdb_session_init(&h->s, &mock_target_ops, &h->mt), 0);
+	pthread_mutex_init(&h->nlock, NULL);
+	pthread_cond_init(&h->ncond, NULL);
+	struct gdb_events_config cfg = {
+		.ops = &mock_target_ops, .ctx = &h->mt, .nvcpus = n,
+		.bps = &h->s.bps, .can_step = h->s.can_step,
+		.step_cap = h->s.step_cap, .hold_new_vcpus = hold,
+		.notify = notify, .notify_arg = h,
+	};
+	assert_int_equal(events_init(&h->ev, &cfg), 0);
+	h->s.ev = &h->ev;
+	h->r.buf = h->rbuf;
+	h->r.cap = sizeof(h->rbuf);
+	h->mt.hook_add = h_add;
+	h->mt.hook_suspended = h_susp;
+	h->mt.hook_breakpoint = h_bp;
+	h->mt.hook_step = h_step;
+	h->mt.hook_arg = h;
+	return h;
+}
+
+static void destroy(struct harness *h)
+{
+	pthread_mutex_lock(&h->ev.lock);
+	events_vm_over_locked(&h->ev);
+	pthread_mutex_unlock(&h->ev.lock);
+	mock_stop_vcpus(&h->mt);
+	events_destroy(&h->ev);
+	gdb_session_free(&h->s);
+	free(h);
+}
+
+/* Waits for a complete stop; false on timeout. */
+static bool wait_stop(struct harness *h, int ms, struct gdb_stop_info *st)
+{
+	struct timespec end;
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	long long deadline = end.tv_sec * 1000LL + end.tv_nsec / 1000000 + ms;
+	for (;;) {
+		pthread_mutex_lock(&h->ev.lock);
+		if (h->ev.stop_wanted && events_stop_complete_locked(&h->ev)) {
+			events_take_stop_locked(&h->ev, h->s.resumed_vcpu, st);
+			/* what the server sends; it also selects the thread */
+			gdb_build_stop_reply(&h->s, st, &h->r);
+			pthread_mutex_unlock(&h->ev.lock);
+			return true;
+		}
+		pthread_mutex_unlock(&h->ev.lock);
+		struct timespec now;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec * 1000LL + now.tv_nsec / 1000000 > deadline)
+			return false;
+		usleep(1000);
+	}
+}
+
+static void attach(struct harness *h)
+{
+	struct gdb_stop_info st;
+	pthread_mutex_lock(&h->ev.lock);
+	events_stop_all_locked(&h->ev, false);
+	pthread_mutex_unlock(&h->ev.lock);
+	assert_true(wait_stop(h, 5000, &st));
+}
+
+/* Runs a packet under the lock; applies a resume as the server does. */
+static const char *packet(struct harness *h, const char *pkt)
+{
+	static char text[4096];
+	pthread_mutex_lock(&h->ev.lock);
+	enum gdb_packet_result res = gdb_handle_packet(
+		&h->s, (const uint8_t *)pkt, strlen(pkt), &h->r);
+	if (res == GDB_PKT_RESUME)
+		events_resume_locked(&h->ev, h->s.actions);
+	size_t n = h->r.len < sizeof(text) - 1 ? h->r.len : sizeof(text) - 1;
+	memcpy(text, h->r.buf, n);
+	text[n] = 0;
+	pthread_mutex_unlock(&h->ev.lock);
+	return text;
+}
+
+static void disconnect(struct harness *h)
+{
+	struct gdb_stop_info st;
+	pthread_mutex_lock(&h->ev.lock);
+	events_stop_all_locked(&h->ev, false);
+	pthread_mutex_unlock(&h->ev.lock);
+	assert_true(wait_stop(h, 5000, &st));
+	pthread_mutex_lock(&h->ev.lock);
+	gdb_bp_remove_all(&h->s);
+	events_reset_locked(&h->ev);
+	pthread_mutex_unlock(&h->ev.lock);
+}
+
+static uint64_t rip_of(struct harness *h, int v)
+{
+	return mock_get_reg64(&h->mt, v, GDB_REG_RIP);
+}
+
+static void share_loop(struct harness *h, uint64_t rip)
+{
+	for (unsigned v = 0; v < h->mt.nvcpus; v++) {
+		h->mt.vcpu[v].loop_start = 0x1000;
+		mock_set_reg64(&h->mt, (int)v, GDB_REG_RIP, rip);
+	}
+}
+
+static unsigned long executed(struct harness *h, int v)
+{
+	pthread_mutex_lock(&h->ev.lock); /* parked or not: a plain snapshot */
+	unsigned long n = h->mt.vcpu[v].executed;
+	pthread_mutex_unlock(&h->ev.lock);
+	return n;
+}
+
+static void test_hits_reported_one_at_a_time(void **state)
+{
+	enum mock_personality p = *(enum mock_personality *)*state;
+	struct harness *h = make(p, 4, false);
+	/* all four hit at once; each must be reported in turn */
+	share_loop(h, 0x1005);
+	h->mt.start_together = true;
+	assert_string_equal(packet(h, "Z0,1005,1"), "OK");
+	mock_start_vcpus(&h->mt);
+	bool seen[4] = { false };
+	for (int round = 0; round < 4; round++) {
+		struct gdb_stop_info st;
+		assert_true(wait_stop(h, 5000, &st));
+		assert_int_equal(st.signal, 5);
+		assert_true(st.swbreak);
+		assert_false(seen[st.vcpu]);
+		seen[st.vcpu] = true;
+		char prefix[32];
+		snprintf(prefix, sizeof(prefix), "T05thread:%x;swbreak:;",
+			 st.vcpu + 1);
+		assert_memory_equal(h->rbuf, prefix, strlen(prefix));
+		assert_int_equal(h->s.hg, st.vcpu); /* reported = selected */
+		assert_true(rip_of(h, st.vcpu) == 0x1005);
+		/* what GDB does: remove, step over, reinsert, continue */
+		assert_string_equal(packet(h, "z0,1005,1"), "OK");
+		char step[32];
+		snprintf(step, sizeof(step), "vCont;s:%x", st.vcpu + 1);
+		packet(h, step);
+		struct gdb_stop_info st2;
+		assert_true(wait_stop(h, 5000, &st2));
+		assert_int_equal(st2.vcpu, st.vcpu);
+		assert_false(st2.swbreak);
+		assert_true(rip_of(h, st.vcpu) == 0x1006);
+		assert_string_equal(packet(h, "Z0,1005,1"), "OK");
+		packet(h, "vCont;c");
+	}
+	/* no vCPU is left stepping or masked */
+	struct gdb_stop_info st;
+	assert_true(wait_stop(h, 5000, &st));
+	for (unsigned v = 0; v < 4; v++) {
+		assert_false(h->mt.vcpu[v].caps[h->s.step_cap]);
+		assert_false(h->mt.vcpu[v].caps[GDB_CAP_MASK_HWINTR]);
+		assert_int_equal(h->mt.vcpu[v].steps_with_mask,
+				 h->mt.vcpu[v].step_traps);
+	}
+	destroy(h);
+}
+
+static void test_stale_event_dropped_after_z0(void **state)
+{
+	enum mock_personality p = *(enum mock_personality *)*state;
+	struct harness *h = make(p, 4, false);
+	share_loop(h, 0x1005); /* everyone sits on the breakpoint */
+	h->mt.start_together = true;
+	assert_string_equal(packet(h, "Z0,1005,1"), "OK");
+	mock_start_vcpus(&h->mt);
+	struct gdb_stop_info st;
+	assert_true(wait_stop(h, 5000, &st));
+	assert_true(st.swbreak);
+	/* the others hit too and wait with pending events */
+	usleep(20000);
+	pthread_mutex_lock(&h->ev.lock);
+	int pending = 0;
+	for (int v = 0; v < 4; v++)
+		pending += h->ev.vcpu[v].hit_swbreak && v != st.vcpu;
+	pthread_mutex_unlock(&h->ev.lock);
+	assert_int_equal(pending, 3);
+	assert_string_equal(packet(h, "z0,1005,1"), "OK");
+	unsigned long before[4];
+	for (int v = 0; v < 4; v++)
+		before[v] = executed(h, v);
+	packet(h, "vCont;c");
+	/* no spurious SIGTRAP: nothing stops by itself */
+	assert_false(wait_stop(h, 300, &st));
+	for (int v = 0; v < 4; v++)
+		assert_true(executed(h, v) > before[v] + 5);
+	/* Ctrl-C: T02 with a thread */
+	pthread_mutex_lock(&h->ev.lock);
+	events_stop_all_locked(&h->ev, true);
+	pthread_mutex_unlock(&h->ev.lock);
+	assert_true(wait_stop(h, 5000, &st));
+	assert_int_equal(st.signal, 2);
+	assert_memory_equal(h->rbuf, "T02thread:", 10);
+	/* stopped means stopped */
+	unsigned long snap[4];
+	for (int v = 0; v < 4; v++)
+		snap[v] = executed(h, v);
+	usleep(30000);
+	for (int v = 0; v < 4; v++)
+		assert_int_equal(executed(h, v), snap[v]);
+	destroy(h);
+}
+
+static void test_scheduler_locked_step(void **state)
+{
+	enum mock_personality p = *(enum mock_personality *)*state;
+	struct harness *h = make(p, 4, false);
+	mock_start_vcpus(&h->mt);
+	attach(h);
+	uint64_t rips[4];
+	for (int v = 0; v < 4; v++)
+		rips[v] = rip_of(h, v);
+	for (int i = 0; i < 40; i++) {
+		uint64_t before = rip_of(h, 2);
+		packet(h, "vCont;s:3");
+		struct gdb_stop_info st;
+		assert_true(wait_stop(h, 5000, &st));
+		assert_int_equal(st.vcpu, 2);
+		assert_int_equal(st.signal, 5);
+		assert_false(st.swbreak);
+		uint64_t after = rip_of(h, 2);
+		/* one toy instruction: +1, or the jump back at the end */
+		uint64_t start = h->mt.vcpu[2].loop_start;
+		assert_true(after == (before == start + 15 ? start : before + 1));
+		assert_false(h->mt.vcpu[2].caps[h->s.step_cap]);
+		assert_false(h->mt.vcpu[2].caps[GDB_CAP_MASK_HWINTR]);
+	}
+	assert_int_equal(h->mt.vcpu[2].step_traps, 40);
+	assert_int_equal(h->mt.vcpu[2].steps_with_mask, 40);
+	for (int v = 0; v < 4; v++) {
+		if (v != 2 && rip_of(h, v) != rips[v])
+			fail_msg("vCPU %d moved from %llx to %llx (executed %lu)",
+				 v, (unsigned long long)rips[v],
+				 (unsigned long long)rip_of(h, v),
+				 h->mt.vcpu[v].executed);
+		/* masking never touched anyone else */
+		if (v != 2)
+			assert_int_equal(h->mt.vcpu[v].steps_with_mask, 0);
+	}
+	/* plain 's' steps the Hc thread (set by the stop) too */
+	packet(h, "s");
+	struct gdb_stop_info st;
+	assert_true(wait_stop(h, 5000, &st));
+	assert_int_equal(st.vcpu, 2);
+	/* vCont;s:1;c steps one and runs the others */
+	unsigned long e3 = executed(h, 3);
+	packet(h, "vCont;s:1;c");
+	assert_true(wait_stop(h, 5000, &st));
+	assert_int_equal(st.vcpu, 0);
+	usleep(1000);
+	packet(h, "vCont;c");
+	usleep(20000);
+	assert_true(executed(h, 3) > e3);
+	destroy(h);
+}
+
+static void test_disconnect_mid_step_and_pending(void **state)
+{
+	enum mock_personality p = *(enum mock_personality *)*state;
+	struct harness *h = make(p, 4, false);
+	share_loop(h, 0x1005);
+	uint8_t code[32];
+	memcpy(code, h->mt.mem + 0x1000, 32);
+	h->mt.start_together = true;
+	packet(h, "Z0,1005,1");
+	packet(h, "Z0,100a,1");
+	mock_start_vcpus(&h->mt);
+	struct gdb_stop_info st;
+	assert_true(wait_stop(h, 5000, &st));
+	usleep(10000); /* others pending on the breakpoint */
+	char step[32];
+	snprintf(step, sizeof(step), "vCont;s:%x", st.vcpu + 1);
+	packet(h, step);
+	/* gone at once, the step may or may not have happened */
+	disconnect(h);
+	usleep(50000);
+	assert_memory_equal(h->mt.mem + 0x1000, code, 32);
+	pthread_mutex_lock(&h->ev.lock);
+	assert_int_equal(h->ev.stopped_vcpu, -1);
+	for (int v = 0; v < 4; v++) {
+		assert_false(h->ev.vcpu[v].hit_swbreak);
+		assert_false(h->ev.vcpu[v].stepped);
+		assert_false(h->ev.vcpu[v].stepping);
+		assert_false(h->mt.vcpu[v].caps[GDB_CAP_BPT_EXIT]);
+		assert_false(h->mt.vcpu[v].caps[h->s.step_cap]);
+		assert_false(h->mt.vcpu[v].caps[GDB_CAP_MASK_HWINTR]);
+	}
+	pthread_mutex_unlock(&h->ev.lock);
+	unsigned long snap[4];
+	for (int v = 0; v < 4; v++)
+		snap[v] = executed(h, v);
+	usleep(30000);
+	for (int v = 0; v < 4; v++)
+		assert_true(executed(h, v) > snap[v]); /* all run again */
+	/* and a new session works */
+	attach(h);
+	packet(h, "vCont;s:2");
+	assert_true(wait_stop(h, 5000, &st));
+	assert_int_equal(st.vcpu, 1);
+	disconnect(h);
+	destroy(h);
+}
+
+static void test_late_vcpu_gets_bpt_exit(void **state)
+{
+	(void)state;
+	struct harness *h = make(MOCK_INTEL, 2, false);
+	h->mt.vcpu[1].start_delay_ms = 100;
+	mock_start_vcpus(&h->mt);
+	attach(h);
+	packet(h, "Z0,1f00,1"); /* never executed */
+	packet(h, "vCont;c");
+	for (int i = 0; i < 500 && !h->mt.vcpu[1].executed; i++)
+		usleep(10000);
+	pthread_mutex_lock(&h->ev.lock);
+	assert_true(h->ev.vcpu[1].active);
+	assert_true(h->mt.vcpu[0].caps[GDB_CAP_BPT_EXIT]);
+	assert_true(h->mt.vcpu[1].caps[GDB_CAP_BPT_EXIT]);
+	pthread_mutex_unlock(&h->ev.lock);
+	disconnect(h);
+	usleep(20000);
+	assert_false(h->mt.vcpu[0].caps[GDB_CAP_BPT_EXIT]);
+	assert_false(h->mt.vcpu[1].caps[GDB_CAP_BPT_EXIT]);
+	destroy(h);
+}
+
+static void test_guest_int3_reinjected(void **state)
+{
+	enum mock_personality p = *(enum mock_personality *)*state;
+	struct harness *h = make(p, 1, false);
+	h->mt.mem[0x1003] = 0xcc; /* the guest's own int3 */
+	mock_start_vcpus(&h->mt);
+	attach(h);
+	packet(h, "Z0,1f00,1"); /* ours, elsewhere: BPT_EXIT is on */
+	packet(h, "vCont;c");
+	usleep(100000);
+	/* no stop was reported: the guest got its #BP */
+	struct gdb_stop_info st;
+	assert_false(wait_stop(h, 10, &st));
+	attach(h);
+	struct mock_vcpu *c = &h->mt.vcpu[0];
+	assert_true(c->bp_exits > 0);
+	assert_true(c->deliveries > 0);
+	assert_int_equal(c->delivered_vector, 3);
+	/* the handler sees the return RIP after the int3 */
+	assert_true(c->delivered_return_rip == 0x1004);
+	if (p == MOCK_INTEL) {
+		assert_true(c->injected_rip == 0x1003);
+		assert_int_equal(c->injected_len, 1);
+	} else {
+		assert_true(c->injected_rip == 0x1004); /* RIP advanced */
+	}
+	disconnect(h);
+	destroy(h);
+}
+
+static void test_wait_holds_vcpus_until_resume(void **state)
+{
+	(void)state;
+	struct harness *h = make(MOCK_INTEL, 3, true);
+	mock_start_vcpus(&h->mt);
+	usleep(50000);
+	for (int v = 0; v < 3; v++)
+		assert_int_equal(executed(h, v), 0);
+	attach(h);
+	for (int v = 0; v < 3; v++)
+		assert_int_equal(executed(h, v), 0);
+	/* a breakpoint on the first instruction is hit before anything */
+	packet(h, "Z0,1000,1");
+	packet(h, "vCont;c");
+	struct gdb_stop_info st;
+	assert_true(wait_stop(h, 5000, &st));
+	assert_true(st.swbreak);
+	assert_int_equal(executed(h, st.vcpu), 0);
+	disconnect(h);
+	usleep(20000);
+	for (int v = 0; v < 3; v++)
+		assert_true(executed(h, v) > 0);
+	destroy(h);
+}
+
+static void test_hooks_without_stub(void **state)
+{
+	(void)state;
+	/* bhyve's gdb_cpu_add crash: no debugger, hooks return at once */
+	gdbstub_vcpu_add(NULL, 0);
+	gdbstub_vcpu_suspended(NULL, 0);
+	gdbstub_vcpu_breakpoint(NULL, 0, 1);
+	gdbstub_vcpu_step_trap(NULL, 0);
+	gdbstub_vm_ended(NULL, 0, 0);
+	gdbstub_destroy(NULL);
+	assert_int_equal(gdbstub_port(NULL), 0);
+}
+
+static void test_vm_over_releases_parked(void **state)
+{
+	(void)state;
+	struct harness *h = make(MOCK_INTEL, 2, true);
+	mock_start_vcpus(&h->mt);
+	usleep(20000);
+	pthread_mutex_lock(&h->ev.lock);
+	assert_int_equal(h->ev.nwaiting, 2);
+	events_vm_over_locked(&h->ev);
+	pthread_mutex_unlock(&h->ev.lock);
+	usleep(20000);
+	assert_true(executed(h, 0) > 0);
+	destroy(h);
+}
+
+static enum mock_personality intel = MOCK_INTEL, amd = MOCK_AMD;
+
+int main(void)
+{
+#define BOTH(t)                                                     \
+	cmocka_unit_test_prestate(t, &intel),                       \
+		cmocka_unit_test_prestate(t, &amd)
+	const struct CMUnitTest tests[] = {
+		BOTH(test_hits_reported_one_at_a_time),
+		BOTH(test_stale_event_dropped_after_z0),
+		BOTH(test_scheduler_locked_step),
+		BOTH(test_disconnect_mid_step_and_pending),
+		cmocka_unit_test(test_late_vcpu_gets_bpt_exit),
+		BOTH(test_guest_int3_reinjected),
+		cmocka_unit_test(test_wait_holds_vcpus_until_resume),
+		cmocka_unit_test(test_hooks_without_stub),
+		cmocka_unit_test(test_vm_over_releases_parked),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
