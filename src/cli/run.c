@@ -148,12 +148,57 @@ static int start_debug_server(struct run_session *s)
 	return rc;
 }
 
+/* Pure: the outcome for the way the VM ended (reason -1: unknown). */
+static struct run_outcome judge_outcome(struct run_session *s, int reason)
+{
+	struct run_outcome out = { 0, 0, 0 };
+	int sig = signal_watch_caught(&s->signals);
+	uint32_t value = 0;
+
+	switch (reason) {
+	case VM_SHUTDOWN_EXIT_DEVICE:
+		exit_device_value(&s->exit_dev, &value);
+		out.status = exit_device_status(value);
+		out.gdb_status = (int)(value & 0xff);
+		break;
+	case VM_SHUTDOWN_REQUESTED:
+		out.status = sig ? 128 + sig : 0;
+		out.gdb_signal = sig ? sig : KILL_SIGNAL;
+		break;
+	default: /* triple fault, guest fault, or every vCPU loop failed */
+		out.status = RUN_STATUS_GUEST_CRASH;
+		out.gdb_signal = CRASH_SIGNAL;
+		break;
+	}
+	return out;
+}
+
+/* The first vCPU to see the end tells the debugger at once, which also
+ * releases vCPUs parked in the server (e.g. held by scheduler-locking). */
+static void tell_debugger_vm_over(void *ctx, int reason)
+{
+	struct run_session *s = ctx;
+	struct run_outcome out = judge_outcome(s, reason);
+
+	gdbstub_vm_ended(s->stub, out.gdb_status, out.gdb_signal);
+}
+
+static void report_crash(struct run_session *s, int reason)
+{
+	if (reason == VM_SHUTDOWN_TRIPLE_FAULT)
+		report_error("guest triple fault: VM stopped");
+	else if (reason < 0 && !atomic_load(&s->shared.fault_reported))
+		report_error("the VM ended without a reason");
+	/* a guest fault was reported by its vCPU thread */
+}
+
 static int run_vcpus(struct run_session *s)
 {
 	unsigned n = s->opts->ncpus, started = 0;
 	int rc = 0;
 
-	vcpu_loop_shared_init(&s->shared, s->vm, s->stub, s->trace);
+	vcpu_loop_shared_init(&s->shared, s->vm, s->stub, s->trace,
+			      tell_debugger_vm_over, s);
 	s->threads = calloc(n, sizeof(*s->threads));
 	if (!s->threads) {
 		report_error("out of memory");
@@ -179,43 +224,6 @@ static int run_vcpus(struct run_session *s)
 	return rc;
 }
 
-static struct run_outcome judge_outcome(struct run_session *s)
-{
-	struct run_outcome out = { 0, 0, 0 };
-	int reason = atomic_load(&s->shared.shutdown_reason);
-	int sig = signal_watch_caught(&s->signals);
-	uint32_t value = 0;
-
-	switch (reason) {
-	case VM_SHUTDOWN_EXIT_DEVICE:
-		exit_device_value(&s->exit_dev, &value);
-		out.status = exit_device_status(value);
-		out.gdb_status = (int)(value & 0xff);
-		break;
-	case VM_SHUTDOWN_TRIPLE_FAULT:
-		report_error("guest triple fault: VM stopped");
-		out.status = RUN_STATUS_GUEST_CRASH;
-		out.gdb_signal = CRASH_SIGNAL;
-		break;
-	case VM_SHUTDOWN_GUEST_FAULT:
-		out.status = RUN_STATUS_GUEST_CRASH; /* already reported */
-		out.gdb_signal = CRASH_SIGNAL;
-		break;
-	case VM_SHUTDOWN_REQUESTED:
-		out.status = sig ? 128 + sig : 0;
-		out.gdb_signal = sig ? sig : KILL_SIGNAL;
-		break;
-	default:
-		/* Every vCPU loop failed before the VM said why. */
-		if (!atomic_load(&s->shared.fault_reported))
-			report_error("the VM ended without a reason");
-		out.status = RUN_STATUS_GUEST_CRASH;
-		out.gdb_signal = CRASH_SIGNAL;
-		break;
-	}
-	return out;
-}
-
 static void teardown(struct run_session *s)
 {
 	signal_watch_stop(&s->signals);
@@ -233,7 +241,7 @@ int run_guest(const struct cli_options *opts, struct startup_trace *trace)
 {
 	struct run_session s;
 	struct run_outcome out;
-	int rc;
+	int rc, reason;
 
 	memset(&s, 0, sizeof(s));
 	s.opts = opts;
@@ -259,9 +267,12 @@ int run_guest(const struct cli_options *opts, struct startup_trace *trace)
 		return RUN_STATUS_USAGE;
 	}
 	rc = run_vcpus(&s);
-	out = judge_outcome(&s);
+	reason = atomic_load(&s.shared.shutdown_reason);
+	out = judge_outcome(&s, reason);
+	/* Usually done already by tell_debugger_vm_over; then a no-op. */
 	gdbstub_vm_ended(s.stub, out.gdb_status, out.gdb_signal);
 	serial_port_flush(&s.serial);
+	report_crash(&s, reason);
 	teardown(&s);
 	return rc ? RUN_STATUS_USAGE : out.status;
 }

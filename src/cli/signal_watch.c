@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli/report.h"
+#include "hvgdb/gdbstub.h"
 
 /* Wakes the watcher when hvgdb ends for another reason. */
 #define WAKE_SIGNAL SIGUSR1
@@ -42,6 +43,10 @@ static void *signal_watch_main(void *arg)
 			_exit(128 + sig);
 		}
 		vm_request_shutdown(w->vm, VM_SHUTDOWN_REQUESTED, 128 + sig);
+		/* vCPUs held in the debug server (--wait before any
+		 * debugger, or a stopped session) would never run to see
+		 * the shutdown: ending the session releases them. */
+		gdbstub_vm_ended(w->stub, 0, sig);
 	}
 }
 

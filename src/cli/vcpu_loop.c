@@ -13,11 +13,14 @@
 #define BP_VECTOR 3
 
 void vcpu_loop_shared_init(struct vcpu_loop_shared *s, struct vm *vm,
-			   struct gdbstub *stub, struct startup_trace *trace)
+			   struct gdbstub *stub, struct startup_trace *trace,
+			   vcpu_loop_vm_over_fn vm_over, void *vm_over_ctx)
 {
 	s->vm = vm;
 	s->stub = stub;
 	s->trace = trace;
+	s->vm_over = vm_over;
+	s->vm_over_ctx = vm_over_ctx;
 	atomic_init(&s->fault_reported, false);
 	atomic_init(&s->shutdown_reason, -1);
 }
@@ -66,8 +69,10 @@ static void record_shutdown(struct vcpu_loop_shared *s,
 {
 	int none = -1;
 
-	atomic_compare_exchange_strong(&s->shutdown_reason, &none,
-				       (int)exit->u.shutdown.reason);
+	if (atomic_compare_exchange_strong(&s->shutdown_reason, &none,
+					   (int)exit->u.shutdown.reason) &&
+	    s->vm_over)
+		s->vm_over(s->vm_over_ctx, (int)exit->u.shutdown.reason);
 }
 
 /* Returns false when this vCPU is done. */

@@ -11,11 +11,18 @@
 struct gdbstub;
 struct startup_trace;
 
+/* Called once, by the first vCPU thread that sees the VM's end, while
+ * other vCPUs may still be parked in the debug server: the callee must
+ * release them (gdbstub_vm_ended), or they would never see the end. */
+typedef void (*vcpu_loop_vm_over_fn)(void *ctx, int reason);
+
 /* State the vCPU threads share with the code that started them. */
 struct vcpu_loop_shared {
 	struct vm *vm;
 	struct gdbstub *stub; /* NULL without --gdb */
 	struct startup_trace *trace;
+	vcpu_loop_vm_over_fn vm_over;
+	void *vm_over_ctx;
 	atomic_bool fault_reported;
 	/* enum vm_shutdown_reason the first thread saw, or -1. */
 	atomic_int shutdown_reason;
@@ -28,7 +35,8 @@ struct vcpu_thread {
 };
 
 void vcpu_loop_shared_init(struct vcpu_loop_shared *s, struct vm *vm,
-			   struct gdbstub *stub, struct startup_trace *trace);
+			   struct gdbstub *stub, struct startup_trace *trace,
+			   vcpu_loop_vm_over_fn vm_over, void *vm_over_ctx);
 /* pthread entry point; arg is a struct vcpu_thread. Returns when the VM
  * is over for this vCPU. */
 void *vcpu_loop_main(void *arg);
