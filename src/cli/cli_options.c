@@ -31,7 +31,10 @@ const char cli_usage_text[] =
 	"\n"
 	"Arguments after -- are joined by spaces into the guest command line.\n"
 	"Exit status: the guest's exit device value v gives (v << 1) | 1; 2 for\n"
-	"bad usage or input; 3 when the guest crashes; 130/143 on SIGINT/SIGTERM.\n";
+	"bad usage or input; 3 when the guest crashes; 130/143 on SIGINT/SIGTERM.\n"
+	"\n"
+	"Environment: HVGDB_TRACE_STARTUP=1 prints the start-up time (to the\n"
+	"first run of vCPU 0) on stderr.\n";
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -216,6 +216,7 @@ static int run_vcpus(struct run_session *s)
 			/* The started ones must see the end of the VM. */
 			vm_request_shutdown(s->vm, VM_SHUTDOWN_REQUESTED,
 					    RUN_STATUS_USAGE);
+			gdbstub_vm_ended(s->stub, 0, KILL_SIGNAL);
 			break;
 		}
 	}

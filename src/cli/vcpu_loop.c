@@ -107,8 +107,12 @@ static bool dispatch_exit(struct vcpu_loop_shared *s, int vcpu,
 		record_shutdown(s, exit);
 		return false;
 	}
-	report_error("vCPU %d: unknown exit code %d", vcpu,
-		     (int)exit->exitcode);
+	/* A backend bug, not the guest's: end the VM rather than loop. */
+	if (!atomic_exchange(&s->fault_reported, true))
+		report_error("vCPU %d: unknown exit code %d", vcpu,
+			     (int)exit->exitcode);
+	vm_request_shutdown(s->vm, VM_SHUTDOWN_GUEST_FAULT,
+			    GUEST_CRASH_STATUS);
 	return true;
 }
 
