@@ -8,6 +8,7 @@ usage: test_cli_smoke.py HVGDB [GUESTS_DIR]"""
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -56,8 +57,8 @@ def expect(name, p, status, stdout=None, stderr_lines=0, stderr_has=None):
     check(name, not problems, "; ".join(problems) + f" [stderr {err!r}]")
 
 
-def signal_test(hvgdb, elf, sig, want):
-    p = subprocess.Popen([hvgdb, "run", "--cpus", "2", elf],
+def signal_test(hvgdb, elf, sig, want, extra=()):
+    p = subprocess.Popen([hvgdb, "run", "--cpus", "2", *extra, elf],
                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE)
     time.sleep(0.5)
@@ -67,9 +68,10 @@ def signal_test(hvgdb, elf, sig, want):
     except subprocess.TimeoutExpired:
         p.kill()
         p.communicate()
-        check(f"signal {sig.name}", False, "did not end")
+        check(f"signal {sig.name} {' '.join(extra)}", False, "did not end")
         return
-    check(f"signal {sig.name} -> {want}", p.returncode == want,
+    check(f"signal {sig.name} {' '.join(extra)} -> {want}",
+          p.returncode == want,
           f"status {p.returncode} [stderr {err!r}]")
 
 
@@ -128,6 +130,18 @@ def main():
            b"|1\n", stderr_lines=1, stderr_has="hvgdb: startup: ")
     signal_test(hvgdb, spin, signal.SIGTERM, 143)
     signal_test(hvgdb, spin, signal.SIGINT, 130)
+    # vCPUs held by --wait with no debugger must still end.
+    signal_test(hvgdb, spin, signal.SIGINT, 130, ("--gdb", "0", "-S"))
+    signal_test(hvgdb, spin, signal.SIGTERM, 143,
+                ("--gdb", "unix:" + os.path.join(tmp, "gdb.sock"), "-S"))
+    busy = socket.socket()
+    busy.bind(("127.0.0.1", 0))
+    busy.listen(1)
+    port = busy.getsockname()[1]
+    expect("debug server port in use",
+           run(hvgdb, ["run", "--gdb", f"127.0.0.1:{port}", echo]), 2, b"",
+           stderr_lines=1)
+    busy.close()
     if len(sys.argv) > 2:
         real_guests(hvgdb, sys.argv[2])
 
