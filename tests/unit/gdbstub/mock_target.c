@@ -334,7 +334,7 @@ static void *vcpu_thread(void *p)
 		if (op == 0xf4)
 			c->ticks++;
 		mock_set_reg64(mt, v, GDB_REG_RIP, rip);
-		c->executed++;
+		__atomic_fetch_add(&c->executed, 1, __ATOMIC_RELAXED);
 		if (stepping) {
 			c->step_traps++;
 			if (masked)

@@ -129,7 +129,7 @@ static void test_g_layout_and_unavailable(void **state)
 	char rip[17];
 	uint8_t b[8];
 	for (int i = 0; i < 8; i++)
-		b[i] = (uint8_t)(0x1000 >> (8 * i));
+		b[i] = (uint8_t)(0x1000ULL >> (8 * i));
 	hex_encode(b, 8, rip);
 	assert_memory_equal(g + 2 * 128, rip, 16);
 	/* st0 at 164 bytes: unavailable */

@@ -157,10 +157,8 @@ static void share_loop(struct harness *h, uint64_t rip)
 
 static unsigned long executed(struct harness *h, int v)
 {
-	pthread_mutex_lock(&h->ev.lock); /* parked or not: a plain snapshot */
-	unsigned long n = h->mt.vcpu[v].executed;
-	pthread_mutex_unlock(&h->ev.lock);
-	return n;
+	/* running or not: the toy CPU counts atomically */
+	return __atomic_load_n(&h->mt.vcpu[v].executed, __ATOMIC_RELAXED);
 }
 
 static void test_hits_reported_one_at_a_time(void **state)
@@ -365,7 +363,7 @@ static void test_late_vcpu_gets_bpt_exit(void **state)
 	attach(h);
 	packet(h, "Z0,1f00,1"); /* never executed */
 	packet(h, "vCont;c");
-	for (int i = 0; i < 500 && !h->mt.vcpu[1].executed; i++)
+	for (int i = 0; i < 500 && !executed(h, 1); i++)
 		usleep(10000);
 	pthread_mutex_lock(&h->ev.lock);
 	assert_true(h->ev.vcpu[1].active);
