@@ -2,6 +2,7 @@
 #include "cli/vcpu_loop.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "cli/report.h"
@@ -47,6 +48,21 @@ static void reinject_guest_breakpoint(struct vm *vm, int vcpu,
 	vm_inject_exception(vm, vcpu, BP_VECTOR, 0, 0, 0);
 }
 
+/* The backend's reason without a "vCPU n: " of its own: we name the vCPU. */
+static const char *fault_reason(const struct vm_exit *exit, int vcpu)
+{
+	const char *r = exit->u.fault.reason;
+	char prefix[24];
+	size_t n;
+
+	if (!r[0])
+		return "unknown";
+	n = (size_t)snprintf(prefix, sizeof(prefix), "vCPU %d: ", vcpu);
+	if (strncmp(r, prefix, n) == 0 && r[n])
+		return r + n;
+	return r;
+}
+
 /* The first fault ends the VM; later ones (other vCPUs racing) are
  * consequences and stay quiet. */
 static void end_vm_on_fault(struct vcpu_loop_shared *s, int vcpu,
@@ -58,8 +74,7 @@ static void end_vm_on_fault(struct vcpu_loop_shared *s, int vcpu,
 					   true))
 		report_error("vCPU %d: guest fault at rip 0x%llx: %s", vcpu,
 			     (unsigned long long)exit->rip,
-			     exit->u.fault.reason[0] ? exit->u.fault.reason :
-			     "unknown");
+			     fault_reason(exit, vcpu));
 	vm_request_shutdown(s->vm, VM_SHUTDOWN_GUEST_FAULT,
 			    GUEST_CRASH_STATUS);
 }

@@ -123,8 +123,8 @@ def main():
                                          echo, "--", "x"]), 0x43, b"")
     with open(out, "rb") as f:
         check("serial file content", f.read() == b"x|1\n")
-    expect("guest crash", run(hvgdb, ["run", fault]), 3, b"",
-           stderr_lines=1)
+    expect("guest crash", run(hvgdb, ["run", "--cpus", "2", fault]), 3, b"",
+           stderr_lines=1, stderr_has="fault")
     env = dict(os.environ, HVGDB_TRACE_STARTUP="1")
     expect("startup trace", run(hvgdb, ["run", echo], env=env), 0x43,
            b"|1\n", stderr_lines=1, stderr_has="hvgdb: startup: ")
