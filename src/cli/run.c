@@ -183,13 +183,15 @@ static void tell_debugger_vm_over(void *ctx, int reason)
 	gdbstub_vm_ended(s->stub, out.gdb_status, out.gdb_signal);
 }
 
+/*
+ * A crash gets exactly one line: a guest fault is reported by its vCPU
+ * thread, a triple fault by the backend (only it knows the vector and
+ * RIP: "hvgdb: vCPU n: triple fault delivering vector v at rip").
+ */
 static void report_crash(struct run_session *s, int reason)
 {
-	if (reason == VM_SHUTDOWN_TRIPLE_FAULT)
-		report_error("guest triple fault: VM stopped");
-	else if (reason < 0 && !atomic_load(&s->shared.fault_reported))
+	if (reason < 0 && !atomic_load(&s->shared.fault_reported))
 		report_error("the VM ended without a reason");
-	/* a guest fault was reported by its vCPU thread */
 }
 
 static int run_vcpus(struct run_session *s)

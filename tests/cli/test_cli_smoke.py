@@ -102,10 +102,13 @@ def main():
     spin = os.path.join(tmp, "spin.elf")
     fault = os.path.join(tmp, "fault.elf")
     zero = os.path.join(tmp, "zero.elf")
+    ud2 = os.path.join(tmp, "ud2.elf")
     for path, code in ((echo, tiny_elf.echo_guest(0x21)),
                        (spin, tiny_elf.spin_guest()),
                        (fault, tiny_elf.fault_guest()),
-                       (zero, tiny_elf.echo_guest(0))):
+                       (zero, tiny_elf.echo_guest(0)),
+                       # #UD with the boot IDT (limit 0): triple fault
+                       (ud2, bytes([0x0F, 0x0B]))):
         with open(path, "wb") as f:
             f.write(tiny_elf.elf64(code))
 
@@ -125,6 +128,8 @@ def main():
         check("serial file content", f.read() == b"x|1\n")
     expect("guest crash", run(hvgdb, ["run", "--cpus", "2", fault]), 3, b"",
            stderr_lines=1, stderr_has="fault")
+    expect("triple fault", run(hvgdb, ["run", ud2]), 3, b"",
+           stderr_lines=1, stderr_has="triple fault")
     env = dict(os.environ, HVGDB_TRACE_STARTUP="1")
     expect("startup trace", run(hvgdb, ["run", echo], env=env), 0x43,
            b"|1\n", stderr_lines=1, stderr_has="hvgdb: startup: ")
