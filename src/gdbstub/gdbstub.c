@@ -47,6 +47,7 @@ int gdbstub_create(const struct gdbstub_config *cfg, struct gdbstub **out,
 	stub->log = cfg->log ? cfg->log : stderr;
 	stub->wait = cfg->wait;
 	stub->conn_fd = -1;
+	stub->drain_fd = -1;
 	stub->listener.fd = -1;
 	stub->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	stub->dec_buf = malloc(RSP_DECODE_CAPACITY);
@@ -115,6 +116,8 @@ void gdbstub_destroy(struct gdbstub *stub)
 		pthread_join(stub->thread, NULL);
 	if (stub->conn_fd >= 0)
 		close(stub->conn_fd);
+	if (stub->drain_fd >= 0)
+		close(stub->drain_fd);
 	events_destroy(&stub->ev);
 	pthread_cond_destroy(&stub->end_cond);
 	free_stub(stub);

@@ -51,13 +51,28 @@ static void close_connection_locked(struct gdbstub *stub)
 	stub->last_frame_len = 0;
 }
 
+/* Ends a connection whose last reply was sent: the peer sees EOF after
+ * it, and whatever it still sends is read and dropped. */
+static void finish_connection_locked(struct gdbstub *stub)
+{
+	if (stub->conn_fd < 0)
+		return;
+	if (stub->drain_fd >= 0)
+		close(stub->drain_fd);
+	shutdown(stub->conn_fd, SHUT_WR);
+	stub->drain_fd = stub->conn_fd;
+	stub->conn_fd = -1;
+	stub->input_len = stub->input_off = 0;
+	stub->last_frame_len = 0;
+}
+
 /* Breakpoints out, caps and events cleared (each vCPU turns its caps off
  * as it wakes), guest resumed. The world is stopped when this runs. */
 static void cleanup_session_locked(struct gdbstub *stub)
 {
 	gdb_bp_remove_all(&stub->session);
 	events_reset_locked(&stub->ev);
-	close_connection_locked(stub);
+	finish_connection_locked(stub);
 	stub->state = CONN_NONE;
 	log_line(stub, "debugger detached; guest resumed");
 }
@@ -242,7 +257,12 @@ static void accept_connection_locked(struct gdbstub *stub)
 	if (fd < 0)
 		return;
 	if (stub->state != CONN_NONE || stub->ev.vm_over) {
-		/* one debugger at a time; the live session is untouched */
+		/* one debugger at a time; the live session is untouched.
+		 * Whatever it sent already is read so the close is a FIN. */
+		char junk[4096];
+		while (recv(fd, junk, sizeof(junk), MSG_DONTWAIT) > 0)
+			;
+		shutdown(fd, SHUT_RDWR);
 		close(fd);
 		log_line(stub, "refused a second debugger connection");
 		return;
@@ -268,13 +288,23 @@ static void send_vm_end_locked(struct gdbstub *stub)
 		else
 			reply_fmt(&stub->reply, "W%02x", stub->end_status & 0xff);
 		send_reply_locked(stub, false, true);
-		close_connection_locked(stub);
+		finish_connection_locked(stub);
 	}
 	/* the VM is gone: nothing to restore, nobody to resume */
 	bp_table_clear(&stub->session.bps);
 	stub->state = CONN_NONE;
 	stub->end_sent = true;
 	pthread_cond_broadcast(&stub->end_cond);
+}
+
+static void drain_locked(struct gdbstub *stub)
+{
+	char junk[4096];
+	ssize_t n = recv(stub->drain_fd, junk, sizeof(junk), MSG_DONTWAIT);
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+		close(stub->drain_fd);
+		stub->drain_fd = -1;
+	}
 }
 
 static void handle_wakeup_locked(struct gdbstub *stub)
@@ -316,9 +346,9 @@ void *server_main(void *arg)
 
 	pthread_mutex_lock(&stub->ev.lock);
 	while (!stub->quit) {
-		struct pollfd pfd[3];
+		struct pollfd pfd[4];
 		int n = 0;
-		int conn_idx = -1, listen_idx = -1;
+		int conn_idx = -1, listen_idx = -1, drain_idx = -1;
 
 		/* input left over from before a stop is served first */
 		process_input_locked(stub);
@@ -338,6 +368,11 @@ void *server_main(void *arg)
 			pfd[n++] = (struct pollfd){ .fd = stub->conn_fd,
 						    .events = POLLIN };
 		}
+		if (stub->drain_fd >= 0) {
+			drain_idx = n;
+			pfd[n++] = (struct pollfd){ .fd = stub->drain_fd,
+						    .events = POLLIN };
+		}
 		pthread_mutex_unlock(&stub->ev.lock);
 		int rc = poll(pfd, (nfds_t)n, -1);
 		pthread_mutex_lock(&stub->ev.lock);
@@ -349,6 +384,9 @@ void *server_main(void *arg)
 		    stub->input_len == 0 &&
 		    (stub->state == CONN_STOPPED || stub->state == CONN_RUNNING))
 			read_connection_locked(stub);
+		if (drain_idx >= 0 && pfd[drain_idx].revents &&
+		    stub->drain_fd >= 0)
+			drain_locked(stub);
 		if (listen_idx >= 0 && pfd[listen_idx].revents)
 			accept_connection_locked(stub);
 	}

@@ -35,6 +35,9 @@ struct gdbstub {
 	struct gdb_session session;
 	enum conn_state state;
 	int conn_fd;
+	/* A finished connection (after D or W/X): half-closed, read until
+	 * the debugger closes it, so its last '+' never turns into a RST. */
+	int drain_fd;
 	bool quit;
 	bool end_pending; /* VM ended: W/X to send */
 	bool end_sent;

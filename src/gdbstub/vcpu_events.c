@@ -172,6 +172,16 @@ void events_stop_all_locked(struct gdb_events *ev, bool interrupt)
 	notify_if_stopped(ev);
 }
 
+/* A vCPU that reaches any hook runs guest code: count it even if its
+ * thread never called gdbstub_vcpu_add, or stops would not wait for it. */
+static void activate_locked(struct gdb_events *ev, int vcpu)
+{
+	if (!ev->vcpu[vcpu].active) {
+		ev->vcpu[vcpu].active = true;
+		ev->nactive++;
+	}
+}
+
 void events_vcpu_add(struct gdb_events *ev, int vcpu)
 {
 	if (!valid_vcpu(ev, vcpu))
@@ -179,8 +189,7 @@ void events_vcpu_add(struct gdb_events *ev, int vcpu)
 	pthread_mutex_lock(&ev->lock);
 	struct vcpu_event_state *st = &ev->vcpu[vcpu];
 	if (!st->active) {
-		st->active = true;
-		ev->nactive++;
+		activate_locked(ev, vcpu);
 		if (st->suspended)
 			park_locked(ev, vcpu);
 	}
@@ -194,7 +203,8 @@ void events_vcpu_suspended(struct gdb_events *ev, int vcpu)
 		return;
 	pthread_mutex_lock(&ev->lock);
 	struct vcpu_event_state *st = &ev->vcpu[vcpu];
-	if (st->suspended && st->active)
+	activate_locked(ev, vcpu);
+	if (st->suspended)
 		park_locked(ev, vcpu);
 	else if (ev->ops->resume)
 		/* a kick we no longer want: clear it or vm_run spins */
@@ -286,6 +296,7 @@ void events_vcpu_breakpoint(struct gdb_events *ev, int vcpu, int inst_length)
 		return;
 	pthread_mutex_lock(&ev->lock);
 	struct vcpu_event_state *st = &ev->vcpu[vcpu];
+	activate_locked(ev, vcpu);
 	if (!ev->vm_over && rip_is_our_breakpoint(ev, vcpu, &gpa)) {
 		st->hit_swbreak = true;
 		st->hit_gpa = gpa;
@@ -303,6 +314,7 @@ void events_vcpu_step_trap(struct gdb_events *ev, int vcpu)
 		return;
 	pthread_mutex_lock(&ev->lock);
 	struct vcpu_event_state *st = &ev->vcpu[vcpu];
+	activate_locked(ev, vcpu);
 	if (st->stepping && !ev->vm_over) {
 		st->stepping = false;
 		st->stepped = true;
