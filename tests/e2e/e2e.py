@@ -239,7 +239,9 @@ def reference_checksum(tmp, budget, cpus):
 
 def disconnect_case(tmp, script, kill_after_marker):
     os.makedirs(os.path.join(tmp, "ref"))
-    budget, cpus = 20000, 2
+    # Long enough (~5 s) that the guest is still running when a new gdb
+    # re-attaches after the disconnect.
+    budget, cpus = 1000000, 2
     want = reference_checksum(tmp, budget, cpus)
     hv = Hvgdb(OPTS, tmp, "demo", cpus, ["budget=%d" % budget])
     try:
