@@ -55,9 +55,9 @@ static void *preempt_thread(void *arg)
 			}
 			continue;
 		}
-		/* Due. A uc_emu_stop that lands just before uc_emu_start is
-		 * forgotten by Unicorn, so repeat it while the same entry
-		 * keeps running. */
+		/* Due. The kick is a flag checked at the next block boundary;
+		 * repeat it in case the flag was consumed by an earlier stop
+		 * of the same entry. */
 		if (kicked_epoch != s->epoch ||
 		    now - kicked_at >= SCHED_KICK_RETRY_NS) {
 			vm->ops->kick(s->running);

@@ -20,7 +20,7 @@ struct vcpu;
 
 /* Long enough that handoffs cost little, short enough for interactivity. */
 #define SCHED_SLICE_NS 3000000ULL
-/* A stop that raced with engine entry is lost; retry at this interval. */
+/* Re-check interval while the running vCPU is overdue to stop. */
 #define SCHED_KICK_RETRY_NS 1000000ULL
 
 struct exec_sched {

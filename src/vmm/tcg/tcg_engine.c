@@ -20,11 +20,14 @@
 static void stop_with_exit(struct vcpu *v, const struct vm_exit *e)
 {
 	struct tcg_vcpu *t = tcg_of(v);
-	if (t->hook_stop != TCG_STOP_EXIT && t->hook_stop != TCG_STOP_SHUTDOWN) {
-		t->hook_exit = *e;
-		t->hook_stop = TCG_STOP_EXIT;
+	if (t->exitq_len < TCG_EXITQ_LEN) {
+		unsigned tail = (t->exitq_head + t->exitq_len) % TCG_EXITQ_LEN;
+		t->exitq[tail] = *e;
+		t->exitq_len++;
 	}
-	uc_emu_stop(t->uc);
+	if (t->hook_stop == TCG_STOP_NONE || t->hook_stop == TCG_STOP_REEVAL)
+		t->hook_stop = TCG_STOP_EXIT;
+	atomic_store(&t->stop_flag, true);
 }
 
 static uint64_t current_rip(struct vcpu *v)
@@ -60,7 +63,7 @@ static uint32_t pio_access(struct vcpu *v, bool in, uint32_t port, int size,
 		vm_request_shutdown(vm, VM_SHUTDOWN_EXIT_DEVICE,
 				    (int)(((val & 0xff) << 1) | 1));
 		tcg_of(v)->hook_stop = TCG_STOP_SHUTDOWN;
-		uc_emu_stop(tcg_of(v)->uc);
+		atomic_store(&tcg_of(v)->stop_flag, true);
 		return 0;
 	}
 	if (vm_first_unknown_port(vm, p))
@@ -100,6 +103,20 @@ static void hook_intr(uc_engine *uc, uint32_t intno, void *user)
 	uc_emu_stop(uc);
 }
 
+/* A stop request is honoured here, where RIP is exact. */
+static void hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
+{
+	(void)addr;
+	(void)size;
+	struct tcg_vcpu *t = tcg_of((struct vcpu *)user);
+	t->blocks_run++;
+	bool shadow_done = t->stop_after_first_block && t->blocks_run > 1;
+	if (atomic_exchange(&t->stop_flag, false) || shadow_done) {
+		t->block_stopped = true;
+		uc_emu_stop(uc);
+	}
+}
+
 /* ---- MMIO ---------------------------------------------------------------- */
 
 static uint64_t lapic_mmio_read(uc_engine *uc, uint64_t off, unsigned size,
@@ -115,6 +132,7 @@ static uint64_t lapic_mmio_read(uc_engine *uc, uint64_t off, unsigned size,
 static void lapic_mmio_write(uc_engine *uc, uint64_t off, unsigned size,
 			     uint64_t value, void *user)
 {
+	(void)uc;
 	struct vcpu *v = user;
 	if (size != 4 || (off & 3))
 		return;
@@ -125,7 +143,7 @@ static void lapic_mmio_write(uc_engine *uc, uint64_t off, unsigned size,
 		struct tcg_vcpu *t = tcg_of(v);
 		if (t->hook_stop == TCG_STOP_NONE)
 			t->hook_stop = TCG_STOP_REEVAL;
-		uc_emu_stop(uc);
+		atomic_store(&t->stop_flag, true);
 	}
 }
 
@@ -263,6 +281,7 @@ int tcg_vcpu_init(struct vcpu *v, char *err, size_t errlen)
 		return -ENOMEM;
 	}
 	v->backend = t;
+	atomic_init(&t->stop_flag, false);
 	uc_err e = uc_open(UC_ARCH_X86, UC_MODE_64, &t->uc);
 	if (e != UC_ERR_OK) {
 		t->uc = NULL;
@@ -287,6 +306,9 @@ int tcg_vcpu_init(struct vcpu *v, char *err, size_t errlen)
 	if (e == UC_ERR_OK)
 		e = uc_hook_add(t->uc, &h, UC_HOOK_INTR, (void *)hook_intr, v,
 				1, 0);
+	if (e == UC_ERR_OK)
+		e = uc_hook_add(t->uc, &h, UC_HOOK_BLOCK, (void *)hook_block, v,
+				1, 0);
 	if (e != UC_ERR_OK) {
 		snprintf(err, errlen, "vCPU %d engine set-up: %s", v->id,
 			 uc_strerror(e));
@@ -309,6 +331,6 @@ void tcg_vcpu_fini(struct vcpu *v)
 void tcg_kick(struct vcpu *v)
 {
 	struct tcg_vcpu *t = tcg_of(v);
-	if (t && t->uc)
-		uc_emu_stop(t->uc);
+	if (t)
+		atomic_store(&t->stop_flag, true);
 }

@@ -19,14 +19,30 @@ struct tcg_mmio_ctx {
 	uint64_t base;
 };
 
+#define TCG_EXITQ_LEN 8
+
 struct tcg_vcpu {
 	uc_engine *uc;
 	bool devices_mapped;
 	struct tcg_mmio_ctx mmio_ctx[VM_MAX_MMIO + 2];
 	unsigned nmmio_ctx;
 
+	/* Leave the engine at the next block boundary. Unicorn 2.0.1 leaves
+	 * RIP stale (re-executing instructions) when uc_emu_stop lands in
+	 * the middle of a block, so every stop except from UC_HOOK_INTR goes
+	 * through this flag and a UC_HOOK_BLOCK check. */
+	atomic_bool stop_flag;
+	bool block_stopped; /* this entry ended by the stop_flag check */
+	uint64_t blocks_run; /* blocks started in this entry */
+	/* Leave after the first block: an interrupt waits behind an STI
+	 * shadow (count=1 does not work there, see tcg_run.c). */
+	bool stop_after_first_block;
 	enum tcg_hook_stop hook_stop;
-	struct vm_exit hook_exit;
+	/* Informational exits (unclaimed port/MMIO) raised by hooks, reported
+	 * one per vm_run: a block can hold several accesses. */
+	struct vm_exit exitq[TCG_EXITQ_LEN];
+	unsigned exitq_head, exitq_len;
+	bool step_tbs; /* translation cache built with a count limit */
 	bool intr_seen; /* UC_HOOK_INTR fired */
 	uint32_t intr_no;
 

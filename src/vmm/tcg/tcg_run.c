@@ -17,8 +17,18 @@
  * - hlt: uc_emu_start returns UC_ERR_OK with RIP after the hlt.
  * - iretq works natively.
  * - count=1 from an address whose translation block was built without a
- *   count limit runs the whole block: drop that block first.
- * - uc_emu_stop before uc_emu_start is forgotten (see exec_sched.c).
+ *   count limit runs the whole block (and so does the next block if it
+ *   was built before): the cache is flushed on entering step mode.
+ * - count=1 (and uc_emu_stop) is ignored while the STI interrupt shadow
+ *   is active: stepping `sti` ran on to the next hlt. A step over sti is
+ *   done by hand; an interrupt waiting behind the shadow is injected after
+ *   the engine has run one more block.
+ * - uc_emu_stop from another thread, or from an MMIO/port callback, can
+ *   stop mid-block with RIP still at an earlier instruction, which is
+ *   then executed twice (measured: one extra `inc` per stop). Stops are
+ *   therefore requested through a flag checked by UC_HOOK_BLOCK (about
+ *   15-20% slower than no hook, and exact). uc_emu_stop from
+ *   UC_HOOK_INTR is exact (exceptions restore RIP first).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -98,13 +108,6 @@ static void apply_invalidations(struct vcpu *v, bool ever_ran)
 			return;
 		}
 	}
-}
-
-static void drop_block_at(struct vcpu *v, uint64_t rip)
-{
-	uint64_t gpa;
-	if (vcpu_gla2gpa(v, rip, VM_PROT_EXECUTE, &gpa) == 0)
-		uc_ctl_remove_cache(tcg_of(v)->uc, rip, rip + 1);
 }
 
 /* ---- Event delivery ------------------------------------------------------ */
@@ -344,16 +347,38 @@ static enum entry_result run_once(struct vcpu *v, struct vm_exit *exit)
 	if (!deliver_pending(v, &shadow))
 		return ENTRY_CONTINUE;
 	bool step = stepping(v);
-	uint64_t count = (step || shadow) ? 1 : 0;
+	uint64_t count = step ? 1 : 0;
 	uint64_t rip = reg(v, UC_X86_REG_RIP);
 	uint8_t first = 0;
 	if (count) {
-		drop_block_at(v, rip);
 		read_byte(v, rip, &first);
+		/* TBs built without a count limit ignore it, including the
+		 * block after the stepped instruction: rebuild them all once
+		 * on entering step mode, and once more on leaving it. */
+		if (!t->step_tbs) {
+			flush_all(v);
+			t->step_tbs = true;
+		}
+		if (first == 0xFB) {
+			/* Unicorn ignores the count limit inside the STI
+			 * shadow and would run on: do the sti here. */
+			set_reg(v, UC_X86_REG_RFLAGS,
+				reg(v, UC_X86_REG_RFLAGS) | RFLAGS_IF);
+			set_reg(v, UC_X86_REG_RIP, rip + 1);
+			fill_step_exit(v, exit);
+			return ENTRY_EXIT;
+		}
+	} else if (t->step_tbs) {
+		flush_all(v);
+		t->step_tbs = false;
 	}
 
 	t->hook_stop = TCG_STOP_NONE;
 	t->intr_seen = false;
+	t->block_stopped = false;
+	t->blocks_run = 0;
+	t->stop_after_first_block = shadow && !step;
+	atomic_store(&t->stop_flag, false);
 	pthread_mutex_lock(&v->mtx);
 	v->started = true;
 	v->slices++;
@@ -361,7 +386,7 @@ static enum entry_result run_once(struct vcpu *v, struct vm_exit *exit)
 
 	sched_enter_engine(vm, v);
 	uc_err err = uc_emu_start(t->uc, rip, UNTIL_NEVER, 0, count);
-	bool kicked = sched_leave_engine(vm);
+	sched_leave_engine(vm);
 
 	if (t->hook_stop == TCG_STOP_SHUTDOWN)
 		return ENTRY_CONTINUE;
@@ -379,36 +404,41 @@ static enum entry_result run_once(struct vcpu *v, struct vm_exit *exit)
 			return ENTRY_EXIT;
 	}
 	if (step) {
+		/* A stepped hlt exits here, after the hlt, without sleeping. */
 		/* The step's own exit wins: an INOUT/MMIO exit is only
 		 * informative (the access already completed). */
+		t->exitq_len = 0;
 		fill_step_exit(v, exit);
 		return ENTRY_EXIT;
 	}
-	if (t->hook_stop == TCG_STOP_EXIT) {
-		*exit = t->hook_exit;
-		return ENTRY_EXIT;
-	}
-	if (err != UC_ERR_OK || t->intr_seen || t->hook_stop != TCG_STOP_NONE)
-		return ENTRY_CONTINUE;
+	if (err != UC_ERR_OK || t->intr_seen)
+		return t->exitq_len > 0 ? ENTRY_EXIT : ENTRY_CONTINUE;
 
+	/* Only a hlt makes uc_emu_start return OK without a stop of ours
+	 * (a hook's stop request may still be pending behind it); the byte
+	 * check guards against Unicorn surprises. */
 	uint64_t now_rip = reg(v, UC_X86_REG_RIP);
 	uint8_t prev = 0;
-	bool hlt;
-	if (count)
-		hlt = first == 0xF4 && now_rip == rip + 1;
-	else
-		hlt = !kicked && read_byte(v, now_rip - 1, &prev) == 0 &&
-		      prev == 0xF4;
-	if (hlt) {
+	if (!t->block_stopped && t->blocks_run > 0 &&
+	    read_byte(v, now_rip - 1, &prev) == 0 && prev == 0xF4) {
 		if (v->caps[VM_CAP_HALT_EXIT]) {
-			memset(exit, 0, sizeof(*exit));
-			exit->exitcode = VM_EXITCODE_HLT;
-			exit->rip = now_rip;
-			return ENTRY_EXIT;
+			struct vm_exit h = { .exitcode = VM_EXITCODE_HLT };
+			h.rip = now_rip;
+			if (t->exitq_len == 0) {
+				*exit = h;
+				return ENTRY_EXIT;
+			}
+			unsigned tail = (t->exitq_head + t->exitq_len) %
+					TCG_EXITQ_LEN;
+			if (t->exitq_len < TCG_EXITQ_LEN) {
+				t->exitq[tail] = h;
+				t->exitq_len++;
+			}
+		} else {
+			t->in_hlt = true;
 		}
-		t->in_hlt = true;
 	}
-	return ENTRY_CONTINUE;
+	return t->exitq_len > 0 ? ENTRY_EXIT : ENTRY_CONTINUE;
 }
 
 int tcg_run(struct vcpu *v, struct vm_exit *exit)
@@ -442,10 +472,16 @@ int tcg_run(struct vcpu *v, struct vm_exit *exit)
 				continue; /* suspended or shut down */
 			t->in_hlt = false;
 		}
+		if (t->exitq_len > 0) {
+			*exit = t->exitq[t->exitq_head];
+			t->exitq_head = (t->exitq_head + 1) % TCG_EXITQ_LEN;
+			t->exitq_len--;
+			return 0;
+		}
 		sched_acquire(vm);
 		enum entry_result r = run_once(v, exit);
 		sched_release(vm);
-		if (r == ENTRY_EXIT)
+		if (r == ENTRY_EXIT && t->exitq_len == 0)
 			return 0;
 	}
 }

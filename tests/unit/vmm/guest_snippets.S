@@ -143,3 +143,4 @@ SNIP(compute)
 	hlt
 	jmp .
 END(compute)
+	.section .note.GNU-stack,"",@progbits
