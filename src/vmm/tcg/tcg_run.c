@@ -293,6 +293,7 @@ static bool deliver_pending(struct vcpu *v, bool *shadow)
 	}
 	if (!deliver(v, vec, X86_EVENT_EXT_INT, false, 0, rip))
 		return false;
+
 	lapic_accept_intr(v->lapic, vec);
 	return true;
 }
