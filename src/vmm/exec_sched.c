@@ -118,7 +118,17 @@ void sched_acquire(struct vm *vm)
 			pthread_cond_wait(&s->turn, &s->mtx);
 		s->waiters--;
 	}
+	s->slice_end = vm_now_ns(vm) + SCHED_SLICE_NS;
 	pthread_mutex_unlock(&s->mtx);
+}
+
+bool sched_should_yield(struct vm *vm)
+{
+	struct exec_sched *s = &vm->sched;
+	pthread_mutex_lock(&s->mtx);
+	bool yield = s->waiters > 0 && vm_now_ns(vm) >= s->slice_end;
+	pthread_mutex_unlock(&s->mtx);
+	return yield;
 }
 
 void sched_release(struct vm *vm)
@@ -138,7 +148,6 @@ void sched_enter_engine(struct vm *vm, struct vcpu *v)
 	s->running = v;
 	s->epoch++;
 	s->kicked = false;
-	s->slice_end = vm_now_ns(vm) + SCHED_SLICE_NS;
 	/* Pairs with sched_kick: either it sees running == v, or we see
 	 * the request here. */
 	s->kick_requested = atomic_load(&v->stop_req);

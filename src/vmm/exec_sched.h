@@ -19,7 +19,7 @@ struct vm;
 struct vcpu;
 
 /* Long enough that handoffs cost little, short enough for interactivity. */
-#define SCHED_SLICE_NS 3000000ULL
+#define SCHED_SLICE_NS 4000000ULL
 /* Re-check interval while the running vCPU is overdue to stop. */
 #define SCHED_KICK_RETRY_NS 1000000ULL
 
@@ -41,8 +41,11 @@ struct exec_sched {
 
 int sched_init(struct vm *vm);
 void sched_fini(struct vm *vm);
+/* The holder's time slice starts at acquire. */
 void sched_acquire(struct vm *vm);
 void sched_release(struct vm *vm);
+/* Someone waits and the holder's slice is over. */
+bool sched_should_yield(struct vm *vm);
 /* Bracket one engine entry; leave returns whether we stopped it. */
 void sched_enter_engine(struct vm *vm, struct vcpu *v);
 bool sched_leave_engine(struct vm *vm);

@@ -110,6 +110,10 @@ static void hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
 	(void)size;
 	struct tcg_vcpu *t = tcg_of((struct vcpu *)user);
 	t->blocks_run++;
+	/* A one-instruction entry ends by itself; stopping it before that
+	 * instruction would make a step that does not move. */
+	if (t->single_instruction)
+		return;
 	bool shadow_done = t->stop_after_first_block && t->blocks_run > 1;
 	if (atomic_exchange(&t->stop_flag, false) || shadow_done) {
 		t->block_stopped = true;

@@ -34,6 +34,7 @@ struct tcg_vcpu {
 	atomic_bool stop_flag;
 	bool block_stopped; /* this entry ended by the stop_flag check */
 	uint64_t blocks_run; /* blocks started in this entry */
+	bool single_instruction; /* this entry runs with count=1 */
 	/* Leave after the first block: an interrupt waits behind an STI
 	 * shadow (count=1 does not work there, see tcg_run.c). */
 	bool stop_after_first_block;

@@ -379,6 +379,7 @@ static enum entry_result run_once(struct vcpu *v, struct vm_exit *exit)
 	t->block_stopped = false;
 	t->blocks_run = 0;
 	t->stop_after_first_block = shadow && !step;
+	t->single_instruction = count == 1;
 	atomic_store(&t->stop_flag, false);
 	pthread_mutex_lock(&v->mtx);
 	v->started = true;
@@ -479,8 +480,16 @@ int tcg_run(struct vcpu *v, struct vm_exit *exit)
 			t->exitq_len--;
 			return 0;
 		}
+		/* Keep the lock across entries that only stopped to inject
+		 * an interrupt: a handoff per timer tick would cap the tick
+		 * rate at the host's thread wake-up rate. */
 		sched_acquire(vm);
-		enum entry_result r = run_once(v, exit);
+		enum entry_result r;
+		do {
+			r = run_once(v, exit);
+		} while (r == ENTRY_CONTINUE && !t->in_hlt &&
+			 !atomic_load(&v->stop_req) &&
+			 !atomic_load(&vm->shutdown) && !sched_should_yield(vm));
 		sched_release(vm);
 		if (r == ENTRY_EXIT && t->exitq_len == 0)
 			return 0;

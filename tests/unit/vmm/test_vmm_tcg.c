@@ -676,8 +676,15 @@ static void test_smp_throughput(void **state)
 {
 	(void)state;
 	const uint64_t total = 40000000;
-	double one = compute_time_ms(1, total);
-	double four = compute_time_ms(4, total / 4);
+	/* Best of three: other processes on the host only ever slow a run
+	 * down, and the 4-vCPU run (thread handoffs) suffers most. */
+	double one = 1e9, four = 1e9;
+	for (int i = 0; i < 3; i++) {
+		double a = compute_time_ms(1, total);
+		double b = compute_time_ms(4, total / 4);
+		one = a < one ? a : one;
+		four = b < four ? b : four;
+	}
 	print_message("compute: 1 vCPU %.1f ms, 4 vCPUs %.1f ms (%.2fx)\n",
 		      one, four, one / four);
 	/* Target >= 0.9 (measured 0.92-1.08 here); the margin absorbs noise
