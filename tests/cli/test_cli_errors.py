@@ -162,8 +162,13 @@ def main():
         check_error(name, hvgdb, args, needle)
 
     if os.geteuid() == 0:
-        # root reads anything: drop to nobody for this one case.
-        check_error("unreadable file", hvgdb, ["run", unreadable],
+        # root reads anything: drop to nobody for this one case. nobody may
+        # not reach the build tree (a clone under a 0700 mktemp directory),
+        # so it runs a copy of hvgdb from the test's own directory.
+        hvgdb_copy = f("hvgdb")
+        shutil.copy(hvgdb, hvgdb_copy)
+        os.chmod(hvgdb_copy, 0o755)
+        check_error("unreadable file", hvgdb_copy, ["run", unreadable],
                     "Permission denied", preexec=as_nobody)
     else:
         check_error("unreadable file", hvgdb, ["run", unreadable],
