@@ -50,6 +50,18 @@ GUEST_NOINLINE void demo_work_item(unsigned vcpu, unsigned long i)
 	demo_record(vcpu, demo_mix(((unsigned long)vcpu << 40) + i));
 }
 
+/* `crash`: the BSP makes every exception undeliverable and faults, so the
+ * hypervisor sees a triple fault (tests of how a crash reaches a debugger). */
+static void demo_crash(void)
+{
+	static const struct {
+		uint16_t limit;
+		uint64_t base;
+	} __attribute__((packed)) empty_idt = { 0, 0 };
+	uart_printf("demo: crashing on purpose\n");
+	__asm__ volatile("lidt %0\n\tud2" : : "m"(empty_idt));
+}
+
 static void report_progress(unsigned vcpu, unsigned long *last_second)
 {
 	unsigned long second = demo_ticks[vcpu] / DEMO_TIMER_HZ;
@@ -73,6 +85,9 @@ int guest_main(unsigned vcpu, unsigned ncpus, const char *cmdline)
 	barrier_wait(&demo_barrier);
 	lapic_timer_start_periodic(GUEST_TIMER_VECTOR, DEMO_TIMER_HZ);
 	irq_enable();
+
+	if (vcpu == 0 && cmdline_has_flag(cmdline, "crash"))
+		demo_crash();
 
 	unsigned long last_second = 0;
 	for (unsigned long i = 0; !bounded || i < budget; i++) {
