@@ -281,7 +281,111 @@ def t_kill_gdb_stepping(tmp):
     disconnect_case(tmp, "keep_stepping.py", "STEPPING")
 
 
+def t_guest_exit(tmp):
+    hv = Hvgdb(OPTS, tmp, "demo", 2, ["budget=3000"])
+    try:
+        run_gdb(hv, 2, "guest_exit.py")
+        status = hv.wait_exit(30)
+        check(status == 1, "hvgdb exit status 1 (guest exit value 0), got %s" % status)
+    finally:
+        hv.stop()
+
+
+def t_guest_crash(tmp):
+    hv = Hvgdb(OPTS, tmp, "demo", 2, ["crash"])
+    try:
+        out = run_gdb(hv, 2, "guest_crash.py")
+        check("Program terminated with signal SIGSEGV" in out,
+              "gdb printed that the program terminated with SIGSEGV")
+        status = hv.wait_exit(30)
+        check(status == 3, "hvgdb exit status 3 after a triple fault, got %s" % status)
+    finally:
+        hv.stop()
+
+
+def t_kill_vm(tmp):
+    hv = Hvgdb(OPTS, tmp, "demo", 2)
+    try:
+        run_gdb(hv, 2, "kill_vm.py")
+        status = hv.wait_exit(30)
+        check(status == 0, "hvgdb exit status 0 after gdb kill, got %s" % status)
+    finally:
+        hv.stop()
+
+
+def t_monitor_registers(tmp):
+    hv = Hvgdb(OPTS, tmp, "demo", 2)
+    try:
+        run_gdb(hv, 2, "monitor_registers.py")
+    finally:
+        hv.stop()
+
+
+def t_memory_holes(tmp):
+    hv = Hvgdb(OPTS, tmp, "demo", 1)  # default --memory 256M
+    try:
+        run_gdb(hv, 1, "memory_holes.py", {"E2E_RAM_END": str(256 << 20)})
+    finally:
+        hv.stop()
+
+
+def refused_connection(path):
+    """Connect a raw client while a debugger is attached: hvgdb must close it
+    cleanly (EOF, not a hang) without answering a packet."""
+    import socket
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(5)
+    s.connect(path)
+    data = b""
+    try:
+        try:
+            s.sendall(b"$qSupported#37")
+        except (BrokenPipeError, ConnectionResetError):
+            return data  # already closed by the server
+        while True:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+    except ConnectionResetError:
+        pass
+    except socket.timeout:
+        return None
+    finally:
+        s.close()
+    return data
+
+
+def t_one_debugger_and_reattach(tmp):
+    hv = Hvgdb(OPTS, tmp, "demo", 2)
+    go = os.path.join(tmp, "go")
+    try:
+        g = start_gdb(hv, 2, "hold_session.py", {"E2E_GO": go})
+        check(wait_output(g, "ATTACHED"), "first gdb attached")
+        data = refused_connection(hv.sock)
+        check(data is not None and b"PacketSize" not in data,
+              "a second connection is closed cleanly, unanswered (got %r)" % data)
+        open(go, "w").close()
+        status = g.wait(timeout=120)
+        with open(g.out_file.name, errors="replace") as f:
+            out = f.read()
+        sys.stdout.write(indent(out))
+        check(status == 0 and "E2E RESULT: 0 failure(s)" in out,
+              "the first session kept working")
+        for i in range(5):
+            run_gdb(hv, 2, "attach_detach.py")
+        check(hv.alive(), "guest still running after 5 attach/detach cycles")
+    finally:
+        hv.stop()
+
+
 TESTS = {
+    "guest_exit": t_guest_exit,
+    "guest_crash": t_guest_crash,
+    "kill_vm": t_kill_vm,
+    "monitor_registers": t_monitor_registers,
+    "memory_holes": t_memory_holes,
+    "one_debugger_and_reattach": t_one_debugger_and_reattach,
     "break_all_vcpus": t_break_all_vcpus,
     "int3_selftest": t_int3_selftest,
     "stepi_timer_storm": t_stepi_timer_storm,
