@@ -11,6 +11,7 @@ import argparse
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -379,7 +380,69 @@ def t_one_debugger_and_reattach(tmp):
         hv.stop()
 
 
+def symbol_address(elf, name):
+    out = subprocess.run(["nm", elf], check=True, stdout=subprocess.PIPE,
+                         text=True).stdout
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[2] == name:
+            return int(parts[0], 16)
+    raise RuntimeError("no symbol " + name)
+
+
+def t_bad_input(tmp):
+    """Hostile packets against hvgdb running a real guest: each gets the
+    right reply or a clean close, and the guest still computes exactly what
+    it computes without a debugger."""
+    sys.path.insert(0, os.path.join(HERE, "..", "unit", "gdbstub"))
+    import rsp_bad_input as rb
+    os.makedirs(os.path.join(tmp, "ref"))
+    budget, cpus = 1000000, 2
+    want = reference_checksum(tmp, budget, cpus)
+    hv = Hvgdb(OPTS, tmp, "demo", cpus, ["budget=%d" % budget])
+    try:
+        addr = symbol_address(hv.elf, "demo_work_item")
+        c = rb.Client(hv.sock)
+        check(c.request(b"qSupported").startswith(b"PacketSize="), "qSupported")
+        code = c.request(b"m%x,20" % addr)
+        bad = []
+        for payload, allowed in rb.HOSTILE_CASES:
+            reply = c.request(payload)
+            ok = (reply == b"" and "empty" in allowed) or \
+                 (rb.is_error(reply) and "error" in allowed) or \
+                 (allowed == "empty-l" and reply == b"l")
+            if not ok:
+                bad.append((payload[:40], reply[:40]))
+        check(not bad, "%d hostile packets each got the right reply; wrong: %s"
+              % (len(rb.HOSTILE_CASES), bad))
+        for raw in (b"$g#00", b"$g#zz", rb.frame(b"M100000,1:" + b"0" * 0x30000)):
+            c.send_raw(raw)
+            check(c.read_ack() == b"-", "bad frame %r... is NAKed" % raw[:12])
+        c.send_raw(b"garbage\r\n\x7f\xff$unterminated")
+        check(len(c.request(b"g")) == 2 * 608, "session fine after garbage")
+        check(c.request(b"m%x,20" % addr) == code, "guest code unchanged")
+        # a breakpoint, run to it, then vanish with a reset mid-session
+        check(c.request(b"Z0,%x,1" % addr) == b"OK", "breakpoint inserted")
+        c.send_raw(rb.frame(b"vCont;c"))
+        c.read_ack()
+        stop = c.read_packet()
+        check(stop.startswith(b"T05thread:") and b"swbreak" in stop,
+              "breakpoint stop reported: %r" % stop[:40])
+        c.send_raw(b"+" + rb.frame(b"vCont;c"))
+        c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                          b"\x01\x00\x00\x00\x00\x00\x00\x00")
+        c.close()  # RST while the guest runs into the breakpoint again
+        check_code_intact_and_reattach(hv, cpus)
+        status = hv.wait_exit(180)
+        check(status == 1, "guest finished with status 1, got %s" % status)
+        got = [l for l in hv.serial_text().splitlines() if l.startswith("demo:")]
+        check(got == want, "guest result equals the undebugged run: %s" % got)
+    finally:
+        hv.stop()
+
+
 TESTS = {
+    "bad_input": t_bad_input,
     "guest_exit": t_guest_exit,
     "guest_crash": t_guest_crash,
     "kill_vm": t_kill_vm,

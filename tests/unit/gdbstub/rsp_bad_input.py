@@ -23,8 +23,16 @@ def frame(payload: bytes) -> bytes:
 
 
 class Client:
+    """port: a TCP port on 127.0.0.1, or a unix socket path (str)."""
+
     def __init__(self, port):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
+        if isinstance(port, str):
+            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self.sock.settimeout(TIMEOUT)
+            self.sock.connect(port)
+        else:
+            self.sock = socket.create_connection(("127.0.0.1", port),
+                                                 timeout=TIMEOUT)
         self.buf = b""
 
     def close(self):
@@ -121,6 +129,42 @@ def expect_reply(c, payload, allowed, label):
     assert ok, (label, payload[:60], reply[:60])
 
 
+# Malformed or hostile packets and what each may get back: "error" (E NN),
+# "empty" (unsupported), "empty-l" (an empty qXfer chunk).
+HOSTILE_CASES = [
+        (b"m", "error"), (b"m1000", "error"), (b"mzz,4", "error"),
+        (b"m1000,zz", "error"), (b"m1000,10000000000000000", "error"),
+        (b"mffffffffffffffff,ffffffffffffffff", "error"),
+        (b"m7fffffffffff0000,4", "error"),
+        (b"M1000,2:zz00", "error"), (b"M1000,3:00", "error"),
+        (b"M1000,ffffffffffffffff:00", "error"),
+        (b"Mffffffffffffffff,2:0000", "error"),
+        (b"X1000,5:ab", "error"), (b"Xffffffffffff0000,1:a", "error"),
+        (b"x7fffffffffff0000,4", "error"),
+        (b"p", "error"), (b"p999", "error"), (b"pzz", "error"),
+        (b"P10=12", "error"), (b"P10=zzzzzzzzzzzzzzzz", "error"),
+        (b"G00", "error"), (b"G" + b"z" * 1216, "error"),
+        (b"Hg99", "error"), (b"Hc99", "error"), (b"Hq1", "error"),
+        (b"Hgffffffffffffffffff", "error"), (b"T99", "error"),
+        (b"qThreadExtraInfo,99", "error"), (b"qThreadExtraInfo,", "error"),
+        (b"vCont;s:99", "error"), (b"vCont;q", "error"),
+        (b"vCont;c:", "error"), (b"vCont;", "error"),
+        (b"Z0,1000,2", "error"), (b"Z9,1000,1", "error"),
+        (b"Z0,zz,1", "error"), (b"Z0,1000", "error"), (b"Z", "error"),
+        (b"Z0,7fffffffffff0000,1", "error"),
+        (b"z0,7fffffffffff0000,1", "error"),
+        (b"Z1,1000,1", "empty"), (b"Z2,1000,4", "empty"),
+        (b"Z0,1000,1;X2,0a", "empty"),
+        (b"qXfer:features:read:target.xml:ffffffffffffffff,10", "empty-l"),
+        (b"qXfer:features:read:nothere.xml:0,10", "error"),
+        (b"qXfer:features:read:target.xml:zz", "error"),
+        (b"qRcmd,zz", "error"), (b"qRcmd,abc", "error"),
+        (b"c1,2", "error"), (b"Cxx", "error"),
+        (b"vUnknownThing", "empty"), (b"qUnknown", "empty"),
+        (b"\x00\x01\x02", "empty"), (b"!", "empty"),
+    ]
+
+
 def run(server_path):
     proc = subprocess.Popen([server_path, "--vcpus", "2"],
                             stdout=subprocess.PIPE, text=True)
@@ -146,38 +190,7 @@ def run(server_path):
         c.send_raw(b"-")
         assert c.read_packet() == reply
 
-        cases = [
-            (b"m", "error"), (b"m1000", "error"), (b"mzz,4", "error"),
-            (b"m1000,zz", "error"), (b"m1000,10000000000000000", "error"),
-            (b"mffffffffffffffff,ffffffffffffffff", "error"),
-            (b"m7fffffffffff0000,4", "error"),
-            (b"M1000,2:zz00", "error"), (b"M1000,3:00", "error"),
-            (b"M1000,ffffffffffffffff:00", "error"),
-            (b"Mffffffffffffffff,2:0000", "error"),
-            (b"X1000,5:ab", "error"), (b"Xffffffffffff0000,1:a", "error"),
-            (b"x7fffffffffff0000,4", "error"),
-            (b"p", "error"), (b"p999", "error"), (b"pzz", "error"),
-            (b"P10=12", "error"), (b"P10=zzzzzzzzzzzzzzzz", "error"),
-            (b"G00", "error"), (b"G" + b"z" * 1216, "error"),
-            (b"Hg99", "error"), (b"Hc99", "error"), (b"Hq1", "error"),
-            (b"Hgffffffffffffffffff", "error"), (b"T99", "error"),
-            (b"qThreadExtraInfo,99", "error"), (b"qThreadExtraInfo,", "error"),
-            (b"vCont;s:99", "error"), (b"vCont;q", "error"),
-            (b"vCont;c:", "error"), (b"vCont;", "error"),
-            (b"Z0,1000,2", "error"), (b"Z9,1000,1", "error"),
-            (b"Z0,zz,1", "error"), (b"Z0,1000", "error"), (b"Z", "error"),
-            (b"Z0,7fffffffffff0000,1", "error"),
-            (b"z0,7fffffffffff0000,1", "error"),
-            (b"Z1,1000,1", "empty"), (b"Z2,1000,4", "empty"),
-            (b"Z0,1000,1;X2,0a", "empty"),
-            (b"qXfer:features:read:target.xml:ffffffffffffffff,10", "empty-l"),
-            (b"qXfer:features:read:nothere.xml:0,10", "error"),
-            (b"qXfer:features:read:target.xml:zz", "error"),
-            (b"qRcmd,zz", "error"), (b"qRcmd,abc", "error"),
-            (b"c1,2", "error"), (b"Cxx", "error"),
-            (b"vUnknownThing", "empty"), (b"qUnknown", "empty"),
-            (b"\x00\x01\x02", "empty"), (b"!", "empty"),
-        ]
+        cases = HOSTILE_CASES
         for payload, allowed in cases:
             if allowed == "empty-l":
                 assert c.request(payload) == b"l", payload
