@@ -142,10 +142,19 @@ static int start_debug_server(struct run_session *s)
 	if (!s->opts->gdb_listen)
 		return 0;
 	rc = gdbstub_create(&cfg, &s->stub, err, sizeof(err));
-	if (rc)
+	if (rc) {
 		report_error("debug server on %s: %s", s->opts->gdb_listen,
 			     err[0] ? err : strerror(-rc));
-	return rc;
+		return rc;
+	}
+	/* With port 0 the kernel picks the port: say which, or nobody can
+	 * connect. */
+	const char *port = strrchr(s->opts->gdb_listen, ':');
+	port = port ? port + 1 : s->opts->gdb_listen;
+	if (strncmp(s->opts->gdb_listen, "unix:", 5) && !strcmp(port, "0"))
+		fprintf(stderr, "hvgdb: debug server listening on port %d\n",
+			gdbstub_port(s->stub));
+	return 0;
 }
 
 /* Pure: the outcome for the way the VM ended (reason -1: unknown). */

@@ -30,7 +30,7 @@ def check(cond, msg):
 
 class Hvgdb:
     def __init__(self, opts, tmp, guest, cpus, guest_args=(), wait=True,
-                 debug=True):
+                 debug=True, listen=None):
         self.tmp = tmp
         self.sock = os.path.join(tmp, "gdb.sock")
         self.serial = os.path.join(tmp, "serial.txt")
@@ -39,7 +39,7 @@ class Hvgdb:
         cmd = [opts.hvgdb, "run", "--cpus", str(cpus), "--cpu-vendor",
                opts.vendor, "--serial", "file:" + self.serial]
         if debug:
-            cmd += ["--gdb", "unix:" + self.sock]
+            cmd += ["--gdb", listen or "unix:" + self.sock]
         if wait:
             cmd += ["--wait"]
         cmd.append(self.elf)
@@ -50,7 +50,19 @@ class Hvgdb:
         self.proc = subprocess.Popen(cmd, stdout=self.log,
                                      stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL)
-        if debug:
+        self.port = None
+        if listen:  # TCP port 0: hvgdb says which port it got
+            deadline = time.time() + 10
+            while self.port is None:
+                m = re.search(r"listening on port (\d+)", self.log_text())
+                if m:
+                    self.port = int(m.group(1))
+                elif self.proc.poll() is not None or time.time() > deadline:
+                    raise RuntimeError("hvgdb did not report its port:\n"
+                                       + self.log_text())
+                else:
+                    time.sleep(0.02)
+        elif debug:
             deadline = time.time() + 10
             while not os.path.exists(self.sock):
                 if self.proc.poll() is not None or time.time() > deadline:
@@ -441,7 +453,51 @@ def t_bad_input(tmp):
         hv.stop()
 
 
+def t_lldb_session(tmp):
+    """LLDB 14 against hvgdb: threads, registers, a breakpoint, a step,
+    memory that shows the original bytes, detach."""
+    hv = Hvgdb(OPTS, tmp, "demo", 2, listen="127.0.0.1:0")
+    try:
+        addr = symbol_address(hv.elf, "demo_work_item")
+        cmds = ["target create " + hv.elf, "gdb-remote %d" % hv.port,
+                "thread list", "register read rip cr3 efer",
+                "breakpoint set -n demo_work_item", "continue",
+                "register read rip rdi", "thread step-inst",
+                "register read rip", "memory read -c 4 0x%x" % addr,
+                "breakpoint delete -f", "detach"]
+        argv = ["lldb", "-b"]
+        for c in cmds:
+            argv += ["-o", c]
+        print("+ lldb " + " ; ".join(cmds), flush=True)
+        p = subprocess.run(argv, stdin=subprocess.DEVNULL, text=True,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           timeout=120)
+        out = p.stdout
+        sys.stdout.write(indent(out))
+        check(p.returncode == 0, "lldb exited 0")
+        check("tid = 0x0001" in out and "tid = 0x0002" in out,
+              "thread list shows both vCPUs")
+        check(re.search(r"cr3 = 0x0*[1-9a-f]", out) is not None, "cr3 readable")
+        check("stop reason = breakpoint 1.1" in out, "breakpoint hit")
+        rips = re.findall(r"rip = (0x[0-9a-f]+)", out)
+        check(len(rips) >= 3 and int(rips[1], 16) == addr and
+              int(rips[2], 16) > addr, "rip at the breakpoint, then one "
+              "instruction further after step-inst: %s" % rips)
+        first = subprocess.run(["objdump", "-d", "--start-address=0x%x" % addr,
+                                "--stop-address=0x%x" % (addr + 1), hv.elf],
+                               stdout=subprocess.PIPE, text=True).stdout
+        m = re.search(r"%x:\s+([0-9a-f]{2})" % addr, first)
+        check(m is not None and ("0x%08x: %s" % (addr, m.group(1))) in out,
+              "memory read shows the original first byte, not the int3")
+        check("detached" in out, "lldb detached")
+        time.sleep(0.3)
+        check(hv.alive(), "guest still running after lldb detached")
+    finally:
+        hv.stop()
+
+
 TESTS = {
+    "lldb_session": t_lldb_session,
     "bad_input": t_bad_input,
     "guest_exit": t_guest_exit,
     "guest_crash": t_guest_crash,
