@@ -242,6 +242,15 @@ int main(int argc, char **argv)
 		for (unsigned v = 0; v < nvcpus; v++) {
 			mtp->vcpu[v].loop_start = loop_at;
 			mock_set_reg64(mtp, (int)v, GDB_REG_RIP, loop_at);
+			/* a zeroed stack and no frame chain: gdb's unwinder
+			 * stops at once instead of chasing the toy memory's
+			 * fill pattern with memory reads */
+			if (ram_size > MOCK_MEM_SIZE + 0x10000) {
+				mock_set_reg64(mtp, (int)v, GDB_REG_RSP,
+					       MOCK_MEM_SIZE + 0x8000 -
+						       v * 0x100);
+				mock_set_reg64(mtp, (int)v, GDB_REG_RBP, 0);
+			}
 		}
 	}
 	struct gdb_target_ops ops = mock_target_ops;

@@ -1,0 +1,187 @@
+#!/usr/bin/env python3
+"""hvgdb against QEMU (TCG), the same guests and the same gdb scripts,
+interleaved, several repetitions; prints a table of medians, ratios
+hvgdb/QEMU, hvgdb's fraction of the ceiling (the debug server over an
+in-memory mock target) and gdb's own CPU share, with every target marked
+MET or MISSED; writes the same as JSON under bench/out/.
+
+usage: bench.py BUILD_DIR [--quick] [--reps N] [--duration S] [--only ROWS]
+"""
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import gdb_rows  # noqa: E402
+import guest_rows  # noqa: E402
+from report import Report  # noqa: E402
+
+
+class Config:
+    def __init__(self, a):
+        self.build = os.path.abspath(a.build)
+        self.quick = a.quick
+        self.reps = a.reps or (1 if a.quick else 3)
+        self.duration = a.duration or (1.5 if a.quick else 3.0)
+        self.work = 30 if a.quick else 100  # cpu-bench work units
+        self.storm = 1000
+        self.storm_seconds = a.storm_seconds or (15 if a.quick else 60)
+        self.quiet = 1.0 if a.quick else 2.0
+        self.ctrl_c_samples = 20 if a.quick else 50
+        self.rss_budget = 2000
+        self.idle_seconds = 2.0 if a.quick else 5.0
+
+    def guest(self, name):
+        return os.path.join(self.build, "guests", f"{name}.elf")
+
+
+def interleaved(cfg, log, name, kinds, fn, reps=None):
+    """fn(kind) for every kind, alternating their order each repetition
+    so neither side always runs first (other builds share the cores)."""
+    out = {k: [] for k in kinds}
+    for rep in range(reps or cfg.reps):
+        order = kinds if rep % 2 == 0 else list(reversed(kinds))
+        for kind in order:
+            t0 = time.monotonic()
+            r = fn(kind)
+            log(f"  {name} [{kind}] rep {rep + 1}: "
+                f"{short(r)} ({time.monotonic() - t0:.1f} s)")
+            out[kind].append(r)
+    return out
+
+
+def short(r):
+    keys = ("rate", "median", "p99", "compute", "wall", "rss_mb", "share",
+            "ms", "count", "gdb_share", "error")
+    return ", ".join(f"{k}={r[k]:.4g}" if isinstance(r[k], float)
+                     else f"{k}={r[k]}" for k in keys if k in r)
+
+
+def med(runs, key):
+    xs = [r[key] for r in runs if r.get("ok") and key in r]
+    return statistics.median(xs) if xs else None
+
+
+ROWS = ["stepi", "bp", "mem", "ctrlc", "cpu", "storm", "rss", "startup",
+        "idle"]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("build")
+    ap.add_argument("--quick", action="store_true",
+                    help="one repetition, short runs (~2-3 minutes)")
+    ap.add_argument("--reps", type=int)
+    ap.add_argument("--duration", type=float,
+                    help="seconds per timed gdb loop (rows 1-2)")
+    ap.add_argument("--storm-seconds", type=float,
+                    help="cap on the storm's 1,000 continues")
+    ap.add_argument("--only", help="comma-separated: " + ",".join(ROWS))
+    a = ap.parse_args()
+    cfg = Config(a)
+    only = set(a.only.split(",")) if a.only else set(ROWS)
+    for need in ("src/cli/hvgdb", "tests/unit/gdbstub/gdbstub_mock_server",
+                 "guests/demo.elf", "guests/cpu-bench.elf"):
+        if not os.path.exists(os.path.join(cfg.build, need)):
+            print(f"bench: {need} missing in {cfg.build} (make build)")
+            return 2
+
+    def log(msg):
+        print(msg, flush=True)
+
+    rep = Report(cfg)
+    raw = {}
+    started = time.time()
+    log(f"bench: {cfg.reps} repetition(s), {cfg.duration} s loops, "
+        f"load average {os.getloadavg()[0]:.2f} at start")
+    three = ["hvgdb", "qemu", "mock"]
+
+    if "stepi" in only:
+        r = raw["stepi"] = interleaved(
+            cfg, log, "1 stepi", three, lambda k: gdb_rows.stepi(k, cfg))
+        rep.rate_row("1", "stepi/s, 1 vCPU, demo (timer on)", r, "rate",
+                     want_ratio=1.6, want_ceiling=0.85)
+    if "bp" in only:
+        r = raw["bp"] = interleaved(
+            cfg, log, "2 breakpoint", three,
+            lambda k: gdb_rows.breakpoint_hits(k, cfg))
+        rep.rate_row("2", "breakpoint hits/s (continue loop)", r, "rate",
+                     want_ratio=2.0, want_ceiling=0.85)
+    if "mem" in only:
+        r = raw["mem"] = interleaved(
+            cfg, log, "3 memory", three,
+            lambda k: gdb_rows.memory_read(k, cfg))
+        rep.rate_row("3", "gdb dump 16 MiB, MB/s", r, "rate",
+                     want_ratio=1.5, want_ceiling=0.85)
+        r = raw["mem_lldb"] = interleaved(
+            cfg, log, "3 lldb memory", ["hvgdb", "qemu"],
+            lambda k: gdb_rows.lldb_memory_read(k, cfg))
+        rep.rate_row("3b", "lldb memory read 16 MiB, MB/s", r, "rate",
+                     gdb_share=False)
+    if "ctrlc" in only:
+        r = raw["ctrlc"] = interleaved(
+            cfg, log, "4 ctrl-c", ["hvgdb", "qemu"],
+            lambda k: guest_rows.ctrl_c_latency(k, cfg))
+        rep.latency_row(r)
+    if "cpu" in only:
+        r = raw["cpu"] = interleaved(
+            cfg, log, "5 cpu-bench", ["hvgdb", "qemu"],
+            lambda k: guest_rows.cpu_bench(k, cfg))
+        d = raw["cpu_debugger"] = interleaved(
+            cfg, log, "5 cpu-bench + 100 bps", ["hvgdb"],
+            lambda k: gdb_rows.guest_with_breakpoints(k, cfg))
+        smp = raw["cpu_4"] = interleaved(
+            cfg, log, "5 cpu-bench 4 vCPUs", ["hvgdb"],
+            lambda k: guest_rows.cpu_bench(k, cfg, cpus=4))
+        rep.cpu_rows(r, d, smp)
+    if "storm" in only:
+        r = raw["storm"] = interleaved(
+            cfg, log, "6 storm", ["hvgdb", "qemu"],
+            lambda k: gdb_rows.storm(k, cfg), reps=1)
+        rep.storm_row(r)
+    if "rss" in only:
+        for cpus in (1, 8):
+            r = raw[f"rss_{cpus}"] = interleaved(
+                cfg, log, f"7 rss {cpus} vCPU", ["hvgdb", "qemu"],
+                lambda k: guest_rows.peak_rss(k, cfg, cpus))
+            rep.rss_row(cpus, r)
+    if "startup" in only:
+        r = raw["startup"] = interleaved(
+            cfg, log, "start-up", ["hvgdb"],
+            lambda k: guest_rows.startup(cfg), reps=max(cfg.reps, 5))
+        rep.single_row("startup", "start-up to 1st instruction, 256 MiB, "
+                       "ms", med(r["hvgdb"], "ms"), "<", 50)
+    if "idle" in only:
+        r = raw["idle"] = interleaved(
+            cfg, log, "idle", ["hvgdb"], lambda k: guest_rows.idle_cpu(cfg),
+            reps=1)
+        share = med(r["hvgdb"], "share")
+        rep.single_row("idle", "idle 4-vCPU guest, % of a core",
+                       None if share is None else share * 100, "<", 2)
+
+    print()
+    print(rep.table())
+    outdir = os.path.join(HERE, "out")
+    os.makedirs(outdir, exist_ok=True)
+    doc = {"started": time.strftime("%Y-%m-%dT%H:%M:%S",
+                                    time.localtime(started)),
+           "seconds": time.time() - started, "quick": cfg.quick,
+           "reps": cfg.reps, "duration": cfg.duration,
+           "load_average_end": os.getloadavg(), "rows": rep.rows,
+           "raw": raw}
+    name = "quick.json" if cfg.quick else "latest.json"
+    with open(os.path.join(outdir, name), "w") as f:
+        json.dump(doc, f, indent=1, default=str)
+    print(f"\nbench: {time.time() - started:.0f} s; JSON in "
+          f"bench/out/{name}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,147 @@
+"""Rows driven by real gdb: stepi rate (1), breakpoint hits (2), memory read
+(3, plus lldb), breakpoints inserted but never hit (5) and the SMP storm (6),
+each against 'hvgdb', 'qemu' or 'mock' (the ceiling, row 8)."""
+
+import os
+import subprocess
+import tempfile
+import time
+
+import targets
+from gdb_driver import run_row
+
+HOT = "demo_work_item"
+MEM_START = 0x1000000  # 16 MiB into guest RAM: above every guest's image
+MEM_SIZE = 16 << 20
+
+
+def _start(kind, cfg, elf, cpus, args="", loop_sym=HOT):
+    if kind == "mock":
+        return targets.start_mock(cfg.build, elf, loop_sym, cpus)
+    child = targets.start_guest(kind, cfg.build, elf, cpus, args, debug=True)
+    child.sym_offset = 0
+    return child
+
+
+def _gdb(kind, cfg, elf, params, cpus=1, args="", timeout=120):
+    child = _start(kind, cfg, elf, cpus, args)
+    try:
+        r = run_row(dict(params, port=child.port, elf=elf,
+                         sym_offset=child.sym_offset), timeout)
+    finally:
+        child.cleanup()
+    if not r.get("ok"):
+        err = child.stderr_text().strip()
+        r["target_stderr"] = err[-500:]
+    return r
+
+
+def stepi(kind, cfg):
+    return _gdb(kind, cfg, cfg.guest("demo"),
+                {"row": "stepi", "symbol": HOT, "duration": cfg.duration})
+
+
+def breakpoint_hits(kind, cfg):
+    return _gdb(kind, cfg, cfg.guest("demo"),
+                {"row": "bp", "symbol": HOT, "duration": cfg.duration})
+
+
+def memory_read(kind, cfg):
+    fd, dump = tempfile.mkstemp(prefix="bench-dump-", suffix=".bin")
+    os.close(fd)
+    try:
+        r = _gdb(kind, cfg, cfg.guest("demo"),
+                 {"row": "mem", "symbol": HOT, "mem_start": MEM_START,
+                  "mem_size": MEM_SIZE, "dump": dump})
+    finally:
+        os.unlink(dump)
+    if r.get("ok"):
+        r["rate"] = r["count"] / r["wall"] / 1e6  # MB/s
+        r["ok"] = r.get("bytes_written") == MEM_SIZE
+    return r
+
+
+def _lldb_once(port, elf, size, dump):
+    cmds = ["-o", f"gdb-remote 127.0.0.1:{port}"]
+    if size:
+        cmds += ["-o", f"memory read --binary --force -o {dump} "
+                 f"{MEM_START:#x} {MEM_START + size:#x}"]
+    t0 = time.perf_counter()
+    p = subprocess.run(["lldb", "--no-lldbinit", "-b", elf] + cmds +
+                       ["-o", "process detach"], capture_output=True,
+                       text=True, timeout=300, stdin=subprocess.DEVNULL)
+    return time.perf_counter() - t0, p.stdout + p.stderr
+
+
+def lldb_memory_read(kind, cfg):
+    """lldb 14's embedded Python is broken on this Debian (no
+    lldb.embedded_interpreter), so the read is timed from outside: a run
+    that connects and reads 16 MiB minus a run that only connects."""
+    elf = cfg.guest("demo")
+    fd, dump = tempfile.mkstemp(prefix="bench-lldb-", suffix=".bin")
+    os.close(fd)
+    r = {"ok": False}
+    try:
+        child = _start(kind, cfg, elf, 1, "")
+        try:
+            base, _ = _lldb_once(child.port, elf, 0, dump)
+        finally:
+            child.cleanup()
+        child = _start(kind, cfg, elf, 1, "")
+        try:
+            full, out = _lldb_once(child.port, elf, MEM_SIZE, dump)
+        finally:
+            child.cleanup()
+        size = os.path.getsize(dump)
+        r = {"ok": size == MEM_SIZE, "wall": full - base, "connect": base,
+             "rate": MEM_SIZE / max(full - base, 1e-6) / 1e6,
+             "bytes_written": size}
+        if size != MEM_SIZE:
+            r["output"] = out[-1500:]
+    finally:
+        os.unlink(dump)
+    return r
+
+
+def never_hit_addresses(elf, count=100):
+    """Entry points of interrupt stubs for vectors the guest never raises
+    (cpu-bench takes no interrupts): code that exists but never runs."""
+    stubs = targets.elf_symbols(elf)["isr_stubs"]
+    stride = 16  # isr.S: one 16-byte stub per vector, 256 of them
+    return [stubs + stride * v for v in range(100, 100 + count)]
+
+
+def guest_with_breakpoints(kind, cfg, cpus=1):
+    elf = cfg.guest("cpu-bench")
+    return _gdb(kind, cfg, elf,
+                {"row": "guest", "bp_addrs": never_hit_addresses(elf)},
+                cpus=cpus, args=f"work={cfg.work}", timeout=600)
+
+
+def storm(kind, cfg, cpus=8):
+    fd, log = tempfile.mkstemp(prefix="bench-remote-", suffix=".log")
+    os.close(fd)
+    try:
+        r = _gdb(kind, cfg, cfg.guest("demo"),
+                 {"row": "storm", "symbol": HOT, "continues": cfg.storm,
+                  "max_seconds": cfg.storm_seconds,
+                  "quiet": cfg.quiet, "logfile": log}, cpus=cpus,
+                 timeout=900)
+        r.update(stop_replies_audit(log))
+    finally:
+        os.unlink(log)
+    return r
+
+
+def stop_replies_audit(log):
+    """Counts the T stop replies gdb received and those naming a thread
+    (gdb's remotelogfile: 'r' lines are what the stub sent)."""
+    total = with_thread = 0
+    with open(log, errors="replace") as f:
+        for line in f:
+            if not line.startswith("r ") or "$T" not in line:
+                continue
+            for pkt in line.split("$T")[1:]:
+                total += 1
+                with_thread += "thread:" in pkt.split("#")[0]
+    return {"stop_replies": total, "stop_replies_with_thread": with_thread}

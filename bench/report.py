@@ -1,0 +1,179 @@
+"""The results table: medians, ratios and targets (MET / MISSED), kept as
+plain dicts so the same rows go to the screen and to the JSON copy."""
+
+import statistics
+
+
+def _med(runs, key):
+    xs = [r[key] for r in runs if r.get("ok") and key in r]
+    return statistics.median(xs) if xs else None
+
+
+def _fmt(x, unit=""):
+    if x is None:
+        return "n/a"
+    if abs(x) >= 100:
+        return f"{x:.0f}{unit}"
+    if abs(x) >= 10:
+        return f"{x:.1f}{unit}"
+    return f"{x:.3g}{unit}"
+
+
+def _verdict(value, op, limit):
+    if value is None:
+        return "MISSED (no result)"
+    ok = {">=": value >= limit, "<=": value <= limit, "<": value < limit,
+          "==": value == limit}[op]
+    return "MET" if ok else "MISSED"
+
+
+def _ratio(a, b):
+    return a / b if a is not None and b else None
+
+
+class Report:
+    def __init__(self, cfg):
+        self.cfg = cfg
+        self.rows = []
+
+    def _add(self, row_id, what, **kw):
+        row = {"row": row_id, "what": what, "targets": []}
+        row.update(kw)
+        self.rows.append(row)
+        return row
+
+    def _target(self, row, desc, value, op, limit):
+        row["targets"].append({"target": f"{desc} {op} {limit}",
+                               "value": value,
+                               "verdict": _verdict(value, op, limit)})
+
+    def rate_row(self, row_id, what, runs, key, want_ratio=None,
+                 want_ceiling=None, gdb_share=True):
+        h, q = _med(runs.get("hvgdb", []), key), _med(runs.get("qemu", []),
+                                                       key)
+        m = _med(runs.get("mock", []), key) if "mock" in runs else None
+        row = self._add(row_id, what, hvgdb=h, qemu=q, ceiling=m,
+                        ratio=_ratio(h, q), fraction=_ratio(h, m),
+                        ceiling_vs_qemu=_ratio(m, q))
+        if gdb_share:
+            row["gdb_share"] = {k: _med(v, "gdb_share")
+                                for k, v in runs.items()}
+        failed = {k: [r.get("error") for r in v if not r.get("ok")]
+                  for k, v in runs.items()}
+        row["failures"] = {k: v for k, v in failed.items() if v}
+        if want_ratio:
+            self._target(row, "hvgdb/QEMU", row["ratio"], ">=", want_ratio)
+        if want_ceiling:
+            self._target(row, "hvgdb/ceiling", row["fraction"], ">=",
+                         want_ceiling)
+
+    def latency_row(self, runs):
+        h, q = runs["hvgdb"], runs["qemu"]
+        row = self._add("4", "Ctrl-C stop latency, 8 busy vCPUs, ms "
+                        "(median / p99)", hvgdb=_med(h, "median"),
+                        qemu=_med(q, "median"), hvgdb_p99=_med(h, "p99"),
+                        qemu_p99=_med(q, "p99"))
+        row["ratio"] = _ratio(row["hvgdb"], row["qemu"])
+        self._target(row, "hvgdb median ms", row["hvgdb"], "<=", 5)
+
+    def cpu_rows(self, runs, with_dbg, smp):
+        h, q = _med(runs["hvgdb"], "compute"), _med(runs["qemu"], "compute")
+        row = self._add("5a", "cpu-bench 1 vCPU, no debugger, compute s "
+                        f"(work={self.cfg.work})", hvgdb=h, qemu=q,
+                        ratio=_ratio(h, q))
+        self._target(row, "hvgdb/QEMU wall", row["ratio"], "<=", 1.5)
+        plain = _med(runs["hvgdb"], "wall")
+        dbg = _med(with_dbg["hvgdb"], "wall")
+        row = self._add("5b", "cpu-bench, gdb attached + 100 never-hit "
+                        "breakpoints, s (speed vs no debugger)",
+                        hvgdb=dbg, qemu=None, ratio=_ratio(plain, dbg),
+                        no_debugger=plain)
+        bad = [r for r in with_dbg["hvgdb"]
+               if r.get("ok") and (not r.get("exited") or r.get("stops"))]
+        row["runs_not_clean"] = len(bad)
+        self._target(row, "speed with/without debugger", row["ratio"],
+                     ">=", 0.95)
+        t1 = _med(runs["hvgdb"], "throughput")
+        t4 = _med(smp["hvgdb"], "throughput")
+        row = self._add("5c", "cpu-bench 4 vCPUs, total throughput, "
+                        "work/s (ratio: vs own 1 vCPU)", hvgdb=t4,
+                        qemu=None, one_vcpu=t1, ratio=_ratio(t4, t1))
+        self._target(row, "4-vCPU/1-vCPU throughput", row["ratio"], ">=",
+                     0.9)
+
+    def storm_row(self, runs):
+        h, q = runs["hvgdb"][0], runs["qemu"][0]
+        row = self._add("6", "SMP storm, 8 vCPUs, one breakpoint, stops/s",
+                        hvgdb=h.get("rate"), qemu=q.get("rate"),
+                        ratio=_ratio(h.get("rate"), q.get("rate")),
+                        hvgdb_continues=h.get("count"),
+                        qemu_continues=q.get("count"),
+                        hvgdb_threads=h.get("threads_seen"),
+                        qemu_threads=q.get("threads_seen"),
+                        gdb_share={"hvgdb": h.get("gdb_share"),
+                                   "qemu": q.get("gdb_share")})
+        self._target(row, "hvgdb continues done", h.get("count"), ">=",
+                     self.cfg.storm)
+        self._target(row, "hvgdb stop replies without thread",
+                     (h.get("stop_replies", 0) -
+                      h.get("stop_replies_with_thread", 0))
+                     if h.get("ok") else None, "==", 0)
+        self._target(row, "hvgdb spurious stops after delete",
+                     h.get("spurious_after_delete") if h.get("ok") else None,
+                     "==", 0)
+        if not h.get("ok"):
+            row["hvgdb_error"] = h.get("error")
+
+    def rss_row(self, cpus, runs):
+        h, q = _med(runs["hvgdb"], "rss_mb"), _med(runs["qemu"], "rss_mb")
+        row = self._add(f"7.{cpus}", f"peak RSS, demo, {cpus} vCPU(s), MiB",
+                        hvgdb=h, qemu=q, ratio=_ratio(h, q))
+        self._target(row, "hvgdb/QEMU", row["ratio"], "<=", 1.5)
+
+    def single_row(self, row_id, what, value, op, limit):
+        row = self._add(row_id, what, hvgdb=value, qemu=None, ratio=None)
+        self._target(row, "hvgdb", value, op, limit)
+
+    def table(self):
+        head = (f"{'row':5} {'what':58} {'hvgdb':>9} {'QEMU':>9} "
+                f"{'h/Q':>6} {'ceiling':>9} {'h/ceil':>6}  gdb CPU share "
+                f"h/Q/ceil")
+        lines = [head, "-" * len(head)]
+        for r in self.rows:
+            share = r.get("gdb_share") or {}
+            shares = "/".join(_fmt(share[k] * 100, "%")
+                              if share.get(k) is not None else "-"
+                              for k in ("hvgdb", "qemu", "mock")
+                              if k in share)
+            lines.append(
+                f"{r['row']:5} {r['what'][:58]:58} {_fmt(r.get('hvgdb')):>9}"
+                f" {_fmt(r.get('qemu')):>9} {_fmt(r.get('ratio')):>6}"
+                f" {_fmt(r.get('ceiling')):>9} {_fmt(r.get('fraction')):>6}"
+                f"  {shares}")
+            extra = []
+            if "hvgdb_p99" in r:
+                extra.append(f"p99 hvgdb {_fmt(r['hvgdb_p99'])} ms, "
+                             f"QEMU {_fmt(r['qemu_p99'])} ms")
+            if r.get("ceiling_vs_qemu"):
+                extra.append(f"ceiling/QEMU {_fmt(r['ceiling_vs_qemu'])}")
+            if "no_debugger" in r:
+                extra.append(f"no debugger {_fmt(r['no_debugger'])} s")
+            if "one_vcpu" in r:
+                extra.append(f"1 vCPU {_fmt(r['one_vcpu'])} work/s")
+            if "hvgdb_continues" in r:
+                extra.append(f"continues hvgdb {r['hvgdb_continues']} "
+                             f"QEMU {r['qemu_continues']}; threads hvgdb "
+                             f"{r['hvgdb_threads']} QEMU {r['qemu_threads']}")
+            if r.get("failures"):
+                extra.append(f"failures {r['failures']}")
+            for t in r["targets"]:
+                v = t["value"]
+                vs = _fmt(v) if isinstance(v, (int, float)) else str(v)
+                extra.append(f"{t['verdict']}: {t['target']} (is {vs})")
+            for e in extra:
+                lines.append(f"{'':7}{e}")
+        met = sum(t["verdict"] == "MET" for r in self.rows
+                  for t in r["targets"])
+        total = sum(len(r["targets"]) for r in self.rows)
+        lines.append(f"targets: {met} MET, {total - met} MISSED")
+        return "\n".join(lines)
