@@ -115,7 +115,11 @@ static void hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
 	if (t->single_instruction)
 		return;
 	bool shadow_done = t->stop_after_first_block && t->blocks_run > 1;
-	if (atomic_exchange(&t->stop_flag, false) || shadow_done) {
+	/* A plain load first: the locked exchange costs more than the rest
+	 * of this hook and is only needed when a stop is pending. */
+	bool stop = atomic_load_explicit(&t->stop_flag, memory_order_relaxed) &&
+		    atomic_exchange(&t->stop_flag, false);
+	if (stop || shadow_done) {
 		t->block_stopped = true;
 		uc_emu_stop(uc);
 	}
@@ -286,6 +290,7 @@ int tcg_vcpu_init(struct vcpu *v, char *err, size_t errlen)
 	}
 	v->backend = t;
 	atomic_init(&t->stop_flag, false);
+	(void)tcg_store_fastpath_linked();
 	uc_err e = uc_open(UC_ARCH_X86, UC_MODE_64, &t->uc);
 	if (e != UC_ERR_OK) {
 		t->uc = NULL;

@@ -58,6 +58,8 @@ static inline struct tcg_vcpu *tcg_of(struct vcpu *v)
 }
 
 int tcg_vcpu_init(struct vcpu *v, char *err, size_t errlen);
+/* Always true; see tcg_store_fastpath.c (keeps that object linked). */
+bool tcg_store_fastpath_linked(void);
 void tcg_vcpu_fini(struct vcpu *v);
 void tcg_kick(struct vcpu *v);
 /* Map LAPIC, registered and catch-all MMIO before the first entry. */

@@ -143,4 +143,29 @@ SNIP(compute)
 	hlt
 	jmp .
 END(compute)
+
+/* Self-modifying code: run a translated function, patch its immediate
+ * with a guest store (same page), run it again; results at 0x300008/10. */
+SNIP(smc)
+	call 1f
+	mov %rax, 0x300008
+	movl $2, smc_imm(%rip)
+	call 1f
+	mov %rax, 0x300010
+	hlt
+	jmp .
+1:	.byte 0xb8 /* mov $imm32, %eax */
+SYM(smc, imm)
+	.long 1
+	ret
+END(smc)
+
+/* RCX guest stores to a data page, then hlt. */
+SNIP(stores)
+1:	mov %rcx, 0x300000
+	dec %rcx
+	jnz 1b
+	hlt
+	jmp .
+END(stores)
 	.section .note.GNU-stack,"",@progbits
