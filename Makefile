@@ -3,13 +3,37 @@
 #               shows a real gdb session against it
 #   make test   installs what is missing, builds, runs every test suite
 # Also: make build, make bench, make fuzz, make clean.
+#
+# make test runs three builds' suites, stopping at the first that fails (so
+# the last thing printed is always the summary of the suite that decided):
+#   $(BUILD)       gcc: every suite (unit, cli, integration, e2e)
+#   $(TSAN_BUILD)  clang + ThreadSanitizer: the debug-server unit tests, which
+#                  drive the vCPU event machine from real threads
+#   $(SAN_BUILD)   clang + AddressSanitizer + UBSan: unit and e2e suites (real
+#                  gdb against an instrumented hvgdb; Unicorn itself is not
+#                  instrumented), and the libFuzzer targets: their seed corpus
+#                  as a regression set plus CI_FUZZ_SECONDS of fresh fuzzing
+#                  each (CTest label fuzz)
+# make fuzz builds the fuzz targets and runs each for FUZZ_SECONDS (default
+# 300), all at once; what they find is kept under $(SAN_BUILD)/fuzz/.
 
 BUILD      ?= build
 SAN_BUILD  ?= build-asan
+TSAN_BUILD ?= build-tsan
 JOBS       ?= $(shell nproc)
 CMAKE_OPTS ?=
+FUZZ_SECONDS    ?= 300
+CI_FUZZ_SECONDS ?= 60
 
-.PHONY: all deps build build-asan test test-asan demo bench fuzz clean
+# Sanitizer run-time settings for the test runs. Every finding fails its test.
+SANITIZER_DIR := $(CURDIR)/tests/sanitizers
+ASAN_ENV = ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1 \
+	LSAN_OPTIONS=suppressions=$(SANITIZER_DIR)/lsan.supp:print_suppressions=0 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+TSAN_ENV = TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+
+.PHONY: all deps build build-asan build-tsan test test-main test-asan \
+	test-tsan demo bench fuzz clean
 
 all: build
 
@@ -20,18 +44,44 @@ build: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_OPTS) >/dev/null
 	@cmake --build $(BUILD) -j$(JOBS)
 
-# The unit tests again under AddressSanitizer + UBSan, built with clang (which
-# also keeps the tree warning-clean under clang 14, not just gcc 12).
+# Everything under AddressSanitizer + UBSan, built with clang (which also
+# keeps the tree warning-clean under clang 14, not just gcc 12), plus the
+# fuzz targets.
+# Debug keeps assertions; -O1 is the usual sanitizer optimisation level (at
+# -O0 the instrumented hvgdb is needlessly slow for the e2e suite).
+SAN_CONFIG = -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS_DEBUG="-g -O1" \
+	-DCMAKE_C_COMPILER=clang
+
 build-asan: deps
-	@cmake -S . -B $(SAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang \
-	    -DHVGDB_SANITIZE=ON $(CMAKE_OPTS) >/dev/null
+	@cmake -S . -B $(SAN_BUILD) $(SAN_CONFIG) -DHVGDB_SANITIZE=ON \
+	    -DHVGDB_FUZZ_SECONDS=$(CI_FUZZ_SECONDS) $(CMAKE_OPTS) >/dev/null
 	@cmake --build $(SAN_BUILD) -j$(JOBS)
 
-test-asan: build-asan
-	@cd $(SAN_BUILD) && ctest -L unit --output-on-failure -j$(JOBS)
+# Only the debug server's unit tests (and what they need) under TSan.
+build-tsan: deps
+	@cmake -S . -B $(TSAN_BUILD) $(SAN_CONFIG) -DHVGDB_TSAN=ON $(CMAKE_OPTS) >/dev/null
+	@$(MAKE) --no-print-directory -C $(TSAN_BUILD)/tests/unit/gdbstub -j$(JOBS)
 
-test: build test-asan
-	@cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
+RUN_MAIN = cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
+RUN_TSAN = cd $(TSAN_BUILD)/tests/unit/gdbstub && \
+	$(TSAN_ENV) ctest --output-on-failure -j$(JOBS)
+RUN_ASAN = cd $(SAN_BUILD) && \
+	$(ASAN_ENV) ctest -L 'unit|e2e|fuzz' --output-on-failure -j$(JOBS)
+
+test-main: build
+	@$(RUN_MAIN)
+
+test-tsan: build-tsan
+	@$(RUN_TSAN)
+
+test-asan: build-asan
+	@$(RUN_ASAN)
+
+# Every build first, then the suites one after the other in a fixed order.
+test: build build-tsan build-asan
+	@$(RUN_MAIN)
+	@$(RUN_TSAN)
+	@$(RUN_ASAN)
 
 demo: build
 	@scripts/demo.sh $(BUILD)
@@ -40,7 +90,9 @@ bench: build
 	@if [ -x bench/run.sh ]; then bench/run.sh $(BUILD); else echo "bench: no benchmarks yet"; fi
 
 fuzz: deps
-	@if [ -x fuzz/run.sh ]; then fuzz/run.sh; else echo "fuzz: no fuzz targets yet"; fi
+	@cmake -S . -B $(SAN_BUILD) $(SAN_CONFIG) -DHVGDB_SANITIZE=ON $(CMAKE_OPTS) >/dev/null
+	@cmake --build $(SAN_BUILD) --target fuzz_rsp_dispatch fuzz_elf_loader -j$(JOBS)
+	@fuzz/run.sh $(SAN_BUILD) $(FUZZ_SECONDS)
 
 clean:
-	rm -rf $(BUILD) $(SAN_BUILD)
+	rm -rf $(BUILD) $(SAN_BUILD) $(TSAN_BUILD)

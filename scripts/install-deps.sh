@@ -9,6 +9,7 @@ packages=(
   gdb lldb python3
   qemu-system-x86
   clang libclang-rt-14-dev
+  llvm-14  # llvm-symbolizer: sanitizer and fuzzer reports with source lines
 )
 
 missing=()
