@@ -114,22 +114,31 @@ def gdb_cmd(script):
 
 
 def run_gdb(hv, cpus, script, extra=None, timeout=240):
-    """Run a gdb script to completion; its exit status is its failure count."""
+    """Run a gdb script to completion; its exit status is its failure count.
+    On a time-out, what gdb and hvgdb printed so far is shown."""
     print("+ gdb " + script, flush=True)
-    p = subprocess.run(gdb_cmd(script), env=gdb_env(hv, cpus, extra),
-                       stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                       stderr=subprocess.STDOUT, timeout=timeout, text=True)
-    sys.stdout.write(indent(p.stdout))
+    p = start_gdb(hv, cpus, script, extra, quiet=True)
+    try:
+        p.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+        print("gdb timed out after %d s; hvgdb said:\n%s"
+              % (timeout, indent(hv.log_text())), flush=True)
+    with open(p.out_file.name, errors="replace") as f:
+        out = f.read()
+    sys.stdout.write(indent(out))
     # A Python error inside gdb does not change gdb's exit status, so the
     # script's own closing line is required too.
-    check(p.returncode == 0 and "E2E RESULT: 0 failure(s)" in p.stdout,
+    check(p.returncode == 0 and "E2E RESULT: 0 failure(s)" in out,
           "gdb script %s passed (status %d)" % (script, p.returncode))
-    return p.stdout
+    return out
 
 
-def start_gdb(hv, cpus, script, extra=None):
-    """Start a gdb script in the background (to SIGKILL it later)."""
-    print("+ gdb (background) " + script, flush=True)
+def start_gdb(hv, cpus, script, extra=None, quiet=False):
+    """Start a gdb script in the background (e.g. to SIGKILL it later)."""
+    if not quiet:
+        print("+ gdb (background) " + script, flush=True)
     out = open(os.path.join(hv.tmp, script + ".out"), "w+")
     p = subprocess.Popen(gdb_cmd(script), env=gdb_env(hv, cpus, extra),
                          stdin=subprocess.DEVNULL, stdout=out,
@@ -175,69 +184,55 @@ def check_code_intact_and_reattach(hv, cpus):
 
 # ---- tests --------------------------------------------------------------
 
-def t_break_all_vcpus(tmp):
-    hv = Hvgdb(OPTS, tmp, "demo", 4)
+STILL_RUNNING = "running"
+
+
+def one_session(tmp, guest, cpus, script, guest_args=(), env=None,
+                status=STILL_RUNNING, serial=None, output=None, timeout=240):
+    """hvgdb (--wait) + one gdb script; then what hvgdb must have done:
+    still running, or exited with `status`; `serial`/`output`: text the
+    guest's UART / gdb's output must contain."""
+    hv = Hvgdb(OPTS, tmp, guest, cpus, guest_args)
     try:
-        run_gdb(hv, 4, "break_all_vcpus.py")
-        check(hv.alive(), "guest still running after detach")
+        out = run_gdb(hv, cpus, script, env, timeout=timeout)
+        if output:
+            check(output in out, "gdb printed %r" % output)
+        if status == STILL_RUNNING:
+            time.sleep(0.2)
+            check(hv.alive(), "guest still running after the session")
+        else:
+            got = hv.wait_exit(120)
+            check(got == status, "hvgdb exit status %s, got %s" % (status, got))
+        if serial:
+            check(serial in hv.serial_text(), "guest printed %r" % serial)
     finally:
         hv.stop()
 
 
-def t_int3_selftest(tmp):
-    hv = Hvgdb(OPTS, tmp, "int3-selftest", 4, ["budget=300"])
-    try:
-        run_gdb(hv, 4, "int3_selftest.py")
-        status = hv.wait_exit(60)
-        check(status == 1, "int3-selftest exit status 1 (pass), got %s" % status)
-        check("int3-selftest: PASS" in hv.serial_text(), "guest printed PASS")
-    finally:
-        hv.stop()
-
-
-def t_stepi_timer_storm(tmp):
-    hv = Hvgdb(OPTS, tmp, "timer-storm", 2, ["forever"])
-    try:
-        run_gdb(hv, 2, "stepi_timer_storm.py", {"E2E_STEPS": "1000"},
-                timeout=600)
-    finally:
-        hv.stop()
-
-
-def t_scheduler_locking(tmp):
-    hv = Hvgdb(OPTS, tmp, "demo", 4)
-    try:
-        run_gdb(hv, 4, "scheduler_locking.py")
-    finally:
-        hv.stop()
-
-
-def t_ctrl_c(tmp):
-    hv = Hvgdb(OPTS, tmp, "demo", 8)
-    try:
-        run_gdb(hv, 8, "ctrl_c.py")
-    finally:
-        hv.stop()
-
-
-def t_reg_mem_writes(tmp):
-    hv = Hvgdb(OPTS, tmp, "demo", 2)
-    try:
-        run_gdb(hv, 2, "reg_mem_writes.py")
-    finally:
-        hv.stop()
-
-
-def t_wait_first_function(tmp):
-    hv = Hvgdb(OPTS, tmp, "demo", 2, ["budget=2000"])
-    try:
-        run_gdb(hv, 2, "wait_first_function.py")
-        status = hv.wait_exit(120)
-        check(status == 1, "demo finished with status 1 after detach, got %s"
-              % status)
-    finally:
-        hv.stop()
-
+SESSIONS = {
+    # name: (guest, vCPUs, gdb script, guest args, options)
+    "break_all_vcpus": ("demo", 4, "break_all_vcpus.py", [], {}),
+    "int3_selftest": ("int3-selftest", 4, "int3_selftest.py", ["budget=300"],
+                      {"status": 1, "serial": "int3-selftest: PASS"}),
+    "stepi_timer_storm": ("timer-storm", 2, "stepi_timer_storm.py",
+                          ["forever"], {"env": {"E2E_STEPS": "1000"},
+                                        "timeout": 600}),
+    "scheduler_locking": ("demo", 4, "scheduler_locking.py", [], {}),
+    "ctrl_c": ("demo", 8, "ctrl_c.py", [], {}),
+    "reg_mem_writes": ("demo", 2, "reg_mem_writes.py", [], {}),
+    "wait_first_function": ("demo", 2, "wait_first_function.py",
+                            ["budget=2000"], {"status": 1}),
+    "guest_exit": ("demo", 2, "guest_exit.py", ["budget=3000"],
+                   {"status": 1}),
+    "guest_crash": ("demo", 2, "guest_crash.py", ["crash"],
+                    {"status": 3,
+                     "output": "Program terminated with signal SIGSEGV"}),
+    "kill_vm": ("demo", 2, "kill_vm.py", [], {"status": 0}),
+    "monitor_registers": ("demo", 2, "monitor_registers.py", [], {}),
+    # default --memory 256M
+    "memory_holes": ("demo", 1, "memory_holes.py", [],
+                     {"env": {"E2E_RAM_END": str(256 << 20)}}),
+}
 
 def reference_checksum(tmp, budget, cpus):
     """The demo's checksum line when it runs without any debugger."""
@@ -292,54 +287,6 @@ def t_kill_gdb_stopped(tmp):
 
 def t_kill_gdb_stepping(tmp):
     disconnect_case(tmp, "keep_stepping.py", "STEPPING")
-
-
-def t_guest_exit(tmp):
-    hv = Hvgdb(OPTS, tmp, "demo", 2, ["budget=3000"])
-    try:
-        run_gdb(hv, 2, "guest_exit.py")
-        status = hv.wait_exit(30)
-        check(status == 1, "hvgdb exit status 1 (guest exit value 0), got %s" % status)
-    finally:
-        hv.stop()
-
-
-def t_guest_crash(tmp):
-    hv = Hvgdb(OPTS, tmp, "demo", 2, ["crash"])
-    try:
-        out = run_gdb(hv, 2, "guest_crash.py")
-        check("Program terminated with signal SIGSEGV" in out,
-              "gdb printed that the program terminated with SIGSEGV")
-        status = hv.wait_exit(30)
-        check(status == 3, "hvgdb exit status 3 after a triple fault, got %s" % status)
-    finally:
-        hv.stop()
-
-
-def t_kill_vm(tmp):
-    hv = Hvgdb(OPTS, tmp, "demo", 2)
-    try:
-        run_gdb(hv, 2, "kill_vm.py")
-        status = hv.wait_exit(30)
-        check(status == 0, "hvgdb exit status 0 after gdb kill, got %s" % status)
-    finally:
-        hv.stop()
-
-
-def t_monitor_registers(tmp):
-    hv = Hvgdb(OPTS, tmp, "demo", 2)
-    try:
-        run_gdb(hv, 2, "monitor_registers.py")
-    finally:
-        hv.stop()
-
-
-def t_memory_holes(tmp):
-    hv = Hvgdb(OPTS, tmp, "demo", 1)  # default --memory 256M
-    try:
-        run_gdb(hv, 1, "memory_holes.py", {"E2E_RAM_END": str(256 << 20)})
-    finally:
-        hv.stop()
 
 
 def refused_connection(path):
@@ -499,19 +446,7 @@ def t_lldb_session(tmp):
 TESTS = {
     "lldb_session": t_lldb_session,
     "bad_input": t_bad_input,
-    "guest_exit": t_guest_exit,
-    "guest_crash": t_guest_crash,
-    "kill_vm": t_kill_vm,
-    "monitor_registers": t_monitor_registers,
-    "memory_holes": t_memory_holes,
     "one_debugger_and_reattach": t_one_debugger_and_reattach,
-    "break_all_vcpus": t_break_all_vcpus,
-    "int3_selftest": t_int3_selftest,
-    "stepi_timer_storm": t_stepi_timer_storm,
-    "scheduler_locking": t_scheduler_locking,
-    "ctrl_c": t_ctrl_c,
-    "reg_mem_writes": t_reg_mem_writes,
-    "wait_first_function": t_wait_first_function,
     "detach": t_detach,
     "kill_gdb_stopped": t_kill_gdb_stopped,
     "kill_gdb_stepping": t_kill_gdb_stepping,
@@ -524,11 +459,15 @@ def main():
     ap.add_argument("--hvgdb", required=True)
     ap.add_argument("--guests", required=True)
     ap.add_argument("--vendor", default="intel", choices=["intel", "amd"])
-    ap.add_argument("test", choices=sorted(TESTS))
+    ap.add_argument("test", choices=sorted(list(TESTS) + list(SESSIONS)))
     OPTS = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="hvgdb-e2e-") as tmp:
         try:
-            TESTS[OPTS.test](tmp)
+            if OPTS.test in SESSIONS:
+                guest, cpus, script, args, kw = SESSIONS[OPTS.test]
+                one_session(tmp, guest, cpus, script, args, **kw)
+            else:
+                TESTS[OPTS.test](tmp)
         except Exception as e:  # a harness error is a failure, with details
             check(False, "harness: %r" % e)
     print("%s: %d check(s) failed" % (OPTS.test, len(failures)), flush=True)

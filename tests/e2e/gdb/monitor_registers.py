@@ -31,7 +31,9 @@ for name in ("rax", "rip", "eflags", "cs", "st0", "fctrl", "xmm0", "mxcsr",
 report("<unavailable>" not in out.split("st0")[0],
        "general registers are all available")
 
-# Writes read back.
+# Writes read back (then the guest's own values go back, so it runs on).
+saved = {r: reg(r) for r in ("k_gs_base", "fs_base", "rbx")}
+saved_xmm0 = int(gdb.parse_and_eval("$xmm0.v2_int64[0]"))
 gdb.execute("set $k_gs_base = 0xffff888812345000")
 report(reg("k_gs_base") == 0xffff888812345000, "k_gs_base write reads back")
 gdb.execute("set $fs_base = 0x7000")
@@ -43,6 +45,10 @@ gdb.execute("set $rbx = 0xdeadbeefcafe")
 report(reg("rbx") == 0xdeadbeefcafe, "rbx write reads back")
 gdb.execute("set $cr8 = 0")
 report(reg("cr8") == 0, "cr8 readable and writable")
+for r, v in saved.items():
+    gdb.execute("set $%s = %d" % (r, v))
+gdb.execute("set $xmm0.v2_int64[0] = %d" % saved_xmm0)
+report(all(reg(r) == v for r, v in saved.items()), "original values restored")
 
 # Physical-memory mode: the same bytes through the identity map.
 addr = reg("rip")
