@@ -49,7 +49,10 @@ def interleaved(cfg, log, name, kinds, fn, reps=None):
         order = kinds if rep % 2 == 0 else list(reversed(kinds))
         for kind in order:
             t0 = time.monotonic()
-            r = fn(kind)
+            try:
+                r = fn(kind)
+            except Exception as e:  # one broken run must not lose the rest
+                r = {"ok": False, "error": f"{type(e).__name__}: {e}"}
             log(f"  {name} [{kind}] rep {rep + 1}: "
                 f"{short(r)} ({time.monotonic() - t0:.1f} s)")
             out[kind].append(r)

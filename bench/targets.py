@@ -70,7 +70,12 @@ class Child:
     def wait(self, timeout):
         deadline = time.monotonic() + timeout
         while True:
-            pid, status, ru = os.wait4(self.proc.pid, os.WNOHANG)
+            try:
+                pid, status, ru = os.wait4(self.proc.pid, os.WNOHANG)
+            except ChildProcessError:  # reaped elsewhere: no rusage
+                self.rusage = self.rusage or False
+                return self.proc.returncode
+
             if pid:
                 self.wall = time.perf_counter() - self.t_start
                 self.status, self.rusage = status, ru
@@ -85,8 +90,13 @@ class Child:
         if self.rusage is not None:
             return self.proc.returncode
         for sig in (signal.SIGTERM, signal.SIGKILL):
+            # os.kill, not Popen.send_signal: that one polls, reaping the
+            # child (and its rusage) behind wait4's back
+            rc = self.wait(0)
+            if rc is not None:
+                return rc
             try:
-                self.proc.send_signal(sig)
+                os.kill(self.proc.pid, sig)
             except ProcessLookupError:
                 pass
             rc = self.wait(timeout)
