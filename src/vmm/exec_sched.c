@@ -25,6 +25,9 @@ static uint64_t running_deadline(struct exec_sched *s)
 		d = s->slice_end;
 	if (v->lapic) {
 		uint64_t t = lapic_next_deadline(v->lapic);
+		if (s->deadline_polled &&
+		    t < UINT64_MAX - SCHED_POLLED_DEADLINE_SLACK_NS)
+			t += SCHED_POLLED_DEADLINE_SLACK_NS;
 		if (t < d)
 			d = t;
 	}
@@ -141,11 +144,12 @@ void sched_release(struct vm *vm)
 	pthread_mutex_unlock(&s->mtx);
 }
 
-void sched_enter_engine(struct vm *vm, struct vcpu *v)
+void sched_enter_engine(struct vm *vm, struct vcpu *v, bool deadline_polled)
 {
 	struct exec_sched *s = &vm->sched;
 	pthread_mutex_lock(&s->mtx);
 	s->running = v;
+	s->deadline_polled = deadline_polled;
 	s->epoch++;
 	s->kicked = false;
 	/* Pairs with sched_kick: either it sees running == v, or we see

@@ -22,6 +22,9 @@ struct vcpu;
 #define SCHED_SLICE_NS 4000000ULL
 /* Re-check interval while the running vCPU is overdue to stop. */
 #define SCHED_KICK_RETRY_NS 1000000ULL
+/* An engine that polls its LAPIC deadline itself is stopped by this
+ * thread only this late (a safety net; it normally never fires). */
+#define SCHED_POLLED_DEADLINE_SLACK_NS 2000000ULL
 
 struct exec_sched {
 	pthread_mutex_t mtx;
@@ -34,6 +37,7 @@ struct exec_sched {
 	uint64_t slice_end;
 	bool kick_requested;    /* stop the running vCPU now */
 	bool kicked;            /* the current entry was stopped by us */
+	bool deadline_polled;   /* the engine checks its LAPIC deadline */
 	bool quit;
 	bool thread_started;
 	pthread_t thread;
@@ -46,8 +50,10 @@ void sched_acquire(struct vm *vm);
 void sched_release(struct vm *vm);
 /* Someone waits and the holder's slice is over. */
 bool sched_should_yield(struct vm *vm);
-/* Bracket one engine entry; leave returns whether we stopped it. */
-void sched_enter_engine(struct vm *vm, struct vcpu *v);
+/* Bracket one engine entry; leave returns whether we stopped it.
+ * deadline_polled: the backend stops the engine at the LAPIC deadline
+ * itself, so this thread does not need to wake up for it. */
+void sched_enter_engine(struct vm *vm, struct vcpu *v, bool deadline_polled);
 bool sched_leave_engine(struct vm *vm);
 /* Stop v's engine soon if it is executing (any thread). */
 void sched_kick(struct vm *vm, struct vcpu *v);

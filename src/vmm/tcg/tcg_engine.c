@@ -108,12 +108,21 @@ static void hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
 {
 	(void)addr;
 	(void)size;
-	struct tcg_vcpu *t = tcg_of((struct vcpu *)user);
+	struct vcpu *v = user;
+	struct tcg_vcpu *t = tcg_of(v);
 	t->blocks_run++;
 	/* A one-instruction entry ends by itself; stopping it before that
 	 * instruction would make a step that does not move. */
 	if (t->single_instruction)
 		return;
+	if (t->poll_deadline != UINT64_MAX && --t->poll_countdown == 0) {
+		t->poll_countdown = TCG_POLL_BLOCKS;
+		if (vm_now_ns(v->vm) >= t->poll_deadline) {
+			t->block_stopped = true;
+			uc_emu_stop(uc);
+			return;
+		}
+	}
 	bool shadow_done = t->stop_after_first_block && t->blocks_run > 1;
 	/* A plain load first: the locked exchange costs more than the rest
 	 * of this hook and is only needed when a stop is pending. */
@@ -145,6 +154,8 @@ static void lapic_mmio_write(uc_engine *uc, uint64_t off, unsigned size,
 	if (size != 4 || (off & 3))
 		return;
 	lapic_write(v->lapic, (uint32_t)off, (uint32_t)value, vm_now_ns(v->vm));
+	/* The guest may have (re)armed its timer: poll the new deadline. */
+	tcg_of(v)->poll_deadline = lapic_next_deadline(v->lapic);
 	/* EOI, TPR or a self-IPI may have made an interrupt deliverable:
 	 * leave the engine so the run loop can inject it. */
 	if (lapic_pending_intr(v->lapic) >= 0) {

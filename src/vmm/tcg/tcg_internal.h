@@ -20,6 +20,8 @@ struct tcg_mmio_ctx {
 };
 
 #define TCG_EXITQ_LEN 8
+/* A clock read costs ~30-200 ns here, a block ~10-30 ns. */
+#define TCG_POLL_BLOCKS 64
 
 struct tcg_vcpu {
 	uc_engine *uc;
@@ -33,6 +35,13 @@ struct tcg_vcpu {
 	 * through this flag and a UC_HOOK_BLOCK check. */
 	atomic_bool stop_flag;
 	bool block_stopped; /* this entry ended by the stop_flag check */
+	/* The LAPIC timer deadline (guest ns, UINT64_MAX: none), checked
+	 * against the clock every TCG_POLL_BLOCKS blocks. A host thread
+	 * woken at the deadline is late by tens of microseconds or more on a
+	 * busy host, which capped a 20 kHz timer at ~11k ticks/s; a clock
+	 * read every few dozen blocks is exact to a microsecond or two. */
+	uint64_t poll_deadline;
+	unsigned poll_countdown;
 	uint64_t blocks_run; /* blocks started in this entry */
 	bool single_instruction; /* this entry runs with count=1 */
 	/* Leave after the first block: an interrupt waits behind an STI

@@ -380,13 +380,15 @@ static enum entry_result run_once(struct vcpu *v, struct vm_exit *exit)
 	t->blocks_run = 0;
 	t->stop_after_first_block = shadow && !step;
 	t->single_instruction = count == 1;
+	t->poll_deadline = lapic_next_deadline(v->lapic);
+	t->poll_countdown = TCG_POLL_BLOCKS;
 	atomic_store(&t->stop_flag, false);
 	pthread_mutex_lock(&v->mtx);
 	v->started = true;
 	v->slices++;
 	pthread_mutex_unlock(&v->mtx);
 
-	sched_enter_engine(vm, v);
+	sched_enter_engine(vm, v, !t->single_instruction);
 	uc_err err = uc_emu_start(t->uc, rip, UNTIL_NEVER, 0, count);
 	sched_leave_engine(vm);
 
