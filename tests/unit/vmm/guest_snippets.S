@@ -168,4 +168,22 @@ SNIP(stores)
 	hlt
 	jmp .
 END(stores)
+
+/* Idle with a 100 Hz periodic LAPIC timer (vector 0x40); ticks counted
+ * at 0x300000 by every vCPU. */
+SNIP(idle100)
+	mov $0xfee00000, %esi
+	movl $0x1ff, 0x0f0(%rsi)
+	movl $0xb, 0x3e0(%rsi)
+	movl $0x20040, 0x320(%rsi)
+	movl $10000000, 0x380(%rsi)
+1:	sti
+	hlt
+	jmp 1b
+SYM(idle100, handler)
+	mov $0xfee00000, %esi
+	lock incq 0x300000
+	movl $0, 0x0b0(%rsi)
+	iretq
+END(idle100)
 	.section .note.GNU-stack,"",@progbits
