@@ -79,7 +79,8 @@ test-asan: build-asan
 
 # Every build first, then every suite (a failure does not hide the later
 # suites' results), then one last CTest run whose tests are the suites' own
-# results: the final summary covers everything that ran.
+# results: the final summary covers everything that ran, and its "N% tests
+# passed, F tests failed out of T" line is printed last (CI reads it).
 SUITES_DIR = $(BUILD)/suites
 test: build build-tsan build-asan
 	@main=0; tsan=0; asan=0; \
@@ -93,7 +94,9 @@ test: build build-tsan build-asan
 	  echo "add_test(suite.asan_unit_e2e_fuzz sh -c \"exit $$asan\")"; \
 	} > $(SUITES_DIR)/CTestTestfile.cmake; \
 	echo; echo "make test: the suites above, one line each"; \
-	cd $(SUITES_DIR) && ctest
+	cd $(SUITES_DIR) && { ctest > ctest.log 2>&1; status=$$?; \
+	  grep -v '% tests passed' ctest.log; grep '% tests passed' ctest.log; \
+	  exit $$status; }
 
 demo: build
 	@scripts/demo.sh $(BUILD)
