@@ -58,10 +58,12 @@ for i in range(STEPS):
 report(bad == 0, "%d stepi: every one moved exactly one instruction on thread "
        "%d, IF as the guest set it" % (STEPS, tid))
 
-interrupt_after(1.0)
+# The rate depends on how much CPU hvgdb gets (the machine may be busy):
+# any steady advance shows the timer came back after the steps.
+interrupt_after(1.5)
 gdb.execute("continue")
 ticks_after = int(gdb.parse_and_eval("storm_ticks[%d]" % vcpu))
-report(ticks_after > ticks_before + 1000,
+report(ticks_after > ticks_before + 50,
        "guest ticks advance after continue: %d -> %d" % (ticks_before, ticks_after))
 gdb.execute("detach")
 finish()

@@ -161,6 +161,23 @@ static unsigned long executed(struct harness *h, int v)
 	return __atomic_load_n(&h->mt.vcpu[v].executed, __ATOMIC_RELAXED);
 }
 
+/* Threads standing in for vCPUs may wait long for a core on a loaded
+ * machine (or under a sanitizer): poll for the condition, up to 5 s. */
+#define WAIT_UNTIL(cond)                                                 \
+	do {                                                             \
+		for (int waited_ms_ = 0; !(cond) && waited_ms_ < 5000;   \
+		     waited_ms_++)                                       \
+			usleep(1000);                                    \
+	} while (0)
+
+static unsigned waiting_vcpus(struct harness *h)
+{
+	pthread_mutex_lock(&h->ev.lock);
+	unsigned n = h->ev.nwaiting;
+	pthread_mutex_unlock(&h->ev.lock);
+	return n;
+}
+
 static void test_hits_reported_one_at_a_time(void **state)
 {
 	enum mock_personality p = *(enum mock_personality *)*state;
@@ -450,12 +467,12 @@ static void test_vm_over_releases_parked(void **state)
 	(void)state;
 	struct harness *h = make(MOCK_INTEL, 2, true);
 	mock_start_vcpus(&h->mt);
-	usleep(20000);
+	WAIT_UNTIL(waiting_vcpus(h) == 2);
 	pthread_mutex_lock(&h->ev.lock);
 	assert_int_equal(h->ev.nwaiting, 2);
 	events_vm_over_locked(&h->ev);
 	pthread_mutex_unlock(&h->ev.lock);
-	usleep(20000);
+	WAIT_UNTIL(executed(h, 0) > 0);
 	assert_true(executed(h, 0) > 0);
 	destroy(h);
 }
