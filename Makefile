@@ -17,6 +17,8 @@
 # make fuzz builds the fuzz targets and runs each for FUZZ_SECONDS (default
 # 300), all at once; what they find is kept under $(SAN_BUILD)/fuzz/.
 
+SHELL := /bin/bash
+
 BUILD      ?= build
 SAN_BUILD  ?= build-asan
 TSAN_BUILD ?= build-tsan
@@ -81,22 +83,18 @@ test-asan: build-asan
 # suites' results), then one last CTest run whose tests are the suites' own
 # results: the final summary covers everything that ran, and its "N% tests
 # passed, F tests failed out of T" line is printed last (CI reads it).
-SUITES_DIR = $(BUILD)/suites
+# Every suite runs even after another failed; the last line sums them all
+# ("N passed, N failed"), each suite's own CTest summary stands above it.
+SUITE_LOGS = $(BUILD)/suite-logs
 test: build build-tsan build-asan
-	@main=0; tsan=0; asan=0; \
-	( $(RUN_MAIN) ) || main=1; \
-	( $(RUN_TSAN) ) || tsan=1; \
-	( $(RUN_ASAN) ) || asan=1; \
-	mkdir -p $(SUITES_DIR); \
-	{ echo '# written by make test: one test per suite, its exit status'; \
-	  echo "add_test(suite.gcc_all sh -c \"exit $$main\")"; \
-	  echo "add_test(suite.tsan_gdbstub_unit sh -c \"exit $$tsan\")"; \
-	  echo "add_test(suite.asan_unit_e2e_fuzz sh -c \"exit $$asan\")"; \
-	} > $(SUITES_DIR)/CTestTestfile.cmake; \
-	echo; echo "make test: the suites above, one line each"; \
-	cd $(SUITES_DIR) && { ctest > ctest.log 2>&1; status=$$?; \
-	  grep -v '% tests passed' ctest.log; grep '% tests passed' ctest.log; \
-	  exit $$status; }
+	@mkdir -p $(SUITE_LOGS); status=0; \
+	( $(RUN_TSAN) ) 2>&1 | tee $(SUITE_LOGS)/tsan.log; [ $${PIPESTATUS[0]} -eq 0 ] || status=1; \
+	( $(RUN_ASAN) ) 2>&1 | tee $(SUITE_LOGS)/asan.log; [ $${PIPESTATUS[0]} -eq 0 ] || status=1; \
+	( $(RUN_MAIN) ) 2>&1 | tee $(SUITE_LOGS)/main.log; [ $${PIPESTATUS[0]} -eq 0 ] || status=1; \
+	echo; echo "make test: TSan gdbstub unit, ASan+UBSan unit/e2e/fuzz, gcc all suites:"; \
+	grep -h '% tests passed' $(SUITE_LOGS)/tsan.log $(SUITE_LOGS)/asan.log $(SUITE_LOGS)/main.log; \
+	scripts/sum-ctest.sh $(SUITE_LOGS)/tsan.log $(SUITE_LOGS)/asan.log $(SUITE_LOGS)/main.log; \
+	exit $$status
 
 demo: build
 	@scripts/demo.sh $(BUILD)
