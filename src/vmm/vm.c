@@ -351,7 +351,9 @@ int vm_run(struct vm *vm, int vcpu, struct vm_exit *exit)
 	return vm->ops->run(v, exit);
 }
 
-int vm_suspend_cpu(struct vm *vm, int vcpu)
+/* The debugger's suspend flag of one vCPU, or of every vCPU (vcpu -1). A
+ * suspended vCPU is kicked so that it notices at once. */
+static int set_suspended(struct vm *vm, int vcpu, bool on)
 {
 	if (!vm || vcpu < -1 || (vcpu >= 0 && (unsigned)vcpu >= vm->ncpus))
 		return -EINVAL;
@@ -360,26 +362,22 @@ int vm_suspend_cpu(struct vm *vm, int vcpu)
 			continue;
 		struct vcpu *v = vm->vcpus[i];
 		pthread_mutex_lock(&v->mtx);
-		v->suspended = true;
+		v->suspended = on;
 		pthread_mutex_unlock(&v->mtx);
-		vcpu_notify(v);
+		if (on)
+			vcpu_notify(v);
 	}
 	return 0;
 }
 
+int vm_suspend_cpu(struct vm *vm, int vcpu)
+{
+	return set_suspended(vm, vcpu, true);
+}
+
 int vm_resume_cpu(struct vm *vm, int vcpu)
 {
-	if (!vm || vcpu < -1 || (vcpu >= 0 && (unsigned)vcpu >= vm->ncpus))
-		return -EINVAL;
-	for (unsigned i = 0; i < vm->ncpus; i++) {
-		if (vcpu != -1 && (unsigned)vcpu != i)
-			continue;
-		struct vcpu *v = vm->vcpus[i];
-		pthread_mutex_lock(&v->mtx);
-		v->suspended = false;
-		pthread_mutex_unlock(&v->mtx);
-	}
-	return 0;
+	return set_suspended(vm, vcpu, false);
 }
 
 bool vm_cpu_suspended(struct vm *vm, int vcpu)
