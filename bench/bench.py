@@ -29,7 +29,9 @@ class Config:
         self.quick = a.quick
         self.reps = a.reps or (1 if a.quick else 3)
         self.duration = a.duration or (1.5 if a.quick else 3.0)
-        self.work = 30 if a.quick else 100  # cpu-bench work units
+        # cpu-bench work units: enough that compute dwarfs boot (800 is
+        # about 1.2 s of QEMU TCG per vCPU)
+        self.work = 200 if a.quick else 800
         self.storm = 1000
         self.storm_seconds = a.storm_seconds or (15 if a.quick else 60)
         self.quiet = 1.0 if a.quick else 2.0
