@@ -122,6 +122,26 @@ def check_healthy(port, label):
     c.close()
 
 
+def cpu_ticks(pid):
+    """utime + stime of a process, in clock ticks."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def check_idle_session_costs_no_cpu(proc, port):
+    """An attached debugger that sends nothing must cost the server no CPU
+    (it waits in poll, no busy loop)."""
+    c = Client(port)
+    assert c.request(b"qSupported").startswith(b"PacketSize=")
+    before = cpu_ticks(proc.pid)
+    time.sleep(1.0)
+    spent = cpu_ticks(proc.pid) - before
+    assert spent <= 1, "idle session used %d ticks of CPU in 1 s" % spent
+    assert c.request(b"D") == b"OK"
+    c.close()
+
+
 def expect_reply(c, payload, allowed, label):
     reply = c.request(payload)
     ok = (reply == b"" and "empty" in allowed) or \
@@ -173,6 +193,8 @@ def run(server_path):
         assert line[0] == "port", line
         port = int(line[1])
         check_healthy(port, "start")
+        check_idle_session_costs_no_cpu(proc, port)
+        check_healthy(port, "idle session")
 
         c = Client(port)
         c.request(b"qSupported")
