@@ -100,6 +100,7 @@ static void hook_intr(uc_engine *uc, uint32_t intno, void *user)
 	struct tcg_vcpu *t = tcg_of((struct vcpu *)user);
 	t->intr_seen = true;
 	t->intr_no = intno;
+	tcg_disarm_step_hook(t);
 	uc_emu_stop(uc);
 }
 
@@ -111,10 +112,17 @@ static void hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
 	struct vcpu *v = user;
 	struct tcg_vcpu *t = tcg_of(v);
 	t->blocks_run++;
-	/* A one-instruction entry ends by itself; stopping it before that
-	 * instruction would make a step that does not move. */
-	if (t->single_instruction)
+	/* A one-instruction entry ends at the next block, or earlier through
+	 * its code hook; stopping before its first instruction would make a
+	 * step that does not move. */
+	if (t->single_instruction) {
+		if (t->blocks_run > 1) {
+			t->block_stopped = true;
+			tcg_disarm_step_hook(t);
+			uc_emu_stop(uc);
+		}
 		return;
+	}
 	if (t->poll_deadline != UINT64_MAX && --t->poll_countdown == 0) {
 		t->poll_countdown = TCG_POLL_BLOCKS;
 		if (vm_now_ns(v->vm) >= t->poll_deadline) {
@@ -132,6 +140,30 @@ static void hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
 		t->block_stopped = true;
 		uc_emu_stop(uc);
 	}
+}
+
+/*
+ * Deleted from inside the engine, so that uc_emu_start drops it from its
+ * lists before it returns: a hook merely marked deleted at the next entry
+ * would still be compiled into the blocks translated then.
+ */
+void tcg_disarm_step_hook(struct tcg_vcpu *t)
+{
+	if (t->step_hook_armed) {
+		uc_hook_del(t->uc, t->step_hook);
+		t->step_hook_armed = false;
+	}
+}
+
+/* Installed only for a one-instruction entry, on the bytes after the
+ * stepped instruction: the next instruction in the same block. */
+void tcg_hook_step_code(uc_engine *uc, uint64_t addr, uint32_t size,
+			void *user)
+{
+	(void)addr;
+	(void)size;
+	tcg_disarm_step_hook(tcg_of(user));
+	uc_emu_stop(uc);
 }
 
 /* ---- MMIO ---------------------------------------------------------------- */

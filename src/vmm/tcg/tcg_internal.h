@@ -43,16 +43,19 @@ struct tcg_vcpu {
 	uint64_t poll_deadline;
 	unsigned poll_countdown;
 	uint64_t blocks_run; /* blocks started in this entry */
-	bool single_instruction; /* this entry runs with count=1 */
+	/* This entry runs one instruction: a code hook on the bytes after
+	 * it and the next block's start both end it (see tcg_run.c). */
+	bool single_instruction;
+	uc_hook step_hook;
+	bool step_hook_armed;
 	/* Leave after the first block: an interrupt waits behind an STI
-	 * shadow (count=1 does not work there, see tcg_run.c). */
+	 * shadow (stops are ignored inside it, see tcg_run.c). */
 	bool stop_after_first_block;
 	enum tcg_hook_stop hook_stop;
 	/* Informational exits (unclaimed port/MMIO) raised by hooks, reported
 	 * one per vm_run: a block can hold several accesses. */
 	struct vm_exit exitq[TCG_EXITQ_LEN];
 	unsigned exitq_head, exitq_len;
-	bool step_tbs; /* translation cache built with a count limit */
 	bool intr_seen; /* UC_HOOK_INTR fired */
 	uint32_t intr_no;
 
@@ -71,6 +74,9 @@ int tcg_vcpu_init(struct vcpu *v, char *err, size_t errlen);
 bool tcg_store_fastpath_linked(void);
 void tcg_vcpu_fini(struct vcpu *v);
 void tcg_kick(struct vcpu *v);
+void tcg_disarm_step_hook(struct tcg_vcpu *t);
+void tcg_hook_step_code(uc_engine *uc, uint64_t addr, uint32_t size,
+			void *user);
 /* Map LAPIC, registered and catch-all MMIO before the first entry. */
 int tcg_map_devices(struct vcpu *v);
 

@@ -16,13 +16,13 @@
  *   non-canonical ones): UC_ERR_*_UNMAPPED, RIP unreliable -> GUEST_FAULT.
  * - hlt: uc_emu_start returns UC_ERR_OK with RIP after the hlt.
  * - iretq works natively.
- * - count=1 from an address whose translation block was built without a
- *   count limit runs the whole block (and so does the next block if it
- *   was built before): the cache is flushed on entering step mode.
- * - count=1 (and uc_emu_stop) is ignored while the STI interrupt shadow
- *   is active: stepping `sti` ran on to the next hlt. A step over sti is
- *   done by hand; an interrupt waiting behind the shadow is injected after
- *   the engine has run one more block.
+ * - A count limit (count=1) is ignored by blocks translated without it,
+ *   and dropping it again makes uc_emu_start flush the whole translation
+ *   cache (~1 s): single steps use a code hook instead (arm_step_hook).
+ * - uc_emu_stop is ignored while the STI interrupt shadow is active:
+ *   stepping `sti` ran on to the next hlt. A step over sti is done by
+ *   hand; an interrupt waiting behind the shadow is injected after the
+ *   engine has run one more block.
  * - uc_emu_stop from another thread, or from an MMIO/port callback, can
  *   stop mid-block with RIP still at an earlier instruction, which is
  *   then executed twice (measured: one extra `inc` per stop). Stops are
@@ -44,6 +44,7 @@
 #define TRIPLE_FAULT_STATUS 1
 /* An NMI handler is assumed done once RSP leaves its frame's region. */
 #define NMI_STACK_SPAN (64 * 1024)
+#define X86_MAX_INSN_LEN 15
 
 static uint64_t reg(struct vcpu *v, int ucreg)
 {
@@ -108,6 +109,64 @@ static void apply_invalidations(struct vcpu *v, bool ever_ran)
 			return;
 		}
 	}
+}
+
+/*
+ * One instruction, without Unicorn's count limit: uc_emu_start drops the
+ * whole translation cache whenever a count limit is removed, and a flush
+ * costs about a second (it zeroes the 1 GiB code buffer). Instead the
+ * block at RIP is retranslated with a code hook on the 15 bytes after it,
+ * which stops before the next instruction of that block; a branch ends the
+ * block and the block hook stops the next one. Both stops are exact.
+ *
+ * Blocks compiled with the hook keep calling into it after it is gone,
+ * and in Unicorn 2.0.1 such a call ends the block there with RIP put
+ * back to the block's start (the instructions before it then run twice).
+ * So every block that can hold such a call, any block overlapping those
+ * 16 bytes, is dropped again after the step.
+ */
+static void drop_blocks_at(struct vcpu *v, uint64_t start, uint64_t end)
+{
+	while (start < end) {
+		uint64_t page_end = (start | 4095) + 1;
+		uint64_t stop = end < page_end ? end : page_end;
+		uint64_t gpa;
+		/* Not executable: nothing there was translated. */
+		if (vcpu_gla2gpa(v, start, VM_PROT_EXECUTE, &gpa) == 0)
+			uc_ctl_remove_cache(tcg_of(v)->uc, start, stop);
+		if (page_end == 0)
+			break; /* top of the address space */
+		start = stop;
+	}
+}
+
+static bool arm_step_hook(struct vcpu *v, uint64_t rip)
+{
+	struct tcg_vcpu *t = tcg_of(v);
+	drop_blocks_at(v, rip, rip + 1);
+	/* At the very top of the address space the range wraps, which
+	 * Unicorn reads as "everywhere": still a stop at the next one. */
+	if (uc_hook_add(t->uc, &t->step_hook, UC_HOOK_CODE,
+			(void *)tcg_hook_step_code, v, rip + 1,
+			rip + X86_MAX_INSN_LEN) != UC_ERR_OK)
+		return false;
+	t->step_hook_armed = true;
+	return true;
+}
+
+static void finish_step_hook(struct vcpu *v, uint64_t rip)
+{
+	struct tcg_vcpu *t = tcg_of(v);
+	if (t->step_hook_armed) {
+		/* The step ended without any of our hooks (hlt, #UD, a fetch
+		 * fault, shutdown): the deleted hook would stay listed into
+		 * the next entry and be compiled into its blocks. Rare
+		 * enough for the slow, certain remedy. */
+		tcg_disarm_step_hook(t);
+		flush_all(v);
+		return;
+	}
+	drop_blocks_at(v, rip, rip + X86_MAX_INSN_LEN + 1);
 }
 
 /* ---- Event delivery ------------------------------------------------------ */
@@ -348,30 +407,23 @@ static enum entry_result run_once(struct vcpu *v, struct vm_exit *exit)
 	if (!deliver_pending(v, &shadow))
 		return ENTRY_CONTINUE;
 	bool step = stepping(v);
-	uint64_t count = step ? 1 : 0;
 	uint64_t rip = reg(v, UC_X86_REG_RIP);
-	uint8_t first = 0;
-	if (count) {
+	if (step) {
+		uint8_t first = 0;
 		read_byte(v, rip, &first);
-		/* TBs built without a count limit ignore it, including the
-		 * block after the stepped instruction: rebuild them all once
-		 * on entering step mode, and once more on leaving it. */
-		if (!t->step_tbs) {
-			flush_all(v);
-			t->step_tbs = true;
-		}
 		if (first == 0xFB) {
-			/* Unicorn ignores the count limit inside the STI
-			 * shadow and would run on: do the sti here. */
+			/* Stops are ignored inside the STI shadow and the
+			 * engine would run on: do the sti here. */
 			set_reg(v, UC_X86_REG_RFLAGS,
 				reg(v, UC_X86_REG_RFLAGS) | RFLAGS_IF);
 			set_reg(v, UC_X86_REG_RIP, rip + 1);
 			fill_step_exit(v, exit);
 			return ENTRY_EXIT;
 		}
-	} else if (t->step_tbs) {
-		flush_all(v);
-		t->step_tbs = false;
+		if (!arm_step_hook(v, rip)) {
+			fill_fault(v, exit, UC_ERR_NOMEM);
+			return ENTRY_EXIT;
+		}
 	}
 
 	t->hook_stop = TCG_STOP_NONE;
@@ -379,7 +431,7 @@ static enum entry_result run_once(struct vcpu *v, struct vm_exit *exit)
 	t->block_stopped = false;
 	t->blocks_run = 0;
 	t->stop_after_first_block = shadow && !step;
-	t->single_instruction = count == 1;
+	t->single_instruction = step;
 	t->poll_deadline = lapic_next_deadline(v->lapic);
 	t->poll_countdown = TCG_POLL_BLOCKS;
 	atomic_store(&t->stop_flag, false);
@@ -389,8 +441,10 @@ static enum entry_result run_once(struct vcpu *v, struct vm_exit *exit)
 	pthread_mutex_unlock(&v->mtx);
 
 	sched_enter_engine(vm, v, !t->single_instruction);
-	uc_err err = uc_emu_start(t->uc, rip, UNTIL_NEVER, 0, count);
+	uc_err err = uc_emu_start(t->uc, rip, UNTIL_NEVER, 0, 0);
 	sched_leave_engine(vm);
+	if (step)
+		finish_step_hook(v, rip);
 
 	if (t->hook_stop == TCG_STOP_SHUTDOWN)
 		return ENTRY_CONTINUE;
@@ -456,6 +510,7 @@ int tcg_run(struct vcpu *v, struct vm_exit *exit)
 	for (;;) {
 		atomic_store(&v->stop_req, false);
 		if (atomic_load(&vm->shutdown)) {
+			sched_vcpu_not_coming(vm, v);
 			pthread_mutex_lock(&vm->state_mtx);
 			exit->exitcode = VM_EXITCODE_SHUTDOWN;
 			exit->u.shutdown.reason = vm->shutdown_reason;
@@ -465,6 +520,7 @@ int tcg_run(struct vcpu *v, struct vm_exit *exit)
 			return 0;
 		}
 		if (vm_cpu_suspended(vm, v->id)) {
+			sched_vcpu_not_coming(vm, v);
 			memset(exit, 0, sizeof(*exit));
 			exit->exitcode = VM_EXITCODE_SUSPENDED;
 			exit->rip = reg(v, UC_X86_REG_RIP);
@@ -472,6 +528,7 @@ int tcg_run(struct vcpu *v, struct vm_exit *exit)
 		}
 		if (t->in_hlt) {
 			bool intr_on = reg(v, UC_X86_REG_RFLAGS) & RFLAGS_IF;
+			sched_vcpu_not_coming(vm, v);
 			if (!vcpu_halt_sleep(v, intr_on))
 				continue; /* suspended or shut down */
 			t->in_hlt = false;
@@ -485,7 +542,7 @@ int tcg_run(struct vcpu *v, struct vm_exit *exit)
 		/* Keep the lock across entries that only stopped to inject
 		 * an interrupt: a handoff per timer tick would cap the tick
 		 * rate at the host's thread wake-up rate. */
-		sched_acquire(vm);
+		sched_acquire(vm, v);
 		enum entry_result r;
 		do {
 			r = run_once(v, exit);
