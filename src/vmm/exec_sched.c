@@ -82,7 +82,7 @@ int sched_init(struct vm *vm)
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_mutex_init(&s->mtx, NULL);
-	pthread_cond_init(&s->turn, NULL);
+	pthread_cond_init(&s->turn, &ca); /* timed waits: the resume gate */
 	pthread_cond_init(&s->wakeup, &ca);
 	pthread_condattr_destroy(&ca);
 	int rc = pthread_create(&s->thread, NULL, preempt_thread, vm);
@@ -108,19 +108,59 @@ void sched_fini(struct vm *vm)
 	pthread_mutex_destroy(&s->mtx);
 }
 
-void sched_acquire(struct vm *vm)
+/*
+ * Who gets the free lock: the waiting vCPU that ran least recently, unless
+ * the resume gate is open and a resumed vCPU that ran even less recently
+ * has not asked yet (then nobody, until it asks or the gate closes).
+ */
+static struct vcpu *next_holder(struct vm *vm, uint64_t now)
+{
+	struct vcpu *best = NULL;
+	for (unsigned i = 0; i < vm->ncpus; i++) {
+		struct vcpu *v = vm->vcpus[i];
+		if (v->sched_waiting &&
+		    (!best || v->sched_last_grant < best->sched_last_grant))
+			best = v;
+	}
+	if (!best || now >= vm->sched.gate_end)
+		return best;
+	for (unsigned i = 0; i < vm->ncpus; i++) {
+		struct vcpu *v = vm->vcpus[i];
+		if (v->sched_expected &&
+		    v->sched_last_grant < best->sched_last_grant)
+			return NULL;
+	}
+	return best;
+}
+
+void sched_acquire(struct vm *vm, struct vcpu *v)
 {
 	struct exec_sched *s = &vm->sched;
 	pthread_mutex_lock(&s->mtx);
-	uint64_t ticket = s->next_ticket++;
-	if (ticket != s->now_serving) {
-		s->waiters++;
+	if (v->sched_expected) {
+		v->sched_expected = false;
+		pthread_cond_broadcast(&s->turn); /* the gate may be waiting */
+	}
+	v->sched_waiting = true;
+	s->waiters++;
+	for (;;) {
+		uint64_t now = vm_now_ns(vm);
+		if (!s->held && next_holder(vm, now) == v)
+			break;
 		/* The holder's slice now matters: let the thread enforce it. */
 		pthread_cond_signal(&s->wakeup);
-		while (ticket != s->now_serving)
+		if (!s->held && now < s->gate_end) {
+			struct timespec ts;
+			abs_deadline(vm, s->gate_end, &ts);
+			pthread_cond_timedwait(&s->turn, &s->mtx, &ts);
+		} else {
 			pthread_cond_wait(&s->turn, &s->mtx);
-		s->waiters--;
+		}
 	}
+	s->waiters--;
+	v->sched_waiting = false;
+	v->sched_last_grant = ++s->grants;
+	s->held = true;
 	s->slice_end = vm_now_ns(vm) + SCHED_SLICE_NS;
 	pthread_mutex_unlock(&s->mtx);
 }
@@ -138,9 +178,30 @@ void sched_release(struct vm *vm)
 {
 	struct exec_sched *s = &vm->sched;
 	pthread_mutex_lock(&s->mtx);
-	s->now_serving++;
+	s->held = false;
 	if (s->waiters > 0)
 		pthread_cond_broadcast(&s->turn);
+	pthread_mutex_unlock(&s->mtx);
+}
+
+void sched_vcpu_resumed(struct vm *vm, struct vcpu *v)
+{
+	struct exec_sched *s = &vm->sched;
+	pthread_mutex_lock(&s->mtx);
+	v->sched_expected = true;
+	s->gate_end = vm_now_ns(vm) + SCHED_RESUME_GATE_NS;
+	pthread_mutex_unlock(&s->mtx);
+}
+
+void sched_vcpu_not_coming(struct vm *vm, struct vcpu *v)
+{
+	struct exec_sched *s = &vm->sched;
+	pthread_mutex_lock(&s->mtx);
+	if (v->sched_expected) {
+		v->sched_expected = false;
+		if (s->waiters > 0)
+			pthread_cond_broadcast(&s->turn);
+	}
 	pthread_mutex_unlock(&s->mtx);
 }
 

@@ -2,8 +2,13 @@
  * The global execution lock and the preemption thread.
  *
  * Unicorn's `lock`-prefixed instructions are not atomic across engines, so
- * only one vCPU executes guest code at a time. The lock is a FIFO ticket
- * lock (fair round-robin); the holder runs for a time slice. One thread per
+ * only one vCPU executes guest code at a time. The lock goes to the waiting
+ * vCPU that ran least recently (round-robin when all are busy; a vCPU
+ * woken from hlt goes first); the holder runs for a time slice. Right after
+ * the debugger resumes vCPUs the lock waits briefly for the least recently
+ * run of them: otherwise whichever host thread wakes first runs, hits the
+ * breakpoint again within microseconds, and the others never move (seen:
+ * one of 4 vCPUs never reached a breakpoint in 12 continues). One thread per
  * VM ends slices and enforces the running vCPU's LAPIC deadline by stopping
  * its engine (uc_emu_stop is safe from another thread; uc_emu_start's own
  * timeout costs ~16 ms per call and is never used).
@@ -25,13 +30,18 @@ struct vcpu;
 /* An engine that polls its LAPIC deadline itself is stopped by this
  * thread only this late (a safety net; it normally never fires). */
 #define SCHED_POLLED_DEADLINE_SLACK_NS 2000000ULL
+/* How long a resume keeps the lock for a vCPU whose thread has not come
+ * back yet (a host thread wake-up is ~50-100 us; this only bounds it). */
+#define SCHED_RESUME_GATE_NS 2000000ULL
 
 struct exec_sched {
 	pthread_mutex_t mtx;
-	pthread_cond_t turn;    /* ticket waiters */
+	pthread_cond_t turn;    /* vCPUs waiting for the lock */
 	pthread_cond_t wakeup;  /* preemption thread */
-	uint64_t next_ticket, now_serving;
+	bool held;
 	unsigned waiters;
+	uint64_t grants;        /* lock grants so far: the LRU clock */
+	uint64_t gate_end;      /* resume gate open until (guest ns) */
 	struct vcpu *running;   /* inside uc_emu_start, or NULL */
 	uint64_t epoch;         /* engine entries so far */
 	uint64_t slice_end;
@@ -46,8 +56,13 @@ struct exec_sched {
 int sched_init(struct vm *vm);
 void sched_fini(struct vm *vm);
 /* The holder's time slice starts at acquire. */
-void sched_acquire(struct vm *vm);
+void sched_acquire(struct vm *vm, struct vcpu *v);
 void sched_release(struct vm *vm);
+/* The debugger resumed v: hold the lock for it for a moment if it ran
+ * less recently than whoever asks first. */
+void sched_vcpu_resumed(struct vm *vm, struct vcpu *v);
+/* v will not ask for the lock soon (it sleeps in hlt or stays stopped). */
+void sched_vcpu_not_coming(struct vm *vm, struct vcpu *v);
 /* Someone waits and the holder's slice is over. */
 bool sched_should_yield(struct vm *vm);
 /* Bracket one engine entry; leave returns whether we stopped it.

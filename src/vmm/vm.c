@@ -362,10 +362,13 @@ static int set_suspended(struct vm *vm, int vcpu, bool on)
 			continue;
 		struct vcpu *v = vm->vcpus[i];
 		pthread_mutex_lock(&v->mtx);
+		bool was = v->suspended;
 		v->suspended = on;
 		pthread_mutex_unlock(&v->mtx);
 		if (on)
 			vcpu_notify(v);
+		else if (was)
+			sched_vcpu_resumed(vm, v);
 	}
 	return 0;
 }

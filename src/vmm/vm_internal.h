@@ -60,6 +60,11 @@ struct vcpu {
 	/* Set by other threads to make the vCPU re-check its state soon. */
 	atomic_bool stop_req;
 
+	/* Guarded by vm->sched.mtx. */
+	uint64_t sched_last_grant; /* sched.grants when it last got the lock */
+	bool sched_waiting;        /* in sched_acquire */
+	bool sched_expected;       /* resumed, not yet back at the lock */
+
 	/* Owned by the vCPU thread (or by whoever holds it parked). */
 	int caps[VM_CAP_MAX];
 	uint64_t entry_inst_length;
