@@ -8,6 +8,7 @@
 #define HVGDB_GDBSTUB_VCPU_EVENTS_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -51,6 +52,9 @@ struct gdb_events {
 				  resume (an event, ^C, attach, detach) */
 	bool interrupted;      /* Ctrl-C asked for the stop in progress */
 	bool vm_over;          /* the VM ended: hooks never park again */
+	/* Bumped at every wake-up of parked vCPUs; read without the lock
+	 * by a vCPU spinning before it sleeps (park_locked). */
+	atomic_uint wake_gen;
 	const struct bp_table *bps;
 	bool can_step;
 	enum gdb_cap step_cap;
