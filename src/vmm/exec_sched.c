@@ -20,8 +20,8 @@ static uint64_t running_deadline(struct exec_sched *s)
 	struct vcpu *v = s->running;
 	if (s->kick_requested)
 		return 0;
-	uint64_t d = UINT64_MAX;
-	if (s->waiters > 0)
+	uint64_t d = s->entry_start + SCHED_MAX_ENTRY_NS;
+	if (s->waiters > 0 && s->slice_end < d)
 		d = s->slice_end;
 	if (v->lapic) {
 		uint64_t t = lapic_next_deadline(v->lapic);
@@ -210,6 +210,7 @@ void sched_enter_engine(struct vm *vm, struct vcpu *v, bool deadline_polled)
 	struct exec_sched *s = &vm->sched;
 	pthread_mutex_lock(&s->mtx);
 	s->running = v;
+	s->entry_start = vm_now_ns(vm);
 	s->deadline_polled = deadline_polled;
 	s->epoch++;
 	s->kicked = false;

@@ -30,6 +30,9 @@ struct vcpu;
 /* An engine that polls its LAPIC deadline itself is stopped by this
  * thread only this late (a safety net; it normally never fires). */
 #define SCHED_POLLED_DEADLINE_SLACK_NS 2000000ULL
+/* The longest engine entry: the backend re-tunes itself between entries
+ * (tcg_tlb_sizing.c), so even a lone busy vCPU leaves now and then. */
+#define SCHED_MAX_ENTRY_NS 50000000ULL
 /* How long a resume keeps the lock for a vCPU whose thread has not come
  * back yet (a host thread wake-up is ~50-100 us; this only bounds it). */
 #define SCHED_RESUME_GATE_NS 2000000ULL
@@ -45,6 +48,7 @@ struct exec_sched {
 	struct vcpu *running;   /* inside uc_emu_start, or NULL */
 	uint64_t epoch;         /* engine entries so far */
 	uint64_t slice_end;
+	uint64_t entry_start;   /* the running entry began (guest ns) */
 	bool kick_requested;    /* stop the running vCPU now */
 	bool kicked;            /* the current entry was stopped by us */
 	bool deadline_polled;   /* the engine checks its LAPIC deadline */

@@ -361,6 +361,8 @@ int tcg_vcpu_init(struct vcpu *v, char *err, size_t errlen)
 	if (e == UC_ERR_OK)
 		e = uc_hook_add(t->uc, &h, UC_HOOK_BLOCK, (void *)hook_block, v,
 				1, 0);
+	if (e == UC_ERR_OK)
+		tcg_tlb_sizing_init(t);
 	if (e != UC_ERR_OK) {
 		snprintf(err, errlen, "vCPU %d engine set-up: %s", v->id,
 			 uc_strerror(e));

@@ -402,7 +402,9 @@ static enum entry_result run_once(struct vcpu *v, struct vm_exit *exit)
 		return ENTRY_CONTINUE;
 
 	apply_invalidations(v, ever_ran);
-	lapic_timer_update(v->lapic, vm_now_ns(vm));
+	uint64_t now = vm_now_ns(vm);
+	tcg_keep_tlb_sized(t, now);
+	lapic_timer_update(v->lapic, now);
 	bool shadow;
 	if (!deliver_pending(v, &shadow))
 		return ENTRY_CONTINUE;

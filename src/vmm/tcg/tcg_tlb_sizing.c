@@ -1,0 +1,68 @@
+/*
+ * Keeps Unicorn's software TLB sized to what the guest uses.
+ *
+ * QEMU's (and so Unicorn 2.0.1's) TLB resizes itself only when it is
+ * flushed: it doubles when more than 70% of it filled since the last flush
+ * and shrinks to fit when less than 30% was used in the last 100 ms. A
+ * guest that stops flushing keeps whatever size its last flush chose.
+ * Measured: a guest held at its first instruction by a debugger (--wait)
+ * booted with a window long expired, its boot-time CR3 loads shrank the
+ * TLB to 64 entries, and since it never loaded CR3 again it then ran 3x
+ * slower than the same guest started without a debugger (the profile is
+ * all tlb_fill and page walks).
+ *
+ * 2.0.1 offers no way to flush the TLB from outside (its CR3 register
+ * write only stores the value), so we call QEMU's own CR3 update, which
+ * flushes, on the vCPU's CPU state every TLB_RESIZE_PERIOD_NS of guest
+ * run time. The CPU state pointer is learned once per engine by
+ * interposing the x86_64 RDMSR helper (libunicorn reaches it through its
+ * PLT and GOT, as with tcg_store_fastpath.c) during one MSR read; every
+ * other call, including the guest's own RDMSRs, is forwarded unchanged.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <dlfcn.h>
+#include <stddef.h>
+
+#include "vmm/tcg/tcg_internal.h"
+
+#define MSR_EFER 0xC0000080u
+
+void helper_rdmsr_x86_64(void *env);
+void cpu_x86_update_cr3_x86_64(void *env, uint64_t new_cr3);
+
+static _Thread_local void **capture_env;
+
+void helper_rdmsr_x86_64(void *env)
+{
+	static void (*real)(void *);
+	if (!real)
+		real = (void (*)(void *))dlsym(RTLD_NEXT,
+					       "helper_rdmsr_x86_64");
+	if (capture_env) {
+		*capture_env = env;
+		capture_env = NULL;
+	}
+	if (real)
+		real(env);
+}
+
+void tcg_tlb_sizing_init(struct tcg_vcpu *t)
+{
+	uc_x86_msr msr = { .rid = MSR_EFER };
+	t->cpu_env = NULL;
+	capture_env = &t->cpu_env;
+	uc_reg_read(t->uc, UC_X86_REG_MSR, &msr);
+	capture_env = NULL;
+}
+
+void tcg_keep_tlb_sized(struct tcg_vcpu *t, uint64_t now)
+{
+	if (!t->cpu_env || now - t->tlb_sized_at < TLB_RESIZE_PERIOD_NS)
+		return;
+	t->tlb_sized_at = now;
+	uint64_t cr3 = 0;
+	uc_reg_read(t->uc, UC_X86_REG_CR3, &cr3);
+	cpu_x86_update_cr3_x86_64(t->cpu_env, cr3);
+}
