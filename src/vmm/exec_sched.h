@@ -32,7 +32,7 @@ struct vcpu;
 #define SCHED_POLLED_DEADLINE_SLACK_NS 2000000ULL
 /* The longest engine entry: the backend re-tunes itself between entries
  * (tcg_tlb_sizing.c), so even a lone busy vCPU leaves now and then. */
-#define SCHED_MAX_ENTRY_NS 50000000ULL
+#define SCHED_MAX_ENTRY_NS 10000000ULL
 /* How long a resume keeps the lock for a vCPU whose thread has not come
  * back yet (a host thread wake-up is ~50-100 us; this only bounds it). */
 #define SCHED_RESUME_GATE_NS 2000000ULL

@@ -77,7 +77,7 @@ bool tcg_store_fastpath_linked(void);
 void tcg_vcpu_fini(struct vcpu *v);
 void tcg_kick(struct vcpu *v);
 /* Flush (and so re-size) the software TLB every this much run time. */
-#define TLB_RESIZE_PERIOD_NS 50000000ULL
+#define TLB_RESIZE_PERIOD_NS 10000000ULL
 void tcg_tlb_sizing_init(struct tcg_vcpu *t);
 void tcg_keep_tlb_sized(struct tcg_vcpu *t, uint64_t now);
 void tcg_disarm_step_hook(struct tcg_vcpu *t);
