@@ -14,6 +14,29 @@ static void abs_deadline(const struct vm *vm, uint64_t guest_ns,
 	ts->tv_nsec = (long)(host % 1000000000ULL);
 }
 
+/* When the holder must hand the lock over (UINT64_MAX: nobody waits). */
+static uint64_t yield_at(struct vm *vm)
+{
+	struct exec_sched *s = &vm->sched;
+	if (s->waiters == 0)
+		return UINT64_MAX;
+	uint64_t due = UINT64_MAX;
+	for (unsigned i = 0; i < vm->ncpus; i++) {
+		struct vcpu *w = vm->vcpus[i];
+		if (!w->sched_waiting)
+			continue;
+		uint64_t t = w->sched_urgent ? 0
+			   : w->lapic ? lapic_next_deadline(w->lapic)
+				      : UINT64_MAX;
+		if (t < due)
+			due = t;
+	}
+	if (due >= s->slice_end)
+		return s->slice_end;
+	uint64_t floor = s->acquired_at + SCHED_MIN_SLICE_NS;
+	return due > floor ? due : floor;
+}
+
 /* When must the running vCPU leave the engine? UINT64_MAX: never. */
 static uint64_t running_deadline(struct exec_sched *s)
 {
@@ -21,8 +44,9 @@ static uint64_t running_deadline(struct exec_sched *s)
 	if (s->kick_requested)
 		return 0;
 	uint64_t d = s->entry_start + SCHED_MAX_ENTRY_NS;
-	if (s->waiters > 0 && s->slice_end < d)
-		d = s->slice_end;
+	uint64_t y = yield_at(v->vm);
+	if (y < d)
+		d = y;
 	if (v->lapic) {
 		uint64_t t = lapic_next_deadline(v->lapic);
 		if (s->deadline_polled &&
@@ -109,7 +133,9 @@ void sched_fini(struct vm *vm)
 }
 
 /*
- * Who gets the free lock: the waiting vCPU that ran least recently, unless
+ * Who gets the free lock: the waiting vCPU that ran least recently (an
+ * interrupt due only shortens the holder's slice: preferring such vCPUs
+ * starved ones spinning with no timer of their own); unless
  * the resume gate is open and a resumed vCPU that ran even less recently
  * has not asked yet (then nobody, until it asks or the gate closes).
  */
@@ -159,9 +185,11 @@ void sched_acquire(struct vm *vm, struct vcpu *v)
 	}
 	s->waiters--;
 	v->sched_waiting = false;
+	v->sched_urgent = false;
 	v->sched_last_grant = ++s->grants;
 	s->held = true;
-	s->slice_end = vm_now_ns(vm) + SCHED_SLICE_NS;
+	s->acquired_at = vm_now_ns(vm);
+	s->slice_end = s->acquired_at + SCHED_SLICE_NS;
 	pthread_mutex_unlock(&s->mtx);
 }
 
@@ -169,7 +197,7 @@ bool sched_should_yield(struct vm *vm)
 {
 	struct exec_sched *s = &vm->sched;
 	pthread_mutex_lock(&s->mtx);
-	bool yield = s->waiters > 0 && vm_now_ns(vm) >= s->slice_end;
+	bool yield = vm_now_ns(vm) >= yield_at(vm);
 	pthread_mutex_unlock(&s->mtx);
 	return yield;
 }
@@ -238,6 +266,11 @@ void sched_kick(struct vm *vm, struct vcpu *v)
 	pthread_mutex_lock(&s->mtx);
 	if (s->running == v) {
 		s->kick_requested = true;
+		pthread_cond_signal(&s->wakeup);
+	} else if (v->sched_waiting && !v->sched_urgent) {
+		/* It waits for the lock with an interrupt to take: the
+		 * holder's slice may now end early. */
+		v->sched_urgent = true;
 		pthread_cond_signal(&s->wakeup);
 	}
 	pthread_mutex_unlock(&s->mtx);

@@ -64,6 +64,7 @@ struct vcpu {
 	uint64_t sched_last_grant; /* sched.grants when it last got the lock */
 	bool sched_waiting;        /* in sched_acquire */
 	bool sched_expected;       /* resumed, not yet back at the lock */
+	bool sched_urgent;         /* waiting with an interrupt sent to it */
 
 	/* Owned by the vCPU thread (or by whoever holds it parked). */
 	int caps[VM_CAP_MAX];

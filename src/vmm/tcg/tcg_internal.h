@@ -61,6 +61,7 @@ struct tcg_vcpu {
 
 	void *cpu_env;        /* Unicorn's CPUX86State (tcg_tlb_sizing.c) */
 	uint64_t tlb_sized_at; /* guest ns of the last TLB re-sizing flush */
+	uint64_t tlb_period;   /* ns until the next one */
 	bool in_hlt;       /* executed hlt, sleeping until an event */
 	bool nmi_blocked;  /* an NMI handler is running (approximation) */
 	uint64_t nmi_stack_top;
@@ -76,9 +77,13 @@ int tcg_vcpu_init(struct vcpu *v, char *err, size_t errlen);
 bool tcg_store_fastpath_linked(void);
 void tcg_vcpu_fini(struct vcpu *v);
 void tcg_kick(struct vcpu *v);
-/* Flush (and so re-size) the software TLB every this much run time. */
-#define TLB_RESIZE_PERIOD_NS 10000000ULL
+/* The software TLB is flushed (and so re-sized) after this much run time,
+ * doubling up to the maximum after each flush; a debugger stop starts over
+ * (see tcg_tlb_sizing.c). */
+#define TLB_RESIZE_MIN_NS 10000000ULL
+#define TLB_RESIZE_MAX_NS 320000000ULL
 void tcg_tlb_sizing_init(struct tcg_vcpu *t);
+void tcg_tlb_sizing_restart(struct tcg_vcpu *t);
 void tcg_keep_tlb_sized(struct tcg_vcpu *t, uint64_t now);
 void tcg_disarm_step_hook(struct tcg_vcpu *t);
 void tcg_hook_step_code(uc_engine *uc, uint64_t addr, uint32_t size,

@@ -523,6 +523,7 @@ int tcg_run(struct vcpu *v, struct vm_exit *exit)
 		}
 		if (vm_cpu_suspended(vm, v->id)) {
 			sched_vcpu_not_coming(vm, v);
+			tcg_tlb_sizing_restart(t);
 			memset(exit, 0, sizeof(*exit));
 			exit->exitcode = VM_EXITCODE_SUSPENDED;
 			exit->rip = reg(v, UC_X86_REG_RIP);
