@@ -21,16 +21,17 @@
  * | REPORT LOOP (vCPU)          | stopped_vcpu == -1         | stopped_vcpu=self, suspend all; park               |
  * |                             | stopped_vcpu is another    | park (reported later, one stop per resume)         |
  * |   on wake                   | event flag cleared         | reported and resumed: leave                        |
- * |                             | hit_swbreak, bp removed    | stale: hit_swbreak=0, leave; the original          |
- * |                             |                            | instruction runs again                             |
+ * |                             | hit_swbreak, bp removed    | stale: hit_swbreak=0, stepping=step_wanted, leave; |
+ * |                             |                            | the original instruction runs (or is stepped)      |
  * |                             | otherwise                  | loop (claim stopped_vcpu again)                    |
  * | every wake (vCPU)           |                            | own thread syncs caps: BPT_EXIT iff breakpoints    |
  * |                             |                            | exist; step cap + MASK_HWINTR iff stepping         |
  * | all active parked (vCPU)    | stop_wanted                | notify the server (eventfd)                        |
  * | Ctrl-C / attach (server)    |                            | suspend all; report T02 (Ctrl-C) when all parked   |
  * | resume (server)             |                            | drop stopped_vcpu's event, stopped_vcpu=-1;        |
- * |                             |                            | per action: step -> stepping=1 (unless an event is |
- * |                             |                            | pending: it is reported instead), resume it;       |
+ * |                             |                            | per action: step -> step_wanted=1, stepping=1      |
+ * |                             |                            | (unless an event is pending: it is reported        |
+ * |                             |                            | instead), resume it;                               |
  * |                             |                            | no action -> stays parked (scheduler-locking)      |
  * | disconnect (server)         | world stopped first        | all flags 0, stopped_vcpu=-1, resume all; caps are |
  * |                             |                            | turned off by each vCPU as it wakes                |
@@ -282,6 +283,9 @@ static void report_loop_locked(struct gdb_events *ev, int vcpu, bool *event)
 		if (event == &st->hit_swbreak &&
 		    !bp_table_find(ev->bps, st->hit_gpa)) {
 			st->hit_swbreak = false; /* stale: removed meanwhile */
+			/* a step held back for the event is due now: without
+			 * it the vCPU would run free and the step never end */
+			st->stepping = st->step_wanted;
 			return;
 		}
 	}
@@ -411,8 +415,8 @@ void events_resume_locked(struct gdb_events *ev,
 		struct vcpu_event_state *st = &ev->vcpu[v];
 		if (actions[v] == GDB_ACT_NONE)
 			continue;
-		st->stepping = actions[v] == GDB_ACT_STEP &&
-			       !has_pending_event(st) && ev->can_step;
+		st->step_wanted = actions[v] == GDB_ACT_STEP && ev->can_step;
+		st->stepping = st->step_wanted && !has_pending_event(st);
 		st->suspended = false;
 		unmark_waiting(ev, st);
 		if (ev->ops->resume)
@@ -426,6 +430,7 @@ void events_reset_locked(struct gdb_events *ev)
 	for (unsigned v = 0; v < ev->nvcpus; v++) {
 		struct vcpu_event_state *st = &ev->vcpu[v];
 		st->stepping = false;
+		st->step_wanted = false;
 		st->stepped = false;
 		st->hit_swbreak = false;
 		st->suspended = false;

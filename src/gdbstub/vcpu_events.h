@@ -22,6 +22,7 @@ struct vcpu_event_state {
 			     vCPU's thread started: it then parks in add) */
 	bool waiting;     /* parked in a hook, counted in nwaiting */
 	bool stepping;    /* to execute one instruction, then report */
+	bool step_wanted; /* the last resume asked this vCPU to step */
 	bool stepped;     /* step finished, event not yet reported */
 	bool hit_swbreak; /* hit one of our breakpoints, not yet reported */
 	uint64_t hit_gpa;

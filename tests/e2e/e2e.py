@@ -281,6 +281,10 @@ def t_detach(tmp):
     disconnect_case(tmp, "detach.py", None)
 
 
+def t_step_and_continue(tmp):
+    disconnect_case(tmp, "step_and_continue.py", None)
+
+
 def t_kill_gdb_stopped(tmp):
     disconnect_case(tmp, "hold_stopped.py", "STOPPED")
 
@@ -448,6 +452,7 @@ TESTS = {
     "bad_input": t_bad_input,
     "one_debugger_and_reattach": t_one_debugger_and_reattach,
     "detach": t_detach,
+    "step_and_continue": t_step_and_continue,
     "kill_gdb_stopped": t_kill_gdb_stopped,
     "kill_gdb_stepping": t_kill_gdb_stepping,
 }

@@ -35,8 +35,8 @@ for t in tids:
         report(before[t] == after[t], "thread %d did not move: 0x%x -> 0x%x"
                % (t, before[t], after[t]))
 gdb.execute("set scheduler-locking off")
-# Long enough for every vCPU to get a time slice even when the step-over's
-# translation-cache flush (seconds under ASan) holds the engine first.
+# Long enough for every vCPU to get a time slice on a loaded machine under
+# ASan.
 interrupt_after(3.0)
 gdb.execute("continue")
 final = all_rips()

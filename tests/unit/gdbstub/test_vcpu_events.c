@@ -271,6 +271,46 @@ static void test_stale_event_dropped_after_z0(void **state)
 	destroy(h);
 }
 
+/* gdb steps, with scheduler-locking, a vCPU whose own breakpoint hit was
+ * still pending when the breakpoint was removed: the stale event is dropped
+ * and the step must still happen and be reported (it used to run free and
+ * never stop). */
+static void test_step_after_stale_event(void **state)
+{
+	enum mock_personality p = *(enum mock_personality *)*state;
+	struct harness *h = make(p, 4, false);
+	share_loop(h, 0x1005);
+	h->mt.start_together = true;
+	assert_string_equal(packet(h, "Z0,1005,1"), "OK");
+	mock_start_vcpus(&h->mt);
+	struct gdb_stop_info st;
+	assert_true(wait_stop(h, 5000, &st));
+	assert_true(st.swbreak);
+	int b = (st.vcpu + 1) % 4;
+	WAIT_UNTIL(waiting_vcpus(h) == 4);
+	pthread_mutex_lock(&h->ev.lock);
+	bool pending = h->ev.vcpu[b].hit_swbreak;
+	pthread_mutex_unlock(&h->ev.lock);
+	assert_true(pending);
+	assert_string_equal(packet(h, "z0,1005,1"), "OK");
+	uint64_t rips[4];
+	for (int v = 0; v < 4; v++)
+		rips[v] = rip_of(h, v);
+	char step[32];
+	snprintf(step, sizeof(step), "vCont;s:%x", b + 1);
+	packet(h, step);
+	assert_true(wait_stop(h, 5000, &st));
+	assert_int_equal(st.vcpu, b);
+	assert_int_equal(st.signal, 5);
+	assert_false(st.swbreak);
+	assert_true(rip_of(h, b) == 0x1006);
+	for (int v = 0; v < 4; v++)
+		if (v != b)
+			assert_true(rip_of(h, v) == rips[v]);
+	assert_false(h->mt.vcpu[b].caps[h->s.step_cap]);
+	destroy(h);
+}
+
 static void test_scheduler_locked_step(void **state)
 {
 	enum mock_personality p = *(enum mock_personality *)*state;
@@ -487,6 +527,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		BOTH(test_hits_reported_one_at_a_time),
 		BOTH(test_stale_event_dropped_after_z0),
+		BOTH(test_step_after_stale_event),
 		BOTH(test_scheduler_locked_step),
 		BOTH(test_disconnect_mid_step_and_pending),
 		cmocka_unit_test(test_late_vcpu_gets_bpt_exit),
