@@ -129,31 +129,47 @@ static bool valid_vcpu(struct vm *vm, int vcpu)
 	return vcpu >= 0 && (unsigned)vcpu < vm_vcpu_count(vm);
 }
 
+/* Where a gdb register number lives for one vCPU: in the FPU state (then
+ * read into fp_state already) or in a VM register. */
+struct reg_place {
+	unsigned size; /* on the wire */
+	bool fp;
+	struct vm_fpregs fp_state;
+	enum vm_reg_name reg;
+};
+
+static int find_reg(struct vm *vm, int vcpu, int regno, struct reg_place *p)
+{
+	p->size = gdb_x86_reg_size(regno);
+	if (!p->size || !valid_vcpu(vm, vcpu))
+		return -EINVAL;
+	p->fp = is_fp_reg(regno);
+	if (p->fp)
+		return vm_get_fpregs(vm, vcpu, &p->fp_state);
+	int reg = vm_reg_for(regno);
+	if (reg < 0)
+		return -ENOENT;
+	p->reg = (enum vm_reg_name)reg;
+	return 0;
+}
+
 static int target_read_reg(void *ctx, int vcpu, int regno, uint8_t *val)
 {
 	struct vm *vm = ctx;
-	unsigned size = gdb_x86_reg_size(regno);
+	struct reg_place p;
 	uint64_t v;
-	int reg, rc;
+	int rc = find_reg(vm, vcpu, regno, &p);
 
-	if (!size || !valid_vcpu(vm, vcpu))
-		return -EINVAL;
-	if (is_fp_reg(regno)) {
-		struct vm_fpregs fp;
-
-		rc = vm_get_fpregs(vm, vcpu, &fp);
-		if (rc)
-			return rc;
-		fp_copy_out(&fp, regno, val, size);
-		return 0;
-	}
-	reg = vm_reg_for(regno);
-	if (reg < 0)
-		return -ENOENT;
-	rc = vm_get_register(vm, vcpu, (enum vm_reg_name)reg, &v);
 	if (rc)
 		return rc;
-	put_le(val, v, size);
+	if (p.fp) {
+		fp_copy_out(&p.fp_state, regno, val, p.size);
+		return 0;
+	}
+	rc = vm_get_register(vm, vcpu, p.reg, &v);
+	if (rc)
+		return rc;
+	put_le(val, v, p.size);
 	return 0;
 }
 
@@ -161,36 +177,27 @@ static int target_write_reg(void *ctx, int vcpu, int regno,
 			    const uint8_t *val)
 {
 	struct vm *vm = ctx;
-	unsigned size = gdb_x86_reg_size(regno);
-	uint64_t v;
-	int reg, rc;
+	struct reg_place p;
+	int rc = find_reg(vm, vcpu, regno, &p);
 
-	if (!size || !valid_vcpu(vm, vcpu))
-		return -EINVAL;
-	if (is_fp_reg(regno)) {
-		struct vm_fpregs fp;
-
-		rc = vm_get_fpregs(vm, vcpu, &fp);
-		if (rc)
-			return rc;
-		fp_copy_in(&fp, regno, val, size);
-		return vm_set_fpregs(vm, vcpu, &fp);
+	if (rc)
+		return rc;
+	if (p.fp) {
+		fp_copy_in(&p.fp_state, regno, val, p.size);
+		return vm_set_fpregs(vm, vcpu, &p.fp_state);
 	}
-	reg = vm_reg_for(regno);
-	if (reg < 0)
-		return -ENOENT;
-	v = get_le(val, size);
+	uint64_t v = get_le(val, p.size);
 	/* eflags and the selectors are 4 bytes on the wire: keep the upper
 	 * bits the register really has (all reserved zero today). */
-	if (size < 8) {
+	if (p.size < 8) {
 		uint64_t old;
 
-		rc = vm_get_register(vm, vcpu, (enum vm_reg_name)reg, &old);
+		rc = vm_get_register(vm, vcpu, p.reg, &old);
 		if (rc)
 			return rc;
-		v |= old & ~((1ULL << (8 * size)) - 1);
+		v |= old & ~((1ULL << (8 * p.size)) - 1);
 	}
-	return vm_set_register(vm, vcpu, (enum vm_reg_name)reg, v);
+	return vm_set_register(vm, vcpu, p.reg, v);
 }
 
 /*

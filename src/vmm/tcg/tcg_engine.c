@@ -198,16 +198,16 @@ static void lapic_mmio_write(uc_engine *uc, uint64_t off, unsigned size,
 	}
 }
 
-static uint64_t mmio_read(uc_engine *uc, uint64_t off, unsigned size,
-			  void *user)
+/* A registered device's handler runs on this thread; an access no device
+ * claims is logged once and reported as an informational MMIO exit. */
+static uint64_t mmio_access(struct tcg_mmio_ctx *c, uint64_t off,
+			    unsigned size, bool write, uint64_t value)
 {
-	(void)uc;
-	struct tcg_mmio_ctx *c = user;
 	uint64_t gpa = c->base + off;
 	uint64_t ones = size >= 8 ? ~0ULL : (1ULL << (8 * size)) - 1;
 	if (c->range) {
-		uint64_t val = 0;
-		int rc = c->range->fn(c->range->opaque, c->v->id, false, gpa,
+		uint64_t val = write ? value : 0;
+		int rc = c->range->fn(c->range->opaque, c->v->id, write, gpa,
 				      size, &val);
 		if (rc != 0)
 			fprintf(stderr, "hvgdb: MMIO %#llx handler failed (%d)\n",
@@ -215,44 +215,32 @@ static uint64_t mmio_read(uc_engine *uc, uint64_t off, unsigned size,
 		return val & ones;
 	}
 	if (vm_first_unknown_mmio(c->v->vm, gpa))
-		fprintf(stderr, "hvgdb: vCPU %d: unclaimed MMIO read at %#llx "
-			"(reads all-ones; logged once)\n", c->v->id,
-			(unsigned long long)gpa);
+		fprintf(stderr, "hvgdb: vCPU %d: unclaimed MMIO %s at %#llx "
+			"(%s; logged once)\n", c->v->id,
+			write ? "write" : "read", (unsigned long long)gpa,
+			write ? "ignored" : "reads all-ones");
 	struct vm_exit e = { .exitcode = VM_EXITCODE_MMIO };
 	e.rip = current_rip(c->v);
 	e.u.mmio.gpa = gpa;
 	e.u.mmio.bytes = (uint8_t)size;
-	e.u.mmio.write = false;
-	e.u.mmio.value = ones;
+	e.u.mmio.write = write;
+	e.u.mmio.value = write ? value : ones;
 	stop_with_exit(c->v, &e);
 	return ones;
+}
+
+static uint64_t mmio_read(uc_engine *uc, uint64_t off, unsigned size,
+			  void *user)
+{
+	(void)uc;
+	return mmio_access(user, off, size, false, 0);
 }
 
 static void mmio_write(uc_engine *uc, uint64_t off, unsigned size,
 		       uint64_t value, void *user)
 {
 	(void)uc;
-	struct tcg_mmio_ctx *c = user;
-	uint64_t gpa = c->base + off;
-	if (c->range) {
-		int rc = c->range->fn(c->range->opaque, c->v->id, true, gpa,
-				      size, &value);
-		if (rc != 0)
-			fprintf(stderr, "hvgdb: MMIO %#llx handler failed (%d)\n",
-				(unsigned long long)gpa, rc);
-		return;
-	}
-	if (vm_first_unknown_mmio(c->v->vm, gpa))
-		fprintf(stderr, "hvgdb: vCPU %d: unclaimed MMIO write at %#llx "
-			"(ignored; logged once)\n", c->v->id,
-			(unsigned long long)gpa);
-	struct vm_exit e = { .exitcode = VM_EXITCODE_MMIO };
-	e.rip = current_rip(c->v);
-	e.u.mmio.gpa = gpa;
-	e.u.mmio.bytes = (uint8_t)size;
-	e.u.mmio.write = true;
-	e.u.mmio.value = value;
-	stop_with_exit(c->v, &e);
+	mmio_access(user, off, size, true, value);
 }
 
 static int map_mmio(struct vcpu *v, uint64_t start, uint64_t end,
