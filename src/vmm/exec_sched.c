@@ -169,12 +169,17 @@ void sched_acquire(struct vm *vm, struct vcpu *v)
 	}
 	v->sched_waiting = true;
 	s->waiters++;
+	bool told = false;
 	for (;;) {
 		uint64_t now = vm_now_ns(vm);
 		if (!s->held && next_holder(vm, now) == v)
 			break;
-		/* The holder's slice now matters: let the thread enforce it. */
-		pthread_cond_signal(&s->wakeup);
+		/* The holder's slice now matters: let the thread enforce it
+		 * (once: waking it again on every turn is only churn). */
+		if (!told) {
+			pthread_cond_signal(&s->wakeup);
+			told = true;
+		}
 		if (!s->held && now < s->gate_end) {
 			struct timespec ts;
 			abs_deadline(vm, s->gate_end, &ts);

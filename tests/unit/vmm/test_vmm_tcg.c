@@ -702,18 +702,26 @@ static void test_idle_guest_is_cheap(void **state)
 static void test_idle_100hz_guest_is_cheap(void **state)
 {
 	(void)state;
-	struct vm *vm = tg_create(4, VM_CPU_VENDOR_INTEL);
-	tg_load(vm, idle100_start, idle100_end);
-	tg_set_gate(vm, 0x40, SNIP_ADDR(idle100, handler));
-	double share = idle_cpu_share(vm);
-	uint64_t ticks = tg_data(vm, 0);
-	print_message("idle at 100 Hz: %.2f%% of one core, %llu ticks\n",
-		      100.0 * share, (unsigned long long)ticks);
-	/* 0.6 s x 4 vCPUs x 100 Hz = 240; a loaded host may lose some. */
-	assert_true(ticks >= 100);
+	/* Best of two: a host busy with other test suites only ever adds
+	 * to the cost (one run of 2.0-2.5% took 12% once under a full
+	 * `make test`). */
+	double share = 1.0;
+	for (int run = 0; run < 2 && share >= 0.08; run++) {
+		struct vm *vm = tg_create(4, VM_CPU_VENDOR_INTEL);
+		tg_load(vm, idle100_start, idle100_end);
+		tg_set_gate(vm, 0x40, SNIP_ADDR(idle100, handler));
+		double s = idle_cpu_share(vm);
+		uint64_t ticks = tg_data(vm, 0);
+		print_message("idle at 100 Hz: %.2f%% of one core, %llu "
+			      "ticks\n", 100.0 * s, (unsigned long long)ticks);
+		/* 0.6 s x 4 vCPUs x 100 Hz = 240; a loaded host may lose
+		 * some. */
+		assert_true(ticks >= 100);
+		share = s < share ? s : share;
+		vm_destroy(vm);
+	}
 	/* Measured 1.7-2.9% on a busy 2-core host; spinning would be 100%+. */
 	assert_true(share < 0.08);
-	vm_destroy(vm);
 }
 
 static double compute_time_ms(unsigned ncpus, uint64_t iters_each)
