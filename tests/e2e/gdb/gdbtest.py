@@ -56,9 +56,10 @@ def connect(load_file=True):
     gdb.execute("set confirm off")
     gdb.execute("set width 0")
     # A debugger that attaches right after another vanished mid-step waits
-    # for the server to stop the world, and a vCPU may be inside a whole
-    # translation-cache flush of Unicorn's (about a second, longer under
-    # ASan): more than gdb's default 2 s for an answer.
+    # for the server to stop the world, and a vCPU may be inside one of the
+    # rare whole translation-cache flushes left (a step that ended in hlt
+    # or a fault, or more than 64 code writes at once: about a second,
+    # longer under ASan): more than gdb's default 2 s for an answer.
     gdb.execute("set remotetimeout 15")
     if load_file:
         gdb.execute("file " + ELF)
