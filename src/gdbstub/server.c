@@ -9,18 +9,8 @@
 #include <poll.h>
 #include <stdint.h>
 #include <string.h>
-#include <time.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#define SERVER_SPIN_NS 1500000LL
-
-static long long mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 void server_notify(void *arg)
 {
@@ -174,7 +164,7 @@ static void handle_packet_locked(struct gdbstub *stub, const uint8_t *pkt,
 		if (stub->conn_fd < 0)
 			break;
 		stub->state = CONN_RUNNING;
-		stub->spin_until = mono_ns() + SERVER_SPIN_NS;
+		stub->spin_until = gdb_monotonic_ns() + GDB_SPIN_NS;
 		events_resume_locked(&stub->ev, stub->session.actions);
 		break;
 	case GDB_PKT_DETACH:
@@ -386,7 +376,7 @@ void *server_main(void *arg)
 		}
 		pthread_mutex_unlock(&stub->ev.lock);
 		bool spin = stub->state == CONN_RUNNING &&
-			    mono_ns() < stub->spin_until;
+			    gdb_monotonic_ns() < stub->spin_until;
 		int rc = poll(pfd, (nfds_t)n, spin ? 0 : -1);
 		pthread_mutex_lock(&stub->ev.lock);
 		if (rc < 0)

@@ -34,10 +34,9 @@ struct gdbstub {
 	struct gdb_events ev;
 	struct gdb_session session;
 	enum conn_state state;
-	/* After a resume, poll without sleeping until then (CLOCK_MONOTONIC
-	 * ns): the stop comes back within microseconds when a script steps
-	 * or hits a hot breakpoint, and a sleeping poll adds a host thread
-	 * wake-up (~60-100 us) to every round trip. */
+	/* After a resume, poll without sleeping until then
+	 * (gdb_monotonic_ns): the stop comes back within microseconds when a
+	 * script steps or hits a hot breakpoint. */
 	long long spin_until;
 	int conn_fd;
 	/* A finished connection (after D or W/X): half-closed, read until

@@ -119,26 +119,23 @@ static void unmark_waiting(struct gdb_events *ev, struct vcpu_event_state *st)
 	ev->nwaiting--;
 }
 
-/*
- * The vCPU whose event stopped the VM is usually the next to run (gdb steps
- * it off its breakpoint, or steps it again), within a millisecond when a
- * script drives the debugger. Waiting on the condition variable costs a
- * host thread wake-up (~60-100 us here) on top; spinning first for a
- * bounded time does not, and only that one vCPU ever spins.
- */
-#define PARK_SPIN_NS 1500000LL
-
-static long long now_ns(void)
+long long gdb_monotonic_ns(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+/*
+ * The vCPU whose event stopped the VM is usually the next to run (gdb steps
+ * it off its breakpoint, or steps it again), within a millisecond when a
+ * script drives the debugger: it spins GDB_SPIN_NS before it sleeps. Only
+ * that one vCPU ever spins.
+ */
 static void spin_before_sleep_locked(struct gdb_events *ev)
 {
 	unsigned gen = atomic_load(&ev->wake_gen);
-	long long until = now_ns() + PARK_SPIN_NS;
+	long long until = gdb_monotonic_ns() + GDB_SPIN_NS;
 	pthread_mutex_unlock(&ev->lock);
 	for (unsigned i = 1; atomic_load_explicit(&ev->wake_gen,
 						  memory_order_acquire) == gen;
@@ -146,7 +143,7 @@ static void spin_before_sleep_locked(struct gdb_events *ev)
 #if defined(__x86_64__) || defined(__i386__)
 		__builtin_ia32_pause();
 #endif
-		if (i % 256 == 0 && now_ns() >= until)
+		if (i % 256 == 0 && gdb_monotonic_ns() >= until)
 			break;
 	}
 	pthread_mutex_lock(&ev->lock);

@@ -76,6 +76,13 @@ struct gdb_events_config {
 	void *notify_arg;
 };
 
+/* How long the server (after a resume) and the vCPU whose event stopped the
+ * VM poll before they sleep: a debugger script's next round trip usually
+ * comes within it, and a host thread wake-up costs ~60-100 us here. */
+#define GDB_SPIN_NS 1500000LL
+/* CLOCK_MONOTONIC in ns, for those spin bounds. */
+long long gdb_monotonic_ns(void);
+
 int events_init(struct gdb_events *ev, const struct gdb_events_config *cfg);
 void events_destroy(struct gdb_events *ev);
 
