@@ -77,11 +77,8 @@ int tcg_vcpu_init(struct vcpu *v, char *err, size_t errlen);
 bool tcg_store_fastpath_linked(void);
 void tcg_vcpu_fini(struct vcpu *v);
 void tcg_kick(struct vcpu *v);
-/* The software TLB is flushed (and so re-sized) after this much run time,
- * doubling up to the maximum after each flush; a debugger stop starts over
- * (see tcg_tlb_sizing.c). */
-#define TLB_RESIZE_MIN_NS 10000000ULL
-#define TLB_RESIZE_MAX_NS 320000000ULL
+/* The software TLB is flushed (and so re-sized) at backing-off intervals;
+ * a debugger stop starts over (see tcg_tlb_sizing.c). */
 void tcg_tlb_sizing_init(struct tcg_vcpu *t);
 void tcg_tlb_sizing_restart(struct tcg_vcpu *t);
 void tcg_keep_tlb_sized(struct tcg_vcpu *t, uint64_t now);
