@@ -159,14 +159,22 @@ static struct vcpu *next_holder(struct vm *vm, uint64_t now)
 	return best;
 }
 
+/* v is back at the lock, or will not come: the resume gate may have been
+ * holding the lock for it. */
+static void no_longer_expected_locked(struct exec_sched *s, struct vcpu *v)
+{
+	if (v->sched_expected) {
+		v->sched_expected = false;
+		if (s->waiters > 0)
+			pthread_cond_broadcast(&s->turn);
+	}
+}
+
 void sched_acquire(struct vm *vm, struct vcpu *v)
 {
 	struct exec_sched *s = &vm->sched;
 	pthread_mutex_lock(&s->mtx);
-	if (v->sched_expected) {
-		v->sched_expected = false;
-		pthread_cond_broadcast(&s->turn); /* the gate may be waiting */
-	}
+	no_longer_expected_locked(s, v);
 	v->sched_waiting = true;
 	s->waiters++;
 	bool told = false;
@@ -230,11 +238,7 @@ void sched_vcpu_not_coming(struct vm *vm, struct vcpu *v)
 {
 	struct exec_sched *s = &vm->sched;
 	pthread_mutex_lock(&s->mtx);
-	if (v->sched_expected) {
-		v->sched_expected = false;
-		if (s->waiters > 0)
-			pthread_cond_broadcast(&s->turn);
-	}
+	no_longer_expected_locked(s, v);
 	pthread_mutex_unlock(&s->mtx);
 }
 
