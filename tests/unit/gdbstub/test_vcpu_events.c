@@ -178,15 +178,21 @@ static unsigned waiting_vcpus(struct harness *h)
 	return n;
 }
 
+/* Every vCPU starts on a breakpoint at 0x1005 at once. */
+static void start_all_on_breakpoint(struct harness *h)
+{
+	share_loop(h, 0x1005);
+	h->mt.start_together = true;
+	assert_string_equal(packet(h, "Z0,1005,1"), "OK");
+	mock_start_vcpus(&h->mt);
+}
+
 static void test_hits_reported_one_at_a_time(void **state)
 {
 	enum mock_personality p = *(enum mock_personality *)*state;
 	struct harness *h = make(p, 4, false);
 	/* all four hit at once; each must be reported in turn */
-	share_loop(h, 0x1005);
-	h->mt.start_together = true;
-	assert_string_equal(packet(h, "Z0,1005,1"), "OK");
-	mock_start_vcpus(&h->mt);
+	start_all_on_breakpoint(h);
 	bool seen[4] = { false };
 	for (int round = 0; round < 4; round++) {
 		struct gdb_stop_info st;
@@ -230,10 +236,7 @@ static void test_stale_event_dropped_after_z0(void **state)
 {
 	enum mock_personality p = *(enum mock_personality *)*state;
 	struct harness *h = make(p, 4, false);
-	share_loop(h, 0x1005); /* everyone sits on the breakpoint */
-	h->mt.start_together = true;
-	assert_string_equal(packet(h, "Z0,1005,1"), "OK");
-	mock_start_vcpus(&h->mt);
+	start_all_on_breakpoint(h);
 	struct gdb_stop_info st;
 	assert_true(wait_stop(h, 5000, &st));
 	assert_true(st.swbreak);
@@ -279,10 +282,7 @@ static void test_step_after_stale_event(void **state)
 {
 	enum mock_personality p = *(enum mock_personality *)*state;
 	struct harness *h = make(p, 4, false);
-	share_loop(h, 0x1005);
-	h->mt.start_together = true;
-	assert_string_equal(packet(h, "Z0,1005,1"), "OK");
-	mock_start_vcpus(&h->mt);
+	start_all_on_breakpoint(h);
 	struct gdb_stop_info st;
 	assert_true(wait_stop(h, 5000, &st));
 	assert_true(st.swbreak);
