@@ -321,7 +321,6 @@ int tcg_vcpu_init(struct vcpu *v, char *err, size_t errlen)
 	}
 	v->backend = t;
 	atomic_init(&t->stop_flag, false);
-	(void)tcg_store_fastpath_linked();
 	uc_err e = uc_open(UC_ARCH_X86, UC_MODE_64, &t->uc);
 	if (e != UC_ERR_OK) {
 		t->uc = NULL;
@@ -351,6 +350,13 @@ int tcg_vcpu_init(struct vcpu *v, char *err, size_t errlen)
 				1, 0);
 	if (e == UC_ERR_OK)
 		tcg_tlb_sizing_init(t);
+	if (e == UC_ERR_OK && tcg_store_fastpath_init(v) < 0) {
+		snprintf(err, errlen,
+			 "vCPU %d engine set-up: libunicorn lacks the TLB "
+			 "functions hvgdb wraps (Unicorn 2.0.1 expected)",
+			 v->id);
+		return -EINVAL;
+	}
 	if (e != UC_ERR_OK) {
 		snprintf(err, errlen, "vCPU %d engine set-up: %s", v->id,
 			 uc_strerror(e));
@@ -364,6 +370,7 @@ void tcg_vcpu_fini(struct vcpu *v)
 	struct tcg_vcpu *t = tcg_of(v);
 	if (!t)
 		return;
+	tcg_store_fastpath_fini(v);
 	if (t->uc)
 		uc_close(t->uc);
 	free(t);

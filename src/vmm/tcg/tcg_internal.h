@@ -60,6 +60,15 @@ struct tcg_vcpu {
 	uint32_t intr_no;
 
 	void *cpu_env;        /* Unicorn's CPUX86State (tcg_tlb_sizing.c) */
+	/* Stores skip the SMC check on pages without code
+	 * (tcg_store_fastpath.c). */
+	bool fast_stores;
+	uint8_t *ram;
+	uint64_t ram_pages;
+	uint64_t *code_pages; /* bitmap: pages holding translated code */
+	uint64_t *fast_pages; /* bitmap: pages with unchecked TLB entries */
+	void *qemu_cpu;       /* Unicorn's CPUState, seen in TLB fills */
+	struct tcg_vcpu *next_engine;
 	uint64_t tlb_sized_at; /* guest ns of the last TLB re-sizing flush */
 	uint64_t tlb_period;   /* ns until the next one */
 	bool in_hlt;       /* executed hlt, sleeping until an event */
@@ -73,8 +82,12 @@ static inline struct tcg_vcpu *tcg_of(struct vcpu *v)
 }
 
 int tcg_vcpu_init(struct vcpu *v, char *err, size_t errlen);
-/* Always true; see tcg_store_fastpath.c (keeps that object linked). */
-bool tcg_store_fastpath_linked(void);
+/* Guest stores skip the SMC check on pages without translated code (see
+ * tcg_store_fastpath.c). init fails only if libunicorn lacks the
+ * functions it wraps; running marks the engine this thread runs. */
+int tcg_store_fastpath_init(struct vcpu *v);
+void tcg_store_fastpath_fini(struct vcpu *v);
+void tcg_store_fastpath_running(struct tcg_vcpu *t);
 void tcg_vcpu_fini(struct vcpu *v);
 void tcg_kick(struct vcpu *v);
 /* The software TLB is flushed (and so re-sized) at backing-off intervals;

@@ -501,14 +501,10 @@ static enum entry_result run_once(struct vcpu *v, struct vm_exit *exit)
 	return t->exitq_len > 0 ? ENTRY_EXIT : ENTRY_CONTINUE;
 }
 
-int tcg_run(struct vcpu *v, struct vm_exit *exit)
+static int run_until_exit(struct vcpu *v, struct vm_exit *exit)
 {
 	struct vm *vm = v->vm;
 	struct tcg_vcpu *t = tcg_of(v);
-	int rc = tcg_map_devices(v);
-	if (rc < 0)
-		return rc;
-
 	for (;;) {
 		atomic_store(&v->stop_req, false);
 		if (atomic_load(&vm->shutdown)) {
@@ -556,6 +552,17 @@ int tcg_run(struct vcpu *v, struct vm_exit *exit)
 		if (r == ENTRY_EXIT && t->exitq_len == 0)
 			return 0;
 	}
+}
+
+int tcg_run(struct vcpu *v, struct vm_exit *exit)
+{
+	int rc = tcg_map_devices(v);
+	if (rc < 0)
+		return rc;
+	tcg_store_fastpath_running(tcg_of(v));
+	rc = run_until_exit(v, exit);
+	tcg_store_fastpath_running(NULL);
+	return rc;
 }
 
 const struct vm_backend_ops tcg_backend_ops = {

@@ -160,6 +160,24 @@ SYM(smc, imm)
 	ret
 END(smc)
 
+/* Code generated at run time: store a function into a data page (its TLB
+ * entry then stores without the SMC check), call it, rewrite its
+ * immediate through the same entry, call it again; results at
+ * 0x300008/10. */
+SNIP(jit)
+	movb $0xb8, 0x301000 /* mov $imm32, %eax */
+	movl $1, 0x301001
+	movb $0xc3, 0x301005 /* ret */
+	mov $0x301000, %rbx
+	call *%rbx
+	mov %rax, 0x300008
+	movl $2, 0x301001
+	call *%rbx
+	mov %rax, 0x300010
+	hlt
+	jmp .
+END(jit)
+
 /* RCX guest stores to a data page, then hlt. */
 SNIP(stores)
 1:	mov %rcx, 0x300000

@@ -27,6 +27,7 @@ DECLARE_SNIP(unmapped);
 DECLARE_SNIP(ud);
 DECLARE_SNIP(patch);
 DECLARE_SNIP(smc);
+DECLARE_SNIP(jit);
 DECLARE_SNIP(stores);
 DECLARE_SNIP(idle100);
 extern const uint8_t idle100_handler[];
@@ -377,6 +378,20 @@ static void test_guest_smc_retranslates(void **state)
 	(void)state;
 	struct vm *vm = tg_create(1, VM_CPU_VENDOR_INTEL);
 	tg_load(vm, smc_start, smc_end);
+	assert_int_equal(vm_set_capability(vm, 0, VM_CAP_HALT_EXIT, 1), 0);
+	assert_int_equal(run(vm, 0).exitcode, VM_EXITCODE_HLT);
+	assert_int_equal(tg_data(vm, 1), 1);
+	assert_int_equal(tg_data(vm, 2), 2);
+	vm_destroy(vm);
+}
+
+/* A page first written as data (so its TLB entry skips the SMC check) and
+ * then run as code gets the check back: the rewrite must be seen. */
+static void test_guest_jit_page_retranslates(void **state)
+{
+	(void)state;
+	struct vm *vm = tg_create(1, VM_CPU_VENDOR_INTEL);
+	tg_load(vm, jit_start, jit_end);
 	assert_int_equal(vm_set_capability(vm, 0, VM_CAP_HALT_EXIT, 1), 0);
 	assert_int_equal(run(vm, 0).exitcode, VM_EXITCODE_HLT);
 	assert_int_equal(tg_data(vm, 1), 1);
@@ -785,6 +800,7 @@ int main(void)
 		cmocka_unit_test(test_triple_fault_shuts_down),
 		cmocka_unit_test(test_write_gpa_retranslates),
 		cmocka_unit_test(test_guest_smc_retranslates),
+		cmocka_unit_test(test_guest_jit_page_retranslates),
 		cmocka_unit_test(test_guest_stores_are_not_slow),
 		cmocka_unit_test(test_hlt_wakes_on_timer),
 		cmocka_unit_test(test_hlt_wakes_on_ipi),
