@@ -1,6 +1,10 @@
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
 #include "vmm/exec_sched.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <time.h>
 
 #include "devices/lapic.h"
@@ -108,11 +112,13 @@ int sched_init(struct vm *vm)
 	pthread_mutex_init(&s->mtx, NULL);
 	pthread_cond_init(&s->turn, &ca); /* timed waits: the resume gate */
 	pthread_cond_init(&s->wakeup, &ca);
+	pthread_cond_init(&s->arrival, &ca);
 	pthread_condattr_destroy(&ca);
 	int rc = pthread_create(&s->thread, NULL, preempt_thread, vm);
 	if (rc != 0)
 		return -rc;
 	s->thread_started = true;
+	s->last_cpu = -1;
 	return 0;
 }
 
@@ -129,6 +135,7 @@ void sched_fini(struct vm *vm)
 	}
 	pthread_cond_destroy(&s->turn);
 	pthread_cond_destroy(&s->wakeup);
+	pthread_cond_destroy(&s->arrival);
 	pthread_mutex_destroy(&s->mtx);
 }
 
@@ -163,11 +170,36 @@ static struct vcpu *next_holder(struct vm *vm, uint64_t now)
  * holding the lock for it. */
 static void no_longer_expected_locked(struct exec_sched *s, struct vcpu *v)
 {
+	if (v->sched_returning) {
+		v->sched_returning = false;
+		s->returning--;
+	}
 	if (v->sched_expected) {
 		v->sched_expected = false;
 		if (s->waiters > 0)
 			pthread_cond_broadcast(&s->turn);
 	}
+}
+
+/*
+ * Move the calling thread to host CPU `cpu` now, then allow its usual CPUs
+ * again (the kernel leaves a running thread where it is unless it has a
+ * reason to move it). Failures (a cpuset without that CPU, no permission)
+ * only leave the thread where it was.
+ */
+static void move_to_cpu(int cpu)
+{
+	if (cpu < 0 || cpu >= CPU_SETSIZE || sched_getcpu() == cpu)
+		return;
+	cpu_set_t home, one;
+	pthread_t self = pthread_self();
+	if (pthread_getaffinity_np(self, sizeof(home), &home) != 0 ||
+	    !CPU_ISSET(cpu, &home))
+		return;
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	if (pthread_setaffinity_np(self, sizeof(one), &one) == 0)
+		pthread_setaffinity_np(self, sizeof(home), &home);
 }
 
 void sched_acquire(struct vm *vm, struct vcpu *v)
@@ -177,6 +209,8 @@ void sched_acquire(struct vm *vm, struct vcpu *v)
 	no_longer_expected_locked(s, v);
 	v->sched_waiting = true;
 	s->waiters++;
+	if (s->yielders > 0)
+		pthread_cond_broadcast(&s->arrival);
 	bool told = false;
 	for (;;) {
 		uint64_t now = vm_now_ns(vm);
@@ -203,7 +237,16 @@ void sched_acquire(struct vm *vm, struct vcpu *v)
 	s->held = true;
 	s->acquired_at = vm_now_ns(vm);
 	s->slice_end = s->acquired_at + SCHED_SLICE_NS;
+	int last_cpu = s->last_cpu;
 	pthread_mutex_unlock(&s->mtx);
+	move_to_cpu(last_cpu);
+}
+
+bool sched_others_due(struct vm *vm)
+{
+	struct exec_sched *s = &vm->sched;
+	return atomic_load_explicit(&s->waiters, memory_order_relaxed) > 0 ||
+	       atomic_load_explicit(&s->returning, memory_order_relaxed) > 0;
 }
 
 bool sched_should_yield(struct vm *vm)
@@ -215,13 +258,34 @@ bool sched_should_yield(struct vm *vm)
 	return yield;
 }
 
-void sched_release(struct vm *vm)
+void sched_release(struct vm *vm, struct vcpu *v)
 {
 	struct exec_sched *s = &vm->sched;
+	int cpu = sched_getcpu();
 	pthread_mutex_lock(&s->mtx);
 	s->held = false;
+	s->last_cpu = cpu;
+	if (!v->sched_returning) {
+		v->sched_returning = true;
+		s->returning++;
+	}
 	if (s->waiters > 0)
 		pthread_cond_broadcast(&s->turn);
+	pthread_mutex_unlock(&s->mtx);
+}
+
+void sched_let_others_run(struct vm *vm, struct vcpu *v)
+{
+	struct exec_sched *s = &vm->sched;
+	struct timespec ts;
+	pthread_mutex_lock(&s->mtx);
+	abs_deadline(vm, vm_now_ns(vm) + SCHED_YIELD_WAIT_NS, &ts);
+	s->yielders++;
+	while (s->waiters == 0 && s->returning > (v->sched_returning ? 1 : 0))
+		if (pthread_cond_timedwait(&s->arrival, &s->mtx, &ts) ==
+		    ETIMEDOUT)
+			break;
+	s->yielders--;
 	pthread_mutex_unlock(&s->mtx);
 }
 

@@ -8,7 +8,12 @@
  * the debugger resumes vCPUs the lock waits briefly for the least recently
  * run of them: otherwise whichever host thread wakes first runs, hits the
  * breakpoint again within microseconds, and the others never move (seen:
- * one of 4 vCPUs never reached a breakpoint in 12 continues). One thread per
+ * one of 4 vCPUs never reached a breakpoint in 12 continues). A new holder
+ * moves to the host CPU the last holder ran on: guest execution then stays
+ * on one host core and its caches (measured: cpu-bench on 4 vCPUs lost 10%
+ * more to its 1-vCPU run when hand-offs also moved between the two cores of
+ * this machine). The move is not a pinning: the kernel may move the thread
+ * again. One thread per
  * VM ends slices and enforces the running vCPU's LAPIC deadline by stopping
  * its engine (uc_emu_stop is safe from another thread; uc_emu_start's own
  * timeout costs ~16 ms per call and is never used).
@@ -17,6 +22,7 @@
 #define HVGDB_EXEC_SCHED_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -32,6 +38,9 @@ struct vcpu;
  * 4 ms is the slice every vCPU had before. */
 #define SCHED_SLICE_NS 20000000ULL
 #define SCHED_MIN_SLICE_NS 4000000ULL
+/* How long a vCPU that gave its slice up (PAUSE-loop exiting) waits for
+ * a vCPU that is on its way back to the lock. */
+#define SCHED_YIELD_WAIT_NS 1000000ULL
 /* Re-check interval while the running vCPU is overdue to stop. */
 #define SCHED_KICK_RETRY_NS 1000000ULL
 /* An engine that polls its LAPIC deadline itself is stopped by this
@@ -49,7 +58,11 @@ struct exec_sched {
 	pthread_cond_t turn;    /* vCPUs waiting for the lock */
 	pthread_cond_t wakeup;  /* preemption thread */
 	bool held;
-	unsigned waiters;
+	/* Read without the lock by sched_others_due. */
+	atomic_uint waiters;
+	atomic_uint returning;  /* vCPUs with sched_returning set */
+	unsigned yielders;      /* in sched_let_others_run */
+	pthread_cond_t arrival; /* a vCPU asked for the lock (yielders) */
 	uint64_t grants;        /* lock grants so far: the LRU clock */
 	uint64_t gate_end;      /* resume gate open until (guest ns) */
 	struct vcpu *running;   /* inside uc_emu_start, or NULL */
@@ -57,6 +70,7 @@ struct exec_sched {
 	uint64_t slice_end;
 	uint64_t acquired_at;   /* the holder's slice began (guest ns) */
 	uint64_t entry_start;   /* the running entry began (guest ns) */
+	int last_cpu;           /* host CPU of the last holder, or -1 */
 	bool kick_requested;    /* stop the running vCPU now */
 	bool kicked;            /* the current entry was stopped by us */
 	bool deadline_polled;   /* the engine checks its LAPIC deadline */
@@ -69,12 +83,19 @@ int sched_init(struct vm *vm);
 void sched_fini(struct vm *vm);
 /* The holder's time slice starts at acquire. */
 void sched_acquire(struct vm *vm, struct vcpu *v);
-void sched_release(struct vm *vm);
+/* v stays runnable and will ask again (it is "returning"). */
+void sched_release(struct vm *vm, struct vcpu *v);
+/* After a release: v spins on something only another vCPU can do; wait
+ * briefly until one that is on its way back asks for the lock. */
+void sched_let_others_run(struct vm *vm, struct vcpu *v);
 /* The debugger resumed v: hold the lock for it for a moment if it ran
  * less recently than whoever asks first. */
 void sched_vcpu_resumed(struct vm *vm, struct vcpu *v);
 /* v will not ask for the lock soon (it sleeps in hlt or stays stopped). */
 void sched_vcpu_not_coming(struct vm *vm, struct vcpu *v);
+/* Another vCPU waits for the lock or will ask soon (a hint: read without
+ * the lock). */
+bool sched_others_due(struct vm *vm);
 /* Someone waits and the holder's slice is over. */
 bool sched_should_yield(struct vm *vm);
 /* Bracket one engine entry; leave returns whether we stopped it.

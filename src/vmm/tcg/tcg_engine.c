@@ -320,6 +320,7 @@ int tcg_vcpu_init(struct vcpu *v, char *err, size_t errlen)
 		return -ENOMEM;
 	}
 	v->backend = t;
+	t->vcpu = v;
 	atomic_init(&t->stop_flag, false);
 	uc_err e = uc_open(UC_ARCH_X86, UC_MODE_64, &t->uc);
 	if (e != UC_ERR_OK) {
@@ -350,7 +351,8 @@ int tcg_vcpu_init(struct vcpu *v, char *err, size_t errlen)
 				1, 0);
 	if (e == UC_ERR_OK)
 		tcg_tlb_sizing_init(t);
-	if (e == UC_ERR_OK && tcg_store_fastpath_init(v) < 0) {
+	if (e == UC_ERR_OK && (tcg_store_fastpath_init(v) < 0 ||
+			       tcg_pause_exiting_init() < 0)) {
 		snprintf(err, errlen,
 			 "vCPU %d engine set-up: libunicorn lacks the TLB "
 			 "functions hvgdb wraps (Unicorn 2.0.1 expected)",

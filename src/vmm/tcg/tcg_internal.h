@@ -25,6 +25,7 @@ struct tcg_mmio_ctx {
 
 struct tcg_vcpu {
 	uc_engine *uc;
+	struct vcpu *vcpu;
 	bool devices_mapped;
 	struct tcg_mmio_ctx mmio_ctx[VM_MAX_MMIO + 2];
 	unsigned nmmio_ctx;
@@ -52,6 +53,10 @@ struct tcg_vcpu {
 	 * shadow (stops are ignored inside it, see tcg_run.c). */
 	bool stop_after_first_block;
 	enum tcg_hook_stop hook_stop;
+	/* PAUSEs counted in this entry, and whether they ended it for a
+	 * waiting vCPU (tcg_pause.c). */
+	unsigned pauses;
+	bool pause_yield;
 	/* Informational exits (unclaimed port/MMIO) raised by hooks, reported
 	 * one per vm_run: a block can hold several accesses. */
 	struct vm_exit exitq[TCG_EXITQ_LEN];
@@ -86,8 +91,12 @@ int tcg_vcpu_init(struct vcpu *v, char *err, size_t errlen);
  * tcg_store_fastpath.c). init fails only if libunicorn lacks the
  * functions it wraps; running marks the engine this thread runs. */
 int tcg_store_fastpath_init(struct vcpu *v);
+/* 0, or -1 if libunicorn has no PAUSE helper to wrap (tcg_pause.c). */
+int tcg_pause_exiting_init(void);
+/* The engine this thread is running (inside tcg_run), or NULL. */
+struct tcg_vcpu *tcg_running_engine(void);
 void tcg_store_fastpath_fini(struct vcpu *v);
-void tcg_store_fastpath_running(struct tcg_vcpu *t);
+
 void tcg_vcpu_fini(struct vcpu *v);
 void tcg_kick(struct vcpu *v);
 /* The software TLB is flushed (and so re-sized) at backing-off intervals;

@@ -432,6 +432,8 @@ static enum entry_result run_once(struct vcpu *v, struct vm_exit *exit)
 	t->intr_seen = false;
 	t->block_stopped = false;
 	t->blocks_run = 0;
+	t->pauses = 0;
+	t->pause_yield = false;
 	t->stop_after_first_block = shadow && !step;
 	t->single_instruction = step;
 	t->poll_deadline = lapic_next_deadline(v->lapic);
@@ -547,11 +549,21 @@ static int run_until_exit(struct vcpu *v, struct vm_exit *exit)
 			r = run_once(v, exit);
 		} while (r == ENTRY_CONTINUE && !t->in_hlt &&
 			 !atomic_load(&v->stop_req) &&
-			 !atomic_load(&vm->shutdown) && !sched_should_yield(vm));
-		sched_release(vm);
+			 !atomic_load(&vm->shutdown) && !t->pause_yield &&
+			 !sched_should_yield(vm));
+		sched_release(vm, v);
+		if (t->pause_yield)
+			sched_let_others_run(vm, v);
 		if (r == ENTRY_EXIT && t->exitq_len == 0)
 			return 0;
 	}
+}
+
+static _Thread_local struct tcg_vcpu *running_engine;
+
+struct tcg_vcpu *tcg_running_engine(void)
+{
+	return running_engine;
 }
 
 int tcg_run(struct vcpu *v, struct vm_exit *exit)
@@ -559,9 +571,10 @@ int tcg_run(struct vcpu *v, struct vm_exit *exit)
 	int rc = tcg_map_devices(v);
 	if (rc < 0)
 		return rc;
-	tcg_store_fastpath_running(tcg_of(v));
+	running_engine = tcg_of(v);
 	rc = run_until_exit(v, exit);
-	tcg_store_fastpath_running(NULL);
+	running_engine = NULL;
+	sched_vcpu_not_coming(v->vm, v);
 	return rc;
 }
 

@@ -97,9 +97,7 @@ static code_page_fn *real_protect_code;
 static code_page_fn *real_unprotect_code;
 static pthread_once_t real_fns_once = PTHREAD_ONCE_INIT;
 
-/* The engine running on this thread (set for the length of tcg_run), and
- * every engine, for calls made outside a run. */
-static _Thread_local struct tcg_vcpu *running_engine;
+/* Every engine, for calls made outside tcg_run (tcg_running_engine()). */
 static pthread_mutex_t engines_mtx = PTHREAD_MUTEX_INITIALIZER;
 static struct tcg_vcpu *engines;
 
@@ -130,7 +128,7 @@ static void clear_bit(uint64_t *map, uint64_t bit)
 
 static struct tcg_vcpu *engine_of(struct uc_struct *uc)
 {
-	struct tcg_vcpu *t = running_engine;
+	struct tcg_vcpu *t = tcg_running_engine();
 	if (t && (struct uc_struct *)t->uc == uc)
 		return t;
 	pthread_mutex_lock(&engines_mtx);
@@ -146,7 +144,7 @@ void tlb_set_page_with_attrs_x86_64(void *cpu, uint64_t vaddr, uint64_t paddr,
 {
 	pthread_once(&real_fns_once, resolve_real_fns);
 	real_set_page(cpu, vaddr, paddr, attrs, prot, mmu_idx, size);
-	struct tcg_vcpu *t = running_engine;
+	struct tcg_vcpu *t = tcg_running_engine();
 	if (!t || !t->fast_stores || !(prot & QEMU_PAGE_WRITE))
 		return;
 	uint64_t page = paddr >> GUEST_PAGE_SHIFT;
@@ -234,9 +232,4 @@ void tcg_store_fastpath_fini(struct vcpu *v)
 	free(t->code_pages);
 	free(t->fast_pages);
 	t->code_pages = t->fast_pages = NULL;
-}
-
-void tcg_store_fastpath_running(struct tcg_vcpu *t)
-{
-	running_engine = t;
 }

@@ -178,6 +178,29 @@ SNIP(jit)
 	jmp .
 END(jit)
 
+/* Spin with pause until 0x300020 is set, counting turns at 0x300028. */
+SNIP(spinwait)
+1:	incq 0x300028
+	pause
+	cmpq $0, 0x300020
+	je 1b
+	hlt
+	jmp .
+END(spinwait)
+
+/* Mark 0x300030, RCX rounds of arithmetic, then set 0x300020 (releases
+ * spinwait). */
+SNIP(release)
+	movq $1, 0x300030
+1:	add $7, %rax
+	imul %rax, %rax
+	dec %rcx
+	jnz 1b
+	movq $1, 0x300020
+	hlt
+	jmp .
+END(release)
+
 /* RCX guest stores to a data page, then hlt. */
 SNIP(stores)
 1:	mov %rcx, 0x300000
