@@ -318,7 +318,12 @@ void sched_enter_engine(struct vm *vm, struct vcpu *v, bool deadline_polled)
 	/* Pairs with sched_kick: either it sees running == v, or we see
 	 * the request here. */
 	s->kick_requested = atomic_load(&v->stop_req);
-	pthread_cond_signal(&s->wakeup);
+	/* The engine bounds its own entry (SCHED_MAX_ENTRY_NS) and LAPIC
+	 * deadline; this thread is needed now only to end a slice someone
+	 * waits for, or for a kick. Waking it on every entry cost each
+	 * debugger resume a context switch on the core gdb runs on. */
+	if (s->kick_requested || s->waiters > 0)
+		pthread_cond_signal(&s->wakeup);
 	pthread_mutex_unlock(&s->mtx);
 }
 

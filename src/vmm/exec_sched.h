@@ -46,8 +46,9 @@ struct vcpu;
 /* An engine that polls its LAPIC deadline itself is stopped by this
  * thread only this late (a safety net; it normally never fires). */
 #define SCHED_POLLED_DEADLINE_SLACK_NS 2000000ULL
-/* The longest engine entry: the backend re-tunes itself between entries
- * (tcg_tlb_sizing.c), so even a lone busy vCPU leaves now and then. */
+/* The longest engine entry, enforced by the backend itself: it re-tunes
+ * itself between entries (tcg_tlb_sizing.c), so even a lone busy vCPU
+ * leaves now and then. */
 #define SCHED_MAX_ENTRY_NS 10000000ULL
 /* How long a resume keeps the lock for a vCPU whose thread has not come
  * back yet (a host thread wake-up is ~50-100 us; this only bounds it). */
@@ -98,9 +99,10 @@ void sched_vcpu_not_coming(struct vm *vm, struct vcpu *v);
 bool sched_others_due(struct vm *vm);
 /* Someone waits and the holder's slice is over. */
 bool sched_should_yield(struct vm *vm);
-/* Bracket one engine entry; leave returns whether we stopped it.
- * deadline_polled: the backend stops the engine at the LAPIC deadline
- * itself, so this thread does not need to wake up for it. */
+/* Bracket one engine entry; leave returns whether we stopped it. The
+ * backend ends every entry within SCHED_MAX_ENTRY_NS itself;
+ * deadline_polled: it also stops the engine at the LAPIC deadline, so
+ * this thread does not need to wake up for it. */
 void sched_enter_engine(struct vm *vm, struct vcpu *v, bool deadline_polled);
 bool sched_leave_engine(struct vm *vm);
 /* Stop v's engine soon if it is executing (any thread). */

@@ -104,6 +104,13 @@ static void hook_intr(uc_engine *uc, uint32_t intno, void *user)
 	uc_emu_stop(uc);
 }
 
+uint64_t tcg_poll_deadline(struct vcpu *v)
+{
+	uint64_t d = lapic_next_deadline(v->lapic);
+	uint64_t end = tcg_of(v)->entry_end;
+	return d < end ? d : end;
+}
+
 /* A stop request is honoured here, where RIP is exact. */
 static void hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
 {
@@ -187,7 +194,7 @@ static void lapic_mmio_write(uc_engine *uc, uint64_t off, unsigned size,
 		return;
 	lapic_write(v->lapic, (uint32_t)off, (uint32_t)value, vm_now_ns(v->vm));
 	/* The guest may have (re)armed its timer: poll the new deadline. */
-	tcg_of(v)->poll_deadline = lapic_next_deadline(v->lapic);
+	tcg_of(v)->poll_deadline = tcg_poll_deadline(v);
 	/* EOI, TPR or a self-IPI may have made an interrupt deliverable:
 	 * leave the engine so the run loop can inject it. */
 	if (lapic_pending_intr(v->lapic) >= 0) {

@@ -43,6 +43,7 @@ struct tcg_vcpu {
 	 * read every few dozen blocks is exact to a microsecond or two. */
 	uint64_t poll_deadline;
 	unsigned poll_countdown;
+	uint64_t entry_end; /* this entry ends by then (SCHED_MAX_ENTRY_NS) */
 	uint64_t blocks_run; /* blocks started in this entry */
 	/* This entry runs one instruction: a code hook on the bytes after
 	 * it and the next block's start both end it (see tcg_run.c). */
@@ -105,6 +106,8 @@ void tcg_tlb_sizing_init(struct tcg_vcpu *t);
 void tcg_tlb_sizing_restart(struct tcg_vcpu *t);
 void tcg_keep_tlb_sized(struct tcg_vcpu *t, uint64_t now);
 void tcg_disarm_step_hook(struct tcg_vcpu *t);
+/* What the engine polls: its LAPIC deadline or the end of the entry. */
+uint64_t tcg_poll_deadline(struct vcpu *v);
 void tcg_hook_step_code(uc_engine *uc, uint64_t addr, uint32_t size,
 			void *user);
 /* Map LAPIC, registered and catch-all MMIO before the first entry. */

@@ -436,7 +436,8 @@ static enum entry_result run_once(struct vcpu *v, struct vm_exit *exit)
 	t->pause_yield = false;
 	t->stop_after_first_block = shadow && !step;
 	t->single_instruction = step;
-	t->poll_deadline = lapic_next_deadline(v->lapic);
+	t->entry_end = vm_now_ns(vm) + SCHED_MAX_ENTRY_NS;
+	t->poll_deadline = tcg_poll_deadline(v);
 	t->poll_countdown = TCG_POLL_BLOCKS;
 	atomic_store(&t->stop_flag, false);
 	pthread_mutex_lock(&v->mtx);
