@@ -187,6 +187,16 @@ static void start_all_on_breakpoint(struct harness *h)
 	mock_start_vcpus(&h->mt);
 }
 
+/* start_all_on_breakpoint, and the first of the hits it causes. */
+static struct gdb_stop_info first_breakpoint_stop(struct harness *h)
+{
+	struct gdb_stop_info st;
+	start_all_on_breakpoint(h);
+	assert_true(wait_stop(h, 5000, &st));
+	assert_true(st.swbreak);
+	return st;
+}
+
 static void test_hits_reported_one_at_a_time(void **state)
 {
 	enum mock_personality p = *(enum mock_personality *)*state;
@@ -236,10 +246,7 @@ static void test_stale_event_dropped_after_z0(void **state)
 {
 	enum mock_personality p = *(enum mock_personality *)*state;
 	struct harness *h = make(p, 4, false);
-	start_all_on_breakpoint(h);
-	struct gdb_stop_info st;
-	assert_true(wait_stop(h, 5000, &st));
-	assert_true(st.swbreak);
+	struct gdb_stop_info st = first_breakpoint_stop(h);
 	/* the others hit too and wait with pending events */
 	usleep(20000);
 	pthread_mutex_lock(&h->ev.lock);
@@ -282,10 +289,7 @@ static void test_step_after_stale_event(void **state)
 {
 	enum mock_personality p = *(enum mock_personality *)*state;
 	struct harness *h = make(p, 4, false);
-	start_all_on_breakpoint(h);
-	struct gdb_stop_info st;
-	assert_true(wait_stop(h, 5000, &st));
-	assert_true(st.swbreak);
+	struct gdb_stop_info st = first_breakpoint_stop(h);
 	int b = (st.vcpu + 1) % 4;
 	WAIT_UNTIL(waiting_vcpus(h) == 4);
 	pthread_mutex_lock(&h->ev.lock);
