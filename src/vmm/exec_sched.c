@@ -47,10 +47,8 @@ static uint64_t running_deadline(struct exec_sched *s)
 	struct vcpu *v = s->running;
 	if (s->kick_requested)
 		return 0;
-	uint64_t d = s->entry_start + SCHED_MAX_ENTRY_NS;
-	uint64_t y = yield_at(v->vm);
-	if (y < d)
-		d = y;
+	/* The engine ends the entry within SCHED_MAX_ENTRY_NS itself. */
+	uint64_t d = yield_at(v->vm);
 	if (v->lapic) {
 		uint64_t t = lapic_next_deadline(v->lapic);
 		if (s->deadline_polled &&
@@ -311,7 +309,6 @@ void sched_enter_engine(struct vm *vm, struct vcpu *v, bool deadline_polled)
 	struct exec_sched *s = &vm->sched;
 	pthread_mutex_lock(&s->mtx);
 	s->running = v;
-	s->entry_start = vm_now_ns(vm);
 	s->deadline_polled = deadline_polled;
 	s->epoch++;
 	s->kicked = false;

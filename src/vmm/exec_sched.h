@@ -70,7 +70,6 @@ struct exec_sched {
 	uint64_t epoch;         /* engine entries so far */
 	uint64_t slice_end;
 	uint64_t acquired_at;   /* the holder's slice began (guest ns) */
-	uint64_t entry_start;   /* the running entry began (guest ns) */
 	int last_cpu;           /* host CPU of the last holder, or -1 */
 	bool kick_requested;    /* stop the running vCPU now */
 	bool kicked;            /* the current entry was stopped by us */
