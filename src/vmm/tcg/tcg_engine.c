@@ -358,13 +358,18 @@ int tcg_vcpu_init(struct vcpu *v, char *err, size_t errlen)
 				1, 0);
 	if (e == UC_ERR_OK)
 		tcg_tlb_sizing_init(t);
-	if (e == UC_ERR_OK && (tcg_store_fastpath_init(v) < 0 ||
-			       tcg_pause_exiting_init() < 0)) {
-		snprintf(err, errlen,
-			 "vCPU %d engine set-up: libunicorn lacks the TLB "
-			 "functions hvgdb wraps (Unicorn 2.0.1 expected)",
-			 v->id);
-		return -EINVAL;
+	if (e == UC_ERR_OK) {
+		int rc = tcg_store_fastpath_init(v);
+		if (rc == 0 && tcg_pause_exiting_init() < 0)
+			rc = -ENOSYS;
+		if (rc < 0) {
+			snprintf(err, errlen, "vCPU %d engine set-up: %s", v->id,
+				 rc == -ENOMEM
+					 ? "out of memory"
+					 : "libunicorn lacks the functions hvgdb "
+					   "wraps (Unicorn 2.0.1 expected)");
+			return rc;
+		}
 	}
 	if (e != UC_ERR_OK) {
 		snprintf(err, errlen, "vCPU %d engine set-up: %s", v->id,

@@ -89,8 +89,8 @@ static inline struct tcg_vcpu *tcg_of(struct vcpu *v)
 
 int tcg_vcpu_init(struct vcpu *v, char *err, size_t errlen);
 /* Guest stores skip the SMC check on pages without translated code (see
- * tcg_store_fastpath.c). init fails only if libunicorn lacks the
- * functions it wraps; running marks the engine this thread runs. */
+ * tcg_store_fastpath.c). init: 0, -ENOMEM, or -ENOSYS if libunicorn
+ * lacks the functions it wraps. */
 int tcg_store_fastpath_init(struct vcpu *v);
 /* 0, or -1 if libunicorn has no PAUSE helper to wrap (tcg_pause.c). */
 int tcg_pause_exiting_init(void);

@@ -38,6 +38,7 @@
 #define _GNU_SOURCE
 #endif
 #include <dlfcn.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -202,14 +203,14 @@ int tcg_store_fastpath_init(struct vcpu *v)
 	struct tcg_vcpu *t = tcg_of(v);
 	pthread_once(&real_fns_once, resolve_real_fns);
 	if (!real_set_page || !real_protect_code || !real_unprotect_code)
-		return -1;
+		return -ENOSYS;
 	t->ram = v->vm->ram;
 	t->ram_pages = v->vm->mem_size >> GUEST_PAGE_SHIFT;
 	size_t words = (t->ram_pages + BITS_PER_WORD - 1) / BITS_PER_WORD;
 	t->code_pages = calloc(words, sizeof(uint64_t));
 	t->fast_pages = calloc(words, sizeof(uint64_t));
 	if (!t->code_pages || !t->fast_pages)
-		return -1;
+		return -ENOMEM;
 	pthread_mutex_lock(&engines_mtx);
 	t->next_engine = engines;
 	engines = t;
