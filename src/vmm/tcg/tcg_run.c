@@ -436,7 +436,7 @@ static enum entry_result run_once(struct vcpu *v, struct vm_exit *exit)
 	t->pause_yield = false;
 	t->stop_after_first_block = shadow && !step;
 	t->single_instruction = step;
-	t->entry_end = vm_now_ns(vm) + SCHED_MAX_ENTRY_NS;
+	t->entry_end = now + SCHED_MAX_ENTRY_NS;
 	t->poll_deadline = tcg_poll_deadline(v);
 	t->poll_countdown = TCG_POLL_BLOCKS;
 	atomic_store(&t->stop_flag, false);
@@ -511,7 +511,6 @@ static int run_until_exit(struct vcpu *v, struct vm_exit *exit)
 	for (;;) {
 		atomic_store(&v->stop_req, false);
 		if (atomic_load(&vm->shutdown)) {
-			sched_vcpu_not_coming(vm, v);
 			pthread_mutex_lock(&vm->state_mtx);
 			exit->exitcode = VM_EXITCODE_SHUTDOWN;
 			exit->u.shutdown.reason = vm->shutdown_reason;
@@ -521,7 +520,6 @@ static int run_until_exit(struct vcpu *v, struct vm_exit *exit)
 			return 0;
 		}
 		if (vm_cpu_suspended(vm, v->id)) {
-			sched_vcpu_not_coming(vm, v);
 			tcg_tlb_sizing_restart(t);
 			memset(exit, 0, sizeof(*exit));
 			exit->exitcode = VM_EXITCODE_SUSPENDED;
@@ -575,6 +573,8 @@ int tcg_run(struct vcpu *v, struct vm_exit *exit)
 	running_engine = tcg_of(v);
 	rc = run_until_exit(v, exit);
 	running_engine = NULL;
+	/* Whatever ended the run (an exit, a suspend, shutdown), this vCPU
+	 * is not about to ask for the lock. */
 	sched_vcpu_not_coming(v->vm, v);
 	return rc;
 }
