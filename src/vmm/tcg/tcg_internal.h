@@ -69,8 +69,6 @@ struct tcg_vcpu {
 	/* Stores skip the SMC check on pages without code
 	 * (tcg_store_fastpath.c). */
 	bool fast_stores;
-	uint8_t *ram;
-	uint64_t ram_pages;
 	uint64_t *code_pages; /* bitmap: pages holding translated code */
 	uint64_t *fast_pages; /* bitmap: pages with unchecked TLB entries */
 	void *qemu_cpu;       /* Unicorn's CPUState, seen in TLB fills */

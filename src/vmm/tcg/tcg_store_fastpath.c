@@ -127,6 +127,12 @@ static void clear_bit(uint64_t *map, uint64_t bit)
 	map[bit / BITS_PER_WORD] &= ~(1ULL << (bit % BITS_PER_WORD));
 }
 
+/* Guest RAM pages: the bitmaps' length. */
+static uint64_t ram_pages(const struct tcg_vcpu *t)
+{
+	return t->vcpu->vm->mem_size >> GUEST_PAGE_SHIFT;
+}
+
 static struct tcg_vcpu *engine_of(struct uc_struct *uc)
 {
 	struct tcg_vcpu *t = tcg_running_engine();
@@ -149,7 +155,7 @@ void tlb_set_page_with_attrs_x86_64(void *cpu, uint64_t vaddr, uint64_t paddr,
 	if (!t || !t->fast_stores || !(prot & QEMU_PAGE_WRITE))
 		return;
 	uint64_t page = paddr >> GUEST_PAGE_SHIFT;
-	if (page >= t->ram_pages || test_bit(t->code_pages, page))
+	if (page >= ram_pages(t) || test_bit(t->code_pages, page))
 		return;
 	t->qemu_cpu = cpu;
 	set_bit(t->fast_pages, page);
@@ -162,13 +168,14 @@ void tlb_protect_code_x86_64(struct uc_struct *uc, uint64_t ram_addr)
 {
 	struct tcg_vcpu *t = engine_of(uc);
 	uint64_t page = ram_addr >> GUEST_PAGE_SHIFT;
-	if (t && t->code_pages && page < t->ram_pages) {
+	if (t && t->code_pages && page < ram_pages(t)) {
 		set_bit(t->code_pages, page);
 		if (test_bit(t->fast_pages, page)) {
 			clear_bit(t->fast_pages, page);
 			tlb_reset_dirty_x86_64(
 				t->qemu_cpu,
-				(uintptr_t)(t->ram + (page << GUEST_PAGE_SHIFT)),
+				(uintptr_t)(t->vcpu->vm->ram +
+					    (page << GUEST_PAGE_SHIFT)),
 				GUEST_PAGE_SIZE);
 		}
 	}
@@ -182,7 +189,7 @@ void tlb_unprotect_code_x86_64(struct uc_struct *uc, uint64_t ram_addr)
 	uint64_t page = ram_addr >> GUEST_PAGE_SHIFT;
 	/* Entries filled from now on store directly; older ones keep the
 	 * check until they are refilled, which is only slower. */
-	if (t && t->code_pages && page < t->ram_pages)
+	if (t && t->code_pages && page < ram_pages(t))
 		clear_bit(t->code_pages, page);
 	pthread_once(&real_fns_once, resolve_real_fns);
 	real_unprotect_code(uc, ram_addr);
@@ -204,9 +211,7 @@ int tcg_store_fastpath_init(struct vcpu *v)
 	pthread_once(&real_fns_once, resolve_real_fns);
 	if (!real_set_page || !real_protect_code || !real_unprotect_code)
 		return -ENOSYS;
-	t->ram = v->vm->ram;
-	t->ram_pages = v->vm->mem_size >> GUEST_PAGE_SHIFT;
-	size_t words = (t->ram_pages + BITS_PER_WORD - 1) / BITS_PER_WORD;
+	size_t words = (ram_pages(t) + BITS_PER_WORD - 1) / BITS_PER_WORD;
 	t->code_pages = calloc(words, sizeof(uint64_t));
 	t->fast_pages = calloc(words, sizeof(uint64_t));
 	if (!t->code_pages || !t->fast_pages)
