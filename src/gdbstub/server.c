@@ -341,6 +341,24 @@ static void handle_wakeup_locked(struct gdbstub *stub)
 	}
 }
 
+/*
+ * After a resume the stop usually comes back within tens of microseconds,
+ * sooner than a sleeping thread is woken on this kind of host (~40 us). So
+ * until spin_until, poll without sleeping and without the lock (the vCPU
+ * that stops takes it to report), and then take the lock spinning too: a
+ * futex sleep on it costs the same wake-up (measured: 42-57 us from the
+ * vCPU's eventfd write to the stop reply, against ~1 us). Then sleep.
+ */
+static int wait_ready(struct pollfd *pfd, nfds_t n, long long spin_until)
+{
+	while (gdb_monotonic_ns() < spin_until) {
+		int rc = poll(pfd, n, 0);
+		if (rc != 0)
+			return rc;
+	}
+	return poll(pfd, n, -1);
+}
+
 void *server_main(void *arg)
 {
 	struct gdbstub *stub = arg;
@@ -374,11 +392,12 @@ void *server_main(void *arg)
 			pfd[n++] = (struct pollfd){ .fd = stub->drain_fd,
 						    .events = POLLIN };
 		}
+		/* only this thread changes state and spin_until */
+		long long spin_until =
+			stub->state == CONN_RUNNING ? stub->spin_until : 0;
 		pthread_mutex_unlock(&stub->ev.lock);
-		bool spin = stub->state == CONN_RUNNING &&
-			    gdb_monotonic_ns() < stub->spin_until;
-		int rc = poll(pfd, (nfds_t)n, spin ? 0 : -1);
-		pthread_mutex_lock(&stub->ev.lock);
+		int rc = wait_ready(pfd, (nfds_t)n, spin_until);
+		gdb_lock_spinning(&stub->ev.lock, spin_until);
 		if (rc < 0)
 			continue;
 		if (pfd[0].revents)

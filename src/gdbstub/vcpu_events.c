@@ -126,6 +126,24 @@ long long gdb_monotonic_ns(void)
 	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+static void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#endif
+}
+
+void gdb_lock_spinning(pthread_mutex_t *lock, long long until)
+{
+	for (unsigned i = 1; pthread_mutex_trylock(lock) != 0; i++) {
+		cpu_relax();
+		if (i % 64 == 0 && gdb_monotonic_ns() >= until) {
+			pthread_mutex_lock(lock);
+			return;
+		}
+	}
+}
+
 /*
  * The vCPU whose event stopped the VM is usually the next to run (gdb steps
  * it off its breakpoint, or steps it again), within a millisecond when a
@@ -140,13 +158,12 @@ static void spin_before_sleep_locked(struct gdb_events *ev)
 	for (unsigned i = 1; atomic_load_explicit(&ev->wake_gen,
 						  memory_order_acquire) == gen;
 	     i++) {
-#if defined(__x86_64__) || defined(__i386__)
-		__builtin_ia32_pause();
-#endif
+		cpu_relax();
 		if (i % 256 == 0 && gdb_monotonic_ns() >= until)
 			break;
 	}
-	pthread_mutex_lock(&ev->lock);
+	/* the resuming server may still hold the lock for a moment */
+	gdb_lock_spinning(&ev->lock, until);
 }
 
 static void wake_parked_locked(struct gdb_events *ev)

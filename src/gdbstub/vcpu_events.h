@@ -82,6 +82,10 @@ struct gdb_events_config {
 #define GDB_SPIN_NS 1500000LL
 /* CLOCK_MONOTONIC in ns, for those spin bounds. */
 long long gdb_monotonic_ns(void);
+/* Takes `lock` without sleeping until `until` (then as usual): within a spin
+ * window a holder keeps it for a microsecond or two, and a futex sleep
+ * would cost the very wake-up the spin is there to avoid. */
+void gdb_lock_spinning(pthread_mutex_t *lock, long long until);
 
 int events_init(struct gdb_events *ev, const struct gdb_events_config *cfg);
 void events_destroy(struct gdb_events *ev);

@@ -4,6 +4,9 @@
  * lock, runs packets and resumes exactly as server.c does.
  */
 #include <setjmp.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <sys/resource.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -521,6 +524,67 @@ static void test_vm_over_releases_parked(void **state)
 	destroy(h);
 }
 
+/* A thread that holds a mutex for hold_ns, then lets it go. */
+struct holder {
+	pthread_mutex_t *lock;
+	long long hold_ns;
+	atomic_bool locked, released;
+};
+
+static void *hold_then_release(void *arg)
+{
+	struct holder *h = arg;
+	pthread_mutex_lock(h->lock);
+	atomic_store(&h->locked, true);
+	struct timespec ts = { 0, h->hold_ns };
+	nanosleep(&ts, NULL);
+	atomic_store(&h->released, true);
+	pthread_mutex_unlock(h->lock);
+	return NULL;
+}
+
+static long voluntary_switches(void)
+{
+	struct rusage ru;
+	assert_int_equal(getrusage(RUSAGE_THREAD, &ru), 0);
+	return ru.ru_nvcsw;
+}
+
+/* Takes the lock from a holder while the spin window lasts, and reports
+ * how often the calling thread slept on the way. */
+static long switches_while_taking(long long hold_ns, long long window_ns)
+{
+	pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	struct holder h = { .lock = &lock, .hold_ns = hold_ns };
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, hold_then_release, &h), 0);
+	while (!atomic_load(&h.locked))
+		;
+	long before = voluntary_switches();
+	gdb_lock_spinning(&lock, gdb_monotonic_ns() + window_ns);
+	long slept = voluntary_switches() - before;
+	assert_true(atomic_load(&h.released)); /* really waited for it */
+	pthread_mutex_unlock(&lock);
+	pthread_join(t, NULL);
+	return slept;
+}
+
+/* Within its window the server (and the stopped vCPU) must not sleep on
+ * the stub lock: being woken again costs ~40 us on this kind of host, the
+ * very latency the spin exists to avoid. */
+static void test_lock_spinning_does_not_sleep_in_window(void **state)
+{
+	(void)state;
+	assert_int_equal(switches_while_taking(2000000, 2000000000), 0);
+}
+
+/* After the window it waits like any lock (no endless burning of a CPU). */
+static void test_lock_spinning_sleeps_after_window(void **state)
+{
+	(void)state;
+	assert_true(switches_while_taking(20000000, 0) > 0);
+}
+
 static enum mock_personality intel = MOCK_INTEL, amd = MOCK_AMD;
 
 int main(void)
@@ -539,6 +603,8 @@ int main(void)
 		cmocka_unit_test(test_wait_holds_vcpus_until_resume),
 		cmocka_unit_test(test_hooks_without_stub),
 		cmocka_unit_test(test_vm_over_releases_parked),
+		cmocka_unit_test(test_lock_spinning_does_not_sleep_in_window),
+		cmocka_unit_test(test_lock_spinning_sleeps_after_window),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
