@@ -164,7 +164,9 @@ static void handle_packet_locked(struct gdbstub *stub, const uint8_t *pkt,
 		if (stub->conn_fd < 0)
 			break;
 		stub->state = CONN_RUNNING;
-		stub->spin_until = gdb_monotonic_ns() + GDB_SPIN_NS;
+		stub->spin_until = gdb_spin_pays()
+					   ? gdb_monotonic_ns() + GDB_SPIN_NS
+					   : 0;
 		events_resume_locked(&stub->ev, stub->session.actions);
 		break;
 	case GDB_PKT_DETACH:

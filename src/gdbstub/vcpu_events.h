@@ -82,6 +82,9 @@ struct gdb_events_config {
 #define GDB_SPIN_NS 1500000LL
 /* CLOCK_MONOTONIC in ns, for those spin bounds. */
 long long gdb_monotonic_ns(void);
+/* Whether the calling thread may spin at all: only with two or more usable
+ * host CPUs can the thread it waits for run meanwhile. */
+bool gdb_spin_pays(void);
 /* Takes `lock` without sleeping until `until` (then as usual): within a spin
  * window a holder keeps it for a microsecond or two, and a futex sleep
  * would cost the very wake-up the spin is there to avoid. */

@@ -5,10 +5,12 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <errno.h>
+#include <sched.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
@@ -251,12 +253,59 @@ static void test_wait_then_detach_restores(void **state)
 	gdbstub_destroy(stub);
 }
 
+static double cpu_seconds(void)
+{
+	struct rusage ru;
+	assert_int_equal(getrusage(RUSAGE_SELF, &ru), 0);
+	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+/* With one usable CPU neither the server nor the stopped vCPU may spin:
+ * each would hold the CPU the other needs, and a resume burnt ~3 ms of CPU
+ * (measured) instead of tens of microseconds. */
+static void test_one_cpu_resumes_do_not_spin(void **state)
+{
+	(void)state;
+	cpu_set_t saved, one;
+	assert_int_equal(sched_getaffinity(0, sizeof(saved), &saved), 0);
+	CPU_ZERO(&one);
+	CPU_SET(sched_getcpu(), &one);
+	/* the server and vCPU threads inherit it */
+	assert_int_equal(sched_setaffinity(0, sizeof(one), &one), 0);
+	static struct mock_target mt;
+	mock_target_init(&mt, MOCK_INTEL, 1);
+	struct gdbstub_config cfg = { .listen = "127.0.0.1:0",
+				      .ops = &mock_target_ops, .ctx = &mt };
+	struct gdbstub *stub;
+	char err[128];
+	assert_int_equal(gdbstub_create(&cfg, &stub, err, sizeof(err)), 0);
+	mt.stub = stub;
+	mock_start_vcpus(&mt);
+	struct client c = { .fd = connect_tcp(gdbstub_port(stub)) };
+	request(&c, "qSupported");
+	assert_string_equal(request(&c, "QStartNoAckMode"), "OK");
+	request(&c, "?");
+	enum { STEPS = 100 };
+	double before = cpu_seconds();
+	for (int i = 0; i < STEPS; i++)
+		assert_memory_equal(request(&c, "vCont;s:1"), "T05thread:1;", 12);
+	double per_step = (cpu_seconds() - before) / STEPS;
+	assert_true(per_step < 500e-6);
+	request(&c, "D");
+	close(c.fd);
+	mock_stop_vcpus(&mt);
+	gdbstub_destroy(stub);
+	assert_int_equal(sched_setaffinity(0, sizeof(saved), &saved), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_listen_specs),
 		cmocka_unit_test(test_unix_socket_session),
 		cmocka_unit_test(test_wait_then_detach_restores),
+		cmocka_unit_test(test_one_cpu_resumes_do_not_spin),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
