@@ -38,6 +38,8 @@ enum gdb_x86_reg {
 
 /* Size in bytes of register regno, 0 if out of range. */
 unsigned gdb_x86_reg_size(int regno);
+/* The largest of those sizes. */
+#define GDB_REG_MAX_SIZE 16
 
 enum gdb_cap {
 	GDB_CAP_BPT_EXIT,    /* int3 exits to the stub (VM_CAP_BPT_EXIT) */
@@ -62,6 +64,12 @@ struct gdb_target_ops {
 	 * (-ENOENT: this register is not available). */
 	int (*read_reg)(void *ctx, int vcpu, int regno, uint8_t *val);
 	int (*write_reg)(void *ctx, int vcpu, int regno, const uint8_t *val);
+	/* Optional, for 'g': every register at once, each as read_reg would
+	 * give it (vals[regno], rc[regno]). For targets where registers share
+	 * costly state (here the whole FPU behind every x87/SSE register). */
+	void (*read_all_regs)(void *ctx, int vcpu,
+			      uint8_t vals[GDB_REG_COUNT][GDB_REG_MAX_SIZE],
+			      int rc[GDB_REG_COUNT]);
 	/* Guest-virtual -> guest-physical through vcpu's paging.
 	 * prot: 1 read, 2 write. 0, or -EFAULT when it does not translate. */
 	int (*translate)(void *ctx, int vcpu, uint64_t gla, int prot,

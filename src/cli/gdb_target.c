@@ -173,6 +173,30 @@ static int target_read_reg(void *ctx, int vcpu, int regno, uint8_t *val)
 	return 0;
 }
 
+/* One FPU read for all its registers: reading it per register made a 'g'
+ * about 900 engine register reads (~8 us of each breakpoint stop). */
+static void target_read_all_regs(void *ctx, int vcpu,
+				 uint8_t vals[GDB_REG_COUNT][GDB_REG_MAX_SIZE],
+				 int rc[GDB_REG_COUNT])
+{
+	struct vm *vm = ctx;
+	struct vm_fpregs fp;
+	int fp_rc = valid_vcpu(vm, vcpu) ? vm_get_fpregs(vm, vcpu, &fp)
+					 : -EINVAL;
+
+	for (int regno = 0; regno < GDB_REG_COUNT; regno++) {
+		if (!is_fp_reg(regno)) {
+			rc[regno] = target_read_reg(ctx, vcpu, regno,
+						    vals[regno]);
+			continue;
+		}
+		rc[regno] = fp_rc;
+		if (fp_rc == 0)
+			fp_copy_out(&fp, regno, vals[regno],
+				    gdb_x86_reg_size(regno));
+	}
+}
+
 static int target_write_reg(void *ctx, int vcpu, int regno,
 			    const uint8_t *val)
 {
@@ -368,6 +392,7 @@ const struct gdb_target_ops gdb_target_vm_ops = {
 	.vcpu_count = target_vcpu_count,
 	.read_reg = target_read_reg,
 	.write_reg = target_write_reg,
+	.read_all_regs = target_read_all_regs,
 	.translate = target_translate,
 	.read_phys = target_read_phys,
 	.write_phys = target_write_phys,

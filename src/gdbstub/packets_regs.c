@@ -6,14 +6,12 @@
 
 #include "gdbstub/rsp_codec.h"
 
-#define MAX_REG_BYTES 16
-
-static void reply_reg(struct gdb_session *s, int regno, struct gdb_reply *r)
+static void reply_reg_value(int regno, const uint8_t *val, int rc,
+			    struct gdb_reply *r)
 {
-	uint8_t val[MAX_REG_BYTES];
 	unsigned size = gdb_x86_reg_size(regno);
 
-	if (s->ops->read_reg && s->ops->read_reg(s->ctx, s->hg, regno, val) == 0) {
+	if (rc == 0) {
 		reply_hex(r, val, size);
 		return;
 	}
@@ -22,11 +20,27 @@ static void reply_reg(struct gdb_session *s, int regno, struct gdb_reply *r)
 		reply_str(r, "xx");
 }
 
+static void reply_reg(struct gdb_session *s, int regno, struct gdb_reply *r)
+{
+	uint8_t val[GDB_REG_MAX_SIZE];
+	int rc = s->ops->read_reg ? s->ops->read_reg(s->ctx, s->hg, regno, val)
+				  : -ENOENT;
+	reply_reg_value(regno, val, rc, r);
+}
+
 enum gdb_packet_result pkt_read_regs(struct gdb_session *s, const char *a,
 				     const char *end, struct gdb_reply *r)
 {
 	(void)a;
 	(void)end;
+	if (s->ops->read_all_regs) {
+		uint8_t vals[GDB_REG_COUNT][GDB_REG_MAX_SIZE];
+		int rc[GDB_REG_COUNT];
+		s->ops->read_all_regs(s->ctx, s->hg, vals, rc);
+		for (int regno = 0; regno < GDB_REG_COUNT; regno++)
+			reply_reg_value(regno, vals[regno], rc[regno], r);
+		return GDB_PKT_REPLY;
+	}
 	for (int regno = 0; regno < GDB_REG_COUNT; regno++)
 		reply_reg(s, regno, r);
 	return GDB_PKT_REPLY;
@@ -43,7 +57,7 @@ enum gdb_packet_result pkt_write_regs(struct gdb_session *s, const char *a,
 		return GDB_PKT_REPLY;
 	}
 	/* Decode everything first so a bad digit writes nothing. */
-	uint8_t vals[2 * GDB_REG_COUNT * MAX_REG_BYTES];
+	uint8_t vals[2 * GDB_REG_COUNT * GDB_REG_MAX_SIZE];
 	if (hex_decode(a, total, vals)) {
 		reply_error(r, EINVAL);
 		return GDB_PKT_REPLY;
@@ -90,7 +104,7 @@ enum gdb_packet_result pkt_write_reg(struct gdb_session *s, const char *a,
 				     const char *end, struct gdb_reply *r)
 {
 	int regno;
-	uint8_t val[MAX_REG_BYTES];
+	uint8_t val[GDB_REG_MAX_SIZE];
 
 	if (parse_regno(&a, end, &regno) || a == end || *a != '=') {
 		reply_error(r, EINVAL);

@@ -130,6 +130,41 @@ static void fpu_registers(void **state)
 	vm_destroy(vm);
 }
 
+/* 'g' reads everything at once; it must see exactly what p sees. */
+static void all_registers_match_single_reads(void **state)
+{
+	struct vm *vm = booted_vm(2, VM_CPU_VENDOR_INTEL);
+	uint8_t vals[GDB_REG_COUNT][GDB_REG_MAX_SIZE];
+	int rc[GDB_REG_COUNT];
+	uint8_t one[GDB_REG_MAX_SIZE], x[16];
+
+	(void)state;
+	for (int i = 0; i < 16; i++)
+		x[i] = (uint8_t)(0x30 + i);
+	assert_int_equal(ops->write_reg(vm, 1, GDB_REG_XMM0 + 7, x), 0);
+	assert_int_equal(ops->write_reg(vm, 1, GDB_REG_R13, x), 0);
+	memcpy(x, "\x00\x00\x00\x00\x00\x00\x00\x80\xff\x3f", 10);
+	assert_int_equal(ops->write_reg(vm, 1, GDB_REG_ST0, x), 0);
+	ops->read_all_regs(vm, 1, vals, rc);
+	for (int regno = 0; regno < GDB_REG_COUNT; regno++) {
+		int want = ops->read_reg(vm, 1, regno, one);
+		assert_int_equal(rc[regno], want);
+		if (want == 0)
+			assert_memory_equal(vals[regno], one,
+					    gdb_x86_reg_size(regno));
+	}
+	assert_memory_equal(vals[GDB_REG_XMM0 + 7], "\x30\x31\x32", 3);
+	assert_memory_equal(vals[GDB_REG_ST0] + 7, "\x80\xff\x3f", 3);
+	/* vCPU 0 has its own values */
+	ops->read_all_regs(vm, 0, vals, rc);
+	assert_int_equal(rc[GDB_REG_XMM0 + 7], 0);
+	assert_memory_not_equal(vals[GDB_REG_XMM0 + 7], "\x30\x31\x32", 3);
+	ops->read_all_regs(vm, 5, vals, rc);
+	for (int regno = 0; regno < GDB_REG_COUNT; regno++)
+		assert_int_equal(rc[regno], -EINVAL);
+	vm_destroy(vm);
+}
+
 static void memory_and_translation(void **state)
 {
 	struct vm *vm = booted_vm(1, VM_CPU_VENDOR_INTEL);
@@ -199,6 +234,7 @@ int main(void)
 		cmocka_unit_test(general_registers),
 		cmocka_unit_test(system_registers),
 		cmocka_unit_test(fpu_registers),
+		cmocka_unit_test(all_registers_match_single_reads),
 		cmocka_unit_test(memory_and_translation),
 		cmocka_unit_test(capabilities_per_personality),
 	};
