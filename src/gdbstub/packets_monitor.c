@@ -13,10 +13,12 @@ static const char *phase_name(const struct gdb_session *s, int vcpu)
 {
 	if (!s->ev)
 		return "unknown";
-	switch (events_vcpu_phase_locked(s->ev, vcpu)) {
+	enum vcpu_phase phase = events_vcpu_phase_locked(s->ev, vcpu);
+	switch (phase) {
 	case VCPU_NOT_STARTED:
 		return "not started";
 	case VCPU_STEPPING:
+		/* resumed for a step that another vCPU's stop cut short */
 		return "stepping";
 	default:
 		break;
@@ -25,7 +27,9 @@ static const char *phase_name(const struct gdb_session *s, int vcpu)
 	if (s->ops->vcpu_status && s->ops->vcpu_status(s->ctx, vcpu, &status) == 0 &&
 	    status.halted)
 		return "halted";
-	return "running";
+	/* Monitor commands are served while gdb has the VM stopped, so a
+	 * parked vCPU is simply stopped there. */
+	return phase == VCPU_PARKED ? "stopped" : "running";
 }
 
 void gdb_describe_vcpu(const struct gdb_session *s, int vcpu, char *out,

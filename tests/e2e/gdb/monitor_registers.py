@@ -10,8 +10,11 @@ gdb.execute("set breakpoint always-inserted on")
 bp = gdb.Breakpoint("demo_work_item")
 gdb.execute("continue")
 out = run("monitor info vcpus")
-report(all(("%d" % i) in out for i in range(CPUS)) and "64" in out,
-       "monitor info vcpus lists the vCPUs and their mode: %r" % out)
+rows = [l.split() for l in out.splitlines()[1:] if l.strip()]
+report([int(r[0]) for r in rows] == list(range(CPUS)) and
+       all(r[1] in ("stopped", "halted") and "64-bit" in r for r in rows),
+       "monitor info vcpus lists every vCPU as stopped (or halted) "
+       "in 64-bit mode while gdb has the VM stopped: %r" % out)
 out = run("monitor info breakpoints")
 bp_gva = int(gdb.parse_and_eval("(unsigned long)demo_work_item"))
 report(("%x" % bp_gva) in out,
