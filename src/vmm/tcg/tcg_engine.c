@@ -169,7 +169,9 @@ void tcg_hook_step_code(uc_engine *uc, uint64_t addr, uint32_t size,
 {
 	(void)addr;
 	(void)size;
-	tcg_disarm_step_hook(tcg_of(user));
+	struct tcg_vcpu *t = tcg_of(user);
+	t->step_hook_fired = true;
+	tcg_disarm_step_hook(t);
 	uc_emu_stop(uc);
 }
 

@@ -50,6 +50,7 @@ struct tcg_vcpu {
 	bool single_instruction;
 	uc_hook step_hook;
 	bool step_hook_armed;
+	bool step_hook_fired; /* the step ended inside its own block */
 	/* Leave after the first block: an interrupt waits behind an STI
 	 * shadow (stops are ignored inside it, see tcg_run.c). */
 	bool stop_after_first_block;

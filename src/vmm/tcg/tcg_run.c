@@ -122,8 +122,9 @@ static void apply_invalidations(struct vcpu *v, bool ever_ran)
  * Blocks compiled with the hook keep calling into it after it is gone,
  * and in Unicorn 2.0.1 such a call ends the block there with RIP put
  * back to the block's start (the instructions before it then run twice).
- * So every block that can hold such a call, any block overlapping those
- * 16 bytes, is dropped again after the step.
+ * So every block that can hold such a call is dropped again after the
+ * step: the block at RIP, and after a branch any block overlapping those
+ * 16 bytes.
  */
 static void drop_blocks_at(struct vcpu *v, uint64_t start, uint64_t end)
 {
@@ -151,6 +152,7 @@ static bool arm_step_hook(struct vcpu *v, uint64_t rip)
 			rip + X86_MAX_INSN_LEN) != UC_ERR_OK)
 		return false;
 	t->step_hook_armed = true;
+	t->step_hook_fired = false;
 	return true;
 }
 
@@ -166,6 +168,15 @@ static void finish_step_hook(struct vcpu *v, uint64_t rip)
 		flush_all(v);
 		return;
 	}
+	if (t->step_hook_fired) {
+		/* It stopped inside the block at RIP, translated afresh
+		 * for this step: no other block was translated with the
+		 * hook. Those after RIP stay (a `continue` runs them next). */
+		drop_blocks_at(v, rip, rip + 1);
+		return;
+	}
+	/* A branch: the next block was looked up, perhaps translated
+	 * with the hook, and it may lie anywhere in those 16 bytes. */
 	drop_blocks_at(v, rip, rip + X86_MAX_INSN_LEN + 1);
 }
 

@@ -15,6 +15,20 @@ SNIP(lockinc)
 	jmp .
 END(lockinc)
 
+/* Five increments of RAX with a short forward jump among them, then hlt:
+ * however it is stepped and run, RAX must end at 5 (a block left compiled
+ * with a step's hook re-runs its first instructions). */
+SNIP(count)
+	inc %rax
+	inc %rax
+	jmp 1f
+1:	inc %rax
+	inc %rax
+	inc %rax
+	hlt
+	jmp .
+END(count)
+
 /* int3, then record that we got past it; #BP handler stores return RIP */
 SNIP(bpt)
 	nop

@@ -34,6 +34,7 @@ DECLARE_SNIP(stores);
 DECLARE_SNIP(idle100);
 extern const uint8_t idle100_handler[];
 DECLARE_SNIP(flags);
+DECLARE_SNIP(count);
 DECLARE_SNIP(spin);
 extern const uint8_t spin_handler[];
 DECLARE_SNIP(compute);
@@ -222,6 +223,52 @@ static void check_step_flags(enum vm_cpu_vendor vendor)
 	assert_int_equal(tg_reg(vm, 0, VM_REG_GUEST_RBX) & 0x300, 0x200);
 	assert_int_equal(tg_reg(vm, 0, VM_REG_GUEST_RDX) & 0x300, 0x200);
 	vm_destroy(vm);
+}
+
+static uint64_t run_count_from(struct vm *vm, uint64_t rip)
+{
+	assert_int_equal(vm_set_register(vm, 0, VM_REG_GUEST_RIP, rip), 0);
+	struct vm_exit e = run(vm, 0);
+	assert_int_equal(e.exitcode, VM_EXITCODE_HLT);
+	return tg_reg(vm, 0, VM_REG_GUEST_RAX);
+}
+
+/* Steps through the first k instructions of `count`, then runs it to the
+ * end, then runs it whole again: every instruction runs once each time,
+ * whether a step ended inside its block or at a branch, and whether the
+ * blocks were translated before the steps (warm) or by them (cold). A
+ * block at RIP left compiled with the step's hook never reaches the hlt
+ * (seen: the test then hangs until ctest's timeout). */
+static void test_step_then_run_counts_once(void **state)
+{
+	(void)state;
+	/* inc(3) inc(3) jmp(2) inc(3) inc(3) inc(3) */
+	static const int len[] = { 3, 3, 2, 3, 3, 3 };
+	for (int warm = 0; warm <= 1; warm++)
+	for (int k = 0; k <= 5; k++) {
+		struct vm *vm = tg_create(1, VM_CPU_VENDOR_INTEL);
+		tg_load(vm, count_start, count_end);
+		assert_int_equal(vm_set_capability(vm, 0, VM_CAP_HALT_EXIT, 1),
+				 0);
+		if (warm)
+			assert_int_equal(run_count_from(vm, SNIP_BASE), 5);
+		assert_int_equal(vm_set_register(vm, 0, VM_REG_GUEST_RAX, 0), 0);
+		assert_int_equal(vm_set_register(vm, 0, VM_REG_GUEST_RIP,
+						 SNIP_BASE), 0);
+		assert_int_equal(vm_set_capability(vm, 0, VM_CAP_MTRAP_EXIT, 1),
+				 0);
+		uint64_t rip = SNIP_BASE;
+		for (int i = 0; i < k; i++) {
+			rip += (uint64_t)len[i];
+			step_one(vm, VM_CPU_VENDOR_INTEL, rip);
+		}
+		assert_int_equal(vm_set_capability(vm, 0, VM_CAP_MTRAP_EXIT, 0),
+				 0);
+		assert_int_equal(run_count_from(vm, rip), 5);
+		assert_int_equal(vm_set_register(vm, 0, VM_REG_GUEST_RAX, 0), 0);
+		assert_int_equal(run_count_from(vm, SNIP_BASE), 5);
+		vm_destroy(vm);
+	}
 }
 
 static void test_step_intel(void **state)
@@ -838,6 +885,7 @@ int main(void)
 		cmocka_unit_test(test_caps_per_personality),
 		cmocka_unit_test(test_step_intel),
 		cmocka_unit_test(test_step_amd),
+		cmocka_unit_test(test_step_then_run_counts_once),
 		cmocka_unit_test(test_bpt_exit_on),
 		cmocka_unit_test(test_bpt_exit_off),
 		cmocka_unit_test(test_inject_bp_intel),
