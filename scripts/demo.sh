@@ -24,7 +24,7 @@ gdb -q -n -batch \
   -ex "continue" -ex "continue" -ex "continue" -ex "continue" \
   -ex "info threads" \
   -ex "bt" \
-  -ex "info registers rip rsp rflags cr3" \
+  -ex "info registers rip rsp eflags cr3" \
   -ex "stepi" -ex "stepi" -ex "x/3i \$pc" \
   -ex "delete" \
   -ex "monitor info vcpus" \
