@@ -510,9 +510,7 @@ static void test_hlt_wakes_on_ipi(void **state)
 	struct vm *vm = tg_create(2, VM_CPU_VENDOR_INTEL);
 	tg_load(vm, waitirq_start, waitirq_end);
 	/* vCPU 0 runs the sender at its own address. */
-	assert_int_equal(vm_write_gpa(vm, 0x180000, sendipi_start,
-				      (size_t)(sendipi_end - sendipi_start)), 0);
-	assert_int_equal(vm_set_register(vm, 0, VM_REG_GUEST_RIP, 0x180000), 0);
+	assert_int_equal(tg_load_other(vm, 0, sendipi_start, sendipi_end), 0);
 	tg_set_gate(vm, 0x41, SNIP_ADDR(waitirq, handler));
 	for (int i = 0; i < 2; i++)
 		assert_int_equal(vm_set_capability(vm, i, VM_CAP_HALT_EXIT,
@@ -670,8 +668,8 @@ static void test_suspend_resume_stress(void **state)
 	tg_load(vm, spin_start, spin_end);
 	/* vCPU 1 sleeps in hlt (cli; hlt), vCPU 0 spins. */
 	const uint8_t clihlt[] = { 0xFA, 0xF4, 0xEB, 0xFD };
-	assert_int_equal(vm_write_gpa(vm, 0x180000, clihlt, sizeof(clihlt)), 0);
-	assert_int_equal(vm_set_register(vm, 1, VM_REG_GUEST_RIP, 0x180000), 0);
+	assert_int_equal(tg_load_other(vm, 1, clihlt, clihlt + sizeof(clihlt)),
+			 0);
 	struct looper l[2];
 	pthread_t th[2];
 	for (int i = 0; i < 2; i++) {
@@ -797,9 +795,7 @@ static void test_pause_spinner_yields(void **state)
 	(void)state;
 	struct vm *vm = tg_create(2, VM_CPU_VENDOR_INTEL);
 	tg_load(vm, spinwait_start, spinwait_end);
-	assert_int_equal(vm_write_gpa(vm, 0x180000, release_start,
-				      (size_t)(release_end - release_start)), 0);
-	assert_int_equal(vm_set_register(vm, 1, VM_REG_GUEST_RIP, 0x180000), 0);
+	assert_int_equal(tg_load_other(vm, 1, release_start, release_end), 0);
 	assert_int_equal(vm_set_register(vm, 1, VM_REG_GUEST_RCX, 30000000), 0);
 	struct runner r[2];
 	pthread_t th[2];

@@ -83,6 +83,15 @@ void tg_load(struct vm *vm, const uint8_t *start, const uint8_t *end)
 	(void)rc;
 }
 
+int tg_load_other(struct vm *vm, int vcpu, const uint8_t *start,
+		  const uint8_t *end)
+{
+	int rc = vm_write_gpa(vm, SNIP_OTHER_BASE, start, (size_t)(end - start));
+	if (rc)
+		return rc;
+	return vm_set_register(vm, vcpu, VM_REG_GUEST_RIP, SNIP_OTHER_BASE);
+}
+
 void tg_set_gate(struct vm *vm, int vector, uint64_t handler)
 {
 	uint64_t lo = (handler & 0xffff) | (0x08ULL << 16) |

@@ -9,6 +9,7 @@
 
 #define TG_MEM (16ULL << 20)
 #define SNIP_BASE 0x100000ULL
+#define SNIP_OTHER_BASE 0x180000ULL /* a second snippet, for one vCPU */
 #define TG_STACK_TOP 0x200000ULL /* vCPU n: TG_STACK_TOP + n * 0x10000 */
 #define TG_DATA 0x300000ULL
 #define TG_IDT 0x9000ULL
@@ -21,6 +22,10 @@
 struct vm *tg_create(unsigned ncpus, enum vm_cpu_vendor vendor);
 /* Copy a snippet to SNIP_BASE and point every vCPU at it. */
 void tg_load(struct vm *vm, const uint8_t *start, const uint8_t *end);
+/* Copy a second snippet to SNIP_OTHER_BASE and point vCPU `vcpu` at it:
+ * 0 or the failing call's -errno. */
+int tg_load_other(struct vm *vm, int vcpu, const uint8_t *start,
+		  const uint8_t *end);
 /* Interrupt gate (DPL 3, so software events from CPL 0 pass). */
 void tg_set_gate(struct vm *vm, int vector, uint64_t handler);
 /* Make the IDT unusable (limit 0) on every vCPU. */
