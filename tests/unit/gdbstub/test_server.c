@@ -136,22 +136,32 @@ static void test_listen_specs(void **state)
 	gdbstub_destroy(stub);
 }
 
+/* mt with nvcpus toy vCPUs behind a started server, the vCPU threads
+ * running. */
+static struct gdbstub *serve(struct mock_target *mt,
+			     enum mock_personality personality, unsigned nvcpus,
+			     const char *listen, bool wait)
+{
+	mock_target_init(mt, personality, nvcpus);
+	struct gdbstub_config cfg = { .listen = listen, .wait = wait,
+				      .ops = &mock_target_ops, .ctx = mt };
+	struct gdbstub *stub;
+	char err[128];
+	assert_int_equal(gdbstub_create(&cfg, &stub, err, sizeof(err)), 0);
+	mt->stub = stub;
+	mock_start_vcpus(mt);
+	return stub;
+}
+
 static void test_unix_socket_session(void **state)
 {
 	(void)state;
 	static struct mock_target mt;
-	mock_target_init(&mt, MOCK_AMD, 2);
 	char path[64], spec[80];
 	snprintf(path, sizeof(path), "/tmp/hvgdb-stub-test-%d.sock", (int)getpid());
 	snprintf(spec, sizeof(spec), "unix:%s", path);
-	struct gdbstub_config cfg = { .listen = spec, .ops = &mock_target_ops,
-				      .ctx = &mt };
-	struct gdbstub *stub;
-	char err[128];
-	assert_int_equal(gdbstub_create(&cfg, &stub, err, sizeof(err)), 0);
+	struct gdbstub *stub = serve(&mt, MOCK_AMD, 2, spec, false);
 	assert_int_equal(gdbstub_port(stub), 0);
-	mt.stub = stub;
-	mock_start_vcpus(&mt);
 	struct client c = { .fd = connect_unix(path) };
 	assert_non_null(strstr(request(&c, "qSupported"), "PacketSize=20000"));
 	assert_memory_equal(request(&c, "?"), "T05thread:", 10);
@@ -175,14 +185,7 @@ static void test_wait_then_detach_restores(void **state)
 {
 	(void)state;
 	static struct mock_target mt;
-	mock_target_init(&mt, MOCK_INTEL, 2);
-	struct gdbstub_config cfg = { .listen = "127.0.0.1:0", .wait = true,
-				      .ops = &mock_target_ops, .ctx = &mt };
-	struct gdbstub *stub;
-	char err[128];
-	assert_int_equal(gdbstub_create(&cfg, &stub, err, sizeof(err)), 0);
-	mt.stub = stub;
-	mock_start_vcpus(&mt);
+	struct gdbstub *stub = serve(&mt, MOCK_INTEL, 2, "127.0.0.1:0", true);
 	usleep(50000);
 	assert_int_equal(__atomic_load_n(&mt.vcpu[0].executed, __ATOMIC_RELAXED), 0);
 	assert_int_equal(__atomic_load_n(&mt.vcpu[1].executed, __ATOMIC_RELAXED), 0);
@@ -274,14 +277,7 @@ static void test_one_cpu_resumes_do_not_spin(void **state)
 	/* the server and vCPU threads inherit it */
 	assert_int_equal(sched_setaffinity(0, sizeof(one), &one), 0);
 	static struct mock_target mt;
-	mock_target_init(&mt, MOCK_INTEL, 1);
-	struct gdbstub_config cfg = { .listen = "127.0.0.1:0",
-				      .ops = &mock_target_ops, .ctx = &mt };
-	struct gdbstub *stub;
-	char err[128];
-	assert_int_equal(gdbstub_create(&cfg, &stub, err, sizeof(err)), 0);
-	mt.stub = stub;
-	mock_start_vcpus(&mt);
+	struct gdbstub *stub = serve(&mt, MOCK_INTEL, 1, "127.0.0.1:0", false);
 	struct client c = { .fd = connect_tcp(gdbstub_port(stub)) };
 	request(&c, "qSupported");
 	assert_string_equal(request(&c, "QStartNoAckMode"), "OK");
