@@ -29,9 +29,10 @@
  * | all active parked (vCPU)    | stop_wanted                | notify the server (eventfd)                        |
  * | Ctrl-C / attach (server)    |                            | suspend all; report T02 (Ctrl-C) when all parked   |
  * | resume (server)             |                            | drop stopped_vcpu's event, stopped_vcpu=-1;        |
- * |                             |                            | per action: step -> step_wanted=1, stepping=1      |
- * |                             |                            | (unless an event is pending: it is reported        |
- * |                             |                            | instead), resume it;                               |
+ * |                             |                            | drop pending hits whose breakpoint is gone;        |
+ * |                             | a vCPU to resume has an    | stopped_vcpu=it (turns after the last reported);   |
+ * |                             | event pending              | report at once, nobody runs                        |
+ * |                             | otherwise, per action:     | step -> step_wanted=1, stepping=1; resume it;      |
  * |                             |                            | no action -> stays parked (scheduler-locking)      |
  * | disconnect (server)         | world stopped first        | all flags 0, stopped_vcpu=-1, resume all; caps are |
  * |                             |                            | turned off by each vCPU as it wakes                |
@@ -424,18 +425,51 @@ static bool has_pending_event(const struct vcpu_event_state *st)
 	return st->hit_swbreak || st->stepped;
 }
 
+/* A vCPU to be resumed whose event is still pending, taking turns after
+ * the one reported last; -1 if none. Pending hits on breakpoints removed
+ * since are dropped here: the vCPU re-executes the original instruction. */
+static int pending_to_report_locked(struct gdb_events *ev,
+				    const enum gdb_resume_action *actions,
+				    int last)
+{
+	int found = -1;
+	for (unsigned i = 0; i < ev->nvcpus; i++) {
+		unsigned v = (unsigned)(last + 1 + (int)i) % ev->nvcpus;
+		struct vcpu_event_state *st = &ev->vcpu[v];
+		if (actions[v] == GDB_ACT_NONE)
+			continue;
+		if (st->hit_swbreak && !bp_table_find(ev->bps, st->hit_gpa))
+			st->hit_swbreak = false;
+		if (found < 0 && has_pending_event(st))
+			found = (int)v;
+	}
+	return found;
+}
+
 void events_resume_locked(struct gdb_events *ev,
 			  const enum gdb_resume_action *actions)
 {
-	if (ev->stopped_vcpu >= 0) {
+	int last = ev->stopped_vcpu;
+	if (last >= 0) {
 		/* the reported event is consumed */
-		struct vcpu_event_state *st = &ev->vcpu[ev->stopped_vcpu];
+		struct vcpu_event_state *st = &ev->vcpu[last];
 		st->hit_swbreak = false;
 		st->stepped = false;
 		ev->stopped_vcpu = -1;
 	}
 	ev->interrupted = false;
 	ev->stop_wanted = true;
+	/* As gdbserver does: an event that is already there is reported at
+	 * once, and nobody runs. Resuming would let the vCPU just reported
+	 * run round its loop and hit again before the pending vCPU's thread
+	 * woke to claim its turn, so its event could wait for ever. */
+	int pending = pending_to_report_locked(ev, actions, last);
+	if (pending >= 0) {
+		ev->stopped_vcpu = pending;
+		ev->stop_requested = true;
+		notify_if_stopped(ev);
+		return;
+	}
 	ev->stop_requested = false;
 	for (unsigned v = 0; v < ev->nvcpus; v++) {
 		struct vcpu_event_state *st = &ev->vcpu[v];

@@ -165,10 +165,10 @@ static unsigned long executed(struct harness *h, int v)
 }
 
 /* Threads standing in for vCPUs may wait long for a core on a loaded
- * machine (or under a sanitizer): poll for the condition, up to 5 s. */
+ * machine (or under a sanitizer): poll for the condition, up to 10 s. */
 #define WAIT_UNTIL(cond)                                                 \
 	do {                                                             \
-		for (int waited_ms_ = 0; !(cond) && waited_ms_ < 5000;   \
+		for (int waited_ms_ = 0; !(cond) && waited_ms_ < 10000;  \
 		     waited_ms_++)                                       \
 			usleep(1000);                                    \
 	} while (0)
@@ -179,6 +179,40 @@ static unsigned waiting_vcpus(struct harness *h)
 	unsigned n = h->ev.nwaiting;
 	pthread_mutex_unlock(&h->ev.lock);
 	return n;
+}
+
+static int pending_hits_besides(struct harness *h, int reported)
+{
+	pthread_mutex_lock(&h->ev.lock);
+	int n = 0;
+	for (unsigned v = 0; v < h->mt.nvcpus; v++)
+		n += h->ev.vcpu[v].hit_swbreak && (int)v != reported;
+	pthread_mutex_unlock(&h->ev.lock);
+	return n;
+}
+
+/* No vCPU has breakpoint exits, stepping or masking on (each turns its
+ * own off as it wakes, so after a disconnect this comes true soon). */
+static bool all_caps_off(struct harness *h)
+{
+	pthread_mutex_lock(&h->ev.lock);
+	bool off = true;
+	for (unsigned v = 0; v < h->mt.nvcpus; v++)
+		off = off && !h->mt.vcpu[v].caps[GDB_CAP_BPT_EXIT] &&
+		      !h->mt.vcpu[v].caps[h->s.step_cap] &&
+		      !h->mt.vcpu[v].caps[GDB_CAP_MASK_HWINTR];
+	pthread_mutex_unlock(&h->ev.lock);
+	return off;
+}
+
+/* Every vCPU executed more than `after` + `by` toy instructions. */
+static bool all_moved(struct harness *h, const unsigned long *after,
+		      unsigned long by)
+{
+	for (unsigned v = 0; v < h->mt.nvcpus; v++)
+		if (executed(h, (int)v) <= after[v] + by)
+			return false;
+	return true;
 }
 
 /* Every vCPU starts on a breakpoint at 0x1005 at once. */
@@ -206,10 +240,17 @@ static void test_hits_reported_one_at_a_time(void **state)
 	struct harness *h = make(p, 4, false);
 	/* all four hit at once; each must be reported in turn */
 	start_all_on_breakpoint(h);
+	WAIT_UNTIL(pending_hits_besides(h, -1) == 4);
 	bool seen[4] = { false };
+	unsigned long at_continue[4];
 	for (int round = 0; round < 4; round++) {
 		struct gdb_stop_info st;
 		assert_true(wait_stop(h, 5000, &st));
+		/* a pending event is reported at once: nobody ran since the
+		 * continue, so nobody could hit again before its turn */
+		if (round > 0)
+			for (int v = 0; v < 4; v++)
+				assert_int_equal(executed(h, v), at_continue[v]);
 		assert_int_equal(st.signal, 5);
 		assert_true(st.swbreak);
 		assert_false(seen[st.vcpu]);
@@ -231,6 +272,8 @@ static void test_hits_reported_one_at_a_time(void **state)
 		assert_false(st2.swbreak);
 		assert_true(rip_of(h, st.vcpu) == 0x1006);
 		assert_string_equal(packet(h, "Z0,1005,1"), "OK");
+		for (int v = 0; v < 4; v++)
+			at_continue[v] = executed(h, v);
 		packet(h, "vCont;c");
 	}
 	/* no vCPU is left stepping or masked */
@@ -251,22 +294,17 @@ static void test_stale_event_dropped_after_z0(void **state)
 	struct harness *h = make(p, 4, false);
 	struct gdb_stop_info st = first_breakpoint_stop(h);
 	/* the others hit too and wait with pending events */
-	usleep(20000);
-	pthread_mutex_lock(&h->ev.lock);
-	int pending = 0;
-	for (int v = 0; v < 4; v++)
-		pending += h->ev.vcpu[v].hit_swbreak && v != st.vcpu;
-	pthread_mutex_unlock(&h->ev.lock);
-	assert_int_equal(pending, 3);
+	WAIT_UNTIL(pending_hits_besides(h, st.vcpu) == 3);
+	assert_int_equal(pending_hits_besides(h, st.vcpu), 3);
 	assert_string_equal(packet(h, "z0,1005,1"), "OK");
 	unsigned long before[4];
 	for (int v = 0; v < 4; v++)
 		before[v] = executed(h, v);
 	packet(h, "vCont;c");
-	/* no spurious SIGTRAP: nothing stops by itself */
+	/* no spurious SIGTRAP: everyone runs and nothing stops by itself */
+	WAIT_UNTIL(all_moved(h, before, 5));
+	assert_true(all_moved(h, before, 5));
 	assert_false(wait_stop(h, 300, &st));
-	for (int v = 0; v < 4; v++)
-		assert_true(executed(h, v) > before[v] + 5);
 	/* Ctrl-C: T02 with a thread */
 	pthread_mutex_lock(&h->ev.lock);
 	events_stop_all_locked(&h->ev, true);
@@ -364,9 +402,8 @@ static void test_scheduler_locked_step(void **state)
 	packet(h, "vCont;s:1;c");
 	assert_true(wait_stop(h, 5000, &st));
 	assert_int_equal(st.vcpu, 0);
-	usleep(1000);
 	packet(h, "vCont;c");
-	usleep(20000);
+	WAIT_UNTIL(executed(h, 3) > e3);
 	assert_true(executed(h, 3) > e3);
 	destroy(h);
 }
@@ -390,7 +427,7 @@ static void test_disconnect_mid_step_and_pending(void **state)
 	packet(h, step);
 	/* gone at once, the step may or may not have happened */
 	disconnect(h);
-	usleep(50000);
+	WAIT_UNTIL(all_caps_off(h));
 	assert_memory_equal(h->mt.mem + 0x1000, code, 32);
 	pthread_mutex_lock(&h->ev.lock);
 	assert_int_equal(h->ev.stopped_vcpu, -1);
@@ -406,9 +443,8 @@ static void test_disconnect_mid_step_and_pending(void **state)
 	unsigned long snap[4];
 	for (int v = 0; v < 4; v++)
 		snap[v] = executed(h, v);
-	usleep(30000);
-	for (int v = 0; v < 4; v++)
-		assert_true(executed(h, v) > snap[v]); /* all run again */
+	WAIT_UNTIL(all_moved(h, snap, 0));
+	assert_true(all_moved(h, snap, 0)); /* all run again */
 	/* and a new session works */
 	attach(h);
 	packet(h, "vCont;s:2");
@@ -435,9 +471,8 @@ static void test_late_vcpu_gets_bpt_exit(void **state)
 	assert_true(h->mt.vcpu[1].caps[GDB_CAP_BPT_EXIT]);
 	pthread_mutex_unlock(&h->ev.lock);
 	disconnect(h);
-	usleep(20000);
-	assert_false(h->mt.vcpu[0].caps[GDB_CAP_BPT_EXIT]);
-	assert_false(h->mt.vcpu[1].caps[GDB_CAP_BPT_EXIT]);
+	WAIT_UNTIL(all_caps_off(h));
+	assert_true(all_caps_off(h));
 	destroy(h);
 }
 
@@ -449,8 +484,11 @@ static void test_guest_int3_reinjected(void **state)
 	mock_start_vcpus(&h->mt);
 	attach(h);
 	packet(h, "Z0,1f00,1"); /* ours, elsewhere: BPT_EXIT is on */
+	unsigned long before = executed(h, 0);
 	packet(h, "vCont;c");
-	usleep(100000);
+	/* two rounds of the 16-byte toy loop pass the int3 at least once */
+	WAIT_UNTIL(executed(h, 0) > before + 32);
+	assert_true(executed(h, 0) > before + 32);
 	/* no stop was reported: the guest got its #BP */
 	struct gdb_stop_info st;
 	assert_false(wait_stop(h, 10, &st));
@@ -490,9 +528,9 @@ static void test_wait_holds_vcpus_until_resume(void **state)
 	assert_true(st.swbreak);
 	assert_int_equal(executed(h, st.vcpu), 0);
 	disconnect(h);
-	usleep(20000);
-	for (int v = 0; v < 3; v++)
-		assert_true(executed(h, v) > 0);
+	const unsigned long none[3] = { 0, 0, 0 };
+	WAIT_UNTIL(all_moved(h, none, 0));
+	assert_true(all_moved(h, none, 0));
 	destroy(h);
 }
 
