@@ -112,6 +112,7 @@ int sched_init(struct vm *vm)
 	pthread_cond_init(&s->wakeup, &ca);
 	pthread_cond_init(&s->arrival, &ca);
 	pthread_condattr_destroy(&ca);
+	s->gate_ns = SCHED_RESUME_GATE_NS;
 	int rc = pthread_create(&s->thread, NULL, preempt_thread, vm);
 	if (rc != 0)
 		return -rc;
@@ -292,7 +293,7 @@ void sched_vcpu_resumed(struct vm *vm, struct vcpu *v)
 	struct exec_sched *s = &vm->sched;
 	pthread_mutex_lock(&s->mtx);
 	v->sched_expected = true;
-	s->gate_end = vm_now_ns(vm) + SCHED_RESUME_GATE_NS;
+	s->gate_end = vm_now_ns(vm) + s->gate_ns;
 	pthread_mutex_unlock(&s->mtx);
 }
 

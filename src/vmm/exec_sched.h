@@ -5,10 +5,11 @@
  * only one vCPU executes guest code at a time. The lock goes to the waiting
  * vCPU that ran least recently (round-robin when all are busy; a vCPU
  * woken from hlt goes first); the holder runs for a time slice. Right after
- * the debugger resumes vCPUs the lock waits briefly for the least recently
- * run of them: otherwise whichever host thread wakes first runs, hits the
- * breakpoint again within microseconds, and the others never move (seen:
- * one of 4 vCPUs never reached a breakpoint in 12 continues). A new holder
+ * the debugger resumes vCPUs the lock waits for the least recently run of
+ * them until its thread asks or says it will not come: otherwise whichever
+ * host thread wakes first runs, hits the breakpoint again within
+ * microseconds, and the others never move (seen: one of 4 vCPUs never
+ * reached a breakpoint in 12 continues). A new holder
  * moves to the host CPU the last holder ran on: guest execution then stays
  * on one host core and its caches (measured: cpu-bench on 4 vCPUs lost 10%
  * more to its 1-vCPU run when hand-offs also moved between the two cores of
@@ -50,9 +51,14 @@ struct vcpu;
  * itself between entries (tcg_tlb_sizing.c), so even a lone busy vCPU
  * leaves now and then. */
 #define SCHED_MAX_ENTRY_NS 10000000ULL
-/* How long a resume keeps the lock for a vCPU whose thread has not come
- * back yet (a host thread wake-up is ~50-100 us; this only bounds it). */
-#define SCHED_RESUME_GATE_NS 2000000ULL
+/* How long at most a resume keeps the lock for a vCPU whose thread has not
+ * come back yet. The gate normally ends sooner: when every resumed vCPU has
+ * asked for the lock, or said it will not come (hlt, suspended again, an
+ * exit to report). A host thread wake-up is ~50-100 us when idle but took
+ * over 2 ms under load, the old bound: a vCPU then never ran across 12
+ * continues, as the others hit the breakpoint first every time. The bound
+ * only guards against a resumed thread that never comes. */
+#define SCHED_RESUME_GATE_NS 100000000ULL
 
 struct exec_sched {
 	pthread_mutex_t mtx;
@@ -66,6 +72,8 @@ struct exec_sched {
 	pthread_cond_t arrival; /* a vCPU asked for the lock (yielders) */
 	uint64_t grants;        /* lock grants so far: the LRU clock */
 	uint64_t gate_end;      /* resume gate open until (guest ns) */
+	uint64_t gate_ns;       /* its bound: SCHED_RESUME_GATE_NS (tests
+				   may raise it) */
 	struct vcpu *running;   /* inside uc_emu_start, or NULL */
 	uint64_t epoch;         /* engine entries so far */
 	uint64_t slice_end;
@@ -91,7 +99,8 @@ void sched_let_others_run(struct vm *vm, struct vcpu *v);
 /* The debugger resumed v: hold the lock for it for a moment if it ran
  * less recently than whoever asks first. */
 void sched_vcpu_resumed(struct vm *vm, struct vcpu *v);
-/* v will not ask for the lock soon (it sleeps in hlt or stays stopped). */
+/* v will not ask for the lock soon (it sleeps in hlt, stays stopped, or
+ * was suspended again). */
 void sched_vcpu_not_coming(struct vm *vm, struct vcpu *v);
 /* Another vCPU waits for the lock or will ask soon (a hint: read without
  * the lock). */

@@ -365,10 +365,13 @@ static int set_suspended(struct vm *vm, int vcpu, bool on)
 		bool was = v->suspended;
 		v->suspended = on;
 		pthread_mutex_unlock(&v->mtx);
-		if (on)
+		if (on) {
+			/* the resume gate must not wait for it any more */
+			sched_vcpu_not_coming(vm, v);
 			vcpu_notify(v);
-		else if (was)
+		} else if (was) {
 			sched_vcpu_resumed(vm, v);
+		}
 	}
 	return 0;
 }

@@ -136,6 +136,12 @@ SNIP(flags)
 	hlt
 END(flags)
 
+/* each vCPU counts forever in its own slot, TG_DATA + 8 * (RDI = index) */
+SNIP(percpu)
+1:	incq 0x300000(,%rdi,8)
+	jmp 1b
+END(percpu)
+
 /* counts forever: for suspend stress and masking */
 SNIP(spin)
 	sti
