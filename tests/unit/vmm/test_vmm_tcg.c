@@ -777,9 +777,12 @@ static void test_idle_100hz_guest_is_cheap(void **state)
 		uint64_t ticks = tg_data(vm, 0);
 		print_message("idle at 100 Hz: %.2f%% of one core, %llu "
 			      "ticks\n", 100.0 * s, (unsigned long long)ticks);
-		/* 0.6 s x 4 vCPUs x 100 Hz = 240; a loaded host may lose
-		 * some. */
-		assert_true(ticks >= 100);
+		/* 0.6 s x 4 vCPUs x 100 Hz = 240. A loaded host loses
+		 * ticks: a vCPU woken late takes the periods it slept
+		 * through as one (as a real LAPIC does); 47 were seen under
+		 * ASan with two test suites running beside it. A timer that
+		 * does not fire, or a vCPU that never wakes, gives ~0. */
+		assert_true(ticks >= 24);
 		share = s < share ? s : share;
 		vm_destroy(vm);
 	}
