@@ -151,7 +151,7 @@ static struct vcpu *next_holder(struct vm *vm, uint64_t now)
 	for (unsigned i = 0; i < vm->ncpus; i++) {
 		struct vcpu *v = vm->vcpus[i];
 		if (v->sched_waiting &&
-		    (!best || v->sched_last_grant < best->sched_last_grant))
+		    (!best || v->sched_last_run < best->sched_last_run))
 			best = v;
 	}
 	if (!best || now >= vm->sched.gate_end)
@@ -159,7 +159,7 @@ static struct vcpu *next_holder(struct vm *vm, uint64_t now)
 	for (unsigned i = 0; i < vm->ncpus; i++) {
 		struct vcpu *v = vm->vcpus[i];
 		if (v->sched_expected &&
-		    v->sched_last_grant < best->sched_last_grant)
+		    v->sched_last_run < best->sched_last_run)
 			return NULL;
 	}
 	return best;
@@ -232,7 +232,6 @@ void sched_acquire(struct vm *vm, struct vcpu *v)
 	s->waiters--;
 	v->sched_waiting = false;
 	v->sched_urgent = false;
-	v->sched_last_grant = ++s->grants;
 	s->held = true;
 	s->acquired_at = vm_now_ns(vm);
 	s->slice_end = s->acquired_at + SCHED_SLICE_NS;
@@ -312,6 +311,12 @@ void sched_enter_engine(struct vm *vm, struct vcpu *v, bool deadline_polled)
 	s->running = v;
 	s->deadline_polled = deadline_polled;
 	s->epoch++;
+	/* Recency counts guest execution, not lock grants: a vCPU that
+	 * was waiting for the lock when the debugger stopped the VM gets
+	 * it only to see the stop. Counted as a turn, that left it never
+	 * the least recently run, and one vCPU waited in a spin loop across
+	 * 12 continues while the others took turns at the breakpoint. */
+	v->sched_last_run = s->epoch;
 	s->kicked = false;
 	/* Pairs with sched_kick: either it sees running == v, or we see
 	 * the request here. */

@@ -70,12 +70,11 @@ struct exec_sched {
 	atomic_uint returning;  /* vCPUs with sched_returning set */
 	unsigned yielders;      /* in sched_let_others_run */
 	pthread_cond_t arrival; /* a vCPU asked for the lock (yielders) */
-	uint64_t grants;        /* lock grants so far: the LRU clock */
 	uint64_t gate_end;      /* resume gate open until (guest ns) */
 	uint64_t gate_ns;       /* its bound: SCHED_RESUME_GATE_NS (tests
 				   may raise it) */
 	struct vcpu *running;   /* inside uc_emu_start, or NULL */
-	uint64_t epoch;         /* engine entries so far */
+	uint64_t epoch;         /* engine entries so far: the LRU clock */
 	uint64_t slice_end;
 	uint64_t acquired_at;   /* the holder's slice began (guest ns) */
 	int last_cpu;           /* host CPU of the last holder, or -1 */

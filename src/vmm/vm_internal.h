@@ -61,7 +61,7 @@ struct vcpu {
 	atomic_bool stop_req;
 
 	/* Guarded by vm->sched.mtx. */
-	uint64_t sched_last_grant; /* sched.grants when it last got the lock */
+	uint64_t sched_last_run;   /* sched.epoch at its last engine entry */
 	bool sched_waiting;        /* in sched_acquire */
 	bool sched_expected;       /* resumed, not yet back at the lock */
 	bool sched_urgent;         /* waiting with an interrupt sent to it */

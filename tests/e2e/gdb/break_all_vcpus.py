@@ -26,8 +26,14 @@ for i in range(3 * CPUS):
     seen.append(tid)
 # Which vCPU reaches the function first depends on scheduling; over 3
 # rounds every one must have reported.
-report(set(seen) == set(range(1, CPUS + 1)),
+all_seen = set(seen) == set(range(1, CPUS + 1))
+report(all_seen,
        "every vCPU reported a hit within %d stops: %s" % (3 * CPUS, seen))
+if not all_seen:
+    # where the missing vCPUs are, for whoever reads the failure
+    print(run("monitor info vcpus"))
+    print(run("thread apply all bt 3"))
+    print(run("print demo_barrier"))
 
 bp.delete()
 n_before = len(stops)

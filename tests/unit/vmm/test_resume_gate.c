@@ -169,11 +169,63 @@ static void test_suspended_again_releases_the_gate(void **state)
 	finish(vm, g);
 }
 
+/* A vCPU that waited for the lock when the VM was stopped gets the lock
+ * only to see the stop; that must not count as its turn. It did, and in
+ * e2e.break_all_vcpus one vCPU sat in a spin loop across 12 continues:
+ * each stop gave it such a grant, so it was never the least recently run. */
+static void test_stop_while_waiting_keeps_turn(void **state)
+{
+	(void)state;
+	struct vm *vm = tg_create(2, VM_CPU_VENDOR_INTEL);
+	tg_load(vm, percpu_start, percpu_end);
+	vm->sched.gate_ns = 600ULL * 1000000000ULL; /* only events end it */
+	struct gated_vcpu g[2];
+	for (int i = 0; i < 2; i++)
+		g[i] = (struct gated_vcpu){ .vm = vm, .vcpu = i };
+	pthread_create(&g[0].thread, NULL, gated_vcpu_main, &g[0]);
+	assert_true(counts_past(vm, 0, 0));
+	/* vCPU 0 keeps the lock: its slice never ends */
+	bool kept = false;
+	for (int i = 0; i < 100000 && !kept; i++) {
+		pthread_mutex_lock(&vm->sched.mtx);
+		if (vm->sched.held && vm->sched.running == vm->vcpus[0]) {
+			vm->sched.slice_end = UINT64_MAX;
+			kept = true;
+		}
+		pthread_mutex_unlock(&vm->sched.mtx);
+		if (!kept)
+			sleep_us(100);
+	}
+	assert_true(kept);
+	pthread_create(&g[1].thread, NULL, gated_vcpu_main, &g[1]);
+	bool waiting = false;
+	for (int i = 0; i < 100000 && !waiting; i++) {
+		pthread_mutex_lock(&vm->sched.mtx);
+		waiting = vm->vcpus[1]->sched_waiting;
+		pthread_mutex_unlock(&vm->sched.mtx);
+		if (!waiting)
+			sleep_us(100);
+	}
+	assert_true(waiting);
+	assert_int_equal(tg_data(vm, 1), 0);
+	/* stop while vCPU 1 waits; resume with vCPU 0's thread held back */
+	assert_int_equal(vm_suspend_cpu(vm, -1), 0);
+	wait_for(&g[0].suspended_exits, 1);
+	wait_for(&g[1].suspended_exits, 1);
+	atomic_store(&g[0].hold_ms, -1);
+	assert_int_equal(vm_resume_cpu(vm, -1), 0);
+	/* vCPU 1 never ran: it goes first, without waiting for vCPU 0 */
+	assert_true(counts_past(vm, 1, 0));
+	atomic_store(&g[0].released, true);
+	finish(vm, g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_late_thread_still_runs_first),
 		cmocka_unit_test(test_suspended_again_releases_the_gate),
+		cmocka_unit_test(test_stop_while_waiting_keeps_turn),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
