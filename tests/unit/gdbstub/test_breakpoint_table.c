@@ -8,10 +8,12 @@
 
 #include "gdbstub/breakpoints.h"
 
+/* This thread's CPU time: a host that stalls the test (other suites on the
+ * same cores) does not count, as it would in wall time. */
 static double now(void)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
@@ -71,14 +73,22 @@ static void test_ten_thousand(void **state)
 		bp_table_insert(&small, &bp);
 	}
 	volatile uintptr_t sink = 0;
-	double t0 = now();
-	for (int r = 0; r < 200000; r++)
-		sink += (uintptr_t)bp_table_find(&small, 0x100000 + (r % 20));
-	double t_small = now() - t0;
-	t0 = now();
-	for (int r = 0; r < 200000; r++)
-		sink += (uintptr_t)bp_table_find(&t, 0x100000 + (r % 20000));
-	double t_big = now() - t0;
+	/* best of three: cache and frequency noise only ever add time */
+	double t_small = 1e9, t_big = 1e9;
+	for (int round = 0; round < 3; round++) {
+		double t0 = now();
+		for (int r = 0; r < 200000; r++)
+			sink += (uintptr_t)bp_table_find(&small,
+							 0x100000 + (r % 20));
+		double ts = now() - t0;
+		t0 = now();
+		for (int r = 0; r < 200000; r++)
+			sink += (uintptr_t)bp_table_find(&t,
+							 0x100000 + (r % 20000));
+		double tb = now() - t0;
+		t_small = ts < t_small ? ts : t_small;
+		t_big = tb < t_big ? tb : t_big;
+	}
 	assert_true(sink != 0); /* the lookups found entries */
 	/* a list would be ~1000x slower; allow cache effects */
 	assert_true(t_big < t_small * 20 + 0.01);

@@ -462,9 +462,11 @@ static void test_late_vcpu_gets_bpt_exit(void **state)
 	mock_start_vcpus(&h->mt);
 	attach(h);
 	packet(h, "Z0,1f00,1"); /* never executed */
+	unsigned long ran0 = executed(h, 0);
 	packet(h, "vCont;c");
-	for (int i = 0; i < 500 && !executed(h, 1); i++)
-		usleep(10000);
+	/* each vCPU turns it on itself, vCPU 0 when it wakes from the
+	 * attach's park, vCPU 1 when it starts 100 ms late */
+	WAIT_UNTIL(executed(h, 0) > ran0 && executed(h, 1) > 0);
 	pthread_mutex_lock(&h->ev.lock);
 	assert_true(h->ev.vcpu[1].active);
 	assert_true(h->mt.vcpu[0].caps[GDB_CAP_BPT_EXIT]);

@@ -71,9 +71,9 @@ static void test_create_rejects_bad_config(void **state)
 	assert_int_equal(vm_create(&c, &vm, err, sizeof(err)), -EINVAL);
 }
 
-static void test_startup_is_fast(void **state)
+/* vm_create to the first exit, in ms. */
+static double startup_ms(void)
 {
-	(void)state;
 	double t0 = now_ms();
 	struct vm_config c = { 1, 256ULL << 20, VM_CPU_VENDOR_INTEL,
 			       VM_BACKEND_TCG };
@@ -86,8 +86,21 @@ static void test_startup_is_fast(void **state)
 	struct vm_exit e = run(vm, 0);
 	double ms = now_ms() - t0;
 	assert_int_equal(e.exitcode, VM_EXITCODE_HLT);
-	assert_true(ms < 50.0);
 	vm_destroy(vm);
+	return ms;
+}
+
+static void test_startup_is_fast(void **state)
+{
+	(void)state;
+	/* ~1 ms; a 1 GiB code buffer zeroed up front would cost ~1 s. Best
+	 * of three: a host busy with other suites stalled one run > 50 ms. */
+	double best = 1e9;
+	for (int i = 0; i < 3 && best >= 50.0; i++) {
+		double ms = startup_ms();
+		best = ms < best ? ms : best;
+	}
+	assert_true(best < 50.0);
 }
 
 static void test_memory_bounds(void **state)
@@ -782,7 +795,9 @@ static void test_idle_100hz_guest_is_cheap(void **state)
 	 * to the cost (one run of 2.0-2.5% took 12% once under a full
 	 * `make test`). */
 	double share = 1.0;
-	for (int run = 0; run < 2 && share >= 0.08; run++) {
+	uint64_t most_ticks = 0;
+	for (int run = 0; run < 3 && (share >= 0.08 || most_ticks < 24);
+	     run++) {
 		struct vm *vm = tg_create(4, VM_CPU_VENDOR_INTEL);
 		tg_load(vm, idle100_start, idle100_end);
 		tg_set_gate(vm, 0x40, SNIP_ADDR(idle100, handler));
@@ -790,15 +805,16 @@ static void test_idle_100hz_guest_is_cheap(void **state)
 		uint64_t ticks = tg_data(vm, 0);
 		print_message("idle at 100 Hz: %.2f%% of one core, %llu "
 			      "ticks\n", 100.0 * s, (unsigned long long)ticks);
-		/* Nominally ~200 (4 vCPUs x 100 Hz, ~0.55 s). A loaded host loses
-		 * ticks: a vCPU woken late takes the periods it slept
-		 * through as one (as a real LAPIC does); 47 were seen under
-		 * ASan with two test suites running beside it. A timer that
-		 * does not fire, or a vCPU that never wakes, gives ~0. */
-		assert_true(ticks >= 24);
 		share = s < share ? s : share;
+		most_ticks = ticks > most_ticks ? ticks : most_ticks;
 		vm_destroy(vm);
 	}
+	/* Nominally ~200 ticks (4 vCPUs x 100 Hz, ~0.55 s). A loaded host
+	 * loses ticks: a vCPU woken late takes the periods it slept through
+	 * as one (as a real LAPIC does); 47 and once 9 were seen with two
+	 * other test suites beside it, hence up to three runs. A timer that
+	 * does not fire, or a vCPU that never wakes, gives ~0 every time. */
+	assert_true(most_ticks >= 24);
 	/* Measured 1.7-2.9% on a busy 2-core host; spinning would be 100%+. */
 	assert_true(share < 0.08);
 }
