@@ -19,19 +19,14 @@
 
 DECLARE_SNIP(percpu);
 
-/* A vCPU thread that behaves like the debug server's: park while
- * suspended; after a resume it may be held back, as a thread that the
- * host is slow to wake. */
+/* A vCPU thread as the debug server's (tg_looper) that, after a resume,
+ * may be held back, like a thread the host is slow to wake. */
 struct gated_vcpu {
-	struct vm *vm;
-	int vcpu;
-	atomic_int suspended_exits;
+	struct tg_looper loop;    /* first: after_resume gets its address */
 	atomic_int hold_ms;       /* after the next resume; -1: until released */
 	atomic_bool released;
 	atomic_bool entered;      /* came back after a held resume */
 	atomic_uint_fast64_t other_count_at_entry;
-	atomic_bool quit;
-	int bad;
 	pthread_t thread;
 };
 
@@ -41,38 +36,31 @@ static void sleep_us(long us)
 	nanosleep(&ts, NULL);
 }
 
-static void *gated_vcpu_main(void *arg)
+static void hold_after_resume(struct tg_looper *l)
 {
-	struct gated_vcpu *g = arg;
-	while (!atomic_load(&g->quit)) {
-		struct vm_exit e;
-		if (vm_run(g->vm, g->vcpu, &e) != 0) {
-			g->bad++;
-			break;
-		}
-		if (e.exitcode == VM_EXITCODE_SHUTDOWN)
-			break;
-		if (e.exitcode != VM_EXITCODE_SUSPENDED) {
-			g->bad++;
-			continue;
-		}
-		atomic_fetch_add(&g->suspended_exits, 1);
-		while (vm_cpu_suspended(g->vm, g->vcpu) &&
-		       !atomic_load(&g->quit))
-			sleep_us(20);
-		int hold = atomic_exchange(&g->hold_ms, 0);
-		if (hold > 0)
-			sleep_us(hold * 1000L);
-		while (hold < 0 && !atomic_load(&g->released) &&
-		       !atomic_load(&g->quit))
-			sleep_us(100);
-		if (hold != 0) {
-			atomic_store(&g->other_count_at_entry,
-				     tg_data(g->vm, (unsigned)(1 - g->vcpu)));
-			atomic_store(&g->entered, true);
-		}
+	struct gated_vcpu *g = (struct gated_vcpu *)l;
+	int hold = atomic_exchange(&g->hold_ms, 0);
+	if (hold > 0)
+		sleep_us(hold * 1000L);
+	while (hold < 0 && !atomic_load(&g->released) &&
+	       !atomic_load(&l->quit))
+		sleep_us(100);
+	if (hold != 0) {
+		atomic_store(&g->other_count_at_entry,
+			     tg_data(l->vm, (unsigned)(1 - l->vcpu)));
+		atomic_store(&g->entered, true);
 	}
-	return NULL;
+}
+
+static void gated_init(struct gated_vcpu *g, struct vm *vm, int vcpu)
+{
+	*g = (struct gated_vcpu){ .loop = { .vm = vm, .vcpu = vcpu,
+					    .after_resume = hold_after_resume } };
+}
+
+static void gated_start(struct gated_vcpu *g)
+{
+	pthread_create(&g->thread, NULL, tg_looper_main, &g->loop);
 }
 
 static void wait_for(atomic_int *counter, int value)
@@ -101,19 +89,19 @@ static struct vm *start_with_vcpu1_least_recent(struct gated_vcpu g[2])
 	struct vm *vm = tg_create(2, VM_CPU_VENDOR_INTEL);
 	tg_load(vm, percpu_start, percpu_end);
 	for (int i = 0; i < 2; i++) {
-		g[i] = (struct gated_vcpu){ .vm = vm, .vcpu = i };
-		pthread_create(&g[i].thread, NULL, gated_vcpu_main, &g[i]);
+		gated_init(&g[i], vm, i);
+		gated_start(&g[i]);
 	}
 	assert_true(counts_past(vm, 0, 0));
 	assert_true(counts_past(vm, 1, 0));
 	assert_int_equal(vm_suspend_cpu(vm, -1), 0);
-	wait_for(&g[0].suspended_exits, 1);
-	wait_for(&g[1].suspended_exits, 1);
+	wait_for(&g[0].loop.suspended_exits, 1);
+	wait_for(&g[1].loop.suspended_exits, 1);
 	uint64_t c0 = tg_data(vm, 0);
 	assert_int_equal(vm_resume_cpu(vm, 0), 0);
 	assert_true(counts_past(vm, 0, c0));
 	assert_int_equal(vm_suspend_cpu(vm, 0), 0);
-	wait_for(&g[0].suspended_exits, 2);
+	wait_for(&g[0].loop.suspended_exits, 2);
 	return vm;
 }
 
@@ -121,9 +109,9 @@ static void finish(struct vm *vm, struct gated_vcpu g[2])
 {
 	vm_request_shutdown(vm, VM_SHUTDOWN_REQUESTED, 0);
 	for (int i = 0; i < 2; i++) {
-		atomic_store(&g[i].quit, true);
+		atomic_store(&g[i].loop.quit, true);
 		pthread_join(g[i].thread, NULL);
-		assert_int_equal(g[i].bad, 0);
+		assert_int_equal(g[i].loop.bad, 0);
 	}
 	vm_destroy(vm);
 }
@@ -165,7 +153,7 @@ static void test_suspended_again_releases_the_gate(void **state)
 	assert_int_equal(vm_suspend_cpu(vm, 1), 0);
 	assert_true(counts_past(vm, 0, c0));
 	atomic_store(&g[1].released, true);
-	wait_for(&g[1].suspended_exits, 2);
+	wait_for(&g[1].loop.suspended_exits, 2);
 	finish(vm, g);
 }
 
@@ -181,8 +169,8 @@ static void test_stop_while_waiting_keeps_turn(void **state)
 	vm->sched.gate_ns = 600ULL * 1000000000ULL; /* only events end it */
 	struct gated_vcpu g[2];
 	for (int i = 0; i < 2; i++)
-		g[i] = (struct gated_vcpu){ .vm = vm, .vcpu = i };
-	pthread_create(&g[0].thread, NULL, gated_vcpu_main, &g[0]);
+		gated_init(&g[i], vm, i);
+	gated_start(&g[0]);
 	assert_true(counts_past(vm, 0, 0));
 	/* vCPU 0 keeps the lock: its slice never ends */
 	bool kept = false;
@@ -197,7 +185,7 @@ static void test_stop_while_waiting_keeps_turn(void **state)
 			sleep_us(100);
 	}
 	assert_true(kept);
-	pthread_create(&g[1].thread, NULL, gated_vcpu_main, &g[1]);
+	gated_start(&g[1]);
 	bool waiting = false;
 	for (int i = 0; i < 100000 && !waiting; i++) {
 		pthread_mutex_lock(&vm->sched.mtx);
@@ -210,8 +198,8 @@ static void test_stop_while_waiting_keeps_turn(void **state)
 	assert_int_equal(tg_data(vm, 1), 0);
 	/* stop while vCPU 1 waits; resume with vCPU 0's thread held back */
 	assert_int_equal(vm_suspend_cpu(vm, -1), 0);
-	wait_for(&g[0].suspended_exits, 1);
-	wait_for(&g[1].suspended_exits, 1);
+	wait_for(&g[0].loop.suspended_exits, 1);
+	wait_for(&g[1].loop.suspended_exits, 1);
 	atomic_store(&g[0].hold_ms, -1);
 	assert_int_equal(vm_resume_cpu(vm, -1), 0);
 	/* vCPU 1 never ran: it goes first, without waiting for vCPU 0 */

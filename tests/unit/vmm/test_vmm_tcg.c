@@ -638,42 +638,6 @@ static void test_lock_inc_8(void **state)
 	check_lock_inc(8);
 }
 
-struct looper {
-	struct vm *vm;
-	int vcpu;
-	atomic_int suspended_exits;
-	atomic_int resumes_seen;
-	atomic_bool quit;
-	int bad;
-};
-
-static void *looper_main(void *arg)
-{
-	struct looper *l = arg;
-	while (!atomic_load(&l->quit)) {
-		struct vm_exit e;
-		if (vm_run(l->vm, l->vcpu, &e) != 0) {
-			l->bad++;
-			break;
-		}
-		if (e.exitcode == VM_EXITCODE_SUSPENDED) {
-			atomic_fetch_add(&l->suspended_exits, 1);
-			/* park until resumed, as the debug server does */
-			while (vm_cpu_suspended(l->vm, l->vcpu) &&
-			       !atomic_load(&l->quit)) {
-				struct timespec ts = { 0, 20000 };
-				nanosleep(&ts, NULL);
-			}
-			atomic_fetch_add(&l->resumes_seen, 1);
-		} else if (e.exitcode == VM_EXITCODE_SHUTDOWN) {
-			break;
-		} else {
-			l->bad++;
-		}
-	}
-	return NULL;
-}
-
 static void test_suspend_resume_stress(void **state)
 {
 	(void)state;
@@ -683,16 +647,11 @@ static void test_suspend_resume_stress(void **state)
 	const uint8_t clihlt[] = { 0xFA, 0xF4, 0xEB, 0xFD };
 	assert_int_equal(tg_load_other(vm, 1, clihlt, clihlt + sizeof(clihlt)),
 			 0);
-	struct looper l[2];
+	struct tg_looper l[2];
 	pthread_t th[2];
 	for (int i = 0; i < 2; i++) {
-		l[i].vm = vm;
-		l[i].vcpu = i;
-		atomic_init(&l[i].suspended_exits, 0);
-		atomic_init(&l[i].resumes_seen, 0);
-		atomic_init(&l[i].quit, false);
-		l[i].bad = 0;
-		pthread_create(&th[i], NULL, looper_main, &l[i]);
+		l[i] = (struct tg_looper){ .vm = vm, .vcpu = i };
+		pthread_create(&th[i], NULL, tg_looper_main, &l[i]);
 	}
 	const int rounds = 2000;
 	for (int n = 1; n <= rounds; n++) {

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static void put64(struct vm *vm, uint64_t gpa, uint64_t v)
 {
@@ -127,4 +128,32 @@ uint64_t tg_data(struct vm *vm, unsigned idx)
 void tg_set_data(struct vm *vm, unsigned idx, uint64_t val)
 {
 	put64(vm, TG_DATA + 8ULL * idx, val);
+}
+
+void *tg_looper_main(void *arg)
+{
+	struct tg_looper *l = arg;
+	while (!atomic_load(&l->quit)) {
+		struct vm_exit e;
+		if (vm_run(l->vm, l->vcpu, &e) != 0) {
+			l->bad++;
+			break;
+		}
+		if (e.exitcode == VM_EXITCODE_SHUTDOWN)
+			break;
+		if (e.exitcode != VM_EXITCODE_SUSPENDED) {
+			l->bad++;
+			continue;
+		}
+		atomic_fetch_add(&l->suspended_exits, 1);
+		while (vm_cpu_suspended(l->vm, l->vcpu) &&
+		       !atomic_load(&l->quit)) {
+			struct timespec ts = { 0, 20000 };
+			nanosleep(&ts, NULL);
+		}
+		atomic_fetch_add(&l->resumes_seen, 1);
+		if (l->after_resume)
+			l->after_resume(l);
+	}
+	return NULL;
 }

@@ -3,6 +3,8 @@
 #ifndef VMM_TEST_GUEST_H
 #define VMM_TEST_GUEST_H
 
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "hvgdb/vmm.h"
@@ -32,6 +34,23 @@ void tg_set_gate(struct vm *vm, int vector, uint64_t handler);
 void tg_no_idt(struct vm *vm);
 uint64_t tg_reg(struct vm *vm, int vcpu, enum vm_reg_name r);
 uint64_t tg_data(struct vm *vm, unsigned idx); /* u64 at TG_DATA + 8*idx */
+
+/* A host thread running one vCPU as the debug server's vCPU threads do:
+ * vm_run, and after a SUSPENDED exit park until resumed. It ends at
+ * shutdown, at quit, or when vm_run fails; any other exit counts as bad.
+ * Zero-initialise it, then set vm, vcpu and after_resume. */
+struct tg_looper {
+	struct vm *vm;
+	int vcpu;
+	atomic_int suspended_exits;
+	atomic_int resumes_seen;   /* left the park */
+	atomic_bool quit;
+	int bad;
+	/* Optional, on the looper's thread after each park, before it runs
+	 * the vCPU again. */
+	void (*after_resume)(struct tg_looper *l);
+};
+void *tg_looper_main(void *arg); /* arg: struct tg_looper * */
 void tg_set_data(struct vm *vm, unsigned idx, uint64_t val);
 
 #endif
