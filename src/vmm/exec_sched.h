@@ -95,8 +95,9 @@ void sched_release(struct vm *vm, struct vcpu *v);
 /* After a release: v spins on something only another vCPU can do; wait
  * briefly until one that is on its way back asks for the lock. */
 void sched_let_others_run(struct vm *vm, struct vcpu *v);
-/* The debugger resumed v: hold the lock for it for a moment if it ran
- * less recently than whoever asks first. */
+/* The debugger resumed v: if it ran less recently than whoever asks
+ * first, hold the lock for it until it asks or will not come (bounded by
+ * SCHED_RESUME_GATE_NS). */
 void sched_vcpu_resumed(struct vm *vm, struct vcpu *v);
 /* v will not ask for the lock soon (it sleeps in hlt, stays stopped, or
  * was suspended again). */
