@@ -172,6 +172,12 @@ static unsigned long executed(struct harness *h, int v)
 		     waited_ms_++)                                       \
 			usleep(1000);                                    \
 	} while (0)
+/* WAIT_UNTIL, then the condition must hold. */
+#define ASSERT_SOON(cond)                                                \
+	do {                                                             \
+		WAIT_UNTIL(cond);                                        \
+		assert_true(cond);                                       \
+	} while (0)
 
 static unsigned waiting_vcpus(struct harness *h)
 {
@@ -302,8 +308,7 @@ static void test_stale_event_dropped_after_z0(void **state)
 		before[v] = executed(h, v);
 	packet(h, "vCont;c");
 	/* no spurious SIGTRAP: everyone runs and nothing stops by itself */
-	WAIT_UNTIL(all_moved(h, before, 5));
-	assert_true(all_moved(h, before, 5));
+	ASSERT_SOON(all_moved(h, before, 5));
 	assert_false(wait_stop(h, 300, &st));
 	/* Ctrl-C: T02 with a thread */
 	pthread_mutex_lock(&h->ev.lock);
@@ -403,8 +408,7 @@ static void test_scheduler_locked_step(void **state)
 	assert_true(wait_stop(h, 5000, &st));
 	assert_int_equal(st.vcpu, 0);
 	packet(h, "vCont;c");
-	WAIT_UNTIL(executed(h, 3) > e3);
-	assert_true(executed(h, 3) > e3);
+	ASSERT_SOON(executed(h, 3) > e3);
 	destroy(h);
 }
 
@@ -443,8 +447,7 @@ static void test_disconnect_mid_step_and_pending(void **state)
 	unsigned long snap[4];
 	for (int v = 0; v < 4; v++)
 		snap[v] = executed(h, v);
-	WAIT_UNTIL(all_moved(h, snap, 0));
-	assert_true(all_moved(h, snap, 0)); /* all run again */
+	ASSERT_SOON(all_moved(h, snap, 0)); /* all run again */
 	/* and a new session works */
 	attach(h);
 	packet(h, "vCont;s:2");
@@ -473,8 +476,7 @@ static void test_late_vcpu_gets_bpt_exit(void **state)
 	assert_true(h->mt.vcpu[1].caps[GDB_CAP_BPT_EXIT]);
 	pthread_mutex_unlock(&h->ev.lock);
 	disconnect(h);
-	WAIT_UNTIL(all_caps_off(h));
-	assert_true(all_caps_off(h));
+	ASSERT_SOON(all_caps_off(h));
 	destroy(h);
 }
 
@@ -489,8 +491,7 @@ static void test_guest_int3_reinjected(void **state)
 	unsigned long before = executed(h, 0);
 	packet(h, "vCont;c");
 	/* two rounds of the 16-byte toy loop pass the int3 at least once */
-	WAIT_UNTIL(executed(h, 0) > before + 32);
-	assert_true(executed(h, 0) > before + 32);
+	ASSERT_SOON(executed(h, 0) > before + 32);
 	/* no stop was reported: the guest got its #BP */
 	struct gdb_stop_info st;
 	assert_false(wait_stop(h, 10, &st));
@@ -531,8 +532,7 @@ static void test_wait_holds_vcpus_until_resume(void **state)
 	assert_int_equal(executed(h, st.vcpu), 0);
 	disconnect(h);
 	const unsigned long none[3] = { 0, 0, 0 };
-	WAIT_UNTIL(all_moved(h, none, 0));
-	assert_true(all_moved(h, none, 0));
+	ASSERT_SOON(all_moved(h, none, 0));
 	destroy(h);
 }
 
@@ -559,8 +559,7 @@ static void test_vm_over_releases_parked(void **state)
 	assert_int_equal(h->ev.nwaiting, 2);
 	events_vm_over_locked(&h->ev);
 	pthread_mutex_unlock(&h->ev.lock);
-	WAIT_UNTIL(executed(h, 0) > 0);
-	assert_true(executed(h, 0) > 0);
+	ASSERT_SOON(executed(h, 0) > 0);
 	destroy(h);
 }
 
