@@ -46,6 +46,18 @@ static double now_ms(void)
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
+/* Polls (1 ms) until vCPU vcpu sleeps in hlt, for at most max_ms. */
+static bool reaches_hlt(struct vm *vm, int vcpu, int max_ms)
+{
+	struct vm_vcpu_info info = { 0 };
+	for (int i = 0; i < max_ms && !info.halted; i++) {
+		struct timespec ts = { 0, 1000000 };
+		nanosleep(&ts, NULL);
+		vm_get_vcpu_info(vm, vcpu, &info);
+	}
+	return info.halted;
+}
+
 static struct vm_exit run(struct vm *vm, int vcpu)
 {
 	struct vm_exit e;
@@ -532,13 +544,7 @@ static void test_hlt_wakes_on_ipi(void **state)
 	pthread_t th;
 	pthread_create(&th, NULL, runner_main, &r1);
 	/* Let vCPU 1 reach its hlt sleep first. */
-	struct vm_vcpu_info info = { 0 };
-	for (int i = 0; i < 2000 && !info.halted; i++) {
-		struct timespec ts = { 0, 1000000 };
-		nanosleep(&ts, NULL);
-		vm_get_vcpu_info(vm, 1, &info);
-	}
-	assert_true(info.halted);
+	assert_true(reaches_hlt(vm, 1, 2000));
 	assert_int_equal(run(vm, 0).exitcode, VM_EXITCODE_HLT);
 	/* vCPU 1 wakes, handles 0x41, then cli; hlt sleeps forever: stop
 	 * it with a suspend. */
@@ -557,12 +563,7 @@ static void test_hlt_wakes_on_ipi(void **state)
 	assert_int_equal(vm_set_register(vm, 1, VM_REG_GUEST_RIP, SNIP_BASE), 0);
 	vm_resume_cpu(vm, 1);
 	pthread_create(&th, NULL, runner_main, &r1);
-	info.halted = false;
-	for (int i = 0; i < 2000 && !info.halted; i++) {
-		struct timespec ts = { 0, 1000000 };
-		nanosleep(&ts, NULL);
-		vm_get_vcpu_info(vm, 1, &info);
-	}
+	reaches_hlt(vm, 1, 2000);
 	assert_int_equal(vm_lapic_irq(vm, 1, 0x41), 0);
 	for (int i = 0; i < 2000 && tg_data(vm, 0) == 0; i++) {
 		struct timespec ts = { 0, 1000000 };
@@ -700,15 +701,8 @@ static double idle_cpu_share(struct vm *vm)
 	 * a thread may still be doing its start-up (first translation)
 	 * long after a fixed settle time (9.7% of a core was measured so,
 	 * 100 ms after the start, beside two other test suites). */
-	for (int i = 0; i < 4; i++) {
-		struct vm_vcpu_info info = { 0 };
-		for (int n = 0; n < 10000 && !info.halted; n++) {
-			struct timespec ts = { 0, 1000000 };
-			nanosleep(&ts, NULL);
-			vm_get_vcpu_info(vm, i, &info);
-		}
-		assert_true(info.halted);
-	}
+	for (int i = 0; i < 4; i++)
+		assert_true(reaches_hlt(vm, i, 10000));
 	struct timespec settle = { 0, 50000000 };
 	nanosleep(&settle, NULL);
 	struct timespec c0, c1, w0, w1;
