@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "devices/lapic.h"
 #include "vmm/tcg/tcg_internal.h"
 #include "vmm/x86_pagewalk.h"
 
@@ -46,7 +47,6 @@ static int uc_reg_of(enum vm_reg_name r)
 		[VM_REG_GUEST_CR2] = UC_X86_REG_CR2,
 		[VM_REG_GUEST_CR3] = UC_X86_REG_CR3,
 		[VM_REG_GUEST_CR4] = UC_X86_REG_CR4,
-		[VM_REG_GUEST_CR8] = UC_X86_REG_CR8,
 		[VM_REG_GUEST_ES] = UC_X86_REG_ES,
 		[VM_REG_GUEST_CS] = UC_X86_REG_CS,
 		[VM_REG_GUEST_SS] = UC_X86_REG_SS,
@@ -87,9 +87,44 @@ static int msr_write(uc_engine *uc, uint32_t id, uint64_t val)
 	return uc_reg_write(uc, UC_X86_REG_MSR, &m) == UC_ERR_OK ? 0 : -EINVAL;
 }
 
+/* CR8 is the LAPIC's task priority (TPR bits 7:4), as on hardware. Unicorn
+ * 2.1 refuses CR8 in its register API, and its guest `mov %cr8` reads 0
+ * (QEMU's APIC hook is cut out), so the LAPIC model holds the value. */
+#define LAPIC_TPR_OFFSET 0x80u
+
+static int cr8_read(struct vcpu *v, uint64_t *val)
+{
+	*val = (lapic_read(v->lapic, LAPIC_TPR_OFFSET, vm_now_ns(v->vm)) >> 4) &
+	       0xf;
+	return 0;
+}
+
+static int cr8_write(struct vcpu *v, uint64_t val)
+{
+	if (val > 0xf)
+		return -EINVAL; /* reserved bits: #GP on hardware */
+	lapic_write(v->lapic, LAPIC_TPR_OFFSET, (uint32_t)val << 4,
+		    vm_now_ns(v->vm));
+	return 0;
+}
+
+/* Unicorn 2.1's CR2 write goes through its CR3 update (the same case label
+ * serves CR1-CR3), so it also sets CR3 to the value and flushes the TLB:
+ * CR3 is put back afterwards. */
+static int cr2_write(uc_engine *uc, uint64_t val)
+{
+	uint64_t cr3 = 0;
+	if (uc_reg_read(uc, UC_X86_REG_CR3, &cr3) != UC_ERR_OK ||
+	    uc_reg_write(uc, UC_X86_REG_CR2, &val) != UC_ERR_OK)
+		return -EIO;
+	return uc_reg_write(uc, UC_X86_REG_CR3, &cr3) == UC_ERR_OK ? 0 : -EIO;
+}
+
 int tcg_get_reg(struct vcpu *v, enum vm_reg_name r, uint64_t *val)
 {
 	uc_engine *uc = tcg_of(v)->uc;
+	if (r == VM_REG_GUEST_CR8)
+		return cr8_read(v, val);
 	if (r == VM_REG_GUEST_EFER)
 		return msr_read(uc, MSR_EFER, val);
 	if (r == VM_REG_GUEST_KGS_BASE)
@@ -116,6 +151,10 @@ int tcg_get_reg(struct vcpu *v, enum vm_reg_name r, uint64_t *val)
 int tcg_set_reg(struct vcpu *v, enum vm_reg_name r, uint64_t val)
 {
 	uc_engine *uc = tcg_of(v)->uc;
+	if (r == VM_REG_GUEST_CR8)
+		return cr8_write(v, val);
+	if (r == VM_REG_GUEST_CR2)
+		return cr2_write(uc, val);
 	if (r == VM_REG_GUEST_EFER)
 		return msr_write(uc, MSR_EFER, val);
 	if (r == VM_REG_GUEST_KGS_BASE)
