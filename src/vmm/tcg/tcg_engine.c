@@ -361,16 +361,10 @@ int tcg_vcpu_init(struct vcpu *v, char *err, size_t errlen)
 	if (e == UC_ERR_OK)
 		tcg_tlb_sizing_init(t);
 	if (e == UC_ERR_OK) {
-		int rc = tcg_store_fastpath_init(v);
-		if (rc == 0 && tcg_pause_exiting_init() < 0)
-			rc = -ENOSYS;
-		if (rc < 0) {
-			snprintf(err, errlen, "vCPU %d engine set-up: %s", v->id,
-				 rc == -ENOMEM
-					 ? "out of memory"
-					 : "libunicorn lacks the functions hvgdb "
-					   "wraps (Unicorn 2.0.1 expected)");
-			return rc;
+		if (tcg_pause_exiting_init() < 0) {
+			snprintf(err, errlen, "vCPU %d engine set-up: libunicorn "
+				 "lacks the PAUSE helper hvgdb wraps", v->id);
+			return -ENOSYS;
 		}
 	}
 	if (e != UC_ERR_OK) {
@@ -386,7 +380,6 @@ void tcg_vcpu_fini(struct vcpu *v)
 	struct tcg_vcpu *t = tcg_of(v);
 	if (!t)
 		return;
-	tcg_store_fastpath_fini(v);
 	if (t->uc)
 		uc_close(t->uc);
 	free(t);

@@ -67,13 +67,6 @@ struct tcg_vcpu {
 	uint32_t intr_no;
 
 	void *cpu_env;        /* Unicorn's CPUX86State (tcg_tlb_sizing.c) */
-	/* Stores skip the SMC check on pages without code
-	 * (tcg_store_fastpath.c). */
-	bool fast_stores;
-	uint64_t *code_pages; /* bitmap: pages holding translated code */
-	uint64_t *fast_pages; /* bitmap: pages with unchecked TLB entries */
-	void *qemu_cpu;       /* Unicorn's CPUState, seen in TLB fills */
-	struct tcg_vcpu *next_engine;
 	uint64_t tlb_sized_at; /* guest ns of the last TLB re-sizing flush */
 	uint64_t tlb_period;   /* ns until the next one */
 	bool in_hlt;       /* executed hlt, sleeping until an event */
@@ -87,15 +80,10 @@ static inline struct tcg_vcpu *tcg_of(struct vcpu *v)
 }
 
 int tcg_vcpu_init(struct vcpu *v, char *err, size_t errlen);
-/* Guest stores skip the SMC check on pages without translated code (see
- * tcg_store_fastpath.c). init: 0, -ENOMEM, or -ENOSYS if libunicorn
- * lacks the functions it wraps. */
-int tcg_store_fastpath_init(struct vcpu *v);
 /* 0, or -1 if libunicorn has no PAUSE helper to wrap (tcg_pause.c). */
 int tcg_pause_exiting_init(void);
 /* The engine this thread is running (inside tcg_run), or NULL. */
 struct tcg_vcpu *tcg_running_engine(void);
-void tcg_store_fastpath_fini(struct vcpu *v);
 
 void tcg_vcpu_fini(struct vcpu *v);
 void tcg_kick(struct vcpu *v);

@@ -458,25 +458,26 @@ static void assert_rewrite_seen(const uint8_t *start, const uint8_t *end)
 	vm_destroy(vm);
 }
 
-/* The store fast path (tcg_store_fastpath.c) must keep Unicorn's
- * self-modifying-code check: a guest store into translated code counts. */
+/* Unicorn's self-modifying-code check: a guest store into translated code
+ * counts. */
 static void test_guest_smc_retranslates(void **state)
 {
 	(void)state;
 	assert_rewrite_seen(smc_start, smc_end);
 }
 
-/* A page first written as data (so its TLB entry skips the SMC check) and
- * then run as code gets the check back: the rewrite must be seen. */
+/* A page first written as data (its TLB entry then skips the SMC check)
+ * and then run as code gets the check back: the rewrite must be seen. */
 static void test_guest_jit_page_retranslates(void **state)
 {
 	(void)state;
 	assert_rewrite_seen(jit_start, jit_end);
 }
 
-/* Unicorn 2.0.1 sends every guest store through its dirty-page slow
- * path; without the fast path 10M stores took ~1.6 s, with it ~0.5 s
- * (loads: ~0.04 s). The bound leaves room for a loaded host. */
+/* Unicorn 2.0.1 sent every guest store through its dirty-page slow path
+ * (10M stores ~1.6 s; hvgdb worked around it until the move to 2.1, whose
+ * own dirty tracking takes ~0.1 s). The bound leaves room for a loaded
+ * host and fails on that slow path. */
 static void test_guest_stores_are_not_slow(void **state)
 {
 	(void)state;
