@@ -11,64 +11,21 @@
  * slower than the same guest started without a debugger (the profile is
  * all tlb_fill and page walks).
  *
- * 2.0.1 offers no way to flush the TLB from outside (its CR3 register
- * write only stores the value), so we call QEMU's own CR3 update, which
- * flushes. Growth takes one flush per doubling, so the first flushes come
- * 10 ms apart; each flush refills the TLB, which cost 12% of a 4-vCPU
+ * Unicorn 2.1's uc_ctl_flush_tlb is QEMU's own flush, which re-sizes.
+ * Growth takes one flush per doubling, so the first flushes come 10 ms
+ * apart; each flush refills the TLB, which cost 12% of a 4-vCPU
  * memory-bound run at a fixed 10 ms, so the period then doubles up to
  * 320 ms (about 0.4%). A debugger stop starts the series over: the stop
  * is what leaves a stale window behind.
- *
- * The CPU state pointer is learned once per engine by interposing the
- * x86_64 RDMSR helper (libunicorn reaches it through its PLT and GOT, as
- * with tcg_store_fastpath.c) during one MSR read; every other call,
- * including the guest's own RDMSRs, is forwarded unchanged.
  */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
-#include <dlfcn.h>
-#include <pthread.h>
-#include <stddef.h>
-
 #include "vmm/tcg/tcg_internal.h"
 
-#define MSR_EFER 0xC0000080u
 #define TLB_RESIZE_MIN_NS 10000000ULL
 #define TLB_RESIZE_MAX_NS 320000000ULL
 
-void helper_rdmsr_x86_64(void *env);
-void cpu_x86_update_cr3_x86_64(void *env, uint64_t new_cr3);
-
-static _Thread_local void **capture_env;
-/* libunicorn's own helper; resolved before any engine can run. */
-static void (*real_rdmsr)(void *);
-static pthread_once_t real_rdmsr_once = PTHREAD_ONCE_INIT;
-
-static void resolve_real_rdmsr(void)
-{
-	real_rdmsr = (void (*)(void *))dlsym(RTLD_NEXT, "helper_rdmsr_x86_64");
-}
-
-void helper_rdmsr_x86_64(void *env)
-{
-	if (capture_env) {
-		*capture_env = env;
-		capture_env = NULL;
-	}
-	if (real_rdmsr)
-		real_rdmsr(env);
-}
-
 void tcg_tlb_sizing_init(struct tcg_vcpu *t)
 {
-	uc_x86_msr msr = { .rid = MSR_EFER };
-	pthread_once(&real_rdmsr_once, resolve_real_rdmsr);
-	t->cpu_env = NULL;
 	t->tlb_period = TLB_RESIZE_MIN_NS;
-	capture_env = &t->cpu_env;
-	uc_reg_read(t->uc, UC_X86_REG_MSR, &msr);
-	capture_env = NULL;
 }
 
 void tcg_tlb_sizing_restart(struct tcg_vcpu *t)
@@ -78,12 +35,10 @@ void tcg_tlb_sizing_restart(struct tcg_vcpu *t)
 
 void tcg_keep_tlb_sized(struct tcg_vcpu *t, uint64_t now)
 {
-	if (!t->cpu_env || now - t->tlb_sized_at < t->tlb_period)
+	if (now - t->tlb_sized_at < t->tlb_period)
 		return;
 	t->tlb_sized_at = now;
 	if (t->tlb_period < TLB_RESIZE_MAX_NS)
 		t->tlb_period *= 2;
-	uint64_t cr3 = 0;
-	uc_reg_read(t->uc, UC_X86_REG_CR3, &cr3);
-	cpu_x86_update_cr3_x86_64(t->cpu_env, cr3);
+	uc_ctl_flush_tlb(t->uc);
 }
