@@ -17,7 +17,7 @@
 #define MMIO_HOLE_END 0x100000000ULL
 #define EXIT_DEVICE_PORT 0xf4
 
-static void stop_with_exit(struct vcpu *v, const struct vm_exit *e)
+void tcg_stop_with_exit(struct vcpu *v, const struct vm_exit *e)
 {
 	struct tcg_vcpu *t = tcg_of(v);
 	if (t->exitq_len < TCG_EXITQ_LEN) {
@@ -76,7 +76,7 @@ static uint32_t pio_access(struct vcpu *v, bool in, uint32_t port, int size,
 	e.u.inout.bytes = (uint8_t)size;
 	e.u.inout.in = in;
 	e.u.inout.eax = in ? size_mask(size) : val;
-	stop_with_exit(v, &e);
+	tcg_stop_with_exit(v, &e);
 	return size_mask(size);
 }
 
@@ -93,17 +93,6 @@ static void hook_out(uc_engine *uc, uint32_t port, int size, uint32_t value,
 	pio_access(user, false, port, size, value);
 }
 
-/* ---- Exceptions and software interrupts ---------------------------------- */
-
-static void hook_intr(uc_engine *uc, uint32_t intno, void *user)
-{
-	struct tcg_vcpu *t = tcg_of((struct vcpu *)user);
-	t->intr_seen = true;
-	t->intr_no = intno;
-	tcg_disarm_step_hook(t);
-	uc_emu_stop(uc);
-}
-
 uint64_t tcg_poll_deadline(struct vcpu *v)
 {
 	uint64_t d = lapic_next_deadline(v->lapic);
@@ -114,11 +103,12 @@ uint64_t tcg_poll_deadline(struct vcpu *v)
 /* A stop request is honoured here, where RIP is exact. */
 static void hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
 {
-	(void)addr;
 	(void)size;
 	struct vcpu *v = user;
 	struct tcg_vcpu *t = tcg_of(v);
 	t->blocks_run++;
+	if (t->inject.pending)
+		tcg_raise_pending_injection(v, addr);
 	/* A one-instruction entry ends at the next block, or earlier through
 	 * its code hook; stopping before its first instruction would make a
 	 * step that does not move. */
@@ -234,7 +224,7 @@ static uint64_t mmio_access(struct tcg_mmio_ctx *c, uint64_t off,
 	e.u.mmio.bytes = (uint8_t)size;
 	e.u.mmio.write = write;
 	e.u.mmio.value = write ? value : ones;
-	stop_with_exit(c->v, &e);
+	tcg_stop_with_exit(c->v, &e);
 	return ones;
 }
 
@@ -331,6 +321,8 @@ int tcg_vcpu_init(struct vcpu *v, char *err, size_t errlen)
 	v->backend = t;
 	t->vcpu = v;
 	atomic_init(&t->stop_flag, false);
+	if (tcg_cpu_internals_check(err, errlen) < 0)
+		return -ENOSYS;
 	uc_err e = uc_open(UC_ARCH_X86, UC_MODE_64, &t->uc);
 	if (e != UC_ERR_OK) {
 		t->uc = NULL;
@@ -353,8 +345,26 @@ int tcg_vcpu_init(struct vcpu *v, char *err, size_t errlen)
 		e = uc_hook_add(t->uc, &h, UC_HOOK_INSN, (void *)hook_out, v,
 				1, 0, UC_X86_INS_OUT);
 	if (e == UC_ERR_OK)
-		e = uc_hook_add(t->uc, &h, UC_HOOK_INTR, (void *)hook_intr, v,
-				1, 0);
+		e = uc_hook_add(t->uc, &h, UC_HOOK_INTR, (void *)tcg_hook_intr,
+				v, 1, 0);
+	if (e == UC_ERR_OK)
+		e = uc_hook_add(t->uc, &h, UC_HOOK_INSN_INVALID,
+				(void *)tcg_hook_invalid_insn, v, 1, 0);
+	if (e == UC_ERR_OK)
+		e = uc_hook_add(t->uc, &h, UC_HOOK_INSN,
+				(void *)tcg_hook_syscall, v, 1, 0,
+				UC_X86_INS_SYSCALL);
+	/* No exit address: uc_emu_start otherwise drops the translation at
+	 * `until - 1` after every run, and that page walk leaves CR2 and
+	 * QEMU's record of the exception in flight behind (the guest's next
+	 * #PF then arrived as #DF). */
+	if (e == UC_ERR_OK)
+		e = uc_ctl_exits_enable(t->uc);
+	if (e == UC_ERR_OK && tcg_cpu_ptrs_learn(t->uc, &t->cpu) < 0) {
+		snprintf(err, errlen, "vCPU %d engine set-up: libunicorn no "
+			 "longer calls the helpers hvgdb interposes", v->id);
+		return -ENOSYS;
+	}
 	if (e == UC_ERR_OK)
 		e = uc_hook_add(t->uc, &h, UC_HOOK_BLOCK, (void *)hook_block, v,
 				1, 0);

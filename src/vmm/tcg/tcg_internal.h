@@ -3,6 +3,7 @@
 
 #include <unicorn/unicorn.h>
 
+#include "vmm/tcg/tcg_cpu_internals.h"
 #include "vmm/vm_internal.h"
 
 /* Why a hook stopped the engine: reported after uc_emu_start returns. */
@@ -17,6 +18,22 @@ struct tcg_mmio_ctx {
 	struct vcpu *v;
 	const struct mmio_range *range; /* NULL: unknown MMIO catch-all */
 	uint64_t base;
+};
+
+enum tcg_inject_source { TCG_INJECT_EXCEPTION, TCG_INJECT_NMI,
+			 TCG_INJECT_EXTINT };
+
+struct tcg_injection {
+	bool pending;   /* to be raised at the entry's first block */
+	bool raised;    /* raised; the INTR hook has yet to deliver it */
+	bool unraised;  /* the entry ended first: put it back */
+	enum tcg_inject_source source;
+	int vector;
+	bool soft;      /* int3/into re-injection: returns past the insn */
+	uint32_t errcode;
+	unsigned next_insn_len;
+	uint64_t rip;   /* where the entry starts */
+	struct pending_exception exc; /* TCG_INJECT_EXCEPTION, to requeue */
 };
 
 #define TCG_EXITQ_LEN 8
@@ -63,10 +80,13 @@ struct tcg_vcpu {
 	 * one per vm_run: a block can hold several accesses. */
 	struct vm_exit exitq[TCG_EXITQ_LEN];
 	unsigned exitq_head, exitq_len;
-	bool intr_seen; /* UC_HOOK_INTR fired */
+	bool intr_seen; /* a guest int3 stopped the engine for the VMM */
 	uint32_t intr_no;
+	/* The event this entry raises before its first instruction
+	 * (tcg_run.c): QEMU's own code delivers it (tcg_cpu_internals.h). */
+	struct tcg_injection inject;
+	struct tcg_cpu_ptrs cpu; /* this engine's QEMU CPU */
 
-	void *cpu_env;        /* Unicorn's CPUX86State (tcg_tlb_sizing.c) */
 	uint64_t tlb_sized_at; /* guest ns of the last TLB re-sizing flush */
 	uint64_t tlb_period;   /* ns until the next one */
 	bool in_hlt;       /* executed hlt, sleeping until an event */
@@ -112,5 +132,17 @@ int tcg_write_linear(struct vcpu *v, uint64_t gla, const void *buf,
 		     size_t len);
 
 int tcg_run(struct vcpu *v, struct vm_exit *exit);
+/* UC_HOOK_BLOCK's part for injections: raises the pending one at the
+ * entry's first block (does not return then). */
+void tcg_raise_pending_injection(struct vcpu *v, uint64_t block_addr);
+/* UC_HOOK_INTR: delivers the event Unicorn raised, or stops the engine for
+ * an exit hvgdb reports (a guest int3 with VM_CAP_BPT_EXIT). */
+void tcg_hook_intr(uc_engine *uc, uint32_t intno, void *user);
+/* UC_HOOK_INSN_INVALID: #UD goes through tcg_hook_intr like any other. */
+bool tcg_hook_invalid_insn(uc_engine *uc, void *user);
+/* UC_HOOK_INSN for SYSCALL (tcg_syscall.h). */
+void tcg_hook_syscall(uc_engine *uc, void *user);
+/* Queue an exit and stop the engine at the next block boundary. */
+void tcg_stop_with_exit(struct vcpu *v, const struct vm_exit *e);
 
 #endif

@@ -226,6 +226,25 @@ int tcg_write_linear(struct vcpu *v, uint64_t gla, const void *buf, size_t len)
 
 /* ---- Descriptors --------------------------------------------------------- */
 
+/* uc_x86_mmr.flags is QEMU's SegmentCache.flags: the descriptor's high
+ * dword (type bits 8-11, S 12, DPL 13-14, P 15, AVL 20, L 21, D/B 22, G
+ * 23); seg_desc.access is VMX access rights (the same fields from bit 0
+ * and bit 12). QEMU aborts the process when it delivers an event through
+ * a TR whose flags say not present, so the formats must not be mixed. */
+static uint32_t qemu_flags_of_access(uint32_t access)
+{
+	return ((access & 0xff) << 8) | ((access & 0xf000) << 8);
+}
+
+/* QEMU keeps the loaded TSS's type "available" (ltr marks it busy only in
+ * the GDT) and its 32-bit delivery aborts on any other type. */
+#define TSS_TYPE_BUSY_BIT 0x2u
+
+static uint32_t qemu_tr_flags_of_access(uint32_t access)
+{
+	return qemu_flags_of_access(access & ~TSS_TYPE_BUSY_BIT);
+}
+
 /* Hidden part rebuilt from the descriptor table entry of the selector. */
 static void desc_from_table(struct vcpu *v, uint16_t sel, struct seg_desc *d)
 {
@@ -298,8 +317,10 @@ int tcg_set_desc(struct vcpu *v, enum vm_reg_name r, const struct seg_desc *d)
 		return -EIO;
 	m.base = d->base;
 	m.limit = d->limit;
-	if (r == VM_REG_GUEST_TR || r == VM_REG_GUEST_LDTR)
-		m.flags = d->access;
+	if (r == VM_REG_GUEST_TR)
+		m.flags = qemu_tr_flags_of_access(d->access);
+	else if (r == VM_REG_GUEST_LDTR)
+		m.flags = qemu_flags_of_access(d->access);
 	return uc_reg_write(uc, mr, &m) == UC_ERR_OK ? 0 : -EINVAL;
 }
 

@@ -1,34 +1,30 @@
 /*
- * vm_run on Unicorn: the entry loop, event delivery through the guest IDT,
- * hlt, stepping and exits.
+ * vm_run on Unicorn: the entry loop, events from outside the engine, hlt,
+ * stepping and exits. Guest exceptions and interrupts are delivered inside
+ * the engine (tcg_events.c).
  *
- * What Unicorn 2.0.1 does on guest events (measured, 64-bit mode):
+ * What Unicorn 2.1 does (measured, 64-bit mode):
  * - int3 (CC) and `int $3` (CD 03): UC_HOOK_INTR intno 3, RIP after the
  *   instruction. `int $n`: intno n, RIP after the instruction.
- * - #DE, #GP (e.g. bad selector load), #PF on a present-but-protected or
- *   not-present page: intno 0/13/14 with RIP ON the faulting instruction;
- *   CR2 is set for #PF. No error code is exposed: #GP/#TS/#NP/#SS/#AC get
- *   0, #PF gets one rebuilt from a page walk of CR2.
- * - #UD (ud2, bad opcodes): no hook; uc_emu_start returns
- *   UC_ERR_INSN_INVALID with RIP on the instruction.
- * - Guest RFLAGS.TF: intno 1 after one instruction, RIP after it (trap).
+ * - Faults (#DE, #GP, #PF, ...): intno with RIP on the faulting
+ *   instruction; QEMU's own delivery then pushes the right error code.
+ * - #UD: UC_HOOK_INSN_INVALID, then UC_HOOK_INTR with intno 6.
  * - An address outside guest RAM and the MMIO maps (including
  *   non-canonical ones): UC_ERR_*_UNMAPPED, RIP unreliable -> GUEST_FAULT.
- * - hlt: uc_emu_start returns UC_ERR_OK with RIP after the hlt.
- * - iretq works natively.
+ * - hlt, and a triple fault: uc_emu_start returns UC_ERR_OK (the triple
+ *   fault is told apart by tcg_take_triple_fault).
  * - A count limit (count=1) is ignored by blocks translated without it,
  *   and dropping it again makes uc_emu_start flush the whole translation
- *   cache (~1 s): single steps use a code hook instead (arm_step_hook).
+ *   cache: single steps use a code hook instead (arm_step_hook).
  * - uc_emu_stop is ignored while the STI interrupt shadow is active:
  *   stepping `sti` ran on to the next hlt. A step over sti is done by
- *   hand; an interrupt waiting behind the shadow is injected after the
+ *   hand; an interrupt waiting behind the shadow is raised after the
  *   engine has run one more block.
  * - uc_emu_stop from another thread, or from an MMIO/port callback, can
  *   stop mid-block with RIP still at an earlier instruction, which is
- *   then executed twice (measured: one extra `inc` per stop). Stops are
- *   therefore requested through a flag checked by UC_HOOK_BLOCK (about
- *   15-20% slower than no hook, and exact). uc_emu_stop from
- *   UC_HOOK_INTR is exact (exceptions restore RIP first).
+ *   then executed twice (measured on 2.0.1: one extra `inc` per stop).
+ *   Stops are therefore requested through a flag checked by UC_HOOK_BLOCK
+ *   (exact). uc_emu_stop from UC_HOOK_INTR is exact.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -36,7 +32,6 @@
 
 #include "devices/lapic.h"
 #include "vmm/tcg/tcg_internal.h"
-#include "vmm/x86_event.h"
 
 #define RFLAGS_IF (1ULL << 9)
 #define UNTIL_NEVER 0xffffffffffffffffULL
@@ -180,119 +175,7 @@ static void finish_step_hook(struct vcpu *v, uint64_t rip)
 	drop_blocks_at(v, rip, rip + X86_MAX_INSN_LEN + 1);
 }
 
-/* ---- Event delivery ------------------------------------------------------ */
-
-static int mem_read(void *ctx, uint64_t gla, void *buf, size_t len)
-{
-	return tcg_read_linear(ctx, gla, buf, len);
-}
-
-static int mem_write(void *ctx, uint64_t gla, const void *buf, size_t len)
-{
-	return tcg_write_linear(ctx, gla, buf, len);
-}
-
-/* Returns false if the VM triple-faulted (and is now shutting down). */
-static bool deliver(struct vcpu *v, int vector, enum x86_event_kind kind,
-		    bool has_err, uint32_t err, uint64_t return_rip)
-{
-	uc_engine *uc = tcg_of(v)->uc;
-	struct x86_event_cpu cpu = { 0 };
-	uc_x86_mmr idtr = { 0 }, gdtr = { 0 }, tr = { 0 };
-	uc_reg_read(uc, UC_X86_REG_IDTR, &idtr);
-	uc_reg_read(uc, UC_X86_REG_GDTR, &gdtr);
-	uc_reg_read(uc, UC_X86_REG_TR, &tr);
-	cpu.rip = return_rip;
-	cpu.rsp = reg(v, UC_X86_REG_RSP);
-	cpu.rflags = reg(v, UC_X86_REG_RFLAGS);
-	cpu.cs = (uint16_t)reg(v, UC_X86_REG_CS);
-	cpu.ss = (uint16_t)reg(v, UC_X86_REG_SS);
-	cpu.idt_base = idtr.base;
-	cpu.idt_limit = (uint16_t)idtr.limit;
-	cpu.gdt_base = gdtr.base;
-	cpu.gdt_limit = (uint16_t)gdtr.limit;
-	cpu.tss_base = tr.base;
-	cpu.tss_limit = tr.limit;
-	uint16_t old_cs = cpu.cs, old_ss = cpu.ss;
-	struct x86_event_mem mem = { mem_read, mem_write, v };
-	enum x86_deliver_result r =
-		x86_deliver_event(&cpu, &mem, vector, kind, has_err, err);
-	if (r == X86_DELIVER_TRIPLE_FAULT) {
-		fprintf(stderr, "hvgdb: vCPU %d: triple fault delivering "
-			"vector %d at %#llx\n", v->id, vector,
-			(unsigned long long)return_rip);
-		vm_request_shutdown(v->vm, VM_SHUTDOWN_TRIPLE_FAULT,
-				    TRIPLE_FAULT_STATUS);
-		return false;
-	}
-	if (cpu.cs != old_cs)
-		set_reg(v, UC_X86_REG_CS, cpu.cs);
-	/* A null SS on a privilege change may be refused by Unicorn's
-	 * selector check; CPL-0 guests never hit that path. */
-	if (cpu.ss != old_ss)
-		set_reg(v, UC_X86_REG_SS, cpu.ss);
-	set_reg(v, UC_X86_REG_RSP, cpu.rsp);
-	set_reg(v, UC_X86_REG_RFLAGS, cpu.rflags);
-	set_reg(v, UC_X86_REG_RIP, cpu.rip);
-	return true;
-}
-
-/* Rebuild a #PF error code (Unicorn does not give one) from CR2. */
-static uint32_t page_fault_errcode(struct vcpu *v, uint64_t rip)
-{
-	uint64_t cr2 = reg(v, UC_X86_REG_CR2), gpa;
-	uint32_t ec = 0;
-	if ((reg(v, UC_X86_REG_CS) & 3) == 3)
-		ec |= 4;
-	if (vcpu_gla2gpa(v, cr2, VM_PROT_READ, &gpa) == 0) {
-		ec |= 1; /* present: must have been a write or a fetch */
-		ec |= (cr2 & ~4095ULL) == (rip & ~4095ULL) ? 0x10 : 0x2;
-	} else if ((cr2 & ~4095ULL) == (rip & ~4095ULL)) {
-		ec |= 0x10;
-	}
-	return ec;
-}
-
-static bool deliver_hw_exception(struct vcpu *v, int vector, uint64_t rip)
-{
-	bool has_err = x86_exception_has_error_code(vector);
-	uint32_t err = vector == 14 ? page_fault_errcode(v, rip) : 0;
-	return deliver(v, vector, X86_EVENT_HW_EXCEPTION, has_err, err, rip);
-}
-
-enum intr_outcome { INTR_DELIVERED, INTR_EXIT, INTR_SHUTDOWN };
-
-static enum intr_outcome handle_intr(struct vcpu *v, struct vm_exit *exit)
-{
-	int no = (int)tcg_of(v)->intr_no;
-	uint64_t rip = reg(v, UC_X86_REG_RIP);
-	uint8_t b[2] = { 0, 0 };
-	bool ok;
-	if (no == 3) {
-		int len = 0;
-		if (read_byte(v, rip - 1, &b[1]) == 0 && b[1] == 0xCC)
-			len = 1;
-		else if (tcg_read_linear(v, rip - 2, b, 2) == 0 &&
-			 b[0] == 0xCD && b[1] == 3)
-			len = 2;
-		if (v->caps[VM_CAP_BPT_EXIT] && len > 0) {
-			set_reg(v, UC_X86_REG_RIP, rip - (uint64_t)len);
-			exit->exitcode = VM_EXITCODE_BPT;
-			exit->rip = rip - (uint64_t)len;
-			exit->u.bpt.inst_length = len;
-			return INTR_EXIT;
-		}
-		ok = deliver(v, 3, X86_EVENT_SW_EXCEPTION, false, 0, rip);
-	} else if (no == 1) {
-		ok = deliver(v, 1, X86_EVENT_HW_EXCEPTION, false, 0, rip);
-	} else if (no >= 32 || (tcg_read_linear(v, rip - 2, b, 2) == 0 &&
-				b[0] == 0xCD && b[1] == no)) {
-		ok = deliver(v, no, X86_EVENT_SW_INT, false, 0, rip);
-	} else {
-		ok = deliver_hw_exception(v, no, rip);
-	}
-	return ok ? INTR_DELIVERED : INTR_SHUTDOWN;
-}
+/* ---- Events from outside the engine ------------------------------------- */
 
 static bool nmi_still_blocked(struct vcpu *v)
 {
@@ -308,64 +191,99 @@ static bool nmi_still_blocked(struct vcpu *v)
 }
 
 /*
- * Deliver what is due at this entry: a queued exception always; NMI, then
- * a LAPIC interrupt, unless MASK_HWINTR. *shadow is set when an interrupt
- * waits behind an STI shadow (run one instruction first). Returns false if
- * the VM is shutting down.
+ * Choose the one event this entry raises before its first instruction
+ * (tcg_events.c): a queued exception always; else an NMI, else a LAPIC
+ * interrupt, unless MASK_HWINTR. *shadow is set when an interrupt waits
+ * behind an STI shadow (run one block first). More events wait for the
+ * next entry: the engine leaves at the first handler's first block when
+ * one is pending.
  */
-static bool deliver_pending(struct vcpu *v, bool *shadow)
+static void prepare_injection(struct vcpu *v, uint64_t rip, bool *shadow)
 {
+	struct tcg_injection *in = &tcg_of(v)->inject;
 	struct pending_exception exc;
+	memset(in, 0, sizeof(*in));
+	in->rip = rip;
+	*shadow = false;
+
 	pthread_mutex_lock(&v->mtx);
 	exc = v->exc;
 	v->exc.valid = false;
 	pthread_mutex_unlock(&v->mtx);
-	*shadow = false;
-
 	if (exc.valid) {
-		uint64_t rip = reg(v, UC_X86_REG_RIP);
-		enum x86_event_kind kind = X86_EVENT_HW_EXCEPTION;
-		uint64_t ret = rip;
+		in->pending = true;
+		in->source = TCG_INJECT_EXCEPTION;
+		in->exc = exc;
+		in->vector = exc.vector;
+		in->errcode = exc.errcode_valid ? exc.errcode : 0;
 		if ((exc.vector == 3 || exc.vector == 4) && !exc.restart) {
-			kind = X86_EVENT_SW_EXCEPTION;
+			in->soft = true;
 			/* amd: the debugger already advanced RIP itself. */
 			if (v->vm->vendor == VM_CPU_VENDOR_INTEL)
-				ret = rip + v->entry_inst_length;
+				in->next_insn_len =
+					(unsigned)v->entry_inst_length;
 		}
-		if (!deliver(v, exc.vector, kind, exc.errcode_valid,
-			     exc.errcode, ret))
-			return false;
+		return;
 	}
 	if (v->caps[VM_CAP_MASK_HWINTR])
-		return true;
-
+		return;
 	if (!nmi_still_blocked(v) && lapic_take_nmi(v->lapic)) {
-		if (!deliver(v, 2, X86_EVENT_NMI, false, 0,
-			     reg(v, UC_X86_REG_RIP)))
-			return false;
-		tcg_of(v)->nmi_blocked = true;
-		tcg_of(v)->nmi_stack_top = reg(v, UC_X86_REG_RSP) + 40;
-		return true;
+		in->pending = true;
+		in->source = TCG_INJECT_NMI;
+		in->vector = 2;
+		return;
 	}
 	if (!(reg(v, UC_X86_REG_RFLAGS) & RFLAGS_IF))
-		return true;
+		return;
 	int vec = lapic_pending_intr(v->lapic);
 	if (vec < 0)
-		return true;
-	uint64_t rip = reg(v, UC_X86_REG_RIP);
+		return;
 	uint8_t prev;
 	/* Unicorn hides the STI shadow; a false positive only delays the
-	 * interrupt by one instruction. (MOV SS/POP SS shadows are not
+	 * interrupt by one block. (MOV SS/POP SS shadows are not
 	 * modelled.) */
 	if (read_byte(v, rip - 1, &prev) == 0 && prev == 0xFB) {
 		*shadow = true;
-		return true;
+		return;
 	}
-	if (!deliver(v, vec, X86_EVENT_EXT_INT, false, 0, rip))
-		return false;
+	in->pending = true;
+	in->source = TCG_INJECT_EXTINT;
+	in->vector = vec;
+}
 
-	lapic_accept_intr(v->lapic, vec);
-	return true;
+/* The entry ended before its first block: the event waits for the next.
+ * (A LAPIC interrupt is accepted only when raised: it is still in IRR.) */
+static void requeue_injection(struct vcpu *v)
+{
+	struct tcg_injection *in = &tcg_of(v)->inject;
+	if (!in->pending && !in->unraised)
+		return;
+	if (in->source == TCG_INJECT_NMI) {
+		lapic_set_nmi(v->lapic);
+	} else if (in->source == TCG_INJECT_EXCEPTION) {
+		pthread_mutex_lock(&v->mtx);
+		if (!v->exc.valid)
+			v->exc = in->exc;
+		pthread_mutex_unlock(&v->mtx);
+	}
+	memset(in, 0, sizeof(*in));
+}
+
+/* A guest int3 that the VMM reports (VM_CAP_BPT_EXIT). */
+static void fill_bpt_exit(struct vcpu *v, struct vm_exit *exit)
+{
+	uint64_t rip = reg(v, UC_X86_REG_RIP);
+	uint8_t b[2] = { 0, 0 };
+	int len = 1;
+	if (read_byte(v, rip - 1, &b[1]) == 0 && b[1] == 0xCC)
+		len = 1;
+	else if (tcg_read_linear(v, rip - 2, b, 2) == 0 && b[0] == 0xCD)
+		len = 2;
+	set_reg(v, UC_X86_REG_RIP, rip - (uint64_t)len);
+	memset(exit, 0, sizeof(*exit));
+	exit->exitcode = VM_EXITCODE_BPT;
+	exit->rip = rip - (uint64_t)len;
+	exit->u.bpt.inst_length = len;
 }
 
 /* ---- The run loop -------------------------------------------------------- */
@@ -417,11 +335,18 @@ static enum entry_result run_once(struct vcpu *v, struct vm_exit *exit)
 	tcg_keep_tlb_sized(t, now);
 	lapic_timer_update(v->lapic, now);
 	bool shadow;
-	if (!deliver_pending(v, &shadow))
-		return ENTRY_CONTINUE;
-	bool step = stepping(v);
 	uint64_t rip = reg(v, UC_X86_REG_RIP);
-	if (step) {
+	prepare_injection(v, rip, &shadow);
+	bool step = stepping(v);
+	/* With an event to raise, a step ends before the handler's first
+	 * instruction (as a monitor trap does after event injection). */
+	if (step && t->inject.pending) {
+		if (!arm_step_hook(v, rip)) {
+			requeue_injection(v);
+			fill_fault(v, exit, UC_ERR_NOMEM);
+			return ENTRY_EXIT;
+		}
+	} else if (step) {
 		uint8_t first = 0;
 		read_byte(v, rip, &first);
 		if (first == 0xFB) {
@@ -461,21 +386,24 @@ static enum entry_result run_once(struct vcpu *v, struct vm_exit *exit)
 	sched_leave_engine(vm);
 	if (step)
 		finish_step_hook(v, rip);
+	requeue_injection(v);
 
+	if (tcg_take_triple_fault()) {
+		fprintf(stderr, "hvgdb: vCPU %d: triple fault at %#llx\n", v->id,
+			(unsigned long long)reg(v, UC_X86_REG_RIP));
+		vm_request_shutdown(vm, VM_SHUTDOWN_TRIPLE_FAULT,
+				    TRIPLE_FAULT_STATUS);
+		return ENTRY_CONTINUE;
+	}
 	if (t->hook_stop == TCG_STOP_SHUTDOWN)
 		return ENTRY_CONTINUE;
-	if (err == UC_ERR_INSN_INVALID) {
-		if (!deliver_hw_exception(v, 6, reg(v, UC_X86_REG_RIP)))
-			return ENTRY_CONTINUE;
-	} else if (err != UC_ERR_OK) {
+	if (err != UC_ERR_OK) {
 		fill_fault(v, exit, err);
 		return ENTRY_EXIT;
-	} else if (t->intr_seen) {
-		enum intr_outcome o = handle_intr(v, exit);
-		if (o == INTR_SHUTDOWN)
-			return ENTRY_CONTINUE;
-		if (o == INTR_EXIT)
-			return ENTRY_EXIT;
+	}
+	if (t->intr_seen) {
+		fill_bpt_exit(v, exit);
+		return ENTRY_EXIT;
 	}
 	if (step) {
 		/* A stepped hlt exits here, after the hlt, without sleeping. */
@@ -485,10 +413,7 @@ static enum entry_result run_once(struct vcpu *v, struct vm_exit *exit)
 		fill_step_exit(v, exit);
 		return ENTRY_EXIT;
 	}
-	if (err != UC_ERR_OK || t->intr_seen)
-		return t->exitq_len > 0 ? ENTRY_EXIT : ENTRY_CONTINUE;
-
-	/* Only a hlt makes uc_emu_start return OK without a stop of ours
+	/* Only a hlt (or a triple fault, seen above) makes uc_emu_start return OK without a stop of ours
 	 * (a hook's stop request may still be pending behind it); the byte
 	 * check guards against Unicorn surprises. */
 	uint64_t now_rip = reg(v, UC_X86_REG_RIP);

@@ -1,0 +1,70 @@
+/*
+ * The few Unicorn internals hvgdb relies on for x86 event delivery, where
+ * Unicorn 2.1's API has nothing (tcg_cpu_internals.c). Each is checked at
+ * start-up by a self-test on a scratch engine (tcg_cpu_selftest.c): hvgdb
+ * refuses to run, with one line, if one of them does not hold.
+ */
+#ifndef HVGDB_TCG_CPU_INTERNALS_H
+#define HVGDB_TCG_CPU_INTERNALS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <unicorn/unicorn.h>
+
+/* The Unicorn release these internals were validated on. */
+#define TCG_VALIDATED_UC_MAJOR 2
+#define TCG_VALIDATED_UC_MINOR 1
+#define TCG_VALIDATED_UC_PATCH 1
+
+/* One engine's QEMU CPU: its CPUX86State and CPUState. */
+struct tcg_cpu_ptrs {
+	void *env;
+	void *cs;
+};
+
+/* Learns both pointers of a fresh engine (interposed helpers see them
+ * during one MSR read and one TLB flush). 0, or -1 if either stayed
+ * unseen (libunicorn no longer calls the helper through its PLT). */
+int tcg_cpu_ptrs_learn(uc_engine *uc, struct tcg_cpu_ptrs *p);
+
+/* Inside a UC_HOOK_INTR callback: deliver the exception Unicorn raised
+ * through the guest's IDT/IVT with QEMU's own code (every CPU mode,
+ * privilege and stack switches, error code, IST), and clear QEMU's record
+ * of the exception in flight. A fault during delivery leaves this function
+ * by longjmp and arrives at the same hook as the next exception (QEMU's
+ * double- and triple-fault rules apply). */
+void tcg_deliver_raised_event(const struct tcg_cpu_ptrs *p);
+
+/* Inside a hook called from guest code (UC_HOOK_BLOCK at the start of a
+ * block): raise an event at the current RIP, as if the CPU took it there.
+ * Does not return: Unicorn's CPU loop takes it and calls the UC_HOOK_INTR
+ * hook with the vector. soft: a software interrupt/exception (int3, int n:
+ * DPL-checked, returns to RIP + next_insn_len). */
+_Noreturn void tcg_raise_event(const struct tcg_cpu_ptrs *p, int vector,
+			       bool soft, uint32_t errcode,
+			       unsigned next_insn_len);
+
+/* Sets the current privilege level, so that the register API accepts the
+ * CS/SS loads of a privilege change made outside QEMU's own paths (Unicorn
+ * checks selector loads against the CPL; SYSCALL is ours to emulate).
+ * Needs the self-test to have found where QEMU keeps the CPL. */
+void tcg_set_cpl(const struct tcg_cpu_ptrs *p, unsigned cpl);
+
+/* A triple fault on this thread's engine since the last call (QEMU asks
+ * for a system reset; hvgdb interposes that request). */
+bool tcg_take_triple_fault(void);
+
+/* Once per process, before any engine runs: the Unicorn version, and the
+ * self-test. 0, or -1 with one line in err. */
+int tcg_cpu_internals_check(char *err, size_t errlen);
+
+/* For the self-test: where QEMU's hflags (CPL in bits 1:0) live in
+ * CPUX86State, found by comparing the state at CPL 0 and CPL 3. */
+bool tcg_find_cpl_offset(const uint8_t *at_cpl0, const uint8_t *at_cpl3,
+			 size_t len, size_t *offset);
+void tcg_use_cpl_offset(size_t offset);
+/* How many bytes of CPUX86State may be read (inside QEMU's context). */
+size_t tcg_env_scan_len(uc_engine *uc);
+
+#endif
