@@ -17,9 +17,13 @@ extern const char paging_code_page[];
 /* Image data, written through the 2 MiB alias. */
 static volatile uint64_t image_words[GUEST_MAX_CPUS];
 
+/* The value is hidden from the compiler, which otherwise folds
+ * "HIGH_1G + symbol" into one RIP-relative relocation that cannot reach. */
 static uint64_t addr_of(const volatile void *p)
 {
-	return (uint64_t)(uintptr_t)p;
+	uint64_t v = (uint64_t)(uintptr_t)p;
+	__asm__("" : "+r"(v));
+	return v;
 }
 
 static void check_execute(unsigned vcpu, const char *name, uint64_t va)
