@@ -71,8 +71,7 @@ static int resume_after_probe(struct trap_frame *frame)
 
 static void on_page_fault(struct trap_frame *frame)
 {
-	/* CR2 first: nothing below may fault, but read it before anything
-	 * could. */
+	/* CR2 first: a fault taken later in this handler would replace it. */
 	uint64_t cr2 = read_cr2();
 	struct fault_log *log = &logs[cpu_self()];
 	struct fault_record scratch, *r = &scratch;

@@ -9,10 +9,11 @@
 #include <stdint.h>
 
 #include "layout.h"
+#include "x86.h"
 
 /* What this vCPU's GS base points at in the kernel (after swapgs). */
 struct percpu {
-	struct percpu *self;  /* PERCPU_SELF: %gs:0 in the kernel */
+	struct percpu *self;  /* %gs:0 in the kernel */
 	uint64_t user_rsp;    /* PERCPU_USER_RSP */
 	uint64_t kernel_rsp;  /* PERCPU_KERNEL_RSP */
 	uint64_t saved_rsp;   /* PERCPU_SAVED_RSP */
@@ -34,7 +35,7 @@ void usermode_setup_cpu(unsigned vcpu);
  * Returns this vCPU's percpu with the notes. */
 struct percpu *usermode_run(unsigned vcpu, uint64_t user_gs_marker);
 
-/* Syscall MSR values, for the checks. */
+/* SFMASK: the RFLAGS bits syscall clears for the kernel. */
 #define SYSCALL_FLAG_MASK (RFLAGS_TF | RFLAGS_IF | RFLAGS_DF | RFLAGS_AC)
 
 #endif
