@@ -71,6 +71,8 @@ def qemu_argv(args):
             "-m", "256", "-display", "none", "-serial", "stdio",
             "-no-reboot", "-nodefaults", "-device",
             "isa-debug-exit,iobase=0xf4,iosize=0x04"]
+    if args.qemu_cpu:
+        argv += ["-cpu", args.qemu_cpu]
     if args.args:
         argv += ["-append", args.args]
     return argv
@@ -125,6 +127,8 @@ def main():
     p.add_argument("--timeout", type=float, default=60.0)
     p.add_argument("--hvgdb", default="", help="path of the hvgdb program")
     p.add_argument("--qemu", default=shutil.which("qemu-system-x86_64") or "")
+    p.add_argument("--qemu-cpu", default="",
+                   help="QEMU -cpu model (default: QEMU's own)")
     args = p.parse_args()
 
     if not os.path.isfile(args.guest):
