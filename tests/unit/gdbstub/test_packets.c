@@ -406,6 +406,10 @@ static void test_run_control_actions(void **state)
 	assert_string_equal(send(f, "vCont;c:"), "E16");
 	assert_string_equal(send(f, "vCont;c:1x"), "E16");
 	assert_string_equal(send(f, "vCont;t:1"), "E16");
+	/* trailing separators are malformed, not "nothing more" */
+	assert_string_equal(send(f, "vCont;c;"), "E16");
+	assert_string_equal(send(f, "vCont;s:1;c;"), "E16");
+	assert_int_equal(f->s.actions[0] + f->s.actions[1], 0);
 	/* c with an address sets RIP of the Hc/Hg thread */
 	send(f, "Hc1");
 	send(f, "c2000");
@@ -417,6 +421,12 @@ static void test_run_control_actions(void **state)
 	send(f, "S05");
 	assert_int_equal(f->res, GDB_PKT_RESUME);
 	assert_string_equal(send(f, "Cxx"), "E16");
+	assert_string_equal(send(f, "C05;"), "E16");
+	assert_int_equal(f->res, GDB_PKT_REPLY);
+	assert_string_equal(send(f, "S05;"), "E16");
+	send(f, "C05;3000");
+	assert_int_equal(f->res, GDB_PKT_RESUME);
+	assert_true(mock_get_reg64(&f->mt, 0, GDB_REG_RIP) == 0x3000);
 }
 
 static void test_stop_reply_selects_thread(void **state)
