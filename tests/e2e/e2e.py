@@ -371,7 +371,8 @@ def t_bad_input(tmp):
     try:
         addr = symbol_address(hv.elf, "demo_work_item")
         c = rb.Client(hv.sock)
-        check(c.request(b"qSupported").startswith(b"PacketSize="), "qSupported")
+        check(c.request(b"qSupported:swbreak+").startswith(b"PacketSize="),
+              "qSupported")
         code = c.request(b"m%x,20" % addr)
         bad = []
         for payload, allowed in rb.HOSTILE_CASES:

@@ -433,6 +433,19 @@ static void test_stop_reply_selects_thread(void **state)
 {
 	struct fixture *f = *state;
 	struct gdb_stop_info st = { .vcpu = 2, .signal = 5, .swbreak = true };
+	/* swbreak only for a debugger that offered swbreak+ (gdb), never
+	 * for one that did not (lldb), nor before qSupported */
+	static const char *const no_swbreak[] = {
+		NULL, "qSupported", "qSupported:xmlRegisters=i386",
+		"qSupported:swbreak-", "qSupported:swbreak+x;hwbreak+",
+	};
+	for (size_t i = 0; i < sizeof(no_swbreak) / sizeof(*no_swbreak); i++) {
+		if (no_swbreak[i])
+			send(f, no_swbreak[i]);
+		gdb_build_stop_reply(&f->s, &st, &f->r);
+		assert_memory_equal(f->rbuf, "T05thread:3;10:", 15);
+	}
+	send(f, "qSupported:multiprocess+;swbreak+;hwbreak+");
 	send(f, "Hg1");
 	send(f, "Hc1");
 	gdb_build_stop_reply(&f->s, &st, &f->r);

@@ -69,6 +69,9 @@ static struct harness *make(enum mock_personality p, unsigned n, bool hold)
 	h->mt.hook_breakpoint = h_bp;
 	h->mt.hook_step = h_step;
 	h->mt.hook_arg = h;
+	/* as gdb does: stop replies may then say swbreak */
+	gdb_handle_packet(&h->s, (const uint8_t *)"qSupported:swbreak+", 19,
+			  &h->r);
 	return h;
 }
 
