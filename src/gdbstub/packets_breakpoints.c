@@ -45,10 +45,12 @@ int gdb_bp_remove(struct gdb_session *s, uint64_t addr)
 	struct breakpoint *bp = bp_table_find(&s->bps, gpa);
 	if (!bp)
 		return 0;
-	uint8_t orig = bp->saved_byte;
-	bp_table_remove(&s->bps, gpa);
-	if (s->ops->write_phys(s->ctx, gpa, &orig, 1))
+	/* Restore first: forgetting a breakpoint whose byte could not be
+	 * put back would leave an int3 nobody knows about, which the guest
+	 * would then take as its own. */
+	if (s->ops->write_phys(s->ctx, gpa, &bp->saved_byte, 1))
 		return -EFAULT;
+	bp_table_remove(&s->bps, gpa);
 	return 0;
 }
 

@@ -295,6 +295,39 @@ static void test_breakpoints_shadow_memory(void **state)
 	assert_int_equal(f->mt.mem[0x1005], 0x42);
 }
 
+static int refuse_write_phys(void *ctx, uint64_t gpa, const void *buf,
+			     size_t len)
+{
+	(void)ctx;
+	(void)gpa;
+	(void)buf;
+	(void)len;
+	return -EIO;
+}
+
+/* A removal whose restore fails keeps the breakpoint: the int3 stays
+ * known (reads still hide it, a later z0 or detach restores it). */
+static void test_failed_remove_keeps_breakpoint(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t orig = f->mt.mem[0x1005];
+	char expect[3];
+	assert_string_equal(send(f, "Z0,1005,1"), "OK");
+	struct gdb_target_ops failing = mock_target_ops;
+	failing.write_phys = refuse_write_phys;
+	f->s.ops = &failing;
+	assert_string_equal(send(f, "z0,1005,1"), "E0e");
+	f->s.ops = &mock_target_ops;
+	assert_int_equal(f->mt.mem[0x1005], 0xcc);
+	assert_int_equal(bp_table_count(&f->s.bps), 1);
+	hex_encode(&orig, 1, expect);
+	expect[2] = 0;
+	assert_string_equal(send(f, "m1005,1"), expect);
+	assert_string_equal(send(f, "z0,1005,1"), "OK");
+	assert_int_equal(f->mt.mem[0x1005], orig);
+	assert_int_equal(bp_table_count(&f->s.bps), 0);
+}
+
 static void test_breakpoint_bad_input(void **state)
 {
 	struct fixture *f = *state;
@@ -580,6 +613,7 @@ int main(void)
 		INTEL(test_memory_write_all_or_nothing),
 		BOTH(test_breakpoints_shadow_memory),
 		INTEL(test_breakpoint_bad_input),
+		INTEL(test_failed_remove_keeps_breakpoint),
 		INTEL(test_remove_all_restores),
 		INTEL(test_threads),
 		INTEL(test_run_control_actions),
