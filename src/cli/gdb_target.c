@@ -262,6 +262,11 @@ static int target_write_phys(void *ctx, uint64_t gpa, const void *buf,
 	return vm_write_gpa(ctx, gpa, buf, len);
 }
 
+static int target_in_paging_structures(void *ctx, uint64_t gpa)
+{
+	return vm_gpa_in_paging_structures(ctx, gpa);
+}
+
 static int vm_cap_for(enum gdb_cap cap, enum vm_cap_type *out)
 {
 	switch (cap) {
@@ -396,6 +401,7 @@ const struct gdb_target_ops gdb_target_vm_ops = {
 	.translate = target_translate,
 	.read_phys = target_read_phys,
 	.write_phys = target_write_phys,
+	.in_paging_structures = target_in_paging_structures,
 	.set_cap = target_set_cap,
 	.has_cap = target_has_cap,
 	.suspend = target_suspend,

@@ -23,6 +23,14 @@ int gdb_bp_insert(struct gdb_session *s, uint64_t addr)
 		return -EFAULT;
 	if (bp_table_find(&s->bps, gpa))
 		return 0;
+	/* An int3 in a page table breaks every translation through it (the
+	 * guest's and ours: reads, this very removal): refused, as is a
+	 * byte we cannot prove is not one. */
+	if (s->ops->in_paging_structures) {
+		int rc = s->ops->in_paging_structures(s->ctx, gpa);
+		if (rc)
+			return rc > 0 ? -EPERM : rc;
+	}
 	if (s->ops->read_phys(s->ctx, gpa, &orig, 1))
 		return -EFAULT;
 	struct breakpoint bp = { .gpa = gpa, .gva = addr, .saved_byte = orig };

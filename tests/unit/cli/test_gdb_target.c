@@ -186,6 +186,35 @@ static void memory_and_translation(void **state)
 	vm_destroy(vm);
 }
 
+/* The boot tables (PML4, PDPT, four PDs) at every level, and a second
+ * vCPU's own tables, are paging structures; code and data are not. */
+static void paging_structures_of_every_vcpu(void **state)
+{
+	struct vm *vm = booted_vm(2, VM_CPU_VENDOR_INTEL);
+	const uint64_t own_pml4 = 0x200000;
+	uint8_t pml4[4096];
+
+	(void)state;
+	assert_non_null(ops->in_paging_structures);
+	assert_int_equal(ops->in_paging_structures(vm, BOOT_PML4_GPA), 1);
+	assert_int_equal(ops->in_paging_structures(vm, BOOT_PDPT_GPA + 9), 1);
+	assert_int_equal(ops->in_paging_structures(vm, BOOT_PD_GPA + 0x3fff),
+			 1);
+	assert_int_equal(ops->in_paging_structures(vm, BOOT_PD_GPA + 0x4000),
+			 0);
+	assert_int_equal(ops->in_paging_structures(vm, 0x100000), 0);
+	/* vCPU 1 switches to a copy of the PML4: only its CR3 leads there */
+	assert_int_equal(ops->in_paging_structures(vm, own_pml4 + 8), 0);
+	assert_int_equal(vm_read_gpa(vm, BOOT_PML4_GPA, pml4, sizeof(pml4)),
+			 0);
+	assert_int_equal(vm_write_gpa(vm, own_pml4, pml4, sizeof(pml4)), 0);
+	assert_int_equal(vm_set_register(vm, 1, VM_REG_GUEST_CR3, own_pml4),
+			 0);
+	assert_int_equal(ops->in_paging_structures(vm, own_pml4 + 8), 1);
+	assert_int_equal(ops->in_paging_structures(vm, BOOT_PML4_GPA), 1);
+	vm_destroy(vm);
+}
+
 static void capabilities_per_personality(void **state)
 {
 	struct vm *intel = booted_vm(2, VM_CPU_VENDOR_INTEL);
@@ -236,6 +265,7 @@ int main(void)
 		cmocka_unit_test(fpu_registers),
 		cmocka_unit_test(all_registers_match_single_reads),
 		cmocka_unit_test(memory_and_translation),
+		cmocka_unit_test(paging_structures_of_every_vcpu),
 		cmocka_unit_test(capabilities_per_personality),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -328,6 +328,42 @@ static void test_failed_remove_keeps_breakpoint(void **state)
 	assert_int_equal(bp_table_count(&f->s.bps), 0);
 }
 
+static int cannot_tell_paging(void *ctx, uint64_t gpa)
+{
+	(void)ctx;
+	(void)gpa;
+	return -E2BIG;
+}
+
+/* An int3 in a page table would corrupt every translation through it:
+ * refused with an error and nothing written, as is a byte the target
+ * cannot clear; the rest of the page is just as much a table. */
+static void test_breakpoint_on_page_table_refused(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t before[MOCK_PAGE];
+	f->mt.page_table_page = 3;
+	memcpy(before, f->mt.mem + 0x3000, MOCK_PAGE);
+	assert_string_equal(send(f, "Z0,3000,1"), "E01");
+	assert_string_equal(send(f, "Z0,3ff8,1"), "E01");
+	/* through the alias too, and in physical mode */
+	assert_string_equal(send(f, "Z0,ffff800000003010,1"), "E01");
+	f->s.phys_mode = true;
+	assert_string_equal(send(f, "Z0,3020,1"), "E01");
+	f->s.phys_mode = false;
+	assert_memory_equal(f->mt.mem + 0x3000, before, MOCK_PAGE);
+	assert_int_equal(bp_table_count(&f->s.bps), 0);
+	/* next to it is fine */
+	assert_string_equal(send(f, "Z0,4000,1"), "OK");
+	assert_string_equal(send(f, "Z0,2fff,1"), "OK");
+	struct gdb_target_ops unsure = mock_target_ops;
+	unsure.in_paging_structures = cannot_tell_paging;
+	f->s.ops = &unsure;
+	assert_string_equal(send(f, "Z0,1005,1"), "E07");
+	f->s.ops = &mock_target_ops;
+	assert_int_equal(bp_table_count(&f->s.bps), 2);
+}
+
 static void test_breakpoint_bad_input(void **state)
 {
 	struct fixture *f = *state;
@@ -614,6 +650,7 @@ int main(void)
 		BOTH(test_breakpoints_shadow_memory),
 		INTEL(test_breakpoint_bad_input),
 		INTEL(test_failed_remove_keeps_breakpoint),
+		INTEL(test_breakpoint_on_page_table_refused),
 		INTEL(test_remove_all_restores),
 		INTEL(test_threads),
 		INTEL(test_run_control_actions),
