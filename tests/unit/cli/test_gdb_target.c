@@ -215,6 +215,64 @@ static void paging_structures_of_every_vcpu(void **state)
 	vm_destroy(vm);
 }
 
+static void put64(uint8_t *val, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		val[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint64_t reg64(struct vm *vm, int regno)
+{
+	uint8_t val[16];
+
+	assert_int_equal(ops->read_reg(vm, 0, regno, val), 0);
+	return le(val, 8);
+}
+
+/* A write either takes effect exactly (reads back as written) or is
+ * refused with nothing changed: never OK for a value the vCPU lacks. */
+static void system_register_writes_take_or_refuse(void **state)
+{
+	struct vm *vm = booted_vm(1, VM_CPU_VENDOR_INTEL);
+	uint64_t cr0 = reg64(vm, GDB_REG_CR0), cr4 = reg64(vm, GDB_REG_CR4);
+	uint64_t efer = reg64(vm, GDB_REG_EFER);
+	uint8_t val[16];
+
+	(void)state;
+	/* cr8 is the TPR: 0-15 read back, larger refused */
+	put64(val, 9);
+	assert_int_equal(ops->write_reg(vm, 0, GDB_REG_CR8, val), 0);
+	assert_int_equal(reg64(vm, GDB_REG_CR8), 9);
+	put64(val, 16);
+	assert_int_equal(ops->write_reg(vm, 0, GDB_REG_CR8, val), -EINVAL);
+	assert_int_equal(reg64(vm, GDB_REG_CR8), 9);
+	/* leaving long mode by a register write: refused, nothing moves */
+	put64(val, 0);
+	assert_int_equal(ops->write_reg(vm, 0, GDB_REG_CR0, val), -EINVAL);
+	put64(val, cr0 & ~(1ULL << 31));
+	assert_int_equal(ops->write_reg(vm, 0, GDB_REG_CR0, val), -EINVAL);
+	put64(val, cr4 & ~(1ULL << 5));
+	assert_int_equal(ops->write_reg(vm, 0, GDB_REG_CR4, val), -EINVAL);
+	assert_int_equal(reg64(vm, GDB_REG_CR0), cr0);
+	assert_int_equal(reg64(vm, GDB_REG_CR4), cr4);
+	assert_int_equal(reg64(vm, GDB_REG_EFER), efer);
+	/* EFER: LMA is the CPU's to set; clearing it or LME is refused */
+	put64(val, 0);
+	assert_int_equal(ops->write_reg(vm, 0, GDB_REG_EFER, val), -EINVAL);
+	put64(val, efer & ~(1ULL << 10));
+	assert_int_equal(ops->write_reg(vm, 0, GDB_REG_EFER, val), -EINVAL);
+	assert_int_equal(reg64(vm, GDB_REG_EFER), efer);
+	/* a bit that sticks (SCE) is kept exactly */
+	put64(val, efer | 1);
+	assert_int_equal(ops->write_reg(vm, 0, GDB_REG_EFER, val), 0);
+	assert_int_equal(reg64(vm, GDB_REG_EFER), efer | 1);
+	/* and a cr0 that stays in long mode (WP off) is taken */
+	put64(val, cr0 & ~(1ULL << 16));
+	assert_int_equal(ops->write_reg(vm, 0, GDB_REG_CR0, val), 0);
+	assert_int_equal(reg64(vm, GDB_REG_CR0), cr0 & ~(1ULL << 16));
+	vm_destroy(vm);
+}
+
 static void capabilities_per_personality(void **state)
 {
 	struct vm *intel = booted_vm(2, VM_CPU_VENDOR_INTEL);
@@ -266,6 +324,7 @@ int main(void)
 		cmocka_unit_test(all_registers_match_single_reads),
 		cmocka_unit_test(memory_and_translation),
 		cmocka_unit_test(paging_structures_of_every_vcpu),
+		cmocka_unit_test(system_register_writes_take_or_refuse),
 		cmocka_unit_test(capabilities_per_personality),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
