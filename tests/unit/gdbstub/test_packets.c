@@ -166,6 +166,66 @@ static void test_G_roundtrip_and_errors(void **state)
 	free(pkt);
 }
 
+static int g_writes[GDB_REG_COUNT];
+
+/* Counts writes per register; cr8 over 15 is refused, as on the VM. */
+static int counting_write_reg(void *ctx, int vcpu, int regno,
+			      const uint8_t *val)
+{
+	if (regno == GDB_REG_CR8 && val[0] > 15)
+		return -EINVAL;
+	g_writes[regno]++;
+	return mock_target_ops.write_reg(ctx, vcpu, regno, val);
+}
+
+static int writes_total(void)
+{
+	int n = 0;
+	for (int i = 0; i < GDB_REG_COUNT; i++)
+		n += g_writes[i];
+	return n;
+}
+
+/* G writes only the registers that changed, and a refused value leaves
+ * every register as it was behind the E reply. */
+static void test_G_writes_only_changes_or_nothing(void **state)
+{
+	struct fixture *f = *state;
+	struct gdb_target_ops counting = mock_target_ops;
+	char pkt[2 * 608 + 2] = "G";
+	counting.write_reg = counting_write_reg;
+	f->s.ops = &counting;
+	mock_set_reg64(&f->mt, 0, GDB_REG_CS, 0x10);
+	mock_set_reg64(&f->mt, 0, GDB_REG_CR0, 0x80000011);
+	memset(g_writes, 0, sizeof(g_writes));
+	/* what g gave back unchanged: nothing written */
+	strcpy(pkt + 1, send(f, "g"));
+	assert_string_equal(send(f, pkt), "OK");
+	assert_int_equal(writes_total(), 0);
+	/* rax (bytes 0-7) changed: rax alone is written */
+	memcpy(pkt + 1, "1122334455667788", 16);
+	assert_string_equal(send(f, pkt), "OK");
+	assert_int_equal(g_writes[GDB_REG_RAX], 1);
+	assert_int_equal(writes_total(), 1);
+	assert_true(mock_get_reg64(&f->mt, 0, GDB_REG_RAX) ==
+		    0x8877665544332211ULL);
+	/* rbx changed too, and cr8 (last but one register) to 0x20: refused,
+	 * and rbx is as before */
+	uint64_t rbx = mock_get_reg64(&f->mt, 0, GDB_REG_RBX);
+	uint64_t cr8 = mock_get_reg64(&f->mt, 0, GDB_REG_CR8);
+	size_t cr8_off = 0;
+	for (int regno = 0; regno < GDB_REG_CR8; regno++)
+		cr8_off += gdb_x86_reg_size(regno);
+	memcpy(pkt + 1 + 16, "ffffffffffffffff", 16);
+	memcpy(pkt + 1 + 2 * cr8_off, "20", 2);
+	assert_string_equal(send(f, pkt), "E16");
+	assert_true(mock_get_reg64(&f->mt, 0, GDB_REG_RBX) == rbx);
+	assert_true(mock_get_reg64(&f->mt, 0, GDB_REG_CR8) == cr8);
+	assert_true(mock_get_reg64(&f->mt, 0, GDB_REG_CS) == 0x10);
+	assert_true(mock_get_reg64(&f->mt, 0, GDB_REG_CR0) == 0x80000011);
+	f->s.ops = &mock_target_ops;
+}
+
 static void test_p_and_P(void **state)
 {
 	struct fixture *f = *state;
@@ -643,6 +703,7 @@ int main(void)
 		BOTH(test_step_method_per_personality),
 		BOTH(test_g_layout_and_unavailable),
 		INTEL(test_G_roundtrip_and_errors),
+		INTEL(test_G_writes_only_changes_or_nothing),
 		INTEL(test_p_and_P),
 		BOTH(test_memory_read_hole_and_alias),
 		INTEL(test_binary_read),
