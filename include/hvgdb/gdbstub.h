@@ -79,6 +79,11 @@ struct gdb_target_ops {
 	 * coherent. */
 	int (*read_phys)(void *ctx, uint64_t gpa, void *buf, size_t len);
 	int (*write_phys)(void *ctx, uint64_t gpa, const void *buf, size_t len);
+	/* Optional. 1 if gpa is a byte of a paging structure some vCPU's
+	 * translations read (an int3 there would corrupt every walk through
+	 * it), 0 if not, -errno when it cannot tell. Breakpoints are
+	 * refused unless it answers 0. */
+	int (*in_paging_structures)(void *ctx, uint64_t gpa);
 	/* -ENOENT if the target lacks the capability. */
 	int (*set_cap)(void *ctx, int vcpu, enum gdb_cap cap, bool on);
 	bool (*has_cap)(void *ctx, enum gdb_cap cap);

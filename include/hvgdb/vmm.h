@@ -291,6 +291,11 @@ int vm_get_guest_paging(struct vm *vm, int vcpu, struct vm_guest_paging *pg);
  * why the guest would fault; negative errno only for bad arguments. */
 int vm_gla2gpa(struct vm *vm, int vcpu, const struct vm_guest_paging *pg,
 	       uint64_t gla, int prot, uint64_t *gpa, enum vm_gla_fault *fault);
+/* Is gpa a byte of a paging structure that any vCPU's current CR3 leads to
+ * (any level)? 1 yes, 0 no, -E2BIG when a vCPU's tables are too many to
+ * search (more than 4096 non-leaf tables), other negative errno on error.
+ * Call with the vCPUs stopped: their CR3s and tables must not move. */
+int vm_gpa_in_paging_structures(struct vm *vm, uint64_t gpa);
 
 /* ---- Devices ----------------------------------------------------------- */
 

@@ -197,6 +197,61 @@ static void target_read_all_regs(void *ctx, int vcpu,
 	}
 }
 
+#define CR0_PE (1ULL << 0)
+#define CR0_PG (1ULL << 31)
+#define CR4_PAE (1ULL << 5)
+#define EFER_LMA (1ULL << 10)
+
+/* What the CPU would refuse with #GP in long mode (SDM 2.5, 9.8.5):
+ * turning paging or protection off from 64-bit code, or PAE off. Unicorn
+ * takes such writes and leaves a vCPU that is neither in nor out of long
+ * mode; we refuse them instead. */
+static bool leaves_long_mode(struct vm *vm, int vcpu, enum vm_reg_name reg,
+			     uint64_t v)
+{
+	uint64_t efer;
+
+	if (reg != VM_REG_GUEST_CR0 && reg != VM_REG_GUEST_CR4)
+		return false;
+	if (vm_get_register(vm, vcpu, VM_REG_GUEST_EFER, &efer) ||
+	    !(efer & EFER_LMA))
+		return false;
+	if (reg == VM_REG_GUEST_CR0)
+		return !(v & CR0_PG) || !(v & CR0_PE);
+	return !(v & CR4_PAE);
+}
+
+static bool is_system_reg(enum vm_reg_name reg)
+{
+	return reg == VM_REG_GUEST_CR0 || reg == VM_REG_GUEST_CR4 ||
+	       reg == VM_REG_GUEST_CR8 || reg == VM_REG_GUEST_EFER;
+}
+
+/* Control registers and EFER hold bits the CPU model fixes or derives
+ * (EFER.LMA follows CR0.PG and LME; NXE may not stick): a write that does
+ * not read back as written is undone and refused, so the debugger is never
+ * told OK for a value the vCPU does not have. */
+static int write_system_reg(struct vm *vm, int vcpu, enum vm_reg_name reg,
+			    uint64_t v)
+{
+	uint64_t old, now;
+	int rc;
+
+	if (leaves_long_mode(vm, vcpu, reg, v))
+		return -EINVAL;
+	rc = vm_get_register(vm, vcpu, reg, &old);
+	if (rc)
+		return rc;
+	rc = vm_set_register(vm, vcpu, reg, v);
+	if (rc)
+		return rc;
+	rc = vm_get_register(vm, vcpu, reg, &now);
+	if (rc == 0 && now == v)
+		return 0;
+	vm_set_register(vm, vcpu, reg, old);
+	return -EINVAL;
+}
+
 static int target_write_reg(void *ctx, int vcpu, int regno,
 			    const uint8_t *val)
 {
@@ -221,6 +276,8 @@ static int target_write_reg(void *ctx, int vcpu, int regno,
 			return rc;
 		v |= old & ~((1ULL << (8 * p.size)) - 1);
 	}
+	if (is_system_reg(p.reg))
+		return write_system_reg(vm, vcpu, p.reg, v);
 	return vm_set_register(vm, vcpu, p.reg, v);
 }
 
@@ -260,6 +317,11 @@ static int target_write_phys(void *ctx, uint64_t gpa, const void *buf,
 			     size_t len)
 {
 	return vm_write_gpa(ctx, gpa, buf, len);
+}
+
+static int target_in_paging_structures(void *ctx, uint64_t gpa)
+{
+	return vm_gpa_in_paging_structures(ctx, gpa);
 }
 
 static int vm_cap_for(enum gdb_cap cap, enum vm_cap_type *out)
@@ -396,6 +458,7 @@ const struct gdb_target_ops gdb_target_vm_ops = {
 	.translate = target_translate,
 	.read_phys = target_read_phys,
 	.write_phys = target_write_phys,
+	.in_paging_structures = target_in_paging_structures,
 	.set_cap = target_set_cap,
 	.has_cap = target_has_cap,
 	.suspend = target_suspend,

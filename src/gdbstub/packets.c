@@ -24,7 +24,7 @@ void gdb_build_stop_reply(struct gdb_session *s, const struct gdb_stop_info *st,
 		vcpu = 0;
 	reply_reset(r);
 	reply_fmt(r, "T%02xthread:%x;", st->signal & 0xff, vcpu + 1);
-	if (st->swbreak)
+	if (st->swbreak && s->peer_swbreak)
 		reply_str(r, "swbreak:;");
 	for (size_t i = 0; i < sizeof(expedited) / sizeof(expedited[0]); i++) {
 		uint8_t val[8];

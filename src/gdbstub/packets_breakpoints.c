@@ -23,6 +23,14 @@ int gdb_bp_insert(struct gdb_session *s, uint64_t addr)
 		return -EFAULT;
 	if (bp_table_find(&s->bps, gpa))
 		return 0;
+	/* An int3 in a page table breaks every translation through it (the
+	 * guest's and ours: reads, this very removal): refused, as is a
+	 * byte we cannot prove is not one. */
+	if (s->ops->in_paging_structures) {
+		int rc = s->ops->in_paging_structures(s->ctx, gpa);
+		if (rc)
+			return rc > 0 ? -EPERM : rc;
+	}
 	if (s->ops->read_phys(s->ctx, gpa, &orig, 1))
 		return -EFAULT;
 	struct breakpoint bp = { .gpa = gpa, .gva = addr, .saved_byte = orig };
@@ -45,10 +53,12 @@ int gdb_bp_remove(struct gdb_session *s, uint64_t addr)
 	struct breakpoint *bp = bp_table_find(&s->bps, gpa);
 	if (!bp)
 		return 0;
-	uint8_t orig = bp->saved_byte;
-	bp_table_remove(&s->bps, gpa);
-	if (s->ops->write_phys(s->ctx, gpa, &orig, 1))
+	/* Restore first: forgetting a breakpoint whose byte could not be
+	 * put back would leave an int3 nobody knows about, which the guest
+	 * would then take as its own. */
+	if (s->ops->write_phys(s->ctx, gpa, &bp->saved_byte, 1))
 		return -EFAULT;
+	bp_table_remove(&s->bps, gpa);
 	return 0;
 }
 

@@ -49,7 +49,8 @@ void gdb_describe_vcpu(const struct gdb_session *s, int vcpu, char *out,
 struct text {
 	char buf[8192];
 	size_t len;
-	bool truncated;
+	size_t limit;   /* text_add stops here (<= sizeof(buf)) */
+	bool truncated; /* something did not fit: it was left out whole */
 };
 
 static void text_add(struct text *t, const char *fmt, ...)
@@ -61,9 +62,9 @@ static void text_add(struct text *t, const char *fmt, ...)
 	if (t->truncated)
 		return;
 	va_start(ap, fmt);
-	int n = vsnprintf(t->buf + t->len, sizeof(t->buf) - t->len, fmt, ap);
+	int n = vsnprintf(t->buf + t->len, t->limit - t->len, fmt, ap);
 	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(t->buf) - t->len) {
+	if (n < 0 || (size_t)n >= t->limit - t->len) {
 		t->truncated = true;
 		t->buf[t->len] = 0;
 		return;
@@ -93,25 +94,40 @@ static void info_vcpus(struct gdb_session *s, struct text *t)
 	}
 }
 
+struct bp_listing {
+	struct text *t;
+	size_t shown;
+};
+
 static void print_bp(const struct breakpoint *bp, void *arg)
 {
-	text_add(arg, "0x%016llx  0x%016llx  0x%02x\n",
+	struct bp_listing *l = arg;
+
+	text_add(l->t, "0x%016llx  0x%016llx  0x%02x\n",
 		 (unsigned long long)bp->gpa, (unsigned long long)bp->gva,
 		 bp->saved_byte);
+	if (!l->t->truncated)
+		l->shown++;
 }
 
+/* A line either fits whole or is left out (text_add never writes part of
+ * one); room for the closing "not shown" line is kept back, so the list
+ * never ends in the middle of a line. */
 static void info_breakpoints(struct gdb_session *s, struct text *t)
 {
-	text_add(t, "%zu breakpoint(s)\n", bp_table_count(&s->bps));
-	if (bp_table_count(&s->bps) == 0)
+	struct bp_listing l = { .t = t };
+	size_t total = bp_table_count(&s->bps);
+
+	text_add(t, "%zu breakpoint(s)\n", total);
+	if (total == 0)
 		return;
 	text_add(t, "gpa                 gva                 saved\n");
-	bp_table_foreach(&s->bps, print_bp, t);
+	t->limit = sizeof(t->buf) - 64;
+	bp_table_foreach(&s->bps, print_bp, &l);
+	t->limit = sizeof(t->buf);
 	if (t->truncated) {
 		t->truncated = false;
-		t->len = t->len > sizeof(t->buf) - 32 ? sizeof(t->buf) - 32
-						      : t->len;
-		text_add(t, "... (list truncated)\n");
+		text_add(t, "... %zu more not shown\n", total - l.shown);
 	}
 }
 
@@ -139,6 +155,7 @@ enum gdb_packet_result pkt_monitor(struct gdb_session *s, const char *a,
 	}
 	cmd[hexlen / 2] = 0;
 	t->len = 0;
+	t->limit = sizeof(t->buf);
 	t->truncated = false;
 	t->buf[0] = 0;
 	if (strcmp(cmd, "help") == 0 || cmd[0] == 0) {

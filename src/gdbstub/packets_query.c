@@ -19,10 +19,28 @@ static bool has_prefix(const char *a, const char *end, const char *prefix)
 	return (size_t)(end - a) >= n && memcmp(a, prefix, n) == 0;
 }
 
-/* Our reply does not depend on what GDB offered; features whose ops are
- * missing are left out. */
-static void reply_supported(struct gdb_session *s, struct gdb_reply *r)
+/* Does the ';'-separated feature list a..end hold exactly feature? */
+static bool offers(const char *a, const char *end, const char *feature)
 {
+	while (a < end) {
+		const char *sep = memchr(a, ';', (size_t)(end - a));
+		const char *item_end = sep ? sep : end;
+
+		if (is(a, item_end, feature))
+			return true;
+		a = item_end + 1;
+	}
+	return false;
+}
+
+/* "qSupported[:features]". What we advertise does not depend on what the
+ * debugger offered (features whose ops are missing are left out), but
+ * stop replies may use swbreak only if it offered swbreak+. */
+static void reply_supported(struct gdb_session *s, const char *a,
+			    const char *end, struct gdb_reply *r)
+{
+	s->peer_swbreak = a != end && *a == ':' &&
+			  offers(a + 1, end, "swbreak+");
 	reply_fmt(r, "PacketSize=%x;qXfer:features:read+", RSP_PACKET_SIZE);
 	if (gdb_session_has_swbreak(s))
 		reply_str(r, ";swbreak+");
@@ -58,7 +76,7 @@ enum gdb_packet_result pkt_query(struct gdb_session *s, const char *a,
 				 const char *end, struct gdb_reply *r)
 {
 	if (has_prefix(a, end, "qSupported")) {
-		reply_supported(s, r);
+		reply_supported(s, a + 10, end, r);
 	} else if (is(a, end, "QStartNoAckMode")) {
 		reply_str(r, "OK");
 		return GDB_PKT_NOACK;

@@ -46,36 +46,75 @@ enum gdb_packet_result pkt_read_regs(struct gdb_session *s, const char *a,
 	return GDB_PKT_REPLY;
 }
 
+/* The Hg vCPU's current registers, as 'g' would send them. */
+static void read_current(struct gdb_session *s,
+			 uint8_t vals[GDB_REG_COUNT][GDB_REG_MAX_SIZE],
+			 int rc[GDB_REG_COUNT])
+{
+	if (s->ops->read_all_regs) {
+		s->ops->read_all_regs(s->ctx, s->hg, vals, rc);
+		return;
+	}
+	for (int regno = 0; regno < GDB_REG_COUNT; regno++)
+		rc[regno] = s->ops->read_reg
+				    ? s->ops->read_reg(s->ctx, s->hg, regno,
+						       vals[regno])
+				    : -ENOENT;
+}
+
+/*
+ * G carries every register, changed or not. Only the changed ones are
+ * written: rewriting a selector reloads its hidden part from the GDT, and
+ * rewriting cr0/cr3/efer flushes state, for registers the debugger never
+ * meant to touch (QEMU too writes only what changed). Everything is
+ * decoded and compared before the first write; the target is the judge of
+ * a value, so if it refuses one, the registers already written are put
+ * back and the E reply leaves the vCPU as it was.
+ */
 enum gdb_packet_result pkt_write_regs(struct gdb_session *s, const char *a,
 				      const char *end, struct gdb_reply *r)
 {
+	uint8_t now[GDB_REG_COUNT][GDB_REG_MAX_SIZE];
+	int now_rc[GDB_REG_COUNT];
+	const uint8_t *want[GDB_REG_COUNT];
 	size_t total = 0;
+
 	for (int regno = 0; regno < GDB_REG_COUNT; regno++)
 		total += gdb_x86_reg_size(regno);
 	if ((size_t)(end - a) != 2 * total || !s->ops->write_reg) {
 		reply_error(r, EINVAL);
 		return GDB_PKT_REPLY;
 	}
-	/* Decode everything first so a bad digit writes nothing. */
-	uint8_t vals[2 * GDB_REG_COUNT * GDB_REG_MAX_SIZE];
+	uint8_t vals[GDB_REG_COUNT * GDB_REG_MAX_SIZE];
 	if (hex_decode(a, total, vals)) {
 		reply_error(r, EINVAL);
 		return GDB_PKT_REPLY;
 	}
+	read_current(s, now, now_rc);
 	size_t off = 0;
-	int failed = 0;
 	for (int regno = 0; regno < GDB_REG_COUNT; regno++) {
-		int rc = s->ops->write_reg(s->ctx, s->hg, regno, vals + off);
-		/* a register the target does not have is not an error here:
-		 * G carries every register whether it changed or not */
-		if (rc && rc != -ENOENT)
-			failed = -rc;
-		off += gdb_x86_reg_size(regno);
+		unsigned size = gdb_x86_reg_size(regno);
+		/* a register we cannot read (the target lacks it) cannot
+		 * have been changed by the debugger either */
+		bool changed = now_rc[regno] == 0 &&
+			       memcmp(now[regno], vals + off, size) != 0;
+		want[regno] = changed ? vals + off : NULL;
+		off += size;
 	}
-	if (failed)
-		reply_error(r, failed);
-	else
-		reply_str(r, "OK");
+	for (int regno = 0; regno < GDB_REG_COUNT; regno++) {
+		if (!want[regno])
+			continue;
+		int rc = s->ops->write_reg(s->ctx, s->hg, regno, want[regno]);
+		if (rc == 0)
+			continue;
+		while (--regno >= 0)
+			if (want[regno])
+				s->ops->write_reg(s->ctx, s->hg, regno,
+						  now[regno]);
+		reply_error(r, -rc);
+		return GDB_PKT_REPLY;
+	}
+	reply_str(r, "OK");
 	return GDB_PKT_REPLY;
 }
 

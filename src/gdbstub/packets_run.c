@@ -40,7 +40,8 @@ enum gdb_packet_result pkt_continue(struct gdb_session *s, bool step,
 			reply_error(r, EINVAL);
 			return GDB_PKT_REPLY;
 		}
-		if (a != end && *a == ';')
+		/* "C05;" promises an address and gives none: refused */
+		if (a != end && *a == ';' && a + 1 != end)
 			a++;
 		else if (a != end) {
 			reply_error(r, EINVAL);
@@ -121,7 +122,9 @@ enum gdb_packet_result pkt_vcont(struct gdb_session *s, const char *a,
 			if (parse_thread_id(s, &a, end, &vcpu))
 				goto bad;
 		}
-		if (a < end && *a++ != ';')
+		/* ';' separates actions: one must follow ("vCont;c;" is
+		 * malformed) */
+		if (a < end && (*a++ != ';' || a == end))
 			goto bad;
 		for (unsigned v = 0; v < s->nvcpus; v++) {
 			if ((vcpu == -1 || (unsigned)vcpu == v) &&

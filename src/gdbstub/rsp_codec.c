@@ -76,6 +76,19 @@ size_t rsp_decode(struct rsp_decoder *d, const uint8_t *in, size_t n,
 			d->state = RSP_DEC_PAYLOAD;
 			break;
 		case RSP_DEC_RLE:
+			/* A count of '#' (6) or '$' (7) is never sent (the
+			 * encoder skips them): they keep their framing
+			 * meaning, so the frame ends (poisoned: answered with
+			 * a NAK) or restarts instead of eating what follows. */
+			if (c == '#') {
+				d->overflow = true;
+				d->state = RSP_DEC_CSUM1;
+				break;
+			}
+			if (c == '$') {
+				start_packet(d);
+				break;
+			}
 			d->sum += c;
 			if (c >= 29 + 3) {
 				uint8_t rep = d->len ? d->buf[d->len - 1] : 0;

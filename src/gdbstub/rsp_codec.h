@@ -21,7 +21,8 @@ enum rsp_event {
 	RSP_EV_INTERRUPT,    /* 0x03 outside a packet */
 	RSP_EV_PACKET,       /* a packet with a good checksum (or no-ack) */
 	RSP_EV_BAD_CHECKSUM, /* answer '-' */
-	RSP_EV_OVERSIZE,     /* payload larger than the buffer: dropped */
+	RSP_EV_OVERSIZE,     /* payload larger than the buffer, or a bad
+				run-length count: dropped, answer '-' */
 };
 
 enum rsp_decode_state {

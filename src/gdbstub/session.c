@@ -56,6 +56,7 @@ void gdb_session_reset(struct gdb_session *s)
 	s->hc = -1;
 	s->phys_mode = false;
 	s->noack = false;
+	s->peer_swbreak = false;
 	s->last_stop = (struct gdb_stop_info){ .vcpu = 0, .signal = 5 };
 	memset(s->actions, 0, s->nvcpus * sizeof(*s->actions));
 }

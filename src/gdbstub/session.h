@@ -54,6 +54,9 @@ struct gdb_session {
 	int hc;          /* vCPU for c/s; -1 = all */
 	bool phys_mode;  /* monitor phys on: addresses are guest-physical */
 	bool noack;
+	/* The debugger offered swbreak+ in qSupported: only then may stop
+	 * replies say "swbreak:" (lldb never offers it). */
+	bool peer_swbreak;
 	bool can_step;
 	enum gdb_cap step_cap;
 	struct bp_table bps;
@@ -82,8 +85,9 @@ bool gdb_session_has_swbreak(const struct gdb_session *s);
 enum gdb_packet_result gdb_handle_packet(struct gdb_session *s,
 					 const uint8_t *pkt, size_t len,
 					 struct gdb_reply *r);
-/* Builds "T<sig>thread:N;[swbreak:;]10:..;07:..;06:..;" and makes the
- * stopped thread the Hg and Hc thread. */
+/* Builds "T<sig>thread:N;[swbreak:;]10:..;07:..;06:..;" (swbreak only if
+ * the debugger offered swbreak+) and makes the stopped thread the Hg and Hc
+ * thread. */
 void gdb_build_stop_reply(struct gdb_session *s, const struct gdb_stop_info *st,
 			  struct gdb_reply *r);
 

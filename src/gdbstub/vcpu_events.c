@@ -220,17 +220,21 @@ static void sync_caps_locked(struct gdb_events *ev, int vcpu)
 	if (!ops->set_cap)
 		return;
 	bool want_bpt = !ev->vm_over && ev->bps && bp_table_count(ev->bps) > 0;
-	if (want_bpt != st->bpt_exit_on) {
-		ops->set_cap(ev->ctx, vcpu, GDB_CAP_BPT_EXIT, want_bpt);
+	/* A capability is recorded as set only when set_cap succeeded, so a
+	 * failure is retried at the vCPU's next wake-up instead of being
+	 * believed for the rest of the session. */
+	if (want_bpt != st->bpt_exit_on &&
+	    ops->set_cap(ev->ctx, vcpu, GDB_CAP_BPT_EXIT, want_bpt) == 0)
 		st->bpt_exit_on = want_bpt;
-	}
 	bool want_step = st->stepping && ev->can_step && !ev->vm_over;
 	if (want_step != st->step_on) {
-		ops->set_cap(ev->ctx, vcpu, ev->step_cap, want_step);
+		int rc = ops->set_cap(ev->ctx, vcpu, ev->step_cap, want_step);
 		/* no timer tick may land between the step and its report;
 		 * RFLAGS.IF itself is never touched */
-		ops->set_cap(ev->ctx, vcpu, GDB_CAP_MASK_HWINTR, want_step);
-		st->step_on = want_step;
+		int mask_rc = ops->set_cap(ev->ctx, vcpu, GDB_CAP_MASK_HWINTR,
+					   want_step);
+		if (rc == 0 && mask_rc == 0)
+			st->step_on = want_step;
 	}
 }
 

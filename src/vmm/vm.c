@@ -642,6 +642,28 @@ int vm_gla2gpa(struct vm *vm, int vcpu, const struct vm_guest_paging *pg,
 	return x86_pagewalk(pg, gla, prot, read_phys, vm, gpa, fault);
 }
 
+int vm_gpa_in_paging_structures(struct vm *vm, uint64_t gpa)
+{
+	int result = 0;
+
+	if (!vm)
+		return -EINVAL;
+	for (unsigned i = 0; i < vm_vcpu_count(vm); i++) {
+		struct vm_guest_paging pg;
+		int rc = fill_paging(get_vcpu(vm, (int)i), &pg);
+
+		if (rc == 0)
+			rc = x86_paging_structure_holds(&pg, gpa, read_phys,
+							vm);
+		if (rc == 1)
+			return 1;
+		/* keep looking: another vCPU's tables may hold it */
+		if (rc < 0 && result == 0)
+			result = rc;
+	}
+	return result;
+}
+
 int vcpu_gla2gpa(struct vcpu *v, uint64_t gla, int prot, uint64_t *gpa)
 {
 	struct vm_guest_paging pg;

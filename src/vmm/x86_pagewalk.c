@@ -8,6 +8,8 @@
 #include "vmm/x86_pagewalk.h"
 
 #include <errno.h>
+#include <stdlib.h>
+#include <string.h>
 
 #define PTE_P (1ULL << 0)
 #define PTE_RW (1ULL << 1)
@@ -237,4 +239,125 @@ int x86_pagewalk(const struct vm_guest_paging *pg, uint64_t gla, int prot,
 	}
 	*fault = walk(&mode, pg, gla, prot, read_phys, ctx, gpa);
 	return 0;
+}
+
+/* ---- Which bytes are paging structures ---------------------------------- */
+
+/* The tables already searched, as (table address | level) keys in an
+ * open-addressing set: a guest may point many entries at one table (a
+ * recursive map, or a hostile guest), and the tree must still be searched
+ * in time bounded by the number of distinct tables. */
+struct table_set {
+	uint64_t keys[2 * X86_PAGING_SEARCH_MAX_TABLES]; /* 0 = empty */
+	unsigned count;
+};
+
+/* true if newly added; false if already there. *full when no room. */
+static bool table_set_add(struct table_set *set, uint64_t table,
+			  unsigned level, bool *full)
+{
+	const unsigned nslots = 2 * X86_PAGING_SEARCH_MAX_TABLES;
+	/* Tables are at least 32-byte aligned: the level fits below. */
+	uint64_t key = (table | level) + 1;
+	uint64_t h = key * 0x9e3779b97f4a7c15ULL;
+
+	for (unsigned i = (unsigned)(h >> 40) % nslots;; i = (i + 1) % nslots) {
+		if (set->keys[i] == key)
+			return false;
+		if (set->keys[i] == 0) {
+			if (set->count == X86_PAGING_SEARCH_MAX_TABLES) {
+				*full = true;
+				return false;
+			}
+			set->keys[i] = key;
+			set->count++;
+			return true;
+		}
+	}
+}
+
+struct structure_search {
+	const struct walk_mode *mode;
+	uint64_t gpa;
+	x86_read_phys_fn read_phys;
+	void *ctx;
+	struct table_set seen;
+	bool full;
+	uint8_t table[MAX_LEVELS][4096];
+};
+
+static uint64_t table_bytes(const struct walk_mode *m, unsigned level)
+{
+	return (uint64_t)m->entry_size << m->levels[level].index_bits;
+}
+
+/* 1 if search->gpa is in the table at `table` (level `level`) or below. */
+static int search_table(struct structure_search *s, uint64_t table,
+			unsigned level)
+{
+	const struct walk_mode *m = s->mode;
+	const struct walk_level *lv = &m->levels[level];
+	uint64_t size = table_bytes(m, level);
+
+	if (s->gpa >= table && s->gpa - table < size)
+		return 1;
+	/* The last level's tables hold only leaves: found above or not. */
+	if (level + 1 == m->nlevels)
+		return 0;
+	if (!table_set_add(&s->seen, table, level, &s->full))
+		return 0;
+	uint8_t *buf = s->table[level];
+	if (s->read_phys(s->ctx, table, buf, (size_t)size) != 0)
+		return 0;
+	for (uint64_t off = 0; off < size && !s->full; off += m->entry_size) {
+		uint64_t entry = 0;
+
+		memcpy(&entry, buf + off, m->entry_size); /* little-endian */
+		if (!(entry & PTE_P) || (lv->large_ok && (entry & PTE_PS)))
+			continue;
+		uint64_t next = entry & (m->entry_size == 4 ? FRAME_MASK_32
+							    : FRAME_MASK_64);
+		if (search_table(s, next, level + 1))
+			return 1;
+	}
+	return 0;
+}
+
+int x86_paging_structure_holds(const struct vm_guest_paging *pg, uint64_t gpa,
+			       x86_read_phys_fn read_phys, void *ctx)
+{
+	struct walk_mode mode;
+
+	if (!pg || !read_phys)
+		return -EINVAL;
+	switch (pg->paging_mode) {
+	case PAGING_MODE_FLAT:
+		return 0;
+	case PAGING_MODE_32:
+		describe_32bit(pg->cr3, &mode);
+		break;
+	case PAGING_MODE_PAE:
+		describe_pae(pg->cr3, pg->nxe, &mode);
+		break;
+	case PAGING_MODE_64:
+	case PAGING_MODE_64_LA57:
+		describe_long(pg->cr3, pg->nxe,
+			      pg->paging_mode == PAGING_MODE_64_LA57, &mode);
+		break;
+	default:
+		return -EINVAL;
+	}
+	struct structure_search *s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->mode = &mode;
+	s->gpa = gpa;
+	s->read_phys = read_phys;
+	s->ctx = ctx;
+	int found = search_table(s, mode.root, 0);
+	bool full = s->full;
+	free(s);
+	if (found)
+		return 1;
+	return full ? -E2BIG : 0;
 }

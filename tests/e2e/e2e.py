@@ -371,8 +371,17 @@ def t_bad_input(tmp):
     try:
         addr = symbol_address(hv.elf, "demo_work_item")
         c = rb.Client(hv.sock)
-        check(c.request(b"qSupported").startswith(b"PacketSize="), "qSupported")
+        check(c.request(b"qSupported:swbreak+").startswith(b"PacketSize="),
+              "qSupported")
         code = c.request(b"m%x,20" % addr)
+        # a breakpoint on the active PML4 (identity-mapped) is refused and
+        # writes nothing: an int3 there would break every translation
+        cr3 = int.from_bytes(bytes.fromhex(c.request(b"p3e").decode()),
+                             "little") & ~0xfff
+        pml4 = c.request(b"m%x,8" % cr3)
+        check(rb.is_error(c.request(b"Z0,%x,1" % cr3)) and
+              c.request(b"m%x,8" % cr3) == pml4,
+              "Z0 on the page table at cr3 %#x refused, table intact" % cr3)
         bad = []
         for payload, allowed in rb.HOSTILE_CASES:
             reply = c.request(payload)

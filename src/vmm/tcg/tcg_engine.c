@@ -20,7 +20,10 @@
 void tcg_stop_with_exit(struct vcpu *v, const struct vm_exit *e)
 {
 	struct tcg_vcpu *t = tcg_of(v);
-	if (t->exitq_len < TCG_EXITQ_LEN) {
+	/* The last slot stays free for the HLT exit run_once may queue
+	 * behind these: they are informative (the access completed), a lost
+	 * HLT is not. */
+	if (t->exitq_len < TCG_EXITQ_LEN - 1) {
 		unsigned tail = (t->exitq_head + t->exitq_len) % TCG_EXITQ_LEN;
 		t->exitq[tail] = *e;
 		t->exitq_len++;

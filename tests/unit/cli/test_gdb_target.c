@@ -186,6 +186,93 @@ static void memory_and_translation(void **state)
 	vm_destroy(vm);
 }
 
+/* The boot tables (PML4, PDPT, four PDs) at every level, and a second
+ * vCPU's own tables, are paging structures; code and data are not. */
+static void paging_structures_of_every_vcpu(void **state)
+{
+	struct vm *vm = booted_vm(2, VM_CPU_VENDOR_INTEL);
+	const uint64_t own_pml4 = 0x200000;
+	uint8_t pml4[4096];
+
+	(void)state;
+	assert_non_null(ops->in_paging_structures);
+	assert_int_equal(ops->in_paging_structures(vm, BOOT_PML4_GPA), 1);
+	assert_int_equal(ops->in_paging_structures(vm, BOOT_PDPT_GPA + 9), 1);
+	assert_int_equal(ops->in_paging_structures(vm, BOOT_PD_GPA + 0x3fff),
+			 1);
+	assert_int_equal(ops->in_paging_structures(vm, BOOT_PD_GPA + 0x4000),
+			 0);
+	assert_int_equal(ops->in_paging_structures(vm, 0x100000), 0);
+	/* vCPU 1 switches to a copy of the PML4: only its CR3 leads there */
+	assert_int_equal(ops->in_paging_structures(vm, own_pml4 + 8), 0);
+	assert_int_equal(vm_read_gpa(vm, BOOT_PML4_GPA, pml4, sizeof(pml4)),
+			 0);
+	assert_int_equal(vm_write_gpa(vm, own_pml4, pml4, sizeof(pml4)), 0);
+	assert_int_equal(vm_set_register(vm, 1, VM_REG_GUEST_CR3, own_pml4),
+			 0);
+	assert_int_equal(ops->in_paging_structures(vm, own_pml4 + 8), 1);
+	assert_int_equal(ops->in_paging_structures(vm, BOOT_PML4_GPA), 1);
+	vm_destroy(vm);
+}
+
+static void put64(uint8_t *val, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		val[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint64_t reg64(struct vm *vm, int regno)
+{
+	uint8_t val[16];
+
+	assert_int_equal(ops->read_reg(vm, 0, regno, val), 0);
+	return le(val, 8);
+}
+
+/* A write either takes effect exactly (reads back as written) or is
+ * refused with nothing changed: never OK for a value the vCPU lacks. */
+static void system_register_writes_take_or_refuse(void **state)
+{
+	struct vm *vm = booted_vm(1, VM_CPU_VENDOR_INTEL);
+	uint64_t cr0 = reg64(vm, GDB_REG_CR0), cr4 = reg64(vm, GDB_REG_CR4);
+	uint64_t efer = reg64(vm, GDB_REG_EFER);
+	uint8_t val[16];
+
+	(void)state;
+	/* cr8 is the TPR: 0-15 read back, larger refused */
+	put64(val, 9);
+	assert_int_equal(ops->write_reg(vm, 0, GDB_REG_CR8, val), 0);
+	assert_int_equal(reg64(vm, GDB_REG_CR8), 9);
+	put64(val, 16);
+	assert_int_equal(ops->write_reg(vm, 0, GDB_REG_CR8, val), -EINVAL);
+	assert_int_equal(reg64(vm, GDB_REG_CR8), 9);
+	/* leaving long mode by a register write: refused, nothing moves */
+	put64(val, 0);
+	assert_int_equal(ops->write_reg(vm, 0, GDB_REG_CR0, val), -EINVAL);
+	put64(val, cr0 & ~(1ULL << 31));
+	assert_int_equal(ops->write_reg(vm, 0, GDB_REG_CR0, val), -EINVAL);
+	put64(val, cr4 & ~(1ULL << 5));
+	assert_int_equal(ops->write_reg(vm, 0, GDB_REG_CR4, val), -EINVAL);
+	assert_int_equal(reg64(vm, GDB_REG_CR0), cr0);
+	assert_int_equal(reg64(vm, GDB_REG_CR4), cr4);
+	assert_int_equal(reg64(vm, GDB_REG_EFER), efer);
+	/* EFER: LMA is the CPU's to set; clearing it or LME is refused */
+	put64(val, 0);
+	assert_int_equal(ops->write_reg(vm, 0, GDB_REG_EFER, val), -EINVAL);
+	put64(val, efer & ~(1ULL << 10));
+	assert_int_equal(ops->write_reg(vm, 0, GDB_REG_EFER, val), -EINVAL);
+	assert_int_equal(reg64(vm, GDB_REG_EFER), efer);
+	/* a bit that sticks (SCE) is kept exactly */
+	put64(val, efer | 1);
+	assert_int_equal(ops->write_reg(vm, 0, GDB_REG_EFER, val), 0);
+	assert_int_equal(reg64(vm, GDB_REG_EFER), efer | 1);
+	/* and a cr0 that stays in long mode (WP off) is taken */
+	put64(val, cr0 & ~(1ULL << 16));
+	assert_int_equal(ops->write_reg(vm, 0, GDB_REG_CR0, val), 0);
+	assert_int_equal(reg64(vm, GDB_REG_CR0), cr0 & ~(1ULL << 16));
+	vm_destroy(vm);
+}
+
 static void capabilities_per_personality(void **state)
 {
 	struct vm *intel = booted_vm(2, VM_CPU_VENDOR_INTEL);
@@ -236,6 +323,8 @@ int main(void)
 		cmocka_unit_test(fpu_registers),
 		cmocka_unit_test(all_registers_match_single_reads),
 		cmocka_unit_test(memory_and_translation),
+		cmocka_unit_test(paging_structures_of_every_vcpu),
+		cmocka_unit_test(system_register_writes_take_or_refuse),
 		cmocka_unit_test(capabilities_per_personality),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -69,6 +69,13 @@ static int m_read_phys(void *ctx, uint64_t gpa, void *buf, size_t len)
 	return 0;
 }
 
+static int m_in_paging_structures(void *ctx, uint64_t gpa)
+{
+	struct mock_target *mt = ctx;
+	return mt->page_table_page >= 0 &&
+	       gpa / MOCK_PAGE == (uint64_t)mt->page_table_page;
+}
+
 static int m_write_phys(void *ctx, uint64_t gpa, const void *buf, size_t len)
 {
 	struct mock_target *mt = ctx;
@@ -179,6 +186,7 @@ const struct gdb_target_ops mock_target_ops = {
 	.translate = m_translate,
 	.read_phys = m_read_phys,
 	.write_phys = m_write_phys,
+	.in_paging_structures = m_in_paging_structures,
 	.set_cap = m_set_cap,
 	.has_cap = m_has_cap,
 	.suspend = m_suspend,
@@ -194,6 +202,7 @@ void mock_target_init(struct mock_target *mt, enum mock_personality p,
 		      unsigned nvcpus)
 {
 	memset(mt, 0, sizeof(*mt));
+	mt->page_table_page = -1;
 	mt->personality = p;
 	mt->nvcpus = nvcpus > MOCK_MAX_VCPUS ? MOCK_MAX_VCPUS : nvcpus;
 	for (unsigned i = 0; i < MOCK_VPAGES; i++)

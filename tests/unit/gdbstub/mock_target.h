@@ -54,6 +54,7 @@ struct mock_target {
 	bool no_x87; /* st0..st7 read -ENOENT */
 	uint8_t mem[MOCK_MEM_SIZE];
 	int64_t vmap[MOCK_VPAGES]; /* physical page or -1 */
+	int64_t page_table_page; /* physical page holding page tables, -1 */
 	struct mock_vcpu vcpu[MOCK_MAX_VCPUS];
 	pthread_mutex_t lock; /* kicked flags and counters */
 	pthread_cond_t kick;

@@ -166,6 +166,66 @@ static void test_G_roundtrip_and_errors(void **state)
 	free(pkt);
 }
 
+static int g_writes[GDB_REG_COUNT];
+
+/* Counts writes per register; cr8 over 15 is refused, as on the VM. */
+static int counting_write_reg(void *ctx, int vcpu, int regno,
+			      const uint8_t *val)
+{
+	if (regno == GDB_REG_CR8 && val[0] > 15)
+		return -EINVAL;
+	g_writes[regno]++;
+	return mock_target_ops.write_reg(ctx, vcpu, regno, val);
+}
+
+static int writes_total(void)
+{
+	int n = 0;
+	for (int i = 0; i < GDB_REG_COUNT; i++)
+		n += g_writes[i];
+	return n;
+}
+
+/* G writes only the registers that changed, and a refused value leaves
+ * every register as it was behind the E reply. */
+static void test_G_writes_only_changes_or_nothing(void **state)
+{
+	struct fixture *f = *state;
+	struct gdb_target_ops counting = mock_target_ops;
+	char pkt[2 * 608 + 2] = "G";
+	counting.write_reg = counting_write_reg;
+	f->s.ops = &counting;
+	mock_set_reg64(&f->mt, 0, GDB_REG_CS, 0x10);
+	mock_set_reg64(&f->mt, 0, GDB_REG_CR0, 0x80000011);
+	memset(g_writes, 0, sizeof(g_writes));
+	/* what g gave back unchanged: nothing written */
+	strcpy(pkt + 1, send(f, "g"));
+	assert_string_equal(send(f, pkt), "OK");
+	assert_int_equal(writes_total(), 0);
+	/* rax (bytes 0-7) changed: rax alone is written */
+	memcpy(pkt + 1, "1122334455667788", 16);
+	assert_string_equal(send(f, pkt), "OK");
+	assert_int_equal(g_writes[GDB_REG_RAX], 1);
+	assert_int_equal(writes_total(), 1);
+	assert_true(mock_get_reg64(&f->mt, 0, GDB_REG_RAX) ==
+		    0x8877665544332211ULL);
+	/* rbx changed too, and cr8 (last but one register) to 0x20: refused,
+	 * and rbx is as before */
+	uint64_t rbx = mock_get_reg64(&f->mt, 0, GDB_REG_RBX);
+	uint64_t cr8 = mock_get_reg64(&f->mt, 0, GDB_REG_CR8);
+	size_t cr8_off = 0;
+	for (int regno = 0; regno < GDB_REG_CR8; regno++)
+		cr8_off += gdb_x86_reg_size(regno);
+	memcpy(pkt + 1 + 16, "ffffffffffffffff", 16);
+	memcpy(pkt + 1 + 2 * cr8_off, "20", 2);
+	assert_string_equal(send(f, pkt), "E16");
+	assert_true(mock_get_reg64(&f->mt, 0, GDB_REG_RBX) == rbx);
+	assert_true(mock_get_reg64(&f->mt, 0, GDB_REG_CR8) == cr8);
+	assert_true(mock_get_reg64(&f->mt, 0, GDB_REG_CS) == 0x10);
+	assert_true(mock_get_reg64(&f->mt, 0, GDB_REG_CR0) == 0x80000011);
+	f->s.ops = &mock_target_ops;
+}
+
 static void test_p_and_P(void **state)
 {
 	struct fixture *f = *state;
@@ -295,6 +355,75 @@ static void test_breakpoints_shadow_memory(void **state)
 	assert_int_equal(f->mt.mem[0x1005], 0x42);
 }
 
+static int refuse_write_phys(void *ctx, uint64_t gpa, const void *buf,
+			     size_t len)
+{
+	(void)ctx;
+	(void)gpa;
+	(void)buf;
+	(void)len;
+	return -EIO;
+}
+
+/* A removal whose restore fails keeps the breakpoint: the int3 stays
+ * known (reads still hide it, a later z0 or detach restores it). */
+static void test_failed_remove_keeps_breakpoint(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t orig = f->mt.mem[0x1005];
+	char expect[3];
+	assert_string_equal(send(f, "Z0,1005,1"), "OK");
+	struct gdb_target_ops failing = mock_target_ops;
+	failing.write_phys = refuse_write_phys;
+	f->s.ops = &failing;
+	assert_string_equal(send(f, "z0,1005,1"), "E0e");
+	f->s.ops = &mock_target_ops;
+	assert_int_equal(f->mt.mem[0x1005], 0xcc);
+	assert_int_equal(bp_table_count(&f->s.bps), 1);
+	hex_encode(&orig, 1, expect);
+	expect[2] = 0;
+	assert_string_equal(send(f, "m1005,1"), expect);
+	assert_string_equal(send(f, "z0,1005,1"), "OK");
+	assert_int_equal(f->mt.mem[0x1005], orig);
+	assert_int_equal(bp_table_count(&f->s.bps), 0);
+}
+
+static int cannot_tell_paging(void *ctx, uint64_t gpa)
+{
+	(void)ctx;
+	(void)gpa;
+	return -E2BIG;
+}
+
+/* An int3 in a page table would corrupt every translation through it:
+ * refused with an error and nothing written, as is a byte the target
+ * cannot clear; the rest of the page is just as much a table. */
+static void test_breakpoint_on_page_table_refused(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t before[MOCK_PAGE];
+	f->mt.page_table_page = 3;
+	memcpy(before, f->mt.mem + 0x3000, MOCK_PAGE);
+	assert_string_equal(send(f, "Z0,3000,1"), "E01");
+	assert_string_equal(send(f, "Z0,3ff8,1"), "E01");
+	/* through the alias too, and in physical mode */
+	assert_string_equal(send(f, "Z0,ffff800000003010,1"), "E01");
+	f->s.phys_mode = true;
+	assert_string_equal(send(f, "Z0,3020,1"), "E01");
+	f->s.phys_mode = false;
+	assert_memory_equal(f->mt.mem + 0x3000, before, MOCK_PAGE);
+	assert_int_equal(bp_table_count(&f->s.bps), 0);
+	/* next to it is fine */
+	assert_string_equal(send(f, "Z0,4000,1"), "OK");
+	assert_string_equal(send(f, "Z0,2fff,1"), "OK");
+	struct gdb_target_ops unsure = mock_target_ops;
+	unsure.in_paging_structures = cannot_tell_paging;
+	f->s.ops = &unsure;
+	assert_string_equal(send(f, "Z0,1005,1"), "E07");
+	f->s.ops = &mock_target_ops;
+	assert_int_equal(bp_table_count(&f->s.bps), 2);
+}
+
 static void test_breakpoint_bad_input(void **state)
 {
 	struct fixture *f = *state;
@@ -406,6 +535,10 @@ static void test_run_control_actions(void **state)
 	assert_string_equal(send(f, "vCont;c:"), "E16");
 	assert_string_equal(send(f, "vCont;c:1x"), "E16");
 	assert_string_equal(send(f, "vCont;t:1"), "E16");
+	/* trailing separators are malformed, not "nothing more" */
+	assert_string_equal(send(f, "vCont;c;"), "E16");
+	assert_string_equal(send(f, "vCont;s:1;c;"), "E16");
+	assert_int_equal(f->s.actions[0] + f->s.actions[1], 0);
 	/* c with an address sets RIP of the Hc/Hg thread */
 	send(f, "Hc1");
 	send(f, "c2000");
@@ -417,12 +550,31 @@ static void test_run_control_actions(void **state)
 	send(f, "S05");
 	assert_int_equal(f->res, GDB_PKT_RESUME);
 	assert_string_equal(send(f, "Cxx"), "E16");
+	assert_string_equal(send(f, "C05;"), "E16");
+	assert_int_equal(f->res, GDB_PKT_REPLY);
+	assert_string_equal(send(f, "S05;"), "E16");
+	send(f, "C05;3000");
+	assert_int_equal(f->res, GDB_PKT_RESUME);
+	assert_true(mock_get_reg64(&f->mt, 0, GDB_REG_RIP) == 0x3000);
 }
 
 static void test_stop_reply_selects_thread(void **state)
 {
 	struct fixture *f = *state;
 	struct gdb_stop_info st = { .vcpu = 2, .signal = 5, .swbreak = true };
+	/* swbreak only for a debugger that offered swbreak+ (gdb), never
+	 * for one that did not (lldb), nor before qSupported */
+	static const char *const no_swbreak[] = {
+		NULL, "qSupported", "qSupported:xmlRegisters=i386",
+		"qSupported:swbreak-", "qSupported:swbreak+x;hwbreak+",
+	};
+	for (size_t i = 0; i < sizeof(no_swbreak) / sizeof(*no_swbreak); i++) {
+		if (no_swbreak[i])
+			send(f, no_swbreak[i]);
+		gdb_build_stop_reply(&f->s, &st, &f->r);
+		assert_memory_equal(f->rbuf, "T05thread:3;10:", 15);
+	}
+	send(f, "qSupported:multiprocess+;swbreak+;hwbreak+");
 	send(f, "Hg1");
 	send(f, "Hc1");
 	gdb_build_stop_reply(&f->s, &st, &f->r);
@@ -535,8 +687,28 @@ static void test_monitor(void **state)
 		assert_string_equal(send(f, pkt), "OK");
 	}
 	t = monitor(f, "info breakpoints");
-	assert_non_null(strstr(t, "10001 breakpoint(s)"));
-	assert_non_null(strstr(t, "truncated"));
+	assert_non_null(strstr(t, "10001 breakpoint(s)\n"));
+	/* only whole lines: the two headers, breakpoint lines, and a last
+	 * line that says how many were left out */
+	char *line = strchr(strchr(t, '\n') + 1, '\n') + 1;
+	unsigned shown = 0, not_shown = 0;
+	for (char *nl; (nl = strchr(line, '\n')) != NULL; line = nl + 1) {
+		*nl = 0;
+		unsigned long long gpa, gva;
+		unsigned saved;
+		char tail;
+		if (sscanf(line, "0x%16llx  0x%16llx  0x%2x%c", &gpa, &gva,
+			   &saved, &tail) == 3 && strlen(line) == 44) {
+			shown++;
+			continue;
+		}
+		assert_int_equal(sscanf(line, "... %u more not shown",
+					&not_shown), 1);
+		assert_int_equal(nl[1], 0); /* and it is the last line */
+	}
+	assert_int_equal(*line, 0); /* the text ends with a whole line */
+	assert_true(shown > 100);
+	assert_int_equal(shown + not_shown, 10001);
 }
 
 int main(void)
@@ -551,12 +723,15 @@ int main(void)
 		BOTH(test_step_method_per_personality),
 		BOTH(test_g_layout_and_unavailable),
 		INTEL(test_G_roundtrip_and_errors),
+		INTEL(test_G_writes_only_changes_or_nothing),
 		INTEL(test_p_and_P),
 		BOTH(test_memory_read_hole_and_alias),
 		INTEL(test_binary_read),
 		INTEL(test_memory_write_all_or_nothing),
 		BOTH(test_breakpoints_shadow_memory),
 		INTEL(test_breakpoint_bad_input),
+		INTEL(test_failed_remove_keeps_breakpoint),
+		INTEL(test_breakpoint_on_page_table_refused),
 		INTEL(test_remove_all_restores),
 		INTEL(test_threads),
 		INTEL(test_run_control_actions),

@@ -139,6 +139,31 @@ static void test_rle_input(void **state)
 	assert_memory_equal(x.d.buf, "0000", 4);
 }
 
+/* A run-length count of '#' or '$' would be 6 or 7 repeats, but those
+ * bytes frame packets: the frame must end (and be NAKed) or restart there,
+ * not swallow the checksum and the next packet. */
+static void test_rle_count_is_frame_char(void **state)
+{
+	(void)state;
+	struct dec x;
+	enum rsp_event ev[4];
+	char f[64], in[128];
+	dec_init(&x);
+	frame("?", f);
+	snprintf(in, sizeof(in), "$0*#00%s", f);
+	assert_int_equal(feed(&x, in, strlen(in), ev, 4), 2);
+	assert_int_equal(ev[0], RSP_EV_OVERSIZE); /* answered with '-' */
+	assert_int_equal(ev[1], RSP_EV_PACKET);
+	assert_int_equal(x.d.len, 1);
+	assert_memory_equal(x.d.buf, "?", 1);
+	/* '$' as the count starts a new frame, as anywhere in a payload */
+	snprintf(in, sizeof(in), "$0*%s", f);
+	assert_int_equal(feed(&x, in, strlen(in), ev, 4), 1);
+	assert_int_equal(ev[0], RSP_EV_PACKET);
+	assert_int_equal(x.d.len, 1);
+	assert_memory_equal(x.d.buf, "?", 1);
+}
+
 static void test_oversize_dropped(void **state)
 {
 	(void)state;
@@ -279,6 +304,7 @@ int main(void)
 		cmocka_unit_test(test_byte_by_byte),
 		cmocka_unit_test(test_escape_and_interrupt_byte_inside),
 		cmocka_unit_test(test_rle_input),
+		cmocka_unit_test(test_rle_count_is_frame_char),
 		cmocka_unit_test(test_oversize_dropped),
 		cmocka_unit_test(test_dollar_restarts_and_unterminated),
 		cmocka_unit_test(test_encode_roundtrip),

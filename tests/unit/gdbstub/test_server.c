@@ -191,7 +191,7 @@ static void test_wait_then_detach_restores(void **state)
 	assert_int_equal(__atomic_load_n(&mt.vcpu[1].executed, __ATOMIC_RELAXED), 0);
 	for (int round = 0; round < 3; round++) {
 		struct client c = { .fd = connect_tcp(gdbstub_port(stub)) };
-		request(&c, "qSupported");
+		request(&c, "qSupported:multiprocess+;swbreak+");
 		assert_string_equal(request(&c, "QStartNoAckMode"), "OK");
 		assert_string_equal(request(&c, "Z0,1000,1"), "OK");
 		assert_string_equal(request(&c, "Z0,1003,1"), "OK");

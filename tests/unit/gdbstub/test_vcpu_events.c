@@ -4,6 +4,7 @@
  * lock, runs packets and resumes exactly as server.c does.
  */
 #include <setjmp.h>
+#include <errno.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <sys/resource.h>
@@ -69,6 +70,9 @@ static struct harness *make(enum mock_personality p, unsigned n, bool hold)
 	h->mt.hook_breakpoint = h_bp;
 	h->mt.hook_step = h_step;
 	h->mt.hook_arg = h;
+	/* as gdb does: stop replies may then say swbreak */
+	gdb_handle_packet(&h->s, (const uint8_t *)"qSupported:swbreak+", 19,
+			  &h->r);
 	return h;
 }
 
@@ -480,6 +484,53 @@ static void test_late_vcpu_gets_bpt_exit(void **state)
 	destroy(h);
 }
 
+/* set_cap for BPT_EXIT fails this many more times, then works. */
+static int bpt_cap_failures;
+
+static int flaky_set_cap(void *ctx, int vcpu, enum gdb_cap cap, bool on)
+{
+	if (cap == GDB_CAP_BPT_EXIT &&
+	    __atomic_fetch_sub(&bpt_cap_failures, 1, __ATOMIC_RELAXED) > 0)
+		return -EIO;
+	return mock_target_ops.set_cap(ctx, vcpu, cap, on);
+}
+
+/* A set_cap that failed is not recorded as done: the vCPU tries again at
+ * its next wake-up, and breakpoints work from then on. */
+static void test_failed_set_cap_retried(void **state)
+{
+	(void)state;
+	static struct gdb_target_ops flaky;
+	struct gdb_stop_info st;
+	struct harness *h = make(MOCK_INTEL, 1, false);
+	flaky = mock_target_ops;
+	flaky.set_cap = flaky_set_cap;
+	h->ev.ops = &flaky;
+	bpt_cap_failures = 1;
+	mock_start_vcpus(&h->mt);
+	attach(h);
+	assert_string_equal(packet(h, "Z0,1005,1"), "OK");
+	unsigned long ran = executed(h, 0);
+	packet(h, "c");
+	/* the first try failed: the int3 runs as a nop for now */
+	WAIT_UNTIL(executed(h, 0) > ran + 100);
+	pthread_mutex_lock(&h->ev.lock);
+	assert_false(h->mt.vcpu[0].caps[GDB_CAP_BPT_EXIT]);
+	assert_false(h->ev.vcpu[0].bpt_exit_on);
+	events_stop_all_locked(&h->ev, true); /* Ctrl-C */
+	pthread_mutex_unlock(&h->ev.lock);
+	assert_true(wait_stop(h, 5000, &st));
+	assert_int_equal(st.signal, 2);
+	packet(h, "c");
+	/* the retry at this wake-up works: the breakpoint is hit */
+	assert_true(wait_stop(h, 5000, &st));
+	assert_int_equal(st.signal, 5);
+	assert_true(st.swbreak);
+	assert_true(rip_of(h, 0) == 0x1005);
+	disconnect(h);
+	destroy(h);
+}
+
 static void test_guest_int3_reinjected(void **state)
 {
 	enum mock_personality p = *(enum mock_personality *)*state;
@@ -638,6 +689,7 @@ int main(void)
 		BOTH(test_scheduler_locked_step),
 		BOTH(test_disconnect_mid_step_and_pending),
 		cmocka_unit_test(test_late_vcpu_gets_bpt_exit),
+		cmocka_unit_test(test_failed_set_cap_retried),
 		BOTH(test_guest_int3_reinjected),
 		cmocka_unit_test(test_wait_holds_vcpus_until_resume),
 		cmocka_unit_test(test_hooks_without_stub),

@@ -101,6 +101,17 @@ SNIP(ports)
 	hlt
 END(ports)
 
+/* more unclaimed port writes in one block than the exit queue holds
+ * (TCG_EXITQ_LEN, 8), then hlt */
+SNIP(many_ports)
+	mov $0x5a, %al
+	.rept 12
+	out %al, $0x61
+	.endr
+	hlt
+	ud2	/* reached only if the HLT exit was lost */
+END(many_ports)
+
 /* read outside RAM and outside any MMIO */
 SNIP(unmapped)
 	mov 0x80000000, %rax

@@ -23,6 +23,7 @@ DECLARE_SNIP(waitirq);
 extern const uint8_t waitirq_handler[];
 DECLARE_SNIP(sendipi);
 DECLARE_SNIP(ports);
+DECLARE_SNIP(many_ports);
 DECLARE_SNIP(unmapped);
 DECLARE_SNIP(ud);
 DECLARE_SNIP(patch);
@@ -400,6 +401,26 @@ static void test_unknown_ports(void **state)
 	e = run(vm, 0);
 	assert_int_equal(e.exitcode, VM_EXITCODE_HLT);
 	assert_int_equal(tg_data(vm, 0) & 0xff, 0xff);
+	vm_destroy(vm);
+}
+
+/* Informative exits may be dropped when they pile up in one engine entry,
+ * but never the HLT after them: with HALT_EXIT a lost HLT exit leaves the
+ * caller believing the vCPU is still running. */
+static void test_hlt_exit_survives_full_exit_queue(void **state)
+{
+	(void)state;
+	struct vm *vm = tg_create(1, VM_CPU_VENDOR_INTEL);
+	tg_load(vm, many_ports_start, many_ports_end);
+	assert_int_equal(vm_set_capability(vm, 0, VM_CAP_HALT_EXIT, 1), 0);
+	struct vm_exit e;
+	int inout = 0;
+	do {
+		e = run(vm, 0);
+		inout += e.exitcode == VM_EXITCODE_INOUT;
+	} while (e.exitcode == VM_EXITCODE_INOUT && inout <= 12);
+	assert_int_equal(e.exitcode, VM_EXITCODE_HLT);
+	assert_true(inout >= 1 && inout <= 12);
 	vm_destroy(vm);
 }
 
@@ -874,6 +895,7 @@ int main(void)
 		cmocka_unit_test(test_inject_bp_intel),
 		cmocka_unit_test(test_inject_bp_amd),
 		cmocka_unit_test(test_unknown_ports),
+		cmocka_unit_test(test_hlt_exit_survives_full_exit_queue),
 		cmocka_unit_test(test_unmapped_is_guest_fault),
 		cmocka_unit_test(test_triple_fault_shuts_down),
 		cmocka_unit_test(test_write_gpa_retranslates),

@@ -703,6 +703,90 @@ static void test_recursive_mapping_terminates(void **state)
 	assert_int_equal(gpa, pg.cr3 + 0x18);
 }
 
+static int holds(struct fake_ram *r, const struct vm_guest_paging *pg,
+		 uint64_t gpa)
+{
+	return x86_paging_structure_holds(pg, gpa, ram_read, r);
+}
+
+/* Every byte of every table a walk reads, at every level and in every
+ * mode, is a paging structure; the mapped pages themselves are not. */
+static void test_paging_structures_every_level(void **state)
+{
+	static const enum vm_paging_mode modes[] = {
+		PAGING_MODE_32, PAGING_MODE_PAE, PAGING_MODE_64,
+		PAGING_MODE_64_LA57,
+	};
+	struct fake_ram *r = *state;
+
+	for (size_t m = 0; m < sizeof(modes) / sizeof(modes[0]); m++) {
+		memset(r->bytes, 0, RAM_SIZE);
+		r->next_free = 0;
+		struct vm_guest_paging pg = paging(r, modes[m]);
+		struct mode_shape s = shape_of(modes[m]);
+		const uint64_t gla = 0x40403000ULL, data = 0x70000;
+		const uint64_t big = modes[m] == PAGING_MODE_32 ? SIZE_4M
+								: SIZE_2M;
+
+		map(r, &pg, gla, data, SIZE_4K, P | RW);
+		map(r, &pg, 0x80000000ULL, 0, big, P | RW); /* phys 0.. */
+		for (unsigned d = 0; d < s.nlevels; d++) {
+			uint64_t e = entry_addr(r, &pg, gla, d);
+			uint64_t size = (uint64_t)s.entry_size << s.bits[d];
+			uint64_t table = e & ~(size - 1);
+
+			assert_int_equal(holds(r, &pg, e), 1);
+			assert_int_equal(holds(r, &pg, table), 1);
+			assert_int_equal(holds(r, &pg, table + size - 1), 1);
+			if (size < PAGE) /* PAE's 32-byte root: only that */
+				assert_int_equal(holds(r, &pg, table + size),
+						 0);
+		}
+		assert_int_equal(holds(r, &pg, data), 0);
+		assert_int_equal(holds(r, &pg, data + PAGE - 1), 0);
+		/* a large page's frame is mapped memory, not a table */
+		assert_int_equal(holds(r, &pg, big - 1), 0);
+		pg.paging_mode = PAGING_MODE_FLAT;
+		assert_int_equal(holds(r, &pg, pg.cr3), 0);
+	}
+}
+
+/* Every entry pointing back at its own table (what a hostile guest can
+ * build) is searched once per table and level, not once per path. */
+static void test_paging_structures_self_references(void **state)
+{
+	struct fake_ram *r = *state;
+	struct vm_guest_paging pg = paging(r, PAGING_MODE_64_LA57);
+
+	for (unsigned i = 0; i < 512; i++)
+		set_entry(r, pg.cr3 + i * 8, 8, pg.cr3 | P | RW);
+	r->reads = 0;
+	assert_int_equal(holds(r, &pg, 0x70000), 0);
+	assert_true(r->reads <= 4); /* one read per non-leaf level */
+	assert_int_equal(holds(r, &pg, pg.cr3 + 0x123), 1);
+}
+
+/* More tables than the search visits: it cannot tell, and says so. */
+static void test_paging_structures_too_many(void **state)
+{
+	struct fake_ram *r = *state;
+	struct vm_guest_paging pg = paging(r, PAGING_MODE_64);
+	const unsigned pdpts = X86_PAGING_SEARCH_MAX_TABLES / 512 + 1;
+
+	for (unsigned i = 0; i < pdpts; i++) {
+		uint64_t pdpt = alloc_table(r);
+
+		set_entry(r, pg.cr3 + i * 8, 8, pdpt | P | RW);
+		for (unsigned j = 0; j < 512; j++) /* PDs past the RAM */
+			set_entry(r, pdpt + j * 8, 8,
+				  (0x100000000ULL + (i * 512 + j) * PAGE) |
+					  P | RW);
+	}
+	assert_int_equal(holds(r, &pg, 0x70000), -E2BIG);
+	/* found before the limit: still a clear yes */
+	assert_int_equal(holds(r, &pg, pg.cr3 + 0x10), 1);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -724,6 +808,9 @@ int main(void)
 		T(test_tables_outside_ram),
 		T(test_bad_arguments),
 		T(test_recursive_mapping_terminates),
+		T(test_paging_structures_every_level),
+		T(test_paging_structures_self_references),
+		T(test_paging_structures_too_many),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
