@@ -97,6 +97,8 @@ int tcg_pause_exiting_init(void);
 struct tcg_vcpu *tcg_running_engine(void);
 void tcg_store_fastpath_fini(struct vcpu *v);
 
+/* CPUID answers from hvgdb's table (tcg_cpuid.c): 0 or -EINVAL. */
+int tcg_cpuid_init(struct vcpu *v);
 void tcg_vcpu_fini(struct vcpu *v);
 void tcg_kick(struct vcpu *v);
 /* The software TLB is flushed (and so re-sized) at backing-off intervals;

@@ -247,4 +247,22 @@ SYM(idle100, handler)
 	movl $0, 0x0b0(%rsi)
 	iretq
 END(idle100)
+
+/* CPUID with EAX/ECX from the vCPU's slot (0x300000 + 0x100 * vCPU index:
+ * leaf, subleaf), EAX..EDX stored after them, then hlt. */
+SNIP(cpuid)
+	mov %rdi, %rsi
+	shl $8, %rsi
+	add $0x300000, %rsi
+	mov (%rsi), %eax
+	mov 8(%rsi), %ecx
+	cpuid
+	mov %rax, 16(%rsi)
+	mov %rbx, 24(%rsi)
+	mov %rcx, 32(%rsi)
+	mov %rdx, 40(%rsi)
+	hlt
+	jmp .
+END(cpuid)
+
 	.section .note.GNU-stack,"",@progbits
