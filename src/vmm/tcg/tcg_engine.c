@@ -368,6 +368,8 @@ int tcg_vcpu_init(struct vcpu *v, char *err, size_t errlen)
 		int rc = tcg_store_fastpath_init(v);
 		if (rc == 0 && tcg_pause_exiting_init() < 0)
 			rc = -ENOSYS;
+		if (rc == 0)
+			rc = tcg_msr_init(v);
 		if (rc < 0) {
 			snprintf(err, errlen, "vCPU %d engine set-up: %s", v->id,
 				 rc == -ENOMEM

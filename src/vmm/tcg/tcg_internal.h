@@ -76,6 +76,8 @@ struct tcg_vcpu {
 	struct tcg_vcpu *next_engine;
 	uint64_t tlb_sized_at; /* guest ns of the last TLB re-sizing flush */
 	uint64_t tlb_period;   /* ns until the next one */
+	uint64_t apic_base; /* IA32_APIC_BASE (tcg_msr.c) */
+	int64_t tsc_offset; /* guest TSC - VM clock ns (tcg_msr.c) */
 	bool in_hlt;       /* executed hlt, sleeping until an event */
 	bool nmi_blocked;  /* an NMI handler is running (approximation) */
 	uint64_t nmi_stack_top;
@@ -99,6 +101,11 @@ void tcg_store_fastpath_fini(struct vcpu *v);
 
 /* CPUID answers from hvgdb's table (tcg_cpuid.c): 0 or -EINVAL. */
 int tcg_cpuid_init(struct vcpu *v);
+/* MSRs and TSC as on hardware (tcg_msr.c): 0, or -ENOSYS if libunicorn
+ * lacks the helpers it wraps. */
+int tcg_msr_init(struct vcpu *v);
+/* Unicorn's CPUX86State for uc, learned through one MSR read, or NULL. */
+void *tcg_msr_learn_env(uc_engine *uc);
 void tcg_vcpu_fini(struct vcpu *v);
 void tcg_kick(struct vcpu *v);
 /* The software TLB is flushed (and so re-sized) at backing-off intervals;

@@ -19,56 +19,23 @@
  * 320 ms (about 0.4%). A debugger stop starts the series over: the stop
  * is what leaves a stale window behind.
  *
- * The CPU state pointer is learned once per engine by interposing the
- * x86_64 RDMSR helper (libunicorn reaches it through its PLT and GOT, as
- * with tcg_store_fastpath.c) during one MSR read; every other call,
- * including the guest's own RDMSRs, is forwarded unchanged.
+ * The CPU state pointer is learned once per engine through the interposed
+ * x86_64 RDMSR helper (tcg_msr.c, libunicorn reaches it through its PLT
+ * and GOT, as with tcg_store_fastpath.c) during one MSR read.
  */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
-#include <dlfcn.h>
-#include <pthread.h>
 #include <stddef.h>
 
 #include "vmm/tcg/tcg_internal.h"
 
-#define MSR_EFER 0xC0000080u
 #define TLB_RESIZE_MIN_NS 10000000ULL
 #define TLB_RESIZE_MAX_NS 320000000ULL
 
-void helper_rdmsr_x86_64(void *env);
 void cpu_x86_update_cr3_x86_64(void *env, uint64_t new_cr3);
-
-static _Thread_local void **capture_env;
-/* libunicorn's own helper; resolved before any engine can run. */
-static void (*real_rdmsr)(void *);
-static pthread_once_t real_rdmsr_once = PTHREAD_ONCE_INIT;
-
-static void resolve_real_rdmsr(void)
-{
-	real_rdmsr = (void (*)(void *))dlsym(RTLD_NEXT, "helper_rdmsr_x86_64");
-}
-
-void helper_rdmsr_x86_64(void *env)
-{
-	if (capture_env) {
-		*capture_env = env;
-		capture_env = NULL;
-	}
-	if (real_rdmsr)
-		real_rdmsr(env);
-}
 
 void tcg_tlb_sizing_init(struct tcg_vcpu *t)
 {
-	uc_x86_msr msr = { .rid = MSR_EFER };
-	pthread_once(&real_rdmsr_once, resolve_real_rdmsr);
-	t->cpu_env = NULL;
 	t->tlb_period = TLB_RESIZE_MIN_NS;
-	capture_env = &t->cpu_env;
-	uc_reg_read(t->uc, UC_X86_REG_MSR, &msr);
-	capture_env = NULL;
+	t->cpu_env = tcg_msr_learn_env(t->uc);
 }
 
 void tcg_tlb_sizing_restart(struct tcg_vcpu *t)

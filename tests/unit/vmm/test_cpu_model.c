@@ -2,6 +2,7 @@
  * executes, and the guest sees hvgdb's CPUID table. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -12,6 +13,8 @@
 #include "vmm_test_guest.h"
 
 DECLARE_SNIP(cpuid);
+DECLARE_SNIP(msr);
+extern const uint8_t msr_rdmsr[], msr_wrmsr[], msr_gp_handler[];
 
 #define PROBE_DECL(n) extern const uint8_t probe_##n##_start[], probe_##n##_end[]
 PROBE_DECL(fpu); PROBE_DECL(de); PROBE_DECL(tsc); PROBE_DECL(msr);
@@ -277,6 +280,127 @@ static void test_feature_leaves_are_the_table(void **state)
 	vm_destroy(vm);
 }
 
+
+/* ---- MSRs ---------------------------------------------------------------- */
+
+struct msr_result {
+	uint64_t first, after_write, gp_count, gp_rip, tsc;
+};
+
+/* RDMSR msr on vcpu; with write, WRMSR val and RDMSR again. */
+static struct msr_result msr_access(unsigned ncpus, int vcpu,
+				    enum vm_cpu_vendor vendor, uint32_t msr,
+				    bool write, uint64_t val)
+{
+	struct vm *vm = tg_create(ncpus, vendor);
+	tg_load(vm, msr_start, msr_end);
+	tg_set_gate(vm, 13, SNIP_ADDR(msr, gp_handler));
+	tg_set_data(vm, 0, msr);
+	tg_set_data(vm, 1, 0x5a5a5a5a5a5a5a5aULL); /* untouched on #GP */
+	tg_set_data(vm, 2, val);
+	tg_set_data(vm, 3, write);
+	assert_int_equal(vm_set_capability(vm, vcpu, VM_CAP_HALT_EXIT, 1), 0);
+	struct vm_exit e;
+	assert_int_equal(vm_run(vm, vcpu, &e), 0);
+	assert_int_equal(e.exitcode, VM_EXITCODE_HLT);
+	struct msr_result r = { tg_data(vm, 1), tg_data(vm, 4), tg_data(vm, 7),
+				tg_data(vm, 6), tg_data(vm, 9) };
+	vm_destroy(vm);
+	return r;
+}
+
+static void test_apic_base_bsp_and_ap(void **state)
+{
+	(void)state;
+	struct msr_result r = msr_access(2, 0, VM_CPU_VENDOR_INTEL, 0x1b,
+					 false, 0);
+	assert_int_equal(r.first, 0xfee00900);
+	r = msr_access(2, 1, VM_CPU_VENDOR_INTEL, 0x1b, false, 0);
+	assert_int_equal(r.first, 0xfee00800);
+	assert_int_equal(r.gp_count, 0);
+	/* Clearing the enable bit reads back; moving the LAPIC is refused. */
+	r = msr_access(1, 0, VM_CPU_VENDOR_INTEL, 0x1b, true, 0xfee00100);
+	assert_int_equal(r.after_write, 0xfee00100);
+	r = msr_access(1, 0, VM_CPU_VENDOR_INTEL, 0x1b, true, 0xfec00900);
+	assert_int_equal(r.gp_count, 1);
+}
+
+static void check_roundtrip(enum vm_cpu_vendor vendor, uint32_t msr,
+			    uint64_t val)
+{
+	struct msr_result r = msr_access(1, 0, vendor, msr, true, val);
+	if (r.gp_count != 0 || r.after_write != val)
+		fail_msg("MSR %#x: wrote %#llx, read %#llx (%llu #GP)", msr,
+			 (unsigned long long)val,
+			 (unsigned long long)r.after_write,
+			 (unsigned long long)r.gp_count);
+}
+
+static void test_msrs_read_back(void **state)
+{
+	(void)state;
+	check_roundtrip(VM_CPU_VENDOR_INTEL, 0xc0000080, 0xd01); /* EFER */
+	check_roundtrip(VM_CPU_VENDOR_INTEL, 0xc0000081, 0x0023001000000000ULL);
+	check_roundtrip(VM_CPU_VENDOR_INTEL, 0xc0000082, 0xffffffff81000000ULL);
+	check_roundtrip(VM_CPU_VENDOR_INTEL, 0xc0000083, 0xffffffff81000100ULL);
+	check_roundtrip(VM_CPU_VENDOR_INTEL, 0xc0000084, 0x47700);
+	check_roundtrip(VM_CPU_VENDOR_INTEL, 0xc0000100, 0x7f0000001000ULL);
+	check_roundtrip(VM_CPU_VENDOR_INTEL, 0xc0000101, 0xffff888000001000ULL);
+	check_roundtrip(VM_CPU_VENDOR_INTEL, 0xc0000102, 0xffff888000002000ULL);
+	check_roundtrip(VM_CPU_VENDOR_INTEL, 0x277, 0x0007040600070406ULL);
+	check_roundtrip(VM_CPU_VENDOR_INTEL, 0xc0000103, 3);
+	check_roundtrip(VM_CPU_VENDOR_INTEL, 0x1a0, 0x1);
+	check_roundtrip(VM_CPU_VENDOR_AMD, 0xc0000082, 0xffffffff81000000ULL);
+}
+
+/* Hardware's #GP cases: reserved EFER bit, non-canonical base, bad PAT
+ * type, MISC_ENABLE on AMD, and any MSR hvgdb does not model. */
+static void check_gp(enum vm_cpu_vendor vendor, uint32_t msr, bool write,
+		     uint64_t val)
+{
+	struct msr_result r = msr_access(1, 0, vendor, msr, write, val);
+	if (r.gp_count != 1)
+		fail_msg("MSR %#x: %llu #GP, expected 1", msr,
+			 (unsigned long long)r.gp_count);
+	/* Delivered through the guest IDT with RIP on the instruction. */
+	uint64_t at = write ? SNIP_ADDR(msr, wrmsr) : SNIP_ADDR(msr, rdmsr);
+	assert_int_equal(r.gp_rip, at);
+	if (!write) /* the instructions after RDMSR did not run */
+		assert_int_equal(r.first, 0x5a5a5a5a5a5a5a5aULL);
+}
+
+static void test_bad_msr_access_raises_gp(void **state)
+{
+	(void)state;
+	check_gp(VM_CPU_VENDOR_INTEL, 0x4b564d00, false, 0); /* unknown */
+	check_gp(VM_CPU_VENDOR_INTEL, 0x12345, false, 0);
+	check_gp(VM_CPU_VENDOR_INTEL, 0xfe, false, 0); /* MTRRcap: no MTRR */
+	check_gp(VM_CPU_VENDOR_AMD, 0x1a0, false, 0);
+	check_gp(VM_CPU_VENDOR_INTEL, 0xc0000080, true, 0xd01 | (1 << 20));
+	check_gp(VM_CPU_VENDOR_INTEL, 0xc0000082, true, 0x0000800000000000ULL);
+	check_gp(VM_CPU_VENDOR_INTEL, 0x277, true, 0x0007040600070402ULL);
+}
+
+/* RDTSC and IA32_TSC count the VM clock at 1 GHz (CPUID 0x15), and a
+ * TSC write moves both. */
+static void test_tsc_counts_vm_clock(void **state)
+{
+	(void)state;
+	struct msr_result r = msr_access(1, 0, VM_CPU_VENDOR_INTEL, 0x10,
+					 true, 1ULL << 50);
+	assert_int_equal(r.gp_count, 0);
+	assert_true(r.after_write >= 1ULL << 50);
+	assert_true(r.tsc >= r.after_write);
+	/* A second after the write would be 1e9 ticks: the guest runs a few
+	 * instructions between the two reads, far less. */
+	assert_true(r.tsc - (1ULL << 50) < 1000000000ULL);
+	/* Without a write the TSC is the VM clock: well below a host TSC
+	 * that counted since boot at GHz rates for more than a minute. */
+	r = msr_access(1, 0, VM_CPU_VENDOR_INTEL, 0x10, false, 0);
+	assert_true(r.first <= r.tsc);
+	assert_true(r.tsc < 60ULL * 1000000000ULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -289,6 +413,10 @@ int main(void)
 		cmocka_unit_test(test_tsc_frequency_leaves),
 		cmocka_unit_test(test_apic_id_per_vcpu),
 		cmocka_unit_test(test_feature_leaves_are_the_table),
+		cmocka_unit_test(test_apic_base_bsp_and_ap),
+		cmocka_unit_test(test_msrs_read_back),
+		cmocka_unit_test(test_bad_msr_access_raises_gp),
+		cmocka_unit_test(test_tsc_counts_vm_clock),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
