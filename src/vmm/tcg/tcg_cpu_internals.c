@@ -19,8 +19,8 @@
  * into QEMU's CPU loop as on any other exception.
  *
  * Every function used here is exported by libunicorn and called through
- * its PLT; the pointers they take are learned by interposing two helpers
- * that receive them. The self-test (tcg_cpu_selftest.c) checks the whole
+ * its PLT; the pointers they take are learned by interposing helpers that
+ * receive them (the RDMSR helper in tcg_msr.c, the TLB flush here). The self-test (tcg_cpu_selftest.c) checks the whole
  * chain on a scratch engine at start-up.
  */
 #ifndef _GNU_SOURCE
@@ -33,7 +33,6 @@
 
 #include "vmm/tcg/tcg_cpu_internals.h"
 
-#define MSR_EFER 0xC0000080u
 #define HF_CPL_MASK 3u
 /* Bits of hflags that are set in 64-bit kernel and user code alike: CS32,
  * SS32, PE, LMA, CS64 (QEMU's HF_* constants). */
@@ -41,7 +40,6 @@
 			   (1u << 15))
 
 /* libunicorn's x86_64 functions (QEMU names with Unicorn's suffix). */
-void helper_rdmsr_x86_64(void *env);
 void tlb_flush_x86_64(void *cs);
 void qemu_system_reset_request(void *uc);
 void x86_cpu_do_interrupt_x86_64(void *cs);
@@ -50,28 +48,16 @@ _Noreturn void raise_interrupt_x86_64(void *env, int intno, int is_int,
 
 /* ---- Learning the pointers ----------------------------------------------- */
 
-static _Thread_local void **capture_env, **capture_cs;
-static void (*real_rdmsr)(void *);
+static _Thread_local void **capture_cs;
 static void (*real_tlb_flush)(void *);
 static void (*real_reset_request)(void *);
 static pthread_once_t resolve_once = PTHREAD_ONCE_INIT;
 
 static void resolve_real_helpers(void)
 {
-	real_rdmsr = (void (*)(void *))dlsym(RTLD_NEXT, "helper_rdmsr_x86_64");
 	real_tlb_flush = (void (*)(void *))dlsym(RTLD_NEXT, "tlb_flush_x86_64");
 	real_reset_request =
 		(void (*)(void *))dlsym(RTLD_NEXT, "qemu_system_reset_request");
-}
-
-void helper_rdmsr_x86_64(void *env)
-{
-	if (capture_env) {
-		*capture_env = env;
-		capture_env = NULL;
-	}
-	pthread_once(&resolve_once, resolve_real_helpers);
-	real_rdmsr(env);
 }
 
 void tlb_flush_x86_64(void *cs)
@@ -90,12 +76,9 @@ int tcg_cpu_ptrs_learn(uc_engine *uc, struct tcg_cpu_ptrs *p)
 {
 	pthread_once(&resolve_once, resolve_real_helpers);
 	p->env = p->cs = NULL;
-	if (!real_rdmsr || !real_tlb_flush || !real_reset_request)
+	if (!real_tlb_flush || !real_reset_request)
 		return -1;
-	uc_x86_msr msr = { .rid = MSR_EFER };
-	capture_env = &p->env;
-	uc_reg_read(uc, UC_X86_REG_MSR, &msr);
-	capture_env = NULL;
+	p->env = tcg_msr_learn_env(uc);
 	capture_cs = &p->cs;
 	uc_ctl_flush_tlb(uc);
 	capture_cs = NULL;

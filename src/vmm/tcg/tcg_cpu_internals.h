@@ -23,6 +23,10 @@ struct tcg_cpu_ptrs {
 	void *cs;
 };
 
+/* Unicorn's CPUX86State for uc, learned through one MSR read (the RDMSR
+ * helper is interposed in tcg_msr.c), or NULL. */
+void *tcg_msr_learn_env(uc_engine *uc);
+
 /* Learns both pointers of a fresh engine (interposed helpers see them
  * during one MSR read and one TLB flush). 0, or -1 if either stayed
  * unseen (libunicorn no longer calls the helper through its PLT). */

@@ -332,10 +332,12 @@ int tcg_vcpu_init(struct vcpu *v, char *err, size_t errlen)
 		snprintf(err, errlen, "uc_open: %s", uc_strerror(e));
 		return -EINVAL;
 	}
-	/* Nehalem (GenuineIntel) and Opteron G3 (AuthenticAMD) both give the
-	 * guest SSE2..SSE4 and report the personality's CPUID vendor. */
-	int model = v->vm->vendor == VM_CPU_VENDOR_AMD ? UC_CPU_X86_OPTERON_G3
-						       : UC_CPU_X86_NEHALEM;
+	/* The model decides what Unicorn decodes (and vendor quirks such as
+	 * SYSENTER in 64-bit mode); both decode every feature CPUID reports
+	 * (tcg_cpuid.c), and the CPUID hook, not the model, answers. */
+	int model = v->vm->vendor == VM_CPU_VENDOR_AMD
+			    ? UC_CPU_X86_EPYC_ROME
+			    : UC_CPU_X86_SKYLAKE_SERVER;
 	e = uc_ctl_set_cpu_model(t->uc, model);
 	if (e == UC_ERR_OK)
 		e = uc_mem_map_ptr(t->uc, 0, v->vm->mem_size, UC_PROT_ALL,
@@ -371,6 +373,8 @@ int tcg_vcpu_init(struct vcpu *v, char *err, size_t errlen)
 	if (e == UC_ERR_OK)
 		e = uc_hook_add(t->uc, &h, UC_HOOK_BLOCK, (void *)hook_block, v,
 				1, 0);
+	if (e == UC_ERR_OK && tcg_cpuid_init(v) < 0)
+		e = UC_ERR_HOOK;
 	if (e == UC_ERR_OK)
 		tcg_tlb_sizing_init(t);
 	if (e == UC_ERR_OK) {
@@ -378,6 +382,14 @@ int tcg_vcpu_init(struct vcpu *v, char *err, size_t errlen)
 			snprintf(err, errlen, "vCPU %d engine set-up: libunicorn "
 				 "lacks the PAUSE helper hvgdb wraps", v->id);
 			return -ENOSYS;
+		}
+		int rc = tcg_msr_init(v);
+		if (rc < 0) {
+			snprintf(err, errlen, "vCPU %d engine set-up: %s", v->id,
+				 rc == -ENOMEM ? "out of memory"
+					       : "libunicorn lacks the MSR and "
+						 "TSC helpers hvgdb wraps");
+			return rc;
 		}
 	}
 	if (e != UC_ERR_OK) {

@@ -89,6 +89,8 @@ struct tcg_vcpu {
 
 	uint64_t tlb_sized_at; /* guest ns of the last TLB re-sizing flush */
 	uint64_t tlb_period;   /* ns until the next one */
+	uint64_t apic_base; /* IA32_APIC_BASE (tcg_msr.c) */
+	int64_t tsc_offset; /* guest TSC - VM clock ns (tcg_msr.c) */
 	bool in_hlt;       /* executed hlt, sleeping until an event */
 	bool nmi_blocked;  /* an NMI handler is running (approximation) */
 	uint64_t nmi_stack_top;
@@ -105,6 +107,11 @@ int tcg_pause_exiting_init(void);
 /* The engine this thread is running (inside tcg_run), or NULL. */
 struct tcg_vcpu *tcg_running_engine(void);
 
+/* CPUID answers from hvgdb's table (tcg_cpuid.c): 0 or -EINVAL. */
+int tcg_cpuid_init(struct vcpu *v);
+/* MSRs and TSC as on hardware (tcg_msr.c): 0, or -ENOSYS if libunicorn
+ * lacks the helpers it wraps. */
+int tcg_msr_init(struct vcpu *v);
 void tcg_vcpu_fini(struct vcpu *v);
 void tcg_kick(struct vcpu *v);
 /* The software TLB is flushed (and so re-sized) at backing-off intervals;

@@ -258,4 +258,56 @@ SYM(idle100, handler)
 	movl $0, 0x0b0(%rsi)
 	iretq
 END(idle100)
+
+/* CPUID with EAX/ECX from the vCPU's slot (0x300000 + 0x100 * vCPU index:
+ * leaf, subleaf), EAX..EDX stored after them, then hlt. */
+SNIP(cpuid)
+	mov %rdi, %rsi
+	shl $8, %rsi
+	add $0x300000, %rsi
+	mov (%rsi), %eax
+	mov 8(%rsi), %ecx
+	cpuid
+	mov %rax, 16(%rsi)
+	mov %rbx, 24(%rsi)
+	mov %rcx, 32(%rsi)
+	mov %rdx, 40(%rsi)
+	hlt
+	jmp .
+END(cpuid)
+
+/* MSR ECX = [0x300000]: RDMSR into [0x300008]; if [0x300018] != 0, WRMSR
+ * [0x300010] and RDMSR again into [0x300020]; then rdtsc into [0x300048]
+ * and hlt. The #GP handler stores the error code and RIP and counts. */
+SNIP(msr)
+	mov 0x300000, %ecx
+SYM(msr, rdmsr)
+	rdmsr
+	mov %eax, 0x300008
+	mov %edx, 0x30000c
+	cmpq $0, 0x300018
+	je 1f
+	mov 0x300000, %ecx
+	mov 0x300010, %eax
+	mov 0x300014, %edx
+SYM(msr, wrmsr)
+	wrmsr
+	rdmsr
+	mov %eax, 0x300020
+	mov %edx, 0x300024
+1:	rdtsc
+	mov %eax, 0x300048
+	mov %edx, 0x30004c
+	hlt
+	jmp .
+SYM(msr, gp_handler)
+	pop %rax
+	mov %rax, 0x300028
+	mov (%rsp), %rax
+	mov %rax, 0x300030
+	incq 0x300038
+	hlt
+	jmp .
+END(msr)
+
 	.section .note.GNU-stack,"",@progbits
