@@ -88,6 +88,14 @@ int gdbstub_create(const struct gdbstub_config *cfg, struct gdbstub **out,
 		free_stub(stub);
 		return rc;
 	}
+	if (stub->listener.all_interfaces)
+		/* as QEMU and gdbserver users expect: the stub has no
+		 * authentication and can read, write and stop everything */
+		fprintf(stub->log,
+			"gdbstub: warning: listening on all interfaces (port "
+			"%d): anyone who can reach this port gets full "
+			"control of the VM\n",
+			stub->listener.port);
 	rsp_decoder_init(&stub->dec, stub->dec_buf, RSP_DECODE_CAPACITY);
 	rc = pthread_create(&stub->thread, NULL, server_main, stub);
 	if (rc) {

@@ -62,6 +62,16 @@ static int parse_port(const char *s, int *port)
 	return 0;
 }
 
+/* 0.0.0.0 or [::], however it was spelled (e.g. "0", "::", a name) */
+static bool bound_to_any_address(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET6)
+		return IN6_IS_ADDR_UNSPECIFIED(
+			&((const struct sockaddr_in6 *)ss)->sin6_addr);
+	return ((const struct sockaddr_in *)ss)->sin_addr.s_addr ==
+	       htonl(INADDR_ANY);
+}
+
 static int open_tcp(struct listen_socket *ls, const char *spec, char *err,
 		    size_t errlen)
 {
@@ -126,6 +136,7 @@ static int open_tcp(struct listen_socket *ls, const char *spec, char *err,
 		ls->port = ss.ss_family == AF_INET6
 				   ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
 				   : ntohs(((struct sockaddr_in *)&ss)->sin_port);
+		ls->all_interfaces = bound_to_any_address(&ss);
 		ls->unix_path[0] = 0;
 		rc = 0;
 		break;

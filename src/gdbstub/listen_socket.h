@@ -3,12 +3,14 @@
 #ifndef HVGDB_GDBSTUB_LISTEN_SOCKET_H
 #define HVGDB_GDBSTUB_LISTEN_SOCKET_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct listen_socket {
 	int fd;
 	int port;            /* bound TCP port, 0 for unix sockets */
 	char unix_path[108]; /* to unlink at close; "" for TCP */
+	bool all_interfaces; /* TCP bound to 0.0.0.0 or [::] */
 };
 
 /* 0, or -errno with a one-line reason in err. */
