@@ -10,11 +10,9 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
-#define SEND_TIMEOUT_SECONDS 10
 /* Connections wait here while the previous session is torn down. */
 #define LISTEN_BACKLOG 64
 
@@ -230,10 +228,8 @@ void listen_socket_close(struct listen_socket *ls)
 void connection_configure(int fd)
 {
 	int one = 1;
-	struct timeval tv = { .tv_sec = SEND_TIMEOUT_SECONDS };
 
 	/* fails harmlessly on unix sockets */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	fcntl(fd, F_SETFD, FD_CLOEXEC);
 }

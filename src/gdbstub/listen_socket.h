@@ -22,8 +22,8 @@ struct listen_socket {
 int listen_socket_open(struct listen_socket *ls, const char *spec, char *err,
 		       size_t errlen);
 void listen_socket_close(struct listen_socket *ls);
-/* TCP_NODELAY (TCP only), close-on-exec, a send timeout so a debugger that
- * stops reading cannot block the server forever. */
+/* TCP_NODELAY (TCP only), close-on-exec. The server never blocks on the
+ * connection: it sends with MSG_DONTWAIT (out_queue.h). */
 void connection_configure(int fd);
 
 #endif
