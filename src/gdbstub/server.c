@@ -285,8 +285,33 @@ static void read_connection_locked(struct gdbstub *stub)
 	process_input_locked(stub);
 }
 
+/* The attached debugger has closed its side (its EOF may still sit behind
+ * unread input). */
+static bool peer_hung_up_locked(struct gdbstub *stub)
+{
+	if (stub->conn_fd < 0)
+		return true;
+	if (!stub->peer_hung_up) {
+		struct pollfd p = { .fd = stub->conn_fd, .events = POLLRDHUP };
+		if (poll(&p, 1, 0) > 0 &&
+		    (p.revents & (POLLRDHUP | POLLHUP | POLLERR)))
+			stub->peer_hung_up = true;
+	}
+	return stub->peer_hung_up;
+}
+
+/*
+ * A debugger that connects while the last session is still being torn
+ * down (its EOF not yet read, the attach stop or the detach under way) is
+ * left in the backlog and accepted once the server is free: a quick
+ * reconnect is not a second debugger. Only a connection arriving while a
+ * live debugger is attached is refused.
+ */
 static void accept_connection_locked(struct gdbstub *stub)
 {
+	if (stub->state != CONN_NONE && !stub->ev.vm_over &&
+	    peer_hung_up_locked(stub))
+		return; /* the listener is not polled until the session ends */
 	int fd = accept4(stub->listener.fd, NULL, NULL, SOCK_CLOEXEC);
 	if (fd < 0)
 		return;
@@ -303,6 +328,7 @@ static void accept_connection_locked(struct gdbstub *stub)
 	}
 	connection_configure(fd);
 	stub->conn_fd = fd;
+	stub->peer_hung_up = false;
 	stub->input_len = stub->input_off = 0;
 	stub->last_frame_len = 0;
 	out_queue_clear(&stub->out);
@@ -434,8 +460,13 @@ void *server_main(void *arg)
 		process_input_locked(stub);
 		pfd[n++] = (struct pollfd){ .fd = stub->event_fd,
 					    .events = POLLIN };
-		/* a detaching session finishes before the next one starts */
-		if (stub->state != CONN_DETACHING) {
+		/* A session that is starting or ending finishes before the
+		 * next one starts (connections wait in the backlog); while
+		 * one is live, a newcomer is refused. */
+		bool live = (stub->state == CONN_STOPPED ||
+			     stub->state == CONN_RUNNING) &&
+			    !stub->peer_hung_up;
+		if (stub->state == CONN_NONE || stub->ev.vm_over || live) {
 			listen_idx = n;
 			pfd[n++] = (struct pollfd){ .fd = stub->listener.fd,
 						    .events = POLLIN };
@@ -451,7 +482,8 @@ void *server_main(void *arg)
 			conn_idx = n;
 			pfd[n++] = (struct pollfd){
 				.fd = stub->conn_fd,
-				.events = (short)((want_input ? POLLIN : 0) |
+				.events = (short)((want_input ? POLLIN | POLLRDHUP
+							      : 0) |
 						  (owed ? POLLOUT : 0)) };
 		}
 		if (stub->drain_fd >= 0) {
@@ -470,6 +502,9 @@ void *server_main(void *arg)
 			continue;
 		if (pfd[0].revents)
 			handle_wakeup_locked(stub);
+		if (conn_idx >= 0 &&
+		    (pfd[conn_idx].revents & (POLLRDHUP | POLLHUP)))
+			stub->peer_hung_up = true;
 		/* on a time-out too: that is how a stalled peer is dropped */
 		if (owed && stub->conn_fd >= 0 && out_queue_pending(&stub->out))
 			flush_output_locked(stub);

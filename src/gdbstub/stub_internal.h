@@ -47,6 +47,10 @@ struct gdbstub {
 	 * script steps or hits a hot breakpoint. */
 	long long spin_until;
 	int conn_fd;
+	/* The debugger closed its side: a new connection waits in the
+	 * backlog until this session is torn down, it is not a second
+	 * debugger. */
+	bool peer_hung_up;
 	/* A finished connection (after D or W/X): half-closed, read until
 	 * the debugger closes it, so its last '+' never turns into a RST. */
 	int drain_fd;

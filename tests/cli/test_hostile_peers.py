@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """The real hvgdb against raw-socket peers that misbehave: a peer reading one
 byte per 100 ms does not delay SIGTERM, a NAK storm does not multiply the
-output, a peer that stops reading is dropped (and says so), and quick
-reconnect cycles are all served.
+output, a peer that stops reading is dropped (and says so), quick
+reconnect cycles are all served and a concurrent second debugger is still
+refused.
 
 usage: test_hostile_peers.py HVGDB [CASE...]"""
 
@@ -185,6 +186,54 @@ def stalled_reader(hv):
     check("stalled reader: the next debugger is served", reattaches(hv))
 
 
+RECONNECT_CYCLES = 500
+RECONNECT_BUDGET_S = 240  # bounds the test; a cycle takes a few ms
+
+
+def reconnect_cycles(hv):
+    """500 quick connect/attach/detach cycles, each new connection made
+    right after the last one closed: in the middle of its attach stop,
+    while it runs (the server detaches), or after D. Every one is served,
+    none refused as a second debugger."""
+    refused, done = 0, 0
+    deadline = time.time() + RECONNECT_BUDGET_S
+    for i in range(RECONNECT_CYCLES):
+        if time.time() > deadline:
+            break
+        p = Peer(hv.path)
+        try:
+            if not p.request(b"qSupported").startswith(b"PacketSize"):
+                refused += 1
+            elif i % 3 == 0:    # gone during the attach stop
+                p.sock.sendall(frame(b"?"))
+            elif i % 3 == 1:    # gone while the guest runs
+                p.sock.sendall(frame(b"c"))
+            else:               # a clean detach
+                p.request(b"D")
+        except (EOFError, ConnectionResetError):
+            refused += 1
+        p.close()
+        done += 1
+    check(f"{RECONNECT_CYCLES} quick reconnect cycles all served",
+          done == RECONNECT_CYCLES and refused == 0,
+          f"{done} cycles in the time budget, {refused} refused")
+    check("no connection refused as a second debugger",
+          "refused a second debugger" not in hv.log_text())
+
+
+def concurrent_debugger_refused(hv):
+    """A second debugger while one is attached and alive is still closed
+    at once; the live session goes on."""
+    p = hv.attach()
+    other = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    other.settimeout(TIMEOUT)
+    other.connect(hv.path)
+    check("second debugger closed", other.recv(16) == b"")
+    other.close()
+    check("live session untouched", p.request(b"qC").startswith(b"QC"))
+    p.close()
+
+
 def reattaches(hv):
     try:
         p = Peer(hv.path)
@@ -197,7 +246,9 @@ def reattaches(hv):
 
 
 CASES = {"slow_reader_sigterm": slow_reader_and_sigterm,
-         "nak_storm": nak_storm, "stalled_reader": stalled_reader}
+         "nak_storm": nak_storm, "stalled_reader": stalled_reader,
+         "reconnect_cycles": reconnect_cycles,
+         "concurrent_debugger": concurrent_debugger_refused}
 
 
 def main():
