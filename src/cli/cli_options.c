@@ -118,7 +118,8 @@ int cli_parse_size(const char *s, uint64_t *bytes)
 	return 0;
 }
 
-/* [HOST:]PORT or unix:PATH; the server resolves HOST itself. */
+/* [HOST:]PORT or unix:PATH; the server resolves HOST itself (an empty
+ * HOST, as in ":1234", is the default 127.0.0.1). */
 static bool valid_gdb_listen(const char *s)
 {
 	const char *colon, *port;
@@ -129,8 +130,6 @@ static bool valid_gdb_listen(const char *s)
 		/* sun_path holds 108 bytes including the NUL. */
 		return s[5] != '\0' && strlen(s + 5) < 108;
 	colon = strrchr(s, ':');
-	if (colon == s)
-		return false;
 	port = colon ? colon + 1 : s;
 	if (parse_decimal(port, &v, &end) || *end || v > 65535)
 		return false;

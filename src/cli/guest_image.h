@@ -15,8 +15,10 @@ struct guest_image {
 };
 
 /*
- * Read path whole and parse it for a VM of ram_size bytes (segments at or
- * above 1 MiB, clear of the boot tables). Returns 0, or -errno with one line
+ * Read path and parse it for a VM of ram_size bytes (segments at or above
+ * 1 MiB, clear of the boot tables). Only the ELF header, program headers
+ * and loadable segments are read; a FIFO or other non-regular file is
+ * refused without waiting on it. Returns 0, or -errno with one line
  * naming the file in err.
  */
 int guest_image_load(const char *path, uint64_t ram_size,

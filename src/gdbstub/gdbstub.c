@@ -20,6 +20,7 @@ static void free_stub(struct gdbstub *stub)
 	free(stub->dec_buf);
 	free(stub->reply.buf);
 	free(stub->frame);
+	out_queue_free(&stub->out);
 	free(stub);
 }
 
@@ -56,8 +57,11 @@ int gdbstub_create(const struct gdbstub_config *cfg, struct gdbstub **out,
 	stub->frame_cap = 1 + rsp_encode_bound(stub->reply.cap);
 	stub->frame = malloc(stub->frame_cap);
 	rc = gdb_session_init(&stub->session, cfg->ops, cfg->ctx);
+	/* room for a reply not yet taken plus the stop or exit reply after
+	 * it; input is not served while anything is owed */
+	int out_rc = out_queue_init(&stub->out, 2 * stub->frame_cap);
 	if (stub->event_fd < 0 || !stub->dec_buf || !stub->reply.buf ||
-	    !stub->frame || rc) {
+	    !stub->frame || rc || out_rc) {
 		snprintf(err, errlen, "gdbstub: out of resources");
 		free_stub(stub);
 		return -ENOMEM;
@@ -88,6 +92,14 @@ int gdbstub_create(const struct gdbstub_config *cfg, struct gdbstub **out,
 		free_stub(stub);
 		return rc;
 	}
+	if (stub->listener.all_interfaces)
+		/* as QEMU and gdbserver users expect: the stub has no
+		 * authentication and can read, write and stop everything */
+		fprintf(stub->log,
+			"gdbstub: warning: listening on all interfaces (port "
+			"%d): anyone who can reach this port gets full "
+			"control of the VM\n",
+			stub->listener.port);
 	rsp_decoder_init(&stub->dec, stub->dec_buf, RSP_DECODE_CAPACITY);
 	rc = pthread_create(&stub->thread, NULL, server_main, stub);
 	if (rc) {

@@ -10,11 +10,47 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
-#define SEND_TIMEOUT_SECONDS 10
+/* Connections wait here while the previous session is torn down. */
+#define LISTEN_BACKLOG 64
+
+/*
+ * Makes path free for our bind: nothing there, or a socket nobody listens
+ * on any more (a stale one from a crashed run: connect() is refused), which
+ * is removed. A live server's socket is never taken over, and anything
+ * that is not a socket is left for bind() to refuse.
+ */
+static int claim_unix_path(const struct sockaddr_un *sa, char *err,
+			   size_t errlen)
+{
+	struct stat st;
+
+	if (lstat(sa->sun_path, &st) != 0 || !S_ISSOCK(st.st_mode))
+		return 0;
+	int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (probe < 0) {
+		int e = errno;
+		snprintf(err, errlen, "socket: %s", strerror(e));
+		return -e;
+	}
+	int rc = connect(probe, (const struct sockaddr *)sa, sizeof(*sa));
+	int e = rc ? errno : 0;
+	close(probe);
+	if (e == ECONNREFUSED) {
+		unlink(sa->sun_path);
+		return 0;
+	}
+	/* connected, or EAGAIN (its backlog is full): someone serves it */
+	if (e == 0 || e == EAGAIN) {
+		snprintf(err, errlen, "in use by a running server");
+		return -EADDRINUSE;
+	}
+	snprintf(err, errlen, "cannot check the socket already there: %s",
+		 strerror(e));
+	return -e;
+}
 
 static int open_unix(struct listen_socket *ls, const char *path, char *err,
 		     size_t errlen)
@@ -27,21 +63,32 @@ static int open_unix(struct listen_socket *ls, const char *path, char *err,
 		return -EINVAL;
 	}
 	strcpy(sa.sun_path, path);
-	/* a stale socket from an earlier run; never unlink anything else */
-	if (stat(path, &st) == 0 && S_ISSOCK(st.st_mode))
-		unlink(path);
+	int rc = claim_unix_path(&sa, err, errlen);
+	if (rc)
+		return rc;
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		int e = errno;
 		snprintf(err, errlen, "socket: %s", strerror(e));
 		return -e;
 	}
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, 4)) {
+	/* Linux creates the file with the socket inode's mode minus the
+	 * umask: set 0600 on the inode before bind, so the file never exists
+	 * with a wider mode, whatever the umask (a chmod after bind leaves a
+	 * window, and changing the umask affects every thread). */
+	if (fchmod(fd, S_IRUSR | S_IWUSR) ||
+	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    listen(fd, LISTEN_BACKLOG)) {
 		int e = errno;
 		snprintf(err, errlen, "cannot listen on unix:%s: %s", path,
 			 strerror(e));
 		close(fd);
 		return -e;
+	}
+	/* remembered so that close removes this file and no other */
+	if (stat(path, &st) == 0) {
+		ls->unix_dev = st.st_dev;
+		ls->unix_ino = st.st_ino;
 	}
 	ls->fd = fd;
 	ls->port = 0;
@@ -60,6 +107,16 @@ static int parse_port(const char *s, int *port)
 		return -1;
 	*port = (int)v;
 	return 0;
+}
+
+/* 0.0.0.0 or [::], however it was spelled (e.g. "0", "::", a name) */
+static bool bound_to_any_address(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET6)
+		return IN6_IS_ADDR_UNSPECIFIED(
+			&((const struct sockaddr_in6 *)ss)->sin6_addr);
+	return ((const struct sockaddr_in *)ss)->sin_addr.s_addr ==
+	       htonl(INADDR_ANY);
 }
 
 static int open_tcp(struct listen_socket *ls, const char *spec, char *err,
@@ -114,7 +171,7 @@ static int open_tcp(struct listen_socket *ls, const char *spec, char *err,
 		}
 		int one = 1;
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		if (bind(fd, ai->ai_addr, ai->ai_addrlen) || listen(fd, 4)) {
+		if (bind(fd, ai->ai_addr, ai->ai_addrlen) || listen(fd, LISTEN_BACKLOG)) {
 			rc = -errno;
 			close(fd);
 			continue;
@@ -126,6 +183,7 @@ static int open_tcp(struct listen_socket *ls, const char *spec, char *err,
 		ls->port = ss.ss_family == AF_INET6
 				   ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
 				   : ntohs(((struct sockaddr_in *)&ss)->sin_port);
+		ls->all_interfaces = bound_to_any_address(&ss);
 		ls->unix_path[0] = 0;
 		rc = 0;
 		break;
@@ -153,21 +211,25 @@ int listen_socket_open(struct listen_socket *ls, const char *spec, char *err,
 
 void listen_socket_close(struct listen_socket *ls)
 {
+	struct stat st;
+
+	/* Only our own file: another server may have replaced it since
+	 * (e.g. after removing it by hand). */
+	if (ls->unix_path[0] && lstat(ls->unix_path, &st) == 0 &&
+	    S_ISSOCK(st.st_mode) && st.st_dev == ls->unix_dev &&
+	    st.st_ino == ls->unix_ino)
+		unlink(ls->unix_path);
+	ls->unix_path[0] = 0;
 	if (ls->fd >= 0)
 		close(ls->fd);
 	ls->fd = -1;
-	if (ls->unix_path[0])
-		unlink(ls->unix_path);
-	ls->unix_path[0] = 0;
 }
 
 void connection_configure(int fd)
 {
 	int one = 1;
-	struct timeval tv = { .tv_sec = SEND_TIMEOUT_SECONDS };
 
 	/* fails harmlessly on unix sockets */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	fcntl(fd, F_SETFD, FD_CLOEXEC);
 }

@@ -1,7 +1,11 @@
 /*
  * The server thread: waits in poll() on the listening socket, the debugger
  * connection and an eventfd that vCPU threads signal, so an idle session
- * costs no CPU. Everything but the poll runs under the stub lock.
+ * costs no CPU. Everything but the poll runs under the stub lock, and
+ * nothing under it blocks on the debugger: replies are queued and sent with
+ * non-blocking writes as the peer takes them (out_queue.h), and no input
+ * is served while a reply is still owed, so the queue holds one reply (plus
+ * a stop or exit reply) whatever the peer does.
  */
 #include "gdbstub/stub_internal.h"
 
@@ -27,21 +31,6 @@ static void log_line(struct gdbstub *stub, const char *msg)
 	fflush(stub->log);
 }
 
-static int write_all(int fd, const uint8_t *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static void close_connection_locked(struct gdbstub *stub)
 {
 	if (stub->conn_fd >= 0)
@@ -49,6 +38,7 @@ static void close_connection_locked(struct gdbstub *stub)
 	stub->conn_fd = -1;
 	stub->input_len = stub->input_off = 0;
 	stub->last_frame_len = 0;
+	out_queue_clear(&stub->out);
 }
 
 /* Ends a connection whose last reply was sent: the peer sees EOF after
@@ -57,6 +47,16 @@ static void finish_connection_locked(struct gdbstub *stub)
 {
 	if (stub->conn_fd < 0)
 		return;
+	/* the last reply goes now or never: this runs when the session or
+	 * the VM ends, and nobody waits for a peer that does not read */
+	if (out_queue_pending(&stub->out) &&
+	    out_queue_flush(&stub->out, stub->conn_fd) > 0) {
+		fprintf(stub->log, "gdbstub: closing the connection with %zu "
+			"bytes of replies the debugger did not read\n",
+			stub->out.len);
+		fflush(stub->log);
+	}
+	out_queue_clear(&stub->out);
 	if (stub->drain_fd >= 0)
 		close(stub->drain_fd);
 	shutdown(stub->conn_fd, SHUT_WR);
@@ -96,7 +96,24 @@ static void connection_lost_locked(struct gdbstub *stub)
 	}
 }
 
-/* Sends '+' (if acking) and the encoded reply in one write. */
+/* Queues bytes for the debugger and sends what the socket takes now
+ * (usually all of it). */
+static void queue_output_locked(struct gdbstub *stub, const uint8_t *data,
+				size_t len)
+{
+	if (stub->conn_fd < 0 || len == 0)
+		return;
+	if (out_queue_append(&stub->out, data, len)) {
+		/* cannot happen: input waits while a reply is owed */
+		log_line(stub, "output queue full; dropping the connection");
+		connection_lost_locked(stub);
+		return;
+	}
+	if (out_queue_flush(&stub->out, stub->conn_fd) < 0)
+		connection_lost_locked(stub);
+}
+
+/* Queues '+' (if acking) and the encoded reply. */
 static void send_reply_locked(struct gdbstub *stub, bool ack, bool has_reply)
 {
 	size_t off = 0;
@@ -113,19 +130,34 @@ static void send_reply_locked(struct gdbstub *stub, bool ack, bool has_reply)
 				       stub->frame + off, stub->frame_cap - off);
 		stub->last_frame_off = off;
 		stub->last_frame_len = n;
+		stub->resends = 0;
 		off += n;
 	}
-	if (off && write_all(stub->conn_fd, stub->frame, off))
-		connection_lost_locked(stub);
+	queue_output_locked(stub, stub->frame, off);
 }
 
+/* A NAK: the last reply again, a few times at most (then the link or the
+ * peer is broken, and re-sending would only multiply the output). */
 static void resend_last_locked(struct gdbstub *stub)
 {
 	if (stub->conn_fd < 0 || stub->last_frame_len == 0)
 		return;
-	if (write_all(stub->conn_fd, stub->frame + stub->last_frame_off,
-		      stub->last_frame_len))
+	if (stub->resends >= MAX_RESENDS_PER_REPLY) {
+		fprintf(stub->log, "gdbstub: debugger NAKed one reply %u "
+			"times; dropping the connection\n",
+			stub->resends + 1);
+		fflush(stub->log);
 		connection_lost_locked(stub);
+		return;
+	}
+	stub->resends++;
+	queue_output_locked(stub, stub->frame + stub->last_frame_off,
+			    stub->last_frame_len);
+}
+
+static void send_nak_locked(struct gdbstub *stub)
+{
+	queue_output_locked(stub, (const uint8_t *)"-", 1);
 }
 
 static void send_stop_reply_locked(struct gdbstub *stub, int fallback)
@@ -185,11 +217,14 @@ static void handle_packet_locked(struct gdbstub *stub, const uint8_t *pkt,
 	}
 }
 
-/* Decodes buffered input while the state allows serving it. */
+/* Decodes buffered input while the state allows serving it and no reply
+ * is still owed (a peer that sends without reading gets back-pressure,
+ * not an ever-growing queue). */
 static void process_input_locked(struct gdbstub *stub)
 {
 	while (stub->conn_fd >= 0 && stub->input_off < stub->input_len &&
-	       (stub->state == CONN_STOPPED || stub->state == CONN_RUNNING)) {
+	       (stub->state == CONN_STOPPED || stub->state == CONN_RUNNING) &&
+	       !out_queue_pending(&stub->out)) {
 		enum rsp_event ev;
 		size_t used = rsp_decode(&stub->dec,
 					 stub->input + stub->input_off,
@@ -210,9 +245,7 @@ static void process_input_locked(struct gdbstub *stub)
 			break;
 		case RSP_EV_BAD_CHECKSUM:
 			if (ack) {
-				if (write_all(stub->conn_fd,
-					      (const uint8_t *)"-", 1))
-					connection_lost_locked(stub);
+				send_nak_locked(stub);
 				break;
 			}
 			/* no-ack mode: checksums are not binding */
@@ -225,9 +258,7 @@ static void process_input_locked(struct gdbstub *stub)
 			break;
 		case RSP_EV_OVERSIZE:
 			if (ack) {
-				if (write_all(stub->conn_fd,
-					      (const uint8_t *)"-", 1))
-					connection_lost_locked(stub);
+				send_nak_locked(stub);
 			} else {
 				reply_error(&stub->reply, EMSGSIZE);
 				send_reply_locked(stub, false, true);
@@ -254,8 +285,33 @@ static void read_connection_locked(struct gdbstub *stub)
 	process_input_locked(stub);
 }
 
+/* The attached debugger has closed its side (its EOF may still sit behind
+ * unread input). */
+static bool peer_hung_up_locked(struct gdbstub *stub)
+{
+	if (stub->conn_fd < 0)
+		return true;
+	if (!stub->peer_hung_up) {
+		struct pollfd p = { .fd = stub->conn_fd, .events = POLLRDHUP };
+		if (poll(&p, 1, 0) > 0 &&
+		    (p.revents & (POLLRDHUP | POLLHUP | POLLERR)))
+			stub->peer_hung_up = true;
+	}
+	return stub->peer_hung_up;
+}
+
+/*
+ * A debugger that connects while the last session is still being torn
+ * down (its EOF not yet read, the attach stop or the detach under way) is
+ * left in the backlog and accepted once the server is free: a quick
+ * reconnect is not a second debugger. Only a connection arriving while a
+ * live debugger is attached is refused.
+ */
 static void accept_connection_locked(struct gdbstub *stub)
 {
+	if (stub->state != CONN_NONE && !stub->ev.vm_over &&
+	    peer_hung_up_locked(stub))
+		return; /* the listener is not polled until the session ends */
 	int fd = accept4(stub->listener.fd, NULL, NULL, SOCK_CLOEXEC);
 	if (fd < 0)
 		return;
@@ -272,8 +328,10 @@ static void accept_connection_locked(struct gdbstub *stub)
 	}
 	connection_configure(fd);
 	stub->conn_fd = fd;
+	stub->peer_hung_up = false;
 	stub->input_len = stub->input_off = 0;
 	stub->last_frame_len = 0;
+	out_queue_clear(&stub->out);
 	rsp_decoder_init(&stub->dec, stub->dec_buf, RSP_DECODE_CAPACITY);
 	gdb_session_reset(&stub->session);
 	stub->state = CONN_STOPPING;
@@ -351,14 +409,41 @@ static void handle_wakeup_locked(struct gdbstub *stub)
  * futex sleep on it costs the same wake-up (measured: 42-57 us from the
  * vCPU's eventfd write to the stop reply, against ~1 us). Then sleep.
  */
-static int wait_ready(struct pollfd *pfd, nfds_t n, long long spin_until)
+static int wait_ready(struct pollfd *pfd, nfds_t n, long long spin_until,
+		      int timeout_ms)
 {
 	while (gdb_monotonic_ns() < spin_until) {
 		int rc = poll(pfd, n, 0);
 		if (rc != 0)
 			return rc;
 	}
-	return poll(pfd, n, -1);
+	return poll(pfd, n, timeout_ms);
+}
+
+/* Until a peer that owes us reading is given up on; -1 when none does. */
+static int stall_timeout_ms(const struct gdbstub *stub)
+{
+	if (stub->conn_fd < 0 || !out_queue_pending(&stub->out))
+		return -1;
+	long long left = stub->out.progress_ns + PEER_STALL_DROP_NS -
+			 gdb_monotonic_ns();
+	return left <= 0 ? 0 : (int)(left / 1000000 + 1);
+}
+
+static void flush_output_locked(struct gdbstub *stub)
+{
+	int rc = out_queue_flush(&stub->out, stub->conn_fd);
+	if (rc < 0) {
+		connection_lost_locked(stub);
+	} else if (rc > 0 && gdb_monotonic_ns() - stub->out.progress_ns >=
+				     PEER_STALL_DROP_NS) {
+		fprintf(stub->log, "gdbstub: the debugger has not read its "
+			"replies for %lld s (%zu bytes waiting); dropping the "
+			"connection\n", PEER_STALL_DROP_NS / 1000000000LL,
+			stub->out.len);
+		fflush(stub->log);
+		connection_lost_locked(stub);
+	}
 }
 
 void *server_main(void *arg)
@@ -375,19 +460,31 @@ void *server_main(void *arg)
 		process_input_locked(stub);
 		pfd[n++] = (struct pollfd){ .fd = stub->event_fd,
 					    .events = POLLIN };
-		/* a detaching session finishes before the next one starts */
-		if (stub->state != CONN_DETACHING) {
+		/* A session that is starting or ending finishes before the
+		 * next one starts (connections wait in the backlog); while
+		 * one is live, a newcomer is refused. */
+		bool live = (stub->state == CONN_STOPPED ||
+			     stub->state == CONN_RUNNING) &&
+			    !stub->peer_hung_up;
+		if (stub->state == CONN_NONE || stub->ev.vm_over || live) {
 			listen_idx = n;
 			pfd[n++] = (struct pollfd){ .fd = stub->listener.fd,
 						    .events = POLLIN };
 		}
-		/* while the vCPUs are being stopped, input waits */
-		if (stub->conn_fd >= 0 && stub->input_len == 0 &&
-		    (stub->state == CONN_STOPPED ||
-		     stub->state == CONN_RUNNING)) {
+		/* while the vCPUs are being stopped, or a reply is owed,
+		 * input waits */
+		bool owed = stub->conn_fd >= 0 && out_queue_pending(&stub->out);
+		bool want_input = stub->conn_fd >= 0 && stub->input_len == 0 &&
+				  !owed &&
+				  (stub->state == CONN_STOPPED ||
+				   stub->state == CONN_RUNNING);
+		if (want_input || owed) {
 			conn_idx = n;
-			pfd[n++] = (struct pollfd){ .fd = stub->conn_fd,
-						    .events = POLLIN };
+			pfd[n++] = (struct pollfd){
+				.fd = stub->conn_fd,
+				.events = (short)((want_input ? POLLIN | POLLRDHUP
+							      : 0) |
+						  (owed ? POLLOUT : 0)) };
 		}
 		if (stub->drain_fd >= 0) {
 			drain_idx = n;
@@ -397,15 +494,22 @@ void *server_main(void *arg)
 		/* only this thread changes state and spin_until */
 		long long spin_until =
 			stub->state == CONN_RUNNING ? stub->spin_until : 0;
+		int timeout_ms = stall_timeout_ms(stub);
 		pthread_mutex_unlock(&stub->ev.lock);
-		int rc = wait_ready(pfd, (nfds_t)n, spin_until);
+		int rc = wait_ready(pfd, (nfds_t)n, spin_until, timeout_ms);
 		gdb_lock_spinning(&stub->ev.lock, spin_until);
 		if (rc < 0)
 			continue;
 		if (pfd[0].revents)
 			handle_wakeup_locked(stub);
-		if (conn_idx >= 0 && pfd[conn_idx].revents && stub->conn_fd >= 0 &&
-		    stub->input_len == 0 &&
+		if (conn_idx >= 0 &&
+		    (pfd[conn_idx].revents & (POLLRDHUP | POLLHUP)))
+			stub->peer_hung_up = true;
+		/* on a time-out too: that is how a stalled peer is dropped */
+		if (owed && stub->conn_fd >= 0 && out_queue_pending(&stub->out))
+			flush_output_locked(stub);
+		if (want_input && pfd[conn_idx].revents && stub->conn_fd >= 0 &&
+		    stub->input_len == 0 && !out_queue_pending(&stub->out) &&
 		    (stub->state == CONN_STOPPED || stub->state == CONN_RUNNING))
 			read_connection_locked(stub);
 		if (drain_idx >= 0 && pfd[drain_idx].revents &&

@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "gdbstub/listen_socket.h"
+#include "gdbstub/out_queue.h"
 #include "gdbstub/rsp_codec.h"
 #include "gdbstub/session.h"
 #include "gdbstub/vcpu_events.h"
@@ -21,6 +22,13 @@ enum conn_state {
 };
 
 #define INPUT_BUFFER_SIZE 65536
+/* A peer with replies owed that takes no byte of them for this long is
+ * dropped (it stopped reading; the session's guest is resumed). */
+#define PEER_STALL_DROP_NS (10 * 1000000000LL)
+/* NAKs ('-') of one reply answered with a re-send; the next one drops the
+ * connection (each re-send may be 256 KiB: a NAK storm must not turn into
+ * unbounded output). */
+#define MAX_RESENDS_PER_REPLY 4
 
 struct gdbstub {
 	FILE *log;
@@ -39,6 +47,10 @@ struct gdbstub {
 	 * script steps or hits a hot breakpoint. */
 	long long spin_until;
 	int conn_fd;
+	/* The debugger closed its side: a new connection waits in the
+	 * backlog until this session is torn down, it is not a second
+	 * debugger. */
+	bool peer_hung_up;
 	/* A finished connection (after D or W/X): half-closed, read until
 	 * the debugger closes it, so its last '+' never turns into a RST. */
 	int drain_fd;
@@ -60,6 +72,8 @@ struct gdbstub {
 	size_t frame_cap;
 	size_t last_frame_off; /* resend starts here (after the '+') */
 	size_t last_frame_len;
+	unsigned resends; /* of the last frame */
+	struct out_queue out; /* sent from the poll loop, never blocking */
 };
 
 /* server.c */

@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tiny_elf  # noqa: E402
@@ -53,6 +54,79 @@ def check_error(name, hvgdb, args, needle=None, preexec=None):
                         f"[stderr: {err.strip()[:200]!r}]")
     else:
         print(f"ok   {name}: {lines[0]}")
+
+
+def run_measured(hvgdb, args):
+    """(status, stderr, peak RSS in KiB), or None on a hang."""
+    p = subprocess.Popen([hvgdb] + args, stdin=subprocess.DEVNULL,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    watchdog = threading.Timer(TIMEOUT, p.kill)
+    watchdog.start()
+    err = p.stderr.read()
+    _, status, usage = os.wait4(p.pid, 0)
+    watchdog.cancel()
+    p.returncode = os.waitstatus_to_exitcode(status)
+    if p.returncode == -signal.SIGKILL:
+        return None
+    return p.returncode, err.decode(errors="replace"), usage.ru_maxrss
+
+
+def check_file_checks(hvgdb, tmp):
+    """A FIFO is refused without waiting for a writer; a sparse 1 GiB file
+    is refused without being read into memory (peak RSS stays far below
+    its size)."""
+    fifo = os.path.join(tmp, "fifo.elf")
+    os.mkfifo(fifo)
+    check_error("FIFO as guest", hvgdb, ["run", fifo], "not a regular file")
+
+    sparse = os.path.join(tmp, "sparse.elf")
+    with open(sparse, "wb") as fh:
+        fh.truncate(1 << 30)
+    res = run_measured(hvgdb, ["run", sparse])
+    if res is None:
+        failures.append("sparse 1 GiB file: hung")
+        return
+    status, err, rss_kib = res
+    if status != 2 or len(err.splitlines()) != 1 or rss_kib > 128 * 1024:
+        failures.append(f"sparse 1 GiB file: status {status}, peak RSS "
+                        f"{rss_kib} KiB (want 2, < 128 MiB) [{err.strip()!r}]")
+    else:
+        print(f"ok   sparse 1 GiB file: peak RSS {rss_kib} KiB: "
+              f"{err.strip()}")
+
+    # a guest followed by 1 GiB of sections that are not loaded (as a
+    # kernel's debug information) runs, and only its segments are read
+    padded = os.path.join(tmp, "padded.elf")
+    with open(padded, "wb") as fh:
+        fh.write(tiny_elf.elf64(tiny_elf.echo_guest()))
+        fh.truncate(1 << 30)
+    res = run_measured(hvgdb, ["run", padded])
+    if res is None or res[0] != (0x21 << 1 | 1) or res[2] > 128 * 1024:
+        failures.append(f"guest with 1 GiB of unloaded data: {res!r} "
+                        "(want status 67, peak RSS < 128 MiB)")
+    else:
+        print(f"ok   guest with 1 GiB of unloaded data: peak RSS "
+              f"{res[2]} KiB")
+
+
+def check_gdb_addresses(hvgdb, good_elf):
+    """--gdb :PORT is [HOST:]PORT with the default host; a wildcard
+    address is served but warned about, in one line."""
+    p = run(hvgdb, ["run", "--gdb", ":0", good_elf])
+    if p is None or p.returncode != (0x21 << 1 | 1) or \
+            b"listening on port" not in p.stderr or b"warning" in p.stderr:
+        failures.append(f"--gdb :0 not accepted: {p!r}")
+    else:
+        print("ok   --gdb :0 accepted, no warning")
+    for spec in ("0.0.0.0:0", "[::]:0"):
+        p = run(hvgdb, ["run", "--gdb", spec, good_elf])
+        warnings = [ln for ln in (p.stderr if p else b"").splitlines()
+                    if b"warning" in ln]
+        if (p is None or p.returncode != (0x21 << 1 | 1) or
+                len(warnings) != 1 or b"full control" not in warnings[0]):
+            failures.append(f"--gdb {spec}: want one warning line: {p!r}")
+        else:
+            print(f"ok   --gdb {spec}: {warnings[0].decode()}")
 
 
 def as_nobody():
@@ -173,6 +247,9 @@ def main():
     else:
         check_error("unreadable file", hvgdb, ["run", unreadable],
                     "Permission denied")
+
+    check_file_checks(hvgdb, tmp)
+    check_gdb_addresses(hvgdb, f("good.elf"))
 
     p = run(hvgdb, ["--help"])
     if (p is None or p.returncode != 0 or p.stderr or

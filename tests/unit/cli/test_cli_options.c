@@ -251,9 +251,10 @@ static void gdb_addresses(void **state)
 {
 	struct cli_options o;
 	char err[256] = "";
-	char *good[] = { "1234", "0", "65535", "localhost:1234",
+	/* ":1234" is [HOST:]PORT with an empty (default) host */
+	char *good[] = { "1234", "0", "65535", "localhost:1234", ":1234",
 			       "[::1]:1234", "unix:/tmp/hvgdb.sock" };
-	const char *bad[] = { "", "host:", ":1234", "65536", "12ab", "unix:",
+	const char *bad[] = { "", "host:", ":", "65536", "12ab", "unix:",
 			      "host:-1", "a:b:c" };
 	char long_unix[200];
 
