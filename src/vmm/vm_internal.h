@@ -31,7 +31,7 @@ struct vm_backend_ops {
 	void (*kick)(struct vcpu *v);
 };
 
-#define VCPU_MAX_INVAL 64
+#define VCPU_MAX_INVAL 1024
 
 struct pending_exception {
 	bool valid;

@@ -365,6 +365,11 @@ int tcg_vcpu_init(struct vcpu *v, char *err, size_t errlen)
 	 * #PF then arrived as #DF). */
 	if (e == UC_ERR_OK)
 		e = uc_ctl_exits_enable(t->uc);
+	if (e == UC_ERR_OK && tcg_code_coherence_init(v) < 0) {
+		snprintf(err, errlen, "vCPU %d engine set-up: guest RAM is not "
+			 "at Unicorn's RAM address 0", v->id);
+		return -EINVAL;
+	}
 	if (e == UC_ERR_OK && tcg_cpu_ptrs_learn(t->uc, &t->cpu) < 0) {
 		snprintf(err, errlen, "vCPU %d engine set-up: libunicorn no "
 			 "longer calls the helpers hvgdb interposes", v->id);

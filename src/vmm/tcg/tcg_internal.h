@@ -139,6 +139,10 @@ int tcg_write_linear(struct vcpu *v, uint64_t gla, const void *buf,
 		     size_t len);
 
 int tcg_run(struct vcpu *v, struct vm_exit *exit);
+/* Guest-physical translation-cache invalidation (tcg_code_coherence.c).
+ * init: 0, or -1 if guest RAM is not the engine's RAM at address 0. */
+int tcg_code_coherence_init(struct vcpu *v);
+void tcg_invalidate_phys(struct tcg_vcpu *t, uint64_t start, uint64_t end);
 /* UC_HOOK_BLOCK's part for injections: raises the pending one at the
  * entry's first block (does not return then). */
 void tcg_raise_pending_injection(struct vcpu *v, uint64_t block_addr);

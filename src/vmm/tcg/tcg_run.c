@@ -66,31 +66,15 @@ static void flush_all(struct vcpu *v)
 }
 
 /*
- * uc_ctl_remove_cache takes a guest-VIRTUAL range and translates it with
- * the current paging (faulting inside Unicorn if unmapped). We hold
- * guest-physical ranges: drop them page by page where the page is
- * identity-mapped and executable, else flush everything.
+ * Host-side writes (the debugger's breakpoints, `load`, `restore`) drop
+ * the blocks translated from the guest-physical pages they touched, and
+ * nothing else (tcg_code_coherence.c). A whole-cache flush is left only
+ * for a queue overflow (VCPU_MAX_INVAL distinct ranges between two
+ * entries).
  */
-static bool drop_identity_range(struct vcpu *v, uint64_t start, uint64_t end)
-{
-	if (end - start > 64 * 4096)
-		return false;
-	for (uint64_t p = start & ~4095ULL; p < end; p += 4096) {
-		uint64_t gpa;
-		if (vcpu_gla2gpa(v, p, VM_PROT_EXECUTE, &gpa) < 0)
-			continue; /* not executable at that address: no TB */
-		if (gpa != p)
-			return false;
-		uint64_t s = p < start ? start : p;
-		uint64_t e = p + 4096 < end ? p + 4096 : end;
-		uc_ctl_remove_cache(tcg_of(v)->uc, s, e);
-	}
-	return true;
-}
-
 static void apply_invalidations(struct vcpu *v, bool ever_ran)
 {
-	uint64_t ranges[VCPU_MAX_INVAL][2];
+	static _Thread_local uint64_t ranges[VCPU_MAX_INVAL][2];
 	int n = vcpu_take_invalidations(v, ranges);
 	if (!ever_ran)
 		return; /* nothing translated yet */
@@ -98,28 +82,27 @@ static void apply_invalidations(struct vcpu *v, bool ever_ran)
 		flush_all(v);
 		return;
 	}
-	for (int i = 0; i < n; i++) {
-		if (!drop_identity_range(v, ranges[i][0], ranges[i][1])) {
-			flush_all(v);
-			return;
-		}
-	}
+	for (int i = 0; i < n; i++)
+		tcg_invalidate_phys(tcg_of(v), ranges[i][0], ranges[i][1]);
 }
 
 /*
  * One instruction, without Unicorn's count limit: uc_emu_start drops the
- * whole translation cache whenever a count limit is removed, and a flush
- * costs about a second (it zeroes the 1 GiB code buffer). Instead the
+ * whole translation cache whenever a count limit is removed. Instead the
  * block at RIP is retranslated with a code hook on the 15 bytes after it,
  * which stops before the next instruction of that block; a branch ends the
  * block and the block hook stops the next one. Both stops are exact.
  *
- * Blocks compiled with the hook keep calling into it after it is gone,
- * and in Unicorn 2.0.1 such a call ends the block there with RIP put
- * back to the block's start (the instructions before it then run twice).
- * So every block that can hold such a call is dropped again after the
- * step: the block at RIP, and after a branch any block overlapping those
- * 16 bytes.
+ * Blocks compiled with the hook keep its call and the exit check Unicorn
+ * puts after it; such a block that later sees an exit request (any
+ * uc_emu_stop, a RIP write from a hook) leaves with RIP put back to the
+ * block's start, and its first instructions run twice (measured: a guest
+ * computing wrong results after a `stepi` and a detach). Unicorn 2.1 drops
+ * the blocks of a deleted hook only when a block STARTS inside the hook's
+ * range, which the block at RIP does not. So every block that can hold
+ * the call is dropped after the step, by guest-physical address: the block
+ * at RIP, and after a branch or an early end any block overlapping those
+ * bytes.
  */
 static void drop_blocks_at(struct vcpu *v, uint64_t start, uint64_t end)
 {
@@ -129,7 +112,7 @@ static void drop_blocks_at(struct vcpu *v, uint64_t start, uint64_t end)
 		uint64_t gpa;
 		/* Not executable: nothing there was translated. */
 		if (vcpu_gla2gpa(v, start, VM_PROT_EXECUTE, &gpa) == 0)
-			uc_ctl_remove_cache(tcg_of(v)->uc, start, stop);
+			tcg_invalidate_phys(tcg_of(v), gpa, gpa + (stop - start));
 		if (page_end == 0)
 			break; /* top of the address space */
 		start = stop;
@@ -154,24 +137,18 @@ static bool arm_step_hook(struct vcpu *v, uint64_t rip)
 static void finish_step_hook(struct vcpu *v, uint64_t rip)
 {
 	struct tcg_vcpu *t = tcg_of(v);
-	if (t->step_hook_armed) {
-		/* The step ended without any of our hooks (hlt, #UD, a fetch
-		 * fault, shutdown): the deleted hook would stay listed into
-		 * the next entry and be compiled into its blocks. Rare
-		 * enough for the slow, certain remedy. */
-		tcg_disarm_step_hook(t);
-		flush_all(v);
-		return;
-	}
 	if (t->step_hook_fired) {
-		/* It stopped inside the block at RIP, translated afresh
-		 * for this step: no other block was translated with the
-		 * hook. Those after RIP stay (a `continue` runs them next). */
+		/* It stopped inside the block at RIP, translated afresh for
+		 * this step: no other block was translated with the hook.
+		 * Those after RIP stay (a `continue` runs them next). */
 		drop_blocks_at(v, rip, rip + 1);
 		return;
 	}
-	/* A branch: the next block was looked up, perhaps translated
-	 * with the hook, and it may lie anywhere in those 16 bytes. */
+	/* A branch (the next block was looked up, perhaps translated with
+	 * the hook, and may lie anywhere in those bytes), or the step ended
+	 * without our hooks (hlt, a fault, shutdown) with the hook still
+	 * listed. */
+	tcg_disarm_step_hook(t);
 	drop_blocks_at(v, rip, rip + X86_MAX_INSN_LEN + 1);
 }
 
