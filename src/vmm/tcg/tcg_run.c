@@ -358,6 +358,9 @@ static enum entry_result run_once(struct vcpu *v, struct vm_exit *exit)
 	v->slices++;
 	pthread_mutex_unlock(&v->mtx);
 
+	/* Only a triple fault of this entry counts (the flag is per thread,
+	 * and this thread may have run another VM's engine before). */
+	(void)tcg_take_triple_fault();
 	sched_enter_engine(vm, v, !t->single_instruction);
 	uc_err err = uc_emu_start(t->uc, rip, UNTIL_NEVER, 0, 0);
 	sched_leave_engine(vm);

@@ -113,8 +113,10 @@ SNIP(many_ports)
 END(many_ports)
 
 /* read outside RAM and outside any MMIO */
+/* movabs: a plain `mov 0x80000000, %rax` is a sign-extended disp32 with
+ * clang's assembler (0xffffffff80000000: a #PF, not an unmapped access). */
 SNIP(unmapped)
-	mov 0x80000000, %rax
+	movabs 0x80000000, %rax
 	hlt
 END(unmapped)
 
