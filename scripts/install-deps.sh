@@ -21,6 +21,7 @@ packages=(
   qemu-system-x86
   clang libclang-rt-14-dev
   llvm-14  # llvm-symbolizer: sanitizer and fuzzer reports with source lines
+  acpica-tools  # iasl, acpiexec: the ACPI table tests check the tables with them
 )
 
 is_installed() {

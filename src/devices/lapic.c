@@ -7,7 +7,7 @@
  * is exact whenever it is read and costs nothing while nobody looks.
  *
  * Locking: every entry point takes l->lock. The ops callbacks (send_ipi,
- * timer_changed) are always called after the lock has been released, so an
+ * timer_changed, eoi_broadcast) are always called after the lock has been released, so an
  * owner may call back into this or another lapic from them.
  */
 #include "devices/lapic.h"
@@ -121,6 +121,11 @@ static void clear_bit256(uint32_t *bits, int v)
 	bits[v >> 5] &= ~(1u << (v & 31));
 }
 
+static bool test_bit256(const uint32_t *bits, int v)
+{
+	return bits[v >> 5] & (1u << (v & 31));
+}
+
 /* Highest set bit of a 256-bit register, or -1. */
 static int highest_bit256(const uint32_t *bits)
 {
@@ -168,7 +173,7 @@ static int pending_locked(const struct lapic *l)
 	return v;
 }
 
-static void latch_irr_locked(struct lapic *l, int vector)
+static void latch_irr_locked(struct lapic *l, int vector, bool level)
 {
 	if (vector < FIRST_LEGAL_VECTOR || vector > 255) {
 		l->esr_pending |= ESR_RECV_ILLEGAL_VECTOR;
@@ -178,6 +183,12 @@ static void latch_irr_locked(struct lapic *l, int vector)
 	if (!apic_enabled(l))
 		return;
 	set_bit256(l->irr, vector);
+	/* TMR follows the trigger mode of the latest accepted interrupt
+	 * (SDM 11.8.4). */
+	if (level)
+		set_bit256(l->tmr, vector);
+	else
+		clear_bit256(l->tmr, vector);
 }
 
 /* ---- timer -------------------------------------------------------------- */
@@ -406,12 +417,17 @@ static void write_svr_locked(struct lapic *l, uint32_t val)
 	}
 }
 
-static void eoi_locked(struct lapic *l)
+/* Retires the highest vector in service. Returns it if it was accepted
+ * level-triggered, so the caller broadcasts the EOI to the IO-APICs (SVR
+ * bit 12, EOI-broadcast suppression, is not offered), else -1. */
+static int eoi_locked(struct lapic *l)
 {
 	int v = highest_bit256(l->isr);
 
-	if (v >= 0)
-		clear_bit256(l->isr, v);
+	if (v < 0)
+		return -1;
+	clear_bit256(l->isr, v);
+	return test_bit256(l->tmr, v) ? v : -1;
 }
 
 void lapic_write(struct lapic *l, uint32_t offset, uint32_t val,
@@ -419,6 +435,7 @@ void lapic_write(struct lapic *l, uint32_t offset, uint32_t val,
 {
 	struct ipi_request ipi = { .send = false };
 	bool timer_changed = false;
+	int eoi_vector = -1;
 
 	if (offset >= LAPIC_SIZE || (offset & 0xfu))
 		return;
@@ -428,7 +445,7 @@ void lapic_write(struct lapic *l, uint32_t offset, uint32_t val,
 		l->tpr = val & 0xffu;
 		break;
 	case REG_EOI:
-		eoi_locked(l);
+		eoi_vector = eoi_locked(l);
 		break;
 	case REG_LDR:
 		l->ldr = val & LDR_WRITABLE;
@@ -479,13 +496,45 @@ void lapic_write(struct lapic *l, uint32_t offset, uint32_t val,
 		ops.send_ipi(ops.ctx, id, ipi.dest, ipi.vector, ipi.mode);
 	if (timer_changed && ops.timer_changed)
 		ops.timer_changed(ops.ctx, id);
+	if (eoi_vector >= 0 && ops.eoi_broadcast)
+		ops.eoi_broadcast(ops.ctx, id, eoi_vector);
 }
 
 void lapic_set_irr(struct lapic *l, int vector)
 {
+	lapic_set_irr_trigger(l, vector, false);
+}
+
+void lapic_set_irr_trigger(struct lapic *l, int vector, bool level_triggered)
+{
 	pthread_mutex_lock(&l->lock);
-	latch_irr_locked(l, vector);
+	latch_irr_locked(l, vector, level_triggered);
 	pthread_mutex_unlock(&l->lock);
+}
+
+#define DFR_MODEL_FLAT 0xfu
+#define LOGICAL_BROADCAST 0xffu
+
+bool lapic_matches_destination(struct lapic *l, uint8_t dest, bool logical)
+{
+	bool match;
+
+	pthread_mutex_lock(&l->lock);
+	if (!logical) {
+		match = dest == PHYS_BROADCAST || dest == l->id;
+	} else if (dest == LOGICAL_BROADCAST) {
+		match = true;
+	} else {
+		uint8_t ldr = (uint8_t)(l->ldr >> 24);
+
+		if ((l->dfr >> 28) == DFR_MODEL_FLAT)
+			match = (ldr & dest) != 0;
+		else /* cluster model */
+			match = (ldr >> 4) == (dest >> 4) &&
+				(ldr & dest & 0xfu) != 0;
+	}
+	pthread_mutex_unlock(&l->lock);
+	return match;
 }
 
 void lapic_set_nmi(struct lapic *l)
@@ -520,7 +569,7 @@ bool lapic_timer_update(struct lapic *l, uint64_t now_ns)
 		}
 		if (!(lvt & LVT_MASKED)) {
 			int vector = (int)(lvt & 0xffu);
-			latch_irr_locked(l, vector);
+			latch_irr_locked(l, vector, false);
 			latched = vector >= FIRST_LEGAL_VECTOR &&
 				  apic_enabled(l);
 		}

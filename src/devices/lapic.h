@@ -31,6 +31,11 @@ struct lapic_ops {
 	/* The timer was (re)programmed: the owner recomputes its deadline. */
 	void (*timer_changed)(void *ctx, int apic_id);
 	void *ctx;
+	/* The guest wrote EOI for a vector that was accepted level-triggered
+	 * (its TMR bit was set): the owner passes it on to every IO-APIC
+	 * (ioapic_eoi), which clears the remote IRR of the pins using that
+	 * vector. Optional; last so that positional initialisers stay valid. */
+	void (*eoi_broadcast)(void *ctx, int apic_id, int vector);
 };
 
 struct lapic *lapic_create(unsigned apic_id, const struct lapic_ops *ops);
@@ -42,9 +47,20 @@ uint32_t lapic_read(struct lapic *l, uint32_t offset, uint64_t now_ns);
 void lapic_write(struct lapic *l, uint32_t offset, uint32_t val,
 		 uint64_t now_ns);
 
-/* Latch a fixed interrupt in IRR / an NMI. */
+/* Latch a fixed interrupt in IRR / an NMI. lapic_set_irr is an
+ * edge-triggered interrupt (IPIs, the timer, MSIs); lapic_set_irr_trigger
+ * also records the trigger mode in TMR, as the APIC does on acceptance: the
+ * EOI of a vector accepted level-triggered is broadcast (eoi_broadcast). */
 void lapic_set_irr(struct lapic *l, int vector);
+void lapic_set_irr_trigger(struct lapic *l, int vector, bool level_triggered);
 void lapic_set_nmi(struct lapic *l);
+
+/* Would this APIC accept an interrupt message (IO-APIC redirection entry,
+ * MSI) sent to dest? Physical mode: dest is its APIC ID or 0xff (broadcast).
+ * Logical mode: dest is matched against the LDR in the model the DFR
+ * selects (flat: any common bit of the 8-bit mask; cluster: same cluster in
+ * bits 7-4 and a common bit in bits 3-0); 0xff reaches every APIC. */
+bool lapic_matches_destination(struct lapic *l, uint8_t dest, bool logical);
 
 /* Fire the timer if its deadline is <= now_ns (re-arming a periodic one).
  * Returns true if it fired. */

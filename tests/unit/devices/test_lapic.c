@@ -25,6 +25,8 @@ struct recorder {
 	int from, dest, vector;
 	enum lapic_delivery mode;
 	int timer_changes;
+	int eois;
+	int eoi_from, eoi_vector;
 };
 
 static void rec_send_ipi(void *ctx, int from, int dest, int vector,
@@ -47,6 +49,15 @@ static void rec_timer_changed(void *ctx, int apic_id)
 	r->timer_changes++;
 }
 
+static void rec_eoi_broadcast(void *ctx, int apic_id, int vector)
+{
+	struct recorder *r = ctx;
+
+	r->eois++;
+	r->eoi_from = apic_id;
+	r->eoi_vector = vector;
+}
+
 struct fixture {
 	struct recorder rec;
 	struct lapic *l;
@@ -57,7 +68,8 @@ static int setup(void **state)
 	static struct fixture f;
 
 	f = (struct fixture){ 0 };
-	struct lapic_ops ops = { rec_send_ipi, rec_timer_changed, &f.rec };
+	struct lapic_ops ops = { rec_send_ipi, rec_timer_changed, &f.rec,
+				 rec_eoi_broadcast };
 	f.l = lapic_create(3, &ops);
 	if (!f.l)
 		return -1;
@@ -518,6 +530,78 @@ static void test_unsendable_ipis(void **state)
 	assert_int_equal(f->rec.mode, LAPIC_DM_FIXED);
 }
 
+/* ---- level-triggered interrupts and destinations ------------------------ */
+
+static void test_level_eoi_is_broadcast(void **state)
+{
+	struct fixture *f = *state;
+
+	lapic_set_irr_trigger(f->l, 0x41, true);
+	assert_int_equal(lapic_read(f->l, TMR0 + 0x20, 0), 1u << 1);
+	lapic_accept_intr(f->l, 0x41);
+	lapic_write(f->l, EOI, 0, 0);
+	assert_int_equal(f->rec.eois, 1);
+	assert_int_equal(f->rec.eoi_from, 3);
+	assert_int_equal(f->rec.eoi_vector, 0x41);
+	/* The same vector accepted edge-triggered clears TMR: no broadcast. */
+	lapic_set_irr(f->l, 0x41);
+	assert_int_equal(lapic_read(f->l, TMR0 + 0x20, 0), 0);
+	lapic_accept_intr(f->l, 0x41);
+	lapic_write(f->l, EOI, 0, 0);
+	assert_int_equal(f->rec.eois, 1);
+}
+
+static void test_eoi_broadcasts_only_the_retired_vector(void **state)
+{
+	struct fixture *f = *state;
+
+	/* A level interrupt in service below an edge one: the first EOI
+	 * retires the edge vector and broadcasts nothing. */
+	lapic_set_irr_trigger(f->l, 0x51, true);
+	lapic_accept_intr(f->l, 0x51);
+	lapic_set_irr(f->l, 0x92);
+	lapic_accept_intr(f->l, 0x92);
+	lapic_write(f->l, EOI, 0, 0);
+	assert_int_equal(f->rec.eois, 0);
+	lapic_write(f->l, EOI, 0, 0);
+	assert_int_equal(f->rec.eois, 1);
+	assert_int_equal(f->rec.eoi_vector, 0x51);
+	/* EOI with nothing in service broadcasts nothing. */
+	lapic_write(f->l, EOI, 0, 0);
+	assert_int_equal(f->rec.eois, 1);
+}
+
+static void test_physical_destination(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_true(lapic_matches_destination(f->l, 3, false));
+	assert_true(lapic_matches_destination(f->l, 0xff, false));
+	assert_false(lapic_matches_destination(f->l, 2, false));
+	assert_false(lapic_matches_destination(f->l, 0x13, false));
+}
+
+static void test_logical_destination_flat_and_cluster(void **state)
+{
+	struct fixture *f = *state;
+
+	/* Reset LDR 0 matches no logical destination but broadcast. */
+	assert_false(lapic_matches_destination(f->l, 0x0f, true));
+	assert_true(lapic_matches_destination(f->l, 0xff, true));
+	/* Flat model (DFR reset value), LDR bit 3 (as Linux gives CPU 3). */
+	lapic_write(f->l, LDR, 0x08000000, 0);
+	assert_true(lapic_matches_destination(f->l, 0x08, true));
+	assert_true(lapic_matches_destination(f->l, 0x0c, true));
+	assert_false(lapic_matches_destination(f->l, 0x07, true));
+	/* Cluster model: cluster 2, member bit 1. */
+	lapic_write(f->l, DFR, 0x0fffffff, 0);
+	lapic_write(f->l, LDR, 0x22000000, 0);
+	assert_true(lapic_matches_destination(f->l, 0x23, true));
+	assert_false(lapic_matches_destination(f->l, 0x13, true));
+	assert_false(lapic_matches_destination(f->l, 0x21, true));
+	assert_true(lapic_matches_destination(f->l, 0xff, true));
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -543,6 +627,10 @@ int main(void)
 		T(test_nmi_and_startup_ipis),
 		T(test_ipi_shorthands),
 		T(test_unsendable_ipis),
+		T(test_level_eoi_is_broadcast),
+		T(test_eoi_broadcasts_only_the_retired_vector),
+		T(test_physical_destination),
+		T(test_logical_destination_flat_and_cluster),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);

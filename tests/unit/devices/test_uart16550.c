@@ -78,7 +78,7 @@ static void test_line_status_always_ready(void **state)
 	assert_int_equal(uart_read(f->u, LSR), 0x60);
 	put_string(f->u, "x");
 	assert_int_equal(uart_read(f->u, LSR), 0x60);
-	/* The receiver never has data. */
+	/* Nothing received: no data ready, RBR reads 0. */
 	assert_int_equal(uart_read(f->u, THR), 0);
 }
 
@@ -139,10 +139,14 @@ static void test_modem_status_loopback(void **state)
 
 	assert_int_equal(uart_read(f->u, MSR), 0xb0);
 	uart_write(f->u, MCR, 0x10); /* loopback, all outputs off */
+	/* CTS, DSR and DCD dropped: their delta bits, once. */
+	assert_int_equal(uart_read(f->u, MSR), 0x0b);
 	assert_int_equal(uart_read(f->u, MSR), 0x00);
 	uart_write(f->u, MCR, 0x1f); /* DTR RTS OUT1 OUT2 */
-	assert_int_equal(uart_read(f->u, MSR), 0xf0);
+	assert_int_equal(uart_read(f->u, MSR), 0xfb);
 	uart_write(f->u, MCR, 0x11); /* DTR -> DSR */
+	/* CTS and DCD changed, RI fell (trailing edge). */
+	assert_int_equal(uart_read(f->u, MSR), 0x2d);
 	assert_int_equal(uart_read(f->u, MSR), 0x20);
 	/* Loopback bytes never reach the line. */
 	put_string(f->u, "lb\n");
