@@ -20,6 +20,8 @@ static const char *phase_name(const struct gdb_session *s, int vcpu)
 	case VCPU_STEPPING:
 		/* resumed for a step that another vCPU's stop cut short */
 		return "stepping";
+	case VCPU_CRASHED:
+		return "crashed";
 	default:
 		break;
 	}
@@ -32,6 +34,14 @@ static const char *phase_name(const struct gdb_session *s, int vcpu)
 	return phase == VCPU_PARKED ? "stopped" : "running";
 }
 
+/* What killed a vCPU parked after a guest crash, or NULL. */
+static const char *crash_description(const struct gdb_session *s, int vcpu)
+{
+	if (!s->ev || events_vcpu_phase_locked(s->ev, vcpu) != VCPU_CRASHED)
+		return NULL;
+	return s->ev->vcpu[vcpu].crash_what;
+}
+
 void gdb_describe_vcpu(const struct gdb_session *s, int vcpu, char *out,
 		       size_t outlen)
 {
@@ -41,8 +51,10 @@ void gdb_describe_vcpu(const struct gdb_session *s, int vcpu, char *out,
 	if (s->ops->vcpu_status &&
 	    s->ops->vcpu_status(s->ctx, vcpu, &status) == 0 && status.mode)
 		mode = status.mode;
-	snprintf(out, outlen, "vCPU %d, %s, %s", vcpu, phase_name(s, vcpu),
-		 mode);
+	const char *why = crash_description(s, vcpu);
+	snprintf(out, outlen, "vCPU %d, %s%s%s%s, %s", vcpu,
+		 phase_name(s, vcpu), why ? " (" : "", why ? why : "",
+		 why ? ")" : "", mode);
 }
 
 /* Monitor output is plain text; the reply carries it hex-encoded. */
@@ -89,8 +101,11 @@ static void info_vcpus(struct gdb_session *s, struct text *t)
 			snprintf(rip, sizeof(rip), "0x%016llx",
 				 (unsigned long long)r);
 		}
-		text_add(t, "%-5u %-12s %-13s %s\n", v, phase_name(s, (int)v),
-			 status.mode ? status.mode : "unknown", rip);
+		const char *why = crash_description(s, (int)v);
+		text_add(t, "%-5u %-12s %-13s %s%s%s\n", v,
+			 phase_name(s, (int)v),
+			 status.mode ? status.mode : "unknown", rip,
+			 why ? "  " : "", why ? why : "");
 	}
 }
 

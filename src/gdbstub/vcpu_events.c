@@ -18,6 +18,8 @@
  * |                             |                            | + inject 3; amd RIP += len + inject 3              |
  * | MTRAP / trace DB (vCPU)     | stepping                   | stepping=0, stepped=1, step caps off; REPORT LOOP  |
  * |                             | not stepping               | spurious (step caps left on): caps off, return     |
+ * | guest crash (vCPU)          | a debugger is attached     | crashed=1 (reported with its signal); REPORT LOOP; |
+ * |                             |                            | on leaving, the caller ends the VM                 |
  * | REPORT LOOP (vCPU)          | stopped_vcpu == -1         | stopped_vcpu=self, suspend all; park               |
  * |                             | stopped_vcpu is another    | park (reported later, one stop per resume)         |
  * |   on wake                   | event flag cleared         | reported and resumed: leave                        |
@@ -43,6 +45,7 @@
 #include <sched.h>
 #include <errno.h>
 #include <time.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -407,6 +410,22 @@ void events_vcpu_step_trap(struct gdb_events *ev, int vcpu)
 	pthread_mutex_unlock(&ev->lock);
 }
 
+void events_vcpu_crashed_locked(struct gdb_events *ev, int vcpu, int signal,
+				const char *what)
+{
+	if (!valid_vcpu(ev, vcpu) || ev->vm_over)
+		return;
+	struct vcpu_event_state *st = &ev->vcpu[vcpu];
+	activate_locked(ev, vcpu);
+	st->crashed = true;
+	st->crash_signal = signal;
+	snprintf(st->crash_what, sizeof(st->crash_what), "%s",
+		 what ? what : "crashed");
+	/* it will never step: its state must stay as at the crash */
+	st->stepping = false;
+	report_loop_locked(ev, vcpu, &st->crashed);
+}
+
 void events_take_stop_locked(struct gdb_events *ev, int fallback_vcpu,
 			     struct gdb_stop_info *st)
 {
@@ -414,7 +433,7 @@ void events_take_stop_locked(struct gdb_events *ev, int fallback_vcpu,
 	if (ev->stopped_vcpu >= 0) {
 		const struct vcpu_event_state *v = &ev->vcpu[ev->stopped_vcpu];
 		st->vcpu = ev->stopped_vcpu;
-		st->signal = 5;
+		st->signal = v->crashed ? v->crash_signal : 5;
 		st->swbreak = v->hit_swbreak;
 	} else {
 		st->vcpu = valid_vcpu(ev, fallback_vcpu) ? fallback_vcpu : 0;
@@ -426,7 +445,7 @@ void events_take_stop_locked(struct gdb_events *ev, int fallback_vcpu,
 
 static bool has_pending_event(const struct vcpu_event_state *st)
 {
-	return st->hit_swbreak || st->stepped;
+	return st->hit_swbreak || st->stepped || st->crashed;
 }
 
 /* A vCPU to be resumed whose event is still pending, taking turns after
@@ -459,6 +478,7 @@ void events_resume_locked(struct gdb_events *ev,
 		struct vcpu_event_state *st = &ev->vcpu[last];
 		st->hit_swbreak = false;
 		st->stepped = false;
+		st->crashed = false;
 		ev->stopped_vcpu = -1;
 	}
 	ev->interrupted = false;
@@ -497,6 +517,7 @@ void events_reset_locked(struct gdb_events *ev)
 		st->step_wanted = false;
 		st->stepped = false;
 		st->hit_swbreak = false;
+		st->crashed = false;
 		st->suspended = false;
 		unmark_waiting(ev, st);
 	}
@@ -521,6 +542,8 @@ enum vcpu_phase events_vcpu_phase_locked(const struct gdb_events *ev,
 	if (!valid_vcpu(ev, vcpu) || !ev->vcpu[vcpu].active)
 		return VCPU_NOT_STARTED;
 	const struct vcpu_event_state *st = &ev->vcpu[vcpu];
+	if (st->crash_what[0] && st->waiting)
+		return VCPU_CRASHED;
 	if (st->stepping)
 		return VCPU_STEPPING;
 	if (st->waiting)

@@ -26,6 +26,10 @@ struct vcpu_event_state {
 	bool stepped;     /* step finished, event not yet reported */
 	bool hit_swbreak; /* hit one of our breakpoints, not yet reported */
 	uint64_t hit_gpa;
+	bool crashed;     /* the guest died here, not yet reported */
+	int crash_signal;
+	/* Why it died, kept for `monitor info vcpus` ("" if it did not). */
+	char crash_what[96];
 	/* capabilities as this vCPU's own thread last set them */
 	bool bpt_exit_on;
 	bool step_on;
@@ -36,6 +40,7 @@ enum vcpu_phase {
 	VCPU_RUNNING,
 	VCPU_STEPPING,
 	VCPU_PARKED,
+	VCPU_CRASHED, /* parked after a guest crash */
 };
 
 struct gdb_events {
@@ -98,6 +103,11 @@ void events_vcpu_add(struct gdb_events *ev, int vcpu);
 void events_vcpu_suspended(struct gdb_events *ev, int vcpu);
 void events_vcpu_breakpoint(struct gdb_events *ev, int vcpu, int inst_length);
 void events_vcpu_step_trap(struct gdb_events *ev, int vcpu);
+/* ev->lock held (the caller checked that a debugger is attached): report
+ * the crash and park until it was reported and this vCPU resumed, or the
+ * session or VM ended. */
+void events_vcpu_crashed_locked(struct gdb_events *ev, int vcpu, int signal,
+				const char *what);
 
 /* Server side, ev->lock held. */
 void events_stop_all_locked(struct gdb_events *ev, bool interrupt);

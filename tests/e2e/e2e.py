@@ -227,12 +227,29 @@ SESSIONS = {
     "guest_crash": ("demo", 2, "guest_crash.py", ["crash"],
                     {"status": 3,
                      "output": "Program terminated with signal SIGSEGV"}),
+    "guest_crash_kill": ("demo", 2, "guest_crash.py", ["crash"],
+                         {"status": 3, "env": {"E2E_END": "kill"}}),
     "kill_vm": ("demo", 2, "kill_vm.py", [], {"status": 0}),
     "monitor_registers": ("demo", 2, "monitor_registers.py", [], {}),
     # default --memory 256M
     "memory_holes": ("demo", 1, "memory_holes.py", [],
                      {"env": {"E2E_RAM_END": str(256 << 20)}}),
 }
+
+def t_guest_crash_unattached(tmp):
+    """A debug server with no debugger attached: a crash ends the VM at
+    once, with one line and status 3, as without --gdb."""
+    hv = Hvgdb(OPTS, tmp, "demo", 2, ["crash"], wait=False)
+    try:
+        status = hv.wait_exit(60)
+        check(status == 3, "hvgdb exit status 3, got %s" % status)
+        lines = [l for l in hv.log_text().splitlines()
+                 if l.startswith("hvgdb:")]
+        check(len(lines) == 1 and "triple fault" in lines[0],
+              "one line naming the triple fault: %r" % lines)
+    finally:
+        hv.stop()
+
 
 def reference_checksum(tmp, budget, cpus):
     """The demo's checksum line when it runs without any debugger."""
@@ -462,6 +479,7 @@ def t_lldb_session(tmp):
 
 
 TESTS = {
+    "guest_crash_unattached": t_guest_crash_unattached,
     "lldb_session": t_lldb_session,
     "bad_input": t_bad_input,
     "one_debugger_and_reattach": t_one_debugger_and_reattach,
