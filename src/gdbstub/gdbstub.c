@@ -84,6 +84,7 @@ int gdbstub_create(const struct gdbstub_config *cfg, struct gdbstub **out,
 		return rc;
 	}
 	stub->session.ev = &stub->ev;
+	stub->session.hold_when_detached = cfg->wait;
 	pthread_cond_init(&stub->end_cond, NULL);
 	rc = listen_socket_open(&stub->listener, cfg->listen, err, errlen);
 	if (rc) {

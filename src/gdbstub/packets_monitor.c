@@ -153,7 +153,11 @@ static const char help_text[] =
 	"  info breakpoints  gpa, gva and saved byte of every breakpoint\n"
 	"  phys on|off       memory addresses are guest-physical (on) or\n"
 	"                    virtual through the selected vCPU (off)\n"
-	"  phys              show the current mode\n";
+	"  phys              show the current mode\n"
+	"  hold on|off       when this debugger leaves, the guest stays\n"
+	"                    paused for the next one (on) or runs (off);\n"
+	"                    on with --wait until a debugger continues\n"
+	"  hold              show the current setting\n";
 
 enum gdb_packet_result pkt_monitor(struct gdb_session *s, const char *a,
 				   const char *end, struct gdb_reply *r)
@@ -186,6 +190,14 @@ enum gdb_packet_result pkt_monitor(struct gdb_session *s, const char *a,
 		s->phys_mode = false;
 		text_add(t, "memory access is now virtual (vCPU %d)\n",
 			 s->hg);
+	} else if (strcmp(cmd, "hold on") == 0) {
+		s->hold_when_detached = true;
+		text_add(t, "the guest stays paused when the debugger leaves\n");
+	} else if (strcmp(cmd, "hold off") == 0) {
+		s->hold_when_detached = false;
+		text_add(t, "the guest runs when the debugger leaves\n");
+	} else if (strcmp(cmd, "hold") == 0) {
+		text_add(t, "hold %s\n", s->hold_when_detached ? "on" : "off");
 	} else if (strcmp(cmd, "phys") == 0) {
 		text_add(t, "phys %s\n", s->phys_mode ? "on" : "off");
 	} else {

@@ -38,6 +38,8 @@
  * |                             |                            | no action -> stays parked (scheduler-locking)      |
  * | disconnect (server)         | world stopped first        | all flags 0, stopped_vcpu=-1, resume all; caps are |
  * |                             |                            | turned off by each vCPU as it wakes                |
+ * |                             | held (--wait, no continue  | event flags 0, stopped_vcpu=-1; everyone stays     |
+ * |                             | yet, or monitor hold on)   | suspended and parked for the next debugger         |
  * | VM over (any)               |                            | like disconnect, and hooks never park again        |
  */
 #include "gdbstub/vcpu_events.h"
@@ -509,7 +511,7 @@ void events_resume_locked(struct gdb_events *ev,
 	wake_parked_locked(ev);
 }
 
-void events_reset_locked(struct gdb_events *ev)
+static void drop_events_locked(struct gdb_events *ev)
 {
 	for (unsigned v = 0; v < ev->nvcpus; v++) {
 		struct vcpu_event_state *st = &ev->vcpu[v];
@@ -518,16 +520,31 @@ void events_reset_locked(struct gdb_events *ev)
 		st->stepped = false;
 		st->hit_swbreak = false;
 		st->crashed = false;
-		st->suspended = false;
-		unmark_waiting(ev, st);
 	}
 	ev->stopped_vcpu = -1;
 	ev->stop_wanted = false;
-	ev->stop_requested = false;
 	ev->interrupted = false;
+}
+
+void events_reset_locked(struct gdb_events *ev)
+{
+	drop_events_locked(ev);
+	for (unsigned v = 0; v < ev->nvcpus; v++) {
+		ev->vcpu[v].suspended = false;
+		unmark_waiting(ev, &ev->vcpu[v]);
+	}
+	ev->stop_requested = false;
 	if (ev->ops->resume)
 		ev->ops->resume(ev->ctx, -1);
 	wake_parked_locked(ev);
+}
+
+/* Nobody is woken: the vCPUs stay parked (and counted as waiting), so the
+ * next attach finds the world already stopped. Their capabilities are
+ * synced when they wake, after a debugger resumes them. */
+void events_reset_held_locked(struct gdb_events *ev)
+{
+	drop_events_locked(ev);
 }
 
 void events_vm_over_locked(struct gdb_events *ev)

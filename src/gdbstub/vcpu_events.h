@@ -120,6 +120,9 @@ void events_resume_locked(struct gdb_events *ev,
 			  const enum gdb_resume_action *actions);
 /* Disconnect: pending events and step requests dropped, all resumed. */
 void events_reset_locked(struct gdb_events *ev);
+/* Disconnect while the guest is held (--wait): pending events and step
+ * requests dropped, every vCPU stays parked for the next debugger. */
+void events_reset_held_locked(struct gdb_events *ev);
 /* The VM ended: release everyone, never park again. */
 void events_vm_over_locked(struct gdb_events *ev);
 enum vcpu_phase events_vcpu_phase_locked(const struct gdb_events *ev,

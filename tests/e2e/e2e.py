@@ -478,7 +478,56 @@ def t_lldb_session(tmp):
         hv.stop()
 
 
+def left_rip(out):
+    m = re.search(r"LEFT_RIP=(0x[0-9a-f]+)", out)
+    return m.group(1) if m else None
+
+
+def t_wait_keeps_paused(tmp):
+    """--wait: debuggers that leave without continuing (detach after a
+    stepi, a raw client that vanishes) leave the guest paused where it
+    was; the first continue lets it run, and it then finishes."""
+    sys.path.insert(0, os.path.join(HERE, "..", "unit", "gdbstub"))
+    import rsp_bad_input as rb
+    hv = Hvgdb(OPTS, tmp, "demo", 2, ["budget=2000"])
+    try:
+        out = run_gdb(hv, 2, "leave_paused.py", {"E2E_STEP": "1"})
+        rip = left_rip(out)
+        check(rip is not None, "first debugger left at %s" % rip)
+        # a client that attaches and drops the connection, never resuming
+        c = rb.Client(hv.sock)
+        check(c.request(b"qSupported").startswith(b"PacketSize="),
+              "raw client attached")
+        c.close()
+        out = run_gdb(hv, 2, "leave_paused.py", {"E2E_EXPECT_RIP": rip})
+        check(hv.alive() and hv.serial_text() == "",
+              "guest still paused, no output after two debuggers left")
+        # now a continue: the guest runs to its end from where it was held
+        run_gdb(hv, 2, "wait_first_function.py")
+        status = hv.wait_exit(120)
+        check(status == 1, "guest finished after the continue, status %s"
+              % status)
+        check("demo: PASS" in hv.serial_text(), "guest printed its result")
+    finally:
+        hv.stop()
+
+
+def t_wait_hold_off(tmp):
+    """`monitor hold off` gives back the old --wait: the guest runs when
+    the debugger leaves, though nobody continued it."""
+    hv = Hvgdb(OPTS, tmp, "demo", 2, ["budget=2000"])
+    try:
+        run_gdb(hv, 2, "leave_paused.py", {"E2E_HOLD_OFF": "1"})
+        status = hv.wait_exit(120)
+        check(status == 1, "guest ran to its end after the detach, status %s"
+              % status)
+    finally:
+        hv.stop()
+
+
 TESTS = {
+    "wait_keeps_paused": t_wait_keeps_paused,
+    "wait_hold_off": t_wait_hold_off,
     "guest_crash_unattached": t_guest_crash_unattached,
     "lldb_session": t_lldb_session,
     "bad_input": t_bad_input,
