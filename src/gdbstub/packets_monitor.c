@@ -159,6 +159,25 @@ static const char help_text[] =
 	"                    on with --wait until a debugger continues\n"
 	"  hold              show the current setting\n";
 
+/* "  info   vcpus " -> "info vcpus": typed commands keep stray blanks
+ * (tabs too), and a command word must not depend on them. */
+static void squeeze_blanks(char *cmd)
+{
+	char *out = cmd;
+	bool blank = true; /* drops leading blanks */
+	for (const char *in = cmd; *in; in++) {
+		if (*in == ' ' || *in == '\t') {
+			blank = true;
+			continue;
+		}
+		if (blank && out != cmd)
+			*out++ = ' ';
+		blank = false;
+		*out++ = *in;
+	}
+	*out = 0;
+}
+
 enum gdb_packet_result pkt_monitor(struct gdb_session *s, const char *a,
 				   const char *end, struct gdb_reply *r)
 {
@@ -173,6 +192,7 @@ enum gdb_packet_result pkt_monitor(struct gdb_session *s, const char *a,
 		return GDB_PKT_REPLY;
 	}
 	cmd[hexlen / 2] = 0;
+	squeeze_blanks(cmd);
 	t->len = 0;
 	t->limit = sizeof(t->buf);
 	t->truncated = false;

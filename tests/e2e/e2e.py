@@ -600,7 +600,22 @@ def comparable(state):
     return s
 
 
+def t_vcpu_halted(tmp):
+    """monitor info vcpus shows a vCPU stopped in hlt as halted."""
+    src = os.path.join(HERE, "..", "..", "guests", "demo", "demo.c")
+    with open(src) as f:
+        line = next(i + 1 for i, l in enumerate(f)
+                    if "checksum = 0, items = 0" in l)
+    hv = Hvgdb(OPTS, tmp, "demo", 2, ["budget=1000"])
+    try:
+        run_gdb(hv, 2, "vcpu_halted.py",
+                {"E2E_AFTER_BARRIER_LINE": str(line)})
+    finally:
+        hv.stop()
+
+
 TESTS = {
+    "vcpu_halted": t_vcpu_halted,
     "reset_state": t_reset_state,
     "wait_keeps_paused": t_wait_keeps_paused,
     "wait_hold_off": t_wait_hold_off,

@@ -438,6 +438,7 @@ static enum entry_result run_once(struct vcpu *v, struct vm_exit *exit)
 			}
 		} else {
 			t->in_hlt = true;
+			vcpu_set_halted(v, true);
 		}
 	}
 	return t->exitq_len > 0 ? ENTRY_EXIT : ENTRY_CONTINUE;
