@@ -9,8 +9,13 @@
 #include "config.h"
 
 #define CR0_PE 0x1
+#define CR0_MP 0x2
+#define CR0_NE 0x20
+#define CR0_WP 0x10000
 #define CR0_PG 0x80000000
 #define CR4_PAE 0x20
+#define CR4_OSFXSR 0x200
+#define CR4_OSXMMEXCPT 0x400
 #define MSR_EFER 0xc0000080
 #define EFER_LME 0x100
 #define PTE_PRESENT_RW 0x3
@@ -57,10 +62,13 @@ pvh_pml4:	.skip 4096
 pvh_pdpt:	.skip 4096
 pvh_pd:		.skip 4 * 4096
 
-	/* Paging tables ready: PAE, CR3, EFER.LME, then PG (32-bit code). */
+	/* Paging tables ready: PAE, CR3, EFER.LME, then PG (32-bit code).
+	 * CR0 and CR4 end as hvgdb's boot protocol sets them (SSE enabled,
+	 * native FPU errors, write protection), so both paths reach the
+	 * common entry with the same registers. */
 	.macro ENABLE_LONG_MODE
 	movl %cr4, %eax
-	orl $CR4_PAE, %eax
+	orl $(CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT), %eax
 	movl %eax, %cr4
 	movl $pvh_pml4, %eax
 	movl %eax, %cr3
@@ -69,7 +77,7 @@ pvh_pd:		.skip 4 * 4096
 	orl $EFER_LME, %eax
 	wrmsr
 	movl %cr0, %eax
-	orl $(CR0_PG | CR0_PE), %eax
+	orl $(CR0_PG | CR0_WP | CR0_NE | CR0_MP | CR0_PE), %eax
 	movl %eax, %cr0
 	.endm
 

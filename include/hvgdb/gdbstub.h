@@ -137,6 +137,13 @@ void gdbstub_vcpu_suspended(struct gdbstub *stub, int vcpu);
 void gdbstub_vcpu_breakpoint(struct gdbstub *stub, int vcpu, int inst_length);
 /* MTRAP or trace-trap DB exit. */
 void gdbstub_vcpu_step_trap(struct gdbstub *stub, int vcpu);
+/* The guest crashed on vcpu (`what`: one line, e.g. "triple fault at
+ * 0x1234"). With a debugger attached this is reported to it as a stop
+ * with `signal` on vcpu, and the calling thread stays parked (the state
+ * inspectable) until the debugger resumes that vCPU, detaches or kills the
+ * VM; the caller then ends the VM. Returns whether a debugger was told. */
+bool gdbstub_vcpu_crashed(struct gdbstub *stub, int vcpu, int signal,
+			  const char *what);
 /* The VM ended: exited (signal 0, status = guest's exit value) or crashed
  * (signal != 0). Sends W/X to an attached debugger and closes the session. */
 void gdbstub_vm_ended(struct gdbstub *stub, int status, int signal);

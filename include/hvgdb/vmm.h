@@ -164,6 +164,12 @@ enum vm_exitcode {
 	VM_EXITCODE_GUEST_FAULT, /* the backend could not go on (unmapped
 				    access, undeliverable event, bad state) */
 	VM_EXITCODE_SHUTDOWN,    /* the VM is over; every vCPU sees this */
+	VM_EXITCODE_TRIPLE_FAULT, /* the guest triple-faulted (u.fault says
+				     where); registers and memory stay as at
+				     the fault. The caller ends the VM
+				     (VM_SHUTDOWN_TRIPLE_FAULT), perhaps
+				     after a debugger looked at it; this
+				     vCPU must not run again. */
 };
 
 enum vm_shutdown_reason {

@@ -173,6 +173,10 @@ static struct run_outcome judge_outcome(struct run_session *s, int reason)
 	case VM_SHUTDOWN_REQUESTED:
 		out.status = sig ? 128 + sig : 0;
 		out.gdb_signal = sig ? sig : KILL_SIGNAL;
+		/* a debugger's kill of a guest held after its crash: the
+		 * status is the crash's, as without a debugger */
+		if (!sig && atomic_load(&s->shared.crash_reason) >= 0)
+			out.status = RUN_STATUS_GUEST_CRASH;
 		break;
 	default: /* triple fault, guest fault, or every vCPU loop failed */
 		out.status = RUN_STATUS_GUEST_CRASH;
@@ -193,9 +197,8 @@ static void tell_debugger_vm_over(void *ctx, int reason)
 }
 
 /*
- * A crash gets exactly one line: a guest fault is reported by its vCPU
- * thread, a triple fault by the backend (only it knows the vector and
- * RIP: "hvgdb: vCPU n: triple fault delivering vector v at rip").
+ * A crash gets exactly one line, from the vCPU thread that saw it first
+ * ("hvgdb: vCPU n: triple fault at RIP" or "... guest fault at rip ...").
  */
 static void report_crash(struct run_session *s, int reason)
 {

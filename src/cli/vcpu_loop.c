@@ -12,6 +12,8 @@
 /* Status a crashed guest leaves hvgdb with. */
 #define GUEST_CRASH_STATUS 3
 #define BP_VECTOR 3
+/* SIGSEGV: how a crashed vCPU is reported to the debugger. */
+#define CRASH_SIGNAL 11
 
 void vcpu_loop_shared_init(struct vcpu_loop_shared *s, struct vm *vm,
 			   struct gdbstub *stub, struct startup_trace *trace,
@@ -24,6 +26,7 @@ void vcpu_loop_shared_init(struct vcpu_loop_shared *s, struct vm *vm,
 	s->vm_over_ctx = vm_over_ctx;
 	atomic_init(&s->fault_reported, false);
 	atomic_init(&s->shutdown_reason, -1);
+	atomic_init(&s->crash_reason, -1);
 }
 
 /*
@@ -63,20 +66,35 @@ static const char *fault_reason(const struct vm_exit *exit, int vcpu)
 	return r;
 }
 
-/* The first fault ends the VM; later ones (other vCPUs racing) are
- * consequences and stay quiet. */
-static void end_vm_on_fault(struct vcpu_loop_shared *s, int vcpu,
-			    const struct vm_exit *exit)
+/*
+ * A guest crash (a fatal fault or a triple fault). The first one gets the
+ * one line on stderr; later ones (other vCPUs racing) are consequences and
+ * stay quiet. With a debugger attached, the crash is first reported to it
+ * as a signal stop on this vCPU, and this thread stays parked (state
+ * inspectable) until the debugger resumes this vCPU, detaches or kills
+ * the VM; then the VM ends as it would have without a debugger.
+ */
+static void end_vm_on_crash(struct vcpu_loop_shared *s, int vcpu,
+			    const struct vm_exit *exit,
+			    enum vm_shutdown_reason reason)
 {
 	bool expected = false;
+	char what[160];
 
+	if (reason == VM_SHUTDOWN_TRIPLE_FAULT)
+		snprintf(what, sizeof(what), "triple fault at 0x%llx",
+			 (unsigned long long)exit->rip);
+	else
+		snprintf(what, sizeof(what), "guest fault at rip 0x%llx: %s",
+			 (unsigned long long)exit->rip,
+			 fault_reason(exit, vcpu));
 	if (atomic_compare_exchange_strong(&s->fault_reported, &expected,
 					   true))
-		report_error("vCPU %d: guest fault at rip 0x%llx: %s", vcpu,
-			     (unsigned long long)exit->rip,
-			     fault_reason(exit, vcpu));
-	vm_request_shutdown(s->vm, VM_SHUTDOWN_GUEST_FAULT,
-			    GUEST_CRASH_STATUS);
+		report_error("vCPU %d: %s", vcpu, what);
+	int none = -1;
+	atomic_compare_exchange_strong(&s->crash_reason, &none, (int)reason);
+	gdbstub_vcpu_crashed(s->stub, vcpu, CRASH_SIGNAL, what);
+	vm_request_shutdown(s->vm, reason, GUEST_CRASH_STATUS);
 }
 
 static void record_shutdown(struct vcpu_loop_shared *s,
@@ -116,7 +134,10 @@ static bool dispatch_exit(struct vcpu_loop_shared *s, int vcpu,
 		/* Completed by the VM (unknown I/O is logged there). */
 		return true;
 	case VM_EXITCODE_GUEST_FAULT:
-		end_vm_on_fault(s, vcpu, exit);
+		end_vm_on_crash(s, vcpu, exit, VM_SHUTDOWN_GUEST_FAULT);
+		return true;
+	case VM_EXITCODE_TRIPLE_FAULT:
+		end_vm_on_crash(s, vcpu, exit, VM_SHUTDOWN_TRIPLE_FAULT);
 		return true;
 	case VM_EXITCODE_SHUTDOWN:
 		record_shutdown(s, exit);

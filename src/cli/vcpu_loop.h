@@ -26,6 +26,9 @@ struct vcpu_loop_shared {
 	atomic_bool fault_reported;
 	/* enum vm_shutdown_reason the first thread saw, or -1. */
 	atomic_int shutdown_reason;
+	/* The enum vm_shutdown_reason of the first guest crash, or -1: a
+	 * debugger's kill after it still ends the VM as a crash. */
+	atomic_int crash_reason;
 };
 
 struct vcpu_thread {

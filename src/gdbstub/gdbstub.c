@@ -84,6 +84,7 @@ int gdbstub_create(const struct gdbstub_config *cfg, struct gdbstub **out,
 		return rc;
 	}
 	stub->session.ev = &stub->ev;
+	stub->session.hold_when_detached = cfg->wait;
 	pthread_cond_init(&stub->end_cond, NULL);
 	rc = listen_socket_open(&stub->listener, cfg->listen, err, errlen);
 	if (rc) {
@@ -162,6 +163,20 @@ void gdbstub_vcpu_step_trap(struct gdbstub *stub, int vcpu)
 {
 	if (stub)
 		events_vcpu_step_trap(&stub->ev, vcpu);
+}
+
+bool gdbstub_vcpu_crashed(struct gdbstub *stub, int vcpu, int signal,
+			  const char *what)
+{
+	if (!stub)
+		return false;
+	pthread_mutex_lock(&stub->ev.lock);
+	/* Without a debugger the VM ends at once, as it always did. */
+	bool attached = stub->state != CONN_NONE && !stub->ev.vm_over;
+	if (attached)
+		events_vcpu_crashed_locked(&stub->ev, vcpu, signal, what);
+	pthread_mutex_unlock(&stub->ev.lock);
+	return attached;
 }
 
 void gdbstub_vm_ended(struct gdbstub *stub, int status, int signal)

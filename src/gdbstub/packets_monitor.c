@@ -20,6 +20,8 @@ static const char *phase_name(const struct gdb_session *s, int vcpu)
 	case VCPU_STEPPING:
 		/* resumed for a step that another vCPU's stop cut short */
 		return "stepping";
+	case VCPU_CRASHED:
+		return "crashed";
 	default:
 		break;
 	}
@@ -32,6 +34,14 @@ static const char *phase_name(const struct gdb_session *s, int vcpu)
 	return phase == VCPU_PARKED ? "stopped" : "running";
 }
 
+/* What killed a vCPU parked after a guest crash, or NULL. */
+static const char *crash_description(const struct gdb_session *s, int vcpu)
+{
+	if (!s->ev || events_vcpu_phase_locked(s->ev, vcpu) != VCPU_CRASHED)
+		return NULL;
+	return s->ev->vcpu[vcpu].crash_what;
+}
+
 void gdb_describe_vcpu(const struct gdb_session *s, int vcpu, char *out,
 		       size_t outlen)
 {
@@ -41,8 +51,10 @@ void gdb_describe_vcpu(const struct gdb_session *s, int vcpu, char *out,
 	if (s->ops->vcpu_status &&
 	    s->ops->vcpu_status(s->ctx, vcpu, &status) == 0 && status.mode)
 		mode = status.mode;
-	snprintf(out, outlen, "vCPU %d, %s, %s", vcpu, phase_name(s, vcpu),
-		 mode);
+	const char *why = crash_description(s, vcpu);
+	snprintf(out, outlen, "vCPU %d, %s%s%s%s, %s", vcpu,
+		 phase_name(s, vcpu), why ? " (" : "", why ? why : "",
+		 why ? ")" : "", mode);
 }
 
 /* Monitor output is plain text; the reply carries it hex-encoded. */
@@ -89,8 +101,11 @@ static void info_vcpus(struct gdb_session *s, struct text *t)
 			snprintf(rip, sizeof(rip), "0x%016llx",
 				 (unsigned long long)r);
 		}
-		text_add(t, "%-5u %-12s %-13s %s\n", v, phase_name(s, (int)v),
-			 status.mode ? status.mode : "unknown", rip);
+		const char *why = crash_description(s, (int)v);
+		text_add(t, "%-5u %-12s %-13s %s%s%s\n", v,
+			 phase_name(s, (int)v),
+			 status.mode ? status.mode : "unknown", rip,
+			 why ? "  " : "", why ? why : "");
 	}
 }
 
@@ -138,7 +153,30 @@ static const char help_text[] =
 	"  info breakpoints  gpa, gva and saved byte of every breakpoint\n"
 	"  phys on|off       memory addresses are guest-physical (on) or\n"
 	"                    virtual through the selected vCPU (off)\n"
-	"  phys              show the current mode\n";
+	"  phys              show the current mode\n"
+	"  hold on|off       when this debugger leaves, the guest stays\n"
+	"                    paused for the next one (on) or runs (off);\n"
+	"                    on with --wait until a debugger continues\n"
+	"  hold              show the current setting\n";
+
+/* "  info   vcpus " -> "info vcpus": typed commands keep stray blanks
+ * (tabs too), and a command word must not depend on them. */
+static void squeeze_blanks(char *cmd)
+{
+	char *out = cmd;
+	bool blank = true; /* drops leading blanks */
+	for (const char *in = cmd; *in; in++) {
+		if (*in == ' ' || *in == '\t') {
+			blank = true;
+			continue;
+		}
+		if (blank && out != cmd)
+			*out++ = ' ';
+		blank = false;
+		*out++ = *in;
+	}
+	*out = 0;
+}
 
 enum gdb_packet_result pkt_monitor(struct gdb_session *s, const char *a,
 				   const char *end, struct gdb_reply *r)
@@ -154,6 +192,7 @@ enum gdb_packet_result pkt_monitor(struct gdb_session *s, const char *a,
 		return GDB_PKT_REPLY;
 	}
 	cmd[hexlen / 2] = 0;
+	squeeze_blanks(cmd);
 	t->len = 0;
 	t->limit = sizeof(t->buf);
 	t->truncated = false;
@@ -171,6 +210,14 @@ enum gdb_packet_result pkt_monitor(struct gdb_session *s, const char *a,
 		s->phys_mode = false;
 		text_add(t, "memory access is now virtual (vCPU %d)\n",
 			 s->hg);
+	} else if (strcmp(cmd, "hold on") == 0) {
+		s->hold_when_detached = true;
+		text_add(t, "the guest stays paused when the debugger leaves\n");
+	} else if (strcmp(cmd, "hold off") == 0) {
+		s->hold_when_detached = false;
+		text_add(t, "the guest runs when the debugger leaves\n");
+	} else if (strcmp(cmd, "hold") == 0) {
+		text_add(t, "hold %s\n", s->hold_when_detached ? "on" : "off");
 	} else if (strcmp(cmd, "phys") == 0) {
 		text_add(t, "phys %s\n", s->phys_mode ? "on" : "off");
 	} else {

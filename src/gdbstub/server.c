@@ -71,10 +71,29 @@ static void finish_connection_locked(struct gdbstub *stub)
 static void cleanup_session_locked(struct gdbstub *stub)
 {
 	gdb_bp_remove_all(&stub->session);
-	events_reset_locked(&stub->ev);
 	finish_connection_locked(stub);
 	stub->state = CONN_NONE;
+	if (stub->session.hold_when_detached) {
+		/* like QEMU's -S: the early-boot window waits for the next
+		 * debugger */
+		events_reset_held_locked(&stub->ev);
+		log_line(stub, "debugger detached; guest stays paused until "
+			 "a debugger continues it");
+		return;
+	}
+	events_reset_locked(&stub->ev);
 	log_line(stub, "debugger detached; guest resumed");
+}
+
+/* --wait holds the guest until some debugger lets it run freely: a
+ * resume with no step in it ends the hold. A step does not, even though
+ * gdb's stepi lets the other vCPUs run meanwhile (vCont;s:1;c). */
+static void end_hold_at_continue(struct gdb_session *s)
+{
+	for (unsigned v = 0; v < s->nvcpus; v++)
+		if (s->actions[v] == GDB_ACT_STEP)
+			return;
+	s->hold_when_detached = false;
 }
 
 static void connection_lost_locked(struct gdbstub *stub)
@@ -196,6 +215,7 @@ static void handle_packet_locked(struct gdbstub *stub, const uint8_t *pkt,
 		if (stub->conn_fd < 0)
 			break;
 		stub->state = CONN_RUNNING;
+		end_hold_at_continue(&stub->session);
 		stub->spin_until = gdb_spin_pays()
 					   ? gdb_monotonic_ns() + GDB_SPIN_NS
 					   : 0;

@@ -59,6 +59,10 @@ struct gdb_session {
 	bool peer_swbreak;
 	bool can_step;
 	enum gdb_cap step_cap;
+	/* A debugger that leaves keeps the guest paused (--wait until some
+	 * debugger continues it; `monitor hold on|off`). Kept across
+	 * sessions: gdb_session_reset leaves it alone. */
+	bool hold_when_detached;
 	struct bp_table bps;
 	/* For thread state in qThreadExtraInfo / info vcpus; may be NULL.
 	 * Read under the same lock as the session. */

@@ -18,6 +18,8 @@
  * |                             |                            | + inject 3; amd RIP += len + inject 3              |
  * | MTRAP / trace DB (vCPU)     | stepping                   | stepping=0, stepped=1, step caps off; REPORT LOOP  |
  * |                             | not stepping               | spurious (step caps left on): caps off, return     |
+ * | guest crash (vCPU)          | a debugger is attached     | crashed=1 (reported with its signal); REPORT LOOP; |
+ * |                             |                            | on leaving, the caller ends the VM                 |
  * | REPORT LOOP (vCPU)          | stopped_vcpu == -1         | stopped_vcpu=self, suspend all; park               |
  * |                             | stopped_vcpu is another    | park (reported later, one stop per resume)         |
  * |   on wake                   | event flag cleared         | reported and resumed: leave                        |
@@ -36,6 +38,8 @@
  * |                             |                            | no action -> stays parked (scheduler-locking)      |
  * | disconnect (server)         | world stopped first        | all flags 0, stopped_vcpu=-1, resume all; caps are |
  * |                             |                            | turned off by each vCPU as it wakes                |
+ * |                             | held (--wait, no continue  | event flags 0, stopped_vcpu=-1; everyone stays     |
+ * |                             | yet, or monitor hold on)   | suspended and parked for the next debugger         |
  * | VM over (any)               |                            | like disconnect, and hooks never park again        |
  */
 #include "gdbstub/vcpu_events.h"
@@ -43,6 +47,7 @@
 #include <sched.h>
 #include <errno.h>
 #include <time.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -407,6 +412,22 @@ void events_vcpu_step_trap(struct gdb_events *ev, int vcpu)
 	pthread_mutex_unlock(&ev->lock);
 }
 
+void events_vcpu_crashed_locked(struct gdb_events *ev, int vcpu, int signal,
+				const char *what)
+{
+	if (!valid_vcpu(ev, vcpu) || ev->vm_over)
+		return;
+	struct vcpu_event_state *st = &ev->vcpu[vcpu];
+	activate_locked(ev, vcpu);
+	st->crashed = true;
+	st->crash_signal = signal;
+	snprintf(st->crash_what, sizeof(st->crash_what), "%s",
+		 what ? what : "crashed");
+	/* it will never step: its state must stay as at the crash */
+	st->stepping = false;
+	report_loop_locked(ev, vcpu, &st->crashed);
+}
+
 void events_take_stop_locked(struct gdb_events *ev, int fallback_vcpu,
 			     struct gdb_stop_info *st)
 {
@@ -414,7 +435,7 @@ void events_take_stop_locked(struct gdb_events *ev, int fallback_vcpu,
 	if (ev->stopped_vcpu >= 0) {
 		const struct vcpu_event_state *v = &ev->vcpu[ev->stopped_vcpu];
 		st->vcpu = ev->stopped_vcpu;
-		st->signal = 5;
+		st->signal = v->crashed ? v->crash_signal : 5;
 		st->swbreak = v->hit_swbreak;
 	} else {
 		st->vcpu = valid_vcpu(ev, fallback_vcpu) ? fallback_vcpu : 0;
@@ -426,7 +447,7 @@ void events_take_stop_locked(struct gdb_events *ev, int fallback_vcpu,
 
 static bool has_pending_event(const struct vcpu_event_state *st)
 {
-	return st->hit_swbreak || st->stepped;
+	return st->hit_swbreak || st->stepped || st->crashed;
 }
 
 /* A vCPU to be resumed whose event is still pending, taking turns after
@@ -459,6 +480,7 @@ void events_resume_locked(struct gdb_events *ev,
 		struct vcpu_event_state *st = &ev->vcpu[last];
 		st->hit_swbreak = false;
 		st->stepped = false;
+		st->crashed = false;
 		ev->stopped_vcpu = -1;
 	}
 	ev->interrupted = false;
@@ -489,7 +511,7 @@ void events_resume_locked(struct gdb_events *ev,
 	wake_parked_locked(ev);
 }
 
-void events_reset_locked(struct gdb_events *ev)
+static void drop_events_locked(struct gdb_events *ev)
 {
 	for (unsigned v = 0; v < ev->nvcpus; v++) {
 		struct vcpu_event_state *st = &ev->vcpu[v];
@@ -497,16 +519,32 @@ void events_reset_locked(struct gdb_events *ev)
 		st->step_wanted = false;
 		st->stepped = false;
 		st->hit_swbreak = false;
-		st->suspended = false;
-		unmark_waiting(ev, st);
+		st->crashed = false;
 	}
 	ev->stopped_vcpu = -1;
 	ev->stop_wanted = false;
-	ev->stop_requested = false;
 	ev->interrupted = false;
+}
+
+void events_reset_locked(struct gdb_events *ev)
+{
+	drop_events_locked(ev);
+	for (unsigned v = 0; v < ev->nvcpus; v++) {
+		ev->vcpu[v].suspended = false;
+		unmark_waiting(ev, &ev->vcpu[v]);
+	}
+	ev->stop_requested = false;
 	if (ev->ops->resume)
 		ev->ops->resume(ev->ctx, -1);
 	wake_parked_locked(ev);
+}
+
+/* Nobody is woken: the vCPUs stay parked (and counted as waiting), so the
+ * next attach finds the world already stopped. Their capabilities are
+ * synced when they wake, after a debugger resumes them. */
+void events_reset_held_locked(struct gdb_events *ev)
+{
+	drop_events_locked(ev);
 }
 
 void events_vm_over_locked(struct gdb_events *ev)
@@ -521,6 +559,8 @@ enum vcpu_phase events_vcpu_phase_locked(const struct gdb_events *ev,
 	if (!valid_vcpu(ev, vcpu) || !ev->vcpu[vcpu].active)
 		return VCPU_NOT_STARTED;
 	const struct vcpu_event_state *st = &ev->vcpu[vcpu];
+	if (st->crash_what[0] && st->waiting)
+		return VCPU_CRASHED;
 	if (st->stepping)
 		return VCPU_STEPPING;
 	if (st->waiting)

@@ -26,6 +26,10 @@ struct vcpu_event_state {
 	bool stepped;     /* step finished, event not yet reported */
 	bool hit_swbreak; /* hit one of our breakpoints, not yet reported */
 	uint64_t hit_gpa;
+	bool crashed;     /* the guest died here, not yet reported */
+	int crash_signal;
+	/* Why it died, kept for `monitor info vcpus` ("" if it did not). */
+	char crash_what[96];
 	/* capabilities as this vCPU's own thread last set them */
 	bool bpt_exit_on;
 	bool step_on;
@@ -36,6 +40,7 @@ enum vcpu_phase {
 	VCPU_RUNNING,
 	VCPU_STEPPING,
 	VCPU_PARKED,
+	VCPU_CRASHED, /* parked after a guest crash */
 };
 
 struct gdb_events {
@@ -98,6 +103,11 @@ void events_vcpu_add(struct gdb_events *ev, int vcpu);
 void events_vcpu_suspended(struct gdb_events *ev, int vcpu);
 void events_vcpu_breakpoint(struct gdb_events *ev, int vcpu, int inst_length);
 void events_vcpu_step_trap(struct gdb_events *ev, int vcpu);
+/* ev->lock held (the caller checked that a debugger is attached): report
+ * the crash and park until it was reported and this vCPU resumed, or the
+ * session or VM ended. */
+void events_vcpu_crashed_locked(struct gdb_events *ev, int vcpu, int signal,
+				const char *what);
 
 /* Server side, ev->lock held. */
 void events_stop_all_locked(struct gdb_events *ev, bool interrupt);
@@ -110,6 +120,9 @@ void events_resume_locked(struct gdb_events *ev,
 			  const enum gdb_resume_action *actions);
 /* Disconnect: pending events and step requests dropped, all resumed. */
 void events_reset_locked(struct gdb_events *ev);
+/* Disconnect while the guest is held (--wait): pending events and step
+ * requests dropped, every vCPU stays parked for the next debugger. */
+void events_reset_held_locked(struct gdb_events *ev);
 /* The VM ended: release everyone, never park again. */
 void events_vm_over_locked(struct gdb_events *ev);
 enum vcpu_phase events_vcpu_phase_locked(const struct gdb_events *ev,

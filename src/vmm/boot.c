@@ -155,6 +155,33 @@ static int set_regs(struct vm *vm, int vcpu, const struct initial_reg *r,
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
+/* x87 and SSE as the SDM's power-up/INIT state leaves them (Vol. 3A,
+ * table 9-1): every FP exception masked, round to nearest, 64-bit
+ * precision; every x87 register empty; status word 0. A backend starts
+ * with zeros instead, which unmasks every exception. */
+#define RESET_FCW 0x037fU
+#define RESET_FTW_ALL_EMPTY 0xffffU /* full tag word: 11b per register */
+#define RESET_MXCSR 0x1f80U
+
+static int set_fpu_reset_state(struct vm *vm, int vcpu, char *err,
+			       size_t errlen)
+{
+	struct vm_fpregs fp;
+	int rc = vm_get_fpregs(vm, vcpu, &fp);
+
+	if (!rc) {
+		memset(&fp, 0, sizeof(fp));
+		fp.fctrl = RESET_FCW;
+		fp.ftag = RESET_FTW_ALL_EMPTY;
+		fp.mxcsr = RESET_MXCSR;
+		rc = vm_set_fpregs(vm, vcpu, &fp);
+	}
+	if (rc)
+		snprintf(err, errlen, "cannot set the x87/SSE state: %s",
+			 strerror(-rc));
+	return rc;
+}
+
 /*
  * Order matters to a backend that behaves like a CPU: the descriptor
  * tables before anything that could load from them, EFER.LME and CR4.PAE
@@ -228,7 +255,8 @@ static int setup_vcpu(struct vm *vm, int vcpu, uint64_t entry, uint64_t rcx,
 	    (rc = set_regs(vm, vcpu, control, N(control), err, errlen)) ||
 	    (rc = set_regs(vm, vcpu, selectors, N(selectors), err, errlen)) ||
 	    (rc = set_descs(vm, vcpu, segments, N(segments), err, errlen)) ||
-	    (rc = set_regs(vm, vcpu, general, N(general), err, errlen)))
+	    (rc = set_regs(vm, vcpu, general, N(general), err, errlen)) ||
+	    (rc = set_fpu_reset_state(vm, vcpu, err, errlen)))
 		return rc;
 	return 0;
 }

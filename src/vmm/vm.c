@@ -456,12 +456,18 @@ int vm_lapic_irq(struct vm *vm, int vcpu, int vector)
 	return 0;
 }
 
+void vcpu_set_halted(struct vcpu *v, bool halted)
+{
+	pthread_mutex_lock(&v->mtx);
+	v->halted = halted;
+	pthread_mutex_unlock(&v->mtx);
+}
+
 bool vcpu_halt_sleep(struct vcpu *v, bool interrupts_enabled)
 {
 	struct vm *vm = v->vm;
 	bool woken = false;
 	pthread_mutex_lock(&v->mtx);
-	v->halted = true;
 	while (!v->suspended && !atomic_load(&vm->shutdown)) {
 		uint64_t now = vm_now_ns(vm);
 		lapic_timer_update(v->lapic, now);
@@ -482,7 +488,9 @@ bool vcpu_halt_sleep(struct vcpu *v, bool interrupts_enabled)
 			pthread_cond_timedwait(&v->cond, &v->mtx, &ts);
 		}
 	}
-	v->halted = false;
+	/* A suspend leaves the vCPU halted: the debugger sees it in hlt. */
+	if (woken)
+		v->halted = false;
 	pthread_mutex_unlock(&v->mtx);
 	return woken;
 }

@@ -130,6 +130,10 @@ bool vm_first_unknown_mmio(struct vm *vm, uint64_t gpa);
 /* Sleep in hlt until a wake event, suspend or shutdown; interrupts_enabled
  * is the guest's RFLAGS.IF. Returns true if woken by a guest event. */
 bool vcpu_halt_sleep(struct vcpu *v, bool interrupts_enabled);
+/* The backend says whether the vCPU is in the halt state (executed hlt,
+ * not yet woken by an event): vm_get_vcpu_info's `halted`, also while a
+ * debugger holds the vCPU there. */
+void vcpu_set_halted(struct vcpu *v, bool halted);
 /* Translate a linear address with the vCPU's current paging. */
 int vcpu_gla2gpa(struct vcpu *v, uint64_t gla, int prot, uint64_t *gpa);
 

@@ -10,6 +10,7 @@ did afterwards. Nothing is mocked. Exit status: 0 when every check passed.
 import argparse
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -227,12 +228,29 @@ SESSIONS = {
     "guest_crash": ("demo", 2, "guest_crash.py", ["crash"],
                     {"status": 3,
                      "output": "Program terminated with signal SIGSEGV"}),
+    "guest_crash_kill": ("demo", 2, "guest_crash.py", ["crash"],
+                         {"status": 3, "env": {"E2E_END": "kill"}}),
     "kill_vm": ("demo", 2, "kill_vm.py", [], {"status": 0}),
     "monitor_registers": ("demo", 2, "monitor_registers.py", [], {}),
     # default --memory 256M
     "memory_holes": ("demo", 1, "memory_holes.py", [],
                      {"env": {"E2E_RAM_END": str(256 << 20)}}),
 }
+
+def t_guest_crash_unattached(tmp):
+    """A debug server with no debugger attached: a crash ends the VM at
+    once, with one line and status 3, as without --gdb."""
+    hv = Hvgdb(OPTS, tmp, "demo", 2, ["crash"], wait=False)
+    try:
+        status = hv.wait_exit(60)
+        check(status == 3, "hvgdb exit status 3, got %s" % status)
+        lines = [l for l in hv.log_text().splitlines()
+                 if l.startswith("hvgdb:")]
+        check(len(lines) == 1 and "triple fault" in lines[0],
+              "one line naming the triple fault: %r" % lines)
+    finally:
+        hv.stop()
+
 
 def reference_checksum(tmp, budget, cpus):
     """The demo's checksum line when it runs without any debugger."""
@@ -461,7 +479,147 @@ def t_lldb_session(tmp):
         hv.stop()
 
 
+def left_rip(out):
+    m = re.search(r"LEFT_RIP=(0x[0-9a-f]+)", out)
+    return m.group(1) if m else None
+
+
+def t_wait_keeps_paused(tmp):
+    """--wait: debuggers that leave without continuing (detach after a
+    stepi, a raw client that vanishes) leave the guest paused where it
+    was; the first continue lets it run, and it then finishes."""
+    sys.path.insert(0, os.path.join(HERE, "..", "unit", "gdbstub"))
+    import rsp_bad_input as rb
+    hv = Hvgdb(OPTS, tmp, "demo", 2, ["budget=2000"])
+    try:
+        out = run_gdb(hv, 2, "leave_paused.py", {"E2E_STEP": "1"})
+        rip = left_rip(out)
+        check(rip is not None, "first debugger left at %s" % rip)
+        # a client that attaches and drops the connection, never resuming
+        c = rb.Client(hv.sock)
+        check(c.request(b"qSupported").startswith(b"PacketSize="),
+              "raw client attached")
+        c.close()
+        out = run_gdb(hv, 2, "leave_paused.py", {"E2E_EXPECT_RIP": rip})
+        check(hv.alive() and hv.serial_text() == "",
+              "guest still paused, no output after two debuggers left")
+        # now a continue: the guest runs to its end from where it was held
+        run_gdb(hv, 2, "wait_first_function.py")
+        status = hv.wait_exit(120)
+        check(status == 1, "guest finished after the continue, status %s"
+              % status)
+        check("demo: PASS" in hv.serial_text(), "guest printed its result")
+    finally:
+        hv.stop()
+
+
+def t_wait_hold_off(tmp):
+    """`monitor hold off` gives back the old --wait: the guest runs when
+    the debugger leaves, though nobody continued it."""
+    hv = Hvgdb(OPTS, tmp, "demo", 2, ["budget=2000"])
+    try:
+        run_gdb(hv, 2, "leave_paused.py", {"E2E_HOLD_OFF": "1"})
+        status = hv.wait_exit(120)
+        check(status == 1, "guest ran to its end after the detach, status %s"
+              % status)
+    finally:
+        hv.stop()
+
+
+def reset_state_of(out):
+    return dict((m.group(1), int(m.group(2), 16)) for m in
+                re.finditer(r"STATE (\w+)=(0x[0-9a-f]+)", out))
+
+
+# The SDM's power-up state for x87/SSE, and the boot protocol's CR0/CR4.
+RESET_WANT = {"mxcsr": 0x1f80, "fctrl": 0x37f, "fstat": 0, "ftag": 0xffff,
+              "cr2": 0, "cr0": 0x80010033, "cr4": 0x620}
+
+
+def t_reset_state(tmp):
+    """At the guest's 64-bit entry, hvgdb and QEMU (-kernel, PVH path,
+    its own gdbstub) show the same x87/SSE and control-register state,
+    the one the SDM gives for reset (MXCSR 0x1f80, FCW 0x037f, every x87
+    register empty, CR2 0)."""
+    hv = Hvgdb(OPTS, tmp, "demo", 1, ["budget=10"])
+    try:
+        out = run_gdb(hv, 1, "reset_state.py")
+        ours = reset_state_of(out)
+    finally:
+        hv.stop()
+    for name, want in RESET_WANT.items():
+        check(ours.get(name) == want, "hvgdb %s = %s, want 0x%x"
+              % (name, hex(ours[name]) if name in ours else None, want))
+    qemu = shutil.which("qemu-system-x86_64")
+    if not qemu:
+        check(False, "qemu-system-x86_64 not found")
+        return
+    sock = os.path.join(tmp, "qemu.sock")
+    log = open(os.path.join(tmp, "qemu.log"), "w")
+    q = subprocess.Popen([qemu, "-kernel", hv.elf, "-smp", "1", "-m", "256",
+                          "-display", "none", "-nodefaults", "-no-reboot",
+                          "-serial", "null", "-S",
+                          "-gdb", "unix:path=%s,server=on,wait=off" % sock,
+                          "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
+                          "-append", "budget=10"],
+                         stdin=subprocess.DEVNULL, stdout=log,
+                         stderr=subprocess.STDOUT)
+    try:
+        deadline = time.time() + 10
+        while not os.path.exists(sock) and time.time() < deadline:
+            time.sleep(0.05)
+
+        class QemuTarget:  # what run_gdb needs of an Hvgdb
+            pass
+        qt = QemuTarget()
+        qt.sock, qt.elf, qt.serial, qt.tmp = sock, hv.elf, "", tmp
+        qt.log_text = lambda: open(os.path.join(tmp, "qemu.log")).read()
+        out = run_gdb(qt, 1, "reset_state.py", {"E2E_RUN_TO_START": "1"})
+        theirs = reset_state_of(out)
+    finally:
+        if q.poll() is None:
+            q.kill()
+        q.wait()
+        log.close()
+    check(theirs and comparable(theirs) == comparable(ours),
+          "the same state under QEMU: hvgdb %s, QEMU %s"
+          % ({k: hex(v) for k, v in ours.items()},
+             {k: hex(v) for k, v in theirs.items()}))
+
+
+def comparable(state):
+    """What both paths must agree on. Left out: ftag (QEMU 7.2's gdbstub
+    always reads it as 0), EFER.NXE (hvgdb's boot protocol sets it, the
+    PVH path does not), and the arithmetic flags the PVH code leaves."""
+    s = dict(state)
+    s.pop("ftag", None)
+    if "efer" in s:
+        s["efer"] &= 0x500          # LME, LMA
+    if "eflags" in s:
+        s["eflags"] &= ~0x8d5       # CF PF AF ZF SF OF
+    return s
+
+
+def t_vcpu_halted(tmp):
+    """monitor info vcpus shows a vCPU stopped in hlt as halted."""
+    src = os.path.join(HERE, "..", "..", "guests", "demo", "demo.c")
+    with open(src) as f:
+        line = next(i + 1 for i, l in enumerate(f)
+                    if "checksum = 0, items = 0" in l)
+    hv = Hvgdb(OPTS, tmp, "demo", 2, ["budget=1000"])
+    try:
+        run_gdb(hv, 2, "vcpu_halted.py",
+                {"E2E_AFTER_BARRIER_LINE": str(line)})
+    finally:
+        hv.stop()
+
+
 TESTS = {
+    "vcpu_halted": t_vcpu_halted,
+    "reset_state": t_reset_state,
+    "wait_keeps_paused": t_wait_keeps_paused,
+    "wait_hold_off": t_wait_hold_off,
+    "guest_crash_unattached": t_guest_crash_unattached,
     "lldb_session": t_lldb_session,
     "bad_input": t_bad_input,
     "one_debugger_and_reattach": t_one_debugger_and_reattach,

@@ -173,8 +173,10 @@ int tcg_set_reg(struct vcpu *v, enum vm_reg_name r, uint64_t val)
 	if (r >= VM_REG_GUEST_ES && r <= VM_REG_GUEST_GS && val > 0xffff)
 		return -EINVAL;
 	/* A debugger that moves a halted vCPU means to run it from there. */
-	if (r == VM_REG_GUEST_RIP)
+	if (r == VM_REG_GUEST_RIP && tcg_of(v)->in_hlt) {
 		tcg_of(v)->in_hlt = false;
+		vcpu_set_halted(v, false);
+	}
 	/* The guest's RFLAGS bit 1 always reads as one. */
 	if (r == VM_REG_GUEST_RFLAGS)
 		val |= 2;

@@ -36,7 +36,6 @@
 #define RFLAGS_IF (1ULL << 9)
 #define UNTIL_NEVER 0xffffffffffffffffULL
 #define DR6_BS_TRACE 0xFFFF4FF0ULL
-#define TRIPLE_FAULT_STATUS 1
 /* An NMI handler is assumed done once RSP leaves its frame's region. */
 #define NMI_STACK_SPAN (64 * 1024)
 #define X86_MAX_INSN_LEN 15
@@ -369,11 +368,15 @@ static enum entry_result run_once(struct vcpu *v, struct vm_exit *exit)
 	requeue_injection(v);
 
 	if (tcg_take_triple_fault()) {
-		fprintf(stderr, "hvgdb: vCPU %d: triple fault at %#llx\n", v->id,
-			(unsigned long long)reg(v, UC_X86_REG_RIP));
-		vm_request_shutdown(vm, VM_SHUTDOWN_TRIPLE_FAULT,
-				    TRIPLE_FAULT_STATUS);
-		return ENTRY_CONTINUE;
+		/* The caller decides: end the VM, or hold it for a debugger.
+		 * Queued port/MMIO exits are only informative: dropped. */
+		t->exitq_len = 0;
+		memset(exit, 0, sizeof(*exit));
+		exit->exitcode = VM_EXITCODE_TRIPLE_FAULT;
+		exit->rip = reg(v, UC_X86_REG_RIP);
+		snprintf(exit->u.fault.reason, sizeof(exit->u.fault.reason),
+			 "triple fault at %#llx", (unsigned long long)exit->rip);
+		return ENTRY_EXIT;
 	}
 	if (t->hook_stop == TCG_STOP_SHUTDOWN)
 		return ENTRY_CONTINUE;
@@ -415,6 +418,7 @@ static enum entry_result run_once(struct vcpu *v, struct vm_exit *exit)
 			}
 		} else {
 			t->in_hlt = true;
+			vcpu_set_halted(v, true);
 		}
 	}
 	return t->exitq_len > 0 ? ENTRY_EXIT : ENTRY_CONTINUE;

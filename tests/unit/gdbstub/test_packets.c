@@ -678,6 +678,12 @@ static void test_monitor(void **state)
 	assert_non_null(strstr(t, "1 breakpoint(s)"));
 	assert_non_null(strstr(t, "0x0000000000001007"));
 	assert_non_null(strstr(monitor(f, "bogus"), "unknown monitor command"));
+	/* stray blanks and tabs around and between the words */
+	assert_non_null(strstr(monitor(f, "  info \t  vcpus "),
+			       "0x0000000000001300"));
+	assert_non_null(strstr(monitor(f, "phys   on"), "guest-physical"));
+	assert_non_null(strstr(monitor(f, " phys\toff  "), "virtual"));
+	assert_non_null(strstr(monitor(f, "  help"), "info breakpoints"));
 	assert_string_equal(send(f, "qRcmd,zz"), "E16");
 	assert_string_equal(send(f, "qRcmd,6"), "E16");
 	/* 10,000 breakpoints: the list is truncated, never overflows */

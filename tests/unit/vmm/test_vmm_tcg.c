@@ -435,13 +435,23 @@ static void test_unmapped_is_guest_fault(void **state)
 	vm_destroy(vm);
 }
 
-static void test_triple_fault_shuts_down(void **state)
+/* A triple fault is an exit of its own: the caller ends the VM (or lets a
+ * debugger look first), and the registers are those at the fault. */
+static void test_triple_fault_exits_with_state_kept(void **state)
 {
 	(void)state;
 	struct vm *vm = tg_create(2, VM_CPU_VENDOR_INTEL);
 	tg_load(vm, ud_start, ud_end);
 	tg_no_idt(vm);
+	uint64_t entry = tg_reg(vm, 0, VM_REG_GUEST_RIP);
 	struct vm_exit e = run(vm, 0);
+	assert_int_equal(e.exitcode, VM_EXITCODE_TRIPLE_FAULT);
+	assert_non_null(strstr(e.u.fault.reason, "triple fault"));
+	/* the ud2 is the snippet's first instruction */
+	assert_int_equal(e.rip, entry);
+	assert_int_equal(tg_reg(vm, 0, VM_REG_GUEST_RIP), entry);
+	vm_request_shutdown(vm, VM_SHUTDOWN_TRIPLE_FAULT, 3);
+	e = run(vm, 0);
 	assert_int_equal(e.exitcode, VM_EXITCODE_SHUTDOWN);
 	assert_int_equal(e.u.shutdown.reason, VM_SHUTDOWN_TRIPLE_FAULT);
 	e = run(vm, 1); /* every vCPU sees it */
@@ -897,7 +907,7 @@ int main(void)
 		cmocka_unit_test(test_unknown_ports),
 		cmocka_unit_test(test_hlt_exit_survives_full_exit_queue),
 		cmocka_unit_test(test_unmapped_is_guest_fault),
-		cmocka_unit_test(test_triple_fault_shuts_down),
+		cmocka_unit_test(test_triple_fault_exits_with_state_kept),
 		cmocka_unit_test(test_write_gpa_retranslates),
 		cmocka_unit_test(test_guest_smc_retranslates),
 		cmocka_unit_test(test_guest_jit_page_retranslates),
