@@ -253,7 +253,8 @@ def main():
 
     p = run(hvgdb, ["--help"])
     if (p is None or p.returncode != 0 or p.stderr or
-            b"hvgdb run [options] GUEST.elf" not in p.stdout or
+            b"hvgdb run [options] KERNEL" not in p.stdout or
+            b"--initrd FILE" not in p.stdout or
             b"--cpu-vendor" not in p.stdout):
         failures.append(f"--help: {p!r}")
     else:
