@@ -21,6 +21,7 @@ packages=(
   qemu-system-x86
   clang libclang-rt-14-dev
   llvm-14  # llvm-symbolizer: sanitizer and fuzzer reports with source lines
+  xz-utils  # the loader tests extract vmlinux from Debian's bzImage
 )
 
 is_installed() {
