@@ -22,6 +22,7 @@ packages=(
   clang libclang-rt-14-dev
   llvm-14  # llvm-symbolizer: sanitizer and fuzzer reports with source lines
   acpica-tools  # iasl, acpiexec: the ACPI table tests check the tables with them
+  xz-utils  # the loader tests extract vmlinux from Debian's bzImage
 )
 
 is_installed() {

@@ -7,13 +7,19 @@
 #include <string.h>
 
 const char cli_usage_text[] =
-	"Usage: hvgdb run [options] GUEST.elf [-- guest args...]\n"
+	"Usage: hvgdb run [options] KERNEL [-- guest args...]\n"
 	"       hvgdb --help | --version\n"
 	"\n"
-	"Runs an ELF64 x86-64 guest in a userland hypervisor, optionally with\n"
-	"a GDB remote debug server. Every option also takes the --opt=value form.\n"
+	"Runs an x86-64 kernel in a userland hypervisor, optionally with a GDB\n"
+	"remote debug server. KERNEL is a Linux bzImage, an ELF with a Xen PVH\n"
+	"note, a Multiboot 1 or 2 kernel, or an ELF64 for hvgdb's own protocol\n"
+	"(the format is read from the file). Every option also takes the\n"
+	"--opt=value form.\n"
 	"\n"
 	"Options:\n"
+	"  --initrd FILE            initial ramdisk (Multiboot: a module; may\n"
+	"                           repeat, up to 16)\n"
+	"  --append CMDLINE         kernel command line\n"
 	"  --cpus N                 number of vCPUs, 1..64 (default 1)\n"
 	"  --memory SIZE            guest RAM: bytes or a K/M/G suffix, 2M..3G,\n"
 	"                           a multiple of 4K (default 256M)\n"
@@ -29,7 +35,8 @@ const char cli_usage_text[] =
 	"  -h, --help               show this help\n"
 	"  --version                show the version\n"
 	"\n"
-	"Arguments after -- are joined by spaces into the guest command line.\n"
+	"Arguments after -- are joined by spaces into the command line (instead\n"
+	"of --append).\n"
 	"Exit status: the guest's exit device value v gives (v << 1) | 1; 2 for\n"
 	"bad usage or input; 3 when the guest crashes; 130/143 on SIGINT/SIGTERM.\n"
 	"\n"
@@ -244,6 +251,25 @@ static int apply_wait(struct cli_options *o, const char *v, char *err,
 	return 0;
 }
 
+static int apply_initrd(struct cli_options *o, const char *v, char *err,
+			size_t errlen)
+{
+	if (o->ninitrds == CLI_MAX_INITRDS)
+		return fail(err, errlen, "more than %d --initrd files",
+			    CLI_MAX_INITRDS);
+	o->initrd_paths[o->ninitrds++] = v;
+	return 0;
+}
+
+static int apply_append(struct cli_options *o, const char *v, char *err,
+			size_t errlen)
+{
+	(void)err;
+	(void)errlen;
+	o->append = v;
+	return 0;
+}
+
 static int apply_help(struct cli_options *o, const char *v, char *err,
 		      size_t errlen)
 {
@@ -268,6 +294,8 @@ static const struct option_spec run_options[] = {
 	{ "serial", 0, true, apply_serial },
 	{ "backend", 0, true, apply_backend },
 	{ "gdb", 0, true, apply_gdb },
+	{ "initrd", 0, true, apply_initrd },
+	{ "append", 0, true, apply_append },
 	{ "wait", 'S', false, apply_wait },
 	{ NULL, 's', false, apply_qemu_gdb },
 	{ "help", 'h', false, apply_help },
@@ -369,8 +397,11 @@ static int parse_run(int argc, char *const argv[], struct cli_options *o,
 		o->guest_path = arg;
 	}
 	if (!o->guest_path)
-		return fail(err, errlen, "missing guest ELF file (see "
+		return fail(err, errlen, "missing guest kernel file (see "
 			    "'hvgdb --help')");
+	if (o->append && o->guest_argc > 0)
+		return fail(err, errlen, "give the command line with --append "
+			    "or after --, not both");
 	if (o->wait && !o->gdb_listen)
 		return fail(err, errlen, "--wait (-S) needs --gdb (or -s)");
 	return 0;

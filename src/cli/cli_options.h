@@ -14,6 +14,8 @@
 #define CLI_DEFAULT_MEMORY (256ULL << 20)
 /* What QEMU's -s means. */
 #define CLI_QEMU_GDB_LISTEN "127.0.0.1:1234"
+/* --initrd may repeat (Multiboot modules); vmm/boot_plan.h's limit. */
+#define CLI_MAX_INITRDS 16
 
 enum cli_command {
 	CLI_COMMAND_RUN,
@@ -37,6 +39,10 @@ struct cli_options {
 	const char *gdb_listen;   /* NULL: no debug server */
 	bool wait;
 	const char *guest_path;
+	/* --initrd FILE, in command-line order; --append CMDLINE. */
+	const char *initrd_paths[CLI_MAX_INITRDS];
+	unsigned ninitrds;
+	const char *append;
 	/* Arguments after `--`, pointing into argv. */
 	int guest_argc;
 	char *const *guest_argv;

@@ -20,6 +20,7 @@
 #include "cli/vcpu_loop.h"
 #include "hvgdb/gdbstub.h"
 #include "vmm/boot.h"
+#include "vmm/boot_entry.h"
 
 #define KILL_SIGNAL 9     /* what gdb is told after 'k' */
 #define CRASH_SIGNAL 11   /* SIGSEGV: what gdb is told after a crash */
@@ -51,19 +52,67 @@ static int prepare_guest(struct run_session *s)
 	char err[256];
 	int rc;
 
-	rc = guest_image_load(o->guest_path, o->mem_size, &s->image, err,
-			      sizeof(err));
+	struct guest_request req = {
+		.path = o->guest_path,
+		.ram_size = o->mem_size,
+		.ncpus = o->ncpus,
+		.initrd_paths = o->initrd_paths,
+		.ninitrds = o->ninitrds,
+	};
+	const char *cmdline = o->append;
+
+	if (!cmdline) {
+		rc = boot_build_cmdline(o->guest_argc, o->guest_argv,
+					s->cmdline);
+		if (rc < 0) {
+			report_error("guest command line longer than %d bytes",
+				     BOOT_CMDLINE_MAX);
+			return rc;
+		}
+		cmdline = s->cmdline;
+	}
+	req.cmdline = cmdline;
+	rc = guest_image_load(&req, &s->image, err, sizeof(err));
 	if (rc) {
 		report_error("%s", err);
 		return rc;
 	}
-	rc = boot_build_cmdline(o->guest_argc, o->guest_argv, s->cmdline);
-	if (rc < 0) {
-		report_error("guest command line longer than %d bytes",
-			     BOOT_CMDLINE_MAX);
-		return rc;
+	if (s->image.format == KERNEL_FORMAT_HVGDB_ELF) {
+		if (strlen(cmdline) > BOOT_CMDLINE_MAX) {
+			report_error("guest command line longer than %d bytes",
+				     BOOT_CMDLINE_MAX);
+			return -ENAMETOOLONG;
+		}
+		if (cmdline != s->cmdline)
+			strcpy(s->cmdline, cmdline);
+	} else if (o->ncpus > 1) {
+		/* These kernels start their other CPUs with INIT/SIPI, which
+		 * hvgdb does not deliver yet: every vCPU would run the boot
+		 * path at once. */
+		report_error("%s: a %s boots on 1 vCPU for now (starting "
+			     "more needs INIT/SIPI)", o->guest_path,
+			     kernel_format_name(s->image.format));
+		return -EINVAL;
 	}
 	return 0;
+}
+
+/* The kernel formats with a boot plan start vCPU 0 only (prepare_guest
+ * refused more). */
+static int load_plan(struct run_session *s, uint8_t *ram)
+{
+	char err[256] = "";
+	int rc = boot_plan_write(s->image.plan, ram, s->opts->mem_size);
+
+	if (rc) {
+		report_error("cannot write the boot plan into guest RAM");
+		return rc;
+	}
+	rc = boot_entry_setup(s->vm, 0, &s->image.plan->cpu, err,
+			      sizeof(err));
+	if (rc)
+		report_error("boot set-up failed: %s", err);
+	return rc;
 }
 
 static int build_vm(struct run_session *s)
@@ -92,6 +141,8 @@ static int build_vm(struct run_session *s)
 		report_error("cannot map guest RAM");
 		return -EFAULT;
 	}
+	if (s->image.format != KERNEL_FORMAT_HVGDB_ELF)
+		return load_plan(s, ram);
 	elf_copy_segments(s->image.data, &s->image.elf, ram);
 	rc = boot_setup(s->vm, s->image.elf.entry, s->cmdline, err,
 			sizeof(err));

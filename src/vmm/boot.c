@@ -1,4 +1,4 @@
-/* The hvgdb boot protocol; docs/boot-protocol.md is the contract. */
+/* The hvgdb boot protocol; docs/booting.md is the contract. */
 #include "vmm/boot.h"
 
 #include <assert.h>

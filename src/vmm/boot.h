@@ -1,5 +1,5 @@
 /*
- * The hvgdb boot protocol (docs/boot-protocol.md): GDT, identity page
+ * The hvgdb boot protocol (docs/booting.md): GDT, identity page
  * tables, command line page and the initial registers of every vCPU, set up
  * through the public VM API only.
  */

@@ -14,6 +14,7 @@ import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tiny_elf  # noqa: E402
+import tiny_kernels  # noqa: E402
 
 TIMEOUT = 20
 failures = []
@@ -158,6 +159,13 @@ def main():
         "low.elf": tiny_elf.elf64(tiny_elf.echo_guest(), paddr=0x10000),
         "entry_outside.elf": tiny_elf.elf64(tiny_elf.echo_guest(),
                                             entry=0x200000),
+        "bz.img": tiny_kernels.bzimage(),
+        "bz32.img": tiny_kernels.bzimage(xloadflags=0),
+        "bz211.img": tiny_kernels.bzimage(version=0x020b),
+        "bz_truncated.img": tiny_kernels.bzimage()[:0x240],
+        "mb1.img": tiny_kernels.multiboot1(),
+        "mb1_badsum.img": tiny_kernels.multiboot1(checksum_ok=False),
+        "initrd.cpio": b"070701" + bytes(122),
     }
     for name, data in files.items():
         with open(os.path.join(tmp, name), "wb") as f:
@@ -169,7 +177,38 @@ def main():
     os.chmod(unreadable, 0)
     os.mkdir(f("dir.elf"))
 
+    sparse_initrd = f("big.initrd")
+    with open(sparse_initrd, "wb") as fh:
+        fh.truncate(64 << 20)
     cases = [
+        ("bzImage without 64-bit entry", ["run", f("bz32.img")],
+         "bzImage without a 64-bit entry point (xloadflags)"),
+        ("bzImage protocol 2.11", ["run", f("bz211.img")],
+         "bzImage with boot protocol 2.11"),
+        ("truncated bzImage", ["run", f("bz_truncated.img")], "bzImage"),
+        ("bzImage too big for RAM", ["run", "--memory", "16M", f("bz.img")],
+         "--memory"),
+        ("bzImage command line over cmdline_size",
+         ["run", "--append", "x" * 256, f("bz.img")], "(cmdline_size)"),
+        ("bzImage -- args over cmdline_size",
+         ["run", f("bz.img"), "--", "y" * 300], "(cmdline_size)"),
+        ("initrd larger than RAM", ["run", "--memory", "32M", "--initrd",
+                                    sparse_initrd, f("bz.img")],
+         "does not fit"),
+        ("missing initrd", ["run", "--initrd", f("nope.cpio"), f("bz.img")],
+         "No such file"),
+        ("initrd is a directory", ["run", "--initrd", f("dir.elf"),
+                                   f("bz.img")], "directory"),
+        ("--initrd with an hvgdb ELF", ["run", "--initrd", f("initrd.cpio"),
+                                        f("good.elf")], "takes no --initrd"),
+        ("17 initrds", ["run"] + ["--initrd", f("initrd.cpio")] * 17 +
+         [f("bz.img")], "more than 16"),
+        ("--append and -- args", ["run", "--append", "a", f("good.elf"),
+                                  "--", "b"], "not both"),
+        ("bzImage on 2 vCPUs", ["run", "--cpus", "2", f("bz.img")],
+         "1 vCPU"),
+        ("Multiboot bad checksum", ["run", f("mb1_badsum.img")],
+         "bad checksum"),
         ("no command", [], "missing command"),
         ("unknown command", ["start", f("good.elf")], "unknown command"),
         ("unknown top-level option", ["--bogus"], "unknown option"),
@@ -253,7 +292,8 @@ def main():
 
     p = run(hvgdb, ["--help"])
     if (p is None or p.returncode != 0 or p.stderr or
-            b"hvgdb run [options] GUEST.elf" not in p.stdout or
+            b"hvgdb run [options] KERNEL" not in p.stdout or
+            b"--initrd FILE" not in p.stdout or
             b"--cpu-vendor" not in p.stdout):
         failures.append(f"--help: {p!r}")
     else:

@@ -1,5 +1,5 @@
 /* boot.c against a real VM: the tables, command line and registers of
- * docs/boot-protocol.md, read back through the VM API. */
+ * docs/booting.md, read back through the VM API. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>

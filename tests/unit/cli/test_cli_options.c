@@ -142,7 +142,7 @@ static void bad_commands(void **state)
 		     "unknown command 'start'");
 	expect_error(PARSE(&o, err, "--frobnicate"), err,
 		     "unknown option '--frobnicate'");
-	expect_error(PARSE(&o, err, "run"), err, "missing guest ELF");
+	expect_error(PARSE(&o, err, "run"), err, "missing guest kernel");
 	expect_error(PARSE(&o, err, "run", "a.elf", "b.elf"), err,
 		     "unexpected argument 'b.elf'");
 }
