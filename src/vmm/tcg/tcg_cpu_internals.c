@@ -45,6 +45,8 @@ void qemu_system_reset_request(void *uc);
 void x86_cpu_do_interrupt_x86_64(void *cs);
 _Noreturn void raise_interrupt_x86_64(void *env, int intno, int is_int,
 				      int error_code, int next_eip_addend);
+int uc_check_cpu_x86_load_seg_x86_64(void *env, int seg_reg, int sel);
+void cpu_x86_load_seg_x86_64(void *env, int seg_reg, int selector);
 
 /* ---- Learning the pointers ----------------------------------------------- */
 
@@ -119,6 +121,14 @@ _Noreturn void tcg_raise_event(const struct tcg_cpu_ptrs *p, int vector,
 {
 	raise_interrupt_x86_64(p->env, vector, soft, (int)errcode,
 			       (int)next_insn_len);
+}
+
+int tcg_load_segment(const struct tcg_cpu_ptrs *p, int seg, uint16_t sel)
+{
+	if (uc_check_cpu_x86_load_seg_x86_64(p->env, seg, sel) != 0)
+		return -1;
+	cpu_x86_load_seg_x86_64(p->env, seg, sel);
+	return 0;
 }
 
 /* ---- The privilege level ------------------------------------------------- */

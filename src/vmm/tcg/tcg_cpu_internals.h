@@ -55,6 +55,15 @@ _Noreturn void tcg_raise_event(const struct tcg_cpu_ptrs *p, int vector,
  * Needs the self-test to have found where QEMU keeps the CPL. */
 void tcg_set_cpl(const struct tcg_cpu_ptrs *p, unsigned cpl);
 
+/* Loads a segment register the way a `mov` to it does outside long mode
+ * (descriptor from the GDT/LDT in protected mode, selector << 4 in real
+ * mode), updating QEMU's mode flags: a Unicorn engine opened for 64-bit
+ * code only stores the selector through the register API. seg is QEMU's
+ * index (ES 0, CS 1, SS 2, DS 3, FS 4, GS 5). The descriptor must be
+ * readable (the caller checks): QEMU's checks are run first and a refusal
+ * returns -1 with nothing changed. */
+int tcg_load_segment(const struct tcg_cpu_ptrs *p, int seg, uint16_t sel);
+
 /* A triple fault on this thread's engine since the last call (QEMU asks
  * for a system reset; hvgdb interposes that request). */
 bool tcg_take_triple_fault(void);

@@ -148,6 +148,104 @@ int tcg_get_reg(struct vcpu *v, enum vm_reg_name r, uint64_t *val)
 	return 0;
 }
 
+#define EFER_LMA (1ULL << 10)
+#define CR0_PE 1ULL
+#define CR0_PG (1ULL << 31)
+#define CR4_PAE (1ULL << 5)
+#define GDT_ENTRY_BYTES 8
+
+static uint64_t uc_get(uc_engine *uc, int id)
+{
+	uint64_t x = 0;
+	uc_reg_read(uc, id, &x);
+	return x;
+}
+
+static void uc_set(uc_engine *uc, int id, uint64_t x)
+{
+	uc_reg_write(uc, id, &x);
+}
+
+static bool in_long_mode(uc_engine *uc)
+{
+	uint64_t efer = 0;
+	return msr_read(uc, MSR_EFER, &efer) == 0 && (efer & EFER_LMA);
+}
+
+/*
+ * EFER.LMA is not writable (QEMU's WRMSR keeps it) and follows CR0.PG as on
+ * a CPU; a fresh 64-bit Unicorn engine even starts with LMA set and paging
+ * off. To leave long mode with paging off (a 32-bit or real-mode entry:
+ * PVH, Multiboot, INIT/SIPI), paging is turned on and off again through
+ * QEMU's CR0 update, whose "exit long mode" path clears LMA; nothing is
+ * translated in between.
+ */
+static int efer_write(uc_engine *uc, uint64_t val)
+{
+	if (msr_write(uc, MSR_EFER, val) < 0)
+		return -EINVAL;
+	uint64_t cr0 = uc_get(uc, UC_X86_REG_CR0);
+	bool lma = in_long_mode(uc);
+	if (lma && !(val & EFER_LMA)) {
+		if (cr0 & CR0_PG)
+			return -EINVAL; /* long mode with paging: #GP */
+		uint64_t cr4 = uc_get(uc, UC_X86_REG_CR4);
+		uc_set(uc, UC_X86_REG_CR4, cr4 | CR4_PAE);
+		uc_set(uc, UC_X86_REG_CR0, cr0 | CR0_PE | CR0_PG);
+		uc_set(uc, UC_X86_REG_CR0, cr0);
+		uc_set(uc, UC_X86_REG_CR4, cr4);
+		return in_long_mode(uc) ? -EINVAL : 0;
+	}
+	return 0;
+}
+
+static int qemu_seg_index(enum vm_reg_name r)
+{
+	switch (r) {
+	case VM_REG_GUEST_ES: return 0;
+	case VM_REG_GUEST_CS: return 1;
+	case VM_REG_GUEST_SS: return 2;
+	case VM_REG_GUEST_DS: return 3;
+	case VM_REG_GUEST_FS: return 4;
+	case VM_REG_GUEST_GS: return 5;
+	default: return -1;
+	}
+}
+
+/*
+ * Outside long mode a selector write loads the hidden part as `mov` does
+ * (tcg_load_segment): that is how a vCPU gets into 32-bit protected or real
+ * mode. The descriptor is read through hvgdb's own walk first, so that
+ * QEMU never faults on it outside guest execution. In long mode only the
+ * selector is stored (Unicorn's 64-bit register API), as before.
+ */
+static int segment_write(struct vcpu *v, enum vm_reg_name r, uint16_t sel)
+{
+	uc_engine *uc = tcg_of(v)->uc;
+	if (in_long_mode(uc)) {
+		uint64_t x = sel;
+		return uc_reg_write(uc, uc_reg_of(r), &x) == UC_ERR_OK ? 0
+								       : -EINVAL;
+	}
+	if (uc_get(uc, UC_X86_REG_CR0) & CR0_PE) {
+		if (r == VM_REG_GUEST_CS && (sel & ~3u) == 0)
+			return -EINVAL;
+		if (sel & ~3u) {
+			uc_x86_mmr table = { 0 };
+			uint64_t raw;
+			uc_reg_read(uc, (sel & 4) ? UC_X86_REG_LDTR
+						  : UC_X86_REG_GDTR, &table);
+			if ((uint32_t)(sel & ~7u) + GDT_ENTRY_BYTES - 1 >
+				    table.limit ||
+			    tcg_read_linear(v, table.base + (sel & ~7u), &raw,
+					    sizeof(raw)) < 0)
+				return -EINVAL;
+		}
+	}
+	return tcg_load_segment(&tcg_of(v)->cpu, qemu_seg_index(r), sel) == 0
+		       ? 0 : -EINVAL;
+}
+
 int tcg_set_reg(struct vcpu *v, enum vm_reg_name r, uint64_t val)
 {
 	uc_engine *uc = tcg_of(v)->uc;
@@ -156,9 +254,14 @@ int tcg_set_reg(struct vcpu *v, enum vm_reg_name r, uint64_t val)
 	if (r == VM_REG_GUEST_CR2)
 		return cr2_write(uc, val);
 	if (r == VM_REG_GUEST_EFER)
-		return msr_write(uc, MSR_EFER, val);
+		return efer_write(uc, val);
 	if (r == VM_REG_GUEST_KGS_BASE)
 		return msr_write(uc, MSR_KERNEL_GS_BASE, val);
+	if (qemu_seg_index(r) >= 0) {
+		if (val > 0xffff)
+			return -EINVAL;
+		return segment_write(v, r, (uint16_t)val);
+	}
 	if (r == VM_REG_GUEST_LDTR || r == VM_REG_GUEST_TR) {
 		uc_x86_mmr m = { 0 };
 		if (uc_reg_read(uc, mmr_reg_of(r), &m) != UC_ERR_OK)
@@ -169,8 +272,6 @@ int tcg_set_reg(struct vcpu *v, enum vm_reg_name r, uint64_t val)
 	}
 	int ur = uc_reg_of(r);
 	if (ur == UC_X86_REG_INVALID)
-		return -EINVAL;
-	if (r >= VM_REG_GUEST_ES && r <= VM_REG_GUEST_GS && val > 0xffff)
 		return -EINVAL;
 	/* A debugger that moves a halted vCPU means to run it from there. */
 	if (r == VM_REG_GUEST_RIP && tcg_of(v)->in_hlt) {

@@ -120,6 +120,13 @@ SNIP(unmapped)
 	hlt
 END(unmapped)
 
+/* Decoded as 32-bit code, 0x41 is `inc %ecx`; in 64-bit code it is a REX
+ * prefix. Two of them, then hlt: ECX counts how the vCPU decoded them. */
+SNIP(inc32)
+	.byte 0x41, 0x41
+	hlt
+END(inc32)
+
 /* ud2 with no usable IDT: #UD, #DF fail -> triple fault */
 SNIP(ud)
 	ud2
