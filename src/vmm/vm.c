@@ -176,6 +176,17 @@ int vm_create(const struct vm_config *cfg, struct vm **vmp, char *err,
 		return -ENOMEM;
 	}
 
+	vm->code_engines = mmap(NULL, vm->mem_size >> VM_PAGE_SHIFT,
+				PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1,
+				0);
+	if (vm->code_engines == MAP_FAILED) {
+		vm->code_engines = NULL;
+		snprintf(err, errlen, "out of memory");
+		vm_destroy(vm);
+		return -ENOMEM;
+	}
+
 	int rc = sched_init(vm);
 	if (rc < 0) {
 		snprintf(err, errlen, "cannot start the preemption thread");
@@ -215,6 +226,8 @@ void vm_destroy(struct vm *vm)
 		vcpu_free(vm->vcpus[i]);
 	if (vm->ram)
 		munmap(vm->ram, vm->mem_size);
+	if (vm->code_engines)
+		munmap((void *)vm->code_engines, vm->mem_size >> VM_PAGE_SHIFT);
 	pthread_mutex_destroy(&vm->state_mtx);
 	free(vm);
 }
@@ -564,6 +577,19 @@ int vm_write_gpa(struct vm *vm, uint64_t gpa, const void *buf, size_t len)
 		pthread_mutex_unlock(&v->mtx);
 	}
 	return 0;
+}
+
+void vcpu_queue_code_write(struct vcpu *writer, uint64_t start, uint64_t end)
+{
+	struct vm *vm = writer->vm;
+	for (unsigned i = 0; i < vm->ncpus; i++) {
+		struct vcpu *v = vm->vcpus[i];
+		if (v == writer)
+			continue;
+		pthread_mutex_lock(&v->mtx);
+		queue_invalidation(v, start, end);
+		pthread_mutex_unlock(&v->mtx);
+	}
 }
 
 int vcpu_take_invalidations(struct vcpu *v, uint64_t (*ranges)[2])

@@ -32,6 +32,7 @@ struct vm_backend_ops {
 };
 
 #define VCPU_MAX_INVAL 1024
+#define VM_PAGE_SHIFT 12
 
 struct pending_exception {
 	bool valid;
@@ -95,6 +96,9 @@ struct vm {
 	uint64_t mem_size;
 	enum vm_cpu_vendor vendor;
 	uint8_t *ram;
+	/* Per guest page: how many vCPU engines hold translated code from
+	 * it (tcg_code_coherence.c). Zero pages, allocated on demand. */
+	_Atomic uint8_t *code_engines;
 	const struct vm_backend_ops *ops;
 	struct vcpu *vcpus[VM_MAX_VCPUS];
 	uint64_t clock_base_ns;
@@ -121,6 +125,9 @@ void vcpu_notify(struct vcpu *v);
 /* Apply host-side memory writes to the calling vCPU's cache: fills ranges
  * (at most VCPU_MAX_INVAL) and returns how many, or -1 for "flush all". */
 int vcpu_take_invalidations(struct vcpu *v, uint64_t (*ranges)[2]);
+/* A guest store by `writer` into [start, end), which other vCPUs may hold
+ * translated code from: every other vCPU drops it before it runs again. */
+void vcpu_queue_code_write(struct vcpu *writer, uint64_t start, uint64_t end);
 /* Port and MMIO lookup for registered devices; NULL if unclaimed. */
 const struct pio_range *vm_find_pio(const struct vm *vm, uint16_t port);
 const struct mmio_range *vm_find_mmio(const struct vm *vm, uint64_t gpa);

@@ -412,6 +412,7 @@ void tcg_vcpu_fini(struct vcpu *v)
 		return;
 	if (t->uc)
 		uc_close(t->uc);
+	free(t->code_pages);
 	free(t);
 	v->backend = NULL;
 }

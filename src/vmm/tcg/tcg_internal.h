@@ -86,6 +86,9 @@ struct tcg_vcpu {
 	 * (tcg_run.c): QEMU's own code delivers it (tcg_cpu_internals.h). */
 	struct tcg_injection inject;
 	struct tcg_cpu_ptrs cpu; /* this engine's QEMU CPU */
+	/* Bitmap: guest pages this engine holds translated code from
+	 * (tcg_code_coherence.c). */
+	uint64_t *code_pages;
 
 	uint64_t tlb_sized_at; /* guest ns of the last TLB re-sizing flush */
 	uint64_t tlb_period;   /* ns until the next one */
@@ -143,6 +146,8 @@ int tcg_run(struct vcpu *v, struct vm_exit *exit);
  * init: 0, or -1 if guest RAM is not the engine's RAM at address 0. */
 int tcg_code_coherence_init(struct vcpu *v);
 void tcg_invalidate_phys(struct tcg_vcpu *t, uint64_t start, uint64_t end);
+/* After a whole-cache flush: this engine holds no code any more. */
+void tcg_code_pages_forget(struct tcg_vcpu *t);
 /* UC_HOOK_BLOCK's part for injections: raises the pending one at the
  * entry's first block (does not return then). */
 void tcg_raise_pending_injection(struct vcpu *v, uint64_t block_addr);

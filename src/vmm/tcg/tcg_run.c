@@ -62,6 +62,7 @@ static int read_byte(struct vcpu *v, uint64_t gla, uint8_t *b)
 static void flush_all(struct vcpu *v)
 {
 	uc_ctl(tcg_of(v)->uc, UC_CTL_WRITE(UC_CTL_TB_FLUSH, 0));
+	tcg_code_pages_forget(tcg_of(v));
 }
 
 /*

@@ -200,6 +200,27 @@ SYM(smc, imm)
 	ret
 END(smc)
 
+/* Cross-modifying code (Linux's static keys and text_poke): the code at
+ * 0x302000 (`mov $imm32, %eax; ret`, written by the test) is run by one
+ * vCPU (xmod_caller: result to 0x300008, hlt, again to 0x300010) while
+ * another vCPU rewrites its immediate (xmod_patcher). */
+SNIP(xmod_caller)
+	mov $0x302000, %rbx
+	call *%rbx
+	mov %rax, 0x300008
+	hlt
+	call *%rbx
+	mov %rax, 0x300010
+	hlt
+	jmp .
+END(xmod_caller)
+
+SNIP(xmod_patcher)
+	movl $2, 0x302001
+	hlt
+	jmp .
+END(xmod_patcher)
+
 /* Code generated at run time: store a function into a data page (its TLB
  * entry then stores without the SMC check), call it, rewrite its
  * immediate through the same entry, call it again; results at

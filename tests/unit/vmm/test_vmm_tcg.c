@@ -27,6 +27,8 @@ DECLARE_SNIP(many_ports);
 DECLARE_SNIP(unmapped);
 DECLARE_SNIP(ud);
 DECLARE_SNIP(inc32);
+DECLARE_SNIP(xmod_caller);
+DECLARE_SNIP(xmod_patcher);
 DECLARE_SNIP(patch);
 DECLARE_SNIP(smc);
 DECLARE_SNIP(jit);
@@ -537,6 +539,29 @@ static void test_guest_jit_page_retranslates(void **state)
 	assert_rewrite_seen(jit_start, jit_end);
 }
 
+/* A store by one vCPU into code another vCPU has translated (each vCPU has
+ * its own engine and translation cache) is seen by that vCPU the next time
+ * it runs the code. */
+static void test_cross_vcpu_code_write_seen(void **state)
+{
+	(void)state;
+	struct vm *vm = tg_create(2, VM_CPU_VENDOR_INTEL);
+	const uint8_t func[] = { 0xb8, 1, 0, 0, 0, 0xc3 }; /* mov $1,%eax; ret */
+	assert_int_equal(vm_write_gpa(vm, 0x302000, func, sizeof(func)), 0);
+	tg_load(vm, xmod_patcher_start, xmod_patcher_end);
+	assert_int_equal(tg_load_other(vm, 1, xmod_caller_start,
+				       xmod_caller_end), 0);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(vm_set_capability(vm, i, VM_CAP_HALT_EXIT, 1),
+				 0);
+	assert_int_equal(run(vm, 1).exitcode, VM_EXITCODE_HLT);
+	assert_int_equal(tg_data(vm, 1), 1);
+	assert_int_equal(run(vm, 0).exitcode, VM_EXITCODE_HLT); /* patched */
+	assert_int_equal(run(vm, 1).exitcode, VM_EXITCODE_HLT);
+	assert_int_equal(tg_data(vm, 2), 2);
+	vm_destroy(vm);
+}
+
 /* Unicorn 2.0.1 sent every guest store through its dirty-page slow path
  * (10M stores ~1.6 s; hvgdb worked around it until the move to 2.1, whose
  * own dirty tracking takes ~0.1 s). The bound leaves room for a loaded
@@ -941,6 +966,7 @@ int main(void)
 		cmocka_unit_test(test_unmapped_is_guest_fault),
 		cmocka_unit_test(test_triple_fault_exits_with_state_kept),
 		cmocka_unit_test(test_32bit_protected_mode_entry),
+		cmocka_unit_test(test_cross_vcpu_code_write_seen),
 		cmocka_unit_test(test_write_gpa_retranslates),
 		cmocka_unit_test(test_guest_smc_retranslates),
 		cmocka_unit_test(test_guest_jit_page_retranslates),
