@@ -87,7 +87,7 @@ static bool deliver(struct vcpu *v, uint32_t vector)
  * (RIP is past it), or 0 if it was neither int3 nor `int $3`. */
 static int guest_int3_len(struct vcpu *v)
 {
-	uint64_t rip = reg(tcg_of(v)->uc, UC_X86_REG_RIP);
+	uint64_t rip = reg(tcg_of(v)->uc, UC_X86_REG_RIP) + tcg_code_base(v);
 	uint8_t b[2] = { 0, 0 };
 	if (tcg_read_linear(v, rip - 1, &b[1], 1) == 0 && b[1] == 0xCC)
 		return 1;

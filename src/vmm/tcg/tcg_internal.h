@@ -32,7 +32,7 @@ struct tcg_injection {
 	bool soft;      /* int3/into re-injection: returns past the insn */
 	uint32_t errcode;
 	unsigned next_insn_len;
-	uint64_t rip;   /* where the entry starts */
+	uint64_t rip;   /* where the entry starts (linear) */
 	struct pending_exception exc; /* TCG_INJECT_EXCEPTION, to requeue */
 };
 
@@ -131,6 +131,9 @@ void tcg_hook_step_code(uc_engine *uc, uint64_t addr, uint32_t size,
 int tcg_map_devices(struct vcpu *v);
 
 int tcg_get_reg(struct vcpu *v, enum vm_reg_name r, uint64_t *val);
+/* CS's base: RIP + this is the linear address of the next instruction
+ * (what Unicorn's hooks see), 0 in long mode. */
+uint64_t tcg_code_base(struct vcpu *v);
 int tcg_set_reg(struct vcpu *v, enum vm_reg_name r, uint64_t val);
 int tcg_get_desc(struct vcpu *v, enum vm_reg_name r, struct seg_desc *d);
 int tcg_set_desc(struct vcpu *v, enum vm_reg_name r, const struct seg_desc *d);

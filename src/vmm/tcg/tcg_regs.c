@@ -373,6 +373,19 @@ static void desc_from_table(struct vcpu *v, uint16_t sel, struct seg_desc *d)
 	d->access = (uint32_t)(((raw >> 40) & 0xff) | (((raw >> 52) & 0xf) << 12));
 }
 
+uint64_t tcg_code_base(struct vcpu *v)
+{
+	uc_engine *uc = tcg_of(v)->uc;
+	if (in_long_mode(uc))
+		return 0;
+	uint64_t cs = uc_get(uc, UC_X86_REG_CS) & 0xffff;
+	if (!(uc_get(uc, UC_X86_REG_CR0) & CR0_PE))
+		return cs << 4;
+	struct seg_desc d;
+	desc_from_table(v, (uint16_t)cs, &d);
+	return d.base;
+}
+
 int tcg_get_desc(struct vcpu *v, enum vm_reg_name r, struct seg_desc *d)
 {
 	uc_engine *uc = tcg_of(v)->uc;

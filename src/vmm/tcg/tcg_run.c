@@ -175,12 +175,12 @@ static bool nmi_still_blocked(struct vcpu *v)
  * next entry: the engine leaves at the first handler's first block when
  * one is pending.
  */
-static void prepare_injection(struct vcpu *v, uint64_t rip, bool *shadow)
+static void prepare_injection(struct vcpu *v, uint64_t pc, bool *shadow)
 {
 	struct tcg_injection *in = &tcg_of(v)->inject;
 	struct pending_exception exc;
 	memset(in, 0, sizeof(*in));
-	in->rip = rip;
+	in->rip = pc;
 	*shadow = false;
 
 	pthread_mutex_lock(&v->mtx);
@@ -219,7 +219,7 @@ static void prepare_injection(struct vcpu *v, uint64_t rip, bool *shadow)
 	/* Unicorn hides the STI shadow; a false positive only delays the
 	 * interrupt by one block. (MOV SS/POP SS shadows are not
 	 * modelled.) */
-	if (read_byte(v, rip - 1, &prev) == 0 && prev == 0xFB) {
+	if (read_byte(v, pc - 1, &prev) == 0 && prev == 0xFB) {
 		*shadow = true;
 		return;
 	}
@@ -250,11 +250,12 @@ static void requeue_injection(struct vcpu *v)
 static void fill_bpt_exit(struct vcpu *v, struct vm_exit *exit)
 {
 	uint64_t rip = reg(v, UC_X86_REG_RIP);
+	uint64_t pc = rip + tcg_code_base(v);
 	uint8_t b[2] = { 0, 0 };
 	int len = 1;
-	if (read_byte(v, rip - 1, &b[1]) == 0 && b[1] == 0xCC)
+	if (read_byte(v, pc - 1, &b[1]) == 0 && b[1] == 0xCC)
 		len = 1;
-	else if (tcg_read_linear(v, rip - 2, b, 2) == 0 && b[0] == 0xCD)
+	else if (tcg_read_linear(v, pc - 2, b, 2) == 0 && b[0] == 0xCD)
 		len = 2;
 	set_reg(v, UC_X86_REG_RIP, rip - (uint64_t)len);
 	memset(exit, 0, sizeof(*exit));
@@ -312,20 +313,24 @@ static enum entry_result run_once(struct vcpu *v, struct vm_exit *exit)
 	tcg_keep_tlb_sized(t, now);
 	lapic_timer_update(v->lapic, now);
 	bool shadow;
+	/* Guest memory and Unicorn's hooks see linear addresses: outside
+	 * long mode CS's base counts (real mode after INIT/SIPI). */
 	uint64_t rip = reg(v, UC_X86_REG_RIP);
-	prepare_injection(v, rip, &shadow);
+	uint64_t base = tcg_code_base(v);
+	uint64_t pc = rip + base;
+	prepare_injection(v, pc, &shadow);
 	bool step = stepping(v);
 	/* With an event to raise, a step ends before the handler's first
 	 * instruction (as a monitor trap does after event injection). */
 	if (step && t->inject.pending) {
-		if (!arm_step_hook(v, rip)) {
+		if (!arm_step_hook(v, pc)) {
 			requeue_injection(v);
 			fill_fault(v, exit, UC_ERR_NOMEM);
 			return ENTRY_EXIT;
 		}
 	} else if (step) {
 		uint8_t first = 0;
-		read_byte(v, rip, &first);
+		read_byte(v, pc, &first);
 		if (first == 0xFB) {
 			/* Stops are ignored inside the STI shadow and the
 			 * engine would run on: do the sti here. */
@@ -335,7 +340,7 @@ static enum entry_result run_once(struct vcpu *v, struct vm_exit *exit)
 			fill_step_exit(v, exit);
 			return ENTRY_EXIT;
 		}
-		if (!arm_step_hook(v, rip)) {
+		if (!arm_step_hook(v, pc)) {
 			fill_fault(v, exit, UC_ERR_NOMEM);
 			return ENTRY_EXIT;
 		}
@@ -365,7 +370,7 @@ static enum entry_result run_once(struct vcpu *v, struct vm_exit *exit)
 	uc_err err = uc_emu_start(t->uc, rip, UNTIL_NEVER, 0, 0);
 	sched_leave_engine(vm);
 	if (step)
-		finish_step_hook(v, rip);
+		finish_step_hook(v, pc);
 	requeue_injection(v);
 
 	if (tcg_take_triple_fault()) {
@@ -403,7 +408,7 @@ static enum entry_result run_once(struct vcpu *v, struct vm_exit *exit)
 	uint64_t now_rip = reg(v, UC_X86_REG_RIP);
 	uint8_t prev = 0;
 	if (!t->block_stopped && t->blocks_run > 0 &&
-	    read_byte(v, now_rip - 1, &prev) == 0 && prev == 0xF4) {
+	    read_byte(v, now_rip + base - 1, &prev) == 0 && prev == 0xF4) {
 		if (v->caps[VM_CAP_HALT_EXIT]) {
 			struct vm_exit h = { .exitcode = VM_EXITCODE_HLT };
 			h.rip = now_rip;

@@ -463,8 +463,8 @@ static void test_triple_fault_exits_with_state_kept(void **state)
 }
 
 /* A vCPU leaves long mode through the VM API for a 32-bit protected-mode
- * entry (PVH, Multiboot): the code then runs as 32-bit code. (Real mode for
- * INIT/SIPI does not work yet through the run loop; see docs/booting.md.) */
+ * entry (PVH, Multiboot) and for real mode (INIT/SIPI): the code then
+ * runs as 32- or 16-bit code, with segment bases as loaded. */
 static void enter_mode(struct vm *vm, uint64_t cr0, uint16_t cs, uint16_t ds)
 {
 	assert_int_equal(vm_set_register(vm, 0, VM_REG_GUEST_CR0, cr0), 0);
@@ -490,6 +490,23 @@ static void test_32bit_protected_mode_entry(void **state)
 	struct vm_exit e = run(vm, 0);
 	assert_int_equal(e.exitcode, VM_EXITCODE_HLT);
 	assert_int_equal(tg_reg(vm, 0, VM_REG_GUEST_RCX), 2);
+	vm_destroy(vm);
+}
+
+static void test_real_mode_entry(void **state)
+{
+	(void)state;
+	struct vm *vm = tg_create(1, VM_CPU_VENDOR_INTEL);
+	/* As after SIPI with vector 0x10: CS 0x1000 (base 0x10000), IP 0;
+	 * the hlt is found at CS:IP, not at linear IP. */
+	uint8_t code[] = { 0x66, 0x41, 0x66, 0x41, 0xf4 }; /* inc ecx x2 */
+	assert_int_equal(vm_write_gpa(vm, 0x10000, code, sizeof(code)), 0);
+	enter_mode(vm, 0x10, 0x1000, 0); /* ET only: real mode */
+	assert_int_equal(vm_set_register(vm, 0, VM_REG_GUEST_RIP, 0), 0);
+	struct vm_exit e = run(vm, 0);
+	assert_int_equal(e.exitcode, VM_EXITCODE_HLT);
+	assert_int_equal(tg_reg(vm, 0, VM_REG_GUEST_RCX), 2);
+	assert_int_equal(tg_reg(vm, 0, VM_REG_GUEST_RIP), sizeof(code));
 	vm_destroy(vm);
 }
 
@@ -966,6 +983,7 @@ int main(void)
 		cmocka_unit_test(test_unmapped_is_guest_fault),
 		cmocka_unit_test(test_triple_fault_exits_with_state_kept),
 		cmocka_unit_test(test_32bit_protected_mode_entry),
+		cmocka_unit_test(test_real_mode_entry),
 		cmocka_unit_test(test_cross_vcpu_code_write_seen),
 		cmocka_unit_test(test_write_gpa_retranslates),
 		cmocka_unit_test(test_guest_smc_retranslates),
