@@ -47,6 +47,10 @@ struct vm_config {
 int vm_create(const struct vm_config *cfg, struct vm **vmp, char *err,
 	      size_t errlen);
 void vm_destroy(struct vm *vm);
+/* The vCPU waits for INIT/SIPI instead of starting where its registers
+ * point (an AP of a kernel booted with the PC protocols): a STARTUP IPI
+ * starts it in real mode at CS = vector << 8, IP 0. */
+int vm_set_wait_for_sipi(struct vm *vm, int vcpu);
 unsigned vm_vcpu_count(const struct vm *vm);
 uint64_t vm_mem_size(const struct vm *vm);
 enum vm_cpu_vendor vm_cpu_vendor(const struct vm *vm);

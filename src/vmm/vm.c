@@ -49,18 +49,26 @@ static void lapic_send_ipi(void *ctx, int from, int dest, int vector,
 			   enum lapic_delivery mode)
 {
 	struct vm *vm = ctx;
-	if (mode != LAPIC_DM_FIXED && mode != LAPIC_DM_NMI)
-		return; /* INIT/SIPI: every vCPU starts at the entry point */
 	for (unsigned i = 0; i < vm->ncpus; i++) {
 		bool hit = dest == -1 || (dest == -2 && (int)i != from) ||
 			   dest == (int)i;
 		if (!hit)
 			continue;
 		struct vcpu *v = vm->vcpus[i];
-		if (mode == LAPIC_DM_NMI)
+		switch (mode) {
+		case LAPIC_DM_INIT:
+			vcpu_take_init(v);
+			continue;
+		case LAPIC_DM_STARTUP:
+			vcpu_take_sipi(v, vector);
+			continue;
+		case LAPIC_DM_NMI:
 			lapic_set_nmi(v->lapic);
-		else
+			break;
+		case LAPIC_DM_FIXED:
 			lapic_set_irr(v->lapic, vector);
+			break;
+		}
 		vcpu_notify(v);
 	}
 }
@@ -109,6 +117,7 @@ static struct vcpu *vcpu_alloc(struct vm *vm, int id,
 	pthread_cond_init(&v->cond, &ca);
 	pthread_condattr_destroy(&ca);
 	atomic_init(&v->stop_req, false);
+	v->sipi_vector = -1;
 	v->lapic = lapic_create((unsigned)id, lops);
 	if (!v->lapic) {
 		vcpu_free(v);

@@ -50,6 +50,11 @@ struct vcpu {
 	bool suspended;
 	bool halted;
 	bool started;
+	/* INIT/SIPI (vcpu_startup.c): waiting for a STARTUP IPI, an INIT
+	 * to take, the vector of a STARTUP taken (-1: none). */
+	bool wait_for_sipi;
+	bool init_pending;
+	int sipi_vector;
 	uint64_t slices;
 	struct pending_exception exc;
 	/* Host-side writes to guest memory not yet dropped from the engine's
@@ -128,6 +133,17 @@ int vcpu_take_invalidations(struct vcpu *v, uint64_t (*ranges)[2]);
 /* A guest store by `writer` into [start, end), which other vCPUs may hold
  * translated code from: every other vCPU drops it before it runs again. */
 void vcpu_queue_code_write(struct vcpu *writer, uint64_t start, uint64_t end);
+/* INIT/SIPI (vcpu_startup.c). The take functions run on the sender's
+ * thread; vcpu_wait_for_start on the vCPU's own, before it runs guest
+ * code: it sleeps while the vCPU waits for SIPI and, once one came, puts
+ * the vCPU in real mode at the SIPI vector. *startable is false when it
+ * returned for a suspend, a shutdown or another INIT instead. 0 or the
+ * failing register write's -errno. */
+void vcpu_take_init(struct vcpu *v);
+void vcpu_take_sipi(struct vcpu *v, int vector);
+int vcpu_wait_for_start(struct vcpu *v, bool *startable);
+bool vcpu_waits_for_sipi(struct vcpu *v);
+void vcpu_notify(struct vcpu *v);
 /* Port and MMIO lookup for registered devices; NULL if unclaimed. */
 const struct pio_range *vm_find_pio(const struct vm *vm, uint16_t port);
 const struct mmio_range *vm_find_mmio(const struct vm *vm, uint64_t gpa);

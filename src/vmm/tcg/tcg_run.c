@@ -452,6 +452,20 @@ static int run_until_exit(struct vcpu *v, struct vm_exit *exit)
 			exit->rip = reg(v, UC_X86_REG_RIP);
 			return 0;
 		}
+		if (vcpu_waits_for_sipi(v)) {
+			/* INIT/SIPI (vcpu_startup.c): nothing runs until a
+			 * STARTUP IPI, which restarts the vCPU in real mode. */
+			bool startable;
+			sched_vcpu_not_coming(vm, v);
+			if (vcpu_wait_for_start(v, &startable) < 0) {
+				fill_fault(v, exit, UC_ERR_EXCEPTION);
+				return 0;
+			}
+			if (!startable)
+				continue;
+			t->in_hlt = false;
+			tcg_tlb_sizing_restart(t);
+		}
 		if (t->in_hlt) {
 			bool intr_on = reg(v, UC_X86_REG_RFLAGS) & RFLAGS_IF;
 			sched_vcpu_not_coming(vm, v);

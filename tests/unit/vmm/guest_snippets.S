@@ -127,6 +127,18 @@ SNIP(inc32)
 	hlt
 END(inc32)
 
+/* The BSP's side of an AP start: INIT, then STARTUP with vector 0x10
+ * (real-mode code at 0x10000) to APIC ID 1, then hlt. */
+SNIP(sipi_sender)
+	mov $0xfee00000, %esi
+	movl $0x01000000, 0x310(%rsi)
+	movl $0x00004500, 0x300(%rsi)
+	movl $0x01000000, 0x310(%rsi)
+	movl $0x00004610, 0x300(%rsi)
+	hlt
+	jmp .
+END(sipi_sender)
+
 /* ud2 with no usable IDT: #UD, #DF fail -> triple fault */
 SNIP(ud)
 	ud2

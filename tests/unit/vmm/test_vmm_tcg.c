@@ -27,6 +27,7 @@ DECLARE_SNIP(many_ports);
 DECLARE_SNIP(unmapped);
 DECLARE_SNIP(ud);
 DECLARE_SNIP(inc32);
+DECLARE_SNIP(sipi_sender);
 DECLARE_SNIP(xmod_caller);
 DECLARE_SNIP(xmod_patcher);
 DECLARE_SNIP(patch);
@@ -510,6 +511,30 @@ static void test_real_mode_entry(void **state)
 	vm_destroy(vm);
 }
 
+/* An AP waiting for SIPI starts only when the BSP sends INIT and STARTUP
+ * through its LAPIC, in real mode at vector << 12. */
+static void test_init_sipi_starts_ap(void **state)
+{
+	(void)state;
+	struct vm *vm = tg_create(2, VM_CPU_VENDOR_INTEL);
+	uint8_t code[] = { 0x66, 0x41, 0x66, 0x41, 0xf4 }; /* inc ecx x2 */
+	assert_int_equal(vm_write_gpa(vm, 0x10000, code, sizeof(code)), 0);
+	tg_load(vm, sipi_sender_start, sipi_sender_end);
+	assert_int_equal(vm_set_wait_for_sipi(vm, 1), 0);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(vm_set_capability(vm, i, VM_CAP_HALT_EXIT, 1),
+				 0);
+	assert_int_equal(vm_set_register(vm, 1, VM_REG_GUEST_RCX, 7), 0);
+	assert_int_equal(run(vm, 0).exitcode, VM_EXITCODE_HLT);
+	struct vm_exit e = run(vm, 1);
+	assert_int_equal(e.exitcode, VM_EXITCODE_HLT);
+	/* INIT cleared RCX; the trampoline's two increments ran. */
+	assert_int_equal(tg_reg(vm, 1, VM_REG_GUEST_RCX), 2);
+	assert_int_equal(tg_reg(vm, 1, VM_REG_GUEST_CS), 0x1000);
+	assert_int_equal(tg_reg(vm, 1, VM_REG_GUEST_RIP), sizeof(code));
+	vm_destroy(vm);
+}
+
 static void test_write_gpa_retranslates(void **state)
 {
 	(void)state;
@@ -984,6 +1009,7 @@ int main(void)
 		cmocka_unit_test(test_triple_fault_exits_with_state_kept),
 		cmocka_unit_test(test_32bit_protected_mode_entry),
 		cmocka_unit_test(test_real_mode_entry),
+		cmocka_unit_test(test_init_sipi_starts_ap),
 		cmocka_unit_test(test_cross_vcpu_code_write_seen),
 		cmocka_unit_test(test_write_gpa_retranslates),
 		cmocka_unit_test(test_guest_smc_retranslates),

@@ -1,0 +1,133 @@
+/*
+ * INIT and STARTUP IPIs, as an x86 CPU takes them: INIT puts a vCPU into
+ * wait-for-SIPI (it executes nothing), a STARTUP IPI with vector V then
+ * starts it in real mode at CS:IP = V<<8:0 (linear V << 12), the state
+ * Linux's and every SMP kernel's trampoline expects. vCPUs booted through
+ * hvgdb's own ELF protocol all start at the entry point and never wait.
+ *
+ * The IPIs arrive on the sender's thread (lapic.c -> vm.c's send_ipi) and
+ * only mark the target (under its mutex); the target's own thread changes
+ * its registers, in vcpu_wait_for_start, because only the thread that runs
+ * an engine may touch it.
+ */
+#include <errno.h>
+
+#include "devices/lapic.h"
+#include "vmm/vm_internal.h"
+
+/* Register state after INIT (Intel SDM Vol. 3A, table 10-1), then the
+ * SIPI's CS:IP. CR0 keeps ET; CD/NW are set as after INIT. */
+#define INIT_CR0 0x60000010ULL
+#define REAL_MODE_LIMIT 0xffff
+#define ACCESS_TSS_BUSY16 0x8b
+#define ACCESS_LDT 0x82
+
+static int enter_sipi_state(struct vm *vm, int id, int vector)
+{
+	const struct { enum vm_reg_name r; uint64_t val; } regs[] = {
+		/* Paging off first: EFER then leaves long mode. */
+		{ VM_REG_GUEST_CR0, INIT_CR0 },
+		{ VM_REG_GUEST_EFER, 0 },
+		{ VM_REG_GUEST_CR4, 0 },
+		{ VM_REG_GUEST_CR3, 0 },
+		{ VM_REG_GUEST_CR2, 0 },
+		{ VM_REG_GUEST_CS, (uint64_t)vector << 8 },
+		{ VM_REG_GUEST_DS, 0 },
+		{ VM_REG_GUEST_ES, 0 },
+		{ VM_REG_GUEST_SS, 0 },
+		{ VM_REG_GUEST_FS, 0 },
+		{ VM_REG_GUEST_GS, 0 },
+		{ VM_REG_GUEST_RAX, 0 }, { VM_REG_GUEST_RBX, 0 },
+		{ VM_REG_GUEST_RCX, 0 }, { VM_REG_GUEST_RDX, 0 },
+		{ VM_REG_GUEST_RSI, 0 }, { VM_REG_GUEST_RDI, 0 },
+		{ VM_REG_GUEST_RBP, 0 }, { VM_REG_GUEST_RSP, 0 },
+		{ VM_REG_GUEST_RFLAGS, 2 },
+		{ VM_REG_GUEST_RIP, 0 },
+	};
+	const struct { enum vm_reg_name r; struct seg_desc d; } descs[] = {
+		{ VM_REG_GUEST_GDTR, { 0, REAL_MODE_LIMIT, 0 } },
+		{ VM_REG_GUEST_IDTR, { 0, REAL_MODE_LIMIT, 0 } },
+		{ VM_REG_GUEST_LDTR, { 0, REAL_MODE_LIMIT, ACCESS_LDT } },
+		{ VM_REG_GUEST_TR, { 0, REAL_MODE_LIMIT, ACCESS_TSS_BUSY16 } },
+	};
+	for (size_t i = 0; i < sizeof(descs) / sizeof(descs[0]); i++) {
+		int rc = vm_set_desc(vm, id, descs[i].r, &descs[i].d);
+		if (rc)
+			return rc;
+	}
+	for (size_t i = 0; i < sizeof(regs) / sizeof(regs[0]); i++) {
+		int rc = vm_set_register(vm, id, regs[i].r, regs[i].val);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+int vm_set_wait_for_sipi(struct vm *vm, int vcpu)
+{
+	if (!vm || vcpu < 0 || (unsigned)vcpu >= vm->ncpus)
+		return -EINVAL;
+	struct vcpu *v = vm->vcpus[vcpu];
+	pthread_mutex_lock(&v->mtx);
+	v->wait_for_sipi = true;
+	v->sipi_vector = -1;
+	pthread_mutex_unlock(&v->mtx);
+	return 0;
+}
+
+void vcpu_take_init(struct vcpu *v)
+{
+	pthread_mutex_lock(&v->mtx);
+	v->init_pending = true;
+	v->sipi_vector = -1; /* a SIPI before this INIT is void */
+	pthread_mutex_unlock(&v->mtx);
+	vcpu_notify(v);
+}
+
+void vcpu_take_sipi(struct vcpu *v, int vector)
+{
+	pthread_mutex_lock(&v->mtx);
+	/* A CPU that is not waiting ignores STARTUP (Linux sends two). */
+	if (v->wait_for_sipi || v->init_pending)
+		v->sipi_vector = vector;
+	pthread_mutex_unlock(&v->mtx);
+	vcpu_notify(v);
+}
+
+int vcpu_wait_for_start(struct vcpu *v, bool *startable)
+{
+	struct vm *vm = v->vm;
+	int vector = -1;
+	*startable = true;
+	pthread_mutex_lock(&v->mtx);
+	if (v->init_pending) {
+		v->init_pending = false;
+		v->wait_for_sipi = true;
+	}
+	if (!v->wait_for_sipi) {
+		pthread_mutex_unlock(&v->mtx);
+		return 0;
+	}
+	while (v->sipi_vector < 0 && !v->init_pending && !v->suspended &&
+	       !atomic_load(&vm->shutdown))
+		pthread_cond_wait(&v->cond, &v->mtx);
+	if (v->sipi_vector >= 0 && !v->init_pending) {
+		vector = v->sipi_vector;
+		v->sipi_vector = -1;
+		v->wait_for_sipi = false;
+	}
+	pthread_mutex_unlock(&v->mtx);
+	if (vector < 0) {
+		*startable = false; /* suspended, shut down or INIT again */
+		return 0;
+	}
+	return enter_sipi_state(vm, v->id, vector);
+}
+
+bool vcpu_waits_for_sipi(struct vcpu *v)
+{
+	pthread_mutex_lock(&v->mtx);
+	bool waiting = v->wait_for_sipi || v->init_pending;
+	pthread_mutex_unlock(&v->mtx);
+	return waiting;
+}
