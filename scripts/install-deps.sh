@@ -23,6 +23,7 @@ packages=(
   llvm-14  # llvm-symbolizer: sanitizer and fuzzer reports with source lines
   acpica-tools  # iasl, acpiexec: the ACPI table tests check the tables with them
   xz-utils  # the loader tests extract vmlinux from Debian's bzImage
+  busybox-static cpio  # the Linux boot test packs its initramfs from them
 )
 
 is_installed() {

@@ -182,6 +182,7 @@ enum vm_shutdown_reason {
 	VM_SHUTDOWN_REQUESTED,   /* vm_request_shutdown(), e.g. gdb 'k' */
 	VM_SHUTDOWN_GUEST_FAULT, /* a vCPU hit GUEST_FAULT; the run loop
 				    decided to end the VM */
+	VM_SHUTDOWN_POWER_OFF,   /* the guest powered off (ACPI S5) */
 };
 
 struct vm_exit {
@@ -246,6 +247,27 @@ int vm_inject_exception(struct vm *vm, int vcpu, int vector, int errcode_valid,
 int vm_inject_nmi(struct vm *vm, int vcpu);
 /* Raise a fixed interrupt in vCPU's local APIC (IRR), waking it. */
 int vm_lapic_irq(struct vm *vm, int vcpu, int vector);
+
+/* An interrupt message on the APIC bus (from an IO-APIC or an MSI). */
+enum vm_apic_delivery {
+	VM_APIC_FIXED,
+	VM_APIC_LOWEST, /* lowest priority: delivered to one matching APIC */
+	VM_APIC_NMI,
+};
+/* Deliver to every local APIC the destination names (lapic.h's
+ * lapic_matches_destination: physical APIC ID, logical mask, 0xff
+ * broadcast), latching the vector with its trigger mode and waking the
+ * vCPUs. Returns how many APICs accepted it, or -EINVAL. Any thread. */
+int vm_apic_message(struct vm *vm, uint8_t dest, bool logical,
+		    enum vm_apic_delivery mode, int vector, bool level);
+/* Called after a guest's EOI of a vector accepted level-triggered (the
+ * LAPIC's EOI broadcast), from the vCPU thread, without APIC locks held.
+ * Set before the first vm_run; fn NULL removes it. */
+void vm_set_eoi_listener(struct vm *vm, void (*fn)(void *ctx, int vector),
+			 void *ctx);
+
+/* The guest clock in ns (the clock the LAPIC timer runs on). */
+uint64_t vm_guest_ns(struct vm *vm);
 
 /* ---- Guest memory ------------------------------------------------------ */
 

@@ -226,6 +226,7 @@ static int load_other_format(int fd, const struct guest_request *req,
 		.cmdline = req->cmdline,
 		.ram_size = req->ram_size,
 		.ncpus = req->ncpus,
+		.rsdp_addr = req->rsdp_addr,
 	};
 	if (kernel_build_plan(&in, img->plan, why, sizeof(why))) {
 		snprintf(err, errlen, "%s: %s", path, why);

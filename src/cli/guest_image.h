@@ -19,6 +19,7 @@ struct guest_request {
 	const char *const *initrd_paths;
 	unsigned ninitrds;
 	const char *cmdline; /* may be NULL */
+	uint64_t rsdp_addr;  /* ACPI RSDP for the kernel, 0: none */
 };
 
 struct guest_image {

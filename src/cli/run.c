@@ -14,6 +14,7 @@
 #include "cli/exit_device.h"
 #include "cli/gdb_target.h"
 #include "cli/guest_image.h"
+#include "cli/kernel_platform.h"
 #include "cli/report.h"
 #include "cli/serial_port.h"
 #include "cli/signal_watch.h"
@@ -37,6 +38,11 @@ struct run_session {
 	struct vcpu_loop_shared shared;
 	struct vcpu_thread *threads;
 	struct startup_trace *trace;
+	/* Kernel formats only (not the hvgdb ELF protocol). */
+	struct kernel_platform platform;
+	bool has_platform;
+	uint8_t *acpi;     /* the ACPI tables, for KERNEL_ACPI_GPA */
+	size_t acpi_size;
 };
 
 /* How the VM ended, for the process and for the debugger. */
@@ -61,6 +67,20 @@ static int prepare_guest(struct run_session *s)
 	};
 	const char *cmdline = o->append;
 
+	/* Built before the kernel is read: its loader writes the RSDP
+	 * address into the boot information. Unused by hvgdb ELF guests. */
+	s->acpi = calloc(1, KERNEL_ACPI_MAX);
+	if (!s->acpi) {
+		report_error("out of memory");
+		return -ENOMEM;
+	}
+	rc = kernel_platform_tables(o->ncpus, o->mem_size, s->acpi,
+				    &req.rsdp_addr, &s->acpi_size);
+	if (rc) {
+		report_error("cannot build the ACPI tables: %s",
+			     strerror(-rc));
+		return rc;
+	}
 	if (!cmdline) {
 		rc = boot_build_cmdline(o->guest_argc, o->guest_argv,
 					s->cmdline);
@@ -141,8 +161,10 @@ static int build_vm(struct run_session *s)
 		report_error("cannot map guest RAM");
 		return -EFAULT;
 	}
-	if (s->image.format != KERNEL_FORMAT_HVGDB_ELF)
+	if (s->image.format != KERNEL_FORMAT_HVGDB_ELF) {
+		memcpy(ram + KERNEL_ACPI_GPA, s->acpi, s->acpi_size);
 		return load_plan(s, ram);
+	}
 	elf_copy_segments(s->image.data, &s->image.elf, ram);
 	rc = boot_setup(s->vm, s->image.elf.entry, s->cmdline, err,
 			sizeof(err));
@@ -173,6 +195,10 @@ static int attach_devices(struct run_session *s)
 
 	if (!rc)
 		rc = exit_device_register(&s->exit_dev, s->vm);
+	if (!rc && s->image.format != KERNEL_FORMAT_HVGDB_ELF) {
+		s->has_platform = true;
+		rc = kernel_platform_create(&s->platform, s->vm, &s->serial);
+	}
 	if (rc)
 		report_error("cannot attach the devices: %s", strerror(-rc));
 	return rc;
@@ -220,6 +246,8 @@ static struct run_outcome judge_outcome(struct run_session *s, int reason)
 		exit_device_value(&s->exit_dev, &value);
 		out.status = exit_device_status(value);
 		out.gdb_status = (int)(value & 0xff);
+		break;
+	case VM_SHUTDOWN_POWER_OFF: /* ACPI S5: the guest's own, clean end */
 		break;
 	case VM_SHUTDOWN_REQUESTED:
 		out.status = sig ? 128 + sig : 0;
@@ -295,9 +323,16 @@ static void teardown(struct run_session *s)
 	signal_watch_stop(&s->signals);
 	gdbstub_destroy(s->stub);
 	s->stub = NULL;
+	if (s->has_platform)
+		kernel_platform_stop(&s->platform);
 	if (s->vm)
 		vm_destroy(s->vm);
 	s->vm = NULL;
+	if (s->has_platform)
+		kernel_platform_destroy(&s->platform);
+	s->has_platform = false;
+	free(s->acpi);
+	s->acpi = NULL;
 	serial_port_close(&s->serial);
 	free(s->threads);
 	guest_image_free(&s->image);

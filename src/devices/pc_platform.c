@@ -75,11 +75,17 @@ void pc_platform_destroy(struct pc_platform *p)
 
 int pc_platform_register_ports(struct pc_platform *p, struct vm *vm)
 {
+	return pc_platform_register_ports_via(p, vm, pc_platform_pio, p);
+}
+
+int pc_platform_register_ports_via(struct pc_platform *p, struct vm *vm,
+				   vm_pio_handler fn, void *opaque)
+{
+	(void)p;
 	for (size_t i = 0; i < sizeof(port_ranges) / sizeof(port_ranges[0]);
 	     i++) {
 		int rc = vm_register_pio(vm, port_ranges[i].port,
-					 port_ranges[i].count, pc_platform_pio,
-					 p);
+					 port_ranges[i].count, fn, opaque);
 		if (rc != 0)
 			return rc;
 	}

@@ -50,6 +50,11 @@ void pc_platform_destroy(struct pc_platform *p);
 /* Claim every port above on vm with vm_register_pio. Returns 0 or the
  * first error of vm_register_pio (-EEXIST: a port is already taken). */
 int pc_platform_register_ports(struct pc_platform *p, struct vm *vm);
+/* The same ranges with the owner's handler in front (it forwards to
+ * pc_platform_pio), for owners that watch the accesses, e.g. to learn that
+ * a timer deadline moved. */
+int pc_platform_register_ports_via(struct pc_platform *p, struct vm *vm,
+				   vm_pio_handler fn, void *opaque);
 
 /* The vm_pio_handler behind those ports (opaque = the platform). Wider
  * accesses are split into bytes on consecutive ports, as the ISA bus

@@ -61,6 +61,9 @@ struct boot_inputs {
 	const char *cmdline; /* NULL or "" for none */
 	uint64_t ram_size;
 	unsigned ncpus;
+	/* Guest-physical address of the ACPI RSDP the caller puts in RAM,
+	 * or 0 for none (bzImage: acpi_rsdp_addr, PVH: rsdp_paddr). */
+	uint64_t rsdp_addr;
 };
 
 /* Bytes to copy to gpa, then zeros up to memsz. */

@@ -141,7 +141,7 @@ static void fill_zero_page(struct boot_plan *p, const uint8_t *b,
 	le_put(zp + ZP_EXT_RAMDISK_SIZE, rd_size >> 32, 4);
 	le_put(zp + ZP_HARDWARE_SUBARCH, 0, 4); /* X86_SUBARCH_PC */
 	le_put(zp + ZP_HARDWARE_SUBARCH_DATA, 0, 8);
-	le_put(zp + ZP_ACPI_RSDP_ADDR, 0, 8);   /* no ACPI tables yet */
+	le_put(zp + ZP_ACPI_RSDP_ADDR, in->rsdp_addr, 8);
 	fill_e820(zp, in->ram_size);
 }
 

@@ -50,7 +50,7 @@ static void fill_start_info(struct boot_plan *p, const struct boot_inputs *in,
 	       8);
 	le_put(si + PVH_SI_CMDLINE_PADDR, has_cmdline ? BOOT_LOW_CMDLINE : 0,
 	       8);
-	le_put(si + PVH_SI_RSDP_PADDR, 0, 8); /* no ACPI tables yet */
+	le_put(si + PVH_SI_RSDP_PADDR, in->rsdp_addr, 8);
 	le_put(si + PVH_SI_MEMMAP_PADDR, PVH_MEMMAP_GPA, 8);
 	le_put(si + PVH_SI_MEMMAP_ENTRIES, n, 4);
 	for (unsigned i = 0; i < in->ninitrds; i++) {

@@ -87,6 +87,55 @@ static void lapic_timer_changed(void *ctx, int apic_id)
 	sched_deadline_changed(vm);
 }
 
+static void lapic_eoi_broadcast(void *ctx, int apic_id, int vector)
+{
+	struct vm *vm = ctx;
+
+	(void)apic_id;
+	if (vm->eoi_fn)
+		vm->eoi_fn(vm->eoi_ctx, vector);
+}
+
+void vm_set_eoi_listener(struct vm *vm, void (*fn)(void *ctx, int vector),
+			 void *ctx)
+{
+	if (!vm)
+		return;
+	vm->eoi_fn = fn;
+	vm->eoi_ctx = ctx;
+}
+
+uint64_t vm_guest_ns(struct vm *vm)
+{
+	return vm ? vm_now_ns(vm) : 0;
+}
+
+int vm_apic_message(struct vm *vm, uint8_t dest, bool logical,
+		    enum vm_apic_delivery mode, int vector, bool level)
+{
+	int accepted = 0;
+
+	if (!vm || (mode != VM_APIC_NMI && (vector < 16 || vector > 255)))
+		return -EINVAL;
+	for (unsigned i = 0; i < vm->ncpus; i++) {
+		struct vcpu *v = vm->vcpus[i];
+
+		if (!lapic_matches_destination(v->lapic, dest, logical))
+			continue;
+		if (mode == VM_APIC_NMI)
+			lapic_set_nmi(v->lapic);
+		else
+			lapic_set_irr_trigger(v->lapic, vector, level);
+		vcpu_notify(v);
+		accepted++;
+		/* Lowest priority: the first match stands in for the
+		 * arbitration (all vCPUs run at the same priority class). */
+		if (mode == VM_APIC_LOWEST)
+			break;
+	}
+	return accepted;
+}
+
 /* ---- Creation ------------------------------------------------------------ */
 
 static void vcpu_free(struct vcpu *v)
@@ -207,6 +256,7 @@ int vm_create(const struct vm_config *cfg, struct vm **vmp, char *err,
 		.send_ipi = lapic_send_ipi,
 		.timer_changed = lapic_timer_changed,
 		.ctx = vm,
+		.eoi_broadcast = lapic_eoi_broadcast,
 	};
 	for (unsigned i = 0; i < vm->ncpus; i++) {
 		struct vcpu *v = vcpu_alloc(vm, (int)i, &lops);

@@ -122,6 +122,10 @@ struct vm {
 	unsigned nlogged_mmio;
 
 	struct exec_sched sched;
+
+	/* vm_set_eoi_listener; written before the vCPUs run. */
+	void (*eoi_fn)(void *ctx, int vector);
+	void *eoi_ctx;
 };
 
 uint64_t vm_now_ns(const struct vm *vm);

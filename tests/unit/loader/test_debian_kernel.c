@@ -76,7 +76,7 @@ static void bzimage_plan(void **state)
 	size_t size;
 	uint8_t *k = slurp(vmlinuz_path, &size);
 	struct boot_inputs in = { k, size, &initrd, 1, "console=ttyS0", RAM,
-				  1 };
+				  1, 0 };
 
 	(void)state;
 	assert_non_null(p);
@@ -104,7 +104,8 @@ static void vmlinux_has_pvh_entry(void **state)
 	uint64_t entry;
 	size_t size;
 	uint8_t *k = slurp(vmlinux_path, &size);
-	struct boot_inputs in = { k, size, NULL, 0, "console=ttyS0", RAM, 1 };
+	struct boot_inputs in = { k, size, NULL, 0, "console=ttyS0", RAM, 1,
+				  0 };
 
 	(void)state;
 	assert_non_null(p);

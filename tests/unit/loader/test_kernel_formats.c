@@ -53,10 +53,29 @@ static int build(size_t size, const char *cmdline, unsigned ninitrds,
 		{ initrd_b, sizeof(initrd_b), "b mod-arg" },
 	};
 	struct boot_inputs in = { image, size, rds, ninitrds, cmdline, ram,
-				  1 };
+				  1, 0 };
 
 	err[0] = '\0';
 	return kernel_build_plan(&in, plan, err, sizeof(err));
+}
+
+/* The ACPI RSDP address reaches the kernel: the zero page's acpi_rsdp_addr
+ * (0x070) for a bzImage, hvm_start_info.rsdp_paddr for PVH. */
+static void rsdp_address_given_to_the_kernel(void **state)
+{
+	struct boot_inputs in = { image, BZ_SIZE, NULL, 0, "x", RAM, 1,
+				  0xe0000 };
+
+	(void)state;
+	make_bzimage(image);
+	assert_int_equal(kernel_build_plan(&in, plan, err, sizeof(err)), 0);
+	assert_int_equal(get_le_at(plan->low, BOOT_LOW_INFO + 0x070, 8),
+			 0xe0000);
+	in.kernel_size = make_pvh_elf(image, 0);
+	assert_int_equal(kernel_build_plan(&in, plan, err, sizeof(err)), 0);
+	assert_int_equal(plan->format, KERNEL_FORMAT_PVH_ELF);
+	assert_int_equal(get_le_at(plan->low, BOOT_LOW_INFO + 32, 8),
+			 0xe0000);
 }
 
 static uint64_t low(uint64_t gpa, unsigned n)
@@ -483,6 +502,7 @@ int main(void)
 		cmocka_unit_test(bzimage_writes_into_ram),
 		cmocka_unit_test(bzimage_refusals),
 		cmocka_unit_test(pvh_start_info),
+		cmocka_unit_test(rsdp_address_given_to_the_kernel),
 		cmocka_unit_test(hvgdb_note_wins_over_pvh),
 		cmocka_unit_test(pvh_refusals),
 		cmocka_unit_test(mb1_address_fields_and_info),

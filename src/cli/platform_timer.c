@@ -1,0 +1,98 @@
+/* The platform timer thread (see platform_timer.h). */
+#include "cli/platform_timer.h"
+
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+static void deadline_to_timespec(uint64_t wait_ns, struct timespec *ts)
+{
+	struct timespec now;
+	uint64_t t;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	t = (uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec +
+	    wait_ns;
+	ts->tv_sec = (time_t)(t / 1000000000ULL);
+	ts->tv_nsec = (long)(t % 1000000000ULL);
+}
+
+static void *timer_main(void *arg)
+{
+	struct platform_timer *t = arg;
+
+	pthread_mutex_lock(&t->mtx);
+	while (!t->stop) {
+		uint64_t seen = t->kicks;
+
+		/* Devices are called without our mutex: see the lock order. */
+		pthread_mutex_unlock(&t->mtx);
+		uint64_t now = t->ops.now_ns(t->ops.ctx);
+		uint64_t next = t->ops.update(t->ops.ctx, now);
+		pthread_mutex_lock(&t->mtx);
+		if (t->stop || t->kicks != seen)
+			continue;
+		if (next == UINT64_MAX) {
+			pthread_cond_wait(&t->cond, &t->mtx);
+		} else {
+			/* Guest and host time run at the same rate here:
+			 * the guest clock is the host clock minus a base. */
+			uint64_t after = t->ops.now_ns(t->ops.ctx);
+			struct timespec ts;
+
+			if (next <= after)
+				continue;
+			deadline_to_timespec(next - after, &ts);
+			pthread_cond_timedwait(&t->cond, &t->mtx, &ts);
+		}
+	}
+	pthread_mutex_unlock(&t->mtx);
+	return NULL;
+}
+
+int platform_timer_start(struct platform_timer *t,
+			 const struct platform_timer_ops *ops)
+{
+	pthread_condattr_t ca;
+	int rc;
+
+	memset(t, 0, sizeof(*t));
+	t->ops = *ops;
+	pthread_mutex_init(&t->mtx, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&t->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	rc = pthread_create(&t->thread, NULL, timer_main, t);
+	if (rc) {
+		pthread_cond_destroy(&t->cond);
+		pthread_mutex_destroy(&t->mtx);
+		return -rc;
+	}
+	t->running = true;
+	return 0;
+}
+
+void platform_timer_kick(struct platform_timer *t)
+{
+	if (!t->running)
+		return;
+	pthread_mutex_lock(&t->mtx);
+	t->kicks++;
+	pthread_cond_broadcast(&t->cond);
+	pthread_mutex_unlock(&t->mtx);
+}
+
+void platform_timer_stop(struct platform_timer *t)
+{
+	if (!t->running)
+		return;
+	pthread_mutex_lock(&t->mtx);
+	t->stop = true;
+	pthread_cond_broadcast(&t->cond);
+	pthread_mutex_unlock(&t->mtx);
+	pthread_join(t->thread, NULL);
+	pthread_cond_destroy(&t->cond);
+	pthread_mutex_destroy(&t->mtx);
+	t->running = false;
+}

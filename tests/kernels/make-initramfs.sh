@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Packs the boot test's initramfs into OUT_DIR/initrd.cpio (kept there as a
+# cache; never committed): Debian's busybox-static and an /init that prints
+# "hvgdb-init: up" and powers the machine off (ACPI S5). Prints the path.
+#
+#   make-initramfs.sh OUT_DIR
+set -euo pipefail
+
+out=$1
+cpio_file=$out/initrd.cpio
+busybox=/bin/busybox
+if [ ! -x "$busybox" ] || ! command -v cpio >/dev/null; then
+  echo "make-initramfs.sh: needs busybox-static and cpio (scripts/install-deps.sh)" >&2
+  exit 1
+fi
+# A dynamically linked busybox would need its libraries in the archive.
+if file -L "$busybox" 2>/dev/null | grep -q dynamically; then
+  echo "make-initramfs.sh: $busybox is not static (install busybox-static)" >&2
+  exit 1
+fi
+if [ -s "$cpio_file" ] && [ "$cpio_file" -nt "$0" ] && [ "$cpio_file" -nt "$busybox" ]; then
+  echo "$cpio_file"
+  exit 0
+fi
+
+mkdir -p "$out"
+root=$(mktemp -d "$out/initramfs.XXXXXX")
+trap 'rm -rf "$root"' EXIT
+mkdir -p "$root/bin" "$root/dev" "$root/proc" "$root/sys"
+cp "$busybox" "$root/bin/busybox"
+ln -s busybox "$root/bin/sh"
+cat >"$root/init" <<'INIT'
+#!/bin/sh
+/bin/busybox mount -t proc proc /proc
+/bin/busybox mount -t sysfs sysfs /sys
+/bin/busybox mount -t devtmpfs dev /dev
+# Through the kernel's console (/dev/kmsg), which writes synchronously: a
+# tty write may still sit in the serial driver's buffer at poweroff -f.
+echo "hvgdb-init: up" >/dev/kmsg
+echo "hvgdb-init: up"
+/bin/busybox poweroff -f
+INIT
+chmod 755 "$root/init"
+# newc is the format the kernel unpacks; owners root, as a packaged image.
+(cd "$root" && find . -print0 | LC_ALL=C sort -z |
+   cpio --null --create --format=newc --owner=0:0 --quiet) >"$cpio_file.tmp"
+mv "$cpio_file.tmp" "$cpio_file"
+echo "$cpio_file"
