@@ -31,6 +31,13 @@ def _ratio(a, b):
     return a / b if a is not None and b else None
 
 
+def _per_bp(row, kind):
+    """Row 9: what each of the 199 extra breakpoints adds to a continue
+    (gdb's z0 at the stop and Z0 at the resume, plus the target's work)."""
+    a, b = row.get(kind), row.get(f"{kind}_ms_1")
+    return (a - b) / 199 if a is not None and b is not None else None
+
+
 class Report:
     def __init__(self, cfg):
         self.cfg = cfg
@@ -210,13 +217,19 @@ class Report:
                 extra.append(f"1 bp: hvgdb {_fmt(r['hvgdb_ms_1'])} ms, "
                              f"QEMU {_fmt(r['qemu_ms_1'])} ms; 200/1: hvgdb "
                              f"{_fmt(r['hvgdb_200_vs_1'])}, QEMU "
-                             f"{_fmt(r['qemu_200_vs_1'])}")
+                             f"{_fmt(r['qemu_200_vs_1'])}; per extra bp "
+                             f"per continue: hvgdb "
+                             f"{_fmt(_per_bp(r, 'hvgdb'))} ms, QEMU "
+                             f"{_fmt(_per_bp(r, 'qemu'))} ms")
             if "rss_100" in r:
                 extra.append(f"after 100 hits {_fmt(r['rss_100'])} MiB; "
                              f"{_fmt(r['hit_rate'])} hits/s")
             if r.get("samples"):
-                extra.append("hits:KiB " + " ".join(
-                    f"{n}:{kb}" for n, kb in r["samples"][::5]))
+                ss = r["samples"]
+                pick = sorted({0, len(ss) - 1} |
+                              set(range(0, len(ss), max(1, len(ss) // 5))))
+                extra.append("VmRSS KiB at hits: " + " ".join(
+                    f"{ss[i][0]}:{ss[i][1]}" for i in pick))
             if "hvgdb_max" in r:
                 extra.append(f"max hvgdb {_fmt(r['hvgdb_max'])} ms, QEMU "
                              f"{_fmt(r['qemu_max'])} ms; pc after "
