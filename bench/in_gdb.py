@@ -195,6 +195,19 @@ def row_bps():
     result["gdb_share"] = many["gdb_share"]
 
 
+def smaps_rss(pid):
+    """Rss in KiB of every mapping of the target, from /proc/PID/smaps."""
+    maps, key = {}, None
+    with open(f"/proc/{pid}/smaps") as f:
+        for line in f:
+            head = line.split()
+            if "-" in head[0] and not head[0].endswith(":"):
+                key = " ".join(head[:2] + head[5:])
+            elif head[0] == "Rss:":
+                maps[key] = maps.get(key, 0) + int(head[1])
+    return maps
+
+
 def row_bprss():
     """The target's VmRSS after 100 breakpoint hits and every 1,000 hits
     up to P["hits"] (gdb's ignore count resumes it between)."""
@@ -209,7 +222,13 @@ def row_bprss():
             if bp.hit_count == before:  # stopped by something else
                 raise RuntimeError(f"stop without a hit at {before}")
         samples.append((bp.hit_count, vm_rss_kib(P["target_pid"])))
+        if goal == 100:
+            maps_100 = smaps_rss(P["target_pid"])
     wall = time.perf_counter() - t0
+    maps_end = smaps_rss(P["target_pid"])
+    growth = sorted(((kb - maps_100.get(m, 0), m) for m, kb in
+                     maps_end.items()), reverse=True)[:5]
+    result["grown_mappings_kib"] = [(kb, m) for kb, m in growth if kb > 0]
     result.update(samples=samples, hits=bp.hit_count, wall=wall,
                   rate=bp.hit_count / wall,
                   rss_100_mb=samples[0][1] / 1024,

@@ -166,6 +166,7 @@ class Report:
         ok = [r for r in h if r.get("ok")]
         if ok:
             row["samples"] = ok[0]["samples"]
+            row["grown"] = ok[0].get("grown_mappings_kib", [])[:2]
         self._failures(row, runs)
         self._target(row, f"hvgdb RSS {hits} hits/100 hits", row["ratio"],
                      "<=", 2)
@@ -230,6 +231,9 @@ class Report:
                               set(range(0, len(ss), max(1, len(ss) // 5))))
                 extra.append("VmRSS KiB at hits: " + " ".join(
                     f"{ss[i][0]}:{ss[i][1]}" for i in pick))
+                if r.get("grown"):
+                    extra.append("grew most (KiB, mapping): " + "; ".join(
+                        f"{kb} {m}" for kb, m in r["grown"]))
             if "hvgdb_max" in r:
                 extra.append(f"max hvgdb {_fmt(r['hvgdb_max'])} ms, QEMU "
                              f"{_fmt(r['qemu_max'])} ms; pc after "
