@@ -38,6 +38,8 @@ class Config:
         self.ctrl_c_samples = 20 if a.quick else 50
         self.rss_budget = 2000
         self.idle_seconds = 2.0 if a.quick else 5.0
+        self.rss_hits = 2000 if a.quick else 20000
+        self.hlt_steps = 5 if a.quick else 15
 
     def guest(self, name):
         return os.path.join(self.build, "guests", f"{name}.elf")
@@ -62,8 +64,9 @@ def interleaved(cfg, log, name, kinds, fn, reps=None):
 
 
 def short(r):
-    keys = ("rate", "median", "p99", "compute", "wall", "rss_mb", "share",
-            "ms", "count", "gdb_share", "error")
+    keys = ("rate", "median", "p99", "max", "compute", "wall", "rss_mb",
+            "share", "ms", "ms_1", "ms_200", "ratio", "rss_100_mb",
+            "rss_end_mb", "count", "hits", "gdb_share", "error")
     return ", ".join(f"{k}={r[k]:.4g}" if isinstance(r[k], float)
                      else f"{k}={r[k]}" for k in keys if k in r)
 
@@ -74,7 +77,7 @@ def med(runs, key):
 
 
 ROWS = ["stepi", "bp", "mem", "ctrlc", "cpu", "storm", "rss", "startup",
-        "idle"]
+        "idle", "bps", "bprss", "hltstep"]
 
 
 def main():
@@ -177,6 +180,22 @@ def main():
         share = med(r["hvgdb"], "share")
         rep.single_row("idle", "idle 4-vCPU guest, % of a core",
                        None if share is None else share * 100, "<", 2)
+
+    if "bps" in only:
+        r = raw["bps"] = interleaved(
+            cfg, log, "9 continue 1/200 bps", ["hvgdb", "qemu"],
+            lambda k: gdb_rows.continue_with_breakpoints(k, cfg))
+        rep.bps_row(r)
+    if "bprss" in only:
+        r = raw["bprss"] = interleaved(
+            cfg, log, "10 rss over hits", ["hvgdb"],
+            lambda k: gdb_rows.rss_over_hits(k, cfg), reps=1)
+        rep.bprss_row(r)
+    if "hltstep" in only:
+        r = raw["hltstep"] = interleaved(
+            cfg, log, "11 stepi over hlt", ["hvgdb", "qemu"],
+            lambda k: gdb_rows.stepi_over_hlt(k, cfg))
+        rep.hltstep_row(r)
 
     print()
     print(rep.table())

@@ -1,6 +1,8 @@
 """Rows driven by real gdb: stepi rate (1), breakpoint hits (2), memory read
-(3, plus lldb), breakpoints inserted but never hit (5) and the SMP storm (6),
-each against 'hvgdb', 'qemu' or 'mock' (the ceiling, row 8)."""
+(3, plus lldb), breakpoints inserted but never hit (5), the SMP storm (6),
+each against 'hvgdb', 'qemu' or 'mock' (the ceiling, row 8), and the
+translation-cache rows: continue with 200 breakpoints (9), RSS over 20,000
+hits (10), stepi over hlt (11)."""
 
 import os
 import subprocess
@@ -27,7 +29,8 @@ def _gdb(kind, cfg, elf, params, cpus=1, args="", timeout=120):
     child = _start(kind, cfg, elf, cpus, args)
     try:
         r = run_row(dict(params, port=child.port, elf=elf,
-                         sym_offset=child.sym_offset), timeout)
+                         sym_offset=child.sym_offset, target_pid=child.pid),
+                    timeout)
     finally:
         child.cleanup()
     if not r.get("ok"):
@@ -145,3 +148,42 @@ def stop_replies_audit(log):
                 total += 1
                 with_thread += "thread:" in pkt.split("#")[0]
     return {"stop_replies": total, "stop_replies_with_thread": with_thread}
+
+
+def demo_never_run_addresses(elf, count=199):
+    """Entry points of the demo's interrupt stubs for vectors 0x20-0xfe
+    except its timer's (0x40): no device raises them, so they never run
+    (two 4 KiB pages of code)."""
+    stubs = targets.elf_symbols(elf)["isr_stubs"]
+    vectors = [v for v in range(0x20, 0xff) if v != 0x40][:count]
+    assert len(vectors) == count
+    return [stubs + 16 * v for v in vectors]
+
+
+def continue_with_breakpoints(kind, cfg, cpus=4):
+    """Row 9: ms per continue with 1 and with 200 breakpoints, 4 vCPUs."""
+    elf = cfg.guest("demo")
+    r = _gdb(kind, cfg, elf,
+             {"row": "bps", "symbol": HOT, "duration": cfg.duration,
+              "min_continues": 10,
+              "bp_addrs": demo_never_run_addresses(elf)},
+             cpus=cpus, timeout=600)
+    if r.get("ok") and r.get("other_stops"):
+        r["ok"] = False
+        r["error"] = f"{r['other_stops']} stops not at the breakpoint"
+    return r
+
+
+def rss_over_hits(kind, cfg, cpus=4):
+    """Row 10: VmRSS after 100 and after cfg.rss_hits breakpoint hits."""
+    return _gdb(kind, cfg, cfg.guest("demo"),
+                {"row": "bprss", "symbol": HOT, "hits": cfg.rss_hits},
+                cpus=cpus, timeout=1800)
+
+
+def stepi_over_hlt(kind, cfg):
+    """Row 11: stepi over hlt, timer-storm (20 kHz LAPIC timer, 1 vCPU)."""
+    return _gdb(kind, cfg, cfg.guest("timer-storm"),
+                {"row": "hltstep", "symbol": "storm_body",
+                 "code_at": MEM_START, "steps": cfg.hlt_steps,
+                 "step_timeout": 5.0}, args="forever", timeout=300)

@@ -4,7 +4,9 @@ measured loop only (not gdb's start-up or the guest's boot).
 
 Parameters arrive as JSON in $BENCH_PARAMS; the result is written as JSON to
 params["out"]. Rows: stepi, bp, mem, guest (run to the end with breakpoints
-inserted), storm (SMP breakpoint storm, then spurious-stop check)."""
+inserted), storm (SMP breakpoint storm, then spurious-stop check), bps
+(continue cost with 1 and with 200 breakpoints), bprss (the target's RSS
+over 20,000 breakpoint hits), hltstep (stepi over hlt)."""
 
 import json
 import os
@@ -23,7 +25,20 @@ def on_stop(ev):
     sig = getattr(ev, "stop_signal", None)
     if isinstance(ev, gdb.BreakpointEvent):
         sig = "SIGTRAP(bp)"
+        bp_numbers.append(ev.breakpoints[0].number)
     stops.append(sig)
+
+
+bp_numbers = []
+
+
+def vm_rss_kib(pid):
+    """VmRSS of the target process, from /proc/PID/status."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise RuntimeError(f"no VmRSS for pid {pid}")
 
 
 def run(cmd):
@@ -137,10 +152,125 @@ def row_storm():
     result["final_stop"] = stops[-1] if stops else None
 
 
+def timed_continues(bp_number):
+    """continue in a loop for the duration (at least min_continues);
+    every stop must be breakpoint bp_number."""
+    del stops[:]
+    del bp_numbers[:]
+    n, t0, c0 = 0, *clocks()
+    deadline = t0 + P["duration"]
+    while n < P["min_continues"] or time.perf_counter() < deadline:
+        run("continue")
+        n += 1
+    t1, c1 = clocks()
+    return {"count": n, "ms": (t1 - t0) / n * 1000,
+            "gdb_share": (c1 - c0) / (t1 - t0),
+            "other_stops": len(stops) - sum(1 for b in bp_numbers
+                                            if b == bp_number)}
+
+
+def row_bps():
+    """Cost of a continue with 1 breakpoint, then with 199 more on code
+    that never runs (gdb removes and re-inserts every breakpoint around
+    each stop), then with 1 again: the two 1-breakpoint phases bracket
+    the 200 one so host drift during the session does not bias it."""
+    hot = gdb.Breakpoint(P["symbol"])
+    for _ in range(3):  # boot, and every vCPU into its loop
+        run("continue")
+    first = timed_continues(hot.number)
+    extra = [gdb.Breakpoint(f"*{a:#x}") for a in P["bp_addrs"]]
+    run("continue")  # the first resume with 200 inserted: not timed
+    many = timed_continues(hot.number)
+    many["never_hit_hits"] = sum(b.hit_count for b in extra)
+    for b in extra:
+        b.delete()
+    run("continue")
+    last = timed_continues(hot.number)
+    ms_1 = (first["ms"] + last["ms"]) / 2
+    result.update(ms_1=ms_1, ms_200=many["ms"], ratio=many["ms"] / ms_1,
+                  breakpoints=1 + len(extra),
+                  phases={"1": first, "200": many, "1 again": last},
+                  other_stops=first["other_stops"] + many["other_stops"] +
+                  last["other_stops"] + many["never_hit_hits"])
+    result["gdb_share"] = many["gdb_share"]
+
+
+def smaps_rss(pid):
+    """Rss in KiB of every mapping of the target, from /proc/PID/smaps."""
+    maps, key = {}, None
+    with open(f"/proc/{pid}/smaps") as f:
+        for line in f:
+            head = line.split()
+            if "-" in head[0] and not head[0].endswith(":"):
+                key = " ".join(head[:2] + head[5:])
+            elif head[0] == "Rss:":
+                maps[key] = maps.get(key, 0) + int(head[1])
+    return maps
+
+
+def row_bprss():
+    """The target's VmRSS after 100 breakpoint hits and every 1,000 hits
+    up to P["hits"] (gdb's ignore count resumes it between)."""
+    bp = gdb.Breakpoint(P["symbol"])
+    samples = []
+    t0 = time.perf_counter()
+    for goal in [100] + list(range(1000, P["hits"] + 1, 1000)):
+        while bp.hit_count < goal:
+            bp.ignore_count = goal - bp.hit_count - 1
+            before = bp.hit_count
+            run("continue")
+            if bp.hit_count == before:  # stopped by something else
+                raise RuntimeError(f"stop without a hit at {before}")
+        samples.append((bp.hit_count, vm_rss_kib(P["target_pid"])))
+        if goal == 100:
+            maps_100 = smaps_rss(P["target_pid"])
+    wall = time.perf_counter() - t0
+    maps_end = smaps_rss(P["target_pid"])
+    growth = sorted(((kb - maps_100.get(m, 0), m) for m, kb in
+                     maps_end.items()), reverse=True)[:5]
+    result["grown_mappings_kib"] = [(kb, m) for kb, m in growth if kb > 0]
+    result.update(samples=samples, hits=bp.hit_count, wall=wall,
+                  rate=bp.hit_count / wall,
+                  rss_100_mb=samples[0][1] / 1024,
+                  rss_end_mb=samples[-1][1] / 1024,
+                  ratio=samples[-1][1] / samples[0][1])
+
+
+def row_hltstep():
+    """stepi over a hlt with interrupts on and the guest's timer ticking:
+    `hlt; jmp .-1` written to free RAM, RIP set to the hlt before every
+    step (a debugger's RIP write also takes a vCPU out of its halt)."""
+    reach(P["symbol"])
+    at = P["code_at"]
+    gdb.selected_inferior().write_memory(at, b"\xf4\xeb\xfd")
+    times, pcs, timeouts = [], [], 0
+    for _ in range(P["steps"]):
+        run(f"set var $pc = {at:#x}")
+        timer = threading.Timer(P["step_timeout"],
+                                lambda: os.kill(os.getpid(), signal.SIGINT))
+        timer.start()
+        t0 = time.perf_counter()
+        run("stepi")
+        times.append((time.perf_counter() - t0) * 1000)
+        timer.cancel()
+        if stops and stops[-1] == "SIGINT":
+            timeouts += 1
+        pcs.append(int(gdb.parse_and_eval("$pc")) & (2**64 - 1))
+    s = sorted(times)
+    result.update(ms_all=times, median=s[len(s) // 2] if len(s) % 2
+                  else (s[len(s) // 2 - 1] + s[len(s) // 2]) / 2,
+                  max=s[-1], first=times[0], timeouts=timeouts,
+                  pcs_after=sorted(set(f"{p:#x}" for p in pcs)))
+    if timeouts:
+        raise RuntimeError(f"{timeouts} of {len(times)} steps over hlt "
+                           f"needed the {P['step_timeout']} s interrupt")
+
+
 try:
     connect()
     {"stepi": row_stepi, "bp": row_bp, "mem": row_mem, "guest": row_guest,
-     "storm": row_storm}[P["row"]]()
+     "storm": row_storm, "bps": row_bps, "bprss": row_bprss,
+     "hltstep": row_hltstep}[P["row"]]()
     result["ok"] = True
 except Exception as e:  # reported, not raised: gdb -batch would hide it
     result["ok"] = False

@@ -31,6 +31,13 @@ def _ratio(a, b):
     return a / b if a is not None and b else None
 
 
+def _per_bp(row, kind):
+    """Row 9: what each of the 199 extra breakpoints adds to a continue
+    (gdb's z0 at the stop and Z0 at the resume, plus the target's work)."""
+    a, b = row.get(kind), row.get(f"{kind}_ms_1")
+    return (a - b) / 199 if a is not None and b is not None else None
+
+
 class Report:
     def __init__(self, cfg):
         self.cfg = cfg
@@ -130,6 +137,53 @@ class Report:
                         hvgdb=h, qemu=q, ratio=_ratio(h, q))
         self._target(row, "hvgdb/QEMU", row["ratio"], "<=", 1.5)
 
+    def _failures(self, row, runs):
+        failed = {k: [r.get("error") for r in v if not r.get("ok")]
+                  for k, v in runs.items()}
+        row["failures"] = {k: v for k, v in failed.items() if v}
+
+    def bps_row(self, runs):
+        h, q = runs["hvgdb"], runs.get("qemu", [])
+        row = self._add("9", "continue, 4 vCPUs, 200 breakpoints, ms "
+                        "(h/Q: ms)", hvgdb=_med(h, "ms_200"),
+                        qemu=_med(q, "ms_200"),
+                        hvgdb_ms_1=_med(h, "ms_1"), qemu_ms_1=_med(q, "ms_1"),
+                        hvgdb_200_vs_1=_med(h, "ratio"),
+                        qemu_200_vs_1=_med(q, "ratio"))
+        row["ratio"] = _ratio(row["hvgdb"], row["qemu"])
+        self._failures(row, runs)
+        self._target(row, "hvgdb 200-bp/1-bp continue", row["hvgdb_200_vs_1"],
+                     "<=", 1.2)
+
+    def bprss_row(self, runs):
+        h = runs["hvgdb"]
+        hits = self.cfg.rss_hits
+        row = self._add("10", f"RSS after {hits} bp hits, 4 vCPUs, MiB "
+                        "(ratio: vs 100 hits)", hvgdb=_med(h, "rss_end_mb"),
+                        qemu=None, ratio=_med(h, "ratio"),
+                        rss_100=_med(h, "rss_100_mb"),
+                        hit_rate=_med(h, "rate"))
+        ok = [r for r in h if r.get("ok")]
+        if ok:
+            row["samples"] = ok[0]["samples"]
+            row["grown"] = ok[0].get("grown_mappings_kib", [])[:2]
+        self._failures(row, runs)
+        self._target(row, f"hvgdb RSS {hits} hits/100 hits", row["ratio"],
+                     "<=", 2)
+
+    def hltstep_row(self, runs):
+        h, q = runs["hvgdb"], runs.get("qemu", [])
+        row = self._add("11", "stepi over hlt, timer-storm 20 kHz, ms "
+                        "(median)", hvgdb=_med(h, "median"),
+                        qemu=_med(q, "median"), hvgdb_max=_med(h, "max"),
+                        qemu_max=_med(q, "max"))
+        row["ratio"] = _ratio(row["hvgdb"], row["qemu"])
+        row["pcs_after"] = {k: sorted({p for r in v for p in
+                                       r.get("pcs_after", [])})
+                            for k, v in runs.items()}
+        self._failures(row, runs)
+        self._target(row, "hvgdb median ms", row["hvgdb"], "<", 10)
+
     def single_row(self, row_id, what, value, op, limit):
         row = self._add(row_id, what, hvgdb=value, qemu=None, ratio=None)
         self._target(row, "hvgdb", value, op, limit)
@@ -160,6 +214,30 @@ class Report:
                 extra.append(f"no debugger {_fmt(r['no_debugger'])} s")
             if "one_vcpu" in r:
                 extra.append(f"1 vCPU {_fmt(r['one_vcpu'])} work/s")
+            if "hvgdb_ms_1" in r:
+                extra.append(f"1 bp: hvgdb {_fmt(r['hvgdb_ms_1'])} ms, "
+                             f"QEMU {_fmt(r['qemu_ms_1'])} ms; 200/1: hvgdb "
+                             f"{_fmt(r['hvgdb_200_vs_1'])}, QEMU "
+                             f"{_fmt(r['qemu_200_vs_1'])}; per extra bp "
+                             f"per continue: hvgdb "
+                             f"{_fmt(_per_bp(r, 'hvgdb'))} ms, QEMU "
+                             f"{_fmt(_per_bp(r, 'qemu'))} ms")
+            if "rss_100" in r:
+                extra.append(f"after 100 hits {_fmt(r['rss_100'])} MiB; "
+                             f"{_fmt(r['hit_rate'])} hits/s")
+            if r.get("samples"):
+                ss = r["samples"]
+                pick = sorted({0, len(ss) - 1} |
+                              set(range(0, len(ss), max(1, len(ss) // 5))))
+                extra.append("VmRSS KiB at hits: " + " ".join(
+                    f"{ss[i][0]}:{ss[i][1]}" for i in pick))
+                if r.get("grown"):
+                    extra.append("grew most (KiB, mapping): " + "; ".join(
+                        f"{kb} {m}" for kb, m in r["grown"]))
+            if "hvgdb_max" in r:
+                extra.append(f"max hvgdb {_fmt(r['hvgdb_max'])} ms, QEMU "
+                             f"{_fmt(r['qemu_max'])} ms; pc after "
+                             f"{r['pcs_after']}")
             if "hvgdb_continues" in r:
                 extra.append(f"continues hvgdb {r['hvgdb_continues']} "
                              f"QEMU {r['qemu_continues']}; threads hvgdb "
