@@ -172,6 +172,17 @@ void tcg_set_cpl(const struct tcg_cpu_ptrs *p, unsigned cpl)
 	memcpy(at, &hflags, 4);
 }
 
+#define HF_INHIBIT_IRQ (1u << 3)
+
+bool tcg_interrupt_shadow(const struct tcg_cpu_ptrs *p)
+{
+	uint32_t hflags;
+	if (cpl_offset == 0)
+		return false;
+	memcpy(&hflags, (const uint8_t *)p->env + cpl_offset, 4);
+	return hflags & HF_INHIBIT_IRQ;
+}
+
 size_t tcg_env_scan_len(uc_engine *uc)
 {
 	/* The CPU context Unicorn saves is CPUX86State's first bytes behind a

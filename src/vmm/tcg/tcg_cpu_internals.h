@@ -64,6 +64,10 @@ void tcg_set_cpl(const struct tcg_cpu_ptrs *p, unsigned cpl);
  * returns -1 with nothing changed. */
 int tcg_load_segment(const struct tcg_cpu_ptrs *p, int seg, uint16_t sel);
 
+/* In an STI or MOV SS interrupt shadow (QEMU's HF_INHIBIT_IRQ, next to
+ * the CPL in hflags). */
+bool tcg_interrupt_shadow(const struct tcg_cpu_ptrs *p);
+
 /* A triple fault on this thread's engine since the last call (QEMU asks
  * for a system reset; hvgdb interposes that request). */
 bool tcg_take_triple_fault(void);

@@ -132,6 +132,14 @@ static void hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
 		}
 	}
 	bool shadow_done = t->stop_after_first_block && t->blocks_run > 1;
+	if (t->irq_waits_for_if) {
+		uint64_t rflags = 0;
+		uc_reg_read(uc, UC_X86_REG_EFLAGS, &rflags);
+		if (rflags & (1u << 9)) {
+			t->irq_waits_for_if = false;
+			shadow_done = true;
+		}
+	}
 	/* A plain load first: the locked exchange costs more than the rest
 	 * of this hook and is only needed when a stop is pending. */
 	bool stop = atomic_load_explicit(&t->stop_flag, memory_order_relaxed) &&

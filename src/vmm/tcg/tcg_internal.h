@@ -71,6 +71,9 @@ struct tcg_vcpu {
 	/* Leave after the first block: an interrupt waits behind an STI
 	 * shadow (stops are ignored inside it, see tcg_run.c). */
 	bool stop_after_first_block;
+	/* An interrupt waits for RFLAGS.IF: leave at the first block that
+	 * starts with it set. */
+	bool irq_waits_for_if;
 	enum tcg_hook_stop hook_stop;
 	/* PAUSEs counted in this entry, and whether they ended it for a
 	 * waiting vCPU (tcg_pause.c). */

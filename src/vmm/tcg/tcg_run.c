@@ -210,16 +210,20 @@ static void prepare_injection(struct vcpu *v, uint64_t pc, bool *shadow)
 		in->vector = 2;
 		return;
 	}
-	if (!(reg(v, UC_X86_REG_RFLAGS) & RFLAGS_IF))
-		return;
 	int vec = lapic_pending_intr(v->lapic);
 	if (vec < 0)
 		return;
-	uint8_t prev;
-	/* Unicorn hides the STI shadow; a false positive only delays the
-	 * interrupt by one block. (MOV SS/POP SS shadows are not
-	 * modelled.) */
-	if (read_byte(v, pc - 1, &prev) == 0 && prev == 0xFB) {
+	if (!(reg(v, UC_X86_REG_RFLAGS) & RFLAGS_IF)) {
+		/* Leave the engine as soon as the guest turns interrupts
+		 * on (sti, popf, iret end their blocks): without that the
+		 * interrupt waited for the next stop made for another
+		 * reason, where a higher-priority timer could win every
+		 * time (Linux's serial interrupt was never taken). */
+		tcg_of(v)->irq_waits_for_if = true;
+		return;
+	}
+	/* The STI / MOV SS interrupt shadow, from QEMU's own flag. */
+	if (tcg_interrupt_shadow(&tcg_of(v)->cpu)) {
 		*shadow = true;
 		return;
 	}
@@ -318,6 +322,7 @@ static enum entry_result run_once(struct vcpu *v, struct vm_exit *exit)
 	uint64_t rip = reg(v, UC_X86_REG_RIP);
 	uint64_t base = tcg_code_base(v);
 	uint64_t pc = rip + base;
+	t->irq_waits_for_if = false;
 	prepare_injection(v, pc, &shadow);
 	bool step = stepping(v);
 	/* With an event to raise, a step ends before the handler's first
@@ -353,6 +358,8 @@ static enum entry_result run_once(struct vcpu *v, struct vm_exit *exit)
 	t->pauses = 0;
 	t->pause_yield = false;
 	t->stop_after_first_block = shadow && !step;
+	if (step)
+		t->irq_waits_for_if = false;
 	t->single_instruction = step;
 	t->entry_end = now + SCHED_MAX_ENTRY_NS;
 	t->poll_deadline = tcg_poll_deadline(v);

@@ -84,6 +84,32 @@ SYM(waitirq, handler)
 	iretq
 END(waitirq)
 
+/* With interrupts off, a self-IPI (vector 0x41) becomes pending; a long
+ * loop runs, then sti and a counting loop: the handler stores how far the
+ * count got (0x300008) and exits through the exit device. */
+SNIP(irqafter)
+	mov $0xfee00000, %esi
+	movl $0x1ff, 0x0f0(%rsi)
+	cli
+	movl $0x00044041, 0x300(%rsi) /* fixed, vector 0x41, to self */
+	mov $100000, %ecx
+1:	dec %ecx
+	jnz 1b
+	xor %eax, %eax
+	sti
+2:	inc %rax
+	mov %rax, 0x300010
+	jmp 2b
+SYM(irqafter, handler)
+	mov 0x300010, %rax
+	mov %rax, 0x300008
+	mov $0xfee00000, %esi
+	movl $0, 0x0b0(%rsi)
+	cli
+	hlt
+	jmp .
+END(irqafter)
+
 /* send a fixed IPI, vector 0x41, to APIC ID 1 */
 SNIP(sendipi)
 	mov $0xfee00000, %esi
