@@ -7,7 +7,8 @@
  * address space of its own; the BSP prints all results in vCPU order.
  *
  * Arguments: "live" prints each result at once too, as an info: line;
- * "skip-mappings", "skip-faults", "skip-tlb", "skip-user" leave out a group.
+ * "skip-mappings", "skip-faults", "skip-tlb", "skip-user" leave out a group;
+ * "debug" runs no checks but a loop for a debugger (debug_target.h).
  *
  * Reading order: layout.h (the address space), address_space.c (building
  * it), then checks_mappings.c, checks_faults.c, checks_tlb.c, checks_user.c.
@@ -18,6 +19,7 @@
 #include "barrier.h"
 #include "checks.h"
 #include "cmdline.h"
+#include "debug_target.h"
 #include "faults.h"
 #include "report.h"
 #include "runtime.h"
@@ -71,6 +73,8 @@ int guest_main(unsigned vcpu, unsigned ncpus, const char *cmdline)
 	struct address_space *as = &spaces[vcpu];
 	address_space_build(as, vcpu);
 	write_cr3(as->cr3);
+	if (cmdline_has_flag(cmdline, "debug"))
+		debug_target_run(vcpu, as);
 
 	for (unsigned i = 0; i < sizeof(groups) / sizeof(groups[0]); i++)
 		if (!cmdline_has_flag(cmdline, groups[i].skip_flag))

@@ -12,7 +12,11 @@
 
 struct breakpoint {
 	uint64_t gpa;
-	uint64_t gva;       /* the address the debugger gave, for display */
+	/* The address the debugger gave, and whether it was physical
+	 * (monitor phys on): z0 finds the record by it once the guest has
+	 * mapped that address elsewhere. */
+	uint64_t gva;
+	bool phys;
 	uint8_t saved_byte; /* original guest byte under the int3 */
 };
 

@@ -6,6 +6,7 @@
 #include "gdbstub/session.h"
 
 #include <errno.h>
+#include <stdlib.h>
 
 #define PAGE_SIZE 4096u
 
@@ -63,6 +64,29 @@ size_t gdb_mem_read(struct gdb_session *s, uint64_t addr, uint8_t *buf,
 	return done;
 }
 
+/* Byte-wise only where a breakpoint sits: the new byte becomes the saved
+ * original and the int3 stays. */
+static int write_page(struct gdb_session *s, uint64_t gpa, const uint8_t *buf,
+		      size_t n)
+{
+	size_t start = 0;
+	for (size_t i = 0; i < n && bp_table_count(&s->bps); i++) {
+		struct breakpoint *bp = bp_table_find(&s->bps, gpa + i);
+		if (!bp)
+			continue;
+		bp->saved_byte = buf[i];
+		if (i > start &&
+		    s->ops->write_phys(s->ctx, gpa + start, buf + start,
+				       i - start))
+			return -EFAULT;
+		start = i + 1;
+	}
+	if (n > start &&
+	    s->ops->write_phys(s->ctx, gpa + start, buf + start, n - start))
+		return -EFAULT;
+	return 0;
+}
+
 int gdb_mem_write(struct gdb_session *s, uint64_t addr, const uint8_t *buf,
 		  size_t len)
 {
@@ -70,42 +94,40 @@ int gdb_mem_write(struct gdb_session *s, uint64_t addr, const uint8_t *buf,
 
 	if (!s->ops->read_phys || !s->ops->write_phys)
 		return -EFAULT;
-	if (len && addr + len - 1 < addr)
+	if (len == 0)
+		return 0;
+	if (addr + len - 1 < addr)
 		return -EFAULT;
-	/* Pass 1: every page must translate to RAM before anything changes. */
-	for (size_t done = 0; done < len;) {
+	size_t npages = (size_t)((((addr + len - 1) / PAGE_SIZE) -
+				  (addr / PAGE_SIZE)) + 1);
+	uint64_t *gpas = malloc(npages * sizeof(*gpas));
+	if (!gpas)
+		return -ENOMEM;
+	/* Pass 1: every page translates to RAM, and its translation is kept:
+	 * the write may rewrite the very page tables a later page goes
+	 * through (as a CPU's split store, the whole write uses the
+	 * translations from before it). Nothing changes on a failure. */
+	int rc = 0;
+	size_t page = 0;
+	for (size_t done = 0; done < len; page++) {
 		uint64_t va = addr + done, gpa;
 		size_t n = chunk_len(va, len - done);
 		if (gdb_addr_to_gpa(s, va, &gpa) ||
 		    s->ops->read_phys(s->ctx, gpa, probe, 1) ||
-		    s->ops->read_phys(s->ctx, gpa + n - 1, probe, 1))
-			return -EFAULT;
-		done += n;
-	}
-	/* Pass 2: write, byte-wise only where a breakpoint sits. */
-	for (size_t done = 0; done < len;) {
-		uint64_t va = addr + done, gpa;
-		size_t n = chunk_len(va, len - done);
-		if (gdb_addr_to_gpa(s, va, &gpa))
-			return -EFAULT;
-		size_t start = 0;
-		for (size_t i = 0; i < n && bp_table_count(&s->bps); i++) {
-			struct breakpoint *bp = bp_table_find(&s->bps, gpa + i);
-			if (!bp)
-				continue;
-			/* the new byte becomes the original; the int3 stays */
-			bp->saved_byte = buf[done + i];
-			if (i > start &&
-			    s->ops->write_phys(s->ctx, gpa + start,
-					       buf + done + start, i - start))
-				return -EFAULT;
-			start = i + 1;
+		    s->ops->read_phys(s->ctx, gpa + n - 1, probe, 1)) {
+			rc = -EFAULT;
+			break;
 		}
-		if (n > start && s->ops->write_phys(s->ctx, gpa + start,
-						    buf + done + start,
-						    n - start))
-			return -EFAULT;
+		gpas[page] = gpa;
 		done += n;
 	}
-	return 0;
+	/* Pass 2: write through the recorded translations. */
+	page = 0;
+	for (size_t done = 0; rc == 0 && done < len; page++) {
+		size_t n = chunk_len(addr + done, len - done);
+		rc = write_page(s, gpas[page], buf + done, n);
+		done += n;
+	}
+	free(gpas);
+	return rc;
 }

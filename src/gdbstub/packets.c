@@ -13,6 +13,29 @@ static bool starts_with(const char *a, const char *end, const char *prefix)
 	return (size_t)(end - a) >= n && memcmp(a, prefix, n) == 0;
 }
 
+/*
+ * "swbreak" tells gdb the stop is one of its breakpoints, at the PC. A
+ * breakpoint is on a physical byte, so it also fires when the code runs
+ * through another virtual alias, where gdb has no breakpoint: gdb would
+ * take such a swbreak stop for a late hit of a removed breakpoint and
+ * resume silently, forever (the int3 is still there). Such a stop is
+ * reported as a plain SIGTRAP instead.
+ */
+static bool stop_at_inserted_address(struct gdb_session *s, int vcpu)
+{
+	uint8_t val[8];
+	uint64_t rip = 0, gpa;
+
+	if (!s->ops->read_reg || s->ops->read_reg(s->ctx, vcpu, GDB_REG_RIP, val))
+		return true;
+	for (int i = 0; i < 8; i++)
+		rip |= (uint64_t)val[i] << (8 * i);
+	if (!s->ops->translate || s->ops->translate(s->ctx, vcpu, rip, 1, &gpa))
+		return true;
+	const struct breakpoint *bp = bp_table_find(&s->bps, gpa);
+	return !bp || bp->gva == rip;
+}
+
 void gdb_build_stop_reply(struct gdb_session *s, const struct gdb_stop_info *st,
 			  struct gdb_reply *r)
 {
@@ -24,7 +47,8 @@ void gdb_build_stop_reply(struct gdb_session *s, const struct gdb_stop_info *st,
 		vcpu = 0;
 	reply_reset(r);
 	reply_fmt(r, "T%02xthread:%x;", st->signal & 0xff, vcpu + 1);
-	if (st->swbreak && s->peer_swbreak)
+	if (st->swbreak && s->peer_swbreak &&
+	    stop_at_inserted_address(s, vcpu))
 		reply_str(r, "swbreak:;");
 	for (size_t i = 0; i < sizeof(expedited) / sizeof(expedited[0]); i++) {
 		uint8_t val[8];

@@ -1,8 +1,11 @@
 /*
  * Z0/z0 software breakpoints. A breakpoint lives at a guest-physical
- * address (found through the Hg vCPU's paging), so it fires for every vCPU
- * and every virtual alias. Insert and remove are idempotent: a repeated
- * insert never records the int3 as the original byte.
+ * address (found through the Hg vCPU's paging at insert time), so it fires
+ * for every vCPU and every virtual alias of that byte. Insert and remove
+ * are idempotent: a repeated insert never records the int3 as the original
+ * byte. Removal finds the record by the address it was inserted at, so it
+ * restores the original physical byte even after the guest remapped that
+ * address.
  */
 #include "gdbstub/session.h"
 
@@ -33,7 +36,8 @@ int gdb_bp_insert(struct gdb_session *s, uint64_t addr)
 	}
 	if (s->ops->read_phys(s->ctx, gpa, &orig, 1))
 		return -EFAULT;
-	struct breakpoint bp = { .gpa = gpa, .gva = addr, .saved_byte = orig };
+	struct breakpoint bp = { .gpa = gpa, .gva = addr, .phys = s->phys_mode,
+				 .saved_byte = orig };
 	int rc = bp_table_insert(&s->bps, &bp);
 	if (rc)
 		return rc;
@@ -44,15 +48,68 @@ int gdb_bp_insert(struct gdb_session *s, uint64_t addr)
 	return 0;
 }
 
-int gdb_bp_remove(struct gdb_session *s, uint64_t addr)
+static bool inserted_at(const struct gdb_session *s,
+			const struct breakpoint *bp, uint64_t addr)
+{
+	return bp->gva == addr && bp->phys == s->phys_mode;
+}
+
+struct addr_search {
+	const struct gdb_session *s;
+	uint64_t addr;
+	bool found;
+	uint64_t gpa;
+};
+
+static void match_addr(const struct breakpoint *bp, void *arg)
+{
+	struct addr_search *q = arg;
+	if (!q->found && inserted_at(q->s, bp, q->addr)) {
+		q->found = true;
+		q->gpa = bp->gpa;
+	}
+}
+
+/*
+ * The record z0 at addr removes. gdb removes a breakpoint at the address it
+ * inserted it at, and expects that breakpoint gone whatever the guest did
+ * to its page tables since: so first the record inserted at addr (where
+ * addr translates to now, or, after a remap, wherever it was), and only
+ * then one that addr reaches through an alias (the int3 is on the byte,
+ * shared by every virtual address of it).
+ */
+static struct breakpoint *record_to_remove(struct gdb_session *s,
+					   uint64_t addr, bool *translates)
 {
 	uint64_t gpa;
+	struct breakpoint *here = NULL;
 
-	if (gdb_addr_to_gpa(s, addr, &gpa))
-		return -EFAULT;
-	struct breakpoint *bp = bp_table_find(&s->bps, gpa);
-	if (!bp)
-		return 0;
+	*translates = gdb_addr_to_gpa(s, addr, &gpa) == 0;
+	if (*translates) {
+		here = bp_table_find(&s->bps, gpa);
+		if (here && inserted_at(s, here, addr))
+			return here;
+	}
+	if (bp_table_count(&s->bps) == 0)
+		return NULL;
+	/* Linear, but only when the fast path above missed: the guest
+	 * remapped addr, or it is an alias. */
+	struct addr_search q = { .s = s, .addr = addr };
+	bp_table_foreach(&s->bps, match_addr, &q);
+	if (q.found)
+		return bp_table_find(&s->bps, q.gpa);
+	return here;
+}
+
+int gdb_bp_remove(struct gdb_session *s, uint64_t addr)
+{
+	if (!s->ops->write_phys)
+		return -EINVAL;
+	bool translates;
+	struct breakpoint *bp = record_to_remove(s, addr, &translates);
+	if (!bp) /* never inserted, or already removed */
+		return translates ? 0 : -EFAULT;
+	uint64_t gpa = bp->gpa;
 	/* Restore first: forgetting a breakpoint whose byte could not be
 	 * put back would leave an int3 nobody knows about, which the guest
 	 * would then take as its own. */
