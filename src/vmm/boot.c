@@ -1,5 +1,6 @@
 /* The hvgdb boot protocol; docs/booting.md is the contract. */
 #include "vmm/boot.h"
+#include "vmm/reg_plan.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -105,54 +106,6 @@ static int write_cmdline(struct vm *vm, const char *cmdline)
 	return vm_write_gpa(vm, BOOT_CMDLINE_GPA, page, sizeof(page));
 }
 
-struct initial_reg {
-	enum vm_reg_name reg;
-	uint64_t val;
-	const char *name;
-};
-
-struct initial_desc {
-	enum vm_reg_name reg;
-	struct seg_desc desc;
-	const char *name;
-	/* A backend that rebuilds this hidden part from the GDT on a
-	 * selector load (Unicorn) may refuse to set it: our GDT holds the
-	 * same descriptor, so that is as good. */
-	bool from_gdt_ok;
-};
-
-static int set_descs(struct vm *vm, int vcpu, const struct initial_desc *d,
-		     size_t n, char *err, size_t errlen)
-{
-	for (size_t i = 0; i < n; i++) {
-		int rc = vm_set_desc(vm, vcpu, d[i].reg, &d[i].desc);
-
-		if (rc == -ENOTSUP && d[i].from_gdt_ok)
-			continue;
-		if (rc) {
-			snprintf(err, errlen, "cannot set %s of vCPU %d: %s",
-				 d[i].name, vcpu, strerror(-rc));
-			return rc;
-		}
-	}
-	return 0;
-}
-
-static int set_regs(struct vm *vm, int vcpu, const struct initial_reg *r,
-		    size_t n, char *err, size_t errlen)
-{
-	for (size_t i = 0; i < n; i++) {
-		int rc = vm_set_register(vm, vcpu, r[i].reg, r[i].val);
-
-		if (rc) {
-			snprintf(err, errlen, "cannot set %s of vCPU %d: %s",
-				 r[i].name, vcpu, strerror(-rc));
-			return rc;
-		}
-	}
-	return 0;
-}
-
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 /* x87 and SSE as the SDM's power-up/INIT state leaves them (Vol. 3A,
@@ -193,12 +146,12 @@ static int setup_vcpu(struct vm *vm, int vcpu, uint64_t entry, uint64_t rcx,
 {
 	const struct seg_desc code = { 0, 0xffffffffU, ACCESS_CODE64 };
 	const struct seg_desc data = { 0, 0xffffffffU, ACCESS_DATA };
-	const struct initial_desc tables[] = {
+	const struct desc_value tables[] = {
 		{ VM_REG_GUEST_GDTR, { BOOT_GDT_GPA, GDT_ENTRIES * 8 - 1, 0 },
 		  "gdtr", false },
 		{ VM_REG_GUEST_IDTR, { 0, 0, 0 }, "idtr", false },
 	};
-	const struct initial_reg control[] = {
+	const struct reg_value control[] = {
 		{ VM_REG_GUEST_EFER, BOOT_EFER, "efer" },
 		{ VM_REG_GUEST_CR4, BOOT_CR4, "cr4" },
 		{ VM_REG_GUEST_CR3, BOOT_PML4_GPA, "cr3" },
@@ -206,7 +159,7 @@ static int setup_vcpu(struct vm *vm, int vcpu, uint64_t entry, uint64_t rcx,
 		{ VM_REG_GUEST_CR2, 0, "cr2" },
 		{ VM_REG_GUEST_CR8, 0, "cr8" },
 	};
-	const struct initial_reg selectors[] = {
+	const struct reg_value selectors[] = {
 		{ VM_REG_GUEST_CS, BOOT_CODE_SEL, "cs" },
 		{ VM_REG_GUEST_DS, BOOT_DATA_SEL, "ds" },
 		{ VM_REG_GUEST_ES, BOOT_DATA_SEL, "es" },
@@ -214,7 +167,7 @@ static int setup_vcpu(struct vm *vm, int vcpu, uint64_t entry, uint64_t rcx,
 		{ VM_REG_GUEST_FS, BOOT_DATA_SEL, "fs" },
 		{ VM_REG_GUEST_GS, BOOT_DATA_SEL, "gs" },
 	};
-	const struct initial_desc segments[] = {
+	const struct desc_value segments[] = {
 		{ VM_REG_GUEST_CS, code, "cs descriptor", true },
 		{ VM_REG_GUEST_DS, data, "ds descriptor", true },
 		{ VM_REG_GUEST_ES, data, "es descriptor", true },
@@ -226,7 +179,7 @@ static int setup_vcpu(struct vm *vm, int vcpu, uint64_t entry, uint64_t rcx,
 		{ VM_REG_GUEST_TR, { 0, 0xffff, ACCESS_TSS64_BUSY }, "tr",
 		  false },
 	};
-	const struct initial_reg general[] = {
+	const struct reg_value general[] = {
 		{ VM_REG_GUEST_RAX, 0, "rax" },
 		{ VM_REG_GUEST_RBX, 0, "rbx" },
 		{ VM_REG_GUEST_RCX, rcx, "rcx" },
@@ -251,11 +204,16 @@ static int setup_vcpu(struct vm *vm, int vcpu, uint64_t entry, uint64_t rcx,
 	};
 	int rc;
 
-	if ((rc = set_descs(vm, vcpu, tables, N(tables), err, errlen)) ||
-	    (rc = set_regs(vm, vcpu, control, N(control), err, errlen)) ||
-	    (rc = set_regs(vm, vcpu, selectors, N(selectors), err, errlen)) ||
-	    (rc = set_descs(vm, vcpu, segments, N(segments), err, errlen)) ||
-	    (rc = set_regs(vm, vcpu, general, N(general), err, errlen)) ||
+	if ((rc = reg_plan_set_descs(vm, vcpu, tables, N(tables), err,
+				     errlen)) ||
+	    (rc = reg_plan_set_regs(vm, vcpu, control, N(control), err,
+				    errlen)) ||
+	    (rc = reg_plan_set_regs(vm, vcpu, selectors, N(selectors), err,
+				    errlen)) ||
+	    (rc = reg_plan_set_descs(vm, vcpu, segments, N(segments), err,
+				     errlen)) ||
+	    (rc = reg_plan_set_regs(vm, vcpu, general, N(general), err,
+				    errlen)) ||
 	    (rc = set_fpu_reset_state(vm, vcpu, err, errlen)))
 		return rc;
 	return 0;

@@ -1,5 +1,6 @@
 /* Entry states of the kernel loaders, through the VM API (boot_entry.h). */
 #include "vmm/boot_entry.h"
+#include "vmm/reg_plan.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -17,54 +18,6 @@
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
-struct entry_reg {
-	enum vm_reg_name reg;
-	uint64_t val;
-	const char *name;
-};
-
-struct entry_desc {
-	enum vm_reg_name reg;
-	struct seg_desc desc;
-	const char *name;
-	/* A backend that rebuilds this hidden part from the GDT on a
-	 * selector load (Unicorn) may refuse it: the plan's GDT holds the
-	 * same descriptor. */
-	bool from_gdt_ok;
-};
-
-static int set_regs(struct vm *vm, int vcpu, const struct entry_reg *r,
-		    size_t n, char *err, size_t errlen)
-{
-	for (size_t i = 0; i < n; i++) {
-		int rc = vm_set_register(vm, vcpu, r[i].reg, r[i].val);
-
-		if (rc) {
-			snprintf(err, errlen, "cannot set %s of vCPU %d: %s",
-				 r[i].name, vcpu, strerror(-rc));
-			return rc;
-		}
-	}
-	return 0;
-}
-
-static int set_descs(struct vm *vm, int vcpu, const struct entry_desc *d,
-		     size_t n, char *err, size_t errlen)
-{
-	for (size_t i = 0; i < n; i++) {
-		int rc = vm_set_desc(vm, vcpu, d[i].reg, &d[i].desc);
-
-		if (rc == -ENOTSUP && d[i].from_gdt_ok)
-			continue;
-		if (rc) {
-			snprintf(err, errlen, "cannot set %s of vCPU %d: %s",
-				 d[i].name, vcpu, strerror(-rc));
-			return rc;
-		}
-	}
-	return 0;
-}
-
 /*
  * Control registers in an order a CPU would accept from any prior state:
  * into protected mode, paging goes off (CR0) before EFER.LME and CR4 are
@@ -74,7 +27,7 @@ static int set_control(struct vm *vm, int vcpu,
 		       const struct boot_cpu_state *st, char *err,
 		       size_t errlen)
 {
-	const struct entry_reg to32[] = {
+	const struct reg_value to32[] = {
 		{ VM_REG_GUEST_CR0, BOOT_ENTRY32_CR0, "cr0" },
 		{ VM_REG_GUEST_EFER, 0, "efer" },
 		{ VM_REG_GUEST_CR4, 0, "cr4" },
@@ -82,7 +35,7 @@ static int set_control(struct vm *vm, int vcpu,
 		{ VM_REG_GUEST_CR2, 0, "cr2" },
 		{ VM_REG_GUEST_CR8, 0, "cr8" },
 	};
-	const struct entry_reg to64[] = {
+	const struct reg_value to64[] = {
 		{ VM_REG_GUEST_EFER, BOOT_ENTRY64_EFER, "efer" },
 		{ VM_REG_GUEST_CR4, BOOT_ENTRY64_CR4, "cr4" },
 		{ VM_REG_GUEST_CR3, st->cr3, "cr3" },
@@ -92,8 +45,8 @@ static int set_control(struct vm *vm, int vcpu,
 	};
 
 	if (st->mode == BOOT_CPU_LONG64)
-		return set_regs(vm, vcpu, to64, N(to64), err, errlen);
-	return set_regs(vm, vcpu, to32, N(to32), err, errlen);
+		return reg_plan_set_regs(vm, vcpu, to64, N(to64), err, errlen);
+	return reg_plan_set_regs(vm, vcpu, to32, N(to32), err, errlen);
 }
 
 static int set_segments(struct vm *vm, int vcpu,
@@ -104,7 +57,7 @@ static int set_segments(struct vm *vm, int vcpu,
 		0, 0xffffffffU,
 		st->mode == BOOT_CPU_LONG64 ? ACCESS_CODE64 : ACCESS_CODE32 };
 	const struct seg_desc data = { 0, 0xffffffffU, ACCESS_DATA };
-	const struct entry_reg selectors[] = {
+	const struct reg_value selectors[] = {
 		{ VM_REG_GUEST_CS, st->code_sel, "cs" },
 		{ VM_REG_GUEST_DS, st->data_sel, "ds" },
 		{ VM_REG_GUEST_ES, st->data_sel, "es" },
@@ -112,7 +65,7 @@ static int set_segments(struct vm *vm, int vcpu,
 		{ VM_REG_GUEST_FS, st->data_sel, "fs" },
 		{ VM_REG_GUEST_GS, st->data_sel, "gs" },
 	};
-	const struct entry_desc hidden[] = {
+	const struct desc_value hidden[] = {
 		{ VM_REG_GUEST_CS, code, "cs descriptor", true },
 		{ VM_REG_GUEST_DS, data, "ds descriptor", true },
 		{ VM_REG_GUEST_ES, data, "es descriptor", true },
@@ -124,20 +77,23 @@ static int set_segments(struct vm *vm, int vcpu,
 		{ VM_REG_GUEST_TR, { 0, TSS32_LIMIT, ACCESS_TSS32_BUSY }, "tr",
 		  false },
 	};
-	int rc = set_regs(vm, vcpu, selectors, N(selectors), err, errlen);
+	int rc = reg_plan_set_regs(vm, vcpu, selectors, N(selectors), err,
+				   errlen);
 
-	return rc ? rc : set_descs(vm, vcpu, hidden, N(hidden), err, errlen);
+	return rc ? rc
+		  : reg_plan_set_descs(vm, vcpu, hidden, N(hidden), err,
+				       errlen);
 }
 
 int boot_entry_setup(struct vm *vm, int vcpu, const struct boot_cpu_state *st,
 		     char *err, size_t errlen)
 {
-	const struct entry_desc tables[] = {
+	const struct desc_value tables[] = {
 		{ VM_REG_GUEST_GDTR, { st->gdt_base, st->gdt_limit, 0 },
 		  "gdtr", false },
 		{ VM_REG_GUEST_IDTR, { 0, 0, 0 }, "idtr", false },
 	};
-	const struct entry_reg general[] = {
+	const struct reg_value general[] = {
 		{ VM_REG_GUEST_RAX, st->rax, "rax" },
 		{ VM_REG_GUEST_RBX, st->rbx, "rbx" },
 		{ VM_REG_GUEST_RCX, 0, "rcx" },
@@ -162,10 +118,10 @@ int boot_entry_setup(struct vm *vm, int vcpu, const struct boot_cpu_state *st,
 	};
 	int rc;
 
-	if ((rc = set_descs(vm, vcpu, tables, N(tables), err, errlen)) ||
+	if ((rc = reg_plan_set_descs(vm, vcpu, tables, N(tables), err, errlen)) ||
 	    (rc = set_control(vm, vcpu, st, err, errlen)) ||
 	    (rc = set_segments(vm, vcpu, st, err, errlen)) ||
-	    (rc = set_regs(vm, vcpu, general, N(general), err, errlen)))
+	    (rc = reg_plan_set_regs(vm, vcpu, general, N(general), err, errlen)))
 		return rc;
 	return 0;
 }

@@ -12,7 +12,10 @@
  */
 #include <errno.h>
 
+#include <stdio.h>
+
 #include "devices/lapic.h"
+#include "vmm/reg_plan.h"
 #include "vmm/vm_internal.h"
 
 /* Register state after INIT (Intel SDM Vol. 3A, table 10-1), then the
@@ -22,45 +25,45 @@
 #define ACCESS_TSS_BUSY16 0x8b
 #define ACCESS_LDT 0x82
 
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
 static int enter_sipi_state(struct vm *vm, int id, int vector)
 {
-	const struct { enum vm_reg_name r; uint64_t val; } regs[] = {
+	const struct desc_value descs[] = {
+		{ VM_REG_GUEST_GDTR, { 0, REAL_MODE_LIMIT, 0 }, "gdtr", false },
+		{ VM_REG_GUEST_IDTR, { 0, REAL_MODE_LIMIT, 0 }, "idtr", false },
+		{ VM_REG_GUEST_LDTR, { 0, REAL_MODE_LIMIT, ACCESS_LDT }, "ldtr",
+		  false },
+		{ VM_REG_GUEST_TR, { 0, REAL_MODE_LIMIT, ACCESS_TSS_BUSY16 },
+		  "tr", false },
+	};
+	const struct reg_value regs[] = {
 		/* Paging off first: EFER then leaves long mode. */
-		{ VM_REG_GUEST_CR0, INIT_CR0 },
-		{ VM_REG_GUEST_EFER, 0 },
-		{ VM_REG_GUEST_CR4, 0 },
-		{ VM_REG_GUEST_CR3, 0 },
-		{ VM_REG_GUEST_CR2, 0 },
-		{ VM_REG_GUEST_CS, (uint64_t)vector << 8 },
-		{ VM_REG_GUEST_DS, 0 },
-		{ VM_REG_GUEST_ES, 0 },
-		{ VM_REG_GUEST_SS, 0 },
-		{ VM_REG_GUEST_FS, 0 },
-		{ VM_REG_GUEST_GS, 0 },
-		{ VM_REG_GUEST_RAX, 0 }, { VM_REG_GUEST_RBX, 0 },
-		{ VM_REG_GUEST_RCX, 0 }, { VM_REG_GUEST_RDX, 0 },
-		{ VM_REG_GUEST_RSI, 0 }, { VM_REG_GUEST_RDI, 0 },
-		{ VM_REG_GUEST_RBP, 0 }, { VM_REG_GUEST_RSP, 0 },
-		{ VM_REG_GUEST_RFLAGS, 2 },
-		{ VM_REG_GUEST_RIP, 0 },
+		{ VM_REG_GUEST_CR0, INIT_CR0, "cr0" },
+		{ VM_REG_GUEST_EFER, 0, "efer" },
+		{ VM_REG_GUEST_CR4, 0, "cr4" },
+		{ VM_REG_GUEST_CR3, 0, "cr3" },
+		{ VM_REG_GUEST_CR2, 0, "cr2" },
+		{ VM_REG_GUEST_CS, (uint64_t)vector << 8, "cs" },
+		{ VM_REG_GUEST_DS, 0, "ds" },
+		{ VM_REG_GUEST_ES, 0, "es" },
+		{ VM_REG_GUEST_SS, 0, "ss" },
+		{ VM_REG_GUEST_FS, 0, "fs" },
+		{ VM_REG_GUEST_GS, 0, "gs" },
+		{ VM_REG_GUEST_RAX, 0, "rax" }, { VM_REG_GUEST_RBX, 0, "rbx" },
+		{ VM_REG_GUEST_RCX, 0, "rcx" }, { VM_REG_GUEST_RDX, 0, "rdx" },
+		{ VM_REG_GUEST_RSI, 0, "rsi" }, { VM_REG_GUEST_RDI, 0, "rdi" },
+		{ VM_REG_GUEST_RBP, 0, "rbp" }, { VM_REG_GUEST_RSP, 0, "rsp" },
+		{ VM_REG_GUEST_RFLAGS, 2, "rflags" },
+		{ VM_REG_GUEST_RIP, 0, "rip" },
 	};
-	const struct { enum vm_reg_name r; struct seg_desc d; } descs[] = {
-		{ VM_REG_GUEST_GDTR, { 0, REAL_MODE_LIMIT, 0 } },
-		{ VM_REG_GUEST_IDTR, { 0, REAL_MODE_LIMIT, 0 } },
-		{ VM_REG_GUEST_LDTR, { 0, REAL_MODE_LIMIT, ACCESS_LDT } },
-		{ VM_REG_GUEST_TR, { 0, REAL_MODE_LIMIT, ACCESS_TSS_BUSY16 } },
-	};
-	for (size_t i = 0; i < sizeof(descs) / sizeof(descs[0]); i++) {
-		int rc = vm_set_desc(vm, id, descs[i].r, &descs[i].d);
-		if (rc)
-			return rc;
-	}
-	for (size_t i = 0; i < sizeof(regs) / sizeof(regs[0]); i++) {
-		int rc = vm_set_register(vm, id, regs[i].r, regs[i].val);
-		if (rc)
-			return rc;
-	}
-	return 0;
+	char err[96];
+	int rc = reg_plan_set_descs(vm, id, descs, N(descs), err, sizeof(err));
+	if (rc == 0)
+		rc = reg_plan_set_regs(vm, id, regs, N(regs), err, sizeof(err));
+	if (rc)
+		fprintf(stderr, "hvgdb: INIT/SIPI: %s\n", err);
+	return rc;
 }
 
 int vm_set_wait_for_sipi(struct vm *vm, int vcpu)

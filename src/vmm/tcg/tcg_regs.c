@@ -154,17 +154,6 @@ int tcg_get_reg(struct vcpu *v, enum vm_reg_name r, uint64_t *val)
 #define CR4_PAE (1ULL << 5)
 #define GDT_ENTRY_BYTES 8
 
-static uint64_t uc_get(uc_engine *uc, int id)
-{
-	uint64_t x = 0;
-	uc_reg_read(uc, id, &x);
-	return x;
-}
-
-static void uc_set(uc_engine *uc, int id, uint64_t x)
-{
-	uc_reg_write(uc, id, &x);
-}
 
 static bool in_long_mode(uc_engine *uc)
 {
@@ -184,16 +173,16 @@ static int efer_write(uc_engine *uc, uint64_t val)
 {
 	if (msr_write(uc, MSR_EFER, val) < 0)
 		return -EINVAL;
-	uint64_t cr0 = uc_get(uc, UC_X86_REG_CR0);
+	uint64_t cr0 = tcg_uc_get(uc, UC_X86_REG_CR0);
 	bool lma = in_long_mode(uc);
 	if (lma && !(val & EFER_LMA)) {
 		if (cr0 & CR0_PG)
 			return -EINVAL; /* long mode with paging: #GP */
-		uint64_t cr4 = uc_get(uc, UC_X86_REG_CR4);
-		uc_set(uc, UC_X86_REG_CR4, cr4 | CR4_PAE);
-		uc_set(uc, UC_X86_REG_CR0, cr0 | CR0_PE | CR0_PG);
-		uc_set(uc, UC_X86_REG_CR0, cr0);
-		uc_set(uc, UC_X86_REG_CR4, cr4);
+		uint64_t cr4 = tcg_uc_get(uc, UC_X86_REG_CR4);
+		tcg_uc_set(uc, UC_X86_REG_CR4, cr4 | CR4_PAE);
+		tcg_uc_set(uc, UC_X86_REG_CR0, cr0 | CR0_PE | CR0_PG);
+		tcg_uc_set(uc, UC_X86_REG_CR0, cr0);
+		tcg_uc_set(uc, UC_X86_REG_CR4, cr4);
 		return in_long_mode(uc) ? -EINVAL : 0;
 	}
 	return 0;
@@ -227,7 +216,7 @@ static int segment_write(struct vcpu *v, enum vm_reg_name r, uint16_t sel)
 		return uc_reg_write(uc, uc_reg_of(r), &x) == UC_ERR_OK ? 0
 								       : -EINVAL;
 	}
-	if (uc_get(uc, UC_X86_REG_CR0) & CR0_PE) {
+	if (tcg_uc_get(uc, UC_X86_REG_CR0) & CR0_PE) {
 		if (r == VM_REG_GUEST_CS && (sel & ~3u) == 0)
 			return -EINVAL;
 		if (sel & ~3u) {
@@ -378,8 +367,8 @@ uint64_t tcg_code_base(struct vcpu *v)
 	uc_engine *uc = tcg_of(v)->uc;
 	if (in_long_mode(uc))
 		return 0;
-	uint64_t cs = uc_get(uc, UC_X86_REG_CS) & 0xffff;
-	if (!(uc_get(uc, UC_X86_REG_CR0) & CR0_PE))
+	uint64_t cs = tcg_uc_get(uc, UC_X86_REG_CS) & 0xffff;
+	if (!(tcg_uc_get(uc, UC_X86_REG_CR0) & CR0_PE))
 		return cs << 4;
 	struct seg_desc d;
 	desc_from_table(v, (uint16_t)cs, &d);

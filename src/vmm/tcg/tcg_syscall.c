@@ -28,17 +28,6 @@ static uint64_t msr(uc_engine *uc, uint32_t id)
 	return m.value;
 }
 
-static uint64_t reg(uc_engine *uc, int id)
-{
-	uint64_t x = 0;
-	uc_reg_read(uc, id, &x);
-	return x;
-}
-
-static void set_reg(uc_engine *uc, int id, uint64_t x)
-{
-	uc_reg_write(uc, id, &x);
-}
 
 void tcg_emulate_syscall(uc_engine *uc, const struct tcg_cpu_ptrs *p,
 			 unsigned insn_len, bool code64)
@@ -47,27 +36,27 @@ void tcg_emulate_syscall(uc_engine *uc, const struct tcg_cpu_ptrs *p,
 	if (!(efer & EFER_SCE))
 		tcg_raise_event(p, UD_VECTOR, false, 0, 0);
 	uint64_t star = msr(uc, MSR_STAR);
-	uint64_t rip = reg(uc, UC_X86_REG_RIP);
-	uint64_t rflags = reg(uc, UC_X86_REG_RFLAGS);
+	uint64_t rip = tcg_uc_get(uc, UC_X86_REG_RIP);
+	uint64_t rflags = tcg_uc_get(uc, UC_X86_REG_RFLAGS);
 	uint64_t next = rip + insn_len;
 	uint64_t target, new_rflags;
 	bool long_mode = efer & EFER_LMA;
 	if (long_mode) {
 		target = msr(uc, code64 ? MSR_LSTAR : MSR_CSTAR);
-		set_reg(uc, UC_X86_REG_RCX, next);
-		set_reg(uc, UC_X86_REG_R11, rflags);
+		tcg_uc_set(uc, UC_X86_REG_RCX, next);
+		tcg_uc_set(uc, UC_X86_REG_R11, rflags);
 		new_rflags = rflags & ~msr(uc, MSR_SFMASK) & ~RFLAGS_RF;
 	} else {
 		target = (uint32_t)star;
-		set_reg(uc, UC_X86_REG_RCX, (uint32_t)next);
+		tcg_uc_set(uc, UC_X86_REG_RCX, (uint32_t)next);
 		new_rflags = rflags & ~(RFLAGS_IF | RFLAGS_VM | RFLAGS_RF);
 	}
 	uint16_t cs = (uint16_t)((star >> 32) & 0xfffc);
 	tcg_set_cpl(p, 0);
-	set_reg(uc, UC_X86_REG_CS, cs);
-	set_reg(uc, UC_X86_REG_SS, (uint16_t)(cs + 8));
-	set_reg(uc, UC_X86_REG_RFLAGS, new_rflags | 2);
+	tcg_uc_set(uc, UC_X86_REG_CS, cs);
+	tcg_uc_set(uc, UC_X86_REG_SS, (uint16_t)(cs + 8));
+	tcg_uc_set(uc, UC_X86_REG_RFLAGS, new_rflags | 2);
 	if (!long_mode)
 		target = (uint32_t)target;
-	set_reg(uc, UC_X86_REG_RIP, target - insn_len);
+	tcg_uc_set(uc, UC_X86_REG_RIP, target - insn_len);
 }
