@@ -249,6 +249,10 @@ int kernel_platform_create(struct kernel_platform *kp, struct vm *vm,
 void kernel_platform_stop(struct kernel_platform *kp)
 {
 	platform_timer_stop(&kp->timer);
+	/* Before the VM goes: kernel_platform_destroy runs after
+	 * vm_destroy and must not touch it. */
+	vm_set_eoi_listener(kp->vm, NULL, NULL);
+	kp->vm = NULL;
 }
 
 void kernel_platform_destroy(struct kernel_platform *kp)
@@ -259,7 +263,6 @@ void kernel_platform_destroy(struct kernel_platform *kp)
 		uart_set_irq(kp->serial->uart, NULL, NULL);
 		pthread_mutex_unlock(&kp->serial->lock);
 	}
-	vm_set_eoi_listener(kp->vm, NULL, NULL);
 	if (kp->pm)
 		acpi_pm_destroy(kp->pm);
 	if (kp->ioapic)

@@ -59,7 +59,8 @@ int kernel_platform_tables(unsigned ncpus, uint64_t ram_size, uint8_t *buf,
  * -errno (everything created so far is undone by kernel_platform_destroy). */
 int kernel_platform_create(struct kernel_platform *kp, struct vm *vm,
 			   struct serial_port *serial);
-/* Stop the timer thread: call before vm_destroy. */
+/* Stop the timer thread and leave the VM's EOI broadcasts: call before
+ * vm_destroy. */
 void kernel_platform_stop(struct kernel_platform *kp);
 /* After vm_destroy (no vCPU can reach the devices any more). */
 void kernel_platform_destroy(struct kernel_platform *kp);
