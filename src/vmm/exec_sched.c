@@ -13,7 +13,7 @@
 static void abs_deadline(const struct vm *vm, uint64_t guest_ns,
 			 struct timespec *ts)
 {
-	uint64_t host = vm->clock_base_ns + guest_ns;
+	uint64_t host = vm_host_ns_of(vm, guest_ns);
 	ts->tv_sec = (time_t)(host / 1000000000ULL);
 	ts->tv_nsec = (long)(host % 1000000000ULL);
 }

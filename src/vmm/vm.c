@@ -24,7 +24,42 @@ static uint64_t monotonic_ns(void)
 
 uint64_t vm_now_ns(const struct vm *vm)
 {
-	return monotonic_ns() - vm->clock_base_ns;
+	uint64_t frozen = atomic_load(&vm->frozen_at_ns);
+	if (frozen != UINT64_MAX)
+		return frozen;
+	return monotonic_ns() - atomic_load(&vm->clock_offset_ns);
+}
+
+uint64_t vm_host_ns_of(const struct vm *vm, uint64_t guest_ns)
+{
+	return guest_ns + atomic_load(&vm->clock_offset_ns);
+}
+
+/* The guest clock stops while every vCPU is suspended (the debugger holds
+ * the VM) and goes on from where it stopped. */
+static void update_guest_clock(struct vm *vm)
+{
+	unsigned suspended = 0;
+	for (unsigned i = 0; i < vm->ncpus; i++) {
+		struct vcpu *v = vm->vcpus[i];
+		pthread_mutex_lock(&v->mtx);
+		suspended += v->suspended;
+		pthread_mutex_unlock(&v->mtx);
+	}
+	bool hold = suspended == vm->ncpus;
+	pthread_mutex_lock(&vm->clock_mtx);
+	bool frozen = atomic_load(&vm->frozen_at_ns) != UINT64_MAX;
+	if (hold && !frozen) {
+		vm->frozen_host_ns = monotonic_ns();
+		atomic_store(&vm->frozen_at_ns,
+			     vm->frozen_host_ns -
+				     atomic_load(&vm->clock_offset_ns));
+	} else if (!hold && frozen) {
+		uint64_t held = monotonic_ns() - vm->frozen_host_ns;
+		atomic_fetch_add(&vm->clock_offset_ns, held);
+		atomic_store(&vm->frozen_at_ns, UINT64_MAX);
+	}
+	pthread_mutex_unlock(&vm->clock_mtx);
 }
 
 static struct vcpu *get_vcpu(struct vm *vm, int id)
@@ -220,6 +255,9 @@ int vm_create(const struct vm_config *cfg, struct vm **vmp, char *err,
 	vm->vendor = cfg->vendor;
 	vm->ops = &tcg_backend_ops;
 	vm->clock_base_ns = monotonic_ns();
+	atomic_init(&vm->clock_offset_ns, vm->clock_base_ns);
+	atomic_init(&vm->frozen_at_ns, UINT64_MAX);
+	pthread_mutex_init(&vm->clock_mtx, NULL);
 	pthread_mutex_init(&vm->state_mtx, NULL);
 	atomic_init(&vm->shutdown, false);
 
@@ -288,6 +326,7 @@ void vm_destroy(struct vm *vm)
 	if (vm->code_engines)
 		munmap((void *)vm->code_engines, vm->mem_size >> VM_PAGE_SHIFT);
 	pthread_mutex_destroy(&vm->state_mtx);
+	pthread_mutex_destroy(&vm->clock_mtx);
 	free(vm);
 }
 
@@ -445,6 +484,7 @@ static int set_suspended(struct vm *vm, int vcpu, bool on)
 			sched_vcpu_resumed(vm, v);
 		}
 	}
+	update_guest_clock(vm);
 	return 0;
 }
 
@@ -552,7 +592,7 @@ bool vcpu_halt_sleep(struct vcpu *v, bool interrupts_enabled)
 		if (deadline == UINT64_MAX) {
 			pthread_cond_wait(&v->cond, &v->mtx);
 		} else {
-			uint64_t host = vm->clock_base_ns + deadline;
+			uint64_t host = vm_host_ns_of(vm, deadline);
 			struct timespec ts = {
 				.tv_sec = (time_t)(host / 1000000000ULL),
 				.tv_nsec = (long)(host % 1000000000ULL),

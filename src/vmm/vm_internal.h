@@ -106,7 +106,16 @@ struct vm {
 	_Atomic uint8_t *code_engines;
 	const struct vm_backend_ops *ops;
 	struct vcpu *vcpus[VM_MAX_VCPUS];
+	/* The guest clock (vm_now_ns): host monotonic time minus
+	 * clock_offset_ns, frozen at frozen_at_ns (UINT64_MAX: running)
+	 * while the debugger holds every vCPU, as QEMU's TCG does: a kernel
+	 * stopped at a breakpoint for a minute must not see a minute pass.
+	 * Transitions under clock_mtx; readers use the atomics only. */
 	uint64_t clock_base_ns;
+	_Atomic uint64_t clock_offset_ns;
+	_Atomic uint64_t frozen_at_ns;
+	uint64_t frozen_host_ns;
+	pthread_mutex_t clock_mtx;
 
 	struct pio_range pio[VM_MAX_PIO];
 	unsigned npio;
@@ -129,6 +138,9 @@ struct vm {
 };
 
 uint64_t vm_now_ns(const struct vm *vm);
+/* The host monotonic time (ns) at which the guest clock reads guest_ns,
+ * if it keeps running. */
+uint64_t vm_host_ns_of(const struct vm *vm, uint64_t guest_ns);
 /* Wake a halted vCPU and make a running one leave the engine. */
 void vcpu_notify(struct vcpu *v);
 /* Apply host-side memory writes to the calling vCPU's cache: fills ranges

@@ -682,6 +682,41 @@ static void test_interrupt_taken_after_sti(void **state)
 	vm_destroy(vm);
 }
 
+/* The guest clock stands still while the debugger holds every vCPU, and
+ * only then (QEMU's TCG does the same): a kernel stopped at a breakpoint
+ * must not see the time pass (RCU stall and watchdog reports). */
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	nanosleep(&ts, NULL);
+}
+
+static void test_guest_clock_stops_while_held(void **state)
+{
+	(void)state;
+	struct vm *vm = tg_create(2, VM_CPU_VENDOR_INTEL);
+	assert_int_equal(vm_suspend_cpu(vm, 0), 0);
+	uint64_t t0 = vm_guest_ns(vm);
+	sleep_ms(100); /* one vCPU held: time goes on */
+	uint64_t t1 = vm_guest_ns(vm);
+	assert_true(t1 - t0 >= 90000000ULL);
+	assert_int_equal(vm_suspend_cpu(vm, 1), 0); /* every vCPU held */
+	uint64_t t2 = vm_guest_ns(vm);
+	sleep_ms(300);
+	uint64_t t3 = vm_guest_ns(vm);
+	assert_int_equal(t3, t2);
+	double h0 = now_ms();
+	assert_int_equal(vm_resume_cpu(vm, 1), 0);
+	sleep_ms(100);
+	uint64_t t4 = vm_guest_ns(vm);
+	double h1 = now_ms();
+	/* It goes on from where it stood: no more than the host time since
+	 * the resume, not the 300 ms it was held. */
+	assert_true(t4 - t3 >= 90000000ULL);
+	assert_true((double)(t4 - t3) / 1e6 <= h1 - h0 + 1.0);
+	vm_destroy(vm);
+}
+
 static void test_hlt_wakes_on_ipi(void **state)
 {
 	(void)state;
@@ -1033,6 +1068,7 @@ int main(void)
 		cmocka_unit_test(test_real_mode_entry),
 		cmocka_unit_test(test_init_sipi_starts_ap),
 		cmocka_unit_test(test_interrupt_taken_after_sti),
+		cmocka_unit_test(test_guest_clock_stops_while_held),
 		cmocka_unit_test(test_cross_vcpu_code_write_seen),
 		cmocka_unit_test(test_write_gpa_retranslates),
 		cmocka_unit_test(test_guest_smc_retranslates),
