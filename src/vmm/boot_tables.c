@@ -16,6 +16,25 @@ void boot_tables_gdt_entry(struct boot_plan *p, uint16_t sel, uint64_t desc)
 	le_put(p->low + BOOT_LOW_GDT + (sel & ~7u), desc, 8);
 }
 
+void boot_tables_flat32_entry(struct boot_plan *p, uint16_t code_sel,
+			      uint16_t data_sel, uint64_t entry, uint32_t eax)
+{
+	uint16_t top_sel = code_sel > data_sel ? code_sel : data_sel;
+
+	boot_tables_gdt_entry(p, code_sel, GDT_FLAT_CODE32);
+	boot_tables_gdt_entry(p, data_sel, GDT_FLAT_DATA);
+	p->cpu = (struct boot_cpu_state){
+		.mode = BOOT_CPU_PROTECTED32,
+		.rip = entry,
+		.rax = eax,
+		.rbx = BOOT_LOW_INFO,
+		.gdt_base = BOOT_LOW_GDT,
+		.gdt_limit = (uint16_t)(top_sel + 7),
+		.code_sel = code_sel,
+		.data_sel = data_sel,
+	};
+}
+
 uint64_t boot_tables_identity_4g(struct boot_plan *p)
 {
 	le_put(p->low + BOOT_LOW_PML4, BOOT_LOW_PDPT | PTE_P | PTE_RW, 8);

@@ -14,6 +14,11 @@
 
 /* Write descriptor desc at selector sel of the GDT at BOOT_LOW_GDT. */
 void boot_tables_gdt_entry(struct boot_plan *p, uint16_t sel, uint64_t desc);
+/* The 32-bit protected-mode entry PVH and Multiboot share: flat code and
+ * data descriptors at code_sel/data_sel in the plan's GDT, paging off,
+ * RIP = entry, EAX = eax, EBX = the info structure (BOOT_LOW_INFO). */
+void boot_tables_flat32_entry(struct boot_plan *p, uint16_t code_sel,
+			      uint16_t data_sel, uint64_t entry, uint32_t eax);
 
 /* PML4 at BOOT_LOW_PML4 -> PDPT -> four PDs of 2 MiB pages: an identity
  * map of 0-4 GiB, the 3-4 GiB MMIO hole uncached. Returns the CR3 value. */

@@ -21,25 +21,8 @@
 int mb1_find_header(const uint8_t *b, size_t size, uint64_t *offset,
 		    char *err, size_t errlen)
 {
-	size_t limit = size < MB1_SEARCH_BYTES ? size : MB1_SEARCH_BYTES;
-	int rc = -ENOENT;
-
-	for (size_t off = 0; off + HEADER_MIN <= limit; off += 4) {
-		if (le_get(b + off, 4) != MB1_HEADER_MAGIC)
-			continue;
-		uint32_t sum = (uint32_t)(le_get(b + off, 4) +
-					  le_get(b + off + 4, 4) +
-					  le_get(b + off + 8, 4));
-		if (sum == 0) {
-			*offset = off;
-			return 0;
-		}
-		if (rc == -ENOENT)
-			snprintf(err, errlen, FMT " header at offset %#zx "
-				 "with a bad checksum", off);
-		rc = -EINVAL;
-	}
-	return rc;
+	return mb_find_header(b, size, MB1_SEARCH_BYTES, MB1_HEADER_MAGIC, 4,
+			      HEADER_MIN / 4, offset, FMT, err, errlen);
 }
 
 static int fill_info(struct boot_plan *p, const struct boot_inputs *in,

@@ -16,25 +16,8 @@
 int mb2_find_header(const uint8_t *b, size_t size, uint64_t *offset,
 		    char *err, size_t errlen)
 {
-	size_t limit = size < MB2_SEARCH_BYTES ? size : MB2_SEARCH_BYTES;
-	int rc = -ENOENT;
-
-	for (size_t off = 0; off + HEADER_FIXED <= limit; off += 8) {
-		if (le_get(b + off, 4) != MB2_HEADER_MAGIC)
-			continue;
-		uint32_t sum = 0;
-		for (unsigned i = 0; i < 4; i++)
-			sum += (uint32_t)le_get(b + off + 4 * i, 4);
-		if (sum == 0) {
-			*offset = off;
-			return 0;
-		}
-		if (rc == -ENOENT)
-			snprintf(err, errlen, FMT " header at offset %#zx "
-				 "with a bad checksum", off);
-		rc = -EINVAL;
-	}
-	return rc;
+	return mb_find_header(b, size, MB2_SEARCH_BYTES, MB2_HEADER_MAGIC, 8,
+			      HEADER_FIXED / 4, offset, FMT, err, errlen);
 }
 
 /* What the header's tags ask for. */

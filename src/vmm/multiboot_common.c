@@ -7,6 +7,7 @@
 
 #include "vmm/boot_tables.h"
 #include "vmm/elf_segments.h"
+#include "vmm/le_bytes.h"
 
 #define LOW_RAM_KIB 640
 #define HIGH_RAM_START 0x100000ULL
@@ -122,6 +123,32 @@ void mb_memory_kib(uint64_t ram_size, uint32_t *lower, uint32_t *upper)
 				      : 0;
 }
 
+int mb_find_header(const uint8_t *b, size_t size, size_t search,
+		   uint32_t magic, size_t step, unsigned words,
+		   uint64_t *offset, const char *fmt, char *err,
+		   size_t errlen)
+{
+	size_t limit = size < search ? size : search;
+	int rc = -ENOENT;
+
+	for (size_t off = 0; off + 4 * (size_t)words <= limit; off += step) {
+		if (le_get(b + off, 4) != magic)
+			continue;
+		uint32_t sum = 0;
+		for (unsigned i = 0; i < words; i++)
+			sum += (uint32_t)le_get(b + off + 4 * i, 4);
+		if (sum == 0) {
+			*offset = off;
+			return 0;
+		}
+		if (rc == -ENOENT)
+			snprintf(err, errlen, "%s header at offset %#zx "
+				 "with a bad checksum", fmt, off);
+		rc = -EINVAL;
+	}
+	return rc;
+}
+
 int mb_finish(const struct boot_inputs *in, struct boot_plan *p,
 	      uint64_t entry, uint32_t magic, uint64_t *starts,
 	      const char *fmt, char *err, size_t errlen)
@@ -135,17 +162,6 @@ int mb_finish(const struct boot_inputs *in, struct boot_plan *p,
 	if (boot_plan_place_initrds(p, in, p->kernel_end, UINT64_MAX, starts,
 				    err, errlen))
 		return -EINVAL;
-	boot_tables_gdt_entry(p, MB_CODE_SEL, GDT_FLAT_CODE32);
-	boot_tables_gdt_entry(p, MB_DATA_SEL, GDT_FLAT_DATA);
-	p->cpu = (struct boot_cpu_state){
-		.mode = BOOT_CPU_PROTECTED32,
-		.rip = entry,
-		.rax = magic,
-		.rbx = BOOT_LOW_INFO,
-		.gdt_base = BOOT_LOW_GDT,
-		.gdt_limit = MB_DATA_SEL + 7,
-		.code_sel = MB_CODE_SEL,
-		.data_sel = MB_DATA_SEL,
-	};
+	boot_tables_flat32_entry(p, MB_CODE_SEL, MB_DATA_SEL, entry, magic);
 	return 0;
 }

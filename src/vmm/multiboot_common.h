@@ -38,6 +38,15 @@ void mb_memory_kib(uint64_t ram_size, uint32_t *lower, uint32_t *upper);
 
 /* Command line, initrds as modules, flat 32-bit GDT and the entry state
  * (EAX = magic, EBX = info): the end of every Multiboot build. */
+/* The first header with `magic` in b[0, search): `step`-aligned, `words`
+ * little-endian 32-bit words from the magic on summing to 0 (mod 2^32).
+ * 0 with *offset; -ENOENT if no magic; -EINVAL (err names fmt and the
+ * offset) if only bad checksums. */
+int mb_find_header(const uint8_t *b, size_t size, size_t search,
+		   uint32_t magic, size_t step, unsigned words,
+		   uint64_t *offset, const char *fmt, char *err,
+		   size_t errlen);
+
 int mb_finish(const struct boot_inputs *in, struct boot_plan *p,
 	      uint64_t entry, uint32_t magic, uint64_t *starts,
 	      const char *fmt, char *err, size_t errlen);

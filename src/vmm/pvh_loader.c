@@ -115,16 +115,6 @@ int pvh_build(const struct boot_inputs *in, const struct elf_info *e,
 		return -EINVAL;
 	fill_start_info(p, in, starts, rc > 0);
 
-	boot_tables_gdt_entry(p, PVH_CODE_SEL, GDT_FLAT_CODE32);
-	boot_tables_gdt_entry(p, PVH_DATA_SEL, GDT_FLAT_DATA);
-	p->cpu = (struct boot_cpu_state){
-		.mode = BOOT_CPU_PROTECTED32,
-		.rip = entry,
-		.rbx = BOOT_LOW_INFO,
-		.gdt_base = BOOT_LOW_GDT,
-		.gdt_limit = PVH_DATA_SEL + 7,
-		.code_sel = PVH_CODE_SEL,
-		.data_sel = PVH_DATA_SEL,
-	};
+	boot_tables_flat32_entry(p, PVH_CODE_SEL, PVH_DATA_SEL, entry, 0);
 	return 0;
 }

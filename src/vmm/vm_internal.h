@@ -159,7 +159,6 @@ void vcpu_take_init(struct vcpu *v);
 void vcpu_take_sipi(struct vcpu *v, int vector);
 int vcpu_wait_for_start(struct vcpu *v, bool *startable);
 bool vcpu_waits_for_sipi(struct vcpu *v);
-void vcpu_notify(struct vcpu *v);
 /* Port and MMIO lookup for registered devices; NULL if unclaimed. */
 const struct pio_range *vm_find_pio(const struct vm *vm, uint16_t port);
 const struct mmio_range *vm_find_mmio(const struct vm *vm, uint64_t gpa);

@@ -19,8 +19,6 @@
 #include "vmm/tcg/tcg_syscall.h"
 
 #define CR0_PE 1ULL
-#define MSR_EFER 0xC0000080u
-#define EFER_LMA (1ULL << 10)
 #define QEMU_DESC_P (1u << 15)
 #define QEMU_DESC_TYPE_SHIFT 8
 #define DESC_ACCESS_L (1u << 13)
@@ -43,9 +41,7 @@ static bool tss_usable(uc_engine *uc)
 	uc_reg_read(uc, UC_X86_REG_TR, &tr);
 	if (!(tr.flags & QEMU_DESC_P))
 		return false;
-	uc_x86_msr efer = { .rid = MSR_EFER };
-	uc_reg_read(uc, UC_X86_REG_MSR, &efer);
-	if (efer.value & EFER_LMA)
+	if (tcg_in_long_mode(uc))
 		return true; /* QEMU checks only presence in long mode */
 	/* Legacy mode: a 16- or 32-bit TSS, which QEMU keeps marked
 	 * available (ltr sets the busy bit only in the GDT). */

@@ -134,6 +134,8 @@ void tcg_hook_step_code(uc_engine *uc, uint64_t addr, uint32_t size,
 int tcg_map_devices(struct vcpu *v);
 
 int tcg_get_reg(struct vcpu *v, enum vm_reg_name r, uint64_t *val);
+/* EFER.LMA: the vCPU runs in long mode (64-bit or compatibility code). */
+bool tcg_in_long_mode(uc_engine *uc);
 /* CS's base: RIP + this is the linear address of the next instruction
  * (what Unicorn's hooks see), 0 in long mode. */
 uint64_t tcg_code_base(struct vcpu *v);

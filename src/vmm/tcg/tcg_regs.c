@@ -155,7 +155,7 @@ int tcg_get_reg(struct vcpu *v, enum vm_reg_name r, uint64_t *val)
 #define GDT_ENTRY_BYTES 8
 
 
-static bool in_long_mode(uc_engine *uc)
+bool tcg_in_long_mode(uc_engine *uc)
 {
 	uint64_t efer = 0;
 	return msr_read(uc, MSR_EFER, &efer) == 0 && (efer & EFER_LMA);
@@ -174,7 +174,7 @@ static int efer_write(uc_engine *uc, uint64_t val)
 	if (msr_write(uc, MSR_EFER, val) < 0)
 		return -EINVAL;
 	uint64_t cr0 = tcg_uc_get(uc, UC_X86_REG_CR0);
-	bool lma = in_long_mode(uc);
+	bool lma = tcg_in_long_mode(uc);
 	if (lma && !(val & EFER_LMA)) {
 		if (cr0 & CR0_PG)
 			return -EINVAL; /* long mode with paging: #GP */
@@ -183,7 +183,7 @@ static int efer_write(uc_engine *uc, uint64_t val)
 		tcg_uc_set(uc, UC_X86_REG_CR0, cr0 | CR0_PE | CR0_PG);
 		tcg_uc_set(uc, UC_X86_REG_CR0, cr0);
 		tcg_uc_set(uc, UC_X86_REG_CR4, cr4);
-		return in_long_mode(uc) ? -EINVAL : 0;
+		return tcg_in_long_mode(uc) ? -EINVAL : 0;
 	}
 	return 0;
 }
@@ -211,7 +211,7 @@ static int qemu_seg_index(enum vm_reg_name r)
 static int segment_write(struct vcpu *v, enum vm_reg_name r, uint16_t sel)
 {
 	uc_engine *uc = tcg_of(v)->uc;
-	if (in_long_mode(uc)) {
+	if (tcg_in_long_mode(uc)) {
 		uint64_t x = sel;
 		return uc_reg_write(uc, uc_reg_of(r), &x) == UC_ERR_OK ? 0
 								       : -EINVAL;
@@ -365,7 +365,7 @@ static void desc_from_table(struct vcpu *v, uint16_t sel, struct seg_desc *d)
 uint64_t tcg_code_base(struct vcpu *v)
 {
 	uc_engine *uc = tcg_of(v)->uc;
-	if (in_long_mode(uc))
+	if (tcg_in_long_mode(uc))
 		return 0;
 	uint64_t cs = tcg_uc_get(uc, UC_X86_REG_CS) & 0xffff;
 	if (!(tcg_uc_get(uc, UC_X86_REG_CR0) & CR0_PE))
