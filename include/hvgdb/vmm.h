@@ -41,7 +41,14 @@ struct vm_config {
 	uint64_t mem_size; /* bytes, multiple of 4 KiB */
 	enum vm_cpu_vendor vendor;
 	enum vm_backend_kind backend;
+	/* Translated-code buffer per vCPU, MiB (0: VM_DEFAULT_CODE_BUFFER_MIB;
+	 * else VM_MIN_CODE_BUFFER_MIB..VM_MAX_CODE_BUFFER_MIB). */
+	unsigned code_buffer_mib;
 };
+
+#define VM_DEFAULT_CODE_BUFFER_MIB 128
+#define VM_MIN_CODE_BUFFER_MIB 1
+#define VM_MAX_CODE_BUFFER_MIB 2048
 
 /* On failure *vmp is NULL; a one-line reason is written to err if non-NULL. */
 int vm_create(const struct vm_config *cfg, struct vm **vmp, char *err,

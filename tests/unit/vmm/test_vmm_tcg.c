@@ -79,7 +79,9 @@ static void test_create_rejects_bad_config(void **state)
 	(void)state;
 	struct vm *vm = (struct vm *)1;
 	char err[64] = "";
-	struct vm_config c = { 0, TG_MEM, VM_CPU_VENDOR_INTEL, VM_BACKEND_TCG };
+	struct vm_config c = { .ncpus = 0, .mem_size = TG_MEM,
+			       .vendor = VM_CPU_VENDOR_INTEL,
+			       .backend = VM_BACKEND_TCG };
 	assert_int_equal(vm_create(&c, &vm, err, sizeof(err)), -EINVAL);
 	assert_null(vm);
 	assert_true(err[0] != 0);
@@ -88,14 +90,19 @@ static void test_create_rejects_bad_config(void **state)
 	assert_int_equal(vm_create(&c, &vm, err, sizeof(err)), -EINVAL);
 	c.mem_size = 4ULL << 30;
 	assert_int_equal(vm_create(&c, &vm, err, sizeof(err)), -EINVAL);
+	c.mem_size = TG_MEM;
+	c.code_buffer_mib = VM_MAX_CODE_BUFFER_MIB + 1;
+	assert_int_equal(vm_create(&c, &vm, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "code buffer"));
 }
 
 /* vm_create to the first exit, in ms. */
 static double startup_ms(void)
 {
 	double t0 = now_ms();
-	struct vm_config c = { 1, 256ULL << 20, VM_CPU_VENDOR_INTEL,
-			       VM_BACKEND_TCG };
+	struct vm_config c = { .ncpus = 1, .mem_size = 256ULL << 20,
+			       .vendor = VM_CPU_VENDOR_INTEL,
+			       .backend = VM_BACKEND_TCG };
 	struct vm *vm;
 	assert_int_equal(vm_create(&c, &vm, NULL, 0), 0);
 	const uint8_t hlt = 0xF4;
