@@ -77,7 +77,7 @@ def med(runs, key):
 
 
 ROWS = ["stepi", "bp", "mem", "ctrlc", "cpu", "storm", "rss", "startup",
-        "idle", "bps", "bprss", "hltstep"]
+        "idle", "bps", "bpsin", "bprss", "hltstep"]
 
 
 def main():
@@ -186,6 +186,13 @@ def main():
             cfg, log, "9 continue 1/200 bps", ["hvgdb", "qemu"],
             lambda k: gdb_rows.continue_with_breakpoints(k, cfg))
         rep.bps_row(r)
+    if "bpsin" in only:
+        r = raw["bpsin"] = interleaved(
+            cfg, log, "9b continue 1/200 bps, always-inserted",
+            ["hvgdb", "qemu"],
+            lambda k: gdb_rows.continue_with_breakpoints(
+                k, cfg, always_inserted=True))
+        rep.bps_row(r, always_inserted=True)
     if "bprss" in only:
         r = raw["bprss"] = interleaved(
             cfg, log, "10 rss over hits", ["hvgdb"],
