@@ -77,7 +77,7 @@ def med(runs, key):
 
 
 ROWS = ["stepi", "bp", "mem", "ctrlc", "cpu", "storm", "rss", "startup",
-        "idle", "bps", "bpsin", "bprss", "hltstep"]
+        "idle", "bps", "bpsin", "bprss", "hltstep", "smpstep"]
 
 
 def main():
@@ -203,6 +203,15 @@ def main():
             cfg, log, "11 stepi over hlt", ["hvgdb", "qemu"],
             lambda k: gdb_rows.stepi_over_hlt(k, cfg))
         rep.hltstep_row(r)
+
+    if "smpstep" in only:
+        for cpus, row_id in ((4, "12a"), (8, "12b")):
+            r = raw[f"smpstep{cpus}"] = interleaved(
+                cfg, log, f"{row_id} stepi {cpus} vCPUs", ["hvgdb", "qemu"],
+                lambda k, c=cpus: gdb_rows.stepi(k, cfg, cpus=c))
+            rep.rate_row(row_id, f"stepi/s, {cpus} vCPUs, demo, gdb's "
+                         "default locking", r, "rate", want_ratio=1.6,
+                         gdb_share=False)
 
     print()
     print(rep.table())

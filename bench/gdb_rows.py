@@ -39,9 +39,12 @@ def _gdb(kind, cfg, elf, params, cpus=1, args="", timeout=120):
     return r
 
 
-def stepi(kind, cfg):
+def stepi(kind, cfg, cpus=1):
+    """Rows 1 and 12: stepi/s with gdb's default scheduler locking (with
+    more vCPUs, every step resumes the others too)."""
     return _gdb(kind, cfg, cfg.guest("demo"),
-                {"row": "stepi", "symbol": HOT, "duration": cfg.duration})
+                {"row": "stepi", "symbol": HOT, "duration": cfg.duration},
+                cpus=cpus)
 
 
 def breakpoint_hits(kind, cfg):

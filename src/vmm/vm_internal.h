@@ -87,6 +87,7 @@ struct vcpu {
 	bool sched_waiting;        /* in sched_acquire */
 	bool sched_expected;       /* resumed, not yet back at the lock */
 	bool sched_urgent;         /* waiting with an interrupt sent to it */
+	bool sched_step;           /* waiting to execute one instruction */
 	bool sched_returning;      /* released the lock, will ask again */
 
 	/* Owned by the vCPU thread (or by whoever holds it parked). */

@@ -486,7 +486,7 @@ static int run_until_exit(struct vcpu *v, struct vm_exit *exit)
 		/* Keep the lock across entries that only stopped to inject
 		 * an interrupt: a handoff per timer tick would cap the tick
 		 * rate at the host's thread wake-up rate. */
-		sched_acquire(vm, v);
+		sched_acquire(vm, v, stepping(v));
 		enum entry_result r;
 		do {
 			r = run_once(v, exit);
