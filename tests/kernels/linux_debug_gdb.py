@@ -5,6 +5,7 @@ its /init printed from /proc/kallsyms (the Debian vmlinux has no symbols):
 a breakpoint on the getpid system call hit on the vCPUs, `stepi` through
 kernel code that never lands in an interrupt entry, kernel memory read
 through the vCPU's page tables and through `monitor phys on` agreeing,
+`monitor info mem` / `info tlb` showing the kernel text's mapping,
 `info threads` naming every vCPU and its mode, Ctrl-C, and detach.
 
 Environment: DBG_TARGET (gdb's `target remote` argument), DBG_CPUS, and
@@ -114,6 +115,45 @@ finally:
 report(virt == phys and virt != bytes(64),
        "64 bytes at %#x read the same virtually and physically (%#x)"
        % (GETPID, GETPID - TEXT + KERNEL_CODE))
+
+# The page tables as QEMU's monitor shows them: kernel text is supervisor,
+# read-only and executable, and maps to where the kernel is physically.
+def covering(lines, parse):
+    for line in lines.splitlines():
+        got = parse(line)
+        if got and got[0] <= GETPID < got[1]:
+            return got, line
+    return None, None
+
+
+def mem_range(line):
+    parts = line.split()
+    if len(parts) != 3 or "-" not in parts[0]:
+        return None
+    lo, hi = (int(x, 16) for x in parts[0].split("-"))
+    return lo, hi, parts[2]
+
+
+def tlb_page(line):
+    parts = line.split()
+    if len(parts) != 6 or parts[1] != "->":
+        return None
+    va, pa = int(parts[0], 16), int(parts[2], 16)
+    size = {"4K": 1 << 12, "2M": 1 << 21, "1G": 1 << 30}.get(parts[3], 0)
+    return va, va + size, pa
+
+
+got, line = covering(run("monitor info mem %x %x" % (GETPID, GETPID)),
+                     mem_range)
+report(got is not None and got[2] == "-r-x",
+       "monitor info mem: __x64_sys_getpid in a supervisor r-x range (%s)"
+       % line)
+got, line = covering(run("monitor info tlb %x" % (GETPID & ~0xfff)),
+                     tlb_page)
+report(got is not None and
+       got[2] + GETPID - got[0] == GETPID - TEXT + KERNEL_CODE,
+       "monitor info tlb: its page maps to the kernel's physical copy (%s)"
+       % line)
 
 # Ctrl-C stops the running kernel.
 bp.delete()
