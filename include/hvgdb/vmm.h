@@ -284,6 +284,11 @@ void *vm_map_gpa(struct vm *vm, uint64_t gpa, size_t len);
 /* RAM only; -EFAULT if any byte is outside RAM. vm_write_gpa keeps every
  * vCPU's translation cache coherent for the written range. */
 int vm_read_gpa(struct vm *vm, uint64_t gpa, void *buf, size_t len);
+/* Device registers at gpa as vCPU `vcpu` sees them, read without side
+ * effects (for a debugger): the local APIC page. 0, or -EFAULT when any
+ * byte is not such a register page. */
+int vm_peek_device(struct vm *vm, int vcpu, uint64_t gpa, void *buf,
+		   size_t len);
 int vm_write_gpa(struct vm *vm, uint64_t gpa, const void *buf, size_t len);
 
 /* ---- Paging ------------------------------------------------------------ */

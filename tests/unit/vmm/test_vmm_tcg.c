@@ -141,6 +141,27 @@ static void test_memory_bounds(void **state)
 	vm_destroy(vm);
 }
 
+/* A debugger's view of the local APIC page: each vCPU's own registers,
+ * 4 bytes every 16, nothing outside the page. */
+static void test_peek_device_reads_own_lapic(void **state)
+{
+	(void)state;
+	struct vm *vm = tg_create(2, VM_CPU_VENDOR_INTEL);
+	uint8_t b[16];
+	for (int v = 0; v < 2; v++) {
+		assert_int_equal(vm_peek_device(vm, v, 0xfee00020, b, 16), 0);
+		assert_int_equal(b[3], v); /* ID in bits 31:24 */
+		for (int i = 4; i < 16; i++)
+			assert_int_equal(b[i], 0);
+	}
+	assert_int_equal(vm_peek_device(vm, 0, 0xfee00ffc, b, 4), 0);
+	assert_int_equal(vm_peek_device(vm, 0, 0xfee00ffc, b, 8), -EFAULT);
+	assert_int_equal(vm_peek_device(vm, 0, 0xfedff000, b, 4), -EFAULT);
+	assert_int_equal(vm_peek_device(vm, 0, 0x1000, b, 4), -EFAULT);
+	assert_int_equal(vm_peek_device(vm, 2, 0xfee00020, b, 4), -EINVAL);
+	vm_destroy(vm);
+}
+
 static void test_registers_roundtrip(void **state)
 {
 	(void)state;
@@ -1059,6 +1080,7 @@ int main(void)
 		cmocka_unit_test(test_startup_is_fast),
 		cmocka_unit_test(test_memory_bounds),
 		cmocka_unit_test(test_registers_roundtrip),
+		cmocka_unit_test(test_peek_device_reads_own_lapic),
 		cmocka_unit_test(test_caps_per_personality),
 		cmocka_unit_test(test_step_intel),
 		cmocka_unit_test(test_step_amd),
