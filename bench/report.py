@@ -74,10 +74,10 @@ class Report:
             self._target(row, "hvgdb/ceiling", row["fraction"], ">=",
                          want_ceiling)
 
-    def latency_row(self, runs):
+    def latency_row(self, runs, row_id="4", note=""):
         h, q = runs["hvgdb"], runs["qemu"]
-        row = self._add("4", "Ctrl-C stop latency, 8 busy vCPUs, ms "
-                        "(median / p99)", hvgdb=_med(h, "median"),
+        row = self._add(row_id, f"Ctrl-C stop latency, 8 busy vCPUs{note}, "
+                        "ms (median / p99)", hvgdb=_med(h, "median"),
                         qemu=_med(q, "median"), hvgdb_p99=_med(h, "p99"),
                         qemu_p99=_med(q, "p99"))
         row["ratio"] = _ratio(row["hvgdb"], row["qemu"])
