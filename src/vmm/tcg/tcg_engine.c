@@ -332,6 +332,7 @@ int tcg_vcpu_init(struct vcpu *v, char *err, size_t errlen)
 	v->backend = t;
 	t->vcpu = v;
 	atomic_init(&t->stop_flag, false);
+	atomic_init(&t->check_all_stores, false);
 	if (tcg_cpu_internals_check(err, errlen) < 0)
 		return -ENOSYS;
 	uc_err e = uc_open(UC_ARCH_X86, UC_MODE_64, &t->uc);
