@@ -402,6 +402,12 @@ int tcg_vcpu_init(struct vcpu *v, char *err, size_t errlen)
 				 "lacks the PAUSE helper hvgdb wraps", v->id);
 			return -ENOSYS;
 		}
+		if (tcg_cr_write_init() < 0) {
+			snprintf(err, errlen, "vCPU %d engine set-up: libunicorn "
+				 "lacks the control-register helper hvgdb wraps",
+				 v->id);
+			return -ENOSYS;
+		}
 		int rc = tcg_msr_init(v);
 		if (rc < 0) {
 			snprintf(err, errlen, "vCPU %d engine set-up: %s", v->id,

@@ -134,6 +134,9 @@ int tcg_cpuid_init(struct vcpu *v);
 /* MSRs and TSC as on hardware (tcg_msr.c): 0, or -ENOSYS if libunicorn
  * lacks the helpers it wraps. */
 int tcg_msr_init(struct vcpu *v);
+/* MOV to CR3 with reserved bits raises #GP (tcg_cr_write.c): 0, or -1 if
+ * libunicorn lacks the helper it wraps. */
+int tcg_cr_write_init(void);
 void tcg_vcpu_fini(struct vcpu *v);
 void tcg_kick(struct vcpu *v);
 /* The software TLB is flushed (and so re-sized) at backing-off intervals;

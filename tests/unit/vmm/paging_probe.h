@@ -17,6 +17,7 @@ DECLARE_SNIP(pg);
 /* Labels of paging_snippets.S (PG(read) is pg_read's guest address). */
 extern const uint8_t pg_read[], pg_read_end[], pg_write[], pg_write_end[],
 	pg_call[], pg_call_end[], pg_write_wp0[], pg_write_wp0_end[],
+	pg_write_cr3[], pg_write_cr3_end[],
 	pg_remap_read_invlpg[], pg_remap_read_invlpg_end[],
 	pg_remap_read_cr3[], pg_remap_read_cr3_end[],
 	pg_remap_call_invlpg[], pg_remap_call_invlpg_end[],

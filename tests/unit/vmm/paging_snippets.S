@@ -42,6 +42,12 @@ SYM(pg, write_wp0)
 	hlt
 SYM(pg, write_wp0_end)
 
+/* CR3 = RSI. */
+SYM(pg, write_cr3)
+	mov %rsi, %cr3
+	hlt
+SYM(pg, write_cr3_end)
+
 /* Remaps: the PTE at RDI (a guest-physical address, identity-mapped) is
  * set to RDX between the first and second access to RSI, and the
  * translation dropped before the third: R8, R9, R10 = the three values. */

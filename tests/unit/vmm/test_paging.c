@@ -234,6 +234,34 @@ static void test_pf_nx_bit_reserved_without_nxe(void **state)
 	vm_destroy(vm);
 }
 
+/* MOV to CR3 in 64-bit mode: a 1 in a reserved bit (63:40, MAXPHYADDR
+ * being 40 as CPUID says) is #GP(0) on the MOV, and CR3 keeps its value
+ * (SDM Vol. 2B, MOV to control registers). Bits 11:0 are ignored or cache
+ * attributes: loaded, and the same tables stay in use. */
+static void test_mov_cr3_reserved_bits_gp(void **state)
+{
+	(void)state;
+	struct pt_space pt;
+	struct vm *vm = probe_vm(&pt);
+	static const uint64_t reserved[] = { 1ULL << 40, 1ULL << 51,
+					     1ULL << 62, 0xdead000000000000ULL };
+	for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++) {
+		probe_run(vm, PG(write_cr3), pt.root | reserved[i], 0, 0);
+		assert_int_equal(tg_data(vm, EXC_VECTOR), 13);
+		assert_int_equal(tg_data(vm, EXC_ERROR), 0);
+		assert_int_equal(tg_data(vm, EXC_RIP), PG(write_cr3));
+		assert_int_equal(tg_reg(vm, 0, VM_REG_GUEST_CR3), pt.root);
+	}
+	struct vm_exit e = probe_run(vm, PG(write_cr3), pt.root | 0xfff, 0, 0);
+	assert_int_equal(tg_data(vm, EXC_VECTOR), 0);
+	assert_int_equal(e.rip, PG(write_cr3_end));
+	assert_int_equal(tg_reg(vm, 0, VM_REG_GUEST_CR3), pt.root | 0xfff);
+	pt_map(&pt, VA_WINDOW, PA_DATA, PT_4K, PTE_P);
+	set_gpa_u64(vm, PA_DATA, 0xc3c3);
+	assert_int_equal(probe_read(vm, VA_WINDOW), 0xc3c3);
+	vm_destroy(vm);
+}
+
 /* ---- What the CPU writes into the tables -------------------------------- */
 
 /* A read sets A in every entry of the walk and leaves D clear; a write
@@ -346,6 +374,7 @@ int main(void)
 		cmocka_unit_test(test_pf_nx_fetch),
 		cmocka_unit_test(test_pf_reserved_bits),
 		cmocka_unit_test(test_pf_nx_bit_reserved_without_nxe),
+		cmocka_unit_test(test_mov_cr3_reserved_bits_gp),
 		cmocka_unit_test(test_accessed_and_dirty_bits),
 		cmocka_unit_test(test_invlpg_drops_stale_data_translation),
 		cmocka_unit_test(test_cr3_reload_drops_stale_data_translation),
