@@ -11,6 +11,7 @@ usage: test_guest_faults.py HVGDB BAD_PAGING_ELF [--qemu QEMU]"""
 
 import os
 import re
+import shutil
 import socket
 import struct
 import subprocess
@@ -287,6 +288,7 @@ def main():
     else:
         print("skip QEMU comparison: no QEMU given")
 
+    shutil.rmtree(tmp, ignore_errors=True)
     for name in failures:
         print("FAILED " + name)
     print(f"{len(failures)} failure(s)")
