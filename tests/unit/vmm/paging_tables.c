@@ -1,7 +1,9 @@
 #include "paging_tables.h"
 
-#include <assert.h>
-#include <stdlib.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
 
 #define BOOT_PML4_GPA 0x2000ULL /* tg_create's tables */
 #define TABLE_BYTES 4096ULL
@@ -11,17 +13,13 @@
 uint64_t pt_get(struct pt_space *s, uint64_t entry_gpa)
 {
 	uint64_t v = 0;
-	int rc = vm_read_gpa(s->vm, entry_gpa, &v, sizeof(v));
-	assert(rc == 0);
-	(void)rc;
+	assert_int_equal(vm_read_gpa(s->vm, entry_gpa, &v, sizeof(v)), 0);
 	return v;
 }
 
 void pt_set(struct pt_space *s, uint64_t entry_gpa, uint64_t val)
 {
-	int rc = vm_write_gpa(s->vm, entry_gpa, &val, sizeof(val));
-	assert(rc == 0);
-	(void)rc;
+	assert_int_equal(vm_write_gpa(s->vm, entry_gpa, &val, sizeof(val)), 0);
 }
 
 static uint64_t new_table(struct pt_space *s)
@@ -29,11 +27,9 @@ static uint64_t new_table(struct pt_space *s)
 	static const uint8_t zero[TABLE_BYTES];
 	uint64_t t = s->next_table;
 	if (t + TABLE_BYTES > PT_POOL_END)
-		abort(); /* a test maps far more than it should */
+		fail_msg("page-table pool used up: a test maps far too much");
 	s->next_table += TABLE_BYTES;
-	int rc = vm_write_gpa(s->vm, t, zero, sizeof(zero));
-	assert(rc == 0);
-	(void)rc;
+	assert_int_equal(vm_write_gpa(s->vm, t, zero, sizeof(zero)), 0);
 	return t;
 }
 
@@ -60,11 +56,12 @@ static uint64_t walk_to(struct pt_space *s, uint64_t va, enum pt_level level,
 		uint64_t e = pt_get(s, entry);
 		if (!(e & PTE_P)) {
 			if (!create)
-				abort(); /* the test asked for a path it never made */
+				fail_msg("no table maps %#llx at level %d",
+					 (unsigned long long)va, (int)l);
 			e = new_table(s) | INNER_FLAGS;
 			pt_set(s, entry, e);
 		}
-		assert(!(e & PTE_PS));
+		assert_false(e & PTE_PS);
 		table = e & ADDR_MASK;
 	}
 	return table + 8ULL * index_at(va, level);
@@ -75,7 +72,7 @@ uint64_t pt_map(struct pt_space *s, uint64_t va, uint64_t pa,
 {
 	enum pt_level level = size == PT_4K ? PT_PTE
 			      : size == PT_2M ? PT_PDE : PT_PDPTE;
-	assert(((va | pa) & ((1ULL << size) - 1)) == 0);
+	assert_int_equal((va | pa) & ((1ULL << size) - 1), 0);
 	uint64_t entry = walk_to(s, va, level, 1);
 	pt_set(s, entry, pa | flags | (size == PT_4K ? 0 : PTE_PS));
 	return entry;
@@ -88,7 +85,6 @@ uint64_t pt_entry_at(struct pt_space *s, uint64_t va, enum pt_level level)
 
 void pt_activate(struct pt_space *s, int vcpu)
 {
-	int rc = vm_set_register(s->vm, vcpu, VM_REG_GUEST_CR3, s->root);
-	assert(rc == 0);
-	(void)rc;
+	assert_int_equal(vm_set_register(s->vm, vcpu, VM_REG_GUEST_CR3, s->root),
+			 0);
 }

@@ -17,7 +17,6 @@
 /* #PF error code bits (SDM 4.7). */
 #define PF_P 0x1u
 #define PF_W 0x2u
-#define PF_U 0x4u
 #define PF_RSVD 0x8u
 #define PF_ID 0x10u
 
@@ -193,8 +192,10 @@ static void test_pf_reserved_bits(void **state)
 	const uint64_t pte_va = VA_WINDOW + 0x23000;
 	const uint64_t pde_va = VA_WINDOW + 0x400000;
 	const uint64_t pml4e_va = 0x0000018000000000ULL; /* PML4[3] */
-	pt_map(&pt, pte_va, PA_DATA | (1ULL << 51), PT_4K, PTE_P | PTE_W);
-	pt_map(&pt, pde_va, 0x600000 | (1ULL << 13), PT_2M, PTE_P | PTE_W);
+	uint64_t pte = pt_map(&pt, pte_va, PA_DATA, PT_4K, PTE_P | PTE_W);
+	pt_set(&pt, pte, pt_get(&pt, pte) | (1ULL << 51));
+	uint64_t pde = pt_map(&pt, pde_va, 0x600000, PT_2M, PTE_P | PTE_W);
+	pt_set(&pt, pde, pt_get(&pt, pde) | (1ULL << 13));
 	/* PML4[3]: present, PS set (reserved at this level); the walk
 	 * stops there, so where it points does not matter. */
 	pt_set(&pt, pt.root + 8 * 3, (PT_POOL_END - 0x1000) | PTE_P | PTE_PS);
