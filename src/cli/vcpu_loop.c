@@ -128,6 +128,10 @@ static bool dispatch_exit(struct vcpu_loop_shared *s, int vcpu,
 	case VM_EXITCODE_DB:
 		gdbstub_vcpu_step_trap(s->stub, vcpu);
 		return true;
+	case VM_EXITCODE_WATCH:
+		/* Only a debugger inserts watches; one that left took them
+		 * out first. */
+		return true;
 	case VM_EXITCODE_INOUT:
 	case VM_EXITCODE_MMIO:
 	case VM_EXITCODE_HLT:

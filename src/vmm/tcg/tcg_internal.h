@@ -4,6 +4,7 @@
 #include <unicorn/unicorn.h>
 
 #include "vmm/tcg/tcg_cpu_internals.h"
+#include "vmm/tcg/tcg_watch.h"
 #include "vmm/vm_internal.h"
 
 /* Why a hook stopped the engine: reported after uc_emu_start returns. */
@@ -34,6 +35,7 @@ struct tcg_injection {
 	unsigned next_insn_len;
 	uint64_t rip;   /* where the entry starts (linear) */
 	struct pending_exception exc; /* TCG_INJECT_EXCEPTION, to requeue */
+	bool guest_db;  /* the guest's data-breakpoint #DB (tcg_watch.h) */
 };
 
 #define TCG_EXITQ_LEN 8
@@ -89,6 +91,9 @@ struct tcg_vcpu {
 	 * (tcg_run.c): QEMU's own code delivers it (tcg_cpu_internals.h). */
 	struct tcg_injection inject;
 	struct tcg_cpu_ptrs cpu; /* this engine's QEMU CPU */
+	/* Watchpoints, hardware breakpoints, the guest's debug registers
+	 * (tcg_watch.h). */
+	struct tcg_watch_state watch;
 	/* Bitmap: guest pages this engine holds translated code from
 	 * (tcg_code_coherence.c). */
 	uint64_t *code_pages;
@@ -154,6 +159,11 @@ int tcg_run(struct vcpu *v, struct vm_exit *exit);
  * init: 0, or -1 if guest RAM is not the engine's RAM at address 0. */
 int tcg_code_coherence_init(struct vcpu *v);
 void tcg_invalidate_phys(struct tcg_vcpu *t, uint64_t start, uint64_t end);
+/* Drops the engine's whole translation cache (tcg_run.c). */
+void tcg_flush_all(struct vcpu *v);
+/* 0, or -1 if libunicorn lacks the watchpoint functions
+ * tcg_watch_hooks.c replaces. */
+int tcg_watch_hooks_init(void);
 /* After a whole-cache flush: this engine holds no code any more. */
 void tcg_code_pages_forget(struct tcg_vcpu *t);
 /* UC_HOOK_BLOCK's part for injections: raises the pending one at the
