@@ -29,6 +29,8 @@ DECLARE_SNIP(wpush);
 extern const uint8_t wpush_after[];
 DECLARE_SNIP(wdeliver);
 extern const uint8_t wdeliver_handler[];
+DECLARE_SNIP(wfault);
+extern const uint8_t wfault_after[], wfault_pf_handler[];
 
 static struct vm_exit run(struct vm *vm, int vcpu)
 {
@@ -223,6 +225,28 @@ static void test_delivery_write_fires_at_handler(void **state)
 	vm_destroy(vm);
 }
 
+/* An instruction that faults after its watched access did not complete:
+ * no stop then; its retry completes and stops once. */
+static void test_faulting_instruction_reports_only_its_retry(void **state)
+{
+	(void)state;
+	struct vm *vm = one_vcpu(wfault_start, wfault_end);
+	tg_set_gate(vm, 14, SNIP_ADDR(wfault, pf_handler));
+	uint64_t not_present = 0;
+	assert_int_equal(vm_write_gpa(vm, 0x4018, &not_present, 8), 0);
+	assert_int_equal(vm_watch_insert(vm, VM_WATCH_READ, TG_DATA, 8), 0);
+	struct vm_exit e = run(vm, 0);
+	assert_watch_exit(&e, VM_WATCH_READ, TG_DATA, TG_DATA,
+			  SNIP_ADDR(wfault, after));
+	assert_int_equal(tg_data(vm, 0x100 / 8), 1); /* one #PF */
+	uint64_t got = 0;
+	assert_int_equal(vm_read_gpa(vm, 0x600000, &got, 8), 0);
+	assert_int_equal(got, 0x1122334455667788ULL);
+	e = run(vm, 0);
+	assert_int_equal(e.exitcode, VM_EXITCODE_HLT);
+	vm_destroy(vm);
+}
+
 struct percpu_run {
 	struct vm *vm;
 	int vcpu;
@@ -373,6 +397,7 @@ int main(void)
 		cmocka_unit_test(test_watch_follows_linear_addresses),
 		cmocka_unit_test(test_push_is_a_write),
 		cmocka_unit_test(test_delivery_write_fires_at_handler),
+		cmocka_unit_test(test_faulting_instruction_reports_only_its_retry),
 		cmocka_unit_test(test_watch_stops_the_vcpu_that_wrote),
 		cmocka_unit_test(test_exec_watch_stops_before_the_instruction),
 		cmocka_unit_test(test_stops_are_exact_with_exec_watches),

@@ -103,6 +103,28 @@ SYM(wdeliver, handler)
 	iretq
 END(wdeliver)
 
+/* movsq from 0x300000 (the tests watch its reads) to 0x600000, whose
+ * 2 MiB page the test makes not present: the load, then #PF on the store;
+ * the handler maps the page again (PDE 3 at 0x4018) and counts at
+ * 0x300100, and the movsq runs again. */
+SNIP(wfault)
+	movabs $0x1122334455667788, %rax
+	mov %rax, 0x300000
+	mov $0x300000, %esi
+	mov $0x600000, %edi
+	cld
+	movsq
+SYM(wfault, after)
+	hlt
+	jmp .
+SYM(wfault, pf_handler)
+	movq $0x600083, 0x4018
+	invlpg 0x600000
+	incq 0x300100
+	add $8, %rsp		/* the error code */
+	iretq
+END(wfault)
+
 /* ---- The guest's own debug registers -------------------------------------- */
 
 /* #DB handler for the DR snippets: counts at 0x300100, keeps each return
