@@ -38,8 +38,7 @@
 void tcg_watch_init(struct tcg_watch_state *w)
 {
 	memset(w, 0, sizeof(*w));
-	w->exec_reported = TCG_NO_ADDR;
-	w->exec_resume_skip = TCG_NO_ADDR;
+	w->exec_skip = TCG_NO_ADDR;
 	w->entry_pc = TCG_NO_ADDR;
 }
 
@@ -183,9 +182,8 @@ void tcg_watch_sync(struct vcpu *v, uint64_t entry_pc)
 	struct tcg_vcpu *t = tcg_of(v);
 	struct tcg_watch_state *w = &t->watch;
 	w->entry_pc = entry_pc;
-	w->exec_resume_skip =
-		w->exec_reported == entry_pc ? entry_pc : TCG_NO_ADDR;
-	w->exec_reported = TCG_NO_ADDR;
+	if (w->exec_skip != entry_pc)
+		w->exec_skip = TCG_NO_ADDR;
 
 	struct vm_watch_table *table = &v->vm->watches;
 	if (w->synced_once && atomic_load(&table->gen) == w->synced_gen)
@@ -228,13 +226,17 @@ void tcg_watch_exec_hook(uc_engine *uc, uint64_t addr, uint32_t size,
 	 * one code hook Unicorn compiles a direct call to it). */
 	if (!contains(w->exec, w->nexec, addr))
 		return;
+	/* The replayed instruction already passed its breakpoint, and a
+	 * step stops at the next instruction by itself. */
 	bool first = t->blocks_run == 1 && addr == w->entry_pc;
-	/* The replayed instruction already passed its breakpoint; a step
-	 * stops at the next instruction by itself; and, like RF, the
-	 * breakpoint just reported lets its instruction run. */
-	if (w->replaying || (t->single_instruction && !first) ||
-	    (first && addr == w->exec_resume_skip))
+	if (w->replaying || (t->single_instruction && !first))
 		return;
+	/* Like RF: the breakpoint just reported lets its instruction run
+	 * (also after an interrupt taken first, as IRET restores RF). */
+	if (addr == w->exec_skip) {
+		w->exec_skip = TCG_NO_ADDR;
+		return;
+	}
 	w->exec_hit = true;
 	w->exec_hit_addr = addr;
 	uc_emu_stop(uc);
@@ -260,7 +262,7 @@ bool tcg_watch_take_exit(struct vcpu *v, bool replayed, struct vm_exit *exit)
 	struct tcg_watch_state *w = &t->watch;
 	if (w->exec_hit) {
 		w->exec_hit = false;
-		w->exec_reported = w->exec_hit_addr;
+		w->exec_skip = w->exec_hit_addr;
 		fill_watch_exit(v, exit, VM_WATCH_EXEC, w->exec_hit_addr,
 				w->exec_hit_addr);
 		return true;

@@ -70,10 +70,10 @@ struct tcg_watch_state {
 	/* An EXEC watch stopped the engine before the instruction there. */
 	bool exec_hit;
 	uint64_t exec_hit_addr;
-	/* Like RFLAGS.RF: the EXEC watch just reported does not fire again
-	 * at the first instruction of the next entry (TCG_NO_ADDR: none). */
-	uint64_t exec_reported;
-	uint64_t exec_resume_skip;
+	/* Like RFLAGS.RF: the EXEC watch just reported lets its instruction
+	 * run once when the vCPU goes on from there (TCG_NO_ADDR: none; a
+	 * vCPU sent elsewhere forgets it). */
+	uint64_t exec_skip;
 	uint64_t entry_pc;
 
 	/* The guest's own #DB to raise at the next entry (data breakpoint
