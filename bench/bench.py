@@ -139,7 +139,7 @@ def main():
             lambda k: guest_rows.ctrl_c_latency(k, cfg))
         rep.latency_row(r)
     if "cpu" in only:
-        # The debugger runs (5b) and the 4-vCPU runs (5c) take turns with
+        # The debugger runs (5b, 5d) and the 4-vCPU runs (5c) take turns with
         # the 1-vCPU runs they are compared with: run as separate series,
         # drift of the shared host between series alone moved 5b between
         # 0.79 and 1.0.
@@ -148,6 +148,8 @@ def main():
             "qemu": lambda: guest_rows.cpu_bench("qemu", cfg),
             "hvgdb + 100 bps":
                 lambda: gdb_rows.guest_with_breakpoints("hvgdb", cfg),
+            "hvgdb + 4 watchpoints":
+                lambda: gdb_rows.guest_with_watchpoints("hvgdb", cfg),
             "hvgdb 4 vCPUs":
                 lambda: guest_rows.cpu_bench("hvgdb", cfg, cpus=4),
         }
@@ -156,7 +158,8 @@ def main():
         r = raw["cpu"] = {k: every[k] for k in ("hvgdb", "qemu")}
         d = raw["cpu_debugger"] = {"hvgdb": every["hvgdb + 100 bps"]}
         smp = raw["cpu_4"] = {"hvgdb": every["hvgdb 4 vCPUs"]}
-        rep.cpu_rows(r, d, smp)
+        w = raw["cpu_watchpoints"] = {"hvgdb": every["hvgdb + 4 watchpoints"]}
+        rep.cpu_rows(r, d, smp, w)
     if "storm" in only:
         r = raw["storm"] = interleaved(
             cfg, log, "6 storm", ["hvgdb", "qemu"],

@@ -1,5 +1,6 @@
 """Rows driven by real gdb: stepi rate (1), breakpoint hits (2), memory read
-(3, plus lldb), breakpoints inserted but never hit (5), the SMP storm (6),
+(3, plus lldb), breakpoints or watchpoints inserted but never hit (5), the
+SMP storm (6),
 each against 'hvgdb', 'qemu' or 'mock' (the ceiling, row 8), and the
 translation-cache rows: continue with 200 breakpoints (9), RSS over 20,000
 hits (10), stepi over hlt (11)."""
@@ -121,6 +122,21 @@ def guest_with_breakpoints(kind, cfg, cpus=1):
     elf = cfg.guest("cpu-bench")
     return _gdb(kind, cfg, elf,
                 {"row": "guest", "bp_addrs": never_hit_addresses(elf)},
+                cpus=cpus, args=f"work={cfg.work}", timeout=600)
+
+
+# Four watchpoints, one of each kind and one off the guest's image, on
+# data cpu-bench never touches on 1 vCPU: the other vCPUs' result slots
+# (bench_result[0], written at the end, shares their page) and free RAM.
+UNTOUCHED_WATCHES = [["watch", "bench_result[2]"], ["watch", "bench_result[3]"],
+                     ["rwatch", "bench_result[1]"],
+                     ["awatch", f"*(long *){MEM_START:#x}"]]
+
+
+def guest_with_watchpoints(kind, cfg, cpus=1):
+    return _gdb(kind, cfg, cfg.guest("cpu-bench"),
+                {"row": "guest", "bp_addrs": [],
+                 "watches": UNTOUCHED_WATCHES},
                 cpus=cpus, args=f"work={cfg.work}", timeout=600)
 
 

@@ -4,7 +4,8 @@ measured loop only (not gdb's start-up or the guest's boot).
 
 Parameters arrive as JSON in $BENCH_PARAMS; the result is written as JSON to
 params["out"]. Rows: stepi, bp, mem, guest (run to the end with breakpoints
-inserted), storm (SMP breakpoint storm, then spurious-stop check), bps
+inserted, or watchpoints), storm (SMP breakpoint storm, then spurious-stop
+check), bps
 (continue cost with 1 and with 200 breakpoints), bprss (the target's RSS
 over 20,000 breakpoint hits), hltstep (stepi over hlt)."""
 
@@ -113,6 +114,11 @@ def row_mem():
 def row_guest():
     for addr in P["bp_addrs"]:
         run(f"break *{addr:#x}")
+    # watchpoints: [gdb command, expression]; gdb must take them as
+    # hardware ones (a software watchpoint would single-step the guest)
+    result["hardware_watchpoints"] = sum(
+        "Hardware" in run(f"{cmd} {expr}")
+        for cmd, expr in P.get("watches", []))
     del stops[:]
     t0, c0 = clocks()
     out = run("continue")

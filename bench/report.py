@@ -83,7 +83,7 @@ class Report:
         row["ratio"] = _ratio(row["hvgdb"], row["qemu"])
         self._target(row, "hvgdb median ms", row["hvgdb"], "<=", 5)
 
-    def cpu_rows(self, runs, with_dbg, smp):
+    def cpu_rows(self, runs, with_dbg, smp, with_watch):
         h, q = _med(runs["hvgdb"], "compute"), _med(runs["qemu"], "compute")
         row = self._add("5a", "cpu-bench 1 vCPU, no debugger, compute s "
                         f"(work={self.cfg.work})", hvgdb=h, qemu=q,
@@ -107,6 +107,17 @@ class Report:
                         qemu=None, one_vcpu=t1, ratio=_ratio(t4, t1))
         self._target(row, "4-vCPU/1-vCPU throughput", row["ratio"], ">=",
                      0.9)
+        watch = _med(with_watch["hvgdb"], "wall")
+        row = self._add("5d", "cpu-bench, gdb attached + 4 watchpoints on "
+                        "untouched data, s (speed vs no debugger)",
+                        hvgdb=watch, qemu=None, ratio=_ratio(plain, watch),
+                        no_debugger=plain)
+        bad = [r for r in with_watch["hvgdb"]
+               if r.get("ok") and (not r.get("exited") or r.get("stops") or
+                                   r.get("hardware_watchpoints") != 4)]
+        row["runs_not_clean"] = len(bad)
+        self._target(row, "speed with/without watchpoints", row["ratio"],
+                     ">=", 0.9)
 
     def storm_row(self, runs):
         h, q = runs["hvgdb"][0], runs["qemu"][0]

@@ -128,10 +128,15 @@ static void check_reply_round_trip(struct harness *h)
 	REQUIRE(memcmp(h->check_dec.buf, r->buf, r->len) == 0);
 }
 
-/* What the event machine would report once resumed vCPUs stop again. */
+/* What the event machine would report once resumed vCPUs stop again:
+ * a hit of the first inserted watch, if there is one. */
 static void simulate_stop(struct harness *h, int signal)
 {
 	struct gdb_stop_info st = { .vcpu = 0, .signal = signal };
+	if (h->s.watches.n > 0) {
+		st.watch_type = (int)h->s.watches.w[0].type;
+		st.watch_addr = h->s.watches.w[0].addr;
+	}
 
 	for (unsigned v = 0; v < h->s.nvcpus; v++) {
 		REQUIRE(h->s.actions[v] == GDB_ACT_NONE ||
@@ -152,6 +157,9 @@ static void end_session(struct harness *h)
 {
 	gdb_bp_remove_all(&h->s);
 	REQUIRE(bp_table_count(&h->s.bps) == 0);
+	/* every watch the debugger inserted comes out of the target too */
+	gdb_watch_remove_all(&h->s);
+	REQUIRE(h->mt.nwatches == 0);
 	if (!h->memory_written)
 		REQUIRE(memcmp(h->mt.mem, h->pristine_mem, MOCK_MEM_SIZE) == 0);
 	gdb_session_reset(&h->s);

@@ -138,6 +138,20 @@ GDB_SESSIONS = {
         "continue",
         "kill",
     ],
+    "gdb_watch": [
+        "watch *(long *)0x2000",
+        "rwatch *(int *)0x2008",
+        "awatch *(char *)0x2010",
+        "hbreak *0x1006",
+        "continue",
+        "set breakpoint always-inserted on",
+        "monitor info breakpoints",
+        "set breakpoint always-inserted off",
+        "delete",
+        "watch -l *(long *)0x3000",
+        "delete",
+        "detach",
+    ],
 }
 
 LLDB_SESSIONS = {
@@ -152,6 +166,16 @@ LLDB_SESSIONS = {
         "thread select 2",
         "register read rip",
         "process plugin packet monitor help",
+        "detach",
+    ],
+    "lldb_watch": [
+        "watchpoint set expression -s 8 -- 0x2000",
+        "watchpoint set expression -w read -s 4 -- 0x2008",
+        "breakpoint set -H --address 0x1006",
+        "continue",
+        "watchpoint list",
+        "watchpoint delete --force",
+        "breakpoint delete --force",
         "detach",
     ],
     "lldb_break_step": [

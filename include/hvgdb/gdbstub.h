@@ -48,6 +48,14 @@ enum gdb_cap {
 	GDB_CAP_MASK_HWINTR, /* no external interrupts/NMIs while set */
 };
 
+/* Hardware breakpoints and watchpoints, numbered as Z1-Z4 number them. */
+enum gdb_watch_type {
+	GDB_HW_BREAKPOINT = 1, /* before the instruction at the address */
+	GDB_WATCH_WRITE = 2,   /* after an instruction wrote the range */
+	GDB_WATCH_READ = 3,    /* ... read it */
+	GDB_WATCH_ACCESS = 4,  /* ... read or wrote it */
+};
+
 struct gdb_vcpu_status {
 	bool halted;
 	const char *mode; /* "64-bit", "compat", "protected", "real" */
@@ -106,6 +114,19 @@ struct gdb_target_ops {
 	/* 'k': end the VM. The VM's end is then reported through
 	 * gdbstub_vm_ended() as for any other end. */
 	void (*kill)(void *ctx);
+	/* Optional, all three or none (Z1-Z4): hardware breakpoints and
+	 * watchpoints on guest-virtual addresses, for every vCPU, as x86
+	 * debug registers (len 1 for a breakpoint; any length for a
+	 * watchpoint, up to max_len). A hit is reported through
+	 * gdbstub_vcpu_watch(). Called with every vCPU stopped. 0, -ENOSPC
+	 * (no slot left), -EINVAL; remove: -ENOENT if not inserted. */
+	int (*insert_watch)(void *ctx, enum gdb_watch_type type, uint64_t addr,
+			    uint64_t len);
+	int (*remove_watch)(void *ctx, enum gdb_watch_type type, uint64_t addr,
+			    uint64_t len);
+	/* How many breakpoints and watchpoints fit, and the longest range. */
+	void (*watch_limits)(void *ctx, unsigned *hw_breakpoints,
+			     unsigned *watchpoints, uint64_t *max_len);
 };
 
 struct gdbstub;
@@ -142,6 +163,11 @@ void gdbstub_vcpu_suspended(struct gdbstub *stub, int vcpu);
 void gdbstub_vcpu_breakpoint(struct gdbstub *stub, int vcpu, int inst_length);
 /* MTRAP or trace-trap DB exit. */
 void gdbstub_vcpu_step_trap(struct gdbstub *stub, int vcpu);
+/* A watch inserted through insert_watch fired: a hardware breakpoint at
+ * addr (RIP, not yet executed), or a watchpoint after an instruction
+ * accessed addr (the first watched byte it touched). */
+void gdbstub_vcpu_watch(struct gdbstub *stub, int vcpu,
+			enum gdb_watch_type type, uint64_t addr);
 /* The guest crashed on vcpu (`what`: one line, e.g. "triple fault at
  * 0x1234"). With a debugger attached this is reported to it as a stop
  * with `signal` on vcpu, and the calling thread stays parked (the state

@@ -160,6 +160,38 @@ enum vm_cap_type {
 int vm_set_capability(struct vm *vm, int vcpu, enum vm_cap_type cap, int val);
 int vm_get_capability(struct vm *vm, int vcpu, enum vm_cap_type cap, int *val);
 
+/* ---- Debugger watchpoints and hardware breakpoints ---------------------- */
+
+/*
+ * What x86 debug registers do for a debugger, without their four slots and
+ * without touching the guest's own DR0-DR7 (the guest's breakpoints keep
+ * raising #DB in the guest, independently). Addresses are guest-linear, as
+ * DR0-DR3: they apply to every vCPU through its own page tables at the
+ * time of the access. A watch fires a VM_EXITCODE_WATCH exit on the vCPU
+ * that hit it.
+ */
+enum vm_watch_kind {
+	VM_WATCH_EXEC,   /* before the instruction at addr executes (len 1) */
+	VM_WATCH_WRITE,  /* after an instruction wrote a byte of the range */
+	VM_WATCH_READ,   /* ... read a byte of the range */
+	VM_WATCH_ACCESS, /* ... read or wrote one */
+};
+/* How many distinct EXEC watches, and data watches, may be inserted. */
+#define VM_MAX_HW_BREAKPOINTS 64
+#define VM_MAX_WATCHPOINTS 64
+/* A data watch covers at most this many bytes (any alignment). */
+#define VM_MAX_WATCH_LEN (1ULL << 20)
+
+/* Call with every vCPU stopped (as for breakpoints): each vCPU picks the
+ * change up before it runs guest code again. Inserting the same watch
+ * twice needs two removals. insert: 0, -EINVAL (len 0, over
+ * VM_MAX_WATCH_LEN, EXEC with len != 1, or the range wraps), -ENOSPC (no
+ * slot left). remove: 0 or -ENOENT. */
+int vm_watch_insert(struct vm *vm, enum vm_watch_kind kind, uint64_t addr,
+		    uint64_t len);
+int vm_watch_remove(struct vm *vm, enum vm_watch_kind kind, uint64_t addr,
+		    uint64_t len);
+
 /* ---- Running ----------------------------------------------------------- */
 
 enum vm_exitcode {
@@ -181,6 +213,10 @@ enum vm_exitcode {
 				     (VM_SHUTDOWN_TRIPLE_FAULT), perhaps
 				     after a debugger looked at it; this
 				     vCPU must not run again. */
+	VM_EXITCODE_WATCH,       /* a vm_watch_insert watch fired (u.watch):
+				    EXEC with RIP on the instruction, not yet
+				    executed; data kinds with RIP after the
+				    instruction that accessed the range */
 };
 
 enum vm_shutdown_reason {
@@ -215,6 +251,12 @@ struct vm_exit {
 			uint64_t dr6;
 			bool trace_trap;
 		} db;
+		struct {
+			enum vm_watch_kind kind;
+			uint64_t addr; /* start of the watch, as inserted */
+			uint64_t hit;  /* first watched byte the access
+					  touched (EXEC: addr) */
+		} watch;
 		struct {
 			uint64_t addr; /* faulting address when known */
 			char reason[96];

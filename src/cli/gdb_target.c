@@ -456,6 +456,42 @@ static void target_kill(void *ctx)
 	vm_request_shutdown(ctx, VM_SHUTDOWN_REQUESTED, 0);
 }
 
+static enum vm_watch_kind watch_kind(enum gdb_watch_type type)
+{
+	switch (type) {
+	case GDB_HW_BREAKPOINT:
+		return VM_WATCH_EXEC;
+	case GDB_WATCH_WRITE:
+		return VM_WATCH_WRITE;
+	case GDB_WATCH_READ:
+		return VM_WATCH_READ;
+	case GDB_WATCH_ACCESS:
+		break;
+	}
+	return VM_WATCH_ACCESS;
+}
+
+static int target_insert_watch(void *ctx, enum gdb_watch_type type,
+			       uint64_t addr, uint64_t len)
+{
+	return vm_watch_insert(ctx, watch_kind(type), addr, len);
+}
+
+static int target_remove_watch(void *ctx, enum gdb_watch_type type,
+			       uint64_t addr, uint64_t len)
+{
+	return vm_watch_remove(ctx, watch_kind(type), addr, len);
+}
+
+static void target_watch_limits(void *ctx, unsigned *hw_breakpoints,
+				unsigned *watchpoints, uint64_t *max_len)
+{
+	(void)ctx;
+	*hw_breakpoints = VM_MAX_HW_BREAKPOINTS;
+	*watchpoints = VM_MAX_WATCHPOINTS;
+	*max_len = VM_MAX_WATCH_LEN;
+}
+
 const struct gdb_target_ops gdb_target_vm_ops = {
 	.vcpu_count = target_vcpu_count,
 	.read_reg = target_read_reg,
@@ -475,4 +511,7 @@ const struct gdb_target_ops gdb_target_vm_ops = {
 	.inject_exception = target_inject_exception,
 	.vcpu_status = target_vcpu_status,
 	.kill = target_kill,
+	.insert_watch = target_insert_watch,
+	.remove_watch = target_remove_watch,
+	.watch_limits = target_watch_limits,
 };

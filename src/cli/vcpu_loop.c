@@ -108,6 +108,21 @@ static void record_shutdown(struct vcpu_loop_shared *s,
 		s->vm_over(s->vm_over_ctx, (int)exit->u.shutdown.reason);
 }
 
+static enum gdb_watch_type gdb_watch_type_of(const struct vm_exit *exit)
+{
+	switch (exit->u.watch.kind) {
+	case VM_WATCH_EXEC:
+		return GDB_HW_BREAKPOINT;
+	case VM_WATCH_WRITE:
+		return GDB_WATCH_WRITE;
+	case VM_WATCH_READ:
+		return GDB_WATCH_READ;
+	case VM_WATCH_ACCESS:
+		break;
+	}
+	return GDB_WATCH_ACCESS;
+}
+
 /* Returns false when this vCPU is done. */
 static bool dispatch_exit(struct vcpu_loop_shared *s, int vcpu,
 			  const struct vm_exit *exit)
@@ -127,6 +142,12 @@ static bool dispatch_exit(struct vcpu_loop_shared *s, int vcpu,
 	case VM_EXITCODE_MTRAP:
 	case VM_EXITCODE_DB:
 		gdbstub_vcpu_step_trap(s->stub, vcpu);
+		return true;
+	case VM_EXITCODE_WATCH:
+		/* Only a debugger inserts watches (and takes them out when it
+		 * leaves): without a debug server this cannot happen. */
+		gdbstub_vcpu_watch(s->stub, vcpu, gdb_watch_type_of(exit),
+				   exit->u.watch.hit);
 		return true;
 	case VM_EXITCODE_INOUT:
 	case VM_EXITCODE_MMIO:

@@ -71,6 +71,7 @@ int gdbstub_create(const struct gdbstub_config *cfg, struct gdbstub **out,
 		.ctx = cfg->ctx,
 		.nvcpus = stub->session.nvcpus,
 		.bps = &stub->session.bps,
+		.watches = &stub->session.watches,
 		.can_step = stub->session.can_step,
 		.step_cap = stub->session.step_cap,
 		.hold_new_vcpus = cfg->wait,
@@ -163,6 +164,13 @@ void gdbstub_vcpu_step_trap(struct gdbstub *stub, int vcpu)
 {
 	if (stub)
 		events_vcpu_step_trap(&stub->ev, vcpu);
+}
+
+void gdbstub_vcpu_watch(struct gdbstub *stub, int vcpu,
+			enum gdb_watch_type type, uint64_t addr)
+{
+	if (stub)
+		events_vcpu_watch(&stub->ev, vcpu, type, addr);
 }
 
 bool gdbstub_vcpu_crashed(struct gdbstub *stub, int vcpu, int signal,

@@ -36,6 +36,28 @@ static bool stop_at_inserted_address(struct gdb_session *s, int vcpu)
 	return !bp || bp->gva == rip;
 }
 
+/* "watch:ADDR;" (also rwatch, awatch) names the watched byte an access
+ * touched; "hwbreak:;" only to a debugger that offered hwbreak+ (gdb then
+ * knows the stop is its breakpoint without guessing from the PC). */
+static void reply_watch_reason(const struct gdb_session *s,
+			       const struct gdb_stop_info *st,
+			       struct gdb_reply *r)
+{
+	static const char *const name[] = {
+		[GDB_WATCH_WRITE] = "watch",
+		[GDB_WATCH_READ] = "rwatch",
+		[GDB_WATCH_ACCESS] = "awatch",
+	};
+	if (st->watch_type == GDB_HW_BREAKPOINT) {
+		if (s->peer_hwbreak)
+			reply_str(r, "hwbreak:;");
+	} else if (st->watch_type >= GDB_WATCH_WRITE &&
+		   st->watch_type <= GDB_WATCH_ACCESS) {
+		reply_fmt(r, "%s:%llx;", name[st->watch_type],
+			  (unsigned long long)st->watch_addr);
+	}
+}
+
 void gdb_build_stop_reply(struct gdb_session *s, const struct gdb_stop_info *st,
 			  struct gdb_reply *r)
 {
@@ -50,6 +72,7 @@ void gdb_build_stop_reply(struct gdb_session *s, const struct gdb_stop_info *st,
 	if (st->swbreak && s->peer_swbreak &&
 	    stop_at_inserted_address(s, vcpu))
 		reply_str(r, "swbreak:;");
+	reply_watch_reason(s, st, r);
 	for (size_t i = 0; i < sizeof(expedited) / sizeof(expedited[0]); i++) {
 		uint8_t val[8];
 		if (!s->ops->read_reg ||

@@ -1,7 +1,8 @@
 /*
- * Z0/z0 software breakpoints. A breakpoint lives at a guest-physical
- * address (found through the Hg vCPU's paging at insert time), so it fires
- * for every vCPU and every virtual alias of that byte. Insert and remove
+ * Z0/z0 software breakpoints (Z1-Z4 go to packets_watchpoints.c). A
+ * breakpoint lives at a guest-physical address (found through the Hg
+ * vCPU's paging at insert time), so it fires for every vCPU and every
+ * virtual alias of that byte. Insert and remove
  * are idempotent: a repeated insert never records the int3 as the original
  * byte. Removal finds the record by the address it was inserted at, so it
  * restores the original physical byte even after the guest remapped that
@@ -145,10 +146,9 @@ enum gdb_packet_result pkt_breakpoint(struct gdb_session *s, bool insert,
 		reply_error(r, EINVAL);
 		return GDB_PKT_REPLY;
 	}
-	/* Only software breakpoints; hardware ones and watchpoints are not
-	 * supported, which the empty reply tells GDB. */
-	if (type >= 1 && type <= 4)
-		return GDB_PKT_REPLY;
+	if (type >= GDB_HW_BREAKPOINT && type <= GDB_WATCH_ACCESS)
+		return pkt_watchpoint(s, insert, (enum gdb_watch_type)type, addr,
+				      kind, a, end, r);
 	if (type != 0) {
 		reply_error(r, EINVAL);
 		return GDB_PKT_REPLY;

@@ -134,9 +134,11 @@ static void print_bp(const struct breakpoint *bp, void *arg)
 }
 
 /* A line either fits whole or is left out (text_add never writes part of
- * one); room for the closing "not shown" line is kept back, so the list
- * never ends in the middle of a line. */
-static void info_breakpoints(struct gdb_session *s, struct text *t)
+ * one); room for the closing "not shown" line, and for what follows
+ * (reserve), is kept back, so the list never ends in the middle of a
+ * line. */
+static void info_breakpoints(struct gdb_session *s, struct text *t,
+			     size_t reserve)
 {
 	struct bp_listing l = { .t = t };
 	size_t total = bp_table_count(&s->bps);
@@ -145,7 +147,7 @@ static void info_breakpoints(struct gdb_session *s, struct text *t)
 	if (total == 0)
 		return;
 	text_add(t, "gpa                 gva                 saved\n");
-	t->limit = t->cap - 64;
+	t->limit = t->cap - 64 - reserve;
 	bp_table_foreach(&s->bps, print_bp, &l);
 	t->limit = t->cap;
 	if (t->truncated) {
@@ -304,11 +306,43 @@ static void info_page_tables(struct gdb_session *s, struct text *t,
 			 unreadable);
 }
 
+/* The debugger's Z1-Z4 and the target's limits for them. */
+static void info_watches(struct gdb_session *s, struct text *t)
+{
+	static const char *const name[] = {
+		[GDB_HW_BREAKPOINT] = "hbreak",
+		[GDB_WATCH_WRITE] = "watch",
+		[GDB_WATCH_READ] = "rwatch",
+		[GDB_WATCH_ACCESS] = "awatch",
+	};
+	unsigned hw = 0, wp = 0;
+	uint64_t max_len = 0;
+	if (!gdb_session_has_watch(s))
+		return;
+	s->ops->watch_limits(s->ctx, &hw, &wp, &max_len);
+	text_add(t, "%u hardware breakpoint(s) of %u, %u watchpoint(s) of %u "
+		 "(each 1 to %llu bytes), on every vCPU\n",
+		 watch_table_count(&s->watches, true), hw,
+		 watch_table_count(&s->watches, false), wp,
+		 (unsigned long long)max_len);
+	if (s->watches.n == 0)
+		return;
+	text_add(t, "type    address             length\n");
+	for (unsigned i = 0; i < s->watches.n; i++) {
+		const struct gdb_watch *w = &s->watches.w[i];
+		text_add(t, "%-7s 0x%016llx  %llu\n", name[w->type],
+			 (unsigned long long)w->addr,
+			 (unsigned long long)w->len);
+	}
+}
+
 static const char help_text[] =
 	"hvgdb monitor commands:\n"
 	"  help              this text\n"
 	"  info vcpus        index, state, CPU mode and rip of every vCPU\n"
-	"  info breakpoints  gpa, gva and saved byte of every breakpoint\n"
+	"  info breakpoints  gpa, gva and saved byte of every breakpoint;\n"
+	"                    hardware breakpoints and watchpoints, and\n"
+	"                    how many of them fit\n"
 	"  info mem [START [END]]\n"
 	"                    the selected vCPU's virtual memory: ranges with\n"
 	"                    the same rights (u user, w write, x execute)\n"
@@ -372,7 +406,15 @@ enum gdb_packet_result pkt_monitor(struct gdb_session *s, const char *a,
 	} else if (strcmp(cmd, "info vcpus") == 0) {
 		info_vcpus(s, t);
 	} else if (strcmp(cmd, "info breakpoints") == 0) {
-		info_breakpoints(s, t);
+		/* a bounded list (the target's limits): it always fits */
+		char watch_text[8192];
+		struct text watches = { .buf = watch_text,
+					.cap = sizeof(watch_text),
+					.limit = sizeof(watch_text) };
+		watch_text[0] = 0;
+		info_watches(s, &watches);
+		info_breakpoints(s, t, watches.len);
+		text_add(t, "%s", watches.buf);
 	} else if (strncmp(cmd, "info mem", 8) == 0 &&
 		   (cmd[8] == 0 || cmd[8] == ' ')) {
 		info_page_tables(s, t, false, cmd + 8);

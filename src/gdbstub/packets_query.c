@@ -41,9 +41,13 @@ static void reply_supported(struct gdb_session *s, const char *a,
 {
 	s->peer_swbreak = a != end && *a == ':' &&
 			  offers(a + 1, end, "swbreak+");
+	s->peer_hwbreak = a != end && *a == ':' &&
+			  offers(a + 1, end, "hwbreak+");
 	reply_fmt(r, "PacketSize=%x;qXfer:features:read+", RSP_PACKET_SIZE);
 	if (gdb_session_has_swbreak(s))
 		reply_str(r, ";swbreak+");
+	if (gdb_session_has_watch(s))
+		reply_str(r, ";hwbreak+");
 	reply_str(r, ";vContSupported+;QStartNoAckMode+");
 	if (s->ops->read_phys)
 		reply_str(r, ";binary-upload+");
@@ -70,6 +74,17 @@ static void reply_extra_info(struct gdb_session *s, const char *a,
 	}
 	gdb_describe_vcpu(s, (int)tid - 1, text, sizeof(text));
 	reply_hex(r, (const uint8_t *)text, strlen(text));
+}
+
+/* LLDB asks how many watchpoints it may set before it sets one. */
+static void reply_watch_support(struct gdb_session *s, struct gdb_reply *r)
+{
+	unsigned hw = 0, wp = 0;
+	uint64_t max_len = 0;
+	if (!gdb_session_has_watch(s))
+		return;
+	s->ops->watch_limits(s->ctx, &hw, &wp, &max_len);
+	reply_fmt(r, "num:%u;", wp);
 }
 
 enum gdb_packet_result pkt_query(struct gdb_session *s, const char *a,
@@ -99,6 +114,9 @@ enum gdb_packet_result pkt_query(struct gdb_session *s, const char *a,
 		return pkt_xfer_features(s, a + 20, end, r);
 	} else if (has_prefix(a, end, "qRcmd,")) {
 		return pkt_monitor(s, a + 6, end, r);
+	} else if (is(a, end, "qWatchpointSupportInfo") ||
+		   is(a, end, "qWatchpointSupportInfo:")) {
+		reply_watch_support(s, r);
 	}
 	/* anything else (qTStatus, qHostInfo, ...): empty = unsupported */
 	return GDB_PKT_REPLY;

@@ -66,11 +66,12 @@ static void finish_connection_locked(struct gdbstub *stub)
 	stub->last_frame_len = 0;
 }
 
-/* Breakpoints out, caps and events cleared (each vCPU turns its caps off
+/* Breakpoints and watches out, caps and events cleared (each vCPU turns its caps off
  * as it wakes), guest resumed. The world is stopped when this runs. */
 static void cleanup_session_locked(struct gdbstub *stub)
 {
 	gdb_bp_remove_all(&stub->session);
+	gdb_watch_remove_all(&stub->session);
 	finish_connection_locked(stub);
 	stub->state = CONN_NONE;
 	if (stub->session.hold_when_detached) {
@@ -231,6 +232,7 @@ static void handle_packet_locked(struct gdbstub *stub, const uint8_t *pkt,
 		/* vCPUs must leave our hooks to see the VM's end; the W
 		 * reply then comes through gdbstub_vm_ended */
 		gdb_bp_remove_all(&stub->session);
+		gdb_watch_remove_all(&stub->session);
 		events_reset_locked(&stub->ev);
 		stub->state = CONN_RUNNING;
 		break;
@@ -373,6 +375,7 @@ static void send_vm_end_locked(struct gdbstub *stub)
 	}
 	/* the VM is gone: nothing to restore, nobody to resume */
 	bp_table_clear(&stub->session.bps);
+	watch_table_init(&stub->session.watches);
 	stub->state = CONN_NONE;
 	stub->end_sent = true;
 	pthread_cond_broadcast(&stub->end_cond);

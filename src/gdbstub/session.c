@@ -19,6 +19,7 @@ int gdb_session_init(struct gdb_session *s, const struct gdb_target_ops *ops,
 	if (s->nvcpus == 0)
 		s->nvcpus = 1;
 	bp_table_init(&s->bps);
+	watch_table_init(&s->watches);
 	s->actions = calloc(s->nvcpus, sizeof(*s->actions));
 	s->scratch_cap = RSP_PACKET_SIZE;
 	s->scratch = malloc(s->scratch_cap);
@@ -57,6 +58,7 @@ void gdb_session_reset(struct gdb_session *s)
 	s->phys_mode = false;
 	s->noack = false;
 	s->peer_swbreak = false;
+	s->peer_hwbreak = false;
 	s->last_stop = (struct gdb_stop_info){ .vcpu = 0, .signal = 5 };
 	memset(s->actions, 0, s->nvcpus * sizeof(*s->actions));
 }
@@ -130,6 +132,12 @@ int parse_thread_id(const struct gdb_session *s, const char **p,
 	*p = q;
 	*vcpu = tid == 0 ? 0 : (int)tid - 1;
 	return 0;
+}
+
+bool gdb_session_has_watch(const struct gdb_session *s)
+{
+	const struct gdb_target_ops *o = s->ops;
+	return o->insert_watch && o->remove_watch && o->watch_limits;
 }
 
 bool gdb_session_has_swbreak(const struct gdb_session *s)

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "gdbstub/breakpoints.h"
+#include "gdbstub/watchpoints.h"
 #include "hvgdb/gdbstub.h"
 
 struct gdb_events;
@@ -44,6 +45,9 @@ struct gdb_stop_info {
 	int vcpu;
 	int signal; /* 5 trap, 2 interrupt */
 	bool swbreak;
+	/* A hardware breakpoint or watchpoint fired (0: none), at addr. */
+	int watch_type;
+	uint64_t watch_addr;
 };
 
 struct gdb_session {
@@ -57,6 +61,7 @@ struct gdb_session {
 	/* The debugger offered swbreak+ in qSupported: only then may stop
 	 * replies say "swbreak:" (lldb never offers it). */
 	bool peer_swbreak;
+	bool peer_hwbreak; /* the same for hwbreak+ */
 	bool can_step;
 	enum gdb_cap step_cap;
 	/* A debugger that leaves keeps the guest paused (--wait until some
@@ -64,6 +69,7 @@ struct gdb_session {
 	 * sessions: gdb_session_reset leaves it alone. */
 	bool hold_when_detached;
 	struct bp_table bps;
+	struct watch_table watches; /* Z1-Z4 */
 	/* For thread state in qThreadExtraInfo / info vcpus; may be NULL.
 	 * Read under the same lock as the session. */
 	const struct gdb_events *ev;
@@ -84,6 +90,8 @@ void gdb_session_reset(struct gdb_session *s);
 
 /* Software breakpoints need these ops; qSupported follows from it. */
 bool gdb_session_has_swbreak(const struct gdb_session *s);
+/* Hardware breakpoints and watchpoints (Z1-Z4) need these. */
+bool gdb_session_has_watch(const struct gdb_session *s);
 
 /* Dispatches one packet payload (already unescaped). */
 enum gdb_packet_result gdb_handle_packet(struct gdb_session *s,
@@ -129,6 +137,15 @@ int gdb_bp_remove(struct gdb_session *s, uint64_t addr);
 /* Restores every original byte and empties the table. */
 void gdb_bp_remove_all(struct gdb_session *s);
 
+/* Hardware breakpoints and watchpoints (packets_watchpoints.c), addresses
+ * guest-virtual. Idempotent as Z0/z0. 0 or -errno. */
+int gdb_watch_insert(struct gdb_session *s, enum gdb_watch_type type,
+		     uint64_t addr, uint64_t len);
+int gdb_watch_remove(struct gdb_session *s, enum gdb_watch_type type,
+		     uint64_t addr, uint64_t len);
+/* Takes every one out of the target and empties the table. */
+void gdb_watch_remove_all(struct gdb_session *s);
+
 /* Packet families. Each returns the result for the dispatcher. */
 enum gdb_packet_result pkt_read_regs(struct gdb_session *s, const char *a,
 				     const char *end, struct gdb_reply *r);
@@ -149,6 +166,11 @@ enum gdb_packet_result pkt_write_mem_bin(struct gdb_session *s, const char *a,
 enum gdb_packet_result pkt_breakpoint(struct gdb_session *s, bool insert,
 				      const char *a, const char *end,
 				      struct gdb_reply *r);
+/* Z1-Z4 after "type,addr,kind" was parsed; a: what follows kind. */
+enum gdb_packet_result pkt_watchpoint(struct gdb_session *s, bool insert,
+				      enum gdb_watch_type type, uint64_t addr,
+				      uint64_t kind, const char *a,
+				      const char *end, struct gdb_reply *r);
 enum gdb_packet_result pkt_continue(struct gdb_session *s, bool step,
 				    bool with_signal, const char *a,
 				    const char *end, struct gdb_reply *r);

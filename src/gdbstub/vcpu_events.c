@@ -18,6 +18,9 @@
  * |                             |                            | + inject 3; amd RIP += len + inject 3              |
  * | MTRAP / trace DB (vCPU)     | stepping                   | stepping=0, stepped=1, step caps off; REPORT LOOP  |
  * |                             | not stepping               | spurious (step caps left on): caps off, return     |
+ * | WATCH exit (vCPU)           |                            | stepping=0 (a step's instruction is done, or a     |
+ * |                             |                            | hw breakpoint stops it first), hit_watch=1;        |
+ * |                             |                            | REPORT LOOP                                        |
  * | guest crash (vCPU)          | a debugger is attached     | crashed=1 (reported with its signal); REPORT LOOP; |
  * |                             |                            | on leaving, the caller ends the VM                 |
  * | REPORT LOOP (vCPU)          | stopped_vcpu == -1         | stopped_vcpu=self, suspend all; park               |
@@ -25,13 +28,14 @@
  * |   on wake                   | event flag cleared         | reported and resumed: leave                        |
  * |                             | hit_swbreak, bp removed    | stale: hit_swbreak=0, stepping=step_wanted, leave; |
  * |                             |                            | the original instruction runs (or is stepped)      |
+ * |                             | hit_watch, watch removed   | stale: the same with hit_watch                     |
  * |                             | otherwise                  | loop (claim stopped_vcpu again)                    |
  * | every wake (vCPU)           |                            | own thread syncs caps: BPT_EXIT iff breakpoints    |
  * |                             |                            | exist; step cap + MASK_HWINTR iff stepping         |
  * | all active parked (vCPU)    | stop_wanted                | notify the server (eventfd)                        |
  * | Ctrl-C / attach (server)    |                            | suspend all; report T02 (Ctrl-C) when all parked   |
  * | resume (server)             |                            | drop stopped_vcpu's event, stopped_vcpu=-1;        |
- * |                             |                            | drop pending hits whose breakpoint is gone;        |
+ * |                             |                            | drop pending hits whose breakpoint/watch is gone;  |
  * |                             | a vCPU to resume has an    | stopped_vcpu=it (turns after the last reported);   |
  * |                             | event pending              | report at once, nobody runs                        |
  * |                             | otherwise, per action:     | step -> step_wanted=1, stepping=1; resume it;      |
@@ -75,6 +79,7 @@ int events_init(struct gdb_events *ev, const struct gdb_events_config *cfg)
 	ev->ctx = cfg->ctx;
 	ev->nvcpus = cfg->nvcpus;
 	ev->bps = cfg->bps;
+	ev->watches = cfg->watches;
 	ev->can_step = cfg->can_step;
 	ev->step_cap = cfg->step_cap;
 	for (unsigned v = 0; v < cfg->nvcpus; v++)
@@ -336,8 +341,15 @@ void events_vcpu_suspended(struct gdb_events *ev, int vcpu)
 	pthread_mutex_unlock(&ev->lock);
 }
 
+static bool watch_still_there(const struct gdb_events *ev,
+			      const struct vcpu_event_state *st)
+{
+	return ev->watches &&
+	       watch_table_covers(ev->watches, st->watch_type, st->watch_addr);
+}
+
 /* Parks until *event was reported (and cleared by a resume) or, for a
- * breakpoint, the breakpoint went away. */
+ * breakpoint or watch, it went away. */
 static void report_loop_locked(struct gdb_events *ev, int vcpu, bool *event)
 {
 	struct vcpu_event_state *st = &ev->vcpu[vcpu];
@@ -355,9 +367,10 @@ static void report_loop_locked(struct gdb_events *ev, int vcpu, bool *event)
 		park_locked(ev, vcpu);
 		if (!*event)
 			return;
-		if (event == &st->hit_swbreak &&
-		    !bp_table_find(ev->bps, st->hit_gpa)) {
-			st->hit_swbreak = false; /* stale: removed meanwhile */
+		if ((event == &st->hit_swbreak &&
+		     !bp_table_find(ev->bps, st->hit_gpa)) ||
+		    (event == &st->hit_watch && !watch_still_there(ev, st))) {
+			*event = false; /* stale: removed meanwhile */
 			/* a step held back for the event is due now: without
 			 * it the vCPU would run free and the step never end */
 			st->stepping = st->step_wanted;
@@ -451,6 +464,28 @@ void events_vcpu_step_trap(struct gdb_events *ev, int vcpu)
 	pthread_mutex_unlock(&ev->lock);
 }
 
+void events_vcpu_watch(struct gdb_events *ev, int vcpu,
+		       enum gdb_watch_type type, uint64_t addr)
+{
+	if (!valid_vcpu(ev, vcpu))
+		return;
+	pthread_mutex_lock(&ev->lock);
+	struct vcpu_event_state *st = &ev->vcpu[vcpu];
+	activate_locked(ev, vcpu);
+	if (!ev->vm_over) {
+		/* a step is over: its instruction completed (a watchpoint
+		 * traps after it) or a hardware breakpoint stopped it first */
+		st->stepping = false;
+		sync_caps_locked(ev, vcpu);
+		st->hit_watch = true;
+		st->watch_type = type;
+		st->watch_addr = addr;
+		report_loop_locked(ev, vcpu, &st->hit_watch);
+	}
+	sync_caps_locked(ev, vcpu);
+	pthread_mutex_unlock(&ev->lock);
+}
+
 void events_vcpu_crashed_locked(struct gdb_events *ev, int vcpu, int signal,
 				const char *what)
 {
@@ -476,17 +511,21 @@ void events_take_stop_locked(struct gdb_events *ev, int fallback_vcpu,
 		st->vcpu = ev->stopped_vcpu;
 		st->signal = v->crashed ? v->crash_signal : 5;
 		st->swbreak = v->hit_swbreak;
+		st->watch_type = v->hit_watch ? (int)v->watch_type : 0;
+		st->watch_addr = v->watch_addr;
 	} else {
 		st->vcpu = valid_vcpu(ev, fallback_vcpu) ? fallback_vcpu : 0;
 		st->signal = ev->interrupted ? 2 : 5;
 		st->swbreak = false;
+		st->watch_type = 0;
+		st->watch_addr = 0;
 	}
 	ev->interrupted = false;
 }
 
 static bool has_pending_event(const struct vcpu_event_state *st)
 {
-	return st->hit_swbreak || st->stepped || st->crashed;
+	return st->hit_swbreak || st->hit_watch || st->stepped || st->crashed;
 }
 
 /* A vCPU to be resumed whose event is still pending, taking turns after
@@ -504,6 +543,8 @@ static int pending_to_report_locked(struct gdb_events *ev,
 			continue;
 		if (st->hit_swbreak && !bp_table_find(ev->bps, st->hit_gpa))
 			st->hit_swbreak = false;
+		if (st->hit_watch && !watch_still_there(ev, st))
+			st->hit_watch = false;
 		if (found < 0 && has_pending_event(st))
 			found = (int)v;
 	}
@@ -518,6 +559,7 @@ void events_resume_locked(struct gdb_events *ev,
 		/* the reported event is consumed */
 		struct vcpu_event_state *st = &ev->vcpu[last];
 		st->hit_swbreak = false;
+		st->hit_watch = false;
 		st->stepped = false;
 		st->crashed = false;
 		ev->stopped_vcpu = -1;
@@ -558,6 +600,7 @@ static void drop_events_locked(struct gdb_events *ev)
 		st->step_wanted = false;
 		st->stepped = false;
 		st->hit_swbreak = false;
+		st->hit_watch = false;
 		st->crashed = false;
 	}
 	ev->stopped_vcpu = -1;

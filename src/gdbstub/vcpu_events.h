@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "gdbstub/breakpoints.h"
+#include "gdbstub/watchpoints.h"
 #include "gdbstub/session.h"
 #include "hvgdb/gdbstub.h"
 
@@ -26,6 +27,9 @@ struct vcpu_event_state {
 	bool stepped;     /* step finished, event not yet reported */
 	bool hit_swbreak; /* hit one of our breakpoints, not yet reported */
 	uint64_t hit_gpa;
+	bool hit_watch;   /* a Z1-Z4 watch fired, not yet reported */
+	enum gdb_watch_type watch_type;
+	uint64_t watch_addr;
 	bool crashed;     /* the guest died here, not yet reported */
 	int crash_signal;
 	/* Why it died, kept for `monitor info vcpus` ("" if it did not). */
@@ -62,6 +66,7 @@ struct gdb_events {
 	 * by a vCPU spinning before it sleeps (park_locked). */
 	atomic_uint wake_gen;
 	const struct bp_table *bps;
+	const struct watch_table *watches;
 	bool can_step;
 	enum gdb_cap step_cap;
 	/* Called (lock held) when a wanted stop completes or the VM ends. */
@@ -74,6 +79,7 @@ struct gdb_events_config {
 	void *ctx;
 	unsigned nvcpus;
 	const struct bp_table *bps;
+	const struct watch_table *watches;
 	bool can_step;
 	enum gdb_cap step_cap;
 	bool hold_new_vcpus;
@@ -103,6 +109,8 @@ void events_vcpu_add(struct gdb_events *ev, int vcpu);
 void events_vcpu_suspended(struct gdb_events *ev, int vcpu);
 void events_vcpu_breakpoint(struct gdb_events *ev, int vcpu, int inst_length);
 void events_vcpu_step_trap(struct gdb_events *ev, int vcpu);
+void events_vcpu_watch(struct gdb_events *ev, int vcpu,
+		       enum gdb_watch_type type, uint64_t addr);
 /* ev->lock held (the caller checked that a debugger is attached): report
  * the crash and park until it was reported and this vCPU resumed, or the
  * session or VM ended. */

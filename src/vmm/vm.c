@@ -269,6 +269,7 @@ int vm_create(const struct vm_config *cfg, struct vm **vmp, char *err,
 	pthread_mutex_init(&vm->clock_mtx, NULL);
 	pthread_mutex_init(&vm->state_mtx, NULL);
 	atomic_init(&vm->shutdown, false);
+	vm_watch_table_init(&vm->watches);
 
 	/* MAP_NORESERVE + lazy faulting keeps start-up fast for big RAM. */
 	vm->ram = mmap(NULL, vm->mem_size, PROT_READ | PROT_WRITE,
@@ -336,6 +337,7 @@ void vm_destroy(struct vm *vm)
 		munmap((void *)vm->code_engines, vm->mem_size >> VM_PAGE_SHIFT);
 	pthread_mutex_destroy(&vm->state_mtx);
 	pthread_mutex_destroy(&vm->clock_mtx);
+	vm_watch_table_destroy(&vm->watches);
 	free(vm);
 }
 

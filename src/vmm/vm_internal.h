@@ -10,6 +10,7 @@
 
 #include "hvgdb/vmm.h"
 #include "vmm/exec_sched.h"
+#include "vmm/vm_watch.h"
 
 struct lapic;
 struct vcpu;
@@ -149,6 +150,8 @@ struct vm {
 	unsigned nlogged_mmio;
 
 	struct exec_sched sched;
+	/* The debugger's watchpoints and hardware breakpoints (vm_watch.h). */
+	struct vm_watch_table watches;
 
 	/* vm_set_eoi_listener; written before the vCPUs run. */
 	void (*eoi_fn)(void *ctx, int vector);

@@ -234,6 +234,7 @@ SESSIONS = {
     "monitor_registers": ("demo", 2, "monitor_registers.py", [], {}),
     "device_registers": ("demo", 2, "device_registers.py", [], {}),
     "debug_paging": ("paging", 2, "debug_paging.py", ["debug"], {}),
+    "watchpoints": ("demo", 4, "watchpoints.py", [], {}),
     # default --memory 256M
     "memory_holes": ("demo", 1, "memory_holes.py", [],
                      {"env": {"E2E_RAM_END": str(256 << 20)}}),
@@ -481,6 +482,177 @@ def t_lldb_session(tmp):
         hv.stop()
 
 
+class MiSession:
+    """gdb --interpreter=mi3, as an IDE drives it: commands in, records out."""
+
+    def __init__(self, tmp):
+        self.log = open(os.path.join(tmp, "mi.log"), "w")
+        self.p = subprocess.Popen(["gdb", "-q", "-n", "--interpreter=mi3"],
+                                  stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT, text=True,
+                                  bufsize=1)
+        self.seq = 0
+        # a thread reads: select() on the pipe cannot see lines already in
+        # the reader's buffer
+        import queue
+        import threading
+        self.lines = queue.Queue()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self):
+        for line in self.p.stdout:
+            self.log.write(line)
+            self.lines.put(line)
+        self.lines.put(None)
+
+    def command(self, cmd, timeout=60):
+        """Sends cmd; returns its ^result record (or None on time-out)."""
+        self.seq += 1
+        token = str(self.seq)
+        self.p.stdin.write(token + cmd + "\n")
+        self.p.stdin.flush()
+        return self.wait_for(lambda l: l.startswith(token + "^"), timeout)
+
+    def wait_for(self, pred, timeout=60):
+        """The first output line that satisfies pred, or None."""
+        import queue
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            try:
+                line = self.lines.get(timeout=0.5)
+            except queue.Empty:
+                continue
+            if line is None:
+                return None
+            if pred(line):
+                return line.rstrip("\n")
+        return None
+
+    def close(self):
+        if self.p.poll() is None:
+            try:
+                self.p.stdin.write("-gdb-exit\n")
+                self.p.stdin.flush()
+                self.p.wait(timeout=10)
+            except (BrokenPipeError, subprocess.TimeoutExpired):
+                self.p.kill()
+                self.p.wait()
+        self.reader.join(5)  # it ends at gdb's EOF
+        self.log.close()
+        with open(self.log.name, errors="replace") as f:
+            sys.stdout.write(indent(f.read()[-4000:]))
+
+
+def mi_field(record, name):
+    m = re.search(r'\b%s="([^"]*)"' % name, record or "")
+    return m.group(1) if m else None
+
+
+def t_mi_watchpoints(tmp):
+    """An IDE's view (gdb/MI): -break-watch and -break-insert -h are
+    accepted and inserted, and each -exec-continue ends in a *stopped
+    record with the watchpoint's reason, old and new value and thread."""
+    hv = Hvgdb(OPTS, tmp, "demo", 4)
+    mi = MiSession(tmp)
+    try:
+        check(mi.command("-file-exec-and-symbols " + hv.elf)
+              .endswith("^done"), "MI loaded the ELF")
+        check("^connected" in (mi.command("-target-select remote " +
+                                          hv.sock) or ""),
+              "MI connected")
+        r = mi.command("-break-watch demo_items[1]")
+        check(r and "^done" in r and "wpt=" in r, "-break-watch: %s" % r)
+        for i in range(2):
+            check("^running" in (mi.command("-exec-continue") or ""),
+                  "-exec-continue %d runs" % i)
+            st = mi.wait_for(lambda l: l.startswith("*stopped"), 120)
+            old, new = (re.search(r'value=\{old="(\d+)",new="(\d+)"\}',
+                                  st or "") or re.match("()()", "")).groups()
+            check(mi_field(st, "reason") == "watchpoint-trigger" and
+                  mi_field(st, "thread-id") == "2" and old and new and
+                  int(new) == int(old) + 1,
+                  "*stopped %d: watchpoint-trigger on thread 2 with old and "
+                  "new value: %s" % (i, st))
+        check("^done" in (mi.command("-break-delete 1") or ""), "deleted")
+        r = mi.command("-break-insert -h demo_mix")
+        check(r and "^done" in r and 'type="hw breakpoint"' in r,
+              "-break-insert -h: %s" % r)
+        mi.command("-exec-continue")
+        st = mi.wait_for(lambda l: l.startswith("*stopped"), 120)
+        check(mi_field(st, "reason") == "breakpoint-hit" and
+              mi_field(st, "func") == "demo_mix" and
+              mi_field(st, "addr") == "0x%016x" %
+              symbol_address(hv.elf, "demo_mix"),
+              "*stopped: breakpoint-hit at demo_mix's first byte: %s" % st)
+        check("^done" in (mi.command("-break-delete 2") or ""), "deleted")
+        r = mi.command("-break-watch -r demo_state[3]")
+        check(r and "^done" in r, "-break-watch -r: %s" % r)
+        mi.command("-exec-continue")
+        st = mi.wait_for(lambda l: l.startswith("*stopped"), 120)
+        check(mi_field(st, "reason") == "read-watchpoint-trigger" and
+              mi_field(st, "thread-id") == "4",
+              "*stopped: read-watchpoint-trigger on thread 4: %s" % st)
+        check("^done" in (mi.command("-target-detach") or ""), "detached")
+        time.sleep(0.3)
+        check(hv.alive(), "guest still running after the MI session")
+    finally:
+        mi.close()
+        hv.stop()
+
+
+def t_lldb_watchpoints(tmp):
+    """LLDB 14: watchpoint set variable / expression and breakpoint set -H
+    (sent as Z2, Z3, Z1) stop the vCPU that hit them."""
+    hv = Hvgdb(OPTS, tmp, "demo", 2, listen="127.0.0.1:0")
+    packets = os.path.join(tmp, "lldb-packets.log")
+    try:
+        mix = symbol_address(hv.elf, "demo_mix")
+        cmds = ["target create " + hv.elf, "gdb-remote %d" % hv.port,
+                "log enable -f %s gdb-remote packets" % packets,
+                "breakpoint set -n demo_work_item", "continue",
+                "breakpoint delete -f",
+                "watchpoint set variable demo_items[1]", "continue",
+                "thread list", "watchpoint delete -f",
+                "watchpoint set expression -w read -s 8 -- &demo_state[0]",
+                "continue", "thread list", "watchpoint list",
+                "watchpoint delete -f",
+                "breakpoint set -H -n demo_mix", "continue",
+                "register read rip", "breakpoint delete -f", "detach"]
+        script = os.path.join(tmp, "lldb.cmds")
+        with open(script, "w") as f:
+            f.write("\n".join(cmds) + "\n")
+        print("+ lldb " + " ; ".join(cmds), flush=True)
+        p = subprocess.run(["lldb", "-b", "-s", script],
+                           stdin=subprocess.DEVNULL, text=True,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           timeout=180)
+        out = p.stdout
+        sys.stdout.write(indent(out))
+        check(p.returncode == 0, "lldb exited 0")
+        check(re.search(r"\* thread #2: tid = 0x0002, .*demo_record.*stop "
+                        r"reason = watchpoint 1", out) is not None,
+              "the write watchpoint stopped thread 2 in demo_record")
+        check(re.search(r"\* thread #1: tid = 0x0001, .*stop reason = "
+                        r"watchpoint 2", out) is not None,
+              "the read watchpoint stopped thread 1")
+        check("Number of supported hardware watchpoints: 64" in out,
+              "lldb learnt the limit")
+        check("stop reason = breakpoint 2.1" in out and
+              re.search(r"rip = 0x0*%x\b" % mix, out) is not None,
+              "the hardware breakpoint stopped at demo_mix")
+        with open(packets, errors="replace") as f:
+            log = f.read()
+        for z in ("Z2,", "Z3,", "Z1,"):
+            check(("send packet: $" + z) in log, "lldb sent %s" % z)
+        check("detached" in out, "lldb detached")
+        time.sleep(0.3)
+        check(hv.alive(), "guest still running after lldb detached")
+    finally:
+        hv.stop()
+
+
 def left_rip(out):
     m = re.search(r"LEFT_RIP=(0x[0-9a-f]+)", out)
     return m.group(1) if m else None
@@ -623,6 +795,8 @@ TESTS = {
     "wait_hold_off": t_wait_hold_off,
     "guest_crash_unattached": t_guest_crash_unattached,
     "lldb_session": t_lldb_session,
+    "lldb_watchpoints": t_lldb_watchpoints,
+    "mi_watchpoints": t_mi_watchpoints,
     "bad_input": t_bad_input,
     "one_debugger_and_reattach": t_one_debugger_and_reattach,
     "detach": t_detach,

@@ -26,6 +26,7 @@
 #define SYSCALL_OPCODE_0 0x0f
 #define SYSCALL_OPCODE_1 0x05
 #define X86_MAX_INSN_LEN 15
+#define VECTOR_DB 1
 
 
 /*
@@ -111,6 +112,11 @@ void tcg_hook_intr(uc_engine *uc, uint32_t intno, void *user)
 	struct vcpu *v = user;
 	struct tcg_vcpu *t = tcg_of(v);
 	struct tcg_injection *in = &t->inject;
+	/* A replayed instruction that faults did not complete: its watch
+	 * hits do not count. A #DB is the guest's own single-step trap,
+	 * after the instruction. */
+	if (t->watch.replaying && intno != VECTOR_DB)
+		t->watch.event_in_replay = true;
 	if (in->raised && intno == (uint32_t)in->vector) {
 		bool nmi = in->source == TCG_INJECT_NMI;
 		in->raised = false;

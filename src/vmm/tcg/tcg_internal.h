@@ -4,6 +4,7 @@
 #include <unicorn/unicorn.h>
 
 #include "vmm/tcg/tcg_cpu_internals.h"
+#include "vmm/tcg/tcg_watch.h"
 #include "vmm/vm_internal.h"
 
 /* Why a hook stopped the engine: reported after uc_emu_start returns. */
@@ -34,6 +35,7 @@ struct tcg_injection {
 	unsigned next_insn_len;
 	uint64_t rip;   /* where the entry starts (linear) */
 	struct pending_exception exc; /* TCG_INJECT_EXCEPTION, to requeue */
+	bool guest_db;  /* the guest's data-breakpoint #DB (tcg_watch.h) */
 };
 
 #define TCG_EXITQ_LEN 8
@@ -101,6 +103,9 @@ struct tcg_vcpu {
 	 * (tcg_run.c): QEMU's own code delivers it (tcg_cpu_internals.h). */
 	struct tcg_injection inject;
 	struct tcg_cpu_ptrs cpu; /* this engine's QEMU CPU */
+	/* Watchpoints, hardware breakpoints, the guest's debug registers
+	 * (tcg_watch.h). */
+	struct tcg_watch_state watch;
 	/* Bitmap: guest pages this engine holds translated code from
 	 * (tcg_code_coherence.c). */
 	uint64_t *code_pages;
@@ -176,6 +181,9 @@ void tcg_invalidate_phys(struct tcg_vcpu *t, uint64_t start, uint64_t end);
 /* Before each engine entry: stores are checked again where another
  * engine started holding code since this one last ran. */
 void tcg_code_coherence_before_entry(struct tcg_vcpu *t);
+/* 0, or -1 if libunicorn lacks the watchpoint functions
+ * tcg_watch_hooks.c replaces. */
+int tcg_watch_hooks_init(void);
 /* After a whole-cache flush: this engine holds no code any more. */
 void tcg_code_pages_forget(struct tcg_vcpu *t);
 /* The code buffer (tcg_code_buffer.c). maintain, before each entry:

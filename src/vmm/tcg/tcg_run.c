@@ -39,6 +39,7 @@
 /* An NMI handler is assumed done once RSP leaves its frame's region. */
 #define NMI_STACK_SPAN (64 * 1024)
 #define X86_MAX_INSN_LEN 15
+#define VECTOR_DB 1
 
 static uint64_t reg(struct vcpu *v, int ucreg)
 {
@@ -179,10 +180,20 @@ static void prepare_injection(struct vcpu *v, uint64_t pc, bool *shadow)
 	in->rip = pc;
 	*shadow = false;
 
-	pthread_mutex_lock(&v->mtx);
-	exc = v->exc;
-	v->exc.valid = false;
-	pthread_mutex_unlock(&v->mtx);
+	if (tcg_of(v)->watch.guest_db_pending) {
+		/* The guest's own data breakpoint hit by the last instruction
+		 * (DR6 is set): a trap, returning to the next instruction. */
+		tcg_of(v)->watch.guest_db_pending = false;
+		in->guest_db = true;
+		exc = (struct pending_exception){ .valid = true,
+						  .vector = VECTOR_DB,
+						  .restart = true };
+	} else {
+		pthread_mutex_lock(&v->mtx);
+		exc = v->exc;
+		v->exc.valid = false;
+		pthread_mutex_unlock(&v->mtx);
+	}
 	if (exc.valid) {
 		in->pending = true;
 		in->source = TCG_INJECT_EXCEPTION;
@@ -237,6 +248,8 @@ static void requeue_injection(struct vcpu *v)
 		return;
 	if (in->source == TCG_INJECT_NMI) {
 		lapic_set_nmi(v->lapic);
+	} else if (in->guest_db) {
+		tcg_of(v)->watch.guest_db_pending = true;
 	} else if (in->source == TCG_INJECT_EXCEPTION) {
 		pthread_mutex_lock(&v->mtx);
 		if (!v->exc.valid)
@@ -310,18 +323,27 @@ static enum entry_result run_once(struct vcpu *v, struct vm_exit *exit)
 
 	apply_invalidations(v, ever_ran);
 	tcg_code_coherence_before_entry(t);
+	tcg_guest_debug_apply(v);
 	uint64_t now = vm_now_ns(vm);
 	tcg_keep_tlb_sized(t, now);
 	lapic_timer_update(v->lapic, now);
-	bool shadow;
+	bool shadow = false;
 	/* Guest memory and Unicorn's hooks see linear addresses: outside
 	 * long mode CS's base counts (real mode after INIT/SIPI). */
 	uint64_t rip = reg(v, UC_X86_REG_RIP);
 	uint64_t base = tcg_code_base(v);
 	uint64_t pc = rip + base;
 	t->irq_waits_for_if = false;
-	prepare_injection(v, pc, &shadow);
-	bool step = stepping(v);
+	tcg_watch_sync(v, pc);
+	/* An instruction that hit a watch runs again alone, with no event
+	 * before it (tcg_watch.c); events wait for the next entry. */
+	bool replay = t->watch.replay_pending;
+	t->watch.replay_pending = false;
+	if (replay)
+		memset(&t->inject, 0, sizeof(t->inject));
+	else
+		prepare_injection(v, pc, &shadow);
+	bool step = stepping(v) || replay;
 	/* With an event to raise, a step ends before the handler's first
 	 * instruction (as a monitor trap does after event injection). */
 	if (step && t->inject.pending) {
@@ -333,7 +355,7 @@ static enum entry_result run_once(struct vcpu *v, struct vm_exit *exit)
 	} else if (step) {
 		uint8_t first = 0;
 		read_byte(v, pc, &first);
-		if (first == 0xFB) {
+		if (first == 0xFB && !replay) {
 			/* Stops are ignored inside the STI shadow and the
 			 * engine would run on: do the sti here. */
 			set_reg(v, UC_X86_REG_RFLAGS,
@@ -370,9 +392,12 @@ static enum entry_result run_once(struct vcpu *v, struct vm_exit *exit)
 	/* Only a triple fault of this entry counts (the flag is per thread,
 	 * and this thread may have run another VM's engine before). */
 	(void)tcg_take_triple_fault();
+	t->watch.replaying = replay;
+	t->watch.event_in_replay = false;
 	sched_enter_engine(vm, v, !t->single_instruction);
 	uc_err err = uc_emu_start(t->uc, rip, UNTIL_NEVER, 0, 0);
 	sched_leave_engine(vm);
+	t->watch.replaying = false;
 	if (step)
 		finish_step_hook(v, pc);
 	vcpu_left_engine(v);
@@ -395,6 +420,17 @@ static enum entry_result run_once(struct vcpu *v, struct vm_exit *exit)
 		fill_fault(v, exit, err);
 		return ENTRY_EXIT;
 	}
+	/* A watch hit rolled an instruction back: replay it next. */
+	if (t->watch.replay_pending)
+		return ENTRY_CONTINUE;
+	if (tcg_watch_take_exit(v, replay, exit)) {
+		/* The debugger's stop wins over a step it asked for (that
+		 * instruction completed) and over informative exits. */
+		t->exitq_len = 0;
+		return ENTRY_EXIT;
+	}
+	if (replay && !stepping(v))
+		return t->exitq_len > 0 ? ENTRY_EXIT : ENTRY_CONTINUE;
 	if (t->intr_seen) {
 		fill_bpt_exit(v, exit);
 		return ENTRY_EXIT;

@@ -316,6 +316,38 @@ static void capabilities_per_personality(void **state)
 	vm_destroy(amd);
 }
 
+/* Z1-Z4 become the VM's watches of the matching kind; the limits are the
+ * VM's own. */
+static void watches_map_to_vm_kinds(void **state)
+{
+	struct vm *vm = booted_vm(1, VM_CPU_VENDOR_INTEL);
+	unsigned hw, wp;
+	uint64_t max_len;
+
+	(void)state;
+	ops->watch_limits(vm, &hw, &wp, &max_len);
+	assert_int_equal(hw, VM_MAX_HW_BREAKPOINTS);
+	assert_int_equal(wp, VM_MAX_WATCHPOINTS);
+	assert_int_equal(max_len, VM_MAX_WATCH_LEN);
+	static const struct { enum gdb_watch_type t; enum vm_watch_kind k;
+			      uint64_t len; } map[] = {
+		{ GDB_HW_BREAKPOINT, VM_WATCH_EXEC, 1 },
+		{ GDB_WATCH_WRITE, VM_WATCH_WRITE, 8 },
+		{ GDB_WATCH_READ, VM_WATCH_READ, 2 },
+		{ GDB_WATCH_ACCESS, VM_WATCH_ACCESS, 4 },
+	};
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+		assert_int_equal(ops->insert_watch(vm, map[i].t, 0x2000,
+						   map[i].len), 0);
+		/* the VM has it under its own kind: removing that works once */
+		assert_int_equal(vm_watch_remove(vm, map[i].k, 0x2000,
+						 map[i].len), 0);
+		assert_int_equal(ops->remove_watch(vm, map[i].t, 0x2000,
+						   map[i].len), -ENOENT);
+	}
+	vm_destroy(vm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -327,6 +359,7 @@ int main(void)
 		cmocka_unit_test(paging_structures_of_every_vcpu),
 		cmocka_unit_test(system_register_writes_take_or_refuse),
 		cmocka_unit_test(capabilities_per_personality),
+		cmocka_unit_test(watches_map_to_vm_kinds),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

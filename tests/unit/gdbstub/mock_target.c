@@ -179,6 +179,64 @@ static void m_kill(void *ctx)
 	pthread_mutex_unlock(&mt->lock);
 }
 
+static bool hw_breakpoint(enum gdb_watch_type type)
+{
+	return type == GDB_HW_BREAKPOINT;
+}
+
+static unsigned watches_of_kind(struct mock_target *mt, bool hw)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < mt->nwatches; i++)
+		n += hw_breakpoint(mt->watches[i].type) == hw;
+	return n;
+}
+
+static int m_insert_watch(void *ctx, enum gdb_watch_type type, uint64_t addr,
+			  uint64_t len)
+{
+	struct mock_target *mt = ctx;
+	if (len == 0 || len > MOCK_WATCH_MAX_LEN)
+		return -EINVAL;
+	int rc = 0;
+	pthread_mutex_lock(&mt->lock);
+	if (watches_of_kind(mt, hw_breakpoint(type)) ==
+	    (hw_breakpoint(type) ? MOCK_HW_BREAKPOINTS : MOCK_WATCHPOINTS))
+		rc = -ENOSPC;
+	else
+		mt->watches[mt->nwatches++] =
+			(struct mock_watch){ type, addr, len };
+	pthread_mutex_unlock(&mt->lock);
+	return rc;
+}
+
+static int m_remove_watch(void *ctx, enum gdb_watch_type type, uint64_t addr,
+			  uint64_t len)
+{
+	struct mock_target *mt = ctx;
+	int rc = -ENOENT;
+	pthread_mutex_lock(&mt->lock);
+	for (unsigned i = 0; i < mt->nwatches; i++) {
+		struct mock_watch *w = &mt->watches[i];
+		if (w->type == type && w->addr == addr && w->len == len) {
+			*w = mt->watches[--mt->nwatches];
+			rc = 0;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&mt->lock);
+	return rc;
+}
+
+static void m_watch_limits(void *ctx, unsigned *hw, unsigned *wp,
+			   uint64_t *max_len)
+{
+	(void)ctx;
+	*hw = MOCK_HW_BREAKPOINTS;
+	*wp = MOCK_WATCHPOINTS;
+	*max_len = MOCK_WATCH_MAX_LEN;
+}
+
 const struct gdb_target_ops mock_target_ops = {
 	.vcpu_count = m_vcpu_count,
 	.read_reg = m_read_reg,
@@ -196,6 +254,9 @@ const struct gdb_target_ops mock_target_ops = {
 	.inject_exception = m_inject,
 	.vcpu_status = m_vcpu_status,
 	.kill = m_kill,
+	.insert_watch = m_insert_watch,
+	.remove_watch = m_remove_watch,
+	.watch_limits = m_watch_limits,
 };
 
 void mock_target_init(struct mock_target *mt, enum mock_personality p,
@@ -212,6 +273,7 @@ void mock_target_init(struct mock_target *mt, enum mock_personality p,
 	for (unsigned v = 0; v < mt->nvcpus; v++) {
 		struct mock_vcpu *c = &mt->vcpu[v];
 		c->injected_vector = -1;
+		c->hw_reported = UINT64_MAX;
 		c->loop_start = 0x1000 + v * 0x100;
 		for (int r = 0; r < GDB_REG_COUNT; r++)
 			for (unsigned b = 0; b < gdb_x86_reg_size(r); b++)
@@ -283,6 +345,35 @@ static void call_step(struct mock_target *mt, int v)
 		gdbstub_vcpu_step_trap(mt->stub, v);
 }
 
+static void call_watch(struct mock_target *mt, int v, enum gdb_watch_type type,
+		       uint64_t addr)
+{
+	if (mt->hook_watch)
+		mt->hook_watch(mt->hook_arg, v, type, addr);
+	else
+		gdbstub_vcpu_watch(mt->stub, v, type, addr);
+}
+
+/* A watch of `type` (or, for write and read, access) covering addr? */
+static bool watched(struct mock_target *mt, enum gdb_watch_type type,
+		    uint64_t addr, enum gdb_watch_type *which)
+{
+	bool hit = false;
+	pthread_mutex_lock(&mt->lock);
+	for (unsigned i = 0; i < mt->nwatches && !hit; i++) {
+		struct mock_watch *w = &mt->watches[i];
+		bool kind = w->type == type ||
+			    (type == GDB_WATCH_WRITE &&
+			     w->type == GDB_WATCH_ACCESS);
+		if (kind && addr >= w->addr && addr - w->addr < w->len) {
+			hit = true;
+			*which = w->type;
+		}
+	}
+	pthread_mutex_unlock(&mt->lock);
+	return hit;
+}
+
 /* One toy instruction, like one vm_run slice ending in an exit. */
 static void *vcpu_thread(void *p)
 {
@@ -311,7 +402,13 @@ static void *vcpu_thread(void *p)
 		uint64_t at = mock_get_reg64(mt, v, GDB_REG_RIP);
 		bool on_int3 = at < MOCK_MEM_SIZE && mt->mem[at] == 0xcc &&
 			       bpt_exit && c->injected_vector < 0;
-		if (kicked && !on_int3) {
+		/* the same for a store to a watched byte */
+		enum gdb_watch_type which;
+		bool on_watched_store =
+			at < MOCK_MEM_SIZE && mt->mem[at] == 0xa2 &&
+			watched(mt, GDB_WATCH_WRITE,
+				mock_get_reg64(mt, v, GDB_REG_RBX), &which);
+		if (kicked && !on_int3 && !on_watched_store) {
 			call_suspended(mt, v);
 			continue;
 		}
@@ -336,6 +433,13 @@ static void *vcpu_thread(void *p)
 			call_breakpoint(mt, v, 1);
 			continue;
 		}
+		if (c->hw_reported != rip &&
+		    watched(mt, GDB_HW_BREAKPOINT, rip, &which)) {
+			c->hw_reported = rip;
+			call_watch(mt, v, GDB_HW_BREAKPOINT, rip);
+			continue;
+		}
+		c->hw_reported = UINT64_MAX;
 		if (op == 0xeb)
 			rip = c->loop_start;
 		else
@@ -344,6 +448,15 @@ static void *vcpu_thread(void *p)
 			c->ticks++;
 		mock_set_reg64(mt, v, GDB_REG_RIP, rip);
 		__atomic_fetch_add(&c->executed, 1, __ATOMIC_RELAXED);
+		uint64_t to = mock_get_reg64(mt, v, GDB_REG_RBX);
+		if (op == 0xa2) {
+			__atomic_fetch_add(&c->stores, 1, __ATOMIC_RELAXED);
+			if (watched(mt, GDB_WATCH_WRITE, to, &which)) {
+				/* a trap: after the instruction */
+				call_watch(mt, v, which, to);
+				continue;
+			}
+		}
 		if (stepping) {
 			c->step_traps++;
 			if (masked)

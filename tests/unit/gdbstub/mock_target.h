@@ -5,7 +5,10 @@
  * stub's hooks as hvgdb's run loop would.
  *
  * Toy instruction set (one byte each): 0xcc int3, 0xeb jump back to the
- * vCPU's loop start, 0xf4 count a "tick" then continue, anything else: nop.
+ * vCPU's loop start, 0xf4 count a "tick" then continue, 0xa2 "store" to the
+ * byte at the vCPU's RBX (a write or access watch there fires after it),
+ * anything else: nop. A hardware breakpoint fires before its instruction,
+ * except right after it was reported (as RF).
  */
 #ifndef HVGDB_TEST_MOCK_TARGET_H
 #define HVGDB_TEST_MOCK_TARGET_H
@@ -46,6 +49,18 @@ struct mock_vcpu {
 	int delivered_vector;
 	uint64_t delivered_return_rip;
 	unsigned start_delay_ms; /* the thread calls add this late */
+	uint64_t hw_reported; /* RIP of the breakpoint just reported, or -1 */
+	unsigned long stores;
+};
+
+/* Watch slots: small, so that tests reach the limits. */
+#define MOCK_HW_BREAKPOINTS 2
+#define MOCK_WATCHPOINTS 3
+#define MOCK_WATCH_MAX_LEN 64
+
+struct mock_watch {
+	enum gdb_watch_type type;
+	uint64_t addr, len;
 };
 
 struct mock_target {
@@ -59,6 +74,8 @@ struct mock_target {
 	pthread_mutex_t lock; /* kicked flags and counters */
 	pthread_cond_t kick;
 	bool killed;
+	struct mock_watch watches[MOCK_HW_BREAKPOINTS + MOCK_WATCHPOINTS];
+	unsigned nwatches; /* guarded by lock */
 	unsigned long set_cap_calls;
 	unsigned long suspend_calls;
 	unsigned long resume_calls;
@@ -70,6 +87,8 @@ struct mock_target {
 	void (*hook_suspended)(void *arg, int vcpu);
 	void (*hook_breakpoint)(void *arg, int vcpu, int len);
 	void (*hook_step)(void *arg, int vcpu);
+	void (*hook_watch)(void *arg, int vcpu, enum gdb_watch_type type,
+			   uint64_t addr);
 	void *hook_arg;
 	pthread_t threads[MOCK_MAX_VCPUS];
 	struct mock_vcpu_arg {

@@ -47,6 +47,10 @@ static void h_add(void *a, int v) { events_vcpu_add(&((struct harness *)a)->ev, 
 static void h_susp(void *a, int v) { events_vcpu_suspended(&((struct harness *)a)->ev, v); }
 static void h_bp(void *a, int v, int l) { events_vcpu_breakpoint(&((struct harness *)a)->ev, v, l); }
 static void h_step(void *a, int v) { events_vcpu_step_trap(&((struct harness *)a)->ev, v); }
+static void h_watch(void *a, int v, enum gdb_watch_type t, uint64_t addr)
+{
+	events_vcpu_watch(&((struct harness *)a)->ev, v, t, addr);
+}
 
 static struct harness *make(enum mock_personality p, unsigned n, bool hold)
 {
@@ -57,7 +61,8 @@ static struct harness *make(enum mock_personality p, unsigned n, bool hold)
 	pthread_cond_init(&h->ncond, NULL);
 	struct gdb_events_config cfg = {
 		.ops = &mock_target_ops, .ctx = &h->mt, .nvcpus = n,
-		.bps = &h->s.bps, .can_step = h->s.can_step,
+		.bps = &h->s.bps, .watches = &h->s.watches,
+		.can_step = h->s.can_step,
 		.step_cap = h->s.step_cap, .hold_new_vcpus = hold,
 		.notify = notify, .notify_arg = h,
 	};
@@ -69,10 +74,11 @@ static struct harness *make(enum mock_personality p, unsigned n, bool hold)
 	h->mt.hook_suspended = h_susp;
 	h->mt.hook_breakpoint = h_bp;
 	h->mt.hook_step = h_step;
+	h->mt.hook_watch = h_watch;
 	h->mt.hook_arg = h;
-	/* as gdb does: stop replies may then say swbreak */
-	gdb_handle_packet(&h->s, (const uint8_t *)"qSupported:swbreak+", 19,
-			  &h->r);
+	/* as gdb does: stop replies may then say swbreak and hwbreak */
+	gdb_handle_packet(&h->s, (const uint8_t *)"qSupported:swbreak+;hwbreak+",
+			  28, &h->r);
 	return h;
 }
 
@@ -677,6 +683,115 @@ static void test_lock_spinning_sleeps_after_window(void **state)
 
 static enum mock_personality intel = MOCK_INTEL, amd = MOCK_AMD;
 
+/* ---- Hardware breakpoints and watchpoints -------------------------------- */
+
+/* Every vCPU runs the shared loop with a "store" at 0x1005 to the byte at
+ * its RBX: vCPU `who` to 0x3000, the others elsewhere. */
+static void stores_to(struct harness *h, int who)
+{
+	share_loop(h, 0x1000);
+	h->mt.mem[0x1005] = 0xa2;
+	for (unsigned v = 0; v < h->mt.nvcpus; v++)
+		mock_set_reg64(&h->mt, (int)v, GDB_REG_RBX,
+			       (int)v == who ? 0x3000 : 0x3100 + v);
+}
+
+static void test_watchpoint_reported_after_the_store(void **state)
+{
+	enum mock_personality p = *(enum mock_personality *)*state;
+	struct harness *h = make(p, 4, true);
+	stores_to(h, 2);
+	mock_start_vcpus(&h->mt);
+	attach(h);
+	assert_string_equal(packet(h, "Z2,3000,1"), "OK");
+	struct gdb_stop_info st;
+	for (int round = 0; round < 3; round++) {
+		packet(h, "vCont;c");
+		assert_true(wait_stop(h, 5000, &st));
+		assert_int_equal(st.vcpu, 2);
+		assert_memory_equal(h->rbuf, "T05thread:3;watch:3000;", 23);
+		/* a trap: RIP is past the store */
+		assert_true(rip_of(h, 2) == 0x1006);
+		/* gdb takes every watch out at a stop, back in to resume */
+		assert_string_equal(packet(h, "z2,3000,1"), "OK");
+		assert_string_equal(packet(h, "Z2,3000,1"), "OK");
+	}
+	destroy(h);
+}
+
+static void test_hw_breakpoint_before_its_instruction(void **state)
+{
+	enum mock_personality p = *(enum mock_personality *)*state;
+	struct harness *h = make(p, 2, true);
+	share_loop(h, 0x1000);
+	mock_start_vcpus(&h->mt);
+	attach(h);
+	assert_string_equal(packet(h, "Z1,1003,1"), "OK");
+	packet(h, "vCont;c");
+	struct gdb_stop_info st;
+	assert_true(wait_stop(h, 5000, &st));
+	char prefix[32];
+	snprintf(prefix, sizeof(prefix), "T05thread:%x;hwbreak:;", st.vcpu + 1);
+	assert_memory_equal(h->rbuf, prefix, strlen(prefix));
+	assert_true(rip_of(h, st.vcpu) == 0x1003);
+	/* what gdb does: out, step over it, back in, continue */
+	assert_string_equal(packet(h, "z1,1003,1"), "OK");
+	char step[32];
+	snprintf(step, sizeof(step), "vCont;s:%x", st.vcpu + 1);
+	packet(h, step);
+	struct gdb_stop_info st2;
+	assert_true(wait_stop(h, 5000, &st2));
+	assert_int_equal(st2.vcpu, st.vcpu);
+	assert_int_equal(st2.watch_type, 0);
+	assert_true(rip_of(h, st.vcpu) == 0x1004);
+	assert_string_equal(packet(h, "Z1,1003,1"), "OK");
+	packet(h, "vCont;c");
+	assert_true(wait_stop(h, 5000, &st2));
+	assert_int_equal(st2.watch_type, GDB_HW_BREAKPOINT);
+	assert_true(rip_of(h, st2.vcpu) == 0x1003);
+	destroy(h);
+}
+
+static int pending_watch_hits(struct harness *h)
+{
+	pthread_mutex_lock(&h->ev.lock);
+	int n = 0;
+	for (unsigned v = 0; v < h->mt.nvcpus; v++)
+		n += h->ev.vcpu[v].hit_watch;
+	pthread_mutex_unlock(&h->ev.lock);
+	return n;
+}
+
+/* Every vCPU stores to the watched byte at once; the first is reported,
+ * and once the watch is gone the others' hits are dropped, not reported
+ * for a watch gdb no longer has. */
+static void test_stale_watch_hits_dropped(void **state)
+{
+	enum mock_personality p = *(enum mock_personality *)*state;
+	struct harness *h = make(p, 4, false);
+	share_loop(h, 0x1005);
+	h->mt.mem[0x1005] = 0xa2;
+	for (int v = 0; v < 4; v++)
+		mock_set_reg64(&h->mt, v, GDB_REG_RBX, 0x3000);
+	h->mt.start_together = true;
+	assert_string_equal(packet(h, "Z4,3000,1"), "OK");
+	mock_start_vcpus(&h->mt);
+	struct gdb_stop_info st;
+	assert_true(wait_stop(h, 5000, &st));
+	assert_int_equal(st.watch_type, GDB_WATCH_ACCESS);
+	/* the others stored too and wait with pending hits */
+	WAIT_UNTIL(pending_watch_hits(h) == 4);
+	assert_int_equal(pending_watch_hits(h), 4);
+	assert_string_equal(packet(h, "z4,3000,1"), "OK");
+	unsigned long before[4];
+	for (int v = 0; v < 4; v++)
+		before[v] = executed(h, v);
+	packet(h, "vCont;c");
+	ASSERT_SOON(all_moved(h, before, 5));
+	assert_false(wait_stop(h, 300, &st));
+	destroy(h);
+}
+
 int main(void)
 {
 #define BOTH(t)                                                     \
@@ -696,6 +811,9 @@ int main(void)
 		cmocka_unit_test(test_vm_over_releases_parked),
 		cmocka_unit_test(test_lock_spinning_does_not_sleep_in_window),
 		cmocka_unit_test(test_lock_spinning_sleeps_after_window),
+		BOTH(test_watchpoint_reported_after_the_store),
+		BOTH(test_hw_breakpoint_before_its_instruction),
+		BOTH(test_stale_watch_hits_dropped),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
