@@ -109,6 +109,9 @@ struct uart16550 {
 	void (*irq_fn)(void *ctx, bool level);
 	void *irq_ctx;
 	bool irq_level;
+	/* Told when the receive FIFO gains room (uart_set_rx_room_listener). */
+	void (*rx_room_fn)(void *ctx);
+	void *rx_room_ctx;
 	/* Transmit line buffer. */
 	size_t len;
 	uint8_t buf[UART_TX_BUF];
@@ -273,13 +276,33 @@ size_t uart_receive(struct uart16550 *u, const uint8_t *bytes, size_t len)
 	return taken;
 }
 
+static size_t rx_room_locked(const struct uart16550 *u)
+{
+	return (u->mcr & MCR_LOOPBACK) ? 0 : rx_capacity(u) - u->rx_count;
+}
+
 size_t uart_rx_room(struct uart16550 *u)
 {
 	pthread_mutex_lock(&u->lock);
-	size_t room = (u->mcr & MCR_LOOPBACK) ? 0
-					      : rx_capacity(u) - u->rx_count;
+	size_t room = rx_room_locked(u);
 	pthread_mutex_unlock(&u->lock);
 	return room;
+}
+
+void uart_set_rx_room_listener(struct uart16550 *u, void (*fn)(void *ctx),
+			       void *ctx)
+{
+	pthread_mutex_lock(&u->lock);
+	u->rx_room_fn = fn;
+	u->rx_room_ctx = ctx;
+	pthread_mutex_unlock(&u->lock);
+}
+
+/* After a guest access: tell the host feeder if the FIFO gained room. */
+static void notify_rx_room_locked(struct uart16550 *u, size_t room_before)
+{
+	if (u->rx_room_fn && rx_room_locked(u) > room_before)
+		u->rx_room_fn(u->rx_room_ctx);
 }
 
 /* ---- transmit and modem lines ------------------------------------------- */
@@ -404,6 +427,7 @@ uint8_t uart_read(struct uart16550 *u, unsigned offset)
 	uint8_t val = 0xff;
 
 	pthread_mutex_lock(&u->lock);
+	size_t room_before = rx_room_locked(u);
 	bool dlab = u->lcr & LCR_DLAB;
 	switch (offset) {
 	case UART_RBR_THR:
@@ -434,6 +458,7 @@ uint8_t uart_read(struct uart16550 *u, unsigned offset)
 		break;
 	}
 	update_irq_locked(u);
+	notify_rx_room_locked(u, room_before);
 	pthread_mutex_unlock(&u->lock);
 	return val;
 }
@@ -441,6 +466,7 @@ uint8_t uart_read(struct uart16550 *u, unsigned offset)
 void uart_write(struct uart16550 *u, unsigned offset, uint8_t val)
 {
 	pthread_mutex_lock(&u->lock);
+	size_t room_before = rx_room_locked(u);
 	bool dlab = u->lcr & LCR_DLAB;
 	switch (offset) {
 	case UART_RBR_THR:
@@ -471,5 +497,6 @@ void uart_write(struct uart16550 *u, unsigned offset, uint8_t val)
 		break;
 	}
 	update_irq_locked(u);
+	notify_rx_room_locked(u, room_before);
 	pthread_mutex_unlock(&u->lock);
 }

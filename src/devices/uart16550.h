@@ -51,4 +51,14 @@ void uart_set_irq(struct uart16550 *u, void (*fn)(void *ctx, bool level),
 size_t uart_receive(struct uart16550 *u, const uint8_t *bytes, size_t len);
 size_t uart_rx_room(struct uart16550 *u);
 
+/*
+ * fn is called each time uart_rx_room grows: the guest took a byte from
+ * the receive FIFO, emptied it (FCR), or turned loopback off. A host
+ * feeder holding input the FIFO had no room for waits for this instead of
+ * polling. It runs on the guest's thread with the UART's lock held: it
+ * must not call back into this UART. fn NULL disconnects it.
+ */
+void uart_set_rx_room_listener(struct uart16550 *u, void (*fn)(void *ctx),
+			       void *ctx);
+
 #endif

@@ -329,6 +329,48 @@ static void test_scratch_and_divisor_survive_traffic(void **state)
 	assert_int_equal(uart_read(f->u, SCR), 0x5a);
 }
 
+static void count_room(void *ctx)
+{
+	(*(int *)ctx)++;
+}
+
+/* The host feeder's wake-up: only when the guest's access made room. */
+static void test_rx_room_listener_fires_when_room_grows(void **state)
+{
+	struct fixture *f = *state;
+	char full[UART_FIFO_SIZE + 1];
+	int calls = 0;
+
+	memset(full, 'z', UART_FIFO_SIZE);
+	full[UART_FIFO_SIZE] = '\0';
+	linux_setup(f->u, IER_RDI);
+	uart_set_rx_room_listener(f->u, count_room, &calls);
+	assert_int_equal(feed(f->u, full), UART_FIFO_SIZE);
+	/* Host-side input and register reads that take nothing: silent. */
+	assert_int_equal(calls, 0);
+	uart_read(f->u, LSR);
+	uart_read(f->u, IIR);
+	uart_write(f->u, SCR, 1);
+	assert_int_equal(calls, 0);
+	assert_int_equal(uart_read(f->u, RBR), 'z');
+	assert_int_equal(calls, 1);
+	assert_int_equal(uart_rx_room(f->u), 1);
+	/* Reading an empty FIFO makes no room. */
+	uart_write(f->u, FCR, 0x83);
+	assert_int_equal(calls, 2);
+	uart_read(f->u, RBR);
+	assert_int_equal(calls, 2);
+	/* Loopback shuts the line out (room 0); leaving it gives room. */
+	uart_write(f->u, MCR, MCR_LOOP);
+	assert_int_equal(uart_rx_room(f->u), 0);
+	uart_write(f->u, MCR, MCR_OUT2);
+	assert_int_equal(calls, 3);
+	uart_set_rx_room_listener(f->u, NULL, NULL);
+	feed(f->u, "a");
+	uart_read(f->u, RBR);
+	assert_int_equal(calls, 3);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -345,6 +387,7 @@ int main(void)
 		T(test_out2_gates_the_line),
 		T(test_modem_status_interrupt),
 		T(test_scratch_and_divisor_survive_traffic),
+		T(test_rx_room_listener_fires_when_room_grows),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);
