@@ -9,6 +9,19 @@
 
 #include "devices/uart16550.h"
 
+static void flush_now(void *ctx)
+{
+	serial_port_flush(ctx);
+}
+
+/* UART lock held: the timer's arm takes only its own (leaf) mutex. */
+static void partial_line_started(void *ctx)
+{
+	struct serial_port *sp = ctx;
+
+	serial_flush_timer_arm(&sp->flusher);
+}
+
 int serial_port_open(struct serial_port *sp, const char *path, char *err,
 		     size_t errlen)
 {
@@ -34,6 +47,14 @@ int serial_port_open(struct serial_port *sp, const char *path, char *err,
 		return -ENOMEM;
 	}
 	pthread_mutex_init(&sp->lock, NULL);
+	int rc = serial_flush_timer_start(&sp->flusher, flush_now, sp);
+	if (rc) {
+		snprintf(err, errlen, "cannot start the serial flush thread: %s",
+			 strerror(-rc));
+		serial_port_close(sp);
+		return rc;
+	}
+	uart_set_tx_listener(sp->uart, partial_line_started, sp);
 	return 0;
 }
 
@@ -61,6 +82,23 @@ int serial_port_register(struct serial_port *sp, struct vm *vm)
 			       serial_pio, sp);
 }
 
+size_t serial_port_receive(struct serial_port *sp, const uint8_t *bytes,
+			   size_t len)
+{
+	pthread_mutex_lock(&sp->lock);
+	size_t taken = uart_receive(sp->uart, bytes, len);
+	pthread_mutex_unlock(&sp->lock);
+	return taken;
+}
+
+void serial_port_on_rx_room(struct serial_port *sp, void (*fn)(void *ctx),
+			    void *ctx)
+{
+	pthread_mutex_lock(&sp->lock);
+	uart_set_rx_room_listener(sp->uart, fn, ctx);
+	pthread_mutex_unlock(&sp->lock);
+}
+
 void serial_port_flush(struct serial_port *sp)
 {
 	pthread_mutex_lock(&sp->lock);
@@ -72,6 +110,9 @@ void serial_port_close(struct serial_port *sp)
 {
 	if (!sp->uart)
 		return;
+	/* The flush thread uses the UART: it goes first. */
+	uart_set_tx_listener(sp->uart, NULL, NULL);
+	serial_flush_timer_stop(&sp->flusher);
 	uart_destroy(sp->uart);
 	sp->uart = NULL;
 	pthread_mutex_destroy(&sp->lock);

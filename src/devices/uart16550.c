@@ -113,6 +113,8 @@ struct uart16550 {
 	void (*rx_room_fn)(void *ctx);
 	void *rx_room_ctx;
 	/* Transmit line buffer. */
+	void (*tx_fn)(void *ctx); /* told when a partial line starts */
+	void *tx_ctx;
 	size_t len;
 	uint8_t buf[UART_TX_BUF];
 	/* Atomic so uart_tx_count() can read it through a const pointer. */
@@ -168,6 +170,15 @@ void uart_flush(struct uart16550 *u)
 {
 	pthread_mutex_lock(&u->lock);
 	flush_locked(u);
+	pthread_mutex_unlock(&u->lock);
+}
+
+void uart_set_tx_listener(struct uart16550 *u, void (*fn)(void *ctx),
+			  void *ctx)
+{
+	pthread_mutex_lock(&u->lock);
+	u->tx_fn = fn;
+	u->tx_ctx = ctx;
 	pthread_mutex_unlock(&u->lock);
 }
 
@@ -319,6 +330,8 @@ static void transmit_locked(struct uart16550 *u, uint8_t byte)
 	atomic_fetch_add(&u->tx_count, 1);
 	if (byte == '\n' || u->len == sizeof(u->buf))
 		flush_locked(u);
+	else if (u->len == 1 && u->tx_fn)
+		u->tx_fn(u->tx_ctx);
 }
 
 /* The modem inputs: in loopback they follow the MCR outputs (DTR->DSR,

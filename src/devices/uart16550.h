@@ -18,14 +18,23 @@
 
 struct uart16550;
 
-/* Transmitted bytes are written to out_fd, flushed at each newline and by
- * uart_flush(). */
+/* Transmitted bytes are written to out_fd, flushed at each newline, when
+ * the line buffer is full, and by uart_flush(). */
 struct uart16550 *uart_create(int out_fd);
 void uart_destroy(struct uart16550 *u);
 /* offset 0..7 from the base port. */
 uint8_t uart_read(struct uart16550 *u, unsigned offset);
 void uart_write(struct uart16550 *u, unsigned offset, uint8_t val);
 void uart_flush(struct uart16550 *u);
+/*
+ * fn is called when a transmitted byte lands in an empty line buffer: a
+ * partial line now waits for its newline. A host showing output as it
+ * comes (a prompt, echoed keys) flushes it a moment later. It runs on the
+ * guest's thread with the UART's lock held: it must not call back into
+ * this UART. fn NULL disconnects it.
+ */
+void uart_set_tx_listener(struct uart16550 *u, void (*fn)(void *ctx),
+			  void *ctx);
 /* Bytes transmitted since creation (tests, `info vcpus`). */
 uint64_t uart_tx_count(const struct uart16550 *u);
 
