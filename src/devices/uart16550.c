@@ -271,25 +271,28 @@ static uint8_t rx_pop_locked(struct uart16550 *u)
 	return u->rbr_last;
 }
 
+/* Room for bytes from the line. hvgdb's end of the line honours hardware
+ * flow control: nothing is sent while the guest holds RTS low (a driver
+ * that has not opened the port yet, and would empty the FIFO when it
+ * does). In loopback the receiver hears the transmitter, not the line. */
+static size_t rx_room_locked(const struct uart16550 *u)
+{
+	if ((u->mcr & (MCR_LOOPBACK | MCR_RTS)) != MCR_RTS)
+		return 0;
+	return rx_capacity(u) - u->rx_count;
+}
+
 size_t uart_receive(struct uart16550 *u, const uint8_t *bytes, size_t len)
 {
 	size_t taken = 0;
 
 	pthread_mutex_lock(&u->lock);
-	/* In loopback the receiver is wired to the transmitter, not the
-	 * line: nothing is taken. */
-	if (!(u->mcr & MCR_LOOPBACK)) {
-		while (taken < len && u->rx_count < rx_capacity(u))
-			rx_push_locked(u, bytes[taken++]);
-	}
+	size_t room = rx_room_locked(u);
+	while (taken < len && taken < room)
+		rx_push_locked(u, bytes[taken++]);
 	update_irq_locked(u);
 	pthread_mutex_unlock(&u->lock);
 	return taken;
-}
-
-static size_t rx_room_locked(const struct uart16550 *u)
-{
-	return (u->mcr & MCR_LOOPBACK) ? 0 : rx_capacity(u) - u->rx_count;
 }
 
 size_t uart_rx_room(struct uart16550 *u)

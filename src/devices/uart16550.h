@@ -51,8 +51,9 @@ void uart_set_irq(struct uart16550 *u, void (*fn)(void *ctx, bool level),
 
 /*
  * Host-side input (typed characters): queues up to the free room of the
- * receive FIFO (16 bytes, 1 with FIFOs disabled) and returns how many bytes
- * were taken; the caller keeps the rest and offers it again after the guest
+ * receive FIFO (16 bytes, 1 with FIFOs disabled; none while the guest
+ * holds RTS low or is in loopback: hvgdb's end of the line honours
+ * hardware flow control) and returns how many bytes were taken; the caller keeps the rest and offers it again after the guest
  * has read (uart_rx_room). Nothing is ever lost to an overrun this way. The
  * end of a call counts as the line going idle: bytes left below the FIFO's
  * trigger level raise the character-timeout interrupt.

@@ -100,12 +100,13 @@ JB, JA = 0x72, 0x77
 
 
 def uart_echo_guest(delay=0):
-    """Prints "ready" then echoes every byte COM1 receives (polling LSR),
+    """Raises DTR and RTS (ready to receive), prints "ready", then echoes every byte COM1 receives (polling LSR),
     lowercase letters upper-cased; '!' ends the VM with exit value 0x21
     (status 67) and '?' crashes it (a read of unmapped memory, status 3).
     delay: iterations of an idle loop after each byte, a slow reader that
     leaves input waiting in the FIFO."""
     a = Asm()
+    a.emit([0x66, 0xBA, 0xFC, 0x03], [0xB0, 0x03], [0xEE])  # MCR = DTR|RTS
     a.emit([0x66, 0xBA, 0xF8, 0x03])                 # mov dx, 0x3f8
     for ch in b"ready\n":
         a.emit([0xB0, ch], [0xEE])                   # mov al, ch; out

@@ -147,6 +147,7 @@ static void test_trigger_levels(void **state)
 
 	memset(bytes, 'x', sizeof(bytes) - 1);
 	bytes[UART_FIFO_SIZE] = '\0';
+	uart_write(f->u, MCR, MCR_RTS);
 	uart_write(f->u, IER, IER_RDI);
 	for (unsigned t = 0; t < 4; t++) {
 		uart_write(f->u, FCR, (uint8_t)(t << 6 | 0x03));
@@ -276,14 +277,15 @@ static void test_out2_gates_the_line(void **state)
 
 	uart_write(f->u, FCR, 0x01);
 	uart_write(f->u, IER, IER_RDI);
+	uart_write(f->u, MCR, MCR_RTS);
 	feed(f->u, "k");
 	assert_int_equal(uart_read(f->u, IIR), IIR_RDA); /* trigger 1 */
 	assert_false(f->irq.level);
-	uart_write(f->u, MCR, MCR_OUT2);
+	uart_write(f->u, MCR, MCR_RTS | MCR_OUT2);
 	assert_true(f->irq.level);
-	uart_write(f->u, MCR, MCR_OUT2 | MCR_LOOP);
+	uart_write(f->u, MCR, MCR_RTS | MCR_OUT2 | MCR_LOOP);
 	assert_false(f->irq.level);
-	uart_write(f->u, MCR, MCR_OUT2);
+	uart_write(f->u, MCR, MCR_RTS | MCR_OUT2);
 	assert_true(f->irq.level);
 	uart_write(f->u, IER, 0);
 	assert_false(f->irq.level);
@@ -318,6 +320,7 @@ static void test_scratch_and_divisor_survive_traffic(void **state)
 	uart_write(f->u, 1, 0x00);
 	uart_write(f->u, LCR, 0x03);
 	uart_write(f->u, SCR, 0x5a);
+	uart_write(f->u, MCR, MCR_RTS);
 	assert_int_equal(feed(f->u, "hello"), 5);
 	assert_int_equal(uart_read(f->u, RBR), 'h');
 	uart_write(f->u, LCR, 0x83);
@@ -361,14 +364,45 @@ static void test_rx_room_listener_fires_when_room_grows(void **state)
 	uart_read(f->u, RBR);
 	assert_int_equal(calls, 2);
 	/* Loopback shuts the line out (room 0); leaving it gives room. */
-	uart_write(f->u, MCR, MCR_LOOP);
+	uart_write(f->u, MCR, MCR_RTS | MCR_LOOP);
 	assert_int_equal(uart_rx_room(f->u), 0);
-	uart_write(f->u, MCR, MCR_OUT2);
+	uart_write(f->u, MCR, MCR_RTS | MCR_OUT2);
 	assert_int_equal(calls, 3);
+	/* So does raising RTS (below). */
+	uart_write(f->u, MCR, MCR_OUT2);
+	assert_int_equal(uart_rx_room(f->u), 0);
+	uart_write(f->u, MCR, MCR_RTS | MCR_OUT2);
+	assert_int_equal(calls, 4);
 	uart_set_rx_room_listener(f->u, NULL, NULL);
 	feed(f->u, "a");
 	uart_read(f->u, RBR);
-	assert_int_equal(calls, 3);
+	assert_int_equal(calls, 4);
+}
+
+/* hvgdb's end of the line honours hardware flow control: nothing arrives
+ * while RTS is low (Linux raises it when the tty is opened, after the
+ * probe and start-up have emptied the FIFO), and held input then flows. */
+static void test_input_waits_for_rts(void **state)
+{
+	struct fixture *f = *state;
+
+	uart_write(f->u, FCR, 0x81);
+	uart_write(f->u, MCR, MCR_DTR | MCR_OUT2);
+	uart_write(f->u, IER, IER_RDI);
+	assert_int_equal(uart_rx_room(f->u), 0);
+	assert_int_equal(feed(f->u, "ls\r"), 0);
+	assert_int_equal(uart_read(f->u, LSR) & 0x03, 0); /* no data, no overrun */
+	assert_false(f->irq.level);
+	uart_write(f->u, MCR, MCR_DTR | MCR_RTS | MCR_OUT2);
+	assert_int_equal(uart_rx_room(f->u), UART_FIFO_SIZE);
+	assert_int_equal(feed(f->u, "ls\r"), 3);
+	assert_true(f->irq.level);
+	assert_int_equal(uart_read(f->u, RBR), 'l');
+	/* RTS dropped again: what is in the FIFO stays readable. */
+	uart_write(f->u, MCR, MCR_DTR | MCR_OUT2);
+	assert_int_equal(feed(f->u, "x"), 0);
+	assert_int_equal(uart_read(f->u, RBR), 's');
+	assert_int_equal(uart_read(f->u, RBR), '\r');
 }
 
 int main(void)
@@ -388,6 +422,7 @@ int main(void)
 		T(test_modem_status_interrupt),
 		T(test_scratch_and_divisor_survive_traffic),
 		T(test_rx_room_listener_fires_when_room_grows),
+		T(test_input_waits_for_rts),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);
