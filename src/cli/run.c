@@ -279,6 +279,7 @@ static struct run_outcome judge_outcome(struct run_session *s, int reason)
 		out.gdb_status = (int)(value & 0xff);
 		break;
 	case VM_SHUTDOWN_POWER_OFF: /* ACPI S5: the guest's own, clean end */
+	case VM_SHUTDOWN_RESET:     /* a reboot ends hvgdb (QEMU -no-reboot) */
 		break;
 	case VM_SHUTDOWN_REQUESTED:
 		out.status = sig ? 128 + sig : 0;
