@@ -20,6 +20,10 @@ struct serial_port {
 	pthread_mutex_t lock;
 	/* Shows a partial line (a prompt) without waiting for its newline. */
 	struct serial_flush_timer flusher;
+	/* serial_port_set_output_tap; guarded by lock. */
+	void (*tap_fn)(void *ctx, int vcpu, const uint8_t *bytes, size_t len);
+	void *tap_ctx;
+	int writer_vcpu; /* the vCPU inside a port access, or -1 */
 };
 
 /* path NULL: stdout. 0 or -errno with one line in err. */
@@ -35,6 +39,14 @@ size_t serial_port_receive(struct serial_port *sp, const uint8_t *bytes,
 void serial_port_on_rx_room(struct serial_port *sp, void (*fn)(void *ctx),
 			    void *ctx);
 void serial_port_flush(struct serial_port *sp);
+/* fn sees the output as it leaves (uart16550.h's output tap) with the vCPU
+ * whose port write sent it, or -1 when hvgdb flushed it (a partial line,
+ * the end of the run). Serial port and UART locks held: fn must not call
+ * back into the port. NULL: off. */
+void serial_port_set_output_tap(struct serial_port *sp,
+				void (*fn)(void *ctx, int vcpu,
+					   const uint8_t *bytes, size_t len),
+				void *ctx);
 void serial_port_close(struct serial_port *sp);
 
 #endif

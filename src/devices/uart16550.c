@@ -115,6 +115,8 @@ struct uart16550 {
 	/* Transmit line buffer. */
 	void (*tx_fn)(void *ctx); /* told when a partial line starts */
 	void *tx_ctx;
+	void (*tap_fn)(void *ctx, const uint8_t *bytes, size_t len);
+	void *tap_ctx;
 	size_t len;
 	uint8_t buf[UART_TX_BUF];
 	/* Atomic so uart_tx_count() can read it through a const pointer. */
@@ -145,6 +147,8 @@ static void flush_locked(struct uart16550 *u)
 {
 	size_t done = 0;
 
+	if (u->tap_fn && u->len)
+		u->tap_fn(u->tap_ctx, u->buf, u->len);
 	while (done < u->len && u->out_fd >= 0) {
 		ssize_t n = write(u->out_fd, u->buf + done, u->len - done);
 
@@ -179,6 +183,17 @@ void uart_set_tx_listener(struct uart16550 *u, void (*fn)(void *ctx),
 	pthread_mutex_lock(&u->lock);
 	u->tx_fn = fn;
 	u->tx_ctx = ctx;
+	pthread_mutex_unlock(&u->lock);
+}
+
+void uart_set_output_tap(struct uart16550 *u,
+			 void (*fn)(void *ctx, const uint8_t *bytes,
+				    size_t len),
+			 void *ctx)
+{
+	pthread_mutex_lock(&u->lock);
+	u->tap_fn = fn;
+	u->tap_ctx = ctx;
 	pthread_mutex_unlock(&u->lock);
 }
 

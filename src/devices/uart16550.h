@@ -35,6 +35,18 @@ void uart_flush(struct uart16550 *u);
  */
 void uart_set_tx_listener(struct uart16550 *u, void (*fn)(void *ctx),
 			  void *ctx);
+/*
+ * fn sees every chunk of output as it is written to out_fd (whole lines,
+ * or what a flush or a full buffer cut), even if the write fails: for a
+ * host that reads the console (hvgdb looks for a kernel's panic). It runs
+ * with the UART's lock held, on the thread that wrote the last byte or
+ * called uart_flush: it must not call back into this UART. fn NULL
+ * disconnects it.
+ */
+void uart_set_output_tap(struct uart16550 *u,
+			 void (*fn)(void *ctx, const uint8_t *bytes,
+				    size_t len),
+			 void *ctx);
 /* Bytes transmitted since creation (tests, `info vcpus`). */
 uint64_t uart_tx_count(const struct uart16550 *u);
 
