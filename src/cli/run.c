@@ -16,6 +16,7 @@
 #include "cli/exit_device.h"
 #include "cli/gdb_target.h"
 #include "cli/guest_image.h"
+#include "cli/halt_watch.h"
 #include "cli/kernel_platform.h"
 #include "cli/report.h"
 #include "cli/serial_port.h"
@@ -38,6 +39,7 @@ struct run_session {
 	struct gdbstub *stub;
 	struct signal_watch signals;
 	struct console_input *console; /* NULL: no serial input */
+	struct halt_watch halts;
 	struct vcpu_loop_shared shared;
 	struct vcpu_thread *threads;
 	struct startup_trace *trace;
@@ -352,6 +354,7 @@ static int run_vcpus(struct run_session *s)
 
 static void teardown(struct run_session *s)
 {
+	halt_watch_stop(&s->halts);
 	console_input_stop(s->console);
 	s->console = NULL;
 	signal_watch_stop(&s->signals);
@@ -402,6 +405,12 @@ int run_guest(const struct cli_options *opts, struct startup_trace *trace)
 		return RUN_STATUS_USAGE;
 	}
 	if (start_console_input(&s)) {
+		teardown(&s);
+		return RUN_STATUS_USAGE;
+	}
+	rc = halt_watch_start(&s.halts, s.vm);
+	if (rc) {
+		report_error("cannot start the halt watch: %s", strerror(-rc));
 		teardown(&s);
 		return RUN_STATUS_USAGE;
 	}
