@@ -26,6 +26,9 @@ int kernel_platform_tables(unsigned ncpus, uint64_t ram_size, uint8_t *buf,
 		.ioapic_addr = (uint32_t)IOAPIC_BASE,
 		.ioapic_id = KERNEL_IOAPIC_ID,
 		.tables_gpa = KERNEL_ACPI_GPA,
+		/* The 8042 is there for its reset line only: announced,
+		 * Linux would probe it for a keyboard and its boot log
+		 * would change (docs/devices.md). */
 		.has_i8042 = false,
 	};
 	struct acpi_layout layout;
