@@ -121,6 +121,18 @@ def test_pipe_slow_guest_loses_nothing(slow_guest):
           "order (%d echoed)" % (len(data), len(got)))
 
 
+def test_pipe_is_8_bit_clean(guest):
+    # Every byte value but the guest's own two commands ('!' ends, '?'
+    # crashes), NUL and 0x01 (no escape keys on a pipe) included.
+    data = bytes(b for b in range(256) if b not in b"!?")
+    p = subprocess.run([HVGDB, "run", guest], input=data + b"!",
+                       capture_output=True, timeout=60)
+    want = bytes(b - 0x20 if 0x61 <= b <= 0x7a else b for b in data)
+    check(p.returncode == 67 and p.stdout[len(b"ready\n"):] == want,
+          "a pipe's bytes reach the guest unchanged, all 8 bits (status "
+          "%d)" % p.returncode)
+
+
 def test_pipe_end_of_file_keeps_the_vm(guest):
     p = subprocess.Popen([HVGDB, "run", guest], stdin=subprocess.PIPE,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -144,6 +156,7 @@ def main():
         test_ways_out_restore_the_terminal(guest)
         test_background_job_leaves_the_terminal_alone(guest)
         test_pipe_slow_guest_loses_nothing(slow)
+        test_pipe_is_8_bit_clean(guest)
         test_pipe_end_of_file_keeps_the_vm(guest)
     finally:
         os.unlink(guest)
