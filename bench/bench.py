@@ -20,6 +20,7 @@ sys.path.insert(0, HERE)
 
 import gdb_rows  # noqa: E402
 import guest_rows  # noqa: E402
+import host_busy  # noqa: E402
 from report import Report  # noqa: E402
 
 
@@ -77,7 +78,7 @@ def med(runs, key):
 
 
 ROWS = ["stepi", "bp", "mem", "ctrlc", "cpu", "storm", "rss", "startup",
-        "idle", "bps", "bprss", "hltstep"]
+        "idle", "bps", "bpsin", "bprss", "hltstep", "smpstep", "busy"]
 
 
 def main():
@@ -186,6 +187,13 @@ def main():
             cfg, log, "9 continue 1/200 bps", ["hvgdb", "qemu"],
             lambda k: gdb_rows.continue_with_breakpoints(k, cfg))
         rep.bps_row(r)
+    if "bpsin" in only:
+        r = raw["bpsin"] = interleaved(
+            cfg, log, "9b continue 1/200 bps, always-inserted",
+            ["hvgdb", "qemu"],
+            lambda k: gdb_rows.continue_with_breakpoints(
+                k, cfg, always_inserted=True))
+        rep.bps_row(r, always_inserted=True)
     if "bprss" in only:
         r = raw["bprss"] = interleaved(
             cfg, log, "10 rss over hits", ["hvgdb"],
@@ -196,6 +204,32 @@ def main():
             cfg, log, "11 stepi over hlt", ["hvgdb", "qemu"],
             lambda k: gdb_rows.stepi_over_hlt(k, cfg))
         rep.hltstep_row(r)
+
+    if "busy" in only:
+        with host_busy.busy_host() as spinners:
+            log(f"  host busy: {spinners} busy-loop process(es)")
+            r = raw["busy_stepi"] = interleaved(
+                cfg, log, "1h stepi, host busy", ["hvgdb", "qemu"],
+                lambda k: gdb_rows.stepi(k, cfg))
+            rep.rate_row("1h", "stepi/s, 1 vCPU, host busy", r, "rate",
+                         want_ratio=1.0, gdb_share=False)
+            r = raw["busy_bp"] = interleaved(
+                cfg, log, "2h breakpoint, host busy", ["hvgdb", "qemu"],
+                lambda k: gdb_rows.breakpoint_hits(k, cfg))
+            rep.rate_row("2h", "breakpoint hits/s, host busy", r, "rate",
+                         want_ratio=1.0, gdb_share=False)
+            r = raw["busy_ctrlc"] = interleaved(
+                cfg, log, "4h ctrl-c, host busy", ["hvgdb", "qemu"],
+                lambda k: guest_rows.ctrl_c_latency(k, cfg))
+            rep.latency_row(r, row_id="4h", note=", host busy")
+    if "smpstep" in only:
+        for cpus, row_id in ((4, "12a"), (8, "12b")):
+            r = raw[f"smpstep{cpus}"] = interleaved(
+                cfg, log, f"{row_id} stepi {cpus} vCPUs", ["hvgdb", "qemu"],
+                lambda k, c=cpus: gdb_rows.stepi(k, cfg, cpus=c))
+            rep.rate_row(row_id, f"stepi/s, {cpus} vCPUs, demo, gdb's "
+                         "default locking", r, "rate", want_ratio=1.6,
+                         gdb_share=False)
 
     print()
     print(rep.table())

@@ -39,9 +39,12 @@ def _gdb(kind, cfg, elf, params, cpus=1, args="", timeout=120):
     return r
 
 
-def stepi(kind, cfg):
+def stepi(kind, cfg, cpus=1):
+    """Rows 1 and 12: stepi/s with gdb's default scheduler locking (with
+    more vCPUs, every step resumes the others too)."""
     return _gdb(kind, cfg, cfg.guest("demo"),
-                {"row": "stepi", "symbol": HOT, "duration": cfg.duration})
+                {"row": "stepi", "symbol": HOT, "duration": cfg.duration},
+                cpus=cpus)
 
 
 def breakpoint_hits(kind, cfg):
@@ -160,12 +163,13 @@ def demo_never_run_addresses(elf, count=199):
     return [stubs + 16 * v for v in vectors]
 
 
-def continue_with_breakpoints(kind, cfg, cpus=4):
-    """Row 9: ms per continue with 1 and with 200 breakpoints, 4 vCPUs."""
+def continue_with_breakpoints(kind, cfg, cpus=4, always_inserted=False):
+    """Row 9 (9b with gdb's `breakpoint always-inserted on`): ms per
+    continue with 1 and with 200 breakpoints, 4 vCPUs."""
     elf = cfg.guest("demo")
     r = _gdb(kind, cfg, elf,
              {"row": "bps", "symbol": HOT, "duration": cfg.duration,
-              "min_continues": 10,
+              "min_continues": 10, "always_inserted": always_inserted,
               "bp_addrs": demo_never_run_addresses(elf)},
              cpus=cpus, timeout=600)
     if r.get("ok") and r.get("other_stops"):

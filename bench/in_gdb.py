@@ -174,6 +174,10 @@ def row_bps():
     that never runs (gdb removes and re-inserts every breakpoint around
     each stop), then with 1 again: the two 1-breakpoint phases bracket
     the 200 one so host drift during the session does not bias it."""
+    if P.get("always_inserted"):
+        # Row 9b: gdb keeps breakpoints in the target across stops and
+        # only lifts the one it steps over.
+        run("set breakpoint always-inserted on")
     hot = gdb.Breakpoint(P["symbol"])
     for _ in range(3):  # boot, and every vCPU into its loop
         run("continue")

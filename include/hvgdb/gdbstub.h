@@ -79,6 +79,11 @@ struct gdb_target_ops {
 	 * coherent. */
 	int (*read_phys)(void *ctx, uint64_t gpa, void *buf, size_t len);
 	int (*write_phys)(void *ctx, uint64_t gpa, const void *buf, size_t len);
+	/* Optional. Device registers where read_phys finds no RAM, as vcpu
+	 * sees them, read without side effects (x/4wx 0xfee00020: the local
+	 * APIC's ID register). 0, or -EFAULT. */
+	int (*peek_device)(void *ctx, int vcpu, uint64_t gpa, void *buf,
+			   size_t len);
 	/* Optional. 1 if gpa is a byte of a paging structure some vCPU's
 	 * translations read (an int3 there would corrupt every walk through
 	 * it), 0 if not, -errno when it cannot tell. Breakpoints are

@@ -41,7 +41,14 @@ struct vm_config {
 	uint64_t mem_size; /* bytes, multiple of 4 KiB */
 	enum vm_cpu_vendor vendor;
 	enum vm_backend_kind backend;
+	/* Translated-code buffer per vCPU, MiB (0: VM_DEFAULT_CODE_BUFFER_MIB;
+	 * else VM_MIN_CODE_BUFFER_MIB..VM_MAX_CODE_BUFFER_MIB). */
+	unsigned code_buffer_mib;
 };
+
+#define VM_DEFAULT_CODE_BUFFER_MIB 128
+#define VM_MIN_CODE_BUFFER_MIB 1
+#define VM_MAX_CODE_BUFFER_MIB 2048
 
 /* On failure *vmp is NULL; a one-line reason is written to err if non-NULL. */
 int vm_create(const struct vm_config *cfg, struct vm **vmp, char *err,
@@ -294,6 +301,11 @@ void *vm_map_gpa(struct vm *vm, uint64_t gpa, size_t len);
 /* RAM only; -EFAULT if any byte is outside RAM. vm_write_gpa keeps every
  * vCPU's translation cache coherent for the written range. */
 int vm_read_gpa(struct vm *vm, uint64_t gpa, void *buf, size_t len);
+/* Device registers at gpa as vCPU `vcpu` sees them, read without side
+ * effects (for a debugger): the local APIC page. 0, or -EFAULT when any
+ * byte is not such a register page. */
+int vm_peek_device(struct vm *vm, int vcpu, uint64_t gpa, void *buf,
+		   size_t len);
 int vm_write_gpa(struct vm *vm, uint64_t gpa, const void *buf, size_t len);
 
 /* ---- Paging ------------------------------------------------------------ */

@@ -28,6 +28,8 @@ const char cli_usage_text[] =
 	"                           stdout, input from stdin; on a terminal,\n"
 	"                           Ctrl-A x quits and Ctrl-A h lists the keys)\n"
 	"  --backend tcg            vCPU backend (only tcg for now)\n"
+	"  --tb-size MIB            translated-code buffer per vCPU, 1..2048\n"
+	"                           (default 128), as QEMU's tcg tb-size\n"
 	"  --gdb [HOST:]PORT|unix:PATH\n"
 	"                           start the debug server (default host 127.0.0.1)\n"
 	"  --wait                   run no guest instruction until a debugger\n"
@@ -185,6 +187,21 @@ static int apply_memory(struct cli_options *o, const char *v, char *err,
 	return 0;
 }
 
+static int apply_tb_size(struct cli_options *o, const char *v, char *err,
+			 size_t errlen)
+{
+	uint64_t mib;
+	const char *end;
+	int rc = parse_decimal(v, &mib, &end);
+
+	if (rc || *end || mib < VM_MIN_CODE_BUFFER_MIB || mib > VM_MAX_CODE_BUFFER_MIB)
+		return fail(err, errlen,
+			    "--tb-size must be %d..%d (MiB), not '%s'",
+			    VM_MIN_CODE_BUFFER_MIB, VM_MAX_CODE_BUFFER_MIB, v);
+	o->code_buffer_mib = (unsigned)mib;
+	return 0;
+}
+
 static int apply_vendor(struct cli_options *o, const char *v, char *err,
 			size_t errlen)
 {
@@ -297,6 +314,7 @@ static const struct option_spec run_options[] = {
 	{ "cpu-vendor", 0, true, apply_vendor },
 	{ "serial", 0, true, apply_serial },
 	{ "backend", 0, true, apply_backend },
+	{ "tb-size", 0, true, apply_tb_size },
 	{ "gdb", 0, true, apply_gdb },
 	{ "initrd", 0, true, apply_initrd },
 	{ "append", 0, true, apply_append },

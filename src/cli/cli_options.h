@@ -34,6 +34,7 @@ struct cli_options {
 	uint64_t mem_size;
 	enum vm_cpu_vendor vendor;
 	enum vm_backend_kind backend;
+	unsigned code_buffer_mib; /* --tb-size; 0: the VM's default */
 	enum cli_serial_kind serial;
 	const char *serial_path;  /* CLI_SERIAL_FILE only */
 	const char *gdb_listen;   /* NULL: no debug server */

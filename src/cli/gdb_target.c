@@ -319,6 +319,12 @@ static int target_write_phys(void *ctx, uint64_t gpa, const void *buf,
 	return vm_write_gpa(ctx, gpa, buf, len);
 }
 
+static int target_peek_device(void *ctx, int vcpu, uint64_t gpa, void *buf,
+			      size_t len)
+{
+	return vm_peek_device(ctx, vcpu, gpa, buf, len);
+}
+
 static int target_in_paging_structures(void *ctx, uint64_t gpa)
 {
 	return vm_gpa_in_paging_structures(ctx, gpa);
@@ -458,6 +464,7 @@ const struct gdb_target_ops gdb_target_vm_ops = {
 	.translate = target_translate,
 	.read_phys = target_read_phys,
 	.write_phys = target_write_phys,
+	.peek_device = target_peek_device,
 	.in_paging_structures = target_in_paging_structures,
 	.set_cap = target_set_cap,
 	.has_cap = target_has_cap,

@@ -148,6 +148,7 @@ static int build_vm(struct run_session *s)
 		.mem_size = o->mem_size,
 		.vendor = o->vendor,
 		.backend = o->backend,
+		.code_buffer_mib = o->code_buffer_mib,
 	};
 	char err[256] = "";
 	uint8_t *ram;

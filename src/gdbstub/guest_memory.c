@@ -55,8 +55,11 @@ size_t gdb_mem_read(struct gdb_session *s, uint64_t addr, uint8_t *buf,
 		if (va < addr) /* wrapped past the top of the address space */
 			break;
 		size_t n = chunk_len(va, len - done);
-		if (gdb_addr_to_gpa(s, va, &gpa) ||
-		    s->ops->read_phys(s->ctx, gpa, buf + done, n))
+		if (gdb_addr_to_gpa(s, va, &gpa))
+			break;
+		if (s->ops->read_phys(s->ctx, gpa, buf + done, n) &&
+		    (!s->ops->peek_device ||
+		     s->ops->peek_device(s->ctx, s->hg, gpa, buf + done, n)))
 			break;
 		show_original_bytes(s, gpa, buf + done, n);
 		done += n;

@@ -1,11 +1,15 @@
-/* qRcmd ("monitor ..." in GDB): help, info vcpus, info breakpoints, phys. */
+/* qRcmd ("monitor ..." in GDB): help, info vcpus, info breakpoints, info
+ * mem, info tlb, phys, hold. */
 #include "gdbstub/session.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "gdbstub/page_table_dump.h"
 #include "gdbstub/rsp_codec.h"
 #include "gdbstub/vcpu_events.h"
 
@@ -58,8 +62,12 @@ void gdb_describe_vcpu(const struct gdb_session *s, int vcpu, char *out,
 }
 
 /* Monitor output is plain text; the reply carries it hex-encoded. */
+/* The reply carries the text hex-encoded: twice this fits PacketSize. */
+#define MONITOR_TEXT_MAX (RSP_PACKET_SIZE / 2 - 256)
+
 struct text {
-	char buf[8192];
+	char *buf;
+	size_t cap;
 	size_t len;
 	size_t limit;   /* text_add stops here (<= sizeof(buf)) */
 	bool truncated; /* something did not fit: it was left out whole */
@@ -137,13 +145,163 @@ static void info_breakpoints(struct gdb_session *s, struct text *t)
 	if (total == 0)
 		return;
 	text_add(t, "gpa                 gva                 saved\n");
-	t->limit = sizeof(t->buf) - 64;
+	t->limit = t->cap - 64;
 	bp_table_foreach(&s->bps, print_bp, &l);
-	t->limit = sizeof(t->buf);
+	t->limit = t->cap;
 	if (t->truncated) {
 		t->truncated = false;
 		text_add(t, "... %zu more not shown\n", total - l.shown);
 	}
+}
+
+/* ---- info mem / info tlb ------------------------------------------------ */
+
+struct pt_listing {
+	struct text *t;
+	bool each_page; /* info tlb */
+	uint64_t lo, hi; /* only mappings overlapping [lo, hi] */
+	bool open;      /* info mem: a range waits to be printed */
+	struct pt_mapping range;
+	size_t lines, shown;
+};
+
+static void rights(const struct pt_mapping *m, char out[5])
+{
+	out[0] = m->user ? 'u' : '-';
+	out[1] = 'r';
+	out[2] = m->write ? 'w' : '-';
+	out[3] = m->exec ? 'x' : '-';
+	out[4] = 0;
+}
+
+static const char *size_name(uint64_t size)
+{
+	switch (size) {
+	case 1ULL << 12: return "4K";
+	case 1ULL << 21: return "2M";
+	case 1ULL << 22: return "4M";
+	case 1ULL << 30: return "1G";
+	default: return "?";
+	}
+}
+
+static void flush_range(struct pt_listing *l)
+{
+	if (!l->open)
+		return;
+	char r[5];
+	rights(&l->range, r);
+	l->lines++;
+	size_t before = l->t->len;
+	text_add(l->t, "%016" PRIx64 "-%016" PRIx64 " %016" PRIx64 " %s\n",
+		 l->range.va, l->range.va + l->range.size, l->range.size, r);
+	if (l->t->len > before)
+		l->shown++;
+	l->open = false;
+}
+
+static void list_mapping(const struct pt_mapping *m, void *arg)
+{
+	struct pt_listing *l = arg;
+	if (m->va + (m->size - 1) < l->lo || m->va > l->hi)
+		return;
+	if (l->each_page) {
+		char r[5];
+		rights(m, r);
+		l->lines++;
+		size_t before = l->t->len;
+		text_add(l->t, "%016" PRIx64 " -> %016" PRIx64 " %-2s %s %c%c%c\n",
+			 m->va, m->pa, size_name(m->size), r,
+			 m->global ? 'G' : '-', m->accessed ? 'A' : '-',
+			 m->dirty ? 'D' : '-');
+		if (l->t->len > before)
+			l->shown++;
+		return;
+	}
+	if (l->open && l->range.va + l->range.size == m->va &&
+	    l->range.user == m->user && l->range.write == m->write &&
+	    l->range.exec == m->exec) {
+		l->range.size += m->size;
+		return;
+	}
+	flush_range(l);
+	l->range = *m;
+	l->open = true;
+}
+
+static int read_guest_phys(void *ctx, uint64_t gpa, void *buf, size_t len)
+{
+	const struct gdb_session *s = ctx;
+	return s->ops->read_phys(s->ctx, gpa, buf, len);
+}
+
+static int read_reg64(struct gdb_session *s, int regno, uint64_t *val)
+{
+	uint8_t b[GDB_REG_MAX_SIZE] = { 0 };
+	if (!s->ops->read_reg || s->ops->read_reg(s->ctx, s->hg, regno, b))
+		return -1;
+	*val = 0;
+	for (int i = 7; i >= 0; i--)
+		*val = *val << 8 | b[i];
+	return 0;
+}
+
+/* " [START [END]]": hex virtual addresses, END inclusive. */
+static int parse_va_range(const char *a, uint64_t *lo, uint64_t *hi)
+{
+	*lo = 0;
+	*hi = UINT64_MAX;
+	uint64_t *slot[2] = { lo, hi };
+	for (int i = 0; i < 2 && *a; i++) {
+		a++; /* the blank before it */
+		if (a[0] == '0' && (a[1] == 'x' || a[1] == 'X'))
+			a += 2;
+		const char *end = a;
+		while (*end && *end != ' ')
+			end++;
+		if (hex_parse_u64(&a, end, slot[i]) || a != end)
+			return -1;
+	}
+	return *a || *lo > *hi ? -1 : 0;
+}
+
+/* QEMU's `info mem` and `info tlb`, on the vCPU gdb has selected. */
+static void info_page_tables(struct gdb_session *s, struct text *t,
+			     bool each_page, const char *args)
+{
+	struct pt_listing l = { .t = t, .each_page = each_page };
+	if (parse_va_range(args, &l.lo, &l.hi) < 0) {
+		text_add(t, "usage: info %s [START [END]] (hex addresses)\n",
+			 each_page ? "tlb" : "mem");
+		return;
+	}
+	struct pt_regs regs;
+	if (!s->ops->read_phys || read_reg64(s, GDB_REG_CR0, &regs.cr0) ||
+	    read_reg64(s, GDB_REG_CR3, &regs.cr3) ||
+	    read_reg64(s, GDB_REG_CR4, &regs.cr4) ||
+	    read_reg64(s, GDB_REG_EFER, &regs.efer)) {
+		text_add(t, "vCPU %d: control registers unavailable\n", s->hg);
+		return;
+	}
+	enum pt_mode mode = pt_mode_of(&regs);
+	if (mode == PT_PAGING_OFF) {
+		text_add(t, "vCPU %d: paging is off\n", s->hg);
+		return;
+	}
+	text_add(t, "vCPU %d, %s, CR3 %#" PRIx64 "\n", s->hg,
+		 pt_mode_name(mode), regs.cr3);
+	/* Room for the closing lines whatever the listing took. */
+	t->limit = t->cap - 128;
+	int unreadable = pt_walk(&regs, read_guest_phys, s, list_mapping, &l);
+	flush_range(&l);
+	t->limit = t->cap;
+	t->truncated = false;
+	if (l.shown < l.lines)
+		text_add(t, "... %zu more not shown (narrow it: info %s START "
+			 "END)\n", l.lines - l.shown, each_page ? "tlb" : "mem");
+	if (unreadable > 0)
+		text_add(t, "%d page table(s) outside RAM skipped\n",
+			 unreadable);
 }
 
 static const char help_text[] =
@@ -151,6 +309,12 @@ static const char help_text[] =
 	"  help              this text\n"
 	"  info vcpus        index, state, CPU mode and rip of every vCPU\n"
 	"  info breakpoints  gpa, gva and saved byte of every breakpoint\n"
+	"  info mem [START [END]]\n"
+	"                    the selected vCPU's virtual memory: ranges with\n"
+	"                    the same rights (u user, w write, x execute)\n"
+	"  info tlb [START [END]]\n"
+	"                    the selected vCPU's page mappings, one a line:\n"
+	"                    virtual, physical, size, rights, G A D bits\n"
 	"  phys on|off       memory addresses are guest-physical (on) or\n"
 	"                    virtual through the selected vCPU (off)\n"
 	"  phys              show the current mode\n"
@@ -193,8 +357,14 @@ enum gdb_packet_result pkt_monitor(struct gdb_session *s, const char *a,
 	}
 	cmd[hexlen / 2] = 0;
 	squeeze_blanks(cmd);
+	t->buf = malloc(MONITOR_TEXT_MAX);
+	if (!t->buf) {
+		reply_error(r, ENOMEM);
+		return GDB_PKT_REPLY;
+	}
+	t->cap = MONITOR_TEXT_MAX;
 	t->len = 0;
-	t->limit = sizeof(t->buf);
+	t->limit = t->cap;
 	t->truncated = false;
 	t->buf[0] = 0;
 	if (strcmp(cmd, "help") == 0 || cmd[0] == 0) {
@@ -203,6 +373,12 @@ enum gdb_packet_result pkt_monitor(struct gdb_session *s, const char *a,
 		info_vcpus(s, t);
 	} else if (strcmp(cmd, "info breakpoints") == 0) {
 		info_breakpoints(s, t);
+	} else if (strncmp(cmd, "info mem", 8) == 0 &&
+		   (cmd[8] == 0 || cmd[8] == ' ')) {
+		info_page_tables(s, t, false, cmd + 8);
+	} else if (strncmp(cmd, "info tlb", 8) == 0 &&
+		   (cmd[8] == 0 || cmd[8] == ' ')) {
+		info_page_tables(s, t, true, cmd + 8);
 	} else if (strcmp(cmd, "phys on") == 0) {
 		s->phys_mode = true;
 		text_add(t, "memory access is now guest-physical\n");
@@ -225,5 +401,6 @@ enum gdb_packet_result pkt_monitor(struct gdb_session *s, const char *a,
 			 cmd);
 	}
 	reply_hex(r, (const uint8_t *)t->buf, t->len);
+	free(t->buf);
 	return GDB_PKT_REPLY;
 }

@@ -29,6 +29,10 @@ static uint64_t yield_at(struct vm *vm)
 		struct vcpu *w = vm->vcpus[i];
 		if (!w->sched_waiting)
 			continue;
+		if (w->sched_step) {
+			uint64_t turn = s->acquired_at + SCHED_STEP_TURN_NS;
+			return turn < s->slice_end ? turn : s->slice_end;
+		}
 		uint64_t t = w->sched_urgent ? 0
 			   : w->lapic ? lapic_next_deadline(w->lapic)
 				      : UINT64_MAX;
@@ -139,17 +143,21 @@ void sched_fini(struct vm *vm)
 }
 
 /*
- * Who gets the free lock: the waiting vCPU that ran least recently (an
- * interrupt due only shortens the holder's slice: preferring such vCPUs
- * starved ones spinning with no timer of their own); unless
- * the resume gate is open and a resumed vCPU that ran even less recently
- * has not asked yet (then nobody, until it asks or the gate closes).
+ * Who gets the free lock: a vCPU waiting to single-step (the debugger
+ * waits for it, and all others stop once it is done); else the waiting
+ * vCPU that ran least recently (an interrupt due only shortens the
+ * holder's slice: preferring such vCPUs starved ones spinning with no
+ * timer of their own); unless the resume gate is open and a resumed vCPU
+ * that ran even less recently has not asked yet (then nobody, until it
+ * asks or the gate closes).
  */
 static struct vcpu *next_holder(struct vm *vm, uint64_t now)
 {
 	struct vcpu *best = NULL;
 	for (unsigned i = 0; i < vm->ncpus; i++) {
 		struct vcpu *v = vm->vcpus[i];
+		if (v->sched_waiting && v->sched_step)
+			return v;
 		if (v->sched_waiting &&
 		    (!best || v->sched_last_run < best->sched_last_run))
 			best = v;
@@ -201,12 +209,13 @@ static void move_to_cpu(int cpu)
 		pthread_setaffinity_np(self, sizeof(home), &home);
 }
 
-void sched_acquire(struct vm *vm, struct vcpu *v)
+void sched_acquire(struct vm *vm, struct vcpu *v, bool step)
 {
 	struct exec_sched *s = &vm->sched;
 	pthread_mutex_lock(&s->mtx);
 	no_longer_expected_locked(s, v);
 	v->sched_waiting = true;
+	v->sched_step = step;
 	s->waiters++;
 	if (s->yielders > 0)
 		pthread_cond_broadcast(&s->arrival);
@@ -232,6 +241,7 @@ void sched_acquire(struct vm *vm, struct vcpu *v)
 	s->waiters--;
 	v->sched_waiting = false;
 	v->sched_urgent = false;
+	v->sched_step = false;
 	s->held = true;
 	s->acquired_at = vm_now_ns(vm);
 	s->slice_end = s->acquired_at + SCHED_SLICE_NS;

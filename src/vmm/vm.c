@@ -244,6 +244,13 @@ int vm_create(const struct vm_config *cfg, struct vm **vmp, char *err,
 		snprintf(err, errlen, "unknown backend");
 		return -EINVAL;
 	}
+	if (cfg->code_buffer_mib != 0 &&
+	    (cfg->code_buffer_mib < VM_MIN_CODE_BUFFER_MIB ||
+	     cfg->code_buffer_mib > VM_MAX_CODE_BUFFER_MIB)) {
+		snprintf(err, errlen, "code buffer must be %d..%d MiB",
+			 VM_MIN_CODE_BUFFER_MIB, VM_MAX_CODE_BUFFER_MIB);
+		return -EINVAL;
+	}
 
 	struct vm *vm = calloc(1, sizeof(*vm));
 	if (!vm) {
@@ -253,6 +260,8 @@ int vm_create(const struct vm_config *cfg, struct vm **vmp, char *err,
 	vm->ncpus = cfg->ncpus;
 	vm->mem_size = cfg->mem_size;
 	vm->vendor = cfg->vendor;
+	vm->code_buffer_mib = cfg->code_buffer_mib ? cfg->code_buffer_mib
+						   : VM_DEFAULT_CODE_BUFFER_MIB;
 	vm->ops = &tcg_backend_ops;
 	vm->clock_base_ns = monotonic_ns();
 	atomic_init(&vm->clock_offset_ns, vm->clock_base_ns);
@@ -660,35 +669,6 @@ int vm_read_gpa(struct vm *vm, uint64_t gpa, void *buf, size_t len)
 	return 0;
 }
 
-/*
- * Record [start, end) for v's translation cache. A debugger rewrites the
- * same few breakpoint bytes at every stop while a parked vCPU collects them:
- * ranges that overlap or touch are merged, so only many distinct ranges end
- * in a whole-cache flush (which costs seconds in Unicorn 2.0.1).
- */
-static void queue_invalidation(struct vcpu *v, uint64_t start, uint64_t end)
-{
-	if (v->inval_all)
-		return;
-	for (unsigned i = 0; i < v->ninval; i++) {
-		if (start <= v->inval[i].end && v->inval[i].start <= end) {
-			if (start < v->inval[i].start)
-				v->inval[i].start = start;
-			if (end > v->inval[i].end)
-				v->inval[i].end = end;
-			return;
-		}
-	}
-	if (v->ninval < VCPU_MAX_INVAL) {
-		v->inval[v->ninval].start = start;
-		v->inval[v->ninval].end = end;
-		v->ninval++;
-	} else {
-		v->inval_all = true;
-		v->ninval = 0;
-	}
-}
-
 int vm_write_gpa(struct vm *vm, uint64_t gpa, const void *buf, size_t len)
 {
 	if (!vm || (!buf && len))
@@ -697,46 +677,8 @@ int vm_write_gpa(struct vm *vm, uint64_t gpa, const void *buf, size_t len)
 		return -EFAULT;
 	if (len == 0)
 		return 0;
-	memcpy(vm->ram + gpa, buf, len);
-	for (unsigned i = 0; i < vm->ncpus; i++) {
-		struct vcpu *v = vm->vcpus[i];
-		pthread_mutex_lock(&v->mtx);
-		queue_invalidation(v, gpa, gpa + len);
-		pthread_mutex_unlock(&v->mtx);
-	}
+	vm_host_write(vm, gpa, buf, len);
 	return 0;
-}
-
-void vcpu_queue_code_write(struct vcpu *writer, uint64_t start, uint64_t end)
-{
-	struct vm *vm = writer->vm;
-	for (unsigned i = 0; i < vm->ncpus; i++) {
-		struct vcpu *v = vm->vcpus[i];
-		if (v == writer)
-			continue;
-		pthread_mutex_lock(&v->mtx);
-		queue_invalidation(v, start, end);
-		pthread_mutex_unlock(&v->mtx);
-	}
-}
-
-int vcpu_take_invalidations(struct vcpu *v, uint64_t (*ranges)[2])
-{
-	pthread_mutex_lock(&v->mtx);
-	int n;
-	if (v->inval_all) {
-		n = -1;
-	} else {
-		n = (int)v->ninval;
-		for (int i = 0; i < n; i++) {
-			ranges[i][0] = v->inval[i].start;
-			ranges[i][1] = v->inval[i].end;
-		}
-	}
-	v->inval_all = false;
-	v->ninval = 0;
-	pthread_mutex_unlock(&v->mtx);
-	return n;
 }
 
 /* ---- Paging -------------------------------------------------------------- */
@@ -855,6 +797,32 @@ int vm_register_pio(struct vm *vm, uint16_t port, uint16_t count,
 	if (vm->npio == VM_MAX_PIO)
 		return -ENOSPC;
 	vm->pio[vm->npio++] = (struct pio_range){ port, count, fn, opaque };
+	return 0;
+}
+
+/* lapic_read has no side effects (every register is state read under the
+ * LAPIC's lock; the current count is computed from the clock). Registers
+ * sit at 16-byte steps and are 4 bytes wide; the rest of the page reads 0,
+ * as in the engine's own accesses. */
+int vm_peek_device(struct vm *vm, int vcpu, uint64_t gpa, void *buf,
+		   size_t len)
+{
+	if (!vm || vcpu < 0 || (unsigned)vcpu >= vm->ncpus || (!buf && len))
+		return -EINVAL;
+	struct vcpu *v = vm->vcpus[vcpu];
+	if (!v->lapic || gpa < LAPIC_BASE || gpa - LAPIC_BASE > LAPIC_SIZE ||
+	    len > LAPIC_SIZE - (gpa - LAPIC_BASE))
+		return -EFAULT;
+	uint64_t now = vm_now_ns(vm);
+	uint8_t *out = buf;
+	for (size_t i = 0; i < len; i++) {
+		uint32_t off = (uint32_t)(gpa - LAPIC_BASE + i);
+		uint32_t in_slot = off & 0xf;
+		uint32_t val = in_slot < 4 ? lapic_read(v->lapic, off - in_slot,
+							 now)
+					   : 0;
+		out[i] = (uint8_t)(val >> (8 * (in_slot & 3)));
+	}
 	return 0;
 }
 

@@ -32,7 +32,17 @@ struct vm_backend_ops {
 };
 
 #define VCPU_MAX_INVAL 1024
+/* Host writes up to this long keep their old bytes (code_write_queue.c). */
+#define VCPU_INVAL_CHECK_MAX 16
 #define VM_PAGE_SHIFT 12
+
+/* A guest-memory range written since the vCPU's engine last saw it. */
+struct code_write {
+	uint64_t start, end;
+	/* before[] holds what [start, end) read when the engine last ran. */
+	bool checked;
+	uint8_t before[VCPU_INVAL_CHECK_MAX];
+};
 
 struct pending_exception {
 	bool valid;
@@ -62,11 +72,17 @@ struct vcpu {
 	int sipi_vector;
 	uint64_t slices;
 	struct pending_exception exc;
-	/* Host-side writes to guest memory not yet dropped from the engine's
-	 * translation cache; overflow means "flush everything". */
-	struct { uint64_t start, end; } inval[VCPU_MAX_INVAL];
+	/* Writes to guest memory not yet dropped from the engine's
+	 * translation cache (code_write_queue.c); overflow means "flush
+	 * everything". in_engine: between vcpu_take_invalidations and
+	 * vcpu_left_engine; engine_entries counts the takes. inval_skipped:
+	 * entries found unchanged. */
+	struct code_write inval[VCPU_MAX_INVAL];
 	unsigned ninval;
 	bool inval_all;
+	bool in_engine;
+	uint64_t engine_entries;
+	uint64_t inval_skipped;
 
 	/* Set by other threads to make the vCPU re-check its state soon. */
 	atomic_bool stop_req;
@@ -76,6 +92,7 @@ struct vcpu {
 	bool sched_waiting;        /* in sched_acquire */
 	bool sched_expected;       /* resumed, not yet back at the lock */
 	bool sched_urgent;         /* waiting with an interrupt sent to it */
+	bool sched_step;           /* waiting to execute one instruction */
 	bool sched_returning;      /* released the lock, will ask again */
 
 	/* Owned by the vCPU thread (or by whoever holds it parked). */
@@ -105,6 +122,7 @@ struct vm {
 	unsigned ncpus;
 	uint64_t mem_size;
 	enum vm_cpu_vendor vendor;
+	unsigned code_buffer_mib; /* per vCPU engine */
 	uint8_t *ram;
 	/* Per guest page: how many vCPU engines hold translated code from
 	 * it (tcg_code_coherence.c). Zero pages, allocated on demand. */
@@ -148,12 +166,22 @@ uint64_t vm_now_ns(const struct vm *vm);
 uint64_t vm_host_ns_of(const struct vm *vm, uint64_t guest_ns);
 /* Wake a halted vCPU and make a running one leave the engine. */
 void vcpu_notify(struct vcpu *v);
-/* Apply host-side memory writes to the calling vCPU's cache: fills ranges
- * (at most VCPU_MAX_INVAL) and returns how many, or -1 for "flush all". */
+/* Writes to guest memory for the vCPUs' translation caches
+ * (code_write_queue.c). vcpu_take_invalidations runs on the vCPU's thread
+ * just before it enters its engine: it fills ranges (at most
+ * VCPU_MAX_INVAL) with what must be dropped and returns how many, or -1
+ * for "flush all"; vcpu_left_engine follows the engine's return. */
 int vcpu_take_invalidations(struct vcpu *v, uint64_t (*ranges)[2]);
+void vcpu_left_engine(struct vcpu *v);
+/* Write len bytes of guest RAM at gpa (checked by the caller) and queue
+ * them for every vCPU. */
+void vm_host_write(struct vm *vm, uint64_t gpa, const void *buf, size_t len);
 /* A guest store by `writer` into [start, end), which other vCPUs may hold
  * translated code from: every other vCPU drops it before it runs again. */
 void vcpu_queue_code_write(struct vcpu *writer, uint64_t start, uint64_t end);
+/* How many queued writes were found undone (bytes back as they were) and
+ * cost no invalidation. */
+uint64_t vcpu_invalidations_skipped(struct vcpu *v);
 /* INIT/SIPI (vcpu_startup.c). The take functions run on the sender's
  * thread; vcpu_wait_for_start on the vCPU's own, before it runs guest
  * code: it sleeps while the vCPU waits for SIPI and, once one came, puts

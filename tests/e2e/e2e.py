@@ -232,6 +232,7 @@ SESSIONS = {
                          {"status": 3, "env": {"E2E_END": "kill"}}),
     "kill_vm": ("demo", 2, "kill_vm.py", [], {"status": 0}),
     "monitor_registers": ("demo", 2, "monitor_registers.py", [], {}),
+    "device_registers": ("demo", 2, "device_registers.py", [], {}),
     "debug_paging": ("paging", 2, "debug_paging.py", ["debug"], {}),
     # default --memory 256M
     "memory_holes": ("demo", 1, "memory_holes.py", [],

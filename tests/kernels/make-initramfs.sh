@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
-# Packs the Linux boot tests' initramfs into OUT_DIR/initrd.cpio (kept there
-# as a cache; never committed): Debian's busybox-static and an /init that
-# prints "hvgdb-init: up" and then does what `hvgdb_init=WHAT` on the kernel
-# command line asks (the kernel hands unknown name=value parameters to init
-# as environment variables):
+# Packs a test initramfs into OUT_DIR/NAME.cpio (kept there as a cache;
+# never committed): Debian's busybox-static, INIT as /init, and each FILE in
+# /bin. Prints the path.
+#
+#   make-initramfs.sh OUT_DIR [NAME INIT [FILE...]]
+#
+# Without NAME: the Linux tests' initrd.cpio, whose /init prints "hvgdb-init:
+# up" and then does what `hvgdb_init=WHAT` on the kernel command line asks
+# (the kernel hands unknown name=value parameters to init as environment
+# variables):
 #
 #   (none)       power the machine off (ACPI S5)
 #   shell        an interactive shell on the console (job control, every
@@ -13,14 +18,13 @@
 #                a sysrq handler, which panics)
 #   reboot       reboot -f: the reset paths of the reboot= setting
 #   halt         halt -f: every CPU stops with interrupts off
-#
-# Prints the path.
-#
-#   make-initramfs.sh OUT_DIR
 set -euo pipefail
 
 out=$1
-cpio_file=$out/initrd.cpio
+name=${2:-initrd}
+init_script=${3:-}
+shift $(($# < 3 ? $# : 3))
+cpio_file=$out/$name.cpio
 busybox=/bin/busybox
 if [ ! -x "$busybox" ] || ! command -v cpio >/dev/null; then
   echo "make-initramfs.sh: needs busybox-static and cpio (scripts/install-deps.sh)" >&2
@@ -31,7 +35,11 @@ if file -L "$busybox" 2>/dev/null | grep -q dynamically; then
   echo "make-initramfs.sh: $busybox is not static (install busybox-static)" >&2
   exit 1
 fi
-if [ -s "$cpio_file" ] && [ "$cpio_file" -nt "$0" ] && [ "$cpio_file" -nt "$busybox" ]; then
+fresh=yes
+for f in "$0" "$busybox" $init_script "$@"; do
+  [ "$cpio_file" -nt "$f" ] || fresh=no
+done
+if [ -s "$cpio_file" ] && [ $fresh = yes ]; then
   echo "$cpio_file"
   exit 0
 fi
@@ -39,9 +47,15 @@ fi
 mkdir -p "$out"
 root=$(mktemp -d "$out/initramfs.XXXXXX")
 trap 'rm -rf "$root"' EXIT
-mkdir -p "$root/bin" "$root/dev" "$root/proc" "$root/sys"
+mkdir -p "$root/bin" "$root/dev" "$root/proc" "$root/sys" "$root/tmp"
 cp "$busybox" "$root/bin/busybox"
 ln -s busybox "$root/bin/sh"
+for f in "$@"; do
+  cp "$f" "$root/bin/"
+done
+if [ -n "$init_script" ]; then
+  cp "$init_script" "$root/init"
+else
 cat >"$root/init" <<'INIT'
 #!/bin/sh
 /bin/busybox mount -t proc proc /proc
@@ -74,6 +88,7 @@ halt)
 esac
 /bin/busybox poweroff -f
 INIT
+fi
 chmod 755 "$root/init"
 # newc is the format the kernel unpacks; owners root, as a packaged image.
 (cd "$root" && find . -print0 | LC_ALL=C sort -z |

@@ -14,6 +14,8 @@
  *    and CPL 3, and used by the SYSCALL emulation;
  * 4. runs `ud2` with an empty IDT: #UD, #GP and #DF cannot be delivered,
  *    and the triple fault must be seen.
+ * Between 3 and 4, the code-buffer accounting (tcg_code_buffer.c) must have
+ * seen the engine's translations.
  * Any difference is reported in one line and hvgdb does not start.
  */
 #include <stdio.h>
@@ -23,6 +25,7 @@
 
 #include "vmm/tcg/tcg_cpu_internals.h"
 #include "vmm/tcg/tcg_cpu_selftest.h"
+#include "vmm/tcg/tcg_internal.h"
 #include "vmm/tcg/tcg_syscall.h"
 
 extern const uint8_t tcg_selftest_guest_start[], tcg_selftest_guest_end[];
@@ -246,6 +249,8 @@ static int run_checks(struct selftest *s, char *err, size_t errlen)
 	       guest_addr(tcg_selftest_after_syscall));
 	EXPECT("CS after sysret", result(s, R_USER_CS_AFTER_SYSRET) & 0xffff,
 	       SELFTEST_USER_CS);
+	if (tcg_code_buffer_selfcheck(uc, err, errlen) < 0)
+		return -1;
 
 	uc_x86_mmr no_idt = { 0, SELFTEST_IDT, 0, 0 };
 	uc_reg_write(uc, UC_X86_REG_IDTR, &no_idt);

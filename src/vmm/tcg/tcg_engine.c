@@ -347,6 +347,11 @@ int tcg_vcpu_init(struct vcpu *v, char *err, size_t errlen)
 			    ? UC_CPU_X86_EPYC_ROME
 			    : UC_CPU_X86_SKYLAKE_SERVER;
 	e = uc_ctl_set_cpu_model(t->uc, model);
+	/* Bounded, and small enough that a flush (which zeroes it all,
+	 * tcg_code_buffer.c) stays cheap; set before the engine's first use. */
+	if (e == UC_ERR_OK)
+		e = uc_ctl_set_tcg_buffer_size(
+			t->uc, (uint32_t)v->vm->code_buffer_mib << 20);
 	if (e == UC_ERR_OK)
 		e = uc_mem_map_ptr(t->uc, 0, v->vm->mem_size, UC_PROT_ALL,
 				   v->vm->ram);

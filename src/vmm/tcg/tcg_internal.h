@@ -40,6 +40,18 @@ struct tcg_injection {
 /* A clock read costs ~30-200 ns here, a block ~10-30 ns. */
 #define TCG_POLL_BLOCKS 64
 
+/* The engine's translation-code buffer (tcg_code_buffer.c). */
+struct TCGContext;
+struct tcg_code_buffer {
+	struct TCGContext *ctx; /* learnt from its first translation */
+	size_t capacity;
+	uintptr_t start;	   /* host address of its first block */
+	uint64_t blocks;	   /* translated since the last flush */
+	uint64_t dropped_at_flush; /* QEMU's invalidation count then */
+	bool stop_wanted;	   /* nearly full: flush before going on */
+	uint64_t flushes;
+};
+
 struct tcg_vcpu {
 	uc_engine *uc;
 	struct vcpu *vcpu;
@@ -92,6 +104,7 @@ struct tcg_vcpu {
 	/* Bitmap: guest pages this engine holds translated code from
 	 * (tcg_code_coherence.c). */
 	uint64_t *code_pages;
+	struct tcg_code_buffer code;
 
 	uint64_t tlb_sized_at; /* guest ns of the last TLB re-sizing flush */
 	uint64_t tlb_period;   /* ns until the next one */
@@ -156,6 +169,14 @@ int tcg_code_coherence_init(struct vcpu *v);
 void tcg_invalidate_phys(struct tcg_vcpu *t, uint64_t start, uint64_t end);
 /* After a whole-cache flush: this engine holds no code any more. */
 void tcg_code_pages_forget(struct tcg_vcpu *t);
+/* The code buffer (tcg_code_buffer.c). maintain, before each entry:
+ * flushes the engine's cache if it is mostly garbage or nearly full; true
+ * if it did. selfcheck: after the self-test engine ran, 0 or -1 with a
+ * line in err. */
+bool tcg_code_buffer_maintain(struct tcg_vcpu *t);
+/* Drop every block of the engine (between entries only). */
+void tcg_code_buffer_flush(struct tcg_vcpu *t);
+int tcg_code_buffer_selfcheck(uc_engine *uc, char *err, size_t errlen);
 /* UC_HOOK_BLOCK's part for injections: raises the pending one at the
  * entry's first block (does not return then). */
 void tcg_raise_pending_injection(struct vcpu *v, uint64_t block_addr);

@@ -59,12 +59,6 @@ static int read_byte(struct vcpu *v, uint64_t gla, uint8_t *b)
 
 /* ---- Translation cache --------------------------------------------------- */
 
-static void flush_all(struct vcpu *v)
-{
-	uc_ctl(tcg_of(v)->uc, UC_CTL_WRITE(UC_CTL_TB_FLUSH, 0));
-	tcg_code_pages_forget(tcg_of(v));
-}
-
 /*
  * Host-side writes (the debugger's breakpoints, `load`, `restore`) drop
  * the blocks translated from the guest-physical pages they touched, and
@@ -78,8 +72,10 @@ static void apply_invalidations(struct vcpu *v, bool ever_ran)
 	int n = vcpu_take_invalidations(v, ranges);
 	if (!ever_ran)
 		return; /* nothing translated yet */
+	if (tcg_code_buffer_maintain(tcg_of(v)))
+		return; /* flushed: nothing left to drop */
 	if (n < 0) {
-		flush_all(v);
+		tcg_code_buffer_flush(tcg_of(v));
 		return;
 	}
 	for (int i = 0; i < n; i++)
@@ -378,6 +374,7 @@ static enum entry_result run_once(struct vcpu *v, struct vm_exit *exit)
 	sched_leave_engine(vm);
 	if (step)
 		finish_step_hook(v, pc);
+	vcpu_left_engine(v);
 	requeue_injection(v);
 
 	if (tcg_take_triple_fault()) {
@@ -495,7 +492,7 @@ static int run_until_exit(struct vcpu *v, struct vm_exit *exit)
 		/* Keep the lock across entries that only stopped to inject
 		 * an interrupt: a handoff per timer tick would cap the tick
 		 * rate at the host's thread wake-up rate. */
-		sched_acquire(vm, v);
+		sched_acquire(vm, v, stepping(v));
 		enum entry_result r;
 		do {
 			r = run_once(v, exit);

@@ -247,6 +247,26 @@ static void memory_sizes(void **state)
 	assert_int_equal(o.mem_size, 2052ULL << 10);
 }
 
+/* --tb-size: MiB of translated code per vCPU, 0 meaning "the default". */
+static void code_buffer_sizes(void **state)
+{
+	struct cli_options o;
+	char err[256] = "";
+
+	(void)state;
+	assert_int_equal(PARSE(&o, err, "run", "g.elf"), 0);
+	assert_int_equal(o.code_buffer_mib, 0);
+	assert_int_equal(PARSE(&o, err, "run", "--tb-size", "32", "g.elf"), 0);
+	assert_int_equal(o.code_buffer_mib, 32);
+	assert_int_equal(PARSE(&o, err, "run", "--tb-size=2048", "g.elf"), 0);
+	assert_int_equal(o.code_buffer_mib, 2048);
+	char *bad[] = { "0", "2049", "32M", "-1", "0x10",
+			"99999999999999999999" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		expect_error(PARSE(&o, err, "run", "--tb-size", bad[i],
+				   "g.elf"), err, "--tb-size must be 1..2048");
+}
+
 static void gdb_addresses(void **state)
 {
 	struct cli_options o;
@@ -303,6 +323,7 @@ int main(void)
 		cmocka_unit_test(bad_options),
 		cmocka_unit_test(cpu_counts),
 		cmocka_unit_test(memory_sizes),
+		cmocka_unit_test(code_buffer_sizes),
 		cmocka_unit_test(gdb_addresses),
 		cmocka_unit_test(tiny_error_buffer_is_safe),
 	};

@@ -19,7 +19,8 @@ static const struct gdb_target_ops *ops = &gdb_target_vm_ops;
 
 static struct vm *booted_vm(unsigned ncpus, enum vm_cpu_vendor vendor)
 {
-	struct vm_config cfg = { ncpus, MEM, vendor, VM_BACKEND_TCG };
+	struct vm_config cfg = { .ncpus = ncpus, .mem_size = MEM, .vendor = vendor,
+				 .backend = VM_BACKEND_TCG };
 	struct vm *vm = NULL;
 	char err[128] = "";
 

@@ -659,7 +659,7 @@ static char *monitor(struct fixture *f, const char *cmd)
 	hex_encode((const uint8_t *)cmd, strlen(cmd), pkt + 6);
 	pkt[6 + 2 * strlen(cmd)] = 0;
 	const char *hex = send(f, pkt);
-	static char text[16384];
+	static char text[RSP_PACKET_SIZE / 2 + 1];
 	size_t n = strlen(hex) / 2;
 	assert_int_equal(hex_decode(hex, n, (uint8_t *)text), 0);
 	text[n] = 0;
@@ -684,6 +684,15 @@ static void test_monitor(void **state)
 	assert_non_null(strstr(monitor(f, "phys   on"), "guest-physical"));
 	assert_non_null(strstr(monitor(f, " phys\toff  "), "virtual"));
 	assert_non_null(strstr(monitor(f, "  help"), "info breakpoints"));
+	/* info mem / info tlb: a listing or "paging is off" for the selected
+	 * vCPU; arguments are hex addresses, a range never reversed */
+	assert_non_null(strstr(monitor(f, "info mem"), "vCPU 0"));
+	assert_non_null(strstr(monitor(f, "info tlb 0 fff"), "vCPU 0"));
+	assert_non_null(strstr(monitor(f, "info mem zz"), "usage: info mem"));
+	assert_non_null(strstr(monitor(f, "info tlb 2000 1000"),
+			       "usage: info tlb"));
+	assert_non_null(strstr(monitor(f, "info mem 1 2 3"), "usage"));
+	assert_non_null(strstr(monitor(f, "info memory"), "unknown"));
 	assert_string_equal(send(f, "qRcmd,zz"), "E16");
 	assert_string_equal(send(f, "qRcmd,6"), "E16");
 	/* 10,000 breakpoints: the list is truncated, never overflows */

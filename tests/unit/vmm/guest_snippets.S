@@ -378,4 +378,21 @@ SYM(msr, gp_handler)
 	jmp .
 END(msr)
 
-	.section .note.GNU-stack,"",@progbits
+/* Code that keeps rewriting itself: each pass increments the immediate of
+ * a function on the same page, so every pass drops and retranslates the
+ * page's blocks. RCX passes; the last call's result is left in RAX. */
+SNIP(garbage)
+1:	call 2f
+	incl garbage_imm(%rip)
+	dec %rcx
+	jnz 1b
+	hlt
+	jmp .
+2:	.byte 0xb8 /* mov $imm32, %eax */
+SYM(garbage, imm)
+	.long 0
+	ret
+END(garbage)
+
+.section .note.GNU-stack,"",@progbits
+

@@ -79,7 +79,9 @@ static void test_create_rejects_bad_config(void **state)
 	(void)state;
 	struct vm *vm = (struct vm *)1;
 	char err[64] = "";
-	struct vm_config c = { 0, TG_MEM, VM_CPU_VENDOR_INTEL, VM_BACKEND_TCG };
+	struct vm_config c = { .ncpus = 0, .mem_size = TG_MEM,
+			       .vendor = VM_CPU_VENDOR_INTEL,
+			       .backend = VM_BACKEND_TCG };
 	assert_int_equal(vm_create(&c, &vm, err, sizeof(err)), -EINVAL);
 	assert_null(vm);
 	assert_true(err[0] != 0);
@@ -88,14 +90,19 @@ static void test_create_rejects_bad_config(void **state)
 	assert_int_equal(vm_create(&c, &vm, err, sizeof(err)), -EINVAL);
 	c.mem_size = 4ULL << 30;
 	assert_int_equal(vm_create(&c, &vm, err, sizeof(err)), -EINVAL);
+	c.mem_size = TG_MEM;
+	c.code_buffer_mib = VM_MAX_CODE_BUFFER_MIB + 1;
+	assert_int_equal(vm_create(&c, &vm, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "code buffer"));
 }
 
 /* vm_create to the first exit, in ms. */
 static double startup_ms(void)
 {
 	double t0 = now_ms();
-	struct vm_config c = { 1, 256ULL << 20, VM_CPU_VENDOR_INTEL,
-			       VM_BACKEND_TCG };
+	struct vm_config c = { .ncpus = 1, .mem_size = 256ULL << 20,
+			       .vendor = VM_CPU_VENDOR_INTEL,
+			       .backend = VM_BACKEND_TCG };
 	struct vm *vm;
 	assert_int_equal(vm_create(&c, &vm, NULL, 0), 0);
 	const uint8_t hlt = 0xF4;
@@ -131,6 +138,27 @@ static void test_memory_bounds(void **state)
 	assert_int_equal(vm_write_gpa(vm, UINT64_MAX - 4, b, 16), -EFAULT);
 	assert_null(vm_map_gpa(vm, TG_MEM, 1));
 	assert_non_null(vm_map_gpa(vm, TG_MEM - 1, 1));
+	vm_destroy(vm);
+}
+
+/* A debugger's view of the local APIC page: each vCPU's own registers,
+ * 4 bytes every 16, nothing outside the page. */
+static void test_peek_device_reads_own_lapic(void **state)
+{
+	(void)state;
+	struct vm *vm = tg_create(2, VM_CPU_VENDOR_INTEL);
+	uint8_t b[16];
+	for (int v = 0; v < 2; v++) {
+		assert_int_equal(vm_peek_device(vm, v, 0xfee00020, b, 16), 0);
+		assert_int_equal(b[3], v); /* ID in bits 31:24 */
+		for (int i = 4; i < 16; i++)
+			assert_int_equal(b[i], 0);
+	}
+	assert_int_equal(vm_peek_device(vm, 0, 0xfee00ffc, b, 4), 0);
+	assert_int_equal(vm_peek_device(vm, 0, 0xfee00ffc, b, 8), -EFAULT);
+	assert_int_equal(vm_peek_device(vm, 0, 0xfedff000, b, 4), -EFAULT);
+	assert_int_equal(vm_peek_device(vm, 0, 0x1000, b, 4), -EFAULT);
+	assert_int_equal(vm_peek_device(vm, 2, 0xfee00020, b, 4), -EINVAL);
 	vm_destroy(vm);
 }
 
@@ -1052,6 +1080,7 @@ int main(void)
 		cmocka_unit_test(test_startup_is_fast),
 		cmocka_unit_test(test_memory_bounds),
 		cmocka_unit_test(test_registers_roundtrip),
+		cmocka_unit_test(test_peek_device_reads_own_lapic),
 		cmocka_unit_test(test_caps_per_personality),
 		cmocka_unit_test(test_step_intel),
 		cmocka_unit_test(test_step_amd),

@@ -51,7 +51,16 @@ static void setup_cpu(struct vm *vm, int n)
 
 struct vm *tg_create(unsigned ncpus, enum vm_cpu_vendor vendor)
 {
-	struct vm_config cfg = { ncpus, TG_MEM, vendor, VM_BACKEND_TCG };
+	return tg_create_with_code_buffer(ncpus, vendor, 0);
+}
+
+struct vm *tg_create_with_code_buffer(unsigned ncpus,
+				      enum vm_cpu_vendor vendor,
+				      unsigned code_buffer_mib)
+{
+	struct vm_config cfg = { .ncpus = ncpus, .mem_size = TG_MEM,
+				 .vendor = vendor, .backend = VM_BACKEND_TCG,
+				 .code_buffer_mib = code_buffer_mib };
 	struct vm *vm;
 	char err[128];
 	if (vm_create(&cfg, &vm, err, sizeof(err)) != 0) {

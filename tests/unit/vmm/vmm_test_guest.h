@@ -22,6 +22,10 @@
 	(SNIP_BASE + (uint64_t)((const uint8_t *)(n##_##label) - n##_start))
 
 struct vm *tg_create(unsigned ncpus, enum vm_cpu_vendor vendor);
+/* The same with a translated-code buffer of that many MiB per vCPU. */
+struct vm *tg_create_with_code_buffer(unsigned ncpus,
+				      enum vm_cpu_vendor vendor,
+				      unsigned code_buffer_mib);
 /* Copy a snippet to SNIP_BASE and point every vCPU at it. */
 void tg_load(struct vm *vm, const uint8_t *start, const uint8_t *end);
 /* Copy a second snippet to SNIP_OTHER_BASE and point vCPU `vcpu` at it:

@@ -1,0 +1,170 @@
+"""The gdb side of linux_debug_test.py: run inside `gdb -batch -x`.
+
+Debugs Debian's running kernel under hvgdb with nothing but the addresses
+its /init printed from /proc/kallsyms (the Debian vmlinux has no symbols):
+a breakpoint on the getpid system call hit on the vCPUs, `stepi` through
+kernel code that never lands in an interrupt entry, kernel memory read
+through the vCPU's page tables and through `monitor phys on` agreeing,
+`monitor info mem` / `info tlb` showing the kernel text's mapping,
+`info threads` naming every vCPU and its mode, Ctrl-C, and detach.
+
+Environment: DBG_TARGET (gdb's `target remote` argument), DBG_CPUS, and
+DBG_SYM_<name> / DBG_KERNEL_CODE in hex. Exits with the number of failed
+checks.
+"""
+import os
+import signal
+import threading
+
+import gdb
+
+failures = []
+
+
+def report(cond, msg):
+    print(("PASS: " if cond else "FAIL: ") + msg, flush=True)
+    if not cond:
+        failures.append(msg)
+
+
+def run(cmd):
+    return gdb.execute(cmd, to_string=True)
+
+
+def env_hex(name):
+    return int(os.environ[name], 16)
+
+
+CPUS = int(os.environ["DBG_CPUS"])
+TEXT = env_hex("DBG_SYM__text")
+GETPID = env_hex("DBG_SYM___x64_sys_getpid")
+ENTRY_START = env_hex("DBG_SYM___entry_text_start")
+ENTRY_END = env_hex("DBG_SYM___entry_text_end")
+KERNEL_CODE = env_hex("DBG_KERNEL_CODE")
+STEPS = 25
+
+stop_threads = []
+
+
+def on_stop(ev):
+    sig = getattr(ev, "stop_signal", None)
+    if isinstance(ev, gdb.BreakpointEvent):
+        sig = "SIGTRAP"
+    stop_threads.append((gdb.selected_thread().ptid[1], sig))
+
+
+gdb.events.stop.connect(on_stop)
+run("set pagination off")
+run("set confirm off")
+run("set width 0")
+run("set architecture i386:x86-64")
+run("set remotetimeout 30")
+gdb.execute("target remote " + os.environ["DBG_TARGET"])
+
+
+def pc():
+    return int(gdb.parse_and_eval("$pc")) & (2**64 - 1)
+
+
+# Every vCPU is a thread that says what it is.
+threads = run("info threads")
+names = [line for line in threads.splitlines() if "vCPU" in line]
+report(len(names) == CPUS and all("64-bit" in n for n in names),
+       "info threads: %d vCPU threads in 64-bit mode (%r)" % (CPUS, names))
+
+# A breakpoint on a kernel function, hit while the trappers run on every
+# CPU; on an SMP guest, on more than one vCPU.
+bp = gdb.Breakpoint("*%#x" % GETPID)
+hit_on = set()
+for _ in range(60):
+    gdb.execute("continue")
+    tid, sig = stop_threads[-1]
+    if sig != "SIGTRAP" or pc() != GETPID:
+        report(False, "stop at the breakpoint (got %s at %#x)" % (sig, pc()))
+        break
+    hit_on.add(tid)
+    if len(hit_on) >= min(CPUS, 2) and bp.hit_count >= 5:
+        break
+report(bp.hit_count >= 5, "breakpoint on __x64_sys_getpid hit %d times"
+       % bp.hit_count)
+report(len(hit_on) >= min(CPUS, 2), "hits on vCPUs %s of %d" %
+       (sorted(hit_on), CPUS))
+
+# stepi through the system call with timers on: never into an interrupt
+# entry (all of them live in .entry.text), always on the same vCPU.
+tid = gdb.selected_thread().ptid[1]
+pcs = []
+for _ in range(STEPS):
+    gdb.execute("stepi", to_string=True)
+    pcs.append(pc())
+in_entry = [p for p in pcs if ENTRY_START <= p < ENTRY_END]
+report(not in_entry and len(set(pcs)) > STEPS // 2,
+       "%d stepi in the kernel, none in an interrupt entry (%s)"
+       % (STEPS, ", ".join("%#x" % p for p in pcs[:6])))
+report(gdb.selected_thread().ptid[1] == tid, "stepping stayed on vCPU %d"
+       % tid)
+
+# The function's bytes through the vCPU's page tables and physically.
+inf = gdb.selected_inferior()
+virt = bytes(inf.read_memory(GETPID, 64))
+run("monitor phys on")
+try:
+    phys = bytes(inf.read_memory(GETPID - TEXT + KERNEL_CODE, 64))
+finally:
+    run("monitor phys off")
+report(virt == phys and virt != bytes(64),
+       "64 bytes at %#x read the same virtually and physically (%#x)"
+       % (GETPID, GETPID - TEXT + KERNEL_CODE))
+
+# The page tables as QEMU's monitor shows them: kernel text is supervisor,
+# read-only and executable, and maps to where the kernel is physically.
+def covering(lines, parse):
+    for line in lines.splitlines():
+        got = parse(line)
+        if got and got[0] <= GETPID < got[1]:
+            return got, line
+    return None, None
+
+
+def mem_range(line):
+    parts = line.split()
+    if len(parts) != 3 or "-" not in parts[0]:
+        return None
+    lo, hi = (int(x, 16) for x in parts[0].split("-"))
+    return lo, hi, parts[2]
+
+
+def tlb_page(line):
+    parts = line.split()
+    if len(parts) != 6 or parts[1] != "->":
+        return None
+    va, pa = int(parts[0], 16), int(parts[2], 16)
+    size = {"4K": 1 << 12, "2M": 1 << 21, "1G": 1 << 30}.get(parts[3], 0)
+    return va, va + size, pa
+
+
+got, line = covering(run("monitor info mem %x %x" % (GETPID, GETPID)),
+                     mem_range)
+report(got is not None and got[2] == "-r-x",
+       "monitor info mem: __x64_sys_getpid in a supervisor r-x range (%s)"
+       % line)
+got, line = covering(run("monitor info tlb %x" % (GETPID & ~0xfff)),
+                     tlb_page)
+report(got is not None and
+       got[2] + GETPID - got[0] == GETPID - TEXT + KERNEL_CODE,
+       "monitor info tlb: its page maps to the kernel's physical copy (%s)"
+       % line)
+
+# Ctrl-C stops the running kernel.
+bp.delete()
+pid = os.getpid()
+timer = threading.Timer(1.0, lambda: os.kill(pid, signal.SIGINT))
+timer.start()
+gdb.execute("continue")
+timer.join()
+report(stop_threads[-1][1] == "SIGINT", "Ctrl-C stopped the kernel (%s)"
+       % (stop_threads[-1],))
+
+gdb.execute("detach")
+print("DEBUG RESULT: %d failure(s)" % len(failures), flush=True)
+os._exit(min(len(failures), 100))

@@ -1,0 +1,88 @@
+/*
+ * When the debug server and a stopping vCPU may spin instead of sleeping
+ * (gdb_spin_pays, src/gdbstub/vcpu_events.c): never on one usable CPU, and
+ * never while every CPU already has a runnable thread (a host busy with
+ * other work: spinning there made hvgdb several times slower than QEMU).
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <pthread.h>
+#include <sched.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "gdbstub/vcpu_events.h"
+
+static atomic_bool stop_spinning;
+
+static void *spin(void *arg)
+{
+	(void)arg;
+	while (!atomic_load_explicit(&stop_spinning, memory_order_relaxed))
+		;
+	return NULL;
+}
+
+static void *ask(void *arg)
+{
+	*(bool *)arg = gdb_spin_pays();
+	return NULL;
+}
+
+/* A fresh thread: the verdict is cached per thread. */
+static bool verdict_of_new_thread(void)
+{
+	bool pays = true;
+	pthread_t t;
+	pthread_create(&t, NULL, ask, &pays);
+	pthread_join(t, NULL);
+	return pays;
+}
+
+static void test_no_spin_when_every_cpu_is_busy(void **state)
+{
+	(void)state;
+	cpu_set_t usable;
+	assert_int_equal(sched_getaffinity(0, sizeof(usable), &usable), 0);
+	int cpus = CPU_COUNT(&usable);
+	pthread_t busy[CPU_SETSIZE];
+	atomic_store(&stop_spinning, false);
+	for (int i = 0; i < cpus; i++)
+		pthread_create(&busy[i], NULL, spin, NULL);
+	bool pays = verdict_of_new_thread();
+	atomic_store(&stop_spinning, true);
+	for (int i = 0; i < cpus; i++)
+		pthread_join(busy[i], NULL);
+	assert_false(pays);
+}
+
+static void test_no_spin_on_one_cpu(void **state)
+{
+	(void)state;
+	cpu_set_t old, one;
+	assert_int_equal(sched_getaffinity(0, sizeof(old), &old), 0);
+	CPU_ZERO(&one);
+	for (int c = 0; c < CPU_SETSIZE; c++)
+		if (CPU_ISSET(c, &old)) {
+			CPU_SET(c, &one);
+			break;
+		}
+	assert_int_equal(sched_setaffinity(0, sizeof(one), &one), 0);
+	bool pays = verdict_of_new_thread();
+	assert_int_equal(sched_setaffinity(0, sizeof(old), &old), 0);
+	assert_false(pays);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_no_spin_when_every_cpu_is_busy),
+		cmocka_unit_test(test_no_spin_on_one_cpu),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
