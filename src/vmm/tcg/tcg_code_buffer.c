@@ -151,11 +151,21 @@ void tcg_code_buffer_flush(struct tcg_vcpu *t)
 		tcg_tb_phys_invalidate_count_x86_64(t->code.ctx);
 }
 
+/* uc_ctl_get_tcg_buffer_size, without its UC_CTL_READ: that macro shifts
+ * UC_CTL_IO_READ (2) into bit 31 of an int, which UBSan stops every
+ * sanitized test on. The same control word, computed unsigned. */
+static uc_err get_tcg_buffer_size(uc_engine *uc, uint32_t *size)
+{
+	uint32_t ctl = (uint32_t)UC_CTL_TCG_BUFFER_SIZE | (1u << 26) |
+		       ((uint32_t)UC_CTL_IO_READ << 30);
+	return uc_ctl(uc, (uc_control_type)ctl, size);
+}
+
 int tcg_code_buffer_selfcheck(uc_engine *uc, char *err, size_t errlen)
 {
 	uint32_t size = 0;
 	struct TCGContext *s = last_ctx;
-	if (!s || uc_ctl_get_tcg_buffer_size(uc, &size) != UC_ERR_OK) {
+	if (!s || get_tcg_buffer_size(uc, &size) != UC_ERR_OK) {
 		snprintf(err, errlen, "CPU self-test: libunicorn no longer "
 			 "calls tcg_tb_alloc through its PLT");
 		return -1;

@@ -51,6 +51,61 @@ void tcg_invalidate_phys(struct tcg_vcpu *t, uint64_t start, uint64_t end)
 						end);
 }
 
+/* ---- Stores into pages that hold code ------------------------------------ */
+
+/*
+ * QEMU sees a guest store into translated code through the TLB: a
+ * writable entry for a page holding code is marked "not dirty", so every
+ * store through it takes the slow path (notdirty_write), which drops the
+ * blocks the bytes belong to. QEMU keeps the mark for as long as the page
+ * holds code, and sets it on EVERY entry for the page, whatever virtual
+ * address it maps, when the page gets its first block (tlb_protect_code).
+ * Unicorn 2.1.1 stubs QEMU's dirty tracking out: it clears the mark after
+ * the first store through an entry (even one that hit no code), and sets
+ * it again only on the entries of the virtual page a block was just
+ * translated through. Measured, each ran the old code:
+ * - a store to a code page's data, then a patch of its code
+ *   (test_guest_smc_after_data_store_retranslates);
+ * - code patched through a writable alias of its page
+ *   (test_paging's test_aliases_share_one_page);
+ * - a vCPU that had written a page before another vCPU ran code from it
+ *   (test_cross_vcpu_code_write_after_earlier_store_seen).
+ * QEMU's rules are put back through the hooks below: an entry keeps its
+ * mark while the page holds code in this engine; an engine's first block
+ * on a page marks this engine's entries for the page (by host address,
+ * with QEMU's own tlb_reset_dirty); and the other engines mark all their
+ * RAM entries before they run again, so that their stores into the page
+ * reach the cross-vCPU check (next section).
+ */
+void tlb_reset_dirty_x86_64(void *cpu, uint64_t host_start, uint64_t length);
+
+static void mark_stores_checked(struct tcg_vcpu *t, uint64_t gpa,
+				uint64_t len)
+{
+	tlb_reset_dirty_x86_64(t->cpu.cs,
+			       (uint64_t)(uintptr_t)(t->vcpu->vm->ram + gpa),
+			       len);
+}
+
+static void others_check_all_stores(struct tcg_vcpu *t)
+{
+	struct vm *vm = t->vcpu->vm;
+	for (unsigned i = 0; i < vm->ncpus; i++) {
+		struct tcg_vcpu *o = tcg_of(vm->vcpus[i]);
+		if (o && o != t)
+			atomic_store(&o->check_all_stores, true);
+	}
+}
+
+/* Before an engine entry (one engine executes at a time, so nobody else
+ * touches this TLB now). */
+void tcg_code_coherence_before_entry(struct tcg_vcpu *t)
+{
+	if (atomic_load_explicit(&t->check_all_stores, memory_order_relaxed) &&
+	    atomic_exchange(&t->check_all_stores, false))
+		mark_stores_checked(t, 0, t->vcpu->vm->mem_size);
+}
+
 /* ---- Code written by one vCPU, translated by another -------------------- */
 
 /*
@@ -66,8 +121,7 @@ void tcg_invalidate_phys(struct tcg_vcpu *t, uint64_t start, uint64_t end)
  *   written bytes are queued for every other vCPU (applied before it runs
  *   again, as host writes are), and the following tlb_set_dirty is skipped
  *   so that the entry stays checked: every later store to the page is seen
- *   too, as long as other engines hold code from it.
- * Pages with code only in the writer's own engine are left to Unicorn.
+ *   too, as long as other engines (or this one) hold code from it.
  * Only engines running on this thread (tcg_running_engine) take part; the
  * start-up self-test's scratch engine passes straight through.
  */
@@ -140,8 +194,12 @@ void tlb_protect_code_x86_64(struct uc_struct *uc, uint64_t ram_addr)
 	struct tcg_vcpu *t = engine_for(uc, ram_addr);
 	if (t) {
 		uint64_t page = ram_addr >> VM_PAGE_SHIFT;
-		if (!own_bit(t, page, true))
+		if (!own_bit(t, page, true)) {
 			atomic_fetch_add(&t->vcpu->vm->code_engines[page], 1);
+			mark_stores_checked(t, page << VM_PAGE_SHIFT,
+					    1ULL << VM_PAGE_SHIFT);
+			others_check_all_stores(t);
+		}
 	}
 	real_protect(uc, ram_addr);
 }
@@ -176,6 +234,10 @@ void tb_invalidate_phys_page_fast_x86_64(struct uc_struct *uc, void *pages,
 		}
 	}
 	real_page_fast(uc, pages, start, len, retaddr);
+	/* Code left on the page (the store hit none, or other blocks):
+	 * stores through this entry stay checked, as in QEMU. */
+	if (t && own_has(t, start >> VM_PAGE_SHIFT))
+		keep_checked = true;
 }
 
 void tlb_set_dirty_x86_64(void *cpu, uint64_t vaddr)

@@ -332,6 +332,7 @@ int tcg_vcpu_init(struct vcpu *v, char *err, size_t errlen)
 	v->backend = t;
 	t->vcpu = v;
 	atomic_init(&t->stop_flag, false);
+	atomic_init(&t->check_all_stores, false);
 	if (tcg_cpu_internals_check(err, errlen) < 0)
 		return -ENOSYS;
 	uc_err e = uc_open(UC_ARCH_X86, UC_MODE_64, &t->uc);
@@ -399,6 +400,12 @@ int tcg_vcpu_init(struct vcpu *v, char *err, size_t errlen)
 		if (tcg_pause_exiting_init() < 0) {
 			snprintf(err, errlen, "vCPU %d engine set-up: libunicorn "
 				 "lacks the PAUSE helper hvgdb wraps", v->id);
+			return -ENOSYS;
+		}
+		if (tcg_cr_write_init() < 0) {
+			snprintf(err, errlen, "vCPU %d engine set-up: libunicorn "
+				 "lacks the control-register helper hvgdb wraps",
+				 v->id);
 			return -ENOSYS;
 		}
 		int rc = tcg_msr_init(v);

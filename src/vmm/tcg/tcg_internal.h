@@ -104,6 +104,9 @@ struct tcg_vcpu {
 	/* Bitmap: guest pages this engine holds translated code from
 	 * (tcg_code_coherence.c). */
 	uint64_t *code_pages;
+	/* Another engine started holding code from some page: mark every
+	 * writable TLB entry for RAM "not dirty" before the next entry. */
+	atomic_bool check_all_stores;
 	struct tcg_code_buffer code;
 
 	uint64_t tlb_sized_at; /* guest ns of the last TLB re-sizing flush */
@@ -131,6 +134,9 @@ int tcg_cpuid_init(struct vcpu *v);
 /* MSRs and TSC as on hardware (tcg_msr.c): 0, or -ENOSYS if libunicorn
  * lacks the helpers it wraps. */
 int tcg_msr_init(struct vcpu *v);
+/* MOV to CR3 with reserved bits raises #GP (tcg_cr_write.c): 0, or -1 if
+ * libunicorn lacks the helper it wraps. */
+int tcg_cr_write_init(void);
 void tcg_vcpu_fini(struct vcpu *v);
 void tcg_kick(struct vcpu *v);
 /* The software TLB is flushed (and so re-sized) at backing-off intervals;
@@ -167,6 +173,9 @@ int tcg_run(struct vcpu *v, struct vm_exit *exit);
  * init: 0, or -1 if guest RAM is not the engine's RAM at address 0. */
 int tcg_code_coherence_init(struct vcpu *v);
 void tcg_invalidate_phys(struct tcg_vcpu *t, uint64_t start, uint64_t end);
+/* Before each engine entry: stores are checked again where another
+ * engine started holding code since this one last ran. */
+void tcg_code_coherence_before_entry(struct tcg_vcpu *t);
 /* After a whole-cache flush: this engine holds no code any more. */
 void tcg_code_pages_forget(struct tcg_vcpu *t);
 /* The code buffer (tcg_code_buffer.c). maintain, before each entry:

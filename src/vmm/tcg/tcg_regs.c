@@ -6,8 +6,8 @@
  * descriptor is bad), so vm_set_desc cannot set a hidden part independently
  * for ES..GS; vm_get_desc rebuilds it from the GDT entry. EFER and
  * KERNEL_GS_BASE go through UC_X86_REG_MSR; GDTR/IDTR/LDTR/TR through
- * uc_x86_mmr. EFER.NXE does not stick (every CPU model tried drops it on
- * write), so guests must not set NX bits in their page tables. The CPUID
+ * uc_x86_mmr. (2.0.1 also dropped EFER.NXE on every write; on 2.1.1 it
+ * sticks and NX pages fault on fetch: test_paging.) The CPUID
  * vendor follows the personality through the CPU model (tcg_engine.c).
  * Debug registers are not offered: writes to them do not arm
  * anything in Unicorn.

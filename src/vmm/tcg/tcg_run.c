@@ -309,6 +309,7 @@ static enum entry_result run_once(struct vcpu *v, struct vm_exit *exit)
 		return ENTRY_CONTINUE;
 
 	apply_invalidations(v, ever_ran);
+	tcg_code_coherence_before_entry(t);
 	uint64_t now = vm_now_ns(vm);
 	tcg_keep_tlb_sized(t, now);
 	lapic_timer_update(v->lapic, now);

@@ -238,6 +238,28 @@ SYM(smc, imm)
 	ret
 END(smc)
 
+/* The same, with a data store into the code's page between the two calls
+ * (code and data sharing a page, as in boot trampolines): the store goes
+ * to bytes no block was translated from, and the patch after it must
+ * still be seen. */
+SNIP(smc_data)
+	call 1f
+	mov %rax, 0x300008
+	movq $0x5a, smc_data_scratch(%rip)
+	movl $2, smc_data_imm(%rip)
+	call 1f
+	mov %rax, 0x300010
+	hlt
+	jmp .
+1:	.byte 0xb8 /* mov $imm32, %eax */
+SYM(smc_data, imm)
+	.long 1
+	ret
+	.balign 64
+SYM(smc_data, scratch)
+	.quad 0
+END(smc_data)
+
 /* Cross-modifying code (Linux's static keys and text_poke): the code at
  * 0x302000 (`mov $imm32, %eax; ret`, written by the test) is run by one
  * vCPU (xmod_caller: result to 0x300008, hlt, again to 0x300010) while
@@ -258,6 +280,16 @@ SNIP(xmod_patcher)
 	hlt
 	jmp .
 END(xmod_patcher)
+
+/* Writes the immediate of the function at 0x302000 (1), halts, writes it
+ * again (2): the first store finds a page no vCPU holds code from. */
+SNIP(xmod_prewriter)
+	movl $1, 0x302001
+	hlt
+	movl $2, 0x302001
+	hlt
+	jmp .
+END(xmod_prewriter)
 
 /* Code generated at run time: store a function into a data page (its TLB
  * entry then stores without the SMC check), call it, rewrite its

@@ -32,6 +32,8 @@ DECLARE_SNIP(irqafter);
 extern const uint8_t irqafter_handler[];
 DECLARE_SNIP(xmod_caller);
 DECLARE_SNIP(xmod_patcher);
+DECLARE_SNIP(xmod_prewriter);
+DECLARE_SNIP(smc_data);
 DECLARE_SNIP(patch);
 DECLARE_SNIP(smc);
 DECLARE_SNIP(jit);
@@ -603,6 +605,15 @@ static void test_guest_smc_retranslates(void **state)
 	assert_rewrite_seen(smc_start, smc_end);
 }
 
+/* A store to other bytes of the code's page first: the patch after it
+ * must not skip the check (Unicorn 2.1.1 stops checking a page's stores
+ * after the first one that hits no code, tcg_code_coherence.c). */
+static void test_guest_smc_after_data_store_retranslates(void **state)
+{
+	(void)state;
+	assert_rewrite_seen(smc_data_start, smc_data_end);
+}
+
 /* A page first written as data (its TLB entry then skips the SMC check)
  * and then run as code gets the check back: the rewrite must be seen. */
 static void test_guest_jit_page_retranslates(void **state)
@@ -629,6 +640,30 @@ static void test_cross_vcpu_code_write_seen(void **state)
 	assert_int_equal(run(vm, 1).exitcode, VM_EXITCODE_HLT);
 	assert_int_equal(tg_data(vm, 1), 1);
 	assert_int_equal(run(vm, 0).exitcode, VM_EXITCODE_HLT); /* patched */
+	assert_int_equal(run(vm, 1).exitcode, VM_EXITCODE_HLT);
+	assert_int_equal(tg_data(vm, 2), 2);
+	vm_destroy(vm);
+}
+
+/* The same, when the writer had stored into the page before the other
+ * vCPU translated code from it: its stores must be checked from then on
+ * (tcg_code_coherence.c). */
+static void test_cross_vcpu_code_write_after_earlier_store_seen(void **state)
+{
+	(void)state;
+	struct vm *vm = tg_create(2, VM_CPU_VENDOR_INTEL);
+	const uint8_t func[] = { 0xb8, 7, 0, 0, 0, 0xc3 }; /* mov $7,%eax; ret */
+	assert_int_equal(vm_write_gpa(vm, 0x302000, func, sizeof(func)), 0);
+	tg_load(vm, xmod_prewriter_start, xmod_prewriter_end);
+	assert_int_equal(tg_load_other(vm, 1, xmod_caller_start,
+				       xmod_caller_end), 0);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(vm_set_capability(vm, i, VM_CAP_HALT_EXIT, 1),
+				 0);
+	assert_int_equal(run(vm, 0).exitcode, VM_EXITCODE_HLT); /* 7 -> 1 */
+	assert_int_equal(run(vm, 1).exitcode, VM_EXITCODE_HLT);
+	assert_int_equal(tg_data(vm, 1), 1);
+	assert_int_equal(run(vm, 0).exitcode, VM_EXITCODE_HLT); /* 1 -> 2 */
 	assert_int_equal(run(vm, 1).exitcode, VM_EXITCODE_HLT);
 	assert_int_equal(tg_data(vm, 2), 2);
 	vm_destroy(vm);
@@ -1099,8 +1134,10 @@ int main(void)
 		cmocka_unit_test(test_interrupt_taken_after_sti),
 		cmocka_unit_test(test_guest_clock_stops_while_held),
 		cmocka_unit_test(test_cross_vcpu_code_write_seen),
+		cmocka_unit_test(test_cross_vcpu_code_write_after_earlier_store_seen),
 		cmocka_unit_test(test_write_gpa_retranslates),
 		cmocka_unit_test(test_guest_smc_retranslates),
+		cmocka_unit_test(test_guest_smc_after_data_store_retranslates),
 		cmocka_unit_test(test_guest_jit_page_retranslates),
 		cmocka_unit_test(test_guest_stores_are_not_slow),
 		cmocka_unit_test(test_hlt_wakes_on_timer),
