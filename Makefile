@@ -2,6 +2,10 @@
 #   make demo   installs what is missing, builds, boots the SMP demo guest and
 #               shows a real gdb session against it
 #   make test   installs what is missing, builds, runs every test suite
+#   make demo-linux  installs what is missing, builds, and boots Debian's own
+#               kernel to an interactive busybox shell on this terminal with
+#               the debug server listening (DEMO_CPUS vCPUs, default 1;
+#               DEMO_GDB, default 127.0.0.1:1234)
 # Also: make build, make bench, make fuzz, make clean.
 #
 # make test runs three builds' suites, all of them even after a failure, and
@@ -25,6 +29,9 @@ TSAN_BUILD ?= build-tsan
 JOBS       ?= $(shell nproc)
 CMAKE_OPTS ?=
 FUZZ_SECONDS    ?= 300
+# make demo-linux: kernel formats boot on 1 vCPU for now (docs/booting.md).
+DEMO_CPUS ?= 1
+DEMO_GDB  ?= 127.0.0.1:1234
 CI_FUZZ_SECONDS ?= 60
 
 # Sanitizer run-time settings for the test runs. Every finding fails its test.
@@ -35,7 +42,7 @@ ASAN_ENV = ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1 \
 TSAN_ENV = TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
 
 .PHONY: all deps build build-asan build-tsan test test-main test-asan \
-	test-tsan demo bench fuzz clean
+	test-tsan demo demo-linux bench fuzz clean
 
 all: build
 
@@ -98,6 +105,9 @@ test: build build-tsan build-asan
 
 demo: build
 	@scripts/demo.sh $(BUILD)
+
+demo-linux: build
+	@scripts/demo-linux.sh $(BUILD) $(DEMO_CPUS) $(DEMO_GDB)
 
 bench: build
 	@if [ -x bench/run.sh ]; then bench/run.sh $(BUILD); else echo "bench: no benchmarks yet"; fi

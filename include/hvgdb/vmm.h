@@ -217,6 +217,10 @@ enum vm_exitcode {
 				    EXEC with RIP on the instruction, not yet
 				    executed; data kinds with RIP after the
 				    instruction that accessed the range */
+	VM_EXITCODE_GUEST_DEAD,  /* vm_declare_guest_dead() named this vCPU:
+				    the guest can never go on (u.fault.reason
+				    says why). Handled as a crash, like
+				    TRIPLE_FAULT. */
 };
 
 enum vm_shutdown_reason {
@@ -226,6 +230,9 @@ enum vm_shutdown_reason {
 	VM_SHUTDOWN_GUEST_FAULT, /* a vCPU hit GUEST_FAULT; the run loop
 				    decided to end the VM */
 	VM_SHUTDOWN_POWER_OFF,   /* the guest powered off (ACPI S5) */
+	VM_SHUTDOWN_RESET,       /* the guest reset the machine (8042 reset
+				    line): hvgdb does not reboot, it ends,
+				    as QEMU's -no-reboot */
 };
 
 struct vm_exit {
@@ -287,6 +294,16 @@ bool vm_cpu_suspended(struct vm *vm, int vcpu);
 /* End the VM: every vCPU's vm_run returns SHUTDOWN with this reason. */
 void vm_request_shutdown(struct vm *vm, enum vm_shutdown_reason reason,
 			 int status);
+
+/*
+ * The VM's owner has seen that the guest can never go on (its kernel
+ * panicked, or every vCPU sleeps in hlt with interrupts off): vcpu's
+ * vm_run returns VM_EXITCODE_GUEST_DEAD with `reason` (truncated to
+ * u.fault.reason) at its next instruction boundary, woken from hlt if it
+ * sleeps there, before a pending suspend. Once: later calls for the same
+ * vCPU keep the first reason. Any thread, device handlers included.
+ */
+int vm_declare_guest_dead(struct vm *vm, int vcpu, const char *reason);
 
 /* Queue an exception for delivery through the guest IDT at the next entry.
  * restart_instruction: 1 = return RIP is the current RIP (fault); for #BP
@@ -400,6 +417,8 @@ int vm_register_mmio(struct vm *vm, uint64_t gpa, uint64_t len,
 /* Per-vCPU information for debuggers and `info vcpus`. */
 struct vm_vcpu_info {
 	bool halted;   /* sleeping in hlt */
+	bool interrupts_off; /* with halted: the hlt ran with RFLAGS.IF 0,
+				so only an NMI or INIT wakes it */
 	bool started;  /* has entered guest code at least once */
 	uint64_t instructions_hint; /* slices run, for progress display */
 };

@@ -26,6 +26,9 @@ int kernel_platform_tables(unsigned ncpus, uint64_t ram_size, uint8_t *buf,
 		.ioapic_addr = (uint32_t)IOAPIC_BASE,
 		.ioapic_id = KERNEL_IOAPIC_ID,
 		.tables_gpa = KERNEL_ACPI_GPA,
+		/* The 8042 is there for its reset line only: announced,
+		 * Linux would probe it for a keyboard and its boot log
+		 * would change (docs/devices.md). */
 		.has_i8042 = false,
 	};
 	struct acpi_layout layout;
@@ -175,6 +178,8 @@ static int create_devices(struct kernel_platform *kp)
 		.unix_time = (int64_t)time(NULL),
 		.ram_below_4g = ram,
 		.ram_above_4g = 0,
+		.cpu_reset = panic_and_reset_cpu_reset,
+		.reset_ctx = &kp->ending,
 	};
 	struct ioapic_ops io_ops = { .deliver = ioapic_message, .ctx = kp };
 	struct acpi_pm_ops pm_ops = {
@@ -182,7 +187,10 @@ static int create_devices(struct kernel_platform *kp)
 		.sci = sci_line,
 		.ctx = kp,
 	};
+	int rc = panic_and_reset_start(&kp->ending, kp->vm, kp->serial);
 
+	if (rc)
+		return rc;
 	kp->pc = pc_platform_create(&cfg);
 	kp->ioapic = ioapic_create(KERNEL_IOAPIC_ID, &io_ops);
 	if (!kp->pc || !kp->ioapic)
@@ -250,7 +258,9 @@ void kernel_platform_stop(struct kernel_platform *kp)
 {
 	platform_timer_stop(&kp->timer);
 	/* Before the VM goes: kernel_platform_destroy runs after
-	 * vm_destroy and must not touch it. */
+	 * vm_destroy and must not touch it (nor may the serial output
+	 * reach it from the flush thread). */
+	panic_and_reset_stop(&kp->ending);
 	vm_set_eoi_listener(kp->vm, NULL, NULL);
 	kp->vm = NULL;
 }
@@ -269,5 +279,6 @@ void kernel_platform_destroy(struct kernel_platform *kp)
 		ioapic_destroy(kp->ioapic);
 	if (kp->pc)
 		pc_platform_destroy(kp->pc);
+	panic_and_reset_stop(&kp->ending);
 	memset(kp, 0, sizeof(*kp));
 }

@@ -2,12 +2,14 @@
  * The PC platform a kernel boot gets (bzImage, PVH, Multiboot; the hvgdb
  * ELF test-guest protocol keeps its own small device set):
  *
- *   pc_platform   PIC pair + ELCR, PIT, port 0x61, RTC/CMOS, port 0x80
+ *   pc_platform   PIC pair + ELCR, PIT, port 0x61, RTC/CMOS, port 0x80,
+ *                 8042 (its reset line ends the VM: panic_and_reset.h)
  *   IO-APIC       0xfec00000, ID 0, GSI 0-23; ISA IRQ 0 on GSI 2 and the
  *                 SCI (IRQ 9) level-triggered, as the MADT says
  *   ACPI PM       ports 0x600-0x60b: PM timer, PM1 events, S5 = power off
  *   ACPI tables   RSDP, XSDT, FADT, FACS, DSDT, MADT at KERNEL_ACPI_GPA
- *   COM1          the run's UART, its IRQ 4 through the router
+ *   COM1          the run's UART, its IRQ 4 through the router; its
+ *                 output is read for a kernel panic (panic_and_reset.h)
  *   timer thread  raises PIT, RTC and PM timer interrupts on time
  *
  * Interrupt path: device -> irq_router -> (PIC pair, IO-APIC) -> IO-APIC
@@ -26,6 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cli/panic_and_reset.h"
 #include "cli/platform_timer.h"
 #include "hvgdb/vmm.h"
 
@@ -46,6 +49,8 @@ struct kernel_platform {
 	struct ioapic *ioapic;
 	struct acpi_pm *pm;
 	struct platform_timer timer;
+	/* Resets and kernel panics: how they end the VM. */
+	struct panic_and_reset ending;
 };
 
 /* The ACPI tables for ncpus vCPUs and ram_size bytes, built for
@@ -59,8 +64,8 @@ int kernel_platform_tables(unsigned ncpus, uint64_t ram_size, uint8_t *buf,
  * -errno (everything created so far is undone by kernel_platform_destroy). */
 int kernel_platform_create(struct kernel_platform *kp, struct vm *vm,
 			   struct serial_port *serial);
-/* Stop the timer thread and leave the VM's EOI broadcasts: call before
- * vm_destroy. */
+/* Stop the timer thread, stop reading the console for panics and leave
+ * the VM's EOI broadcasts: call before vm_destroy. */
 void kernel_platform_stop(struct kernel_platform *kp);
 /* After vm_destroy (no vCPU can reach the devices any more). */
 void kernel_platform_destroy(struct kernel_platform *kp);

@@ -10,10 +10,13 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "cli/console_input.h"
 #include "cli/exit_device.h"
 #include "cli/gdb_target.h"
 #include "cli/guest_image.h"
+#include "cli/halt_watch.h"
 #include "cli/kernel_platform.h"
 #include "cli/report.h"
 #include "cli/serial_port.h"
@@ -35,6 +38,8 @@ struct run_session {
 	struct exit_device exit_dev;
 	struct gdbstub *stub;
 	struct signal_watch signals;
+	struct console_input *console; /* NULL: no serial input */
+	struct halt_watch halts;
 	struct vcpu_loop_shared shared;
 	struct vcpu_thread *threads;
 	struct startup_trace *trace;
@@ -235,6 +240,34 @@ static int start_debug_server(struct run_session *s)
 	return 0;
 }
 
+/* Ctrl-A x on the console: end the VM as a debugger's kill would (status
+ * 0, as QEMU's Ctrl-A x), releasing vCPUs a debugger holds. */
+static void quit_from_console(void *ctx)
+{
+	struct run_session *s = ctx;
+
+	report_error("Ctrl-A x: quitting");
+	vm_request_shutdown(s->vm, VM_SHUTDOWN_REQUESTED, 0);
+	gdbstub_vm_ended(s->stub, 0, KILL_SIGNAL);
+}
+
+/* Last before the vCPUs start: a start-up failure must not have touched
+ * the terminal. */
+static int start_console_input(struct run_session *s)
+{
+	struct console_input_ops ops = { .quit = quit_from_console, .ctx = s };
+	char err[256] = "";
+	int rc;
+
+	if (s->opts->serial != CLI_SERIAL_STDIO)
+		return 0; /* a serial file is output only, as in QEMU */
+	rc = console_input_start(&s->console, STDIN_FILENO, &s->serial, &ops,
+				 err, sizeof(err));
+	if (rc)
+		report_error("%s", err);
+	return rc;
+}
+
 /* Pure: the outcome for the way the VM ended (reason -1: unknown). */
 static struct run_outcome judge_outcome(struct run_session *s, int reason)
 {
@@ -249,6 +282,7 @@ static struct run_outcome judge_outcome(struct run_session *s, int reason)
 		out.gdb_status = (int)(value & 0xff);
 		break;
 	case VM_SHUTDOWN_POWER_OFF: /* ACPI S5: the guest's own, clean end */
+	case VM_SHUTDOWN_RESET:     /* a reboot ends hvgdb (QEMU -no-reboot) */
 		break;
 	case VM_SHUTDOWN_REQUESTED:
 		out.status = sig ? 128 + sig : 0;
@@ -321,6 +355,9 @@ static int run_vcpus(struct run_session *s)
 
 static void teardown(struct run_session *s)
 {
+	halt_watch_stop(&s->halts);
+	console_input_stop(s->console);
+	s->console = NULL;
 	signal_watch_stop(&s->signals);
 	gdbstub_destroy(s->stub);
 	s->stub = NULL;
@@ -365,6 +402,16 @@ int run_guest(const struct cli_options *opts, struct startup_trace *trace)
 	if (rc) {
 		report_error("cannot start the signal thread: %s",
 			     strerror(-rc));
+		teardown(&s);
+		return RUN_STATUS_USAGE;
+	}
+	if (start_console_input(&s)) {
+		teardown(&s);
+		return RUN_STATUS_USAGE;
+	}
+	rc = halt_watch_start(&s.halts, s.vm);
+	if (rc) {
+		report_error("cannot start the halt watch: %s", strerror(-rc));
 		teardown(&s);
 		return RUN_STATUS_USAGE;
 	}

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli/host_terminal.h"
 #include "cli/report.h"
 #include "hvgdb/gdbstub.h"
 
@@ -40,6 +41,8 @@ static void *signal_watch_main(void *arg)
 		if (!atomic_compare_exchange_strong(&w->caught, &first, sig)) {
 			report_error("second %s: exiting now",
 				     sig == SIGINT ? "SIGINT" : "SIGTERM");
+			/* _exit runs no atexit handler. */
+			host_terminal_restore();
 			_exit(128 + sig);
 		}
 		vm_request_shutdown(w->vm, VM_SHUTDOWN_REQUESTED, 128 + sig);

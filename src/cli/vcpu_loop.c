@@ -67,9 +67,9 @@ static const char *fault_reason(const struct vm_exit *exit, int vcpu)
 }
 
 /*
- * A guest crash (a fatal fault or a triple fault). The first one gets the
- * one line on stderr; later ones (other vCPUs racing) are consequences and
- * stay quiet. With a debugger attached, the crash is first reported to it
+ * A guest crash (a fatal fault, a triple fault, or a guest declared dead).
+ * The first one gets the one line on stderr; later ones (other vCPUs
+ * racing) are consequences and stay quiet. With a debugger attached, the crash is first reported to it
  * as a signal stop on this vCPU, and this thread stays parked (state
  * inspectable) until the debugger resumes this vCPU, detaches or kills
  * the VM; then the VM ends as it would have without a debugger.
@@ -84,6 +84,9 @@ static void end_vm_on_crash(struct vcpu_loop_shared *s, int vcpu,
 	if (reason == VM_SHUTDOWN_TRIPLE_FAULT)
 		snprintf(what, sizeof(what), "triple fault at 0x%llx",
 			 (unsigned long long)exit->rip);
+	else if (exit->exitcode == VM_EXITCODE_GUEST_DEAD)
+		snprintf(what, sizeof(what), "%s (rip 0x%llx)",
+			 exit->u.fault.reason, (unsigned long long)exit->rip);
 	else
 		snprintf(what, sizeof(what), "guest fault at rip 0x%llx: %s",
 			 (unsigned long long)exit->rip,
@@ -159,6 +162,9 @@ static bool dispatch_exit(struct vcpu_loop_shared *s, int vcpu,
 		return true;
 	case VM_EXITCODE_TRIPLE_FAULT:
 		end_vm_on_crash(s, vcpu, exit, VM_SHUTDOWN_TRIPLE_FAULT);
+		return true;
+	case VM_EXITCODE_GUEST_DEAD: /* a panic, or halted for good */
+		end_vm_on_crash(s, vcpu, exit, VM_SHUTDOWN_GUEST_FAULT);
 		return true;
 	case VM_EXITCODE_SHUTDOWN:
 		record_shutdown(s, exit);

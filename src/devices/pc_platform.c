@@ -4,6 +4,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 
+#include "devices/i8042.h"
 #include "devices/i8254.h"
 #include "devices/mc146818.h"
 #include "devices/port61.h"
@@ -18,6 +19,9 @@ struct pc_platform {
 	struct i8254 *pit;
 	struct port61 *port61;
 	struct mc146818 *rtc;
+	struct i8042 *kbc;
+	void (*cpu_reset)(void *ctx, int vcpu);
+	void *reset_ctx;
 	_Atomic uint8_t post_code;
 };
 
@@ -31,6 +35,8 @@ static const struct {
 	{ PORT61_PORT, 1 },
 	{ MC146818_PORT, MC146818_PORT_COUNT },
 	{ POST_CODE_PORT, 1 },
+	{ I8042_DATA_PORT, 1 },
+	{ I8042_COMMAND_PORT, 1 },
 };
 
 struct pc_platform *pc_platform_create(const struct pc_platform_config *cfg)
@@ -42,6 +48,8 @@ struct pc_platform *pc_platform_create(const struct pc_platform_config *cfg)
 		return NULL;
 	p->now_ns = cfg->now_ns;
 	p->clock_ctx = cfg->clock_ctx;
+	p->cpu_reset = cfg->cpu_reset;
+	p->reset_ctx = cfg->reset_ctx;
 	uint64_t now = p->now_ns(p->clock_ctx);
 	struct mc146818_config rtc_cfg = { cfg->unix_time, cfg->ram_below_4g,
 					   cfg->ram_above_4g };
@@ -53,7 +61,8 @@ struct pc_platform *pc_platform_create(const struct pc_platform_config *cfg)
 	p->pit = i8254_create(p->router, now);
 	p->port61 = p->pit ? port61_create(p->pit) : NULL;
 	p->rtc = mc146818_create(p->router, &rtc_cfg, now);
-	if (!p->pit || !p->port61 || !p->rtc)
+	p->kbc = i8042_create(p->router);
+	if (!p->pit || !p->port61 || !p->rtc || !p->kbc)
 		goto fail;
 	return p;
 fail:
@@ -65,6 +74,7 @@ void pc_platform_destroy(struct pc_platform *p)
 {
 	if (!p)
 		return;
+	i8042_destroy(p->kbc);
 	mc146818_destroy(p->rtc);
 	port61_destroy(p->port61);
 	i8254_destroy(p->pit);
@@ -92,7 +102,9 @@ int pc_platform_register_ports_via(struct pc_platform *p, struct vm *vm,
 	return 0;
 }
 
-enum device { DEV_NONE, DEV_PIC, DEV_PIT, DEV_PORT61, DEV_RTC, DEV_POST };
+enum device {
+	DEV_NONE, DEV_PIC, DEV_PIT, DEV_PORT61, DEV_RTC, DEV_POST, DEV_KBC
+};
 
 static bool in_range(uint16_t port, uint16_t base, uint16_t count)
 {
@@ -113,6 +125,8 @@ static enum device device_at(uint16_t port)
 		return DEV_RTC;
 	if (port == POST_CODE_PORT)
 		return DEV_POST;
+	if (port == I8042_DATA_PORT || port == I8042_COMMAND_PORT)
+		return DEV_KBC;
 	return DEV_NONE;
 }
 
@@ -127,12 +141,15 @@ static uint8_t read_port(struct pc_platform *p, uint16_t port, uint64_t now)
 		return port61_read(p->port61, now);
 	case DEV_RTC:
 		return mc146818_read(p->rtc, port - MC146818_PORT, now);
+	case DEV_KBC:
+		return i8042_read(p->kbc, port);
 	default: /* the POST code port, and ports that are not ours */
 		return 0xff;
 	}
 }
 
-static void write_port(struct pc_platform *p, uint16_t port, uint8_t val,
+/* Returns whether the write pulsed the CPU reset line. */
+static bool write_port(struct pc_platform *p, uint16_t port, uint8_t val,
 		       uint64_t now)
 {
 	switch (device_at(port)) {
@@ -151,9 +168,12 @@ static void write_port(struct pc_platform *p, uint16_t port, uint8_t val,
 	case DEV_POST:
 		atomic_store(&p->post_code, val);
 		break;
+	case DEV_KBC:
+		return i8042_write(p->kbc, port, val) == I8042_RESET;
 	case DEV_NONE:
 		break;
 	}
+	return false;
 }
 
 int pc_platform_pio(void *opaque, int vcpu, bool in, uint16_t port,
@@ -162,8 +182,8 @@ int pc_platform_pio(void *opaque, int vcpu, bool in, uint16_t port,
 	struct pc_platform *p = opaque;
 	uint64_t now = p->now_ns(p->clock_ctx);
 	uint32_t result = 0;
+	bool reset = false;
 
-	(void)vcpu;
 	if (bytes > 4)
 		bytes = 4;
 	for (unsigned i = 0; i < bytes; i++) {
@@ -171,11 +191,14 @@ int pc_platform_pio(void *opaque, int vcpu, bool in, uint16_t port,
 
 		if (in)
 			result |= (uint32_t)read_port(p, byte_port, now) << (8 * i);
-		else
-			write_port(p, byte_port, (uint8_t)(*val >> (8 * i)), now);
+		else if (write_port(p, byte_port, (uint8_t)(*val >> (8 * i)),
+				    now))
+			reset = true;
 	}
 	if (in)
 		*val = result;
+	if (reset && p->cpu_reset)
+		p->cpu_reset(p->reset_ctx, vcpu);
 	return 0;
 }
 

@@ -11,6 +11,8 @@
  *   port  0x80                  POST code: writes are kept (last value),
  *                               reads give 0xff; Linux writes it as an
  *                               I/O delay
+ *   ports 0x60, 0x64            8042 keyboard controller, no keyboard or
+ *                               mouse: its CPU reset line (i8042.h)
  *
  * Every ISA IRQ line goes through the router (pc_platform_irq_router),
  * with ISA IRQ n on GSI n: the owner adds the overrides its MADT
@@ -41,6 +43,10 @@ struct pc_platform_config {
 	uint64_t ram_above_4g;
 	/* The PIC pair's INT output changed (see i8259.h); may be empty. */
 	struct i8259_ops pic_ops;
+	/* The guest pulsed the CPU reset line (the 8042's): called from the
+	 * vCPU that wrote it, with no device lock held. NULL: ignored. */
+	void (*cpu_reset)(void *ctx, int vcpu);
+	void *reset_ctx;
 };
 
 /* NULL if cfg is incomplete (no clock) or out of memory. */

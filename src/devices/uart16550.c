@@ -109,7 +109,14 @@ struct uart16550 {
 	void (*irq_fn)(void *ctx, bool level);
 	void *irq_ctx;
 	bool irq_level;
+	/* Told when the receive FIFO gains room (uart_set_rx_room_listener). */
+	void (*rx_room_fn)(void *ctx);
+	void *rx_room_ctx;
 	/* Transmit line buffer. */
+	void (*tx_fn)(void *ctx); /* told when a partial line starts */
+	void *tx_ctx;
+	void (*tap_fn)(void *ctx, const uint8_t *bytes, size_t len);
+	void *tap_ctx;
 	size_t len;
 	uint8_t buf[UART_TX_BUF];
 	/* Atomic so uart_tx_count() can read it through a const pointer. */
@@ -140,6 +147,8 @@ static void flush_locked(struct uart16550 *u)
 {
 	size_t done = 0;
 
+	if (u->tap_fn && u->len)
+		u->tap_fn(u->tap_ctx, u->buf, u->len);
 	while (done < u->len && u->out_fd >= 0) {
 		ssize_t n = write(u->out_fd, u->buf + done, u->len - done);
 
@@ -165,6 +174,26 @@ void uart_flush(struct uart16550 *u)
 {
 	pthread_mutex_lock(&u->lock);
 	flush_locked(u);
+	pthread_mutex_unlock(&u->lock);
+}
+
+void uart_set_tx_listener(struct uart16550 *u, void (*fn)(void *ctx),
+			  void *ctx)
+{
+	pthread_mutex_lock(&u->lock);
+	u->tx_fn = fn;
+	u->tx_ctx = ctx;
+	pthread_mutex_unlock(&u->lock);
+}
+
+void uart_set_output_tap(struct uart16550 *u,
+			 void (*fn)(void *ctx, const uint8_t *bytes,
+				    size_t len),
+			 void *ctx)
+{
+	pthread_mutex_lock(&u->lock);
+	u->tap_fn = fn;
+	u->tap_ctx = ctx;
 	pthread_mutex_unlock(&u->lock);
 }
 
@@ -257,17 +286,25 @@ static uint8_t rx_pop_locked(struct uart16550 *u)
 	return u->rbr_last;
 }
 
+/* Room for bytes from the line. hvgdb's end of the line honours hardware
+ * flow control: nothing is sent while the guest holds RTS low (a driver
+ * that has not opened the port yet, and would empty the FIFO when it
+ * does). In loopback the receiver hears the transmitter, not the line. */
+static size_t rx_room_locked(const struct uart16550 *u)
+{
+	if ((u->mcr & (MCR_LOOPBACK | MCR_RTS)) != MCR_RTS)
+		return 0;
+	return rx_capacity(u) - u->rx_count;
+}
+
 size_t uart_receive(struct uart16550 *u, const uint8_t *bytes, size_t len)
 {
 	size_t taken = 0;
 
 	pthread_mutex_lock(&u->lock);
-	/* In loopback the receiver is wired to the transmitter, not the
-	 * line: nothing is taken. */
-	if (!(u->mcr & MCR_LOOPBACK)) {
-		while (taken < len && u->rx_count < rx_capacity(u))
-			rx_push_locked(u, bytes[taken++]);
-	}
+	size_t room = rx_room_locked(u);
+	while (taken < len && taken < room)
+		rx_push_locked(u, bytes[taken++]);
 	update_irq_locked(u);
 	pthread_mutex_unlock(&u->lock);
 	return taken;
@@ -276,10 +313,25 @@ size_t uart_receive(struct uart16550 *u, const uint8_t *bytes, size_t len)
 size_t uart_rx_room(struct uart16550 *u)
 {
 	pthread_mutex_lock(&u->lock);
-	size_t room = (u->mcr & MCR_LOOPBACK) ? 0
-					      : rx_capacity(u) - u->rx_count;
+	size_t room = rx_room_locked(u);
 	pthread_mutex_unlock(&u->lock);
 	return room;
+}
+
+void uart_set_rx_room_listener(struct uart16550 *u, void (*fn)(void *ctx),
+			       void *ctx)
+{
+	pthread_mutex_lock(&u->lock);
+	u->rx_room_fn = fn;
+	u->rx_room_ctx = ctx;
+	pthread_mutex_unlock(&u->lock);
+}
+
+/* After a guest access: tell the host feeder if the FIFO gained room. */
+static void notify_rx_room_locked(struct uart16550 *u, size_t room_before)
+{
+	if (u->rx_room_fn && rx_room_locked(u) > room_before)
+		u->rx_room_fn(u->rx_room_ctx);
 }
 
 /* ---- transmit and modem lines ------------------------------------------- */
@@ -296,6 +348,8 @@ static void transmit_locked(struct uart16550 *u, uint8_t byte)
 	atomic_fetch_add(&u->tx_count, 1);
 	if (byte == '\n' || u->len == sizeof(u->buf))
 		flush_locked(u);
+	else if (u->len == 1 && u->tx_fn)
+		u->tx_fn(u->tx_ctx);
 }
 
 /* The modem inputs: in loopback they follow the MCR outputs (DTR->DSR,
@@ -404,6 +458,7 @@ uint8_t uart_read(struct uart16550 *u, unsigned offset)
 	uint8_t val = 0xff;
 
 	pthread_mutex_lock(&u->lock);
+	size_t room_before = rx_room_locked(u);
 	bool dlab = u->lcr & LCR_DLAB;
 	switch (offset) {
 	case UART_RBR_THR:
@@ -434,6 +489,7 @@ uint8_t uart_read(struct uart16550 *u, unsigned offset)
 		break;
 	}
 	update_irq_locked(u);
+	notify_rx_room_locked(u, room_before);
 	pthread_mutex_unlock(&u->lock);
 	return val;
 }
@@ -441,6 +497,7 @@ uint8_t uart_read(struct uart16550 *u, unsigned offset)
 void uart_write(struct uart16550 *u, unsigned offset, uint8_t val)
 {
 	pthread_mutex_lock(&u->lock);
+	size_t room_before = rx_room_locked(u);
 	bool dlab = u->lcr & LCR_DLAB;
 	switch (offset) {
 	case UART_RBR_THR:
@@ -471,5 +528,6 @@ void uart_write(struct uart16550 *u, unsigned offset, uint8_t val)
 		break;
 	}
 	update_irq_locked(u);
+	notify_rx_room_locked(u, room_before);
 	pthread_mutex_unlock(&u->lock);
 }

@@ -591,7 +591,8 @@ bool vcpu_halt_sleep(struct vcpu *v, bool interrupts_enabled)
 	struct vm *vm = v->vm;
 	bool woken = false;
 	pthread_mutex_lock(&v->mtx);
-	while (!v->suspended && !atomic_load(&vm->shutdown)) {
+	v->halted_interrupts_off = !interrupts_enabled;
+	while (!v->suspended && !v->dead && !atomic_load(&vm->shutdown)) {
 		uint64_t now = vm_now_ns(vm);
 		lapic_timer_update(v->lapic, now);
 		if (v->exc.valid ||
@@ -616,6 +617,34 @@ bool vcpu_halt_sleep(struct vcpu *v, bool interrupts_enabled)
 		v->halted = false;
 	pthread_mutex_unlock(&v->mtx);
 	return woken;
+}
+
+int vm_declare_guest_dead(struct vm *vm, int vcpu, const char *reason)
+{
+	struct vcpu *v = get_vcpu(vm, vcpu);
+	if (!v || !reason)
+		return -EINVAL;
+	pthread_mutex_lock(&v->mtx);
+	if (!v->dead && !v->dead_reported) {
+		v->dead = true;
+		snprintf(v->dead_reason, sizeof(v->dead_reason), "%s", reason);
+	}
+	pthread_mutex_unlock(&v->mtx);
+	vcpu_notify(v);
+	return 0;
+}
+
+bool vcpu_take_death(struct vcpu *v, char *reason, size_t len)
+{
+	pthread_mutex_lock(&v->mtx);
+	bool dead = v->dead;
+	if (dead) {
+		snprintf(reason, len, "%s", v->dead_reason);
+		v->dead = false;
+		v->dead_reported = true;
+	}
+	pthread_mutex_unlock(&v->mtx);
+	return dead;
 }
 
 /* ---- Guest memory -------------------------------------------------------- */
@@ -872,6 +901,7 @@ int vm_get_vcpu_info(struct vm *vm, int vcpu, struct vm_vcpu_info *info)
 		return -EINVAL;
 	pthread_mutex_lock(&v->mtx);
 	info->halted = v->halted;
+	info->interrupts_off = v->halted && v->halted_interrupts_off;
 	info->started = v->started;
 	info->instructions_hint = v->slices;
 	pthread_mutex_unlock(&v->mtx);

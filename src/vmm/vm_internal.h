@@ -60,7 +60,12 @@ struct vcpu {
 	pthread_cond_t cond; /* halted vCPU waits here (CLOCK_MONOTONIC) */
 	bool suspended;
 	bool halted;
+	bool halted_interrupts_off; /* the hlt ran with IF 0 */
 	bool started;
+	/* vm_declare_guest_dead: reported by the next vm_run, once. */
+	bool dead;
+	bool dead_reported;
+	char dead_reason[96];
 	/* INIT/SIPI (vcpu_startup.c): waiting for a STARTUP IPI, an INIT
 	 * to take, the vector of a STARTUP taken (-1: none). */
 	bool wait_for_sipi;
@@ -199,6 +204,9 @@ bool vm_first_unknown_mmio(struct vm *vm, uint64_t gpa);
 /* Sleep in hlt until a wake event, suspend or shutdown; interrupts_enabled
  * is the guest's RFLAGS.IF. Returns true if woken by a guest event. */
 bool vcpu_halt_sleep(struct vcpu *v, bool interrupts_enabled);
+/* vm_declare_guest_dead's reason for v, taken once (false: none). The
+ * backend turns it into VM_EXITCODE_GUEST_DEAD. */
+bool vcpu_take_death(struct vcpu *v, char *reason, size_t len);
 /* The backend says whether the vCPU is in the halt state (executed hlt,
  * not yet woken by an event): vm_get_vcpu_info's `halted`, also while a
  * debugger holds the vCPU there. */

@@ -57,11 +57,11 @@ def expect(name, p, status, stdout=None, stderr_lines=0, stderr_has=None):
     check(name, not problems, "; ".join(problems) + f" [stderr {err!r}]")
 
 
-def signal_test(hvgdb, elf, sig, want, extra=()):
+def signal_test(hvgdb, elf, sig, want, extra=(), after=0.5):
     p = subprocess.Popen([hvgdb, "run", "--cpus", "2", *extra, elf],
                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE)
-    time.sleep(0.5)
+    time.sleep(after)
     p.send_signal(sig)
     try:
         out, err = p.communicate(timeout=TIMEOUT)
@@ -103,7 +103,11 @@ def main():
     fault = os.path.join(tmp, "fault.elf")
     zero = os.path.join(tmp, "zero.elf")
     ud2 = os.path.join(tmp, "ud2.elf")
+    clihlt = os.path.join(tmp, "clihlt.elf")
+    stihlt = os.path.join(tmp, "stihlt.elf")
     for path, code in ((echo, tiny_elf.echo_guest(0x21)),
+                       (clihlt, bytes([0xFA, 0xF4, 0xEB, 0xFD])),
+                       (stihlt, bytes([0xFB, 0xF4, 0xEB, 0xFD])),
                        (spin, tiny_elf.spin_guest()),
                        (fault, tiny_elf.fault_guest()),
                        (zero, tiny_elf.echo_guest(0)),
@@ -130,6 +134,12 @@ def main():
            stderr_lines=1, stderr_has="fault")
     expect("triple fault", run(hvgdb, ["run", ud2]), 3, b"",
            stderr_lines=1, stderr_has="triple fault")
+    # cli; hlt on every vCPU: nothing can wake them (cli/halt_watch.h).
+    expect("every vCPU halted with interrupts off",
+           run(hvgdb, ["run", "--cpus", "2", clihlt]), 3, b"",
+           stderr_lines=1, stderr_has="every vCPU halted with interrupts off")
+    # sti; hlt: an interrupt could still come; the guest is not dead.
+    signal_test(hvgdb, stihlt, signal.SIGTERM, 143, after=1.5)
     env = dict(os.environ, HVGDB_TRACE_STARTUP="1")
     expect("startup trace", run(hvgdb, ["run", echo], env=env), 0x43,
            b"|1\n", stderr_lines=1, stderr_has="hvgdb: startup: ")

@@ -94,3 +94,43 @@ def fault_guest():
     """Reads 4 GiB, which the boot page tables do not map."""
     return (bytes([0x48, 0xB8]) + struct.pack("<Q", 1 << 32) +
             bytes([0x8A, 0x00, 0xF4, 0xEB, 0xFD]))
+
+
+JB, JA = 0x72, 0x77
+
+
+def uart_echo_guest(delay=0):
+    """Raises DTR and RTS (ready to receive), prints "ready", then echoes every byte COM1 receives (polling LSR),
+    lowercase letters upper-cased; '!' ends the VM with exit value 0x21
+    (status 67) and '?' crashes it (a read of unmapped memory, status 3).
+    delay: iterations of an idle loop after each byte, a slow reader that
+    leaves input waiting in the FIFO."""
+    a = Asm()
+    a.emit([0x66, 0xBA, 0xFC, 0x03], [0xB0, 0x03], [0xEE])  # MCR = DTR|RTS
+    a.emit([0x66, 0xBA, 0xF8, 0x03])                 # mov dx, 0x3f8
+    for ch in b"ready\n":
+        a.emit([0xB0, ch], [0xEE])                   # mov al, ch; out
+    a.label("poll")
+    a.emit([0x66, 0xBA, 0xFD, 0x03], [0xEC])         # mov dx, 0x3fd; in
+    a.emit([0xA8, 0x01]).jump(JZ, "poll")            # test al, 1 (DR)
+    a.emit([0x66, 0xBA, 0xF8, 0x03], [0xEC])         # mov dx, 0x3f8; in
+    a.emit([0x3C, ord("!")]).jump(JZ, "exit")
+    a.emit([0x3C, ord("?")]).jump(JZ, "crash")
+    a.emit([0x3C, ord("a")]).jump(JB, "out")
+    a.emit([0x3C, ord("z")]).jump(JA, "out")
+    a.emit([0x2C, 0x20])                             # sub al, 0x20
+    a.label("out")
+    a.emit([0xEE])                                   # out dx, al
+    a.emit([0xB9], struct.pack("<I", delay + 1))     # mov ecx, delay + 1
+    a.label("idle")
+    a.emit([0xFF, 0xC9]).jump(JNZ, "idle")           # dec ecx; jnz idle
+    a.jump(JMP, "poll")
+    a.label("exit")
+    a.emit([0xE6, 0xF4])                             # out 0xf4, al
+    a.label("end")
+    a.emit([0xF4]).jump(JMP, "end")                  # hlt; jmp end
+    a.label("crash")
+    a.emit([0x48, 0xB8], struct.pack("<Q", 1 << 32))  # mov rax, 4 GiB
+    a.emit([0x8A, 0x00])                             # mov al, [rax]
+    a.emit([0xF4]).jump(JMP, "crash")
+    return a.build()

@@ -1,10 +1,23 @@
 #!/usr/bin/env bash
 # Packs a test initramfs into OUT_DIR/NAME.cpio (kept there as a cache;
 # never committed): Debian's busybox-static, INIT as /init, and each FILE in
-# /bin. Without NAME: the boot test's initrd.cpio, whose /init prints
-# "hvgdb-init: up" and powers the machine off (ACPI S5). Prints the path.
+# /bin. Prints the path.
 #
 #   make-initramfs.sh OUT_DIR [NAME INIT [FILE...]]
+#
+# Without NAME: the Linux tests' initrd.cpio, whose /init prints "hvgdb-init:
+# up" and then does what `hvgdb_init=WHAT` on the kernel command line asks
+# (the kernel hands unknown name=value parameters to init as environment
+# variables):
+#
+#   (none)       power the machine off (ACPI S5)
+#   shell        an interactive shell on the console (job control, every
+#                busybox applet); powers off when it exits
+#   panic        /init exits: "Attempted to kill init!"
+#   sysrq-crash  echo c > /proc/sysrq-trigger: a kernel crash (an oops in
+#                a sysrq handler, which panics)
+#   reboot       reboot -f: the reset paths of the reboot= setting
+#   halt         halt -f: every CPU stops with interrupts off
 set -euo pipefail
 
 out=$1
@@ -52,6 +65,27 @@ cat >"$root/init" <<'INIT'
 # tty write may still sit in the serial driver's buffer at poweroff -f.
 echo "hvgdb-init: up" >/dev/kmsg
 echo "hvgdb-init: up"
+case "$hvgdb_init" in
+shell)
+	/bin/busybox --install -s /bin
+	echo "hvgdb-init: shell (exit powers off)"
+	# cttyhack opens the console's real tty (ttyS0) as the controlling
+	# terminal of a new session: Ctrl-C and job control work.
+	setsid cttyhack sh
+	poweroff -f ;;
+panic)
+	echo "hvgdb-init: init exits" >/dev/kmsg
+	exit 1 ;;
+sysrq-crash)
+	echo "hvgdb-init: sysrq crash" >/dev/kmsg
+	echo c >/proc/sysrq-trigger ;;
+reboot)
+	echo "hvgdb-init: reboot" >/dev/kmsg
+	/bin/busybox reboot -f ;;
+halt)
+	echo "hvgdb-init: halt" >/dev/kmsg
+	/bin/busybox halt -f ;;
+esac
 /bin/busybox poweroff -f
 INIT
 fi

@@ -486,6 +486,12 @@ static int run_until_exit(struct vcpu *v, struct vm_exit *exit)
 			exit->rip = reg(v, UC_X86_REG_RIP);
 			return 0;
 		}
+		if (vcpu_take_death(v, exit->u.fault.reason,
+				    sizeof(exit->u.fault.reason))) {
+			exit->exitcode = VM_EXITCODE_GUEST_DEAD;
+			exit->rip = reg(v, UC_X86_REG_RIP);
+			return 0;
+		}
 		if (vm_cpu_suspended(vm, v->id)) {
 			tcg_tlb_sizing_restart(t);
 			memset(exit, 0, sizeof(*exit));

@@ -66,6 +66,14 @@ static void out(uint16_t port, unsigned bytes, uint32_t val)
 }
 
 static struct pc_platform *platform;
+static int resets, reset_vcpu;
+
+static void count_reset(void *ctx, int vcpu)
+{
+	(void)ctx;
+	resets++;
+	reset_vcpu = vcpu;
+}
 
 static int setup(void **state)
 {
@@ -73,11 +81,14 @@ static int setup(void **state)
 		.now_ns = fake_clock,
 		.unix_time = 1709251198, /* 2024-02-29 23:59:58 UTC */
 		.ram_below_4g = 64ULL << 20,
+		.cpu_reset = count_reset,
 	};
 
 	(void)state;
 	nranges = 0;
 	fail_at = -1;
+	resets = 0;
+	reset_vcpu = -1;
 	guest_ns = 1000000;
 	platform = pc_platform_create(&cfg);
 	if (!platform || pc_platform_register_ports(platform, NULL) != 0)
@@ -95,11 +106,11 @@ static int teardown(void **state)
 static void test_claims_exactly_the_legacy_ports(void **state)
 {
 	static const uint16_t ours[] = { 0x20, 0x21, 0x40, 0x41, 0x42, 0x43,
-					 0x61, 0x70, 0x71, 0x80, 0xa0, 0xa1,
-					 0x4d0, 0x4d1 };
-	static const uint16_t not_ours[] = { 0x22, 0x3f, 0x44, 0x60, 0x64,
-					     0x72, 0x81, 0xa2, 0x3f8, 0x4d2,
-					     0xf4 };
+					 0x60, 0x61, 0x64, 0x70, 0x71, 0x80,
+					 0xa0, 0xa1, 0x4d0, 0x4d1 };
+	static const uint16_t not_ours[] = { 0x22, 0x3f, 0x44, 0x62, 0x63,
+					     0x65, 0x72, 0x81, 0xa2, 0x3f8,
+					     0x4d2, 0xf4, 0xcf9 };
 	unsigned claimed = 0;
 
 	(void)state;
@@ -222,6 +233,25 @@ static void test_post_code_port(void **state)
 	assert_int_equal(in(0x80, 1), 0xff);
 }
 
+/* Linux's reboot: kb_wait() polls 0x64 for IBF clear, then 0xFE. The
+ * owner hears of it from the vCPU that wrote it. */
+static void test_keyboard_controller_reset_reaches_the_owner(void **state)
+{
+	const struct registered *r = lookup(0x64);
+	uint32_t val = 0xfe;
+
+	(void)state;
+	assert_int_equal(in(0x64, 1) & 0x02, 0);
+	assert_int_equal(resets, 0);
+	assert_int_equal(r->fn(r->opaque, 3, false, 0x64, 1, &val), 0);
+	assert_int_equal(resets, 1);
+	assert_int_equal(reset_vcpu, 3);
+	/* Other controller commands do not reset. */
+	out(0x64, 1, 0xaa);
+	assert_int_equal(in(0x60, 1), 0x55);
+	assert_int_equal(resets, 1);
+}
+
 static void test_create_needs_a_clock(void **state)
 {
 	struct pc_platform_config no_clock = { 0 };
@@ -243,6 +273,7 @@ int main(void)
 		T(test_pit_calibration_through_port_61),
 		T(test_cmos_and_wide_accesses),
 		T(test_post_code_port),
+		T(test_keyboard_controller_reset_reaches_the_owner),
 		cmocka_unit_test(test_create_needs_a_clock),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -170,6 +170,75 @@ static void test_output_is_line_buffered(void **state)
 	assert_int_equal(uart_tx_count(f->u), 16);
 }
 
+static void count_call(void *ctx)
+{
+	(*(int *)ctx)++;
+}
+
+/* One call per partial line, when its first byte is written: the host's
+ * cue to flush a prompt that has no newline. */
+static void test_tx_listener_marks_partial_lines(void **state)
+{
+	struct fixture *f = *state;
+	char buf[64];
+	int calls = 0;
+
+	uart_set_tx_listener(f->u, count_call, &calls);
+	put_string(f->u, "~ # ");
+	assert_int_equal(calls, 1);
+	uart_flush(f->u);
+	drain(f->rd, buf, sizeof(buf));
+	assert_string_equal(buf, "~ # ");
+	put_string(f->u, "ls\n");
+	assert_int_equal(calls, 2);
+	/* A whole line goes out at its newline: no partial line left. */
+	put_string(f->u, "\n");
+	assert_int_equal(calls, 2);
+	uart_set_tx_listener(f->u, NULL, NULL);
+	put_string(f->u, "x");
+	assert_int_equal(calls, 2);
+}
+
+struct tapped {
+	char text[64];
+	size_t len;
+	int chunks;
+};
+
+static void tap(void *ctx, const uint8_t *bytes, size_t len)
+{
+	struct tapped *t = ctx;
+
+	memcpy(t->text + t->len, bytes, len);
+	t->len += len;
+	t->text[t->len] = '\0';
+	t->chunks++;
+}
+
+/* The tap sees what goes out, in the chunks that go out, even when the
+ * output is gone (the console is read, not only written). */
+static void test_output_tap_sees_what_leaves(void **state)
+{
+	struct fixture *f = *state;
+	struct tapped t = { .len = 0 };
+	char buf[64];
+
+	uart_set_output_tap(f->u, tap, &t);
+	put_string(f->u, "one\ntw");
+	assert_string_equal(t.text, "one\n");
+	uart_flush(f->u);
+	assert_string_equal(t.text, "one\ntw");
+	assert_int_equal(t.chunks, 2);
+	/* Nothing buffered: a flush taps nothing. */
+	uart_flush(f->u);
+	assert_int_equal(t.chunks, 2);
+	drain(f->rd, buf, sizeof(buf));
+	assert_string_equal(buf, "one\ntw");
+	uart_set_output_tap(f->u, NULL, NULL);
+	put_string(f->u, "x\n");
+	assert_string_equal(t.text, "one\ntw");
+}
+
 static void test_full_buffer_is_written(void **state)
 {
 	struct fixture *f = *state;
@@ -279,6 +348,10 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_output_is_line_buffered,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_tx_listener_marks_partial_lines, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_output_tap_sees_what_leaves, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_full_buffer_is_written,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_destroy_flushes, setup,

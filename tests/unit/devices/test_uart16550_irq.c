@@ -147,6 +147,7 @@ static void test_trigger_levels(void **state)
 
 	memset(bytes, 'x', sizeof(bytes) - 1);
 	bytes[UART_FIFO_SIZE] = '\0';
+	uart_write(f->u, MCR, MCR_RTS);
 	uart_write(f->u, IER, IER_RDI);
 	for (unsigned t = 0; t < 4; t++) {
 		uart_write(f->u, FCR, (uint8_t)(t << 6 | 0x03));
@@ -276,14 +277,15 @@ static void test_out2_gates_the_line(void **state)
 
 	uart_write(f->u, FCR, 0x01);
 	uart_write(f->u, IER, IER_RDI);
+	uart_write(f->u, MCR, MCR_RTS);
 	feed(f->u, "k");
 	assert_int_equal(uart_read(f->u, IIR), IIR_RDA); /* trigger 1 */
 	assert_false(f->irq.level);
-	uart_write(f->u, MCR, MCR_OUT2);
+	uart_write(f->u, MCR, MCR_RTS | MCR_OUT2);
 	assert_true(f->irq.level);
-	uart_write(f->u, MCR, MCR_OUT2 | MCR_LOOP);
+	uart_write(f->u, MCR, MCR_RTS | MCR_OUT2 | MCR_LOOP);
 	assert_false(f->irq.level);
-	uart_write(f->u, MCR, MCR_OUT2);
+	uart_write(f->u, MCR, MCR_RTS | MCR_OUT2);
 	assert_true(f->irq.level);
 	uart_write(f->u, IER, 0);
 	assert_false(f->irq.level);
@@ -318,6 +320,7 @@ static void test_scratch_and_divisor_survive_traffic(void **state)
 	uart_write(f->u, 1, 0x00);
 	uart_write(f->u, LCR, 0x03);
 	uart_write(f->u, SCR, 0x5a);
+	uart_write(f->u, MCR, MCR_RTS);
 	assert_int_equal(feed(f->u, "hello"), 5);
 	assert_int_equal(uart_read(f->u, RBR), 'h');
 	uart_write(f->u, LCR, 0x83);
@@ -327,6 +330,79 @@ static void test_scratch_and_divisor_survive_traffic(void **state)
 	uart_write(f->u, LCR, 0x03);
 	assert_int_equal(uart_read(f->u, RBR), 'e');
 	assert_int_equal(uart_read(f->u, SCR), 0x5a);
+}
+
+static void count_room(void *ctx)
+{
+	(*(int *)ctx)++;
+}
+
+/* The host feeder's wake-up: only when the guest's access made room. */
+static void test_rx_room_listener_fires_when_room_grows(void **state)
+{
+	struct fixture *f = *state;
+	char full[UART_FIFO_SIZE + 1];
+	int calls = 0;
+
+	memset(full, 'z', UART_FIFO_SIZE);
+	full[UART_FIFO_SIZE] = '\0';
+	linux_setup(f->u, IER_RDI);
+	uart_set_rx_room_listener(f->u, count_room, &calls);
+	assert_int_equal(feed(f->u, full), UART_FIFO_SIZE);
+	/* Host-side input and register reads that take nothing: silent. */
+	assert_int_equal(calls, 0);
+	uart_read(f->u, LSR);
+	uart_read(f->u, IIR);
+	uart_write(f->u, SCR, 1);
+	assert_int_equal(calls, 0);
+	assert_int_equal(uart_read(f->u, RBR), 'z');
+	assert_int_equal(calls, 1);
+	assert_int_equal(uart_rx_room(f->u), 1);
+	/* Reading an empty FIFO makes no room. */
+	uart_write(f->u, FCR, 0x83);
+	assert_int_equal(calls, 2);
+	uart_read(f->u, RBR);
+	assert_int_equal(calls, 2);
+	/* Loopback shuts the line out (room 0); leaving it gives room. */
+	uart_write(f->u, MCR, MCR_RTS | MCR_LOOP);
+	assert_int_equal(uart_rx_room(f->u), 0);
+	uart_write(f->u, MCR, MCR_RTS | MCR_OUT2);
+	assert_int_equal(calls, 3);
+	/* So does raising RTS (below). */
+	uart_write(f->u, MCR, MCR_OUT2);
+	assert_int_equal(uart_rx_room(f->u), 0);
+	uart_write(f->u, MCR, MCR_RTS | MCR_OUT2);
+	assert_int_equal(calls, 4);
+	uart_set_rx_room_listener(f->u, NULL, NULL);
+	feed(f->u, "a");
+	uart_read(f->u, RBR);
+	assert_int_equal(calls, 4);
+}
+
+/* hvgdb's end of the line honours hardware flow control: nothing arrives
+ * while RTS is low (Linux raises it when the tty is opened, after the
+ * probe and start-up have emptied the FIFO), and held input then flows. */
+static void test_input_waits_for_rts(void **state)
+{
+	struct fixture *f = *state;
+
+	uart_write(f->u, FCR, 0x81);
+	uart_write(f->u, MCR, MCR_DTR | MCR_OUT2);
+	uart_write(f->u, IER, IER_RDI);
+	assert_int_equal(uart_rx_room(f->u), 0);
+	assert_int_equal(feed(f->u, "ls\r"), 0);
+	assert_int_equal(uart_read(f->u, LSR) & 0x03, 0); /* no data, no overrun */
+	assert_false(f->irq.level);
+	uart_write(f->u, MCR, MCR_DTR | MCR_RTS | MCR_OUT2);
+	assert_int_equal(uart_rx_room(f->u), UART_FIFO_SIZE);
+	assert_int_equal(feed(f->u, "ls\r"), 3);
+	assert_true(f->irq.level);
+	assert_int_equal(uart_read(f->u, RBR), 'l');
+	/* RTS dropped again: what is in the FIFO stays readable. */
+	uart_write(f->u, MCR, MCR_DTR | MCR_OUT2);
+	assert_int_equal(feed(f->u, "x"), 0);
+	assert_int_equal(uart_read(f->u, RBR), 's');
+	assert_int_equal(uart_read(f->u, RBR), '\r');
 }
 
 int main(void)
@@ -345,6 +421,8 @@ int main(void)
 		T(test_out2_gates_the_line),
 		T(test_modem_status_interrupt),
 		T(test_scratch_and_divisor_survive_traffic),
+		T(test_rx_room_listener_fires_when_room_grows),
+		T(test_input_waits_for_rts),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,105 @@
+/* Every vCPU halted with interrupts off (see halt_watch.h). */
+#include "cli/halt_watch.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define DEAD_REASON "every vCPU halted with interrupts off: the guest " \
+	"can never run again"
+
+/* Sum of the vCPUs' run counts if every one sleeps in hlt with
+ * interrupts off and is not held by a debugger; false otherwise. */
+static bool all_halted_for_good(struct vm *vm, uint64_t *runs)
+{
+	unsigned n = vm_vcpu_count(vm);
+
+	*runs = 0;
+	for (unsigned i = 0; i < n; i++) {
+		struct vm_vcpu_info info;
+
+		if (vm_get_vcpu_info(vm, (int)i, &info) || !info.halted ||
+		    !info.interrupts_off || vm_cpu_suspended(vm, (int)i))
+			return false;
+		*runs += info.instructions_hint;
+	}
+	return n > 0;
+}
+
+static void in_ms(unsigned ms, struct timespec *ts)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
+static void *watch_main(void *arg)
+{
+	struct halt_watch *w = arg;
+	bool seen = false;
+	uint64_t seen_runs = 0;
+
+	pthread_mutex_lock(&w->mtx);
+	while (!w->stop) {
+		struct timespec due;
+		uint64_t runs;
+
+		in_ms(HALT_WATCH_PERIOD_MS, &due);
+		while (!w->stop &&
+		       pthread_cond_timedwait(&w->cond, &w->mtx, &due) == 0)
+			;
+		if (w->stop)
+			break;
+		pthread_mutex_unlock(&w->mtx);
+		bool dead = all_halted_for_good(w->vm, &runs);
+		if (dead && seen && runs == seen_runs) {
+			vm_declare_guest_dead(w->vm, 0, DEAD_REASON);
+			return NULL; /* once is enough: the VM ends */
+		}
+		seen = dead;
+		seen_runs = runs;
+		pthread_mutex_lock(&w->mtx);
+	}
+	pthread_mutex_unlock(&w->mtx);
+	return NULL;
+}
+
+int halt_watch_start(struct halt_watch *w, struct vm *vm)
+{
+	pthread_condattr_t ca;
+	int rc;
+
+	memset(w, 0, sizeof(*w));
+	w->vm = vm;
+	pthread_mutex_init(&w->mtx, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&w->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	rc = pthread_create(&w->thread, NULL, watch_main, w);
+	if (rc) {
+		pthread_cond_destroy(&w->cond);
+		pthread_mutex_destroy(&w->mtx);
+		return -rc;
+	}
+	w->running = true;
+	return 0;
+}
+
+void halt_watch_stop(struct halt_watch *w)
+{
+	if (!w->running)
+		return;
+	pthread_mutex_lock(&w->mtx);
+	w->stop = true;
+	pthread_cond_broadcast(&w->cond);
+	pthread_mutex_unlock(&w->mtx);
+	pthread_join(w->thread, NULL);
+	pthread_cond_destroy(&w->cond);
+	pthread_mutex_destroy(&w->mtx);
+	w->running = false;
+}

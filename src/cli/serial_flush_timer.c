@@ -1,0 +1,92 @@
+/* Flushing a partial line of serial output (see serial_flush_timer.h). */
+#include "cli/serial_flush_timer.h"
+
+#include <string.h>
+#include <time.h>
+
+static void in_ms(unsigned ms, struct timespec *ts)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	ts->tv_nsec += (long)ms * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
+static void *flush_main(void *arg)
+{
+	struct serial_flush_timer *t = arg;
+
+	pthread_mutex_lock(&t->mtx);
+	while (!t->stop) {
+		if (!t->armed) {
+			pthread_cond_wait(&t->cond, &t->mtx);
+			continue;
+		}
+		struct timespec due;
+
+		in_ms(SERIAL_FLUSH_DELAY_MS, &due);
+		while (!t->stop &&
+		       pthread_cond_timedwait(&t->cond, &t->mtx, &due) == 0)
+			;
+		/* Disarmed first: a byte written during the flush arms us
+		 * again (the UART's listener fires on an empty buffer). */
+		t->armed = false;
+		pthread_mutex_unlock(&t->mtx);
+		t->flush(t->ctx);
+		pthread_mutex_lock(&t->mtx);
+	}
+	pthread_mutex_unlock(&t->mtx);
+	return NULL;
+}
+
+int serial_flush_timer_start(struct serial_flush_timer *t,
+			     void (*flush)(void *ctx), void *ctx)
+{
+	pthread_condattr_t ca;
+	int rc;
+
+	memset(t, 0, sizeof(*t));
+	t->flush = flush;
+	t->ctx = ctx;
+	pthread_mutex_init(&t->mtx, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&t->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	rc = pthread_create(&t->thread, NULL, flush_main, t);
+	if (rc) {
+		pthread_cond_destroy(&t->cond);
+		pthread_mutex_destroy(&t->mtx);
+		return -rc;
+	}
+	t->running = true;
+	return 0;
+}
+
+void serial_flush_timer_arm(struct serial_flush_timer *t)
+{
+	if (!t->running)
+		return;
+	pthread_mutex_lock(&t->mtx);
+	if (!t->armed) {
+		t->armed = true;
+		pthread_cond_broadcast(&t->cond);
+	}
+	pthread_mutex_unlock(&t->mtx);
+}
+
+void serial_flush_timer_stop(struct serial_flush_timer *t)
+{
+	if (!t->running)
+		return;
+	pthread_mutex_lock(&t->mtx);
+	t->stop = true;
+	pthread_cond_broadcast(&t->cond);
+	pthread_mutex_unlock(&t->mtx);
+	pthread_join(t->thread, NULL);
+	pthread_cond_destroy(&t->cond);
+	pthread_mutex_destroy(&t->mtx);
+	t->running = false;
+}
