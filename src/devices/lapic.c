@@ -338,9 +338,7 @@ uint32_t lapic_read(struct lapic *l, uint32_t offset, uint64_t now_ns)
 /* An IPI decided under the lock, sent after it is released. */
 struct ipi_request {
 	bool send;
-	int dest;
-	int vector;
-	enum lapic_delivery mode;
+	struct lapic_ipi ipi;
 };
 
 static struct ipi_request decode_icr_locked(struct lapic *l)
@@ -350,50 +348,47 @@ static struct ipi_request decode_icr_locked(struct lapic *l)
 	int vector = (int)ICR_VECTOR(lo);
 
 	switch (ICR_DELIVERY(lo)) {
+	case ICR_DM_LOWEST: /* the chosen APIC takes it as a fixed one */
 	case ICR_DM_FIXED:
-	case ICR_DM_LOWEST: /* lowest priority: any target will do */
+		req.ipi.lowest_priority = ICR_DELIVERY(lo) == ICR_DM_LOWEST;
 		if (vector < FIRST_LEGAL_VECTOR) {
 			l->esr_pending |= ESR_SEND_ILLEGAL_VECTOR;
 			return req;
 		}
-		req.mode = LAPIC_DM_FIXED;
+		req.ipi.mode = LAPIC_DM_FIXED;
 		break;
 	case ICR_DM_NMI:
-		req.mode = LAPIC_DM_NMI;
+		req.ipi.mode = LAPIC_DM_NMI;
 		break;
 	case ICR_DM_INIT:
 		/* The level de-assert form is a bus-synchronisation message,
 		 * not an INIT. */
 		if ((lo & ICR_TRIGGER_LEVEL) && !(lo & ICR_LEVEL_ASSERT))
 			return req;
-		req.mode = LAPIC_DM_INIT;
+		req.ipi.mode = LAPIC_DM_INIT;
 		break;
 	case ICR_DM_STARTUP:
-		req.mode = LAPIC_DM_STARTUP;
+		req.ipi.mode = LAPIC_DM_STARTUP;
 		break;
 	default: /* SMI and reserved modes are not modelled */
 		return req;
 	}
-	req.vector = vector;
-
+	req.ipi.from = (int)l->id;
+	req.ipi.vector = vector;
 	switch (ICR_SHORTHAND(lo)) {
 	case SH_SELF:
-		req.dest = (int)l->id;
+		req.ipi.to = LAPIC_TO_SELF;
 		break;
 	case SH_ALL:
-		req.dest = -1;
+		req.ipi.to = LAPIC_TO_ALL;
 		break;
 	case SH_OTHERS:
-		req.dest = -2;
+		req.ipi.to = LAPIC_TO_OTHERS;
 		break;
 	default:
-		/* Only physical destinations are offered: logical mode would
-		 * need every other APIC's LDR, which send_ipi cannot see. */
-		if (lo & ICR_DEST_LOGICAL)
-			return req;
-		req.dest = (int)(l->icr_hi >> 24);
-		if (req.dest == PHYS_BROADCAST)
-			req.dest = -1;
+		req.ipi.to = LAPIC_TO_DEST;
+		req.ipi.dest = (uint8_t)(l->icr_hi >> 24);
+		req.ipi.logical = (lo & ICR_DEST_LOGICAL) != 0;
 		break;
 	}
 	req.send = true;
@@ -493,7 +488,7 @@ void lapic_write(struct lapic *l, uint32_t offset, uint32_t val,
 	pthread_mutex_unlock(&l->lock);
 
 	if (ipi.send && ops.send_ipi)
-		ops.send_ipi(ops.ctx, id, ipi.dest, ipi.vector, ipi.mode);
+		ops.send_ipi(ops.ctx, &ipi.ipi);
 	if (timer_changed && ops.timer_changed)
 		ops.timer_changed(ops.ctx, id);
 	if (eoi_vector >= 0 && ops.eoi_broadcast)

@@ -1,6 +1,7 @@
 /*
  * Local APIC model (xAPIC, MMIO page at 0xFEE00000): ID, version, TPR, EOI,
- * SVR, ISR/TMR/IRR, ESR, ICR (fixed IPIs, NMI, INIT/SIPI ignored), LVT timer
+ * SVR, ISR/TMR/IRR, ESR, ICR (fixed, lowest-priority, NMI, INIT and STARTUP
+ * IPIs to physical or logical destinations and shorthands), LVT timer
  * (one-shot, periodic; TSC-deadline not offered), divide, initial/current
  * count. The timer counts at 1 GHz / divide, as QEMU's does, so guests time
  * the same under both.
@@ -23,11 +24,27 @@ struct lapic;
 enum lapic_delivery { LAPIC_DM_FIXED, LAPIC_DM_NMI, LAPIC_DM_INIT,
 		      LAPIC_DM_STARTUP };
 
+/* The ICR's destination shorthand. */
+enum lapic_ipi_target { LAPIC_TO_DEST, LAPIC_TO_SELF, LAPIC_TO_ALL,
+			LAPIC_TO_OTHERS };
+
+/* An IPI as the ICR describes it. */
+struct lapic_ipi {
+	int from;                 /* the sender's APIC ID */
+	enum lapic_ipi_target to;
+	/* LAPIC_TO_DEST: the ICR's destination field, physical (an APIC ID,
+	 * 0xff broadcast) or logical (matched against every LDR); the owner
+	 * decides who it reaches with lapic_matches_destination. */
+	uint8_t dest;
+	bool logical;
+	bool lowest_priority;     /* one of the matching APICs takes it */
+	int vector;
+	enum lapic_delivery mode;
+};
+
 struct lapic_ops {
-	/* Send an IPI: dest is an APIC ID, or -1 for all including self, -2
-	 * for all excluding self (shorthands). */
-	void (*send_ipi)(void *ctx, int from_apic_id, int dest, int vector,
-			 enum lapic_delivery mode);
+	/* Send an IPI to the APICs it names. */
+	void (*send_ipi)(void *ctx, const struct lapic_ipi *ipi);
 	/* The timer was (re)programmed: the owner recomputes its deadline. */
 	void (*timer_changed)(void *ctx, int apic_id);
 	void *ctx;

@@ -80,31 +80,48 @@ void vcpu_notify(struct vcpu *v)
 
 /* ---- LAPIC glue ---------------------------------------------------------- */
 
-static void lapic_send_ipi(void *ctx, int from, int dest, int vector,
-			   enum lapic_delivery mode)
+static bool ipi_reaches(const struct lapic_ipi *ipi, struct vcpu *v)
+{
+	switch (ipi->to) {
+	case LAPIC_TO_SELF:
+		return v->id == ipi->from;
+	case LAPIC_TO_ALL:
+		return true;
+	case LAPIC_TO_OTHERS:
+		return v->id != ipi->from;
+	case LAPIC_TO_DEST:
+		break;
+	}
+	return lapic_matches_destination(v->lapic, ipi->dest, ipi->logical);
+}
+
+static void lapic_send_ipi(void *ctx, const struct lapic_ipi *ipi)
 {
 	struct vm *vm = ctx;
 	for (unsigned i = 0; i < vm->ncpus; i++) {
-		bool hit = dest == -1 || (dest == -2 && (int)i != from) ||
-			   dest == (int)i;
-		if (!hit)
-			continue;
 		struct vcpu *v = vm->vcpus[i];
-		switch (mode) {
+		if (!ipi_reaches(ipi, v))
+			continue;
+		switch (ipi->mode) {
 		case LAPIC_DM_INIT:
 			vcpu_take_init(v);
-			continue;
+			break;
 		case LAPIC_DM_STARTUP:
-			vcpu_take_sipi(v, vector);
-			continue;
+			vcpu_take_sipi(v, ipi->vector);
+			break;
 		case LAPIC_DM_NMI:
 			lapic_set_nmi(v->lapic);
+			vcpu_notify(v);
 			break;
 		case LAPIC_DM_FIXED:
-			lapic_set_irr(v->lapic, vector);
+			lapic_set_irr(v->lapic, ipi->vector);
+			vcpu_notify(v);
 			break;
 		}
-		vcpu_notify(v);
+		/* Lowest priority: the first match stands in for the
+		 * arbitration, as for the IO-APIC's messages. */
+		if (ipi->lowest_priority)
+			break;
 	}
 }
 

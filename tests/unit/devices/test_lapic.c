@@ -22,23 +22,18 @@ enum {
 /* A fake owner recording what the APIC asked of it. */
 struct recorder {
 	int ipis;
-	int from, dest, vector;
-	enum lapic_delivery mode;
+	struct lapic_ipi ipi; /* the last one */
 	int timer_changes;
 	int eois;
 	int eoi_from, eoi_vector;
 };
 
-static void rec_send_ipi(void *ctx, int from, int dest, int vector,
-			 enum lapic_delivery mode)
+static void rec_send_ipi(void *ctx, const struct lapic_ipi *ipi)
 {
 	struct recorder *r = ctx;
 
 	r->ipis++;
-	r->from = from;
-	r->dest = dest;
-	r->vector = vector;
-	r->mode = mode;
+	r->ipi = *ipi;
 }
 
 static void rec_timer_changed(void *ctx, int apic_id)
@@ -465,16 +460,21 @@ static void test_fixed_ipi_physical(void **state)
 
 	send_icr(f->l, 2u << 24, 0x4050);
 	assert_int_equal(f->rec.ipis, 1);
-	assert_int_equal(f->rec.from, 3);
-	assert_int_equal(f->rec.dest, 2);
-	assert_int_equal(f->rec.vector, 0x50);
-	assert_int_equal(f->rec.mode, LAPIC_DM_FIXED);
+	assert_int_equal(f->rec.ipi.from, 3);
+	assert_int_equal(f->rec.ipi.to, LAPIC_TO_DEST);
+	assert_int_equal(f->rec.ipi.dest, 2);
+	assert_false(f->rec.ipi.logical);
+	assert_false(f->rec.ipi.lowest_priority);
+	assert_int_equal(f->rec.ipi.vector, 0x50);
+	assert_int_equal(f->rec.ipi.mode, LAPIC_DM_FIXED);
 	assert_int_equal(lapic_read(f->l, ICR_HI, 0), 2u << 24);
 	/* Delivery status always reads idle. */
 	assert_int_equal(lapic_read(f->l, ICR_LO, 0) & (1u << 12), 0);
-	/* Physical 0xff is the broadcast. */
+	/* Physical 0xff (the broadcast) is passed on as written: the owner
+	 * matches it with lapic_matches_destination. */
 	send_icr(f->l, 0xffu << 24, 0x51);
-	assert_int_equal(f->rec.dest, -1);
+	assert_int_equal(f->rec.ipi.to, LAPIC_TO_DEST);
+	assert_int_equal(f->rec.ipi.dest, 0xff);
 	/* The sender does not latch anything itself. */
 	assert_int_equal(lapic_pending_intr(f->l), -1);
 }
@@ -484,16 +484,16 @@ static void test_nmi_and_startup_ipis(void **state)
 	struct fixture *f = *state;
 
 	send_icr(f->l, 1u << 24, 0x400);
-	assert_int_equal(f->rec.mode, LAPIC_DM_NMI);
-	assert_int_equal(f->rec.dest, 1);
+	assert_int_equal(f->rec.ipi.mode, LAPIC_DM_NMI);
+	assert_int_equal(f->rec.ipi.dest, 1);
 	send_icr(f->l, 1u << 24, 0xc500); /* INIT assert */
-	assert_int_equal(f->rec.mode, LAPIC_DM_INIT);
+	assert_int_equal(f->rec.ipi.mode, LAPIC_DM_INIT);
 	assert_int_equal(f->rec.ipis, 2);
 	send_icr(f->l, 1u << 24, 0x8500); /* INIT level de-assert */
 	assert_int_equal(f->rec.ipis, 2);
 	send_icr(f->l, 1u << 24, 0x609);
-	assert_int_equal(f->rec.mode, LAPIC_DM_STARTUP);
-	assert_int_equal(f->rec.vector, 9);
+	assert_int_equal(f->rec.ipi.mode, LAPIC_DM_STARTUP);
+	assert_int_equal(f->rec.ipi.vector, 9);
 	assert_int_equal(f->rec.ipis, 3);
 }
 
@@ -502,14 +502,15 @@ static void test_ipi_shorthands(void **state)
 	struct fixture *f = *state;
 
 	send_icr(f->l, 7u << 24, (1u << 18) | 0x60);
-	assert_int_equal(f->rec.dest, 3); /* self */
+	assert_int_equal(f->rec.ipi.to, LAPIC_TO_SELF);
+	assert_int_equal(f->rec.ipi.from, 3);
 	send_icr(f->l, 7u << 24, (2u << 18) | 0x61);
-	assert_int_equal(f->rec.dest, -1); /* all including self */
+	assert_int_equal(f->rec.ipi.to, LAPIC_TO_ALL);
 	send_icr(f->l, 7u << 24, (3u << 18) | 0x62);
-	assert_int_equal(f->rec.dest, -2); /* all excluding self */
+	assert_int_equal(f->rec.ipi.to, LAPIC_TO_OTHERS);
 	send_icr(f->l, 7u << 24, (3u << 18) | 0x400);
-	assert_int_equal(f->rec.dest, -2);
-	assert_int_equal(f->rec.mode, LAPIC_DM_NMI);
+	assert_int_equal(f->rec.ipi.to, LAPIC_TO_OTHERS);
+	assert_int_equal(f->rec.ipi.mode, LAPIC_DM_NMI);
 	assert_int_equal(f->rec.ipis, 4);
 }
 
@@ -521,13 +522,30 @@ static void test_unsendable_ipis(void **state)
 	assert_int_equal(f->rec.ipis, 0);
 	lapic_write(f->l, ESR, 0, 0);
 	assert_int_equal(lapic_read(f->l, ESR, 0), 1u << 5);
-	send_icr(f->l, 1u << 24, 0x800 | 0x40); /* logical: not offered */
 	send_icr(f->l, 1u << 24, 0x200 | 0x40); /* SMI */
 	send_icr(f->l, 1u << 24, 0x700 | 0x40); /* reserved */
 	assert_int_equal(f->rec.ipis, 0);
-	send_icr(f->l, 1u << 24, 0x100 | 0x40); /* lowest priority */
+}
+
+/* Linux's flat APIC driver (up to 8 CPUs) sends every IPI that is not a
+ * shorthand in logical mode: a bit per CPU in the destination. */
+static void test_logical_and_lowest_priority_ipis(void **state)
+{
+	struct fixture *f = *state;
+
+	send_icr(f->l, 0x06u << 24, 0x800 | 0xfd);
 	assert_int_equal(f->rec.ipis, 1);
-	assert_int_equal(f->rec.mode, LAPIC_DM_FIXED);
+	assert_int_equal(f->rec.ipi.to, LAPIC_TO_DEST);
+	assert_true(f->rec.ipi.logical);
+	assert_int_equal(f->rec.ipi.dest, 0x06);
+	assert_int_equal(f->rec.ipi.vector, 0xfd);
+	assert_int_equal(f->rec.ipi.mode, LAPIC_DM_FIXED);
+	assert_false(f->rec.ipi.lowest_priority);
+	send_icr(f->l, 1u << 24, 0x100 | 0x40); /* lowest priority */
+	assert_int_equal(f->rec.ipis, 2);
+	assert_int_equal(f->rec.ipi.mode, LAPIC_DM_FIXED);
+	assert_true(f->rec.ipi.lowest_priority);
+	assert_false(f->rec.ipi.logical);
 }
 
 /* ---- level-triggered interrupts and destinations ------------------------ */
@@ -629,6 +647,7 @@ int main(void)
 		T(test_unsendable_ipis),
 		T(test_level_eoi_is_broadcast),
 		T(test_eoi_broadcasts_only_the_retired_vector),
+		T(test_logical_and_lowest_priority_ipis),
 		T(test_physical_destination),
 		T(test_logical_destination_flat_and_cluster),
 	};

@@ -69,6 +69,8 @@ END(timer)
 SNIP(waitirq)
 	mov $0xfee00000, %esi
 	movl $0x1ff, 0x0f0(%rsi)
+	/* logical ID bit 1 in the flat model, as Linux gives CPU 1 */
+	movl $0x02000000, 0x0d0(%rsi)
 	sti
 1:	cmpq $0, 0x300000
 	jne 2f
@@ -117,6 +119,15 @@ SNIP(sendipi)
 	movl $0x41, 0x300(%rsi)
 	hlt
 END(sendipi)
+
+/* The same IPI in logical destination mode (ICR bit 11) to logical ID
+ * bit 1, as Linux's flat APIC driver sends every IPI to up to 8 CPUs. */
+SNIP(sendipi_logical)
+	mov $0xfee00000, %esi
+	movl $0x02000000, 0x310(%rsi)
+	movl $0x841, 0x300(%rsi)
+	hlt
+END(sendipi_logical)
 
 /* unclaimed ports */
 SNIP(ports)

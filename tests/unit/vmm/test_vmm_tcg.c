@@ -22,6 +22,7 @@ extern const uint8_t timer_handler[];
 DECLARE_SNIP(waitirq);
 extern const uint8_t waitirq_handler[];
 DECLARE_SNIP(sendipi);
+DECLARE_SNIP(sendipi_logical);
 DECLARE_SNIP(ports);
 DECLARE_SNIP(many_ports);
 DECLARE_SNIP(unmapped);
@@ -807,6 +808,24 @@ static void test_hlt_wakes_on_ipi(void **state)
 	vm_suspend_cpu(vm, 1);
 	pthread_join(th, NULL);
 	assert_int_equal(r1.rc, 0);
+	assert_int_equal(r1.exit.exitcode, VM_EXITCODE_SUSPENDED);
+
+	/* A logical-mode IPI to the LDR vCPU 1 set (vCPU 0 has LDR 0). */
+	tg_set_data(vm, 0, 0);
+	assert_int_equal(vm_set_register(vm, 1, VM_REG_GUEST_RIP, SNIP_BASE), 0);
+	assert_int_equal(tg_load_other(vm, 0, sendipi_logical_start,
+				       sendipi_logical_end), 0);
+	vm_resume_cpu(vm, 1);
+	pthread_create(&th, NULL, runner_main, &r1);
+	assert_true(reaches_hlt(vm, 1, 2000));
+	assert_int_equal(run(vm, 0).exitcode, VM_EXITCODE_HLT);
+	for (int i = 0; i < 2000 && tg_data(vm, 0) == 0; i++) {
+		struct timespec ts = { 0, 1000000 };
+		nanosleep(&ts, NULL);
+	}
+	assert_int_equal(tg_data(vm, 0), 1);
+	vm_suspend_cpu(vm, 1);
+	pthread_join(th, NULL);
 	assert_int_equal(r1.exit.exitcode, VM_EXITCODE_SUSPENDED);
 
 	/* And a device-style interrupt from another thread. */
