@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "devices/lapic.h"
+#include "vmm/sched_trace.h"
 #include "vmm/tcg/tcg.h"
 #include "vmm/vm_internal.h"
 #include "vmm/x86_pagewalk.h"
@@ -98,6 +99,9 @@ static bool ipi_reaches(const struct lapic_ipi *ipi, struct vcpu *v)
 static void lapic_send_ipi(void *ctx, const struct lapic_ipi *ipi)
 {
 	struct vm *vm = ctx;
+	SCHED_TRACE(vm_now_ns(vm), ipi->from, TRACE_IPI,
+		    ipi->to == LAPIC_TO_DEST ? ipi->dest : -(int)ipi->to,
+		    ((uint64_t)ipi->mode << 8) | (unsigned)ipi->vector);
 	for (unsigned i = 0; i < vm->ncpus; i++) {
 		struct vcpu *v = vm->vcpus[i];
 		if (!ipi_reaches(ipi, v))
@@ -269,6 +273,7 @@ int vm_create(const struct vm_config *cfg, struct vm **vmp, char *err,
 		return -EINVAL;
 	}
 
+	sched_trace_init();
 	struct vm *vm = calloc(1, sizeof(*vm));
 	if (!vm) {
 		snprintf(err, errlen, "out of memory");
@@ -346,6 +351,7 @@ void vm_destroy(struct vm *vm)
 	if (!vm)
 		return;
 	sched_fini(vm);
+	sched_trace_flush();
 	for (unsigned i = 0; i < vm->ncpus; i++)
 		vcpu_free(vm->vcpus[i]);
 	if (vm->ram)

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "devices/lapic.h"
+#include "vmm/sched_trace.h"
 #include "vmm/tcg/tcg_internal.h"
 #include "vmm/tcg/tcg_syscall.h"
 
@@ -103,6 +104,8 @@ void tcg_raise_pending_injection(struct vcpu *v, uint64_t block_addr)
 	in->raised = true;
 	if (in->source == TCG_INJECT_EXTINT)
 		lapic_accept_intr(v->lapic, in->vector);
+	SCHED_TRACE(vm_now_ns(v->vm), v->id, TRACE_INTERRUPT, in->vector,
+		    block_addr);
 	tcg_raise_event(&t->cpu, in->vector, in->soft, in->errcode,
 			in->next_insn_len);
 }

@@ -31,6 +31,7 @@
 #include <string.h>
 
 #include "devices/lapic.h"
+#include "vmm/sched_trace.h"
 #include "vmm/tcg/tcg_internal.h"
 
 #define RFLAGS_IF (1ULL << 9)
@@ -471,6 +472,18 @@ static enum entry_result run_once(struct vcpu *v, struct vm_exit *exit)
 	return t->exitq_len > 0 ? ENTRY_EXIT : ENTRY_CONTINUE;
 }
 
+/* Why the lock is given up, for the scheduling trace. */
+static unsigned release_reasons(struct vcpu *v, enum entry_result r,
+				bool slice_over)
+{
+	struct tcg_vcpu *t = tcg_of(v);
+	return (t->in_hlt ? TRACE_WHY_HALT : 0) |
+	       (atomic_load(&v->stop_req) ? TRACE_WHY_STOP_REQ : 0) |
+	       (t->pause_yield ? TRACE_WHY_PAUSE : 0) |
+	       (slice_over ? TRACE_WHY_SLICE : 0) |
+	       (r == ENTRY_EXIT ? TRACE_WHY_EXIT : 0);
+}
+
 static int run_until_exit(struct vcpu *v, struct vm_exit *exit)
 {
 	struct vm *vm = v->vm;
@@ -512,13 +525,20 @@ static int run_until_exit(struct vcpu *v, struct vm_exit *exit)
 				continue;
 			t->in_hlt = false;
 			tcg_tlb_sizing_restart(t);
+			SCHED_TRACE(vm_now_ns(vm), v->id, TRACE_SIPI_START, 0,
+				    reg(v, UC_X86_REG_CS));
 		}
 		if (t->in_hlt) {
 			bool intr_on = reg(v, UC_X86_REG_RFLAGS) & RFLAGS_IF;
 			sched_vcpu_not_coming(vm, v);
+			uint64_t slept = vm_now_ns(vm);
+			SCHED_TRACE(slept, v->id, TRACE_HALT, intr_on,
+				    reg(v, UC_X86_REG_RIP));
 			if (!vcpu_halt_sleep(v, intr_on))
 				continue; /* suspended or shut down */
 			t->in_hlt = false;
+			SCHED_TRACE(vm_now_ns(vm), v->id, TRACE_WAKE,
+				    (vm_now_ns(vm) - slept) / 1000, 0);
 		}
 		if (t->exitq_len > 0) {
 			*exit = t->exitq[t->exitq_head];
@@ -529,14 +549,22 @@ static int run_until_exit(struct vcpu *v, struct vm_exit *exit)
 		/* Keep the lock across entries that only stopped to inject
 		 * an interrupt: a handoff per timer tick would cap the tick
 		 * rate at the host's thread wake-up rate. */
+		uint64_t asked = sched_trace_on ? vm_now_ns(vm) : 0;
 		sched_acquire(vm, v, stepping(v));
+		SCHED_TRACE(vm_now_ns(vm), v->id, TRACE_ACQUIRE,
+			    (vm_now_ns(vm) - asked) / 1000,
+			    reg(v, UC_X86_REG_RIP));
 		enum entry_result r;
+		bool slice_over = false;
 		do {
 			r = run_once(v, exit);
 		} while (r == ENTRY_CONTINUE && !t->in_hlt &&
 			 !atomic_load(&v->stop_req) &&
 			 !atomic_load(&vm->shutdown) && !t->pause_yield &&
-			 !sched_should_yield(vm));
+			 !(slice_over = sched_should_yield(vm)));
+		SCHED_TRACE(vm_now_ns(vm), v->id, TRACE_RELEASE,
+			    release_reasons(v, r, slice_over),
+			    reg(v, UC_X86_REG_RIP));
 		sched_release(vm, v);
 		if (t->pause_yield)
 			sched_let_others_run(vm, v);
