@@ -1,9 +1,11 @@
 /*
  * ACPI table generator. Field offsets follow the ACPI 6.0 specification
- * (5.2.5 RSDP, 5.2.8 XSDT, 5.2.9 FADT, 5.2.10 FACS, 5.2.12 MADT).
+ * (5.2.5 RSDP, 5.2.8 XSDT, 5.2.9 FADT, 5.2.10 FACS, 5.2.12 MADT) and the
+ * IA-PC HPET specification 1.0a (3.2.4, the HPET description table).
  *
  * Layout from tables_gpa (64-byte aligned): RSDP, XSDT, FADT, FACS (64-byte
- * aligned, as the spec requires), DSDT, MADT; every table 16-byte aligned. Both the 32-bit
+ * aligned, as the spec requires), DSDT, MADT, HPET (if any); every table
+ * 16-byte aligned. Both the 32-bit
  * and the 64-bit (X_) address fields of the FADT are filled with the same
  * values: ACPICA warns when they disagree, and older OSes read only the
  * 32-bit ones.
@@ -18,8 +20,7 @@
 #define HEADER_LEN 36
 #define RSDP_LEN 36
 #define RSDP_V1_LEN 20
-#define XSDT_ENTRIES 2 /* FADT, MADT */
-#define XSDT_LEN (HEADER_LEN + 8 * XSDT_ENTRIES)
+#define XSDT_ENTRY_LEN 8 /* FADT, MADT, HPET if any */
 #define FADT_LEN 276
 #define FACS_LEN 64
 #define MADT_FIXED_LEN (HEADER_LEN + 8)
@@ -28,6 +29,10 @@
 #define MADT_OVERRIDE_LEN 10
 #define MADT_LAPIC_NMI_LEN 6
 #define MADT_OVERRIDES 2
+#define HPET_TABLE_LEN 56
+/* HPET table: the minimum periodic tick, in counter ticks (the ICH's). */
+#define HPET_MIN_TICK 0x80
+#define GAS_SYSTEM_MEMORY 0
 
 #define LAPIC_ADDRESS 0xfee00000u
 #define MADT_PCAT_COMPAT 1u
@@ -83,28 +88,38 @@ static size_t align_up(size_t v, size_t a)
 	return (v + a - 1) & ~(a - 1);
 }
 
+static size_t xsdt_len(const struct acpi_config *cfg)
+{
+	return HEADER_LEN + XSDT_ENTRY_LEN * (cfg->hpet_addr ? 3 : 2);
+}
+
 /* Offsets of each table from tables_gpa. */
 struct offsets {
-	size_t rsdp, xsdt, fadt, facs, dsdt, madt, end;
+	size_t rsdp, xsdt, fadt, facs, dsdt, madt, hpet, end;
 };
 
-static struct offsets place(unsigned vcpus)
+static struct offsets place(const struct acpi_config *cfg)
 {
 	struct offsets o;
 
 	o.rsdp = 0;
 	o.xsdt = align_up(o.rsdp + RSDP_LEN, 16);
-	o.fadt = align_up(o.xsdt + XSDT_LEN, 16);
+	o.fadt = align_up(o.xsdt + xsdt_len(cfg), 16);
 	o.facs = align_up(o.fadt + FADT_LEN, 64);
 	o.dsdt = align_up(o.facs + FACS_LEN, 16);
 	o.madt = align_up(o.dsdt + DSDT_LEN, 16);
-	o.end = o.madt + madt_len(vcpus);
+	o.end = o.madt + madt_len(cfg->vcpus);
+	o.hpet = 0;
+	if (cfg->hpet_addr) {
+		o.hpet = align_up(o.end, 16);
+		o.end = o.hpet + HPET_TABLE_LEN;
+	}
 	return o;
 }
 
-size_t acpi_tables_size(unsigned vcpus)
+size_t acpi_tables_size(const struct acpi_config *cfg)
 {
-	return place(vcpus).end;
+	return place(cfg).end;
 }
 
 /* ---- little-endian writers ---------------------------------------------- */
@@ -184,11 +199,14 @@ static void build_rsdp(uint8_t *t, uint64_t xsdt)
 	t[32] = checksum_for(t, RSDP_LEN);
 }
 
-static void build_xsdt(uint8_t *t, uint64_t fadt, uint64_t madt)
+static void build_xsdt(uint8_t *t, const struct acpi_config *cfg,
+		       const struct acpi_layout *l)
 {
-	put_header(t, "XSDT", XSDT_LEN, 1);
-	put64(t, HEADER_LEN, fadt);
-	put64(t, HEADER_LEN + 8, madt);
+	put_header(t, "XSDT", (uint32_t)xsdt_len(cfg), 1);
+	put64(t, HEADER_LEN, l->fadt);
+	put64(t, HEADER_LEN + XSDT_ENTRY_LEN, l->madt);
+	if (l->hpet)
+		put64(t, HEADER_LEN + 2 * XSDT_ENTRY_LEN, l->hpet);
 	seal(t);
 }
 
@@ -302,6 +320,22 @@ static void build_madt(uint8_t *t, const struct acpi_config *cfg)
 	seal(t);
 }
 
+/* The HPET description table (HPET spec 1.0a, 3.2.4, table 3). */
+static void build_hpet(uint8_t *t, const struct acpi_config *cfg)
+{
+	put_header(t, "HPET", HPET_TABLE_LEN, 1);
+	put32(t, 36, cfg->hpet_id); /* event timer block ID */
+	put8(t, 40, GAS_SYSTEM_MEMORY);
+	put8(t, 41, 64); /* register width */
+	put8(t, 42, 0);  /* bit offset */
+	put8(t, 43, 0);  /* access size: undefined */
+	put64(t, 44, cfg->hpet_addr);
+	put8(t, 52, 0);  /* HPET number: the first block */
+	put16(t, 53, HPET_MIN_TICK);
+	put8(t, 55, 0);  /* no page protection guarantee */
+	seal(t);
+}
+
 static bool config_valid(const struct acpi_config *cfg, size_t size)
 {
 	const uint64_t four_gib = 1ull << 32;
@@ -321,7 +355,7 @@ int acpi_build_tables(const struct acpi_config *cfg, uint8_t *buf, size_t cap,
 {
 	if (!cfg || !buf || !layout)
 		return -EINVAL;
-	struct offsets o = place(cfg->vcpus);
+	struct offsets o = place(cfg);
 	if (!config_valid(cfg, o.end))
 		return -EINVAL;
 	if (cap < o.end)
@@ -332,14 +366,16 @@ int acpi_build_tables(const struct acpi_config *cfg, uint8_t *buf, size_t cap,
 		.rsdp = base + o.rsdp, .xsdt = base + o.xsdt,
 		.fadt = base + o.fadt, .facs = base + o.facs,
 		.dsdt = base + o.dsdt, .madt = base + o.madt,
-		.size = o.end,
+		.hpet = o.hpet ? base + o.hpet : 0, .size = o.end,
 	};
 	memset(buf, 0, o.end);
 	build_rsdp(buf + o.rsdp, layout->xsdt);
-	build_xsdt(buf + o.xsdt, layout->fadt, layout->madt);
+	build_xsdt(buf + o.xsdt, cfg, layout);
 	build_fadt(buf + o.fadt, cfg, layout->facs, layout->dsdt);
 	build_facs(buf + o.facs);
 	build_dsdt(buf + o.dsdt);
 	build_madt(buf + o.madt, cfg);
+	if (o.hpet)
+		build_hpet(buf + o.hpet, cfg);
 	return 0;
 }

@@ -39,6 +39,8 @@ static struct acpi_config config(unsigned vcpus)
 		.ioapic_id = 0,
 		.tables_gpa = GPA,
 		.has_i8042 = true,
+		.hpet_addr = 0xfed00000u,
+		.hpet_id = 0x80862201u,
 	};
 }
 
@@ -84,8 +86,9 @@ static void test_checksums_and_pointers(void **state)
 	(void)state;
 	struct acpi_layout l = build(4);
 	const uint8_t *rsdp = at(l.rsdp);
+	struct acpi_config cfg = config(4);
 
-	assert_int_equal(l.size, acpi_tables_size(4));
+	assert_int_equal(l.size, acpi_tables_size(&cfg));
 	assert_memory_equal(rsdp, "RSD PTR ", 8);
 	assert_int_equal(rsdp[15], 2);
 	assert_int_equal(sum(rsdp, 20), 0);
@@ -97,7 +100,8 @@ static void test_checksums_and_pointers(void **state)
 		uint64_t gpa;
 		const char *sig;
 	} tables[] = { { l.xsdt, "XSDT" }, { l.fadt, "FACP" },
-		       { l.dsdt, "DSDT" }, { l.madt, "APIC" } };
+		       { l.dsdt, "DSDT" }, { l.madt, "APIC" },
+		       { l.hpet, "HPET" } };
 	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
 		const uint8_t *t = at(tables[i].gpa);
 		assert_memory_equal(t, tables[i].sig, 4);
@@ -105,11 +109,13 @@ static void test_checksums_and_pointers(void **state)
 		assert_true(tables[i].gpa + get32(t + 4) <= GPA + l.size);
 		assert_int_equal(tables[i].gpa % 16, 0);
 	}
-	/* XSDT: FADT and MADT; the FADT points at the DSDT and FACS. */
+	/* XSDT: FADT, MADT and HPET; the FADT points at the DSDT and
+	 * FACS. */
 	const uint8_t *xsdt = at(l.xsdt);
-	assert_int_equal(get32(xsdt + 4), 36 + 2 * 8);
+	assert_int_equal(get32(xsdt + 4), 36 + 3 * 8);
 	assert_int_equal(get64(xsdt + 36), l.fadt);
 	assert_int_equal(get64(xsdt + 44), l.madt);
+	assert_int_equal(get64(xsdt + 52), l.hpet);
 	const uint8_t *fadt = at(l.fadt);
 	assert_int_equal(get32(fadt + 4), 276);
 	assert_int_equal(fadt[8], 6);
@@ -152,6 +158,32 @@ static void test_fadt_describes_the_pm_block(void **state)
 	const uint8_t s5[] = { 0x08, '_', 'S', '5', '_', 0x12, 0x08, 0x04,
 			       0x0a, ACPI_S5_SLP_TYP };
 	assert_memory_equal(d + 36, s5, sizeof(s5));
+}
+
+/* HPET spec 1.0a, table 3: the block's ID and its base address in memory
+ * space, which Linux reads to find the HPET. */
+static void test_hpet_table(void **state)
+{
+	(void)state;
+	struct acpi_layout l = build(2);
+	const uint8_t *h = at(l.hpet);
+
+	assert_int_equal(get32(h + 4), 56);
+	assert_int_equal(get32(h + 36), 0x80862201u);
+	assert_int_equal(h[40], 0); /* system memory */
+	assert_int_equal(h[41], 64);
+	assert_int_equal(get64(h + 44), 0xfed00000u);
+	assert_int_equal(h[52], 0);
+
+	/* Without an HPET: no table, and the XSDT lists two. */
+	struct acpi_config cfg = config(2);
+	cfg.hpet_addr = 0;
+	memset(buf, 0xaa, sizeof(buf));
+	assert_int_equal(acpi_build_tables(&cfg, buf, sizeof(buf), &l), 0);
+	assert_int_equal(l.hpet, 0);
+	assert_int_equal(get32(at(l.xsdt) + 4), 36 + 2 * 8);
+	assert_int_equal(l.size, acpi_tables_size(&cfg));
+	assert_int_equal(l.size, l.madt - GPA + get32(at(l.madt) + 4));
 }
 
 static void test_madt_entries(void **state)
@@ -337,6 +369,7 @@ static const struct {
 	{ "facs", offsetof(struct acpi_layout, facs) },
 	{ "dsdt", offsetof(struct acpi_layout, dsdt) },
 	{ "apic", offsetof(struct acpi_layout, madt) },
+	{ "hpet", offsetof(struct acpi_layout, hpet) },
 };
 
 static void write_tables(const struct acpi_layout *l)
@@ -432,7 +465,7 @@ static void test_acpiexec_loads_tables_and_evaluates_s5(void **state)
 	write_tables(&l);
 	const char *out = run(HVGDB_ACPIEXEC " -b 'evaluate \\_S5' facp.dat "
 					     "dsdt.dat apic.dat facs.dat "
-					     "xsdt.dat",
+					     "hpet.dat xsdt.dat",
 			      &status);
 	if (status != 0)
 		fail_msg("acpiexec failed:\n%s", out);
@@ -458,6 +491,7 @@ static void test_acpiexec_loads_tables_and_evaluates_s5(void **state)
 	}
 	assert_non_null(strstr(out, "FACP"));
 	assert_non_null(strstr(out, "APIC"));
+	assert_non_null(strstr(out, "HPET"));
 }
 
 int main(void)
@@ -465,6 +499,7 @@ int main(void)
 	const struct CMUnitTest structure[] = {
 		cmocka_unit_test(test_checksums_and_pointers),
 		cmocka_unit_test(test_fadt_describes_the_pm_block),
+		cmocka_unit_test(test_hpet_table),
 		cmocka_unit_test(test_madt_entries),
 		cmocka_unit_test(test_bad_configs_are_refused),
 	};
