@@ -8,6 +8,7 @@
 #include "cli/serial_port.h"
 #include "devices/acpi_pm.h"
 #include "devices/acpi_tables.h"
+#include "devices/hpet.h"
 #include "devices/ioapic.h"
 #include "devices/irq_router.h"
 #include "devices/pc_platform.h"
@@ -30,6 +31,8 @@ int kernel_platform_tables(unsigned ncpus, uint64_t ram_size, uint8_t *buf,
 		 * Linux would probe it for a keyboard and its boot log
 		 * would change (docs/devices.md). */
 		.has_i8042 = false,
+		.hpet_addr = (uint32_t)HPET_BASE,
+		.hpet_id = HPET_ID_LOW,
 	};
 	struct acpi_layout layout;
 	int rc = acpi_build_tables(&cfg, buf, KERNEL_ACPI_MAX, &layout);
@@ -70,6 +73,13 @@ static void ioapic_message(void *ctx, const struct ioapic_msg *msg)
 	}
 	vm_apic_message(kp->vm, msg->dest, msg->dest_logical, mode,
 			msg->vector, msg->level);
+}
+
+static void hpet_line(void *ctx, unsigned gsi, bool level)
+{
+	struct kernel_platform *kp = ctx;
+
+	irq_router_set_gsi(pc_platform_irq_router(kp->pc), gsi, level);
 }
 
 static void ioapic_pin(void *ctx, unsigned pin, bool level)
@@ -153,18 +163,41 @@ static int ioapic_mmio(void *opaque, int vcpu, bool write, uint64_t gpa,
 	return 0;
 }
 
+static int hpet_mmio(void *opaque, int vcpu, bool write, uint64_t gpa,
+		     unsigned bytes, uint64_t *val)
+{
+	struct kernel_platform *kp = opaque;
+	uint32_t off = (uint32_t)(gpa - HPET_BASE);
+	uint64_t now = vm_guest_ns(kp->vm);
+
+	(void)vcpu;
+	if (write) {
+		hpet_write(kp->hpet, off, bytes, *val, now);
+		platform_timer_kick(&kp->timer); /* a comparator moved */
+	} else {
+		*val = hpet_read(kp->hpet, off, bytes, now);
+	}
+	return 0;
+}
+
+static uint64_t earliest(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
 static uint64_t timer_update(void *ctx, uint64_t now)
 {
 	struct kernel_platform *kp = ctx;
-	uint64_t pc, pm;
 
 	if (now >= pc_platform_next_deadline(kp->pc))
 		pc_platform_update(kp->pc, now);
 	if (now >= acpi_pm_next_deadline(kp->pm))
 		acpi_pm_update(kp->pm, now);
-	pc = pc_platform_next_deadline(kp->pc);
-	pm = acpi_pm_next_deadline(kp->pm);
-	return pc < pm ? pc : pm;
+	if (now >= hpet_next_deadline(kp->hpet))
+		hpet_update(kp->hpet, now);
+	return earliest(earliest(pc_platform_next_deadline(kp->pc),
+				 acpi_pm_next_deadline(kp->pm)),
+			hpet_next_deadline(kp->hpet));
 }
 
 /* ---- life cycle ---------------------------------------------------------- */
@@ -182,6 +215,7 @@ static int create_devices(struct kernel_platform *kp)
 		.reset_ctx = &kp->ending,
 	};
 	struct ioapic_ops io_ops = { .deliver = ioapic_message, .ctx = kp };
+	struct hpet_ops hpet_ops = { .set_gsi = hpet_line, .ctx = kp };
 	struct acpi_pm_ops pm_ops = {
 		.power_off = power_off,
 		.sci = sci_line,
@@ -193,7 +227,8 @@ static int create_devices(struct kernel_platform *kp)
 		return rc;
 	kp->pc = pc_platform_create(&cfg);
 	kp->ioapic = ioapic_create(KERNEL_IOAPIC_ID, &io_ops);
-	if (!kp->pc || !kp->ioapic)
+	kp->hpet = hpet_create(&hpet_ops);
+	if (!kp->pc || !kp->ioapic || !kp->hpet)
 		return -ENOMEM;
 	/* Created after the platform: the SCI callback uses its router. */
 	kp->pm = acpi_pm_create(&pm_ops);
@@ -232,6 +267,9 @@ static int claim_resources(struct kernel_platform *kp)
 	if (!rc)
 		rc = vm_register_mmio(kp->vm, IOAPIC_BASE, IOAPIC_SIZE,
 				      ioapic_mmio, kp->ioapic);
+	if (!rc)
+		rc = vm_register_mmio(kp->vm, HPET_BASE, HPET_MMIO_SIZE,
+				      hpet_mmio, kp);
 	return rc;
 }
 
@@ -275,6 +313,8 @@ void kernel_platform_destroy(struct kernel_platform *kp)
 	}
 	if (kp->pm)
 		acpi_pm_destroy(kp->pm);
+	if (kp->hpet)
+		hpet_destroy(kp->hpet);
 	if (kp->ioapic)
 		ioapic_destroy(kp->ioapic);
 	if (kp->pc)

@@ -7,10 +7,12 @@
  *   IO-APIC       0xfec00000, ID 0, GSI 0-23; ISA IRQ 0 on GSI 2 and the
  *                 SCI (IRQ 9) level-triggered, as the MADT says
  *   ACPI PM       ports 0x600-0x60b: PM timer, PM1 events, S5 = power off
- *   ACPI tables   RSDP, XSDT, FADT, FACS, DSDT, MADT at KERNEL_ACPI_GPA
+ *   HPET          0xfed00000, comparators on GSI 20-23
+ *   ACPI tables   RSDP, XSDT, FADT, FACS, DSDT, MADT, HPET at
+ *                 KERNEL_ACPI_GPA
  *   COM1          the run's UART, its IRQ 4 through the router; its
  *                 output is read for a kernel panic (panic_and_reset.h)
- *   timer thread  raises PIT, RTC and PM timer interrupts on time
+ *   timer thread  raises PIT, RTC, PM timer and HPET interrupts on time
  *
  * Interrupt path: device -> irq_router -> (PIC pair, IO-APIC) -> IO-APIC
  * message -> vm_apic_message (LAPIC IRR + wake-up); the LAPIC's EOI of a
@@ -19,8 +21,8 @@
  * Linux routes every interrupt through it.
  *
  * Lock order (the devices' own, extended): serial_port lock -> UART ->
- * router -> IO-APIC -> LAPIC -> vCPU mutex; ACPI PM -> router; the timer
- * thread's mutex is a leaf (platform_timer.h).
+ * router -> IO-APIC -> LAPIC -> vCPU mutex; ACPI PM -> router; HPET ->
+ * router; the timer thread's mutex is a leaf (platform_timer.h).
  */
 #ifndef HVGDB_CLI_KERNEL_PLATFORM_H
 #define HVGDB_CLI_KERNEL_PLATFORM_H
@@ -41,6 +43,7 @@ struct serial_port;
 struct pc_platform;
 struct ioapic;
 struct acpi_pm;
+struct hpet;
 
 struct kernel_platform {
 	struct vm *vm;
@@ -48,6 +51,7 @@ struct kernel_platform {
 	struct pc_platform *pc;
 	struct ioapic *ioapic;
 	struct acpi_pm *pm;
+	struct hpet *hpet;
 	struct platform_timer timer;
 	/* Resets and kernel panics: how they end the VM. */
 	struct panic_and_reset ending;
