@@ -209,13 +209,16 @@ static void move_to_cpu(int cpu)
 		pthread_setaffinity_np(self, sizeof(home), &home);
 }
 
-void sched_acquire(struct vm *vm, struct vcpu *v, bool step)
+void sched_acquire(struct vm *vm, struct vcpu *v, bool step,
+		   bool interrupt_due)
 {
 	struct exec_sched *s = &vm->sched;
 	pthread_mutex_lock(&s->mtx);
 	no_longer_expected_locked(s, v);
 	v->sched_waiting = true;
 	v->sched_step = step;
+	if (interrupt_due)
+		v->sched_urgent = true;
 	s->waiters++;
 	if (s->yielders > 0)
 		pthread_cond_broadcast(&s->arrival);

@@ -96,8 +96,11 @@ struct exec_sched {
 int sched_init(struct vm *vm);
 void sched_fini(struct vm *vm);
 /* The holder's time slice starts at acquire. step: v asks for one
- * instruction (SCHED_STEP_TURN_NS). */
-void sched_acquire(struct vm *vm, struct vcpu *v, bool step);
+ * instruction (SCHED_STEP_TURN_NS). interrupt_due: v has an interrupt to
+ * take (it just woke from hlt for one), so the holder's slice ends early,
+ * as when an IPI reaches a waiting vCPU (sched_kick). */
+void sched_acquire(struct vm *vm, struct vcpu *v, bool step,
+		   bool interrupt_due);
 /* v stays runnable and will ask again (it is "returning"). */
 void sched_release(struct vm *vm, struct vcpu *v);
 /* After a release: v spins on something only another vCPU can do; wait

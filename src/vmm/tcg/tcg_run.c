@@ -532,6 +532,7 @@ static int run_until_exit(struct vcpu *v, struct vm_exit *exit)
 			SCHED_TRACE(vm_now_ns(vm), v->id, TRACE_SIPI_START, 0,
 				    reg(v, UC_X86_REG_CS));
 		}
+		bool woken = false;
 		if (t->in_hlt) {
 			bool intr_on = reg(v, UC_X86_REG_RFLAGS) & RFLAGS_IF;
 			sched_vcpu_not_coming(vm, v);
@@ -541,6 +542,7 @@ static int run_until_exit(struct vcpu *v, struct vm_exit *exit)
 			if (!vcpu_halt_sleep(v, intr_on))
 				continue; /* suspended or shut down */
 			t->in_hlt = false;
+			woken = true;
 			SCHED_TRACE(vm_now_ns(vm), v->id, TRACE_WAKE,
 				    (vm_now_ns(vm) - slept) / 1000, 0);
 		}
@@ -560,7 +562,7 @@ static int run_until_exit(struct vcpu *v, struct vm_exit *exit)
 		 * handoffs a second in a 4-vCPU Linux boot). Suspend, INIT,
 		 * death and shutdown end the loop through run_once. */
 		uint64_t asked = sched_trace_on ? vm_now_ns(vm) : 0;
-		sched_acquire(vm, v, stepping(v));
+		sched_acquire(vm, v, stepping(v), woken);
 		SCHED_TRACE(vm_now_ns(vm), v->id, TRACE_ACQUIRE,
 			    (vm_now_ns(vm) - asked) / 1000,
 			    reg(v, UC_X86_REG_RIP));

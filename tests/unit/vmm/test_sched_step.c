@@ -30,7 +30,7 @@ static void *wait_for_lock(void *arg)
 {
 	struct waiter *w = arg;
 	struct vcpu *v = w->vm->vcpus[w->vcpu];
-	sched_acquire(w->vm, v, w->step);
+	sched_acquire(w->vm, v, w->step, false);
 	w->place = atomic_fetch_add(w->order, 1) + 1;
 	sched_release(w->vm, v);
 	sched_vcpu_not_coming(w->vm, v);
@@ -75,7 +75,7 @@ static void test_step_goes_first_and_cuts_the_turn(void **state)
 	(void)state;
 	struct vm *vm = tg_create(3, VM_CPU_VENDOR_INTEL);
 	atomic_int order = 0;
-	sched_acquire(vm, vm->vcpus[0], false);
+	sched_acquire(vm, vm->vcpus[0], false, false);
 	struct waiter plain = { .vm = vm, .vcpu = 1, .order = &order };
 	struct waiter stepper = { .vm = vm, .vcpu = 2, .step = true,
 				  .order = &order };
