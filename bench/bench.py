@@ -21,6 +21,7 @@ sys.path.insert(0, HERE)
 import gdb_rows  # noqa: E402
 import guest_rows  # noqa: E402
 import host_busy  # noqa: E402
+import linux_rows  # noqa: E402
 from report import Report  # noqa: E402
 
 
@@ -78,7 +79,8 @@ def med(runs, key):
 
 
 ROWS = ["stepi", "bp", "mem", "ctrlc", "cpu", "storm", "rss", "startup",
-        "idle", "bps", "bpsin", "bprss", "hltstep", "smpstep", "busy"]
+        "idle", "bps", "bpsin", "bprss", "hltstep", "smpstep", "busy",
+        "linux", "linuxidle"]
 
 
 def main():
@@ -233,6 +235,18 @@ def main():
             rep.rate_row(row_id, f"stepi/s, {cpus} vCPUs, demo, gdb's "
                          "default locking", r, "rate", want_ratio=1.6,
                          gdb_share=False)
+    if "linux" in only:
+        initrd = linux_rows.boot_initrd(cfg)
+        for cpus in (1, 4):
+            r = raw[f"linux_{cpus}"] = interleaved(
+                cfg, log, f"13 Linux boot {cpus} vCPU", ["hvgdb", "qemu"],
+                lambda k: linux_rows.boot(k, cfg, cpus, initrd))
+            rep.linux_boot_row(cpus, r, 1.5 if cpus == 1 else 2.0)
+    if "linuxidle" in only:
+        r = raw["linux_idle"] = interleaved(
+            cfg, log, "14 idle Linux 4 vCPUs", ["hvgdb", "qemu"],
+            lambda k: linux_rows.idle_cpu(k, cfg), reps=1)
+        rep.linux_idle_row(r)
 
     print()
     print(rep.table())

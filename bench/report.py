@@ -204,6 +204,27 @@ class Report:
         self._failures(row, runs)
         self._target(row, "hvgdb median ms", row["hvgdb"], "<", 10)
 
+    def linux_boot_row(self, cpus, runs, want_ratio):
+        h, q = runs["hvgdb"], runs["qemu"]
+        row = self._add(f"13.{cpus}", f"Linux boot to /init + power-off, "
+                        f"{cpus} vCPU(s), s", hvgdb=_med(h, "wall"),
+                        qemu=_med(q, "wall"),
+                        hvgdb_run_init=_med(h, "run_init"),
+                        qemu_run_init=_med(q, "run_init"),
+                        hvgdb_cpu=_med(h, "cpu"), qemu_cpu=_med(q, "cpu"))
+        row["ratio"] = _ratio(row["hvgdb"], row["qemu"])
+        self._failures(row, runs)
+        self._target(row, "hvgdb/QEMU wall", row["ratio"], "<=", want_ratio)
+
+    def linux_idle_row(self, runs):
+        h, q = _med(runs["hvgdb"], "share"), _med(runs["qemu"], "share")
+        row = self._add("14", "idle booted Linux, 4 vCPUs, % of a core",
+                        hvgdb=None if h is None else h * 100,
+                        qemu=None if q is None else q * 100)
+        row["ratio"] = _ratio(row["hvgdb"], row["qemu"])
+        self._failures(row, runs)
+        self._target(row, "hvgdb %", row["hvgdb"], "<", 5)
+
     def single_row(self, row_id, what, value, op, limit):
         row = self._add(row_id, what, hvgdb=value, qemu=None, ratio=None)
         self._target(row, "hvgdb", value, op, limit)
@@ -258,6 +279,12 @@ class Report:
                 extra.append(f"max hvgdb {_fmt(r['hvgdb_max'])} ms, QEMU "
                              f"{_fmt(r['qemu_max'])} ms; pc after "
                              f"{r['pcs_after']}")
+            if "hvgdb_run_init" in r:
+                extra.append(f"Run /init at (guest s) hvgdb "
+                             f"{_fmt(r['hvgdb_run_init'])}, QEMU "
+                             f"{_fmt(r['qemu_run_init'])}; CPU s hvgdb "
+                             f"{_fmt(r['hvgdb_cpu'])}, QEMU "
+                             f"{_fmt(r['qemu_cpu'])}")
             if "hvgdb_continues" in r:
                 extra.append(f"continues hvgdb {r['hvgdb_continues']} "
                              f"QEMU {r['qemu_continues']}; threads hvgdb "
