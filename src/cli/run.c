@@ -110,20 +110,13 @@ static int prepare_guest(struct run_session *s)
 		}
 		if (cmdline != s->cmdline)
 			strcpy(s->cmdline, cmdline);
-	} else if (o->ncpus > 1) {
-		/* These kernels start their other CPUs with INIT/SIPI, which
-		 * hvgdb does not deliver yet: every vCPU would run the boot
-		 * path at once. */
-		report_error("%s: a %s boots on 1 vCPU for now (starting "
-			     "more needs INIT/SIPI)", o->guest_path,
-			     kernel_format_name(s->image.format));
-		return -EINVAL;
 	}
 	return 0;
 }
 
-/* The kernel formats with a boot plan start vCPU 0 only (prepare_guest
- * refused more). */
+/* The kernel formats with a boot plan start on vCPU 0, as a PC's
+ * bootstrap processor; the others wait for INIT/SIPI, which the kernel
+ * sends them through its local APIC (the MADT lists every vCPU). */
 static int load_plan(struct run_session *s, uint8_t *ram)
 {
 	char err[256] = "";
@@ -135,8 +128,15 @@ static int load_plan(struct run_session *s, uint8_t *ram)
 	}
 	rc = boot_entry_setup(s->vm, 0, &s->image.plan->cpu, err,
 			      sizeof(err));
-	if (rc)
+	if (rc) {
 		report_error("boot set-up failed: %s", err);
+		return rc;
+	}
+	for (unsigned i = 1; i < s->opts->ncpus && !rc; i++)
+		rc = vm_set_wait_for_sipi(s->vm, (int)i);
+	if (rc)
+		report_error("cannot park the application processors: %s",
+			     strerror(-rc));
 	return rc;
 }
 

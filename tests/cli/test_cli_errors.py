@@ -205,8 +205,6 @@ def main():
          [f("bz.img")], "more than 16"),
         ("--append and -- args", ["run", "--append", "a", f("good.elf"),
                                   "--", "b"], "not both"),
-        ("bzImage on 2 vCPUs", ["run", "--cpus", "2", f("bz.img")],
-         "1 vCPU"),
         ("Multiboot bad checksum", ["run", f("mb1_badsum.img")],
          "bad checksum"),
         ("no command", [], "missing command"),
