@@ -58,6 +58,7 @@ enum gdb_watch_type {
 
 struct gdb_vcpu_status {
 	bool halted;
+	bool waiting_for_sipi; /* INIT state, not started by a STARTUP IPI */
 	const char *mode; /* "64-bit", "compat", "protected", "real" */
 };
 

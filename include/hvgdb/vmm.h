@@ -55,8 +55,10 @@ int vm_create(const struct vm_config *cfg, struct vm **vmp, char *err,
 	      size_t errlen);
 void vm_destroy(struct vm *vm);
 /* The vCPU waits for INIT/SIPI instead of starting where its registers
- * point (an AP of a kernel booted with the PC protocols): a STARTUP IPI
- * starts it in real mode at CS = vector << 8, IP 0. */
+ * point (an AP of a kernel booted with the PC protocols): it is put in the
+ * INIT state at the reset vector (real mode, CS:IP F000:FFF0, what a
+ * debugger sees meanwhile), and a STARTUP IPI starts it in real mode at
+ * CS = vector << 8, IP 0. Before the vCPU first runs; 0 or -errno. */
 int vm_set_wait_for_sipi(struct vm *vm, int vcpu);
 unsigned vm_vcpu_count(const struct vm *vm);
 uint64_t vm_mem_size(const struct vm *vm);
@@ -419,6 +421,9 @@ struct vm_vcpu_info {
 	bool halted;   /* sleeping in hlt */
 	bool interrupts_off; /* with halted: the hlt ran with RFLAGS.IF 0,
 				so only an NMI or INIT wakes it */
+	bool waiting_for_sipi; /* an AP not started yet (vm_set_wait_for_sipi,
+				  or INIT again): it runs nothing until a
+				  STARTUP IPI */
 	bool started;  /* has entered guest code at least once */
 	uint64_t instructions_hint; /* slices run, for progress display */
 };

@@ -447,6 +447,7 @@ static int target_vcpu_status(void *ctx, int vcpu, struct gdb_vcpu_status *st)
 	if (rc)
 		return rc;
 	st->halted = info.halted;
+	st->waiting_for_sipi = info.waiting_for_sipi;
 	st->mode = mode_name(pg.cpu_mode);
 	return 0;
 }

@@ -29,10 +29,13 @@ static const char *phase_name(const struct gdb_session *s, int vcpu)
 	default:
 		break;
 	}
-	struct gdb_vcpu_status status;
-	if (s->ops->vcpu_status && s->ops->vcpu_status(s->ctx, vcpu, &status) == 0 &&
-	    status.halted)
-		return "halted";
+	struct gdb_vcpu_status status = { 0 };
+	if (s->ops->vcpu_status && s->ops->vcpu_status(s->ctx, vcpu, &status) == 0) {
+		if (status.waiting_for_sipi)
+			return "wait-for-SIPI"; /* the SDM's name */
+		if (status.halted)
+			return "halted";
+	}
 	/* Monitor commands are served while gdb has the VM stopped, so a
 	 * parked vCPU is simply stopped there. */
 	return phase == VCPU_PARKED ? "stopped" : "running";
@@ -94,7 +97,7 @@ static void text_add(struct text *t, const char *fmt, ...)
 
 static void info_vcpus(struct gdb_session *s, struct text *t)
 {
-	text_add(t, "vCPU  state        mode          rip\n");
+	text_add(t, "vCPU  state          mode          rip\n");
 	for (unsigned v = 0; v < s->nvcpus; v++) {
 		struct gdb_vcpu_status status = { 0 };
 		uint8_t b[8];
@@ -110,7 +113,7 @@ static void info_vcpus(struct gdb_session *s, struct text *t)
 				 (unsigned long long)r);
 		}
 		const char *why = crash_description(s, (int)v);
-		text_add(t, "%-5u %-12s %-13s %s%s%s\n", v,
+		text_add(t, "%-5u %-14s %-13s %s%s%s\n", v,
 			 phase_name(s, (int)v),
 			 status.mode ? status.mode : "unknown", rip,
 			 why ? "  " : "", why ? why : "");

@@ -18,16 +18,23 @@
 #include "vmm/reg_plan.h"
 #include "vmm/vm_internal.h"
 
-/* Register state after INIT (Intel SDM Vol. 3A, table 10-1), then the
- * SIPI's CS:IP. CR0 keeps ET; CD/NW are set as after INIT. */
+/* Register state after INIT (Intel SDM Vol. 3A, table 10-1) with CS:IP
+ * given: the reset vector's F000:FFF0 while the vCPU waits, the SIPI's
+ * vector << 8 : 0 when it starts. CR0 keeps ET; CD/NW are set as after
+ * INIT. CS's base is selector << 4 as a real-mode load makes it (after a
+ * reset the base is 0xffff0000; a waiting vCPU runs nothing, so only a
+ * debugger could tell). */
 #define INIT_CR0 0x60000010ULL
 #define REAL_MODE_LIMIT 0xffff
 #define ACCESS_TSS_BUSY16 0x8b
 #define ACCESS_LDT 0x82
+#define RESET_CS 0xf000
+#define RESET_IP 0xfff0
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
-static int enter_sipi_state(struct vm *vm, int id, int vector)
+static int enter_init_state(struct vm *vm, int id, uint16_t cs,
+			    uint64_t ip)
 {
 	const struct desc_value descs[] = {
 		{ VM_REG_GUEST_GDTR, { 0, REAL_MODE_LIMIT, 0 }, "gdtr", false },
@@ -44,7 +51,7 @@ static int enter_sipi_state(struct vm *vm, int id, int vector)
 		{ VM_REG_GUEST_CR4, 0, "cr4" },
 		{ VM_REG_GUEST_CR3, 0, "cr3" },
 		{ VM_REG_GUEST_CR2, 0, "cr2" },
-		{ VM_REG_GUEST_CS, (uint64_t)vector << 8, "cs" },
+		{ VM_REG_GUEST_CS, cs, "cs" },
 		{ VM_REG_GUEST_DS, 0, "ds" },
 		{ VM_REG_GUEST_ES, 0, "es" },
 		{ VM_REG_GUEST_SS, 0, "ss" },
@@ -55,7 +62,7 @@ static int enter_sipi_state(struct vm *vm, int id, int vector)
 		{ VM_REG_GUEST_RSI, 0, "rsi" }, { VM_REG_GUEST_RDI, 0, "rdi" },
 		{ VM_REG_GUEST_RBP, 0, "rbp" }, { VM_REG_GUEST_RSP, 0, "rsp" },
 		{ VM_REG_GUEST_RFLAGS, 2, "rflags" },
-		{ VM_REG_GUEST_RIP, 0, "rip" },
+		{ VM_REG_GUEST_RIP, ip, "rip" },
 	};
 	char err[96];
 	int rc = reg_plan_set_descs(vm, id, descs, N(descs), err, sizeof(err));
@@ -70,6 +77,11 @@ int vm_set_wait_for_sipi(struct vm *vm, int vcpu)
 {
 	if (!vm || vcpu < 0 || (unsigned)vcpu >= vm->ncpus)
 		return -EINVAL;
+	/* As a PC's application processor waits: in the INIT state, at the
+	 * reset vector (what a debugger shows until the SIPI). */
+	int rc = enter_init_state(vm, vcpu, RESET_CS, RESET_IP);
+	if (rc)
+		return rc;
 	struct vcpu *v = vm->vcpus[vcpu];
 	pthread_mutex_lock(&v->mtx);
 	v->wait_for_sipi = true;
@@ -124,7 +136,7 @@ int vcpu_wait_for_start(struct vcpu *v, bool *startable)
 		*startable = false; /* suspended, shut down or INIT again */
 		return 0;
 	}
-	return enter_sipi_state(vm, v->id, vector);
+	return enter_init_state(vm, v->id, (uint16_t)(vector << 8), 0);
 }
 
 bool vcpu_waits_for_sipi(struct vcpu *v)

@@ -925,6 +925,7 @@ int vm_get_vcpu_info(struct vm *vm, int vcpu, struct vm_vcpu_info *info)
 	pthread_mutex_lock(&v->mtx);
 	info->halted = v->halted;
 	info->interrupts_off = v->halted && v->halted_interrupts_off;
+	info->waiting_for_sipi = v->wait_for_sipi || v->init_pending;
 	info->started = v->started;
 	info->instructions_hint = v->slices;
 	pthread_mutex_unlock(&v->mtx);

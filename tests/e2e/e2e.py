@@ -788,7 +788,23 @@ def t_vcpu_halted(tmp):
         hv.stop()
 
 
+def t_ap_waits_for_sipi(tmp):
+    """An application processor of a kernel boot shows as waiting for
+    SIPI, in real mode at the reset vector, until INIT/SIPI starts it."""
+    sys.path.insert(0, os.path.join(HERE, "..", "cli"))
+    import tiny_kernels
+    kernel = os.path.join(tmp, "multiboot")
+    with open(kernel + ".elf", "wb") as f:  # Hvgdb adds .elf; not an ELF
+        f.write(tiny_kernels.multiboot1())
+    hv = Hvgdb(OPTS, tmp, kernel, 2)
+    try:
+        run_gdb(hv, 2, "ap_waits_for_sipi.py")
+    finally:
+        hv.stop()
+
+
 TESTS = {
+    "ap_waits_for_sipi": t_ap_waits_for_sipi,
     "vcpu_halted": t_vcpu_halted,
     "reset_state": t_reset_state,
     "wait_keeps_paused": t_wait_keeps_paused,

@@ -310,8 +310,14 @@ static void capabilities_per_personality(void **state)
 
 	assert_int_equal(ops->vcpu_status(intel, 1, &st), 0);
 	assert_false(st.halted);
+	assert_false(st.waiting_for_sipi);
 	assert_string_equal(st.mode, "64-bit");
 	assert_int_equal(ops->vcpu_status(intel, 2, &st), -EINVAL);
+	/* An application processor of a kernel boot, before its SIPI. */
+	assert_int_equal(vm_set_wait_for_sipi(intel, 1), 0);
+	assert_int_equal(ops->vcpu_status(intel, 1, &st), 0);
+	assert_true(st.waiting_for_sipi);
+	assert_string_equal(st.mode, "real");
 	vm_destroy(intel);
 	vm_destroy(amd);
 }

@@ -167,7 +167,8 @@ static int m_vcpu_status(void *ctx, int vcpu, struct gdb_vcpu_status *st)
 	if (!valid(mt, vcpu))
 		return -EINVAL;
 	st->halted = false;
-	st->mode = "64-bit";
+	st->waiting_for_sipi = mt->vcpu[vcpu].waiting_for_sipi;
+	st->mode = st->waiting_for_sipi ? "real" : "64-bit";
 	return 0;
 }
 

@@ -51,6 +51,7 @@ struct mock_vcpu {
 	unsigned start_delay_ms; /* the thread calls add this late */
 	uint64_t hw_reported; /* RIP of the breakpoint just reported, or -1 */
 	unsigned long stores;
+	bool waiting_for_sipi; /* reported by vcpu_status */
 };
 
 /* Watch slots: small, so that tests reach the limits. */

@@ -673,6 +673,16 @@ static void test_monitor(void **state)
 	char *t = monitor(f, "info vcpus");
 	assert_non_null(strstr(t, "0x0000000000001000"));
 	assert_non_null(strstr(t, "0x0000000000001300"));
+	assert_null(strstr(t, "SIPI"));
+	/* an application processor that INIT/SIPI has not started yet: its
+	 * mode column (the state needs the event machine, which this
+	 * fixture has not; e2e.ap_waits_for_sipi checks it) */
+	f->mt.vcpu[1].waiting_for_sipi = true;
+	t = monitor(f, "info vcpus");
+	char *row1 = strstr(t, "\n1 ");
+	assert_non_null(row1);
+	assert_non_null(strstr(row1, " real "));
+	f->mt.vcpu[1].waiting_for_sipi = false;
 	send(f, "Z0,1007,1");
 	t = monitor(f, "info breakpoints");
 	assert_non_null(strstr(t, "1 breakpoint(s)"));

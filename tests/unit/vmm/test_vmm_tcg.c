@@ -554,6 +554,13 @@ static void test_init_sipi_starts_ap(void **state)
 	assert_int_equal(vm_write_gpa(vm, 0x10000, code, sizeof(code)), 0);
 	tg_load(vm, sipi_sender_start, sipi_sender_end);
 	assert_int_equal(vm_set_wait_for_sipi(vm, 1), 0);
+	/* Until its SIPI the AP shows the INIT state at the reset vector. */
+	struct vm_vcpu_info info;
+	assert_int_equal(vm_get_vcpu_info(vm, 1, &info), 0);
+	assert_true(info.waiting_for_sipi);
+	assert_int_equal(tg_reg(vm, 1, VM_REG_GUEST_CS), 0xf000);
+	assert_int_equal(tg_reg(vm, 1, VM_REG_GUEST_RIP), 0xfff0);
+	assert_int_equal(tg_reg(vm, 1, VM_REG_GUEST_CR0), 0x60000010);
 	for (int i = 0; i < 2; i++)
 		assert_int_equal(vm_set_capability(vm, i, VM_CAP_HALT_EXIT, 1),
 				 0);
@@ -565,6 +572,8 @@ static void test_init_sipi_starts_ap(void **state)
 	assert_int_equal(tg_reg(vm, 1, VM_REG_GUEST_RCX), 2);
 	assert_int_equal(tg_reg(vm, 1, VM_REG_GUEST_CS), 0x1000);
 	assert_int_equal(tg_reg(vm, 1, VM_REG_GUEST_RIP), sizeof(code));
+	assert_int_equal(vm_get_vcpu_info(vm, 1, &info), 0);
+	assert_false(info.waiting_for_sipi);
 	vm_destroy(vm);
 }
 
