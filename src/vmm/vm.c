@@ -303,6 +303,7 @@ int vm_create(const struct vm_config *cfg, struct vm **vmp, char *err,
 		vm_destroy(vm);
 		return -ENOMEM;
 	}
+	madvise(vm->ram, vm->mem_size, MADV_HUGEPAGE);
 
 	vm->code_engines = mmap(NULL, vm->mem_size >> VM_PAGE_SHIFT,
 				PROT_READ | PROT_WRITE,
