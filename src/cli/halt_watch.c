@@ -7,23 +7,37 @@
 
 #define DEAD_REASON "every vCPU halted with interrupts off: the guest " \
 	"can never run again"
+#define DEAD_REASON_SIPI "every vCPU halted with interrupts off or " \
+	"waiting for a STARTUP IPI: the guest can never run again"
 
-/* Sum of the vCPUs' run counts if every one sleeps in hlt with
- * interrupts off and is not held by a debugger; false otherwise. */
-static bool all_halted_for_good(struct vm *vm, uint64_t *runs)
+/*
+ * Sum of the vCPUs' run counts if every one sleeps in hlt with interrupts
+ * off, or still waits for its STARTUP IPI (an application processor only
+ * another vCPU could start), none is held by a debugger and at least one
+ * is halted; false otherwise. *waiting: some vCPU waits for SIPI.
+ */
+static bool all_halted_for_good(struct vm *vm, uint64_t *runs, bool *waiting)
 {
-	unsigned n = vm_vcpu_count(vm);
+	unsigned n = vm_vcpu_count(vm), halted = 0;
 
 	*runs = 0;
+	*waiting = false;
 	for (unsigned i = 0; i < n; i++) {
 		struct vm_vcpu_info info;
 
-		if (vm_get_vcpu_info(vm, (int)i, &info) || !info.halted ||
-		    !info.interrupts_off || vm_cpu_suspended(vm, (int)i))
+		if (vm_get_vcpu_info(vm, (int)i, &info) ||
+		    vm_cpu_suspended(vm, (int)i))
 			return false;
+		if (info.waiting_for_sipi) {
+			*waiting = true;
+			continue;
+		}
+		if (!info.halted || !info.interrupts_off)
+			return false;
+		halted++;
 		*runs += info.instructions_hint;
 	}
-	return n > 0;
+	return halted > 0;
 }
 
 static void in_ms(unsigned ms, struct timespec *ts)
@@ -47,6 +61,7 @@ static void *watch_main(void *arg)
 	while (!w->stop) {
 		struct timespec due;
 		uint64_t runs;
+		bool waiting;
 
 		in_ms(HALT_WATCH_PERIOD_MS, &due);
 		while (!w->stop &&
@@ -55,9 +70,10 @@ static void *watch_main(void *arg)
 		if (w->stop)
 			break;
 		pthread_mutex_unlock(&w->mtx);
-		bool dead = all_halted_for_good(w->vm, &runs);
+		bool dead = all_halted_for_good(w->vm, &runs, &waiting);
 		if (dead && seen && runs == seen_runs) {
-			vm_declare_guest_dead(w->vm, 0, DEAD_REASON);
+			vm_declare_guest_dead(w->vm, 0, waiting ? DEAD_REASON_SIPI
+							 : DEAD_REASON);
 			return NULL; /* once is enough: the VM ends */
 		}
 		seen = dead;

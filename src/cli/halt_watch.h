@@ -1,7 +1,9 @@
 /*
  * Ends a guest that can never run again: every vCPU asleep in hlt with
  * interrupts off (cli; hlt), which only an NMI or an INIT could wake, and
- * none of hvgdb's devices sends those unbidden. A kernel's last resort
+ * none of hvgdb's devices sends those unbidden; an application processor
+ * still waiting for its STARTUP IPI counts as asleep too (only another
+ * vCPU could start it: a kernel that never starts it and dies). A kernel's last resort
  * after a fatal error, Linux's `halt`, and a test guest's end without the
  * exit device all look so; without this the VM would sleep for ever.
  *

@@ -16,6 +16,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tiny_elf  # noqa: E402
+import tiny_kernels  # noqa: E402
 
 TIMEOUT = 60
 failures = []
@@ -138,6 +139,14 @@ def main():
     expect("every vCPU halted with interrupts off",
            run(hvgdb, ["run", "--cpus", "2", clihlt]), 3, b"",
            stderr_lines=1, stderr_has="every vCPU halted with interrupts off")
+    # A Multiboot kernel whose entry is hlt (interrupts off) on 2 vCPUs:
+    # vCPU 1 waits for a STARTUP IPI that nobody can send any more.
+    mb_hlt = os.path.join(tmp, "mb_hlt.img")
+    with open(mb_hlt, "wb") as f:
+        f.write(tiny_kernels.multiboot1())
+    expect("kernel halted, its AP never started",
+           run(hvgdb, ["run", "--cpus", "2", mb_hlt]), 3, b"",
+           stderr_lines=1, stderr_has="or waiting for a STARTUP IPI")
     # sti; hlt: an interrupt could still come; the guest is not dead.
     signal_test(hvgdb, stihlt, signal.SIGTERM, 143, after=1.5)
     env = dict(os.environ, HVGDB_TRACE_STARTUP="1")
