@@ -66,12 +66,12 @@ int events_init(struct gdb_events *ev, const struct gdb_events_config *cfg)
 	ev->vcpu = calloc(cfg->nvcpus ? cfg->nvcpus : 1, sizeof(*ev->vcpu));
 	if (!ev->vcpu)
 		return -ENOMEM;
-	if (pthread_mutex_init(&ev->lock, NULL)) {
+	if (checked_mutex_init(&ev->lock, LOCK_RANK_STUB)) {
 		free(ev->vcpu);
 		return -ENOMEM;
 	}
 	if (pthread_cond_init(&ev->wake, NULL)) {
-		pthread_mutex_destroy(&ev->lock);
+		checked_mutex_destroy(&ev->lock);
 		free(ev->vcpu);
 		return -ENOMEM;
 	}
@@ -93,7 +93,7 @@ int events_init(struct gdb_events *ev, const struct gdb_events_config *cfg)
 void events_destroy(struct gdb_events *ev)
 {
 	pthread_cond_destroy(&ev->wake);
-	pthread_mutex_destroy(&ev->lock);
+	checked_mutex_destroy(&ev->lock);
 	free(ev->vcpu);
 	ev->vcpu = NULL;
 }
@@ -105,6 +105,7 @@ static bool valid_vcpu(const struct gdb_events *ev, int vcpu)
 
 bool events_stop_complete_locked(const struct gdb_events *ev)
 {
+	lock_assert_held(&ev->lock);
 	/* after a resume, "everyone parked" alone means nothing: a resumed
 	 * vCPU whose thread has not started yet is parked by nobody */
 	return ev->stop_requested && ev->nwaiting == ev->nactive;
@@ -195,12 +196,12 @@ static void cpu_relax(void)
 #endif
 }
 
-void gdb_lock_spinning(pthread_mutex_t *lock, long long until)
+void gdb_lock_spinning(struct checked_mutex *lock, long long until)
 {
-	for (unsigned i = 1; pthread_mutex_trylock(lock) != 0; i++) {
+	for (unsigned i = 1; !checked_mutex_trylock(lock); i++) {
 		cpu_relax();
 		if (i % 64 == 0 && gdb_monotonic_ns() >= until) {
-			pthread_mutex_lock(lock);
+			checked_mutex_lock(lock);
 			return;
 		}
 	}
@@ -214,9 +215,10 @@ void gdb_lock_spinning(pthread_mutex_t *lock, long long until)
  */
 static void spin_before_sleep_locked(struct gdb_events *ev)
 {
+	lock_assert_held(&ev->lock);
 	unsigned gen = atomic_load(&ev->wake_gen);
 	long long until = gdb_monotonic_ns() + GDB_SPIN_NS;
-	pthread_mutex_unlock(&ev->lock);
+	checked_mutex_unlock(&ev->lock);
 	for (unsigned i = 1; atomic_load_explicit(&ev->wake_gen,
 						  memory_order_acquire) == gen;
 	     i++) {
@@ -230,6 +232,7 @@ static void spin_before_sleep_locked(struct gdb_events *ev)
 
 static void wake_parked_locked(struct gdb_events *ev)
 {
+	lock_assert_held(&ev->lock);
 	atomic_fetch_add_explicit(&ev->wake_gen, 1, memory_order_release);
 	pthread_cond_broadcast(&ev->wake);
 }
@@ -239,6 +242,7 @@ static void wake_parked_locked(struct gdb_events *ev)
  * and suspended again before it woke counts itself back in. */
 static void park_locked(struct gdb_events *ev, int vcpu)
 {
+	lock_assert_held(&ev->lock);
 	struct vcpu_event_state *st = &ev->vcpu[vcpu];
 
 	if (ev->vm_over)
@@ -250,7 +254,7 @@ static void park_locked(struct gdb_events *ev, int vcpu)
 			spin_before_sleep_locked(ev);
 			spin = false;
 		} else {
-			pthread_cond_wait(&ev->wake, &ev->lock);
+			checked_cond_wait(&ev->wake, &ev->lock);
 		}
 		if (st->suspended && !st->waiting)
 			mark_waiting(ev, st);
@@ -263,6 +267,7 @@ static void park_locked(struct gdb_events *ev, int vcpu)
  * and vCPUs that start late get BPT_EXIT too. */
 static void sync_caps_locked(struct gdb_events *ev, int vcpu)
 {
+	lock_assert_held(&ev->lock);
 	struct vcpu_event_state *st = &ev->vcpu[vcpu];
 	const struct gdb_target_ops *ops = ev->ops;
 
@@ -289,6 +294,7 @@ static void sync_caps_locked(struct gdb_events *ev, int vcpu)
 
 void events_stop_all_locked(struct gdb_events *ev, bool interrupt)
 {
+	lock_assert_held(&ev->lock);
 	for (unsigned v = 0; v < ev->nvcpus; v++)
 		ev->vcpu[v].suspended = true;
 	ev->stop_wanted = true;
@@ -304,6 +310,7 @@ void events_stop_all_locked(struct gdb_events *ev, bool interrupt)
  * thread never called gdbstub_vcpu_add, or stops would not wait for it. */
 static void activate_locked(struct gdb_events *ev, int vcpu)
 {
+	lock_assert_held(&ev->lock);
 	if (!ev->vcpu[vcpu].active) {
 		ev->vcpu[vcpu].active = true;
 		ev->nactive++;
@@ -314,7 +321,7 @@ void events_vcpu_add(struct gdb_events *ev, int vcpu)
 {
 	if (!valid_vcpu(ev, vcpu))
 		return;
-	pthread_mutex_lock(&ev->lock);
+	checked_mutex_lock(&ev->lock);
 	struct vcpu_event_state *st = &ev->vcpu[vcpu];
 	if (!st->active) {
 		activate_locked(ev, vcpu);
@@ -322,14 +329,14 @@ void events_vcpu_add(struct gdb_events *ev, int vcpu)
 			park_locked(ev, vcpu);
 	}
 	sync_caps_locked(ev, vcpu);
-	pthread_mutex_unlock(&ev->lock);
+	checked_mutex_unlock(&ev->lock);
 }
 
 void events_vcpu_suspended(struct gdb_events *ev, int vcpu)
 {
 	if (!valid_vcpu(ev, vcpu))
 		return;
-	pthread_mutex_lock(&ev->lock);
+	checked_mutex_lock(&ev->lock);
 	struct vcpu_event_state *st = &ev->vcpu[vcpu];
 	activate_locked(ev, vcpu);
 	if (st->suspended)
@@ -338,7 +345,7 @@ void events_vcpu_suspended(struct gdb_events *ev, int vcpu)
 		/* a kick we no longer want: clear it or vm_run spins */
 		ev->ops->resume(ev->ctx, vcpu);
 	sync_caps_locked(ev, vcpu);
-	pthread_mutex_unlock(&ev->lock);
+	checked_mutex_unlock(&ev->lock);
 }
 
 static bool watch_still_there(const struct gdb_events *ev,
@@ -352,6 +359,7 @@ static bool watch_still_there(const struct gdb_events *ev,
  * breakpoint or watch, it went away. */
 static void report_loop_locked(struct gdb_events *ev, int vcpu, bool *event)
 {
+	lock_assert_held(&ev->lock);
 	struct vcpu_event_state *st = &ev->vcpu[vcpu];
 
 	for (;;) {
@@ -433,7 +441,7 @@ void events_vcpu_breakpoint(struct gdb_events *ev, int vcpu, int inst_length)
 
 	if (!valid_vcpu(ev, vcpu))
 		return;
-	pthread_mutex_lock(&ev->lock);
+	checked_mutex_lock(&ev->lock);
 	struct vcpu_event_state *st = &ev->vcpu[vcpu];
 	activate_locked(ev, vcpu);
 	if (!ev->vm_over && rip_is_our_breakpoint(ev, vcpu, &gpa)) {
@@ -444,14 +452,14 @@ void events_vcpu_breakpoint(struct gdb_events *ev, int vcpu, int inst_length)
 		reinject_guest_bp(ev, vcpu, inst_length);
 	}
 	sync_caps_locked(ev, vcpu);
-	pthread_mutex_unlock(&ev->lock);
+	checked_mutex_unlock(&ev->lock);
 }
 
 void events_vcpu_step_trap(struct gdb_events *ev, int vcpu)
 {
 	if (!valid_vcpu(ev, vcpu))
 		return;
-	pthread_mutex_lock(&ev->lock);
+	checked_mutex_lock(&ev->lock);
 	struct vcpu_event_state *st = &ev->vcpu[vcpu];
 	activate_locked(ev, vcpu);
 	if (st->stepping && !ev->vm_over) {
@@ -461,7 +469,7 @@ void events_vcpu_step_trap(struct gdb_events *ev, int vcpu)
 		report_loop_locked(ev, vcpu, &st->stepped);
 	}
 	sync_caps_locked(ev, vcpu);
-	pthread_mutex_unlock(&ev->lock);
+	checked_mutex_unlock(&ev->lock);
 }
 
 void events_vcpu_watch(struct gdb_events *ev, int vcpu,
@@ -469,7 +477,7 @@ void events_vcpu_watch(struct gdb_events *ev, int vcpu,
 {
 	if (!valid_vcpu(ev, vcpu))
 		return;
-	pthread_mutex_lock(&ev->lock);
+	checked_mutex_lock(&ev->lock);
 	struct vcpu_event_state *st = &ev->vcpu[vcpu];
 	activate_locked(ev, vcpu);
 	if (!ev->vm_over) {
@@ -483,12 +491,13 @@ void events_vcpu_watch(struct gdb_events *ev, int vcpu,
 		report_loop_locked(ev, vcpu, &st->hit_watch);
 	}
 	sync_caps_locked(ev, vcpu);
-	pthread_mutex_unlock(&ev->lock);
+	checked_mutex_unlock(&ev->lock);
 }
 
 void events_vcpu_crashed_locked(struct gdb_events *ev, int vcpu, int signal,
 				const char *what)
 {
+	lock_assert_held(&ev->lock);
 	if (!valid_vcpu(ev, vcpu) || ev->vm_over)
 		return;
 	struct vcpu_event_state *st = &ev->vcpu[vcpu];
@@ -505,6 +514,7 @@ void events_vcpu_crashed_locked(struct gdb_events *ev, int vcpu, int signal,
 void events_take_stop_locked(struct gdb_events *ev, int fallback_vcpu,
 			     struct gdb_stop_info *st)
 {
+	lock_assert_held(&ev->lock);
 	ev->stop_wanted = false;
 	if (ev->stopped_vcpu >= 0) {
 		const struct vcpu_event_state *v = &ev->vcpu[ev->stopped_vcpu];
@@ -535,6 +545,7 @@ static int pending_to_report_locked(struct gdb_events *ev,
 				    const enum gdb_resume_action *actions,
 				    int last)
 {
+	lock_assert_held(&ev->lock);
 	int found = -1;
 	for (unsigned i = 0; i < ev->nvcpus; i++) {
 		unsigned v = (unsigned)(last + 1 + (int)i) % ev->nvcpus;
@@ -554,6 +565,7 @@ static int pending_to_report_locked(struct gdb_events *ev,
 void events_resume_locked(struct gdb_events *ev,
 			  const enum gdb_resume_action *actions)
 {
+	lock_assert_held(&ev->lock);
 	int last = ev->stopped_vcpu;
 	if (last >= 0) {
 		/* the reported event is consumed */
@@ -594,6 +606,7 @@ void events_resume_locked(struct gdb_events *ev,
 
 static void drop_events_locked(struct gdb_events *ev)
 {
+	lock_assert_held(&ev->lock);
 	for (unsigned v = 0; v < ev->nvcpus; v++) {
 		struct vcpu_event_state *st = &ev->vcpu[v];
 		st->stepping = false;
@@ -610,6 +623,7 @@ static void drop_events_locked(struct gdb_events *ev)
 
 void events_reset_locked(struct gdb_events *ev)
 {
+	lock_assert_held(&ev->lock);
 	drop_events_locked(ev);
 	for (unsigned v = 0; v < ev->nvcpus; v++) {
 		ev->vcpu[v].suspended = false;
@@ -626,11 +640,13 @@ void events_reset_locked(struct gdb_events *ev)
  * synced when they wake, after a debugger resumes them. */
 void events_reset_held_locked(struct gdb_events *ev)
 {
+	lock_assert_held(&ev->lock);
 	drop_events_locked(ev);
 }
 
 void events_vm_over_locked(struct gdb_events *ev)
 {
+	lock_assert_held(&ev->lock);
 	ev->vm_over = true;
 	events_reset_locked(ev);
 }
@@ -638,6 +654,7 @@ void events_vm_over_locked(struct gdb_events *ev)
 enum vcpu_phase events_vcpu_phase_locked(const struct gdb_events *ev,
 					 int vcpu)
 {
+	lock_assert_held(&ev->lock);
 	if (!valid_vcpu(ev, vcpu) || !ev->vcpu[vcpu].active)
 		return VCPU_NOT_STARTED;
 	const struct vcpu_event_state *st = &ev->vcpu[vcpu];

@@ -16,6 +16,7 @@
 #include "gdbstub/watchpoints.h"
 #include "gdbstub/session.h"
 #include "hvgdb/gdbstub.h"
+#include "sync/checked_mutex.h"
 
 struct vcpu_event_state {
 	bool active;      /* its thread called gdbstub_vcpu_add */
@@ -48,7 +49,8 @@ enum vcpu_phase {
 };
 
 struct gdb_events {
-	pthread_mutex_t lock; /* the stub's one lock: also guards the session */
+	struct checked_mutex lock; /* the stub's one lock: also guards the
+				     session (rank stub) */
 	pthread_cond_t wake;  /* parked vCPUs wait here */
 	const struct gdb_target_ops *ops;
 	void *ctx;
@@ -99,7 +101,7 @@ bool gdb_spin_pays(void);
 /* Takes `lock` without sleeping until `until` (then as usual): within a spin
  * window a holder keeps it for a microsecond or two, and a futex sleep
  * would cost the very wake-up the spin is there to avoid. */
-void gdb_lock_spinning(pthread_mutex_t *lock, long long until);
+void gdb_lock_spinning(struct checked_mutex *lock, long long until);
 
 int events_init(struct gdb_events *ev, const struct gdb_events_config *cfg);
 void events_destroy(struct gdb_events *ev);

@@ -84,9 +84,9 @@ static struct harness *make(enum mock_personality p, unsigned n, bool hold)
 
 static void destroy(struct harness *h)
 {
-	pthread_mutex_lock(&h->ev.lock);
+	checked_mutex_lock(&h->ev.lock);
 	events_vm_over_locked(&h->ev);
-	pthread_mutex_unlock(&h->ev.lock);
+	checked_mutex_unlock(&h->ev.lock);
 	mock_stop_vcpus(&h->mt);
 	events_destroy(&h->ev);
 	gdb_session_free(&h->s);
@@ -100,15 +100,15 @@ static bool wait_stop(struct harness *h, int ms, struct gdb_stop_info *st)
 	clock_gettime(CLOCK_MONOTONIC, &end);
 	long long deadline = end.tv_sec * 1000LL + end.tv_nsec / 1000000 + ms;
 	for (;;) {
-		pthread_mutex_lock(&h->ev.lock);
+		checked_mutex_lock(&h->ev.lock);
 		if (h->ev.stop_wanted && events_stop_complete_locked(&h->ev)) {
 			events_take_stop_locked(&h->ev, h->s.resumed_vcpu, st);
 			/* what the server sends; it also selects the thread */
 			gdb_build_stop_reply(&h->s, st, &h->r);
-			pthread_mutex_unlock(&h->ev.lock);
+			checked_mutex_unlock(&h->ev.lock);
 			return true;
 		}
-		pthread_mutex_unlock(&h->ev.lock);
+		checked_mutex_unlock(&h->ev.lock);
 		struct timespec now;
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if (now.tv_sec * 1000LL + now.tv_nsec / 1000000 > deadline)
@@ -120,9 +120,9 @@ static bool wait_stop(struct harness *h, int ms, struct gdb_stop_info *st)
 static void attach(struct harness *h)
 {
 	struct gdb_stop_info st;
-	pthread_mutex_lock(&h->ev.lock);
+	checked_mutex_lock(&h->ev.lock);
 	events_stop_all_locked(&h->ev, false);
-	pthread_mutex_unlock(&h->ev.lock);
+	checked_mutex_unlock(&h->ev.lock);
 	assert_true(wait_stop(h, 5000, &st));
 }
 
@@ -130,7 +130,7 @@ static void attach(struct harness *h)
 static const char *packet(struct harness *h, const char *pkt)
 {
 	static char text[4096];
-	pthread_mutex_lock(&h->ev.lock);
+	checked_mutex_lock(&h->ev.lock);
 	enum gdb_packet_result res = gdb_handle_packet(
 		&h->s, (const uint8_t *)pkt, strlen(pkt), &h->r);
 	if (res == GDB_PKT_RESUME)
@@ -138,21 +138,21 @@ static const char *packet(struct harness *h, const char *pkt)
 	size_t n = h->r.len < sizeof(text) - 1 ? h->r.len : sizeof(text) - 1;
 	memcpy(text, h->r.buf, n);
 	text[n] = 0;
-	pthread_mutex_unlock(&h->ev.lock);
+	checked_mutex_unlock(&h->ev.lock);
 	return text;
 }
 
 static void disconnect(struct harness *h)
 {
 	struct gdb_stop_info st;
-	pthread_mutex_lock(&h->ev.lock);
+	checked_mutex_lock(&h->ev.lock);
 	events_stop_all_locked(&h->ev, false);
-	pthread_mutex_unlock(&h->ev.lock);
+	checked_mutex_unlock(&h->ev.lock);
 	assert_true(wait_stop(h, 5000, &st));
-	pthread_mutex_lock(&h->ev.lock);
+	checked_mutex_lock(&h->ev.lock);
 	gdb_bp_remove_all(&h->s);
 	events_reset_locked(&h->ev);
-	pthread_mutex_unlock(&h->ev.lock);
+	checked_mutex_unlock(&h->ev.lock);
 }
 
 static uint64_t rip_of(struct harness *h, int v)
@@ -191,19 +191,19 @@ static unsigned long executed(struct harness *h, int v)
 
 static unsigned waiting_vcpus(struct harness *h)
 {
-	pthread_mutex_lock(&h->ev.lock);
+	checked_mutex_lock(&h->ev.lock);
 	unsigned n = h->ev.nwaiting;
-	pthread_mutex_unlock(&h->ev.lock);
+	checked_mutex_unlock(&h->ev.lock);
 	return n;
 }
 
 static int pending_hits_besides(struct harness *h, int reported)
 {
-	pthread_mutex_lock(&h->ev.lock);
+	checked_mutex_lock(&h->ev.lock);
 	int n = 0;
 	for (unsigned v = 0; v < h->mt.nvcpus; v++)
 		n += h->ev.vcpu[v].hit_swbreak && (int)v != reported;
-	pthread_mutex_unlock(&h->ev.lock);
+	checked_mutex_unlock(&h->ev.lock);
 	return n;
 }
 
@@ -211,13 +211,13 @@ static int pending_hits_besides(struct harness *h, int reported)
  * own off as it wakes, so after a disconnect this comes true soon). */
 static bool all_caps_off(struct harness *h)
 {
-	pthread_mutex_lock(&h->ev.lock);
+	checked_mutex_lock(&h->ev.lock);
 	bool off = true;
 	for (unsigned v = 0; v < h->mt.nvcpus; v++)
 		off = off && !h->mt.vcpu[v].caps[GDB_CAP_BPT_EXIT] &&
 		      !h->mt.vcpu[v].caps[h->s.step_cap] &&
 		      !h->mt.vcpu[v].caps[GDB_CAP_MASK_HWINTR];
-	pthread_mutex_unlock(&h->ev.lock);
+	checked_mutex_unlock(&h->ev.lock);
 	return off;
 }
 
@@ -321,9 +321,9 @@ static void test_stale_event_dropped_after_z0(void **state)
 	ASSERT_SOON(all_moved(h, before, 5));
 	assert_false(wait_stop(h, 300, &st));
 	/* Ctrl-C: T02 with a thread */
-	pthread_mutex_lock(&h->ev.lock);
+	checked_mutex_lock(&h->ev.lock);
 	events_stop_all_locked(&h->ev, true);
-	pthread_mutex_unlock(&h->ev.lock);
+	checked_mutex_unlock(&h->ev.lock);
 	assert_true(wait_stop(h, 5000, &st));
 	assert_int_equal(st.signal, 2);
 	assert_memory_equal(h->rbuf, "T02thread:", 10);
@@ -348,9 +348,9 @@ static void test_step_after_stale_event(void **state)
 	struct gdb_stop_info st = first_breakpoint_stop(h);
 	int b = (st.vcpu + 1) % 4;
 	WAIT_UNTIL(waiting_vcpus(h) == 4);
-	pthread_mutex_lock(&h->ev.lock);
+	checked_mutex_lock(&h->ev.lock);
 	bool pending = h->ev.vcpu[b].hit_swbreak;
-	pthread_mutex_unlock(&h->ev.lock);
+	checked_mutex_unlock(&h->ev.lock);
 	assert_true(pending);
 	assert_string_equal(packet(h, "z0,1005,1"), "OK");
 	uint64_t rips[4];
@@ -443,7 +443,7 @@ static void test_disconnect_mid_step_and_pending(void **state)
 	disconnect(h);
 	WAIT_UNTIL(all_caps_off(h));
 	assert_memory_equal(h->mt.mem + 0x1000, code, 32);
-	pthread_mutex_lock(&h->ev.lock);
+	checked_mutex_lock(&h->ev.lock);
 	assert_int_equal(h->ev.stopped_vcpu, -1);
 	for (int v = 0; v < 4; v++) {
 		assert_false(h->ev.vcpu[v].hit_swbreak);
@@ -453,7 +453,7 @@ static void test_disconnect_mid_step_and_pending(void **state)
 		assert_false(h->mt.vcpu[v].caps[h->s.step_cap]);
 		assert_false(h->mt.vcpu[v].caps[GDB_CAP_MASK_HWINTR]);
 	}
-	pthread_mutex_unlock(&h->ev.lock);
+	checked_mutex_unlock(&h->ev.lock);
 	unsigned long snap[4];
 	for (int v = 0; v < 4; v++)
 		snap[v] = executed(h, v);
@@ -480,11 +480,11 @@ static void test_late_vcpu_gets_bpt_exit(void **state)
 	/* each vCPU turns it on itself, vCPU 0 when it wakes from the
 	 * attach's park, vCPU 1 when it starts 100 ms late */
 	WAIT_UNTIL(executed(h, 0) > ran0 && executed(h, 1) > 0);
-	pthread_mutex_lock(&h->ev.lock);
+	checked_mutex_lock(&h->ev.lock);
 	assert_true(h->ev.vcpu[1].active);
 	assert_true(h->mt.vcpu[0].caps[GDB_CAP_BPT_EXIT]);
 	assert_true(h->mt.vcpu[1].caps[GDB_CAP_BPT_EXIT]);
-	pthread_mutex_unlock(&h->ev.lock);
+	checked_mutex_unlock(&h->ev.lock);
 	disconnect(h);
 	ASSERT_SOON(all_caps_off(h));
 	destroy(h);
@@ -520,11 +520,11 @@ static void test_failed_set_cap_retried(void **state)
 	packet(h, "c");
 	/* the first try failed: the int3 runs as a nop for now */
 	WAIT_UNTIL(executed(h, 0) > ran + 100);
-	pthread_mutex_lock(&h->ev.lock);
+	checked_mutex_lock(&h->ev.lock);
 	assert_false(h->mt.vcpu[0].caps[GDB_CAP_BPT_EXIT]);
 	assert_false(h->ev.vcpu[0].bpt_exit_on);
 	events_stop_all_locked(&h->ev, true); /* Ctrl-C */
-	pthread_mutex_unlock(&h->ev.lock);
+	checked_mutex_unlock(&h->ev.lock);
 	assert_true(wait_stop(h, 5000, &st));
 	assert_int_equal(st.signal, 2);
 	packet(h, "c");
@@ -612,17 +612,17 @@ static void test_vm_over_releases_parked(void **state)
 	struct harness *h = make(MOCK_INTEL, 2, true);
 	mock_start_vcpus(&h->mt);
 	WAIT_UNTIL(waiting_vcpus(h) == 2);
-	pthread_mutex_lock(&h->ev.lock);
+	checked_mutex_lock(&h->ev.lock);
 	assert_int_equal(h->ev.nwaiting, 2);
 	events_vm_over_locked(&h->ev);
-	pthread_mutex_unlock(&h->ev.lock);
+	checked_mutex_unlock(&h->ev.lock);
 	ASSERT_SOON(executed(h, 0) > 0);
 	destroy(h);
 }
 
 /* A thread that holds a mutex for hold_ns, then lets it go. */
 struct holder {
-	pthread_mutex_t *lock;
+	struct checked_mutex *lock;
 	long long hold_ns;
 	atomic_bool locked, released;
 };
@@ -630,12 +630,12 @@ struct holder {
 static void *hold_then_release(void *arg)
 {
 	struct holder *h = arg;
-	pthread_mutex_lock(h->lock);
+	checked_mutex_lock(h->lock);
 	atomic_store(&h->locked, true);
 	struct timespec ts = { 0, h->hold_ns };
 	nanosleep(&ts, NULL);
 	atomic_store(&h->released, true);
-	pthread_mutex_unlock(h->lock);
+	checked_mutex_unlock(h->lock);
 	return NULL;
 }
 
@@ -650,7 +650,8 @@ static long voluntary_switches(void)
  * how often the calling thread slept on the way. */
 static long switches_while_taking(long long hold_ns, long long window_ns)
 {
-	pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	struct checked_mutex lock;
+	assert_int_equal(checked_mutex_init(&lock, LOCK_RANK_STUB), 0);
 	struct holder h = { .lock = &lock, .hold_ns = hold_ns };
 	pthread_t t;
 	assert_int_equal(pthread_create(&t, NULL, hold_then_release, &h), 0);
@@ -660,8 +661,9 @@ static long switches_while_taking(long long hold_ns, long long window_ns)
 	gdb_lock_spinning(&lock, gdb_monotonic_ns() + window_ns);
 	long slept = voluntary_switches() - before;
 	assert_true(atomic_load(&h.released)); /* really waited for it */
-	pthread_mutex_unlock(&lock);
+	checked_mutex_unlock(&lock);
 	pthread_join(t, NULL);
+	checked_mutex_destroy(&lock);
 	return slept;
 }
 
@@ -754,11 +756,11 @@ static void test_hw_breakpoint_before_its_instruction(void **state)
 
 static int pending_watch_hits(struct harness *h)
 {
-	pthread_mutex_lock(&h->ev.lock);
+	checked_mutex_lock(&h->ev.lock);
 	int n = 0;
 	for (unsigned v = 0; v < h->mt.nvcpus; v++)
 		n += h->ev.vcpu[v].hit_watch;
-	pthread_mutex_unlock(&h->ev.lock);
+	checked_mutex_unlock(&h->ev.lock);
 	return n;
 }
 
