@@ -653,6 +653,50 @@ static void test_target_xml_transfer(void **state)
 	assert_string_equal(send(f, "qXfer:features:read:target.xml:zz,1"), "E16");
 }
 
+/* The description names every register of the 'g' packet, in order, with
+ * its number and size: 608 bytes in all (what gdb's amd64 layout and our
+ * system feature make). */
+static void test_target_xml_lists_every_register(void **state)
+{
+	(void)state;
+	size_t len;
+	const char *xml = gdb_target_xml(&len);
+	const char *at = xml;
+	unsigned bytes = 0;
+
+	assert_int_equal(strlen(xml), len);
+	for (int regno = 0; regno < GDB_REG_COUNT; regno++) {
+		char want[128];
+		const char *reg = strstr(at, "<reg name=\"");
+		unsigned bits;
+		int num;
+		assert_non_null(reg);
+		snprintf(want, sizeof(want), "<reg name=\"%s\" bitsize=\"",
+			 gdb_x86_reg_name(regno));
+		assert_memory_equal(reg, want, strlen(want));
+		assert_int_equal(sscanf(reg + strlen(want), "%u", &bits), 1);
+		assert_int_equal(bits, 8 * gdb_x86_reg_size(regno));
+		const char *rn = strstr(reg, "regnum=\"");
+		assert_true(rn && rn < strstr(reg, "/>"));
+		assert_int_equal(sscanf(rn, "regnum=\"%d", &num), 1);
+		assert_int_equal(num, regno);
+		bytes += bits / 8;
+		at = reg + 1;
+	}
+	assert_null(strstr(at, "<reg ")); /* and nothing else */
+	assert_int_equal(bytes, 608);
+	assert_int_equal(gdb_x86_regs_total_size(), 608);
+	/* four features, each closed; the document closed */
+	unsigned open = 0, closed = 0;
+	for (const char *p = xml; (p = strstr(p, "<feature ")); p++)
+		open++;
+	for (const char *p = xml; (p = strstr(p, "</feature>")); p++)
+		closed++;
+	assert_int_equal(open, 4);
+	assert_int_equal(closed, 4);
+	assert_string_equal(xml + len - strlen("</target>\n"), "</target>\n");
+}
+
 static char *monitor(struct fixture *f, const char *cmd)
 {
 	char pkt[512] = "qRcmd,";
@@ -760,6 +804,7 @@ int main(void)
 		INTEL(test_stop_reply_selects_thread),
 		INTEL(test_queries),
 		INTEL(test_target_xml_transfer),
+		INTEL(test_target_xml_lists_every_register),
 		INTEL(test_monitor),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
