@@ -479,20 +479,27 @@ static int set_suspended(struct vm *vm, int vcpu, bool on)
 {
 	if (!vm || vcpu < -1 || (vcpu >= 0 && (unsigned)vcpu >= vm->ncpus))
 		return -EINVAL;
+	/* Every vCPU a resume wakes is expected at the execution lock (the
+	 * resume gate) before any of them may run. Marked one by one as its
+	 * flag cleared, the first woken could take the lock while the
+	 * others were not expected yet, and run its whole slice first
+	 * (test_suspended_again_releases_the_gate, under TSan's timing). */
+	if (!on)
+		for (unsigned i = 0; i < vm->ncpus; i++)
+			if ((vcpu == -1 || (unsigned)vcpu == i) &&
+			    vm_cpu_suspended(vm, (int)i))
+				sched_vcpu_resumed(vm, vm->vcpus[i]);
 	for (unsigned i = 0; i < vm->ncpus; i++) {
 		if (vcpu != -1 && (unsigned)vcpu != i)
 			continue;
 		struct vcpu *v = vm->vcpus[i];
 		checked_mutex_lock(&v->mtx);
-		bool was = v->suspended;
 		v->suspended = on;
 		checked_mutex_unlock(&v->mtx);
 		if (on) {
 			/* the resume gate must not wait for it any more */
 			sched_vcpu_not_coming(vm, v);
 			vcpu_notify(v);
-		} else if (was) {
-			sched_vcpu_resumed(vm, v);
 		}
 	}
 	update_guest_clock(vm);
