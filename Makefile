@@ -11,8 +11,10 @@
 # make test runs three builds' suites, all of them even after a failure, and
 # ends with a CTest summary over the three results:
 #   $(BUILD)       gcc: every suite (unit, cli, integration, e2e)
-#   $(TSAN_BUILD)  clang + ThreadSanitizer: the debug-server unit tests, which
-#                  drive the vCPU event machine from real threads
+#   $(TSAN_BUILD)  clang + ThreadSanitizer: the unit tests that drive hvgdb's
+#                  code from real threads (CTest label tsan): the lock
+#                  checker, the debug server's vCPU event machine and server,
+#                  the VM layer's scheduler and vCPU threads on Unicorn
 #   $(SAN_BUILD)   clang + AddressSanitizer + UBSan: unit and e2e suites (real
 #                  gdb against an instrumented hvgdb; Unicorn itself is not
 #                  instrumented), and the libFuzzer targets: their seed corpus
@@ -66,14 +68,18 @@ build-asan: deps
 	    -DHVGDB_FUZZ_SECONDS=$(CI_FUZZ_SECONDS) $(CMAKE_OPTS) >/dev/null
 	@cmake --build $(SAN_BUILD) -j$(JOBS)
 
-# Only the debug server's unit tests (and what they need) under TSan.
+# Only the threaded unit tests (label tsan, tests/CMakeLists.txt) and what
+# they need under TSan.
+TSAN_TEST_DIRS = tests/unit/sync tests/unit/gdbstub tests/unit/vmm
 build-tsan: deps
 	@cmake -S . -B $(TSAN_BUILD) $(SAN_CONFIG) -DHVGDB_TSAN=ON $(CMAKE_OPTS) >/dev/null
-	@$(MAKE) --no-print-directory -C $(TSAN_BUILD)/tests/unit/gdbstub -j$(JOBS)
+	@for d in $(TSAN_TEST_DIRS); do \
+	    $(MAKE) --no-print-directory -C $(TSAN_BUILD)/$$d -j$(JOBS) || exit 1; \
+	done
 
 RUN_MAIN = cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
-RUN_TSAN = cd $(TSAN_BUILD)/tests/unit/gdbstub && \
-	$(TSAN_ENV) ctest --output-on-failure -j$(JOBS)
+RUN_TSAN = cd $(TSAN_BUILD) && \
+	$(TSAN_ENV) ctest -L tsan --output-on-failure -j$(JOBS)
 RUN_ASAN = cd $(SAN_BUILD) && \
 	$(ASAN_ENV) ctest -L 'unit|e2e|fuzz' --output-on-failure -j$(JOBS)
 
@@ -98,7 +104,7 @@ test: build build-tsan build-asan
 	( $(RUN_TSAN) ) 2>&1 | tee $(SUITE_LOGS)/tsan.log; [ $${PIPESTATUS[0]} -eq 0 ] || status=1; \
 	( $(RUN_ASAN) ) 2>&1 | tee $(SUITE_LOGS)/asan.log; [ $${PIPESTATUS[0]} -eq 0 ] || status=1; \
 	( $(RUN_MAIN) ) 2>&1 | tee $(SUITE_LOGS)/main.log; [ $${PIPESTATUS[0]} -eq 0 ] || status=1; \
-	echo; echo "make test: TSan gdbstub unit, ASan+UBSan unit/e2e/fuzz, gcc all suites:"; \
+	echo; echo "make test: TSan threaded unit, ASan+UBSan unit/e2e/fuzz, gcc all suites:"; \
 	grep -h '% tests passed' $(SUITE_LOGS)/tsan.log $(SUITE_LOGS)/asan.log $(SUITE_LOGS)/main.log; \
 	scripts/sum-ctest.sh $(SUITE_LOGS)/tsan.log $(SUITE_LOGS)/asan.log $(SUITE_LOGS)/main.log; \
 	exit $$status

@@ -13,26 +13,15 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/* GDB's i386:x86-64 register numbering as served in our target XML. */
+#include "hvgdb/gdb_x86_regs.h"
+
+/* GDB's i386:x86-64 register numbering as served in our target XML: one
+ * constant per row of gdb_x86_regs.h. */
 enum gdb_x86_reg {
-	GDB_REG_RAX, GDB_REG_RBX, GDB_REG_RCX, GDB_REG_RDX,
-	GDB_REG_RSI, GDB_REG_RDI, GDB_REG_RBP, GDB_REG_RSP,
-	GDB_REG_R8, GDB_REG_R9, GDB_REG_R10, GDB_REG_R11,
-	GDB_REG_R12, GDB_REG_R13, GDB_REG_R14, GDB_REG_R15,
-	GDB_REG_RIP,     /* 0x10 */
-	GDB_REG_EFLAGS,  /* 4 bytes */
-	GDB_REG_CS, GDB_REG_SS, GDB_REG_DS, GDB_REG_ES, GDB_REG_FS,
-	GDB_REG_GS,      /* 4 bytes each */
-	GDB_REG_ST0,     /* 0x18, 10 bytes each, st0..st7 */
-	GDB_REG_FCTRL = GDB_REG_ST0 + 8, /* 0x20: fctrl fstat ftag fiseg
-					    fioff foseg fooff fop, 4 each */
-	GDB_REG_XMM0 = GDB_REG_FCTRL + 8, /* 0x28, 16 bytes each */
-	GDB_REG_MXCSR = GDB_REG_XMM0 + 16, /* 0x38, 4 bytes */
-	GDB_REG_FS_BASE, /* 0x39 */
-	GDB_REG_GS_BASE,
-	GDB_REG_K_GS_BASE,
-	GDB_REG_CR0, GDB_REG_CR2, GDB_REG_CR3, GDB_REG_CR4, GDB_REG_CR8,
-	GDB_REG_EFER,
+#define GDB_X86_REG_ENUM(ID, name, bits, type, group, feature, place) \
+	GDB_REG_##ID,
+	GDB_X86_REGS(GDB_X86_REG_ENUM)
+#undef GDB_X86_REG_ENUM
 	GDB_REG_COUNT
 };
 

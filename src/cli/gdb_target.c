@@ -5,56 +5,57 @@
 #include "cli/gdb_target.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "hvgdb/vmm.h"
 
-/* VM register for each GDB register outside the x87/SSE block; -1 = none. */
-static int vm_reg_for(int regno)
-{
-	static const int map[GDB_REG_COUNT] = {
-		[GDB_REG_RAX] = VM_REG_GUEST_RAX + 1,
-		[GDB_REG_RBX] = VM_REG_GUEST_RBX + 1,
-		[GDB_REG_RCX] = VM_REG_GUEST_RCX + 1,
-		[GDB_REG_RDX] = VM_REG_GUEST_RDX + 1,
-		[GDB_REG_RSI] = VM_REG_GUEST_RSI + 1,
-		[GDB_REG_RDI] = VM_REG_GUEST_RDI + 1,
-		[GDB_REG_RBP] = VM_REG_GUEST_RBP + 1,
-		[GDB_REG_RSP] = VM_REG_GUEST_RSP + 1,
-		[GDB_REG_R8] = VM_REG_GUEST_R8 + 1,
-		[GDB_REG_R9] = VM_REG_GUEST_R9 + 1,
-		[GDB_REG_R10] = VM_REG_GUEST_R10 + 1,
-		[GDB_REG_R11] = VM_REG_GUEST_R11 + 1,
-		[GDB_REG_R12] = VM_REG_GUEST_R12 + 1,
-		[GDB_REG_R13] = VM_REG_GUEST_R13 + 1,
-		[GDB_REG_R14] = VM_REG_GUEST_R14 + 1,
-		[GDB_REG_R15] = VM_REG_GUEST_R15 + 1,
-		[GDB_REG_RIP] = VM_REG_GUEST_RIP + 1,
-		[GDB_REG_EFLAGS] = VM_REG_GUEST_RFLAGS + 1,
-		[GDB_REG_CS] = VM_REG_GUEST_CS + 1,
-		[GDB_REG_SS] = VM_REG_GUEST_SS + 1,
-		[GDB_REG_DS] = VM_REG_GUEST_DS + 1,
-		[GDB_REG_ES] = VM_REG_GUEST_ES + 1,
-		[GDB_REG_FS] = VM_REG_GUEST_FS + 1,
-		[GDB_REG_GS] = VM_REG_GUEST_GS + 1,
-		[GDB_REG_FS_BASE] = VM_REG_GUEST_FS_BASE + 1,
-		[GDB_REG_GS_BASE] = VM_REG_GUEST_GS_BASE + 1,
-		[GDB_REG_K_GS_BASE] = VM_REG_GUEST_KGS_BASE + 1,
-		[GDB_REG_CR0] = VM_REG_GUEST_CR0 + 1,
-		[GDB_REG_CR2] = VM_REG_GUEST_CR2 + 1,
-		[GDB_REG_CR3] = VM_REG_GUEST_CR3 + 1,
-		[GDB_REG_CR4] = VM_REG_GUEST_CR4 + 1,
-		[GDB_REG_CR8] = VM_REG_GUEST_CR8 + 1,
-		[GDB_REG_EFER] = VM_REG_GUEST_EFER + 1,
-	};
+/* Where the VM keeps each GDB register: the place column of the register
+ * table (hvgdb/gdb_x86_regs.h). */
+enum reg_home {
+	IN_VM_REG,   /* a VM register (vm_get_register) */
+	IN_FP_BYTES, /* bytes of struct vm_fpregs, as they are */
+	IN_FP_WORD,  /* a uint32_t of struct vm_fpregs, little-endian on
+			the wire */
+};
 
-	/* Stored +1 so that the zero of an unlisted entry means "none". */
-	return map[regno] - 1;
-}
+struct reg_place_def {
+	enum reg_home home;
+	enum vm_reg_name vm_reg; /* IN_VM_REG */
+	size_t fp_offset;        /* IN_FP_* */
+};
+
+#define VM(r) { .home = IN_VM_REG, .vm_reg = VM_REG_GUEST_##r }
+#define FP_BYTES(f) \
+	{ .home = IN_FP_BYTES, .fp_offset = offsetof(struct vm_fpregs, f) }
+#define FP_WORD(f) \
+	{ .home = IN_FP_WORD, .fp_offset = offsetof(struct vm_fpregs, f) }
+static const struct reg_place_def reg_places[GDB_REG_COUNT] = {
+#define GDB_X86_REG_PLACE(ID, name, bits, type, group, feature, place) \
+	[GDB_REG_##ID] = place,
+	GDB_X86_REGS(GDB_X86_REG_PLACE)
+#undef GDB_X86_REG_PLACE
+};
+#undef VM
+#undef FP_BYTES
+#undef FP_WORD
+
+/* Where the VM keeps a register, it has room for all the table says it
+ * holds (VM registers are 64-bit). */
+#define VM(r) sizeof(uint64_t)
+#define FP_BYTES(f) sizeof(((struct vm_fpregs *)0)->f)
+#define FP_WORD(f) sizeof(((struct vm_fpregs *)0)->f)
+#define GDB_X86_REG_FITS_HOME(ID, name, bits, type, group, feature, place) \
+	_Static_assert((bits) / 8 <= (place), name " fits its VM home");
+GDB_X86_REGS(GDB_X86_REG_FITS_HOME)
+#undef GDB_X86_REG_FITS_HOME
+#undef VM
+#undef FP_BYTES
+#undef FP_WORD
 
 static bool is_fp_reg(int regno)
 {
-	return regno >= GDB_REG_ST0 && regno <= GDB_REG_MXCSR;
+	return reg_places[regno].home != IN_VM_REG;
 }
 
 static void put_le(uint8_t *p, uint64_t v, unsigned size)
@@ -72,51 +73,32 @@ static uint64_t get_le(const uint8_t *p, unsigned size)
 	return v;
 }
 
-/* The x87 control words in the order GDB numbers them from fctrl. */
-static uint32_t *fp_control_word(struct vm_fpregs *fp, int idx)
-{
-	uint32_t *words[8] = { &fp->fctrl, &fp->fstat, &fp->ftag,
-			       &fp->fiseg, &fp->fioff, &fp->foseg,
-			       &fp->fooff, &fp->fop };
-	return words[idx];
-}
-
-/* Address of regno's bytes inside fp (gdb_x86_reg_size(regno) long). */
-static void *fp_field(struct vm_fpregs *fp, int regno)
-{
-	if (regno < GDB_REG_FCTRL)
-		return fp->st[regno - GDB_REG_ST0];
-	if (regno < GDB_REG_XMM0)
-		return fp_control_word(fp, regno - GDB_REG_FCTRL);
-	if (regno < GDB_REG_MXCSR)
-		return fp->xmm[regno - GDB_REG_XMM0];
-	return &fp->mxcsr;
-}
-
-static void fp_copy_out(struct vm_fpregs *fp, int regno, uint8_t *val,
+static void fp_copy_out(const struct vm_fpregs *fp, int regno, uint8_t *val,
 			unsigned size)
 {
-	void *field = fp_field(fp, regno);
+	const uint8_t *field = (const uint8_t *)fp + reg_places[regno].fp_offset;
 
 	/* The 4-byte words are host integers; encode them explicitly. */
-	if (regno >= GDB_REG_FCTRL && regno < GDB_REG_XMM0)
-		put_le(val, *(uint32_t *)field, size);
-	else if (regno == GDB_REG_MXCSR)
-		put_le(val, fp->mxcsr, size);
-	else
+	if (reg_places[regno].home == IN_FP_WORD) {
+		uint32_t word;
+		memcpy(&word, field, sizeof(word));
+		put_le(val, word, size);
+	} else {
 		memcpy(val, field, size);
+	}
 }
 
 static void fp_copy_in(struct vm_fpregs *fp, int regno, const uint8_t *val,
 		       unsigned size)
 {
-	void *field = fp_field(fp, regno);
+	uint8_t *field = (uint8_t *)fp + reg_places[regno].fp_offset;
 
-	if ((regno >= GDB_REG_FCTRL && regno < GDB_REG_XMM0) ||
-	    regno == GDB_REG_MXCSR)
-		*(uint32_t *)field = (uint32_t)get_le(val, size);
-	else
+	if (reg_places[regno].home == IN_FP_WORD) {
+		uint32_t word = (uint32_t)get_le(val, size);
+		memcpy(field, &word, sizeof(word));
+	} else {
 		memcpy(field, val, size);
+	}
 }
 
 static unsigned target_vcpu_count(void *ctx)
@@ -146,10 +128,7 @@ static int find_reg(struct vm *vm, int vcpu, int regno, struct reg_place *p)
 	p->fp = is_fp_reg(regno);
 	if (p->fp)
 		return vm_get_fpregs(vm, vcpu, &p->fp_state);
-	int reg = vm_reg_for(regno);
-	if (reg < 0)
-		return -ENOENT;
-	p->reg = (enum vm_reg_name)reg;
+	p->reg = reg_places[regno].vm_reg;
 	return 0;
 }
 

@@ -57,7 +57,7 @@ static void *watch_main(void *arg)
 	bool seen = false;
 	uint64_t seen_runs = 0;
 
-	pthread_mutex_lock(&w->mtx);
+	checked_mutex_lock(&w->mtx);
 	while (!w->stop) {
 		struct timespec due;
 		uint64_t runs;
@@ -65,11 +65,11 @@ static void *watch_main(void *arg)
 
 		in_ms(HALT_WATCH_PERIOD_MS, &due);
 		while (!w->stop &&
-		       pthread_cond_timedwait(&w->cond, &w->mtx, &due) == 0)
+		       checked_cond_timedwait(&w->cond, &w->mtx, &due) == 0)
 			;
 		if (w->stop)
 			break;
-		pthread_mutex_unlock(&w->mtx);
+		checked_mutex_unlock(&w->mtx);
 		bool dead = all_halted_for_good(w->vm, &runs, &waiting);
 		if (dead && seen && runs == seen_runs) {
 			vm_declare_guest_dead(w->vm, 0, waiting ? DEAD_REASON_SIPI
@@ -78,9 +78,9 @@ static void *watch_main(void *arg)
 		}
 		seen = dead;
 		seen_runs = runs;
-		pthread_mutex_lock(&w->mtx);
+		checked_mutex_lock(&w->mtx);
 	}
-	pthread_mutex_unlock(&w->mtx);
+	checked_mutex_unlock(&w->mtx);
 	return NULL;
 }
 
@@ -91,7 +91,7 @@ int halt_watch_start(struct halt_watch *w, struct vm *vm)
 
 	memset(w, 0, sizeof(*w));
 	w->vm = vm;
-	pthread_mutex_init(&w->mtx, NULL);
+	checked_mutex_init(&w->mtx, LOCK_RANK_HALT_WATCH);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&w->cond, &ca);
@@ -99,7 +99,7 @@ int halt_watch_start(struct halt_watch *w, struct vm *vm)
 	rc = pthread_create(&w->thread, NULL, watch_main, w);
 	if (rc) {
 		pthread_cond_destroy(&w->cond);
-		pthread_mutex_destroy(&w->mtx);
+		checked_mutex_destroy(&w->mtx);
 		return -rc;
 	}
 	w->running = true;
@@ -110,12 +110,12 @@ void halt_watch_stop(struct halt_watch *w)
 {
 	if (!w->running)
 		return;
-	pthread_mutex_lock(&w->mtx);
+	checked_mutex_lock(&w->mtx);
 	w->stop = true;
 	pthread_cond_broadcast(&w->cond);
-	pthread_mutex_unlock(&w->mtx);
+	checked_mutex_unlock(&w->mtx);
 	pthread_join(w->thread, NULL);
 	pthread_cond_destroy(&w->cond);
-	pthread_mutex_destroy(&w->mtx);
+	checked_mutex_destroy(&w->mtx);
 	w->running = false;
 }

@@ -24,13 +24,14 @@
 #include <stdint.h>
 
 #include "hvgdb/vmm.h"
+#include "sync/checked_mutex.h"
 
 #define HALT_WATCH_PERIOD_MS 200
 
 struct halt_watch {
 	struct vm *vm;
 	pthread_t thread;
-	pthread_mutex_t mtx;
+	struct checked_mutex mtx;
 	pthread_cond_t cond; /* CLOCK_MONOTONIC */
 	bool stop;           /* guarded by mtx */
 	bool running;

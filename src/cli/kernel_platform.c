@@ -248,9 +248,9 @@ static int connect_interrupts(struct kernel_platform *kp)
 	if (rc)
 		return rc;
 	vm_set_eoi_listener(kp->vm, lapic_eoi, kp->ioapic);
-	pthread_mutex_lock(&kp->serial->lock);
+	checked_mutex_lock(&kp->serial->lock);
 	uart_set_irq(kp->serial->uart, uart_irq, r);
-	pthread_mutex_unlock(&kp->serial->lock);
+	checked_mutex_unlock(&kp->serial->lock);
 	return 0;
 }
 
@@ -307,9 +307,9 @@ void kernel_platform_destroy(struct kernel_platform *kp)
 {
 	platform_timer_stop(&kp->timer);
 	if (kp->serial && kp->serial->uart) {
-		pthread_mutex_lock(&kp->serial->lock);
+		checked_mutex_lock(&kp->serial->lock);
 		uart_set_irq(kp->serial->uart, NULL, NULL);
-		pthread_mutex_unlock(&kp->serial->lock);
+		checked_mutex_unlock(&kp->serial->lock);
 	}
 	if (kp->pm)
 		acpi_pm_destroy(kp->pm);

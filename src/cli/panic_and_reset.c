@@ -19,11 +19,11 @@ static void console_output(void *ctx, int vcpu, const uint8_t *bytes,
 	struct panic_and_reset *pr = ctx;
 	char reason[sizeof(pr->watch.message) + 32];
 
-	pthread_mutex_lock(&pr->lock);
+	checked_mutex_lock(&pr->lock);
 	enum panic_watch_event e = panic_watch_feed(&pr->watch, bytes, len);
 	snprintf(reason, sizeof(reason), "kernel panic: %s",
 		 pr->watch.message);
-	pthread_mutex_unlock(&pr->lock);
+	checked_mutex_unlock(&pr->lock);
 	/* panic=0: the kernel's last words; it spins from here on. */
 	if (e == PANIC_WATCH_STOPPED)
 		vm_declare_guest_dead(pr->vm, vcpu_or_bsp(vcpu), reason);
@@ -34,11 +34,11 @@ void panic_and_reset_cpu_reset(void *ctx, int vcpu)
 	struct panic_and_reset *pr = ctx;
 	char reason[sizeof(pr->watch.message) + 32];
 
-	pthread_mutex_lock(&pr->lock);
+	checked_mutex_lock(&pr->lock);
 	bool panicked = pr->watch.panicked;
 	snprintf(reason, sizeof(reason), "kernel panic, then a reset: %s",
 		 pr->watch.message);
-	pthread_mutex_unlock(&pr->lock);
+	checked_mutex_unlock(&pr->lock);
 	if (panicked)
 		vm_declare_guest_dead(pr->vm, vcpu_or_bsp(vcpu), reason);
 	else
@@ -48,7 +48,7 @@ void panic_and_reset_cpu_reset(void *ctx, int vcpu)
 int panic_and_reset_start(struct panic_and_reset *pr, struct vm *vm,
 			  struct serial_port *sp)
 {
-	int rc = -pthread_mutex_init(&pr->lock, NULL);
+	int rc = -checked_mutex_init(&pr->lock, LOCK_RANK_PANIC_WATCH);
 
 	if (rc)
 		return rc;
@@ -65,6 +65,6 @@ void panic_and_reset_stop(struct panic_and_reset *pr)
 	if (!pr->ready)
 		return;
 	serial_port_set_output_tap(pr->serial, NULL, NULL);
-	pthread_mutex_destroy(&pr->lock);
+	checked_mutex_destroy(&pr->lock);
 	pr->ready = false;
 }

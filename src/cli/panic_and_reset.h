@@ -23,13 +23,14 @@
 
 #include "cli/panic_watch.h"
 #include "hvgdb/vmm.h"
+#include "sync/checked_mutex.h"
 
 struct serial_port;
 
 struct panic_and_reset {
 	struct vm *vm;
 	struct serial_port *serial;
-	pthread_mutex_t lock; /* the watch: console output and resets race */
+	struct checked_mutex lock; /* the watch: console output and resets race */
 	struct panic_watch watch;
 	bool ready;
 };

@@ -21,19 +21,19 @@ static void *timer_main(void *arg)
 {
 	struct platform_timer *t = arg;
 
-	pthread_mutex_lock(&t->mtx);
+	checked_mutex_lock(&t->mtx);
 	while (!t->stop) {
 		uint64_t seen = t->kicks;
 
 		/* Devices are called without our mutex: see the lock order. */
-		pthread_mutex_unlock(&t->mtx);
+		checked_mutex_unlock(&t->mtx);
 		uint64_t now = t->ops.now_ns(t->ops.ctx);
 		uint64_t next = t->ops.update(t->ops.ctx, now);
-		pthread_mutex_lock(&t->mtx);
+		checked_mutex_lock(&t->mtx);
 		if (t->stop || t->kicks != seen)
 			continue;
 		if (next == UINT64_MAX) {
-			pthread_cond_wait(&t->cond, &t->mtx);
+			checked_cond_wait(&t->cond, &t->mtx);
 		} else {
 			/* Guest and host time run at the same rate here:
 			 * the guest clock is the host clock minus a base. */
@@ -43,10 +43,10 @@ static void *timer_main(void *arg)
 			if (next <= after)
 				continue;
 			deadline_to_timespec(next - after, &ts);
-			pthread_cond_timedwait(&t->cond, &t->mtx, &ts);
+			checked_cond_timedwait(&t->cond, &t->mtx, &ts);
 		}
 	}
-	pthread_mutex_unlock(&t->mtx);
+	checked_mutex_unlock(&t->mtx);
 	return NULL;
 }
 
@@ -58,7 +58,7 @@ int platform_timer_start(struct platform_timer *t,
 
 	memset(t, 0, sizeof(*t));
 	t->ops = *ops;
-	pthread_mutex_init(&t->mtx, NULL);
+	checked_mutex_init(&t->mtx, LOCK_RANK_PLATFORM_TIMER);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&t->cond, &ca);
@@ -66,7 +66,7 @@ int platform_timer_start(struct platform_timer *t,
 	rc = pthread_create(&t->thread, NULL, timer_main, t);
 	if (rc) {
 		pthread_cond_destroy(&t->cond);
-		pthread_mutex_destroy(&t->mtx);
+		checked_mutex_destroy(&t->mtx);
 		return -rc;
 	}
 	t->running = true;
@@ -77,22 +77,22 @@ void platform_timer_kick(struct platform_timer *t)
 {
 	if (!t->running)
 		return;
-	pthread_mutex_lock(&t->mtx);
+	checked_mutex_lock(&t->mtx);
 	t->kicks++;
 	pthread_cond_broadcast(&t->cond);
-	pthread_mutex_unlock(&t->mtx);
+	checked_mutex_unlock(&t->mtx);
 }
 
 void platform_timer_stop(struct platform_timer *t)
 {
 	if (!t->running)
 		return;
-	pthread_mutex_lock(&t->mtx);
+	checked_mutex_lock(&t->mtx);
 	t->stop = true;
 	pthread_cond_broadcast(&t->cond);
-	pthread_mutex_unlock(&t->mtx);
+	checked_mutex_unlock(&t->mtx);
 	pthread_join(t->thread, NULL);
 	pthread_cond_destroy(&t->cond);
-	pthread_mutex_destroy(&t->mtx);
+	checked_mutex_destroy(&t->mtx);
 	t->running = false;
 }

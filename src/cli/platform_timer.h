@@ -10,9 +10,10 @@
  * earlier (platform_timer_kick); no kick is lost: a kick counter is checked
  * under the thread's mutex before every sleep.
  *
- * Lock order: the thread never holds its mutex while calling the owner's
- * functions (which take device locks); platform_timer_kick takes only that
- * mutex, so it may be called with device locks held or not.
+ * Lock order (rank platform_timer, a leaf: src/sync/lock_order.h): the
+ * thread never holds its mutex while calling the owner's functions (which
+ * take device locks); platform_timer_kick takes only that mutex, so it may
+ * be called with device locks held or not.
  */
 #ifndef HVGDB_CLI_PLATFORM_TIMER_H
 #define HVGDB_CLI_PLATFORM_TIMER_H
@@ -20,6 +21,8 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+
+#include "sync/checked_mutex.h"
 
 struct platform_timer_ops {
 	uint64_t (*now_ns)(void *ctx);           /* the guest clock */
@@ -32,7 +35,7 @@ struct platform_timer_ops {
 struct platform_timer {
 	struct platform_timer_ops ops;
 	pthread_t thread;
-	pthread_mutex_t mtx;
+	struct checked_mutex mtx;
 	pthread_cond_t cond; /* CLOCK_MONOTONIC */
 	uint64_t kicks;      /* guarded by mtx */
 	bool stop;           /* guarded by mtx */

@@ -18,26 +18,26 @@ static void *flush_main(void *arg)
 {
 	struct serial_flush_timer *t = arg;
 
-	pthread_mutex_lock(&t->mtx);
+	checked_mutex_lock(&t->mtx);
 	while (!t->stop) {
 		if (!t->armed) {
-			pthread_cond_wait(&t->cond, &t->mtx);
+			checked_cond_wait(&t->cond, &t->mtx);
 			continue;
 		}
 		struct timespec due;
 
 		in_ms(SERIAL_FLUSH_DELAY_MS, &due);
 		while (!t->stop &&
-		       pthread_cond_timedwait(&t->cond, &t->mtx, &due) == 0)
+		       checked_cond_timedwait(&t->cond, &t->mtx, &due) == 0)
 			;
 		/* Disarmed first: a byte written during the flush arms us
 		 * again (the UART's listener fires on an empty buffer). */
 		t->armed = false;
-		pthread_mutex_unlock(&t->mtx);
+		checked_mutex_unlock(&t->mtx);
 		t->flush(t->ctx);
-		pthread_mutex_lock(&t->mtx);
+		checked_mutex_lock(&t->mtx);
 	}
-	pthread_mutex_unlock(&t->mtx);
+	checked_mutex_unlock(&t->mtx);
 	return NULL;
 }
 
@@ -50,7 +50,7 @@ int serial_flush_timer_start(struct serial_flush_timer *t,
 	memset(t, 0, sizeof(*t));
 	t->flush = flush;
 	t->ctx = ctx;
-	pthread_mutex_init(&t->mtx, NULL);
+	checked_mutex_init(&t->mtx, LOCK_RANK_SERIAL_FLUSH_TIMER);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&t->cond, &ca);
@@ -58,7 +58,7 @@ int serial_flush_timer_start(struct serial_flush_timer *t,
 	rc = pthread_create(&t->thread, NULL, flush_main, t);
 	if (rc) {
 		pthread_cond_destroy(&t->cond);
-		pthread_mutex_destroy(&t->mtx);
+		checked_mutex_destroy(&t->mtx);
 		return -rc;
 	}
 	t->running = true;
@@ -69,24 +69,24 @@ void serial_flush_timer_arm(struct serial_flush_timer *t)
 {
 	if (!t->running)
 		return;
-	pthread_mutex_lock(&t->mtx);
+	checked_mutex_lock(&t->mtx);
 	if (!t->armed) {
 		t->armed = true;
 		pthread_cond_broadcast(&t->cond);
 	}
-	pthread_mutex_unlock(&t->mtx);
+	checked_mutex_unlock(&t->mtx);
 }
 
 void serial_flush_timer_stop(struct serial_flush_timer *t)
 {
 	if (!t->running)
 		return;
-	pthread_mutex_lock(&t->mtx);
+	checked_mutex_lock(&t->mtx);
 	t->stop = true;
 	pthread_cond_broadcast(&t->cond);
-	pthread_mutex_unlock(&t->mtx);
+	checked_mutex_unlock(&t->mtx);
 	pthread_join(t->thread, NULL);
 	pthread_cond_destroy(&t->cond);
-	pthread_mutex_destroy(&t->mtx);
+	checked_mutex_destroy(&t->mtx);
 	t->running = false;
 }

@@ -16,13 +16,15 @@
 #include <pthread.h>
 #include <stdbool.h>
 
+#include "sync/checked_mutex.h"
+
 #define SERIAL_FLUSH_DELAY_MS 5
 
 struct serial_flush_timer {
 	void (*flush)(void *ctx);
 	void *ctx;
 	pthread_t thread;
-	pthread_mutex_t mtx;
+	struct checked_mutex mtx;
 	pthread_cond_t cond; /* CLOCK_MONOTONIC */
 	bool armed;          /* guarded by mtx */
 	bool stop;           /* guarded by mtx */

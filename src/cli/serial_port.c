@@ -56,7 +56,7 @@ int serial_port_open(struct serial_port *sp, const char *path, char *err,
 		snprintf(err, errlen, "cannot create the UART");
 		return -ENOMEM;
 	}
-	pthread_mutex_init(&sp->lock, NULL);
+	checked_mutex_init(&sp->lock, LOCK_RANK_SERIAL_PORT);
 	int rc = serial_flush_timer_start(&sp->flusher, flush_now, sp);
 	if (rc) {
 		snprintf(err, errlen, "cannot start the serial flush thread: %s",
@@ -77,14 +77,14 @@ static int serial_pio(void *opaque, int vcpu, bool in, uint16_t port,
 
 	(void)bytes; /* the 16550 has byte registers; wider accesses use
 			the low byte, as on real hardware */
-	pthread_mutex_lock(&sp->lock);
+	checked_mutex_lock(&sp->lock);
 	sp->writer_vcpu = vcpu;
 	if (in)
 		*val = uart_read(sp->uart, offset);
 	else
 		uart_write(sp->uart, offset, (uint8_t)*val);
 	sp->writer_vcpu = -1;
-	pthread_mutex_unlock(&sp->lock);
+	checked_mutex_unlock(&sp->lock);
 	return 0;
 }
 
@@ -97,25 +97,25 @@ int serial_port_register(struct serial_port *sp, struct vm *vm)
 size_t serial_port_receive(struct serial_port *sp, const uint8_t *bytes,
 			   size_t len)
 {
-	pthread_mutex_lock(&sp->lock);
+	checked_mutex_lock(&sp->lock);
 	size_t taken = uart_receive(sp->uart, bytes, len);
-	pthread_mutex_unlock(&sp->lock);
+	checked_mutex_unlock(&sp->lock);
 	return taken;
 }
 
 void serial_port_on_rx_room(struct serial_port *sp, void (*fn)(void *ctx),
 			    void *ctx)
 {
-	pthread_mutex_lock(&sp->lock);
+	checked_mutex_lock(&sp->lock);
 	uart_set_rx_room_listener(sp->uart, fn, ctx);
-	pthread_mutex_unlock(&sp->lock);
+	checked_mutex_unlock(&sp->lock);
 }
 
 void serial_port_flush(struct serial_port *sp)
 {
-	pthread_mutex_lock(&sp->lock);
+	checked_mutex_lock(&sp->lock);
 	uart_flush(sp->uart);
-	pthread_mutex_unlock(&sp->lock);
+	checked_mutex_unlock(&sp->lock);
 }
 
 void serial_port_set_output_tap(struct serial_port *sp,
@@ -123,10 +123,10 @@ void serial_port_set_output_tap(struct serial_port *sp,
 					   const uint8_t *bytes, size_t len),
 				void *ctx)
 {
-	pthread_mutex_lock(&sp->lock);
+	checked_mutex_lock(&sp->lock);
 	sp->tap_fn = fn;
 	sp->tap_ctx = ctx;
-	pthread_mutex_unlock(&sp->lock);
+	checked_mutex_unlock(&sp->lock);
 }
 
 void serial_port_close(struct serial_port *sp)
@@ -140,7 +140,7 @@ void serial_port_close(struct serial_port *sp)
 	serial_flush_timer_stop(&sp->flusher);
 	uart_destroy(sp->uart);
 	sp->uart = NULL;
-	pthread_mutex_destroy(&sp->lock);
+	checked_mutex_destroy(&sp->lock);
 	if (sp->own_fd)
 		close(sp->out_fd);
 }

@@ -8,6 +8,7 @@
 
 #include "cli/serial_flush_timer.h"
 #include "hvgdb/vmm.h"
+#include "sync/checked_mutex.h"
 
 struct uart16550;
 
@@ -17,7 +18,7 @@ struct serial_port {
 	bool own_fd;
 	/* vCPU threads may reach the UART concurrently (the model itself
 	 * does not promise thread safety). */
-	pthread_mutex_t lock;
+	struct checked_mutex lock;
 	/* Shows a partial line (a prompt) without waiting for its newline. */
 	struct serial_flush_timer flusher;
 	/* serial_port_set_output_tap; guarded by lock. */

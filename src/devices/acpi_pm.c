@@ -17,6 +17,8 @@
 #include <pthread.h>
 #include <stdlib.h>
 
+#include "sync/checked_mutex.h"
+
 #define NS_PER_SEC 1000000000ull
 #define PM1_CNT_WRITABLE 0x1c02u /* SLP_TYP, BM_RLD */
 #define PM1_SCI_SOURCES \
@@ -25,7 +27,7 @@
 #define PM1_EN_WRITABLE PM1_SCI_SOURCES
 
 struct acpi_pm {
-	pthread_mutex_t lock;
+	struct checked_mutex lock;
 	struct acpi_pm_ops ops;
 	uint16_t sts, en, cnt;
 	uint64_t tmr_epoch; /* tick count >> ACPI_PM_TIMER_BITS - 1 */
@@ -61,6 +63,7 @@ uint32_t acpi_pm_timer(uint64_t now_ns)
 
 static void update_sci_locked(struct acpi_pm *pm)
 {
+	lock_assert_held(&pm->lock);
 	bool level = (pm->sts & pm->en & PM1_SCI_SOURCES) != 0;
 
 	if (level == pm->sci_level)
@@ -72,6 +75,7 @@ static void update_sci_locked(struct acpi_pm *pm)
 
 static void latch_overflow_locked(struct acpi_pm *pm, uint64_t now_ns)
 {
+	lock_assert_held(&pm->lock);
 	uint64_t epoch = ticks_at(now_ns) >> (ACPI_PM_TIMER_BITS - 1);
 
 	if (epoch != pm->tmr_epoch) {
@@ -86,7 +90,7 @@ struct acpi_pm *acpi_pm_create(const struct acpi_pm_ops *ops)
 
 	if (!pm)
 		return NULL;
-	if (pthread_mutex_init(&pm->lock, NULL) != 0) {
+	if (checked_mutex_init(&pm->lock, LOCK_RANK_ACPI_PM) != 0) {
 		free(pm);
 		return NULL;
 	}
@@ -100,7 +104,7 @@ void acpi_pm_destroy(struct acpi_pm *pm)
 {
 	if (!pm)
 		return;
-	pthread_mutex_destroy(&pm->lock);
+	checked_mutex_destroy(&pm->lock);
 	free(pm);
 }
 
@@ -108,6 +112,7 @@ void acpi_pm_destroy(struct acpi_pm *pm)
 static uint8_t read_byte_locked(const struct acpi_pm *pm, unsigned off,
 				uint64_t now_ns)
 {
+	lock_assert_held(&pm->lock);
 	uint32_t reg;
 	unsigned shift = (off & 1u) * 8;
 
@@ -146,7 +151,7 @@ uint32_t acpi_pm_read(struct acpi_pm *pm, unsigned offset, unsigned size,
 
 	if (!valid_access(offset, size))
 		return 0xffffffffu;
-	pthread_mutex_lock(&pm->lock);
+	checked_mutex_lock(&pm->lock);
 	latch_overflow_locked(pm, now_ns);
 	update_sci_locked(pm);
 	for (unsigned i = 0; i < size; i++) {
@@ -156,7 +161,7 @@ uint32_t acpi_pm_read(struct acpi_pm *pm, unsigned offset, unsigned size,
 				    : 0xff;
 		val |= (uint32_t)b << (8 * i);
 	}
-	pthread_mutex_unlock(&pm->lock);
+	checked_mutex_unlock(&pm->lock);
 	return val;
 }
 
@@ -183,6 +188,7 @@ static bool slice16(unsigned offset, unsigned size, uint32_t val,
 static bool write_cnt_locked(struct acpi_pm *pm, uint16_t bits,
 			     uint16_t mask)
 {
+	lock_assert_held(&pm->lock);
 	uint16_t written = (uint16_t)((pm->cnt & ~mask) | (bits & mask));
 
 	pm->cnt = (uint16_t)((written & PM1_CNT_WRITABLE) | ACPI_PM1_SCI_EN);
@@ -203,7 +209,7 @@ void acpi_pm_write(struct acpi_pm *pm, unsigned offset, unsigned size,
 
 	if (!valid_access(offset, size))
 		return;
-	pthread_mutex_lock(&pm->lock);
+	checked_mutex_lock(&pm->lock);
 	latch_overflow_locked(pm, now_ns);
 	/* Status bits are write-1-to-clear. */
 	if (slice16(offset, size, val, ACPI_PM1_EVT_OFFSET, &bits, &mask))
@@ -216,7 +222,7 @@ void acpi_pm_write(struct acpi_pm *pm, unsigned offset, unsigned size,
 	/* The timer is read-only. */
 	update_sci_locked(pm);
 	struct acpi_pm_ops ops = pm->ops;
-	pthread_mutex_unlock(&pm->lock);
+	checked_mutex_unlock(&pm->lock);
 
 	if (power_off && ops.power_off)
 		ops.power_off(ops.ctx);
@@ -224,20 +230,20 @@ void acpi_pm_write(struct acpi_pm *pm, unsigned offset, unsigned size,
 
 void acpi_pm_update(struct acpi_pm *pm, uint64_t now_ns)
 {
-	pthread_mutex_lock(&pm->lock);
+	checked_mutex_lock(&pm->lock);
 	latch_overflow_locked(pm, now_ns);
 	update_sci_locked(pm);
-	pthread_mutex_unlock(&pm->lock);
+	checked_mutex_unlock(&pm->lock);
 }
 
 uint64_t acpi_pm_next_deadline(struct acpi_pm *pm)
 {
 	uint64_t deadline = UINT64_MAX;
 
-	pthread_mutex_lock(&pm->lock);
+	checked_mutex_lock(&pm->lock);
 	if (pm->en & ACPI_PM1_TMR)
 		deadline = time_of_tick((pm->tmr_epoch + 1)
 					<< (ACPI_PM_TIMER_BITS - 1));
-	pthread_mutex_unlock(&pm->lock);
+	checked_mutex_unlock(&pm->lock);
 	return deadline;
 }

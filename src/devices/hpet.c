@@ -9,6 +9,7 @@
  * every access and update.
  */
 #include "devices/hpet.h"
+#include "sync/checked_mutex.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -54,7 +55,7 @@ struct comparator {
 };
 
 struct hpet {
-	pthread_mutex_t lock;
+	struct checked_mutex lock;
 	struct hpet_ops ops;
 	bool enabled;
 	uint64_t count_base, base_ns;
@@ -193,7 +194,7 @@ struct hpet *hpet_create(const struct hpet_ops *ops)
 
 	if (!h)
 		return NULL;
-	if (pthread_mutex_init(&h->lock, NULL) != 0) {
+	if (checked_mutex_init(&h->lock, LOCK_RANK_HPET) != 0) {
 		free(h);
 		return NULL;
 	}
@@ -211,7 +212,7 @@ void hpet_destroy(struct hpet *h)
 {
 	if (!h)
 		return;
-	pthread_mutex_destroy(&h->lock);
+	checked_mutex_destroy(&h->lock);
 	free(h);
 }
 
@@ -350,10 +351,10 @@ uint64_t hpet_read(struct hpet *h, uint32_t offset, unsigned size,
 
 	if (!decode(offset, size, &reg, &shift))
 		return 0;
-	pthread_mutex_lock(&h->lock);
+	checked_mutex_lock(&h->lock);
 	catch_up(h, now_ns);
 	uint64_t val = read_reg(h, reg, now_ns) >> shift;
-	pthread_mutex_unlock(&h->lock);
+	checked_mutex_unlock(&h->lock);
 	return size == 4 ? (val & LOW32) : val;
 }
 
@@ -366,27 +367,27 @@ void hpet_write(struct hpet *h, uint32_t offset, unsigned size, uint64_t val,
 	if (!decode(offset, size, &reg, &shift))
 		return;
 	uint64_t mask = size == 8 ? UINT64_MAX : LOW32 << shift;
-	pthread_mutex_lock(&h->lock);
+	checked_mutex_lock(&h->lock);
 	catch_up(h, now_ns);
 	write_reg(h, reg, val << shift, mask, now_ns);
 	/* A write may have made a match due at once, or changed a line. */
 	catch_up(h, now_ns);
 	drive_lines(h);
-	pthread_mutex_unlock(&h->lock);
+	checked_mutex_unlock(&h->lock);
 }
 
 void hpet_update(struct hpet *h, uint64_t now_ns)
 {
-	pthread_mutex_lock(&h->lock);
+	checked_mutex_lock(&h->lock);
 	catch_up(h, now_ns);
-	pthread_mutex_unlock(&h->lock);
+	checked_mutex_unlock(&h->lock);
 }
 
 uint64_t hpet_next_deadline(struct hpet *h)
 {
 	uint64_t next = NEVER;
 
-	pthread_mutex_lock(&h->lock);
+	checked_mutex_lock(&h->lock);
 	for (unsigned i = 0; h->enabled && i < HPET_TIMERS; i++) {
 		const struct comparator *c = &h->t[i];
 		/* Only a match that raises something needs a wake-up; the
@@ -403,6 +404,6 @@ uint64_t hpet_next_deadline(struct hpet *h)
 		if (at < next)
 			next = at;
 	}
-	pthread_mutex_unlock(&h->lock);
+	checked_mutex_unlock(&h->lock);
 	return next;
 }

@@ -8,6 +8,8 @@
 #include <pthread.h>
 #include <stdlib.h>
 
+#include "sync/checked_mutex.h"
+
 /* Command byte (RAM byte 0). */
 #define CCB_KBD_INT 0x01
 #define CCB_AUX_INT 0x02
@@ -52,7 +54,7 @@ enum {
 #define NO_DEVICE_REPLY 0xFE
 
 struct i8042 {
-	pthread_mutex_t lock;
+	struct checked_mutex lock;
 	struct irq_router *router;
 	uint8_t ram[32]; /* ram[0] is the command byte */
 	uint8_t outport;
@@ -68,7 +70,7 @@ struct i8042 *i8042_create(struct irq_router *router)
 
 	if (!k)
 		return NULL;
-	if (pthread_mutex_init(&k->lock, NULL)) {
+	if (checked_mutex_init(&k->lock, LOCK_RANK_I8042)) {
 		free(k);
 		return NULL;
 	}
@@ -83,13 +85,14 @@ void i8042_destroy(struct i8042 *k)
 {
 	if (!k)
 		return;
-	pthread_mutex_destroy(&k->lock);
+	checked_mutex_destroy(&k->lock);
 	free(k);
 }
 
 /* The IRQ lines follow a full output buffer, by source, if enabled. */
 static void update_irqs_locked(struct i8042 *k)
 {
+	lock_assert_held(&k->lock);
 	bool full = k->status & I8042_STR_OBF;
 	bool aux = k->status & I8042_STR_AUXDATA;
 	bool kbd_irq = full && !aux && (k->ram[0] & CCB_KBD_INT);
@@ -107,6 +110,7 @@ static void update_irqs_locked(struct i8042 *k)
  * a driver ignoring OBF could see. */
 static void output_locked(struct i8042 *k, uint8_t val, bool from_aux)
 {
+	lock_assert_held(&k->lock);
 	k->out = val;
 	k->status |= I8042_STR_OBF;
 	if (from_aux)
@@ -117,12 +121,14 @@ static void output_locked(struct i8042 *k, uint8_t val, bool from_aux)
 
 static void no_device_locked(struct i8042 *k, bool aux)
 {
+	lock_assert_held(&k->lock);
 	k->status |= I8042_STR_TIMEOUT;
 	output_locked(k, NO_DEVICE_REPLY, aux);
 }
 
 static void write_ccb_locked(struct i8042 *k, uint8_t val)
 {
+	lock_assert_held(&k->lock);
 	k->ram[0] = val;
 	if (val & CCB_SYS)
 		k->status |= I8042_STR_SYS;
@@ -132,12 +138,14 @@ static void write_ccb_locked(struct i8042 *k, uint8_t val)
 
 static enum i8042_effect write_outport_locked(struct i8042 *k, uint8_t val)
 {
+	lock_assert_held(&k->lock);
 	k->outport = val | OUT_RESET_HIGH; /* the reset is a pulse */
 	return (val & OUT_RESET_HIGH) ? I8042_NOTHING : I8042_RESET;
 }
 
 static enum i8042_effect command_locked(struct i8042 *k, uint8_t cmd)
 {
+	lock_assert_held(&k->lock);
 	k->status &= (uint8_t)~I8042_STR_TIMEOUT;
 	if (cmd >= CMD_READ_RAM && cmd < CMD_READ_RAM + 0x20) {
 		output_locked(k, k->ram[cmd - CMD_READ_RAM], false);
@@ -188,6 +196,7 @@ static enum i8042_effect command_locked(struct i8042 *k, uint8_t cmd)
 
 static enum i8042_effect data_locked(struct i8042 *k, uint8_t val)
 {
+	lock_assert_held(&k->lock);
 	uint8_t cmd = k->pending;
 
 	k->pending = 0;
@@ -221,7 +230,7 @@ uint8_t i8042_read(struct i8042 *k, uint16_t port)
 {
 	uint8_t val = 0xff;
 
-	pthread_mutex_lock(&k->lock);
+	checked_mutex_lock(&k->lock);
 	if (port == I8042_COMMAND_PORT) {
 		val = k->status;
 	} else if (port == I8042_DATA_PORT) {
@@ -230,7 +239,7 @@ uint8_t i8042_read(struct i8042 *k, uint16_t port)
 		k->status &= (uint8_t)~(I8042_STR_OBF | I8042_STR_AUXDATA);
 		update_irqs_locked(k);
 	}
-	pthread_mutex_unlock(&k->lock);
+	checked_mutex_unlock(&k->lock);
 	return val;
 }
 
@@ -238,7 +247,7 @@ enum i8042_effect i8042_write(struct i8042 *k, uint16_t port, uint8_t val)
 {
 	enum i8042_effect effect = I8042_NOTHING;
 
-	pthread_mutex_lock(&k->lock);
+	checked_mutex_lock(&k->lock);
 	if (port == I8042_COMMAND_PORT) {
 		k->status |= I8042_STR_CMD;
 		k->pending = 0;
@@ -248,14 +257,14 @@ enum i8042_effect i8042_write(struct i8042 *k, uint16_t port, uint8_t val)
 		effect = data_locked(k, val);
 	}
 	update_irqs_locked(k);
-	pthread_mutex_unlock(&k->lock);
+	checked_mutex_unlock(&k->lock);
 	return effect;
 }
 
 bool i8042_a20_enabled(struct i8042 *k)
 {
-	pthread_mutex_lock(&k->lock);
+	checked_mutex_lock(&k->lock);
 	bool on = k->outport & OUT_A20;
-	pthread_mutex_unlock(&k->lock);
+	checked_mutex_unlock(&k->lock);
 	return on;
 }

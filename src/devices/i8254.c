@@ -14,6 +14,8 @@
 #include <pthread.h>
 #include <stdlib.h>
 
+#include "sync/checked_mutex.h"
+
 #define NS_PER_S 1000000000ULL
 #define CHANNELS 3
 
@@ -55,7 +57,7 @@ struct channel {
 };
 
 struct i8254 {
-	pthread_mutex_t lock;
+	struct checked_mutex lock;
 	struct irq_router *router;
 	struct channel ch[CHANNELS];
 };
@@ -156,7 +158,7 @@ struct i8254 *i8254_create(struct irq_router *router, uint64_t now_ns)
 
 	if (!pit)
 		return NULL;
-	if (pthread_mutex_init(&pit->lock, NULL) != 0) {
+	if (checked_mutex_init(&pit->lock, LOCK_RANK_PIT) != 0) {
 		free(pit);
 		return NULL;
 	}
@@ -180,7 +182,7 @@ void i8254_destroy(struct i8254 *pit)
 {
 	if (!pit)
 		return;
-	pthread_mutex_destroy(&pit->lock);
+	checked_mutex_destroy(&pit->lock);
 	free(pit);
 }
 
@@ -331,15 +333,16 @@ uint8_t i8254_read(struct i8254 *pit, unsigned offset, uint64_t now_ns)
 
 	if (offset >= CHANNELS)
 		return val;
-	pthread_mutex_lock(&pit->lock);
+	checked_mutex_lock(&pit->lock);
 	val = read_channel(&pit->ch[offset], now_ns);
-	pthread_mutex_unlock(&pit->lock);
+	checked_mutex_unlock(&pit->lock);
 	return val;
 }
 
-/* Caller holds the lock. */
-static bool raise_due_edges(struct i8254 *pit, uint64_t now)
+/* Raises IRQ 0 for the edges due by now. */
+static bool raise_due_edges_locked(struct i8254 *pit, uint64_t now)
 {
+	lock_assert_held(&pit->lock);
 	struct channel *c = &pit->ch[0];
 	uint64_t d = elapsed(c, now);
 
@@ -356,14 +359,14 @@ void i8254_write(struct i8254 *pit, unsigned offset, uint8_t val,
 {
 	if (offset > CHANNELS)
 		return;
-	pthread_mutex_lock(&pit->lock);
+	checked_mutex_lock(&pit->lock);
 	/* Edges due under the old programming are not lost by a rewrite. */
-	raise_due_edges(pit, now_ns);
+	raise_due_edges_locked(pit, now_ns);
 	if (offset == CHANNELS)
 		control_word(pit, val, now_ns);
 	else
 		write_channel(&pit->ch[offset], val, now_ns);
-	pthread_mutex_unlock(&pit->lock);
+	checked_mutex_unlock(&pit->lock);
 }
 
 void i8254_set_gate(struct i8254 *pit, unsigned channel, bool level,
@@ -371,15 +374,15 @@ void i8254_set_gate(struct i8254 *pit, unsigned channel, bool level,
 {
 	if (channel >= CHANNELS)
 		return;
-	pthread_mutex_lock(&pit->lock);
+	checked_mutex_lock(&pit->lock);
 	struct channel *c = &pit->ch[channel];
 	if (level == c->gate) {
-		pthread_mutex_unlock(&pit->lock);
+		checked_mutex_unlock(&pit->lock);
 		return;
 	}
 	c->gate = level;
 	if (!c->loaded) {
-		pthread_mutex_unlock(&pit->lock);
+		checked_mutex_unlock(&pit->lock);
 		return;
 	}
 	switch (c->mode) {
@@ -411,36 +414,36 @@ void i8254_set_gate(struct i8254 *pit, unsigned channel, bool level,
 		}
 		break;
 	}
-	pthread_mutex_unlock(&pit->lock);
+	checked_mutex_unlock(&pit->lock);
 }
 
 bool i8254_output(struct i8254 *pit, unsigned channel, uint64_t now_ns)
 {
 	if (channel >= CHANNELS)
 		return false;
-	pthread_mutex_lock(&pit->lock);
+	checked_mutex_lock(&pit->lock);
 	const struct channel *c = &pit->ch[channel];
 	bool out = output_at(c, elapsed(c, now_ns));
-	pthread_mutex_unlock(&pit->lock);
+	checked_mutex_unlock(&pit->lock);
 	return out;
 }
 
 bool i8254_update(struct i8254 *pit, uint64_t now_ns)
 {
-	pthread_mutex_lock(&pit->lock);
-	bool raised = raise_due_edges(pit, now_ns);
-	pthread_mutex_unlock(&pit->lock);
+	checked_mutex_lock(&pit->lock);
+	bool raised = raise_due_edges_locked(pit, now_ns);
+	checked_mutex_unlock(&pit->lock);
 	return raised;
 }
 
 uint64_t i8254_next_deadline(struct i8254 *pit)
 {
-	pthread_mutex_lock(&pit->lock);
+	checked_mutex_lock(&pit->lock);
 	const struct channel *c = &pit->ch[0];
 	uint64_t edge = next_rising_edge(c, c->edges_seen);
 	uint64_t when = UINT64_MAX;
 	if (edge != UINT64_MAX && edge >= c->start_ticks_done)
 		when = ticks_to_ns(c->start_tick + edge - c->start_ticks_done);
-	pthread_mutex_unlock(&pit->lock);
+	checked_mutex_unlock(&pit->lock);
 	return when;
 }

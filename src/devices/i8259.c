@@ -16,6 +16,8 @@
 #include <pthread.h>
 #include <stdlib.h>
 
+#include "sync/checked_mutex.h"
+
 #define NO_IRQ 8
 
 /* ELCR bits that can be set: IRQ 0, 1, 2 (master) and 8, 13 (slave) are
@@ -59,7 +61,7 @@ struct chip {
 };
 
 struct i8259 {
-	pthread_mutex_t lock;
+	struct checked_mutex lock;
 	struct chip master, slave;
 	bool output; /* last INT level reported through intr_changed */
 	struct i8259_ops ops;
@@ -132,10 +134,11 @@ static void update_cascade(struct i8259 *p)
 	}
 }
 
-/* Caller holds the lock. Returns true if the INT output changed, for the
- * caller to notify once the lock is released. */
-static bool update_output(struct i8259 *p)
+/* Returns true if the INT output changed, for the caller to notify once
+ * the lock is released. */
+static bool update_output_locked(struct i8259 *p)
 {
+	lock_assert_held(&p->lock);
 	update_cascade(p);
 	bool out = chip_pending(&p->master) >= 0;
 	bool changed = out != p->output;
@@ -146,7 +149,7 @@ static bool update_output(struct i8259 *p)
 
 static void unlock_and_notify(struct i8259 *p, bool changed)
 {
-	pthread_mutex_unlock(&p->lock);
+	checked_mutex_unlock(&p->lock);
 	if (changed && p->ops.intr_changed)
 		p->ops.intr_changed(p->ops.ctx);
 }
@@ -189,7 +192,7 @@ struct i8259 *i8259_create(const struct i8259_ops *ops)
 
 	if (!p)
 		return NULL;
-	if (pthread_mutex_init(&p->lock, NULL) != 0) {
+	if (checked_mutex_init(&p->lock, LOCK_RANK_PIC) != 0) {
 		free(p);
 		return NULL;
 	}
@@ -205,7 +208,7 @@ void i8259_destroy(struct i8259 *p)
 {
 	if (!p)
 		return;
-	pthread_mutex_destroy(&p->lock);
+	checked_mutex_destroy(&p->lock);
 	free(p);
 }
 
@@ -227,12 +230,12 @@ void i8259_set_irq(struct i8259 *p, unsigned irq, bool level)
 {
 	if (irq >= 16)
 		return;
-	pthread_mutex_lock(&p->lock);
+	checked_mutex_lock(&p->lock);
 	if (irq < 8)
 		chip_set_input(&p->master, irq, level);
 	else
 		chip_set_input(&p->slave, irq - 8, level);
-	unlock_and_notify(p, update_output(p));
+	unlock_and_notify(p, update_output_locked(p));
 }
 
 /* Acknowledge IR `ir` of one chip (INTA or poll). */
@@ -252,10 +255,10 @@ static void chip_ack(struct chip *c, unsigned ir)
 
 bool i8259_has_interrupt(struct i8259 *p)
 {
-	pthread_mutex_lock(&p->lock);
+	checked_mutex_lock(&p->lock);
 	update_cascade(p);
 	bool pending = chip_pending(&p->master) >= 0;
-	pthread_mutex_unlock(&p->lock);
+	checked_mutex_unlock(&p->lock);
 	return pending;
 }
 
@@ -263,7 +266,7 @@ uint8_t i8259_intack(struct i8259 *p)
 {
 	uint8_t vector;
 
-	pthread_mutex_lock(&p->lock);
+	checked_mutex_lock(&p->lock);
 	update_cascade(p);
 	int ir = chip_pending(&p->master);
 	if (ir < 0) {
@@ -283,7 +286,7 @@ uint8_t i8259_intack(struct i8259 *p)
 		chip_ack(&p->master, (unsigned)ir);
 		vector = (uint8_t)(p->master.base + ir);
 	}
-	unlock_and_notify(p, update_output(p));
+	unlock_and_notify(p, update_output_locked(p));
 	return vector;
 }
 
@@ -386,7 +389,7 @@ uint8_t i8259_read(struct i8259 *p, uint16_t port)
 	struct chip *c;
 	uint8_t val = 0xff;
 
-	pthread_mutex_lock(&p->lock);
+	checked_mutex_lock(&p->lock);
 	update_cascade(p);
 	switch (port) {
 	case I8259_MASTER_PORT:
@@ -410,13 +413,13 @@ uint8_t i8259_read(struct i8259 *p, uint16_t port)
 	default:
 		break;
 	}
-	unlock_and_notify(p, update_output(p));
+	unlock_and_notify(p, update_output_locked(p));
 	return val;
 }
 
 void i8259_write(struct i8259 *p, uint16_t port, uint8_t val)
 {
-	pthread_mutex_lock(&p->lock);
+	checked_mutex_lock(&p->lock);
 	switch (port) {
 	case I8259_MASTER_PORT:
 		chip_write_command(&p->master, val);
@@ -439,5 +442,5 @@ void i8259_write(struct i8259 *p, uint16_t port, uint8_t val)
 	default:
 		break;
 	}
-	unlock_and_notify(p, update_output(p));
+	unlock_and_notify(p, update_output_locked(p));
 }

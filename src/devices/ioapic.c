@@ -19,6 +19,8 @@
 #include <pthread.h>
 #include <stdlib.h>
 
+#include "sync/checked_mutex.h"
+
 /* Register indices behind IOWIN. */
 enum {
 	REG_ID = 0x00,
@@ -48,7 +50,7 @@ enum {
 #define RTE_HIGH_WRITABLE 0xff000000u
 
 struct ioapic {
-	pthread_mutex_t lock;
+	struct checked_mutex lock;
 	struct ioapic_ops ops;
 	uint8_t id;
 	uint8_t regsel;
@@ -80,6 +82,7 @@ static bool modelled_mode(enum ioapic_delivery dm)
 
 static void send_locked(struct ioapic *io, unsigned pin)
 {
+	lock_assert_held(&io->lock);
 	uint64_t rte = io->redir[pin];
 	struct ioapic_msg msg = {
 		.dest = (uint8_t)(rte >> RTE_DEST_SHIFT),
@@ -98,6 +101,7 @@ static void send_locked(struct ioapic *io, unsigned pin)
 /* Send what the pin has to send, if its entry lets it. */
 static void service_locked(struct ioapic *io, unsigned pin)
 {
+	lock_assert_held(&io->lock);
 	uint32_t bit = 1u << pin;
 	uint64_t *rte = &io->redir[pin];
 
@@ -116,6 +120,7 @@ static void service_locked(struct ioapic *io, unsigned pin)
 
 static uint32_t delivery_status_locked(const struct ioapic *io, unsigned pin)
 {
+	lock_assert_held(&io->lock);
 	uint32_t bit = 1u << pin;
 	uint64_t rte = io->redir[pin];
 	bool pending = level_triggered(rte) ? (io->asserted & bit) != 0
@@ -128,6 +133,7 @@ static uint32_t delivery_status_locked(const struct ioapic *io, unsigned pin)
 static void write_redir_locked(struct ioapic *io, unsigned pin, bool high,
 			       uint32_t val)
 {
+	lock_assert_held(&io->lock);
 	uint64_t *rte = &io->redir[pin];
 
 	if (high) {
@@ -149,6 +155,7 @@ static void write_redir_locked(struct ioapic *io, unsigned pin, bool high,
 
 static void eoi_locked(struct ioapic *io, uint8_t vector)
 {
+	lock_assert_held(&io->lock);
 	for (unsigned pin = 0; pin < IOAPIC_PINS; pin++) {
 		uint64_t *rte = &io->redir[pin];
 
@@ -162,6 +169,7 @@ static void eoi_locked(struct ioapic *io, uint8_t vector)
 
 static uint32_t read_register_locked(const struct ioapic *io)
 {
+	lock_assert_held(&io->lock);
 	unsigned reg = io->regsel;
 
 	switch (reg) {
@@ -186,6 +194,7 @@ static uint32_t read_register_locked(const struct ioapic *io)
 
 static void write_register_locked(struct ioapic *io, uint32_t val)
 {
+	lock_assert_held(&io->lock);
 	unsigned reg = io->regsel;
 
 	if (reg == REG_ID) {
@@ -205,7 +214,7 @@ struct ioapic *ioapic_create(uint8_t id, const struct ioapic_ops *ops)
 
 	if (!io)
 		return NULL;
-	if (pthread_mutex_init(&io->lock, NULL) != 0) {
+	if (checked_mutex_init(&io->lock, LOCK_RANK_IOAPIC) != 0) {
 		free(io);
 		return NULL;
 	}
@@ -222,7 +231,7 @@ void ioapic_destroy(struct ioapic *io)
 {
 	if (!io)
 		return;
-	pthread_mutex_destroy(&io->lock);
+	checked_mutex_destroy(&io->lock);
 	free(io);
 }
 
@@ -230,25 +239,25 @@ uint32_t ioapic_read(struct ioapic *io, uint32_t offset)
 {
 	uint32_t val = 0;
 
-	pthread_mutex_lock(&io->lock);
+	checked_mutex_lock(&io->lock);
 	if (offset == IOAPIC_REGSEL)
 		val = io->regsel;
 	else if (offset == IOAPIC_WINDOW)
 		val = read_register_locked(io);
-	pthread_mutex_unlock(&io->lock);
+	checked_mutex_unlock(&io->lock);
 	return val;
 }
 
 void ioapic_write(struct ioapic *io, uint32_t offset, uint32_t val)
 {
-	pthread_mutex_lock(&io->lock);
+	checked_mutex_lock(&io->lock);
 	if (offset == IOAPIC_REGSEL)
 		io->regsel = (uint8_t)val;
 	else if (offset == IOAPIC_WINDOW)
 		write_register_locked(io, val);
 	else if (offset == IOAPIC_EOI)
 		eoi_locked(io, (uint8_t)val);
-	pthread_mutex_unlock(&io->lock);
+	checked_mutex_unlock(&io->lock);
 }
 
 void ioapic_set_irq(struct ioapic *io, unsigned pin, bool asserted)
@@ -257,7 +266,7 @@ void ioapic_set_irq(struct ioapic *io, unsigned pin, bool asserted)
 		return;
 	uint32_t bit = 1u << pin;
 
-	pthread_mutex_lock(&io->lock);
+	checked_mutex_lock(&io->lock);
 	bool rising = asserted && !(io->asserted & bit);
 
 	if (asserted)
@@ -267,12 +276,12 @@ void ioapic_set_irq(struct ioapic *io, unsigned pin, bool asserted)
 	if (rising && !level_triggered(io->redir[pin]))
 		io->edge_latched |= bit;
 	service_locked(io, pin);
-	pthread_mutex_unlock(&io->lock);
+	checked_mutex_unlock(&io->lock);
 }
 
 void ioapic_eoi(struct ioapic *io, uint8_t vector)
 {
-	pthread_mutex_lock(&io->lock);
+	checked_mutex_lock(&io->lock);
 	eoi_locked(io, vector);
-	pthread_mutex_unlock(&io->lock);
+	checked_mutex_unlock(&io->lock);
 }

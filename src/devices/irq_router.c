@@ -10,13 +10,15 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "sync/checked_mutex.h"
+
 struct sink {
 	enum irq_sink_kind kind;
 	struct irq_sink_ops ops;
 };
 
 struct irq_router {
-	pthread_mutex_t lock;
+	struct checked_mutex lock;
 	uint32_t isa_levels; /* bit n: ISA IRQ n high */
 	uint32_t gsi_direct; /* bit g: GSI g held high by irq_router_set_gsi */
 	unsigned isa_to_gsi[IRQ_ROUTER_ISA_LINES];
@@ -30,7 +32,7 @@ struct irq_router *irq_router_create(void)
 
 	if (!r)
 		return NULL;
-	if (pthread_mutex_init(&r->lock, NULL) != 0) {
+	if (checked_mutex_init(&r->lock, LOCK_RANK_IRQ_ROUTER) != 0) {
 		free(r);
 		return NULL;
 	}
@@ -43,13 +45,14 @@ void irq_router_destroy(struct irq_router *r)
 {
 	if (!r)
 		return;
-	pthread_mutex_destroy(&r->lock);
+	checked_mutex_destroy(&r->lock);
 	free(r);
 }
 
 /* Caller holds r->lock. */
 static uint32_t gsi_levels_locked(const struct irq_router *r)
 {
+	lock_assert_held(&r->lock);
 	uint32_t levels = r->gsi_direct;
 
 	for (unsigned i = 0; i < IRQ_ROUTER_ISA_LINES; i++)
@@ -63,6 +66,7 @@ static uint32_t gsi_levels_locked(const struct irq_router *r)
 static void notify_locked(struct irq_router *r, enum irq_sink_kind kind,
 			  uint32_t before, uint32_t after)
 {
+	lock_assert_held(&r->lock);
 	uint32_t changed = before ^ after;
 
 	if (!changed)
@@ -83,6 +87,7 @@ static void notify_locked(struct irq_router *r, enum irq_sink_kind kind,
 static void change_locked(struct irq_router *r, uint32_t isa_levels,
 			  uint32_t gsi_direct)
 {
+	lock_assert_held(&r->lock);
 	uint32_t isa_before = r->isa_levels;
 	uint32_t gsi_before = gsi_levels_locked(r);
 
@@ -98,9 +103,9 @@ int irq_router_attach(struct irq_router *r, enum irq_sink_kind kind,
 	if (!r || !ops || !ops->set_line ||
 	    (kind != IRQ_SINK_ISA && kind != IRQ_SINK_GSI))
 		return -EINVAL;
-	pthread_mutex_lock(&r->lock);
+	checked_mutex_lock(&r->lock);
 	if (r->nsinks == IRQ_ROUTER_MAX_SINKS) {
-		pthread_mutex_unlock(&r->lock);
+		checked_mutex_unlock(&r->lock);
 		return -ENOSPC;
 	}
 	struct sink *k = &r->sinks[r->nsinks++];
@@ -111,7 +116,7 @@ int irq_router_attach(struct irq_router *r, enum irq_sink_kind kind,
 	for (unsigned pin = 0; pin < 32; pin++)
 		if (high & (1u << pin))
 			k->ops.set_line(k->ops.ctx, pin, true);
-	pthread_mutex_unlock(&r->lock);
+	checked_mutex_unlock(&r->lock);
 	return 0;
 }
 
@@ -120,11 +125,11 @@ int irq_router_set_isa_override(struct irq_router *r, unsigned isa_irq,
 {
 	if (!r || isa_irq >= IRQ_ROUTER_ISA_LINES || gsi >= IRQ_ROUTER_GSI_COUNT)
 		return -EINVAL;
-	pthread_mutex_lock(&r->lock);
+	checked_mutex_lock(&r->lock);
 	uint32_t before = gsi_levels_locked(r);
 	r->isa_to_gsi[isa_irq] = gsi;
 	notify_locked(r, IRQ_SINK_GSI, before, gsi_levels_locked(r));
-	pthread_mutex_unlock(&r->lock);
+	checked_mutex_unlock(&r->lock);
 	return 0;
 }
 
@@ -132,9 +137,9 @@ int irq_router_isa_to_gsi(struct irq_router *r, unsigned isa_irq)
 {
 	if (!r || isa_irq >= IRQ_ROUTER_ISA_LINES)
 		return -1;
-	pthread_mutex_lock(&r->lock);
+	checked_mutex_lock(&r->lock);
 	int gsi = (int)r->isa_to_gsi[isa_irq];
-	pthread_mutex_unlock(&r->lock);
+	checked_mutex_unlock(&r->lock);
 	return gsi;
 }
 
@@ -142,11 +147,11 @@ int irq_router_set_isa_irq(struct irq_router *r, unsigned irq, bool level)
 {
 	if (!r || irq >= IRQ_ROUTER_ISA_LINES)
 		return -EINVAL;
-	pthread_mutex_lock(&r->lock);
+	checked_mutex_lock(&r->lock);
 	uint32_t bit = 1u << irq;
 	change_locked(r, level ? r->isa_levels | bit : r->isa_levels & ~bit,
 		      r->gsi_direct);
-	pthread_mutex_unlock(&r->lock);
+	checked_mutex_unlock(&r->lock);
 	return 0;
 }
 
@@ -154,13 +159,13 @@ int irq_router_pulse_isa_irq(struct irq_router *r, unsigned irq)
 {
 	if (!r || irq >= IRQ_ROUTER_ISA_LINES)
 		return -EINVAL;
-	pthread_mutex_lock(&r->lock);
+	checked_mutex_lock(&r->lock);
 	uint32_t bit = 1u << irq;
 	/* From low, so that a line left high still makes an edge. */
 	change_locked(r, r->isa_levels & ~bit, r->gsi_direct);
 	change_locked(r, r->isa_levels | bit, r->gsi_direct);
 	change_locked(r, r->isa_levels & ~bit, r->gsi_direct);
-	pthread_mutex_unlock(&r->lock);
+	checked_mutex_unlock(&r->lock);
 	return 0;
 }
 
@@ -168,26 +173,26 @@ int irq_router_set_gsi(struct irq_router *r, unsigned gsi, bool level)
 {
 	if (!r || gsi >= IRQ_ROUTER_GSI_COUNT)
 		return -EINVAL;
-	pthread_mutex_lock(&r->lock);
+	checked_mutex_lock(&r->lock);
 	uint32_t bit = 1u << gsi;
 	change_locked(r, r->isa_levels,
 		      level ? r->gsi_direct | bit : r->gsi_direct & ~bit);
-	pthread_mutex_unlock(&r->lock);
+	checked_mutex_unlock(&r->lock);
 	return 0;
 }
 
 unsigned irq_router_isa_levels(struct irq_router *r)
 {
-	pthread_mutex_lock(&r->lock);
+	checked_mutex_lock(&r->lock);
 	unsigned v = r->isa_levels;
-	pthread_mutex_unlock(&r->lock);
+	checked_mutex_unlock(&r->lock);
 	return v;
 }
 
 unsigned irq_router_gsi_levels(struct irq_router *r)
 {
-	pthread_mutex_lock(&r->lock);
+	checked_mutex_lock(&r->lock);
 	unsigned v = gsi_levels_locked(r);
-	pthread_mutex_unlock(&r->lock);
+	checked_mutex_unlock(&r->lock);
 	return v;
 }

@@ -15,6 +15,8 @@
 #include <pthread.h>
 #include <stdlib.h>
 
+#include "sync/checked_mutex.h"
+
 /* Register offsets within the MMIO page. */
 enum {
 	REG_ID = 0x20,
@@ -88,7 +90,7 @@ enum { SH_NONE, SH_SELF, SH_ALL, SH_OTHERS };
 #define FIRST_LEGAL_VECTOR 16
 
 struct lapic {
-	pthread_mutex_t lock;
+	struct checked_mutex lock;
 	struct lapic_ops ops;
 	uint32_t id;
 	uint32_t tpr, ldr, dfr, svr;
@@ -158,6 +160,7 @@ static uint64_t sat_mul(uint64_t a, uint64_t b)
 
 static uint32_t ppr_locked(const struct lapic *l)
 {
+	lock_assert_held(&l->lock);
 	int isrv = highest_bit256(l->isr);
 	uint32_t isr_class = isrv < 0 ? 0 : (uint32_t)isrv & 0xf0u;
 
@@ -166,6 +169,7 @@ static uint32_t ppr_locked(const struct lapic *l)
 
 static int pending_locked(const struct lapic *l)
 {
+	lock_assert_held(&l->lock);
 	int v = highest_bit256(l->irr);
 
 	if (v < 0 || ((uint32_t)v >> 4) <= (ppr_locked(l) >> 4))
@@ -175,6 +179,7 @@ static int pending_locked(const struct lapic *l)
 
 static void latch_irr_locked(struct lapic *l, int vector, bool level)
 {
+	lock_assert_held(&l->lock);
 	if (vector < FIRST_LEGAL_VECTOR || vector > 255) {
 		l->esr_pending |= ESR_RECV_ILLEGAL_VECTOR;
 		return;
@@ -195,6 +200,7 @@ static void latch_irr_locked(struct lapic *l, int vector, bool level)
 
 static uint32_t current_count_locked(const struct lapic *l, uint64_t now)
 {
+	lock_assert_held(&l->lock);
 	uint64_t div = divisor(l->divide_conf);
 	uint64_t remaining_ns;
 
@@ -216,6 +222,7 @@ static uint32_t current_count_locked(const struct lapic *l, uint64_t now)
 
 static void arm_timer_locked(struct lapic *l, uint64_t now, uint64_t ticks)
 {
+	lock_assert_held(&l->lock);
 	uint64_t div = divisor(l->divide_conf);
 
 	l->period_ns = sat_mul(l->initial_count, div);
@@ -224,6 +231,7 @@ static void arm_timer_locked(struct lapic *l, uint64_t now, uint64_t ticks)
 
 static void write_divide_locked(struct lapic *l, uint32_t val, uint64_t now)
 {
+	lock_assert_held(&l->lock);
 	/* The count left keeps counting at the new rate. An expiry that is
 	 * already due stays due, so the interrupt is not lost. */
 	uint32_t remaining = current_count_locked(l, now);
@@ -245,7 +253,7 @@ struct lapic *lapic_create(unsigned apic_id, const struct lapic_ops *ops)
 
 	if (!l)
 		return NULL;
-	if (pthread_mutex_init(&l->lock, NULL) != 0) {
+	if (checked_mutex_init(&l->lock, LOCK_RANK_LAPIC) != 0) {
 		free(l);
 		return NULL;
 	}
@@ -265,7 +273,7 @@ void lapic_destroy(struct lapic *l)
 {
 	if (!l)
 		return;
-	pthread_mutex_destroy(&l->lock);
+	checked_mutex_destroy(&l->lock);
 	free(l);
 }
 
@@ -276,7 +284,7 @@ uint32_t lapic_read(struct lapic *l, uint32_t offset, uint64_t now_ns)
 	/* Registers sit on 16-byte boundaries; the rest of the page reads 0. */
 	if (offset >= LAPIC_SIZE || (offset & 0xfu))
 		return 0;
-	pthread_mutex_lock(&l->lock);
+	checked_mutex_lock(&l->lock);
 	switch (offset) {
 	case REG_ID:
 		val = l->id << 24;
@@ -331,7 +339,7 @@ uint32_t lapic_read(struct lapic *l, uint32_t offset, uint64_t now_ns)
 			val = l->lvt[(offset - REG_LVT_TIMER) >> 4];
 		break;
 	}
-	pthread_mutex_unlock(&l->lock);
+	checked_mutex_unlock(&l->lock);
 	return val;
 }
 
@@ -343,6 +351,7 @@ struct ipi_request {
 
 static struct ipi_request decode_icr_locked(struct lapic *l)
 {
+	lock_assert_held(&l->lock);
 	struct ipi_request req = { .send = false };
 	uint32_t lo = l->icr_lo;
 	int vector = (int)ICR_VECTOR(lo);
@@ -397,6 +406,7 @@ static struct ipi_request decode_icr_locked(struct lapic *l)
 
 static void write_lvt_locked(struct lapic *l, int idx, uint32_t val)
 {
+	lock_assert_held(&l->lock);
 	val &= lvt_writable[idx];
 	if (!apic_enabled(l))
 		val |= LVT_MASKED;
@@ -405,6 +415,7 @@ static void write_lvt_locked(struct lapic *l, int idx, uint32_t val)
 
 static void write_svr_locked(struct lapic *l, uint32_t val)
 {
+	lock_assert_held(&l->lock);
 	l->svr = val & SVR_WRITABLE;
 	if (!apic_enabled(l)) {
 		for (int i = 0; i < LVT_COUNT; i++)
@@ -417,6 +428,7 @@ static void write_svr_locked(struct lapic *l, uint32_t val)
  * bit 12, EOI-broadcast suppression, is not offered), else -1. */
 static int eoi_locked(struct lapic *l)
 {
+	lock_assert_held(&l->lock);
 	int v = highest_bit256(l->isr);
 
 	if (v < 0)
@@ -434,7 +446,7 @@ void lapic_write(struct lapic *l, uint32_t offset, uint32_t val,
 
 	if (offset >= LAPIC_SIZE || (offset & 0xfu))
 		return;
-	pthread_mutex_lock(&l->lock);
+	checked_mutex_lock(&l->lock);
 	switch (offset) {
 	case REG_TPR:
 		l->tpr = val & 0xffu;
@@ -485,7 +497,7 @@ void lapic_write(struct lapic *l, uint32_t offset, uint32_t val,
 	}
 	struct lapic_ops ops = l->ops;
 	int id = (int)l->id;
-	pthread_mutex_unlock(&l->lock);
+	checked_mutex_unlock(&l->lock);
 
 	if (ipi.send && ops.send_ipi)
 		ops.send_ipi(ops.ctx, &ipi.ipi);
@@ -502,9 +514,9 @@ void lapic_set_irr(struct lapic *l, int vector)
 
 void lapic_set_irr_trigger(struct lapic *l, int vector, bool level_triggered)
 {
-	pthread_mutex_lock(&l->lock);
+	checked_mutex_lock(&l->lock);
 	latch_irr_locked(l, vector, level_triggered);
-	pthread_mutex_unlock(&l->lock);
+	checked_mutex_unlock(&l->lock);
 }
 
 #define DFR_MODEL_FLAT 0xfu
@@ -514,7 +526,7 @@ bool lapic_matches_destination(struct lapic *l, uint8_t dest, bool logical)
 {
 	bool match;
 
-	pthread_mutex_lock(&l->lock);
+	checked_mutex_lock(&l->lock);
 	if (!logical) {
 		match = dest == PHYS_BROADCAST || dest == l->id;
 	} else if (dest == LOGICAL_BROADCAST) {
@@ -528,15 +540,15 @@ bool lapic_matches_destination(struct lapic *l, uint8_t dest, bool logical)
 			match = (ldr >> 4) == (dest >> 4) &&
 				(ldr & dest & 0xfu) != 0;
 	}
-	pthread_mutex_unlock(&l->lock);
+	checked_mutex_unlock(&l->lock);
 	return match;
 }
 
 void lapic_set_nmi(struct lapic *l)
 {
-	pthread_mutex_lock(&l->lock);
+	checked_mutex_lock(&l->lock);
 	l->nmi_pending = true;
-	pthread_mutex_unlock(&l->lock);
+	checked_mutex_unlock(&l->lock);
 }
 
 /*
@@ -550,7 +562,7 @@ bool lapic_timer_update(struct lapic *l, uint64_t now_ns)
 {
 	bool latched = false;
 
-	pthread_mutex_lock(&l->lock);
+	checked_mutex_lock(&l->lock);
 	if (l->deadline != NO_DEADLINE && l->deadline <= now_ns) {
 		uint32_t lvt = l->lvt[LVT_TIMER];
 
@@ -569,23 +581,23 @@ bool lapic_timer_update(struct lapic *l, uint64_t now_ns)
 				  apic_enabled(l);
 		}
 	}
-	pthread_mutex_unlock(&l->lock);
+	checked_mutex_unlock(&l->lock);
 	return latched;
 }
 
 uint64_t lapic_next_deadline(struct lapic *l)
 {
-	pthread_mutex_lock(&l->lock);
+	checked_mutex_lock(&l->lock);
 	uint64_t d = l->deadline;
-	pthread_mutex_unlock(&l->lock);
+	checked_mutex_unlock(&l->lock);
 	return d;
 }
 
 int lapic_pending_intr(struct lapic *l)
 {
-	pthread_mutex_lock(&l->lock);
+	checked_mutex_lock(&l->lock);
 	int v = pending_locked(l);
-	pthread_mutex_unlock(&l->lock);
+	checked_mutex_unlock(&l->lock);
 	return v;
 }
 
@@ -593,26 +605,26 @@ void lapic_accept_intr(struct lapic *l, int vector)
 {
 	if (vector < 0 || vector > 255)
 		return;
-	pthread_mutex_lock(&l->lock);
+	checked_mutex_lock(&l->lock);
 	clear_bit256(l->irr, vector);
 	set_bit256(l->isr, vector);
-	pthread_mutex_unlock(&l->lock);
+	checked_mutex_unlock(&l->lock);
 }
 
 bool lapic_take_nmi(struct lapic *l)
 {
-	pthread_mutex_lock(&l->lock);
+	checked_mutex_lock(&l->lock);
 	bool nmi = l->nmi_pending;
 	l->nmi_pending = false;
-	pthread_mutex_unlock(&l->lock);
+	checked_mutex_unlock(&l->lock);
 	return nmi;
 }
 
 bool lapic_has_wake_event(struct lapic *l, bool interrupts_enabled)
 {
-	pthread_mutex_lock(&l->lock);
+	checked_mutex_lock(&l->lock);
 	bool wake = l->nmi_pending ||
 		    (interrupts_enabled && pending_locked(l) >= 0);
-	pthread_mutex_unlock(&l->lock);
+	checked_mutex_unlock(&l->lock);
 	return wake;
 }

@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "sync/checked_mutex.h"
+
 #define NS_PER_S 1000000000LL
 #define DIVIDER_HZ 32768LL
 /* UIP rises this long before each update (244 us on the chip). */
@@ -65,7 +67,7 @@ enum {
 #define HOUR_PM 0x80
 
 struct mc146818 {
-	pthread_mutex_t lock;
+	struct checked_mutex lock;
 	struct irq_router *router;
 	uint8_t cmos[MC146818_CMOS_SIZE];
 	uint8_t index;
@@ -213,6 +215,7 @@ static bool alarm_matches(struct mc146818 *rtc, int64_t t)
 /* Caller holds the lock: raise the flags of the events since last_ns. */
 static void update_locked(struct mc146818 *rtc, int64_t now)
 {
+	lock_assert_held(&rtc->lock);
 	if (now > rtc->last_ns) {
 		int shift = periodic_shift(rtc);
 
@@ -283,7 +286,7 @@ struct mc146818 *mc146818_create(struct irq_router *router,
 
 	if (!cfg || !(rtc = calloc(1, sizeof(*rtc))))
 		return NULL;
-	if (pthread_mutex_init(&rtc->lock, NULL) != 0) {
+	if (checked_mutex_init(&rtc->lock, LOCK_RANK_RTC) != 0) {
 		free(rtc);
 		return NULL;
 	}
@@ -304,7 +307,7 @@ void mc146818_destroy(struct mc146818 *rtc)
 {
 	if (!rtc)
 		return;
-	pthread_mutex_destroy(&rtc->lock);
+	checked_mutex_destroy(&rtc->lock);
 	free(rtc);
 }
 
@@ -428,11 +431,11 @@ uint8_t mc146818_read(struct mc146818 *rtc, unsigned offset, uint64_t now_ns)
 {
 	if (offset != 1)
 		return 0xff;
-	pthread_mutex_lock(&rtc->lock);
+	checked_mutex_lock(&rtc->lock);
 	int64_t now = (int64_t)now_ns;
 	update_locked(rtc, now);
 	uint8_t val = read_register(rtc, rtc->index, now);
-	pthread_mutex_unlock(&rtc->lock);
+	checked_mutex_unlock(&rtc->lock);
 	return val;
 }
 
@@ -441,7 +444,7 @@ void mc146818_write(struct mc146818 *rtc, unsigned offset, uint8_t val,
 {
 	if (offset > 1)
 		return;
-	pthread_mutex_lock(&rtc->lock);
+	checked_mutex_lock(&rtc->lock);
 	int64_t now = (int64_t)now_ns;
 	update_locked(rtc, now);
 	if (offset == 0) {
@@ -451,29 +454,29 @@ void mc146818_write(struct mc146818 *rtc, unsigned offset, uint8_t val,
 		write_register(rtc, rtc->index, val, now);
 		update_locked(rtc, now);
 	}
-	pthread_mutex_unlock(&rtc->lock);
+	checked_mutex_unlock(&rtc->lock);
 }
 
 bool mc146818_nmi_disabled(struct mc146818 *rtc)
 {
-	pthread_mutex_lock(&rtc->lock);
+	checked_mutex_lock(&rtc->lock);
 	bool v = rtc->nmi_disabled;
-	pthread_mutex_unlock(&rtc->lock);
+	checked_mutex_unlock(&rtc->lock);
 	return v;
 }
 
 void mc146818_update(struct mc146818 *rtc, uint64_t now_ns)
 {
-	pthread_mutex_lock(&rtc->lock);
+	checked_mutex_lock(&rtc->lock);
 	update_locked(rtc, (int64_t)now_ns);
-	pthread_mutex_unlock(&rtc->lock);
+	checked_mutex_unlock(&rtc->lock);
 }
 
 uint64_t mc146818_next_deadline(struct mc146818 *rtc)
 {
 	int64_t when = INT64_MAX;
 
-	pthread_mutex_lock(&rtc->lock);
+	checked_mutex_lock(&rtc->lock);
 	uint8_t b = rtc->cmos[REG_B];
 	int shift = periodic_shift(rtc);
 	if (!(rtc->flags & C_IRQF)) {
@@ -491,6 +494,6 @@ uint64_t mc146818_next_deadline(struct mc146818 *rtc)
 				when = next;
 		}
 	}
-	pthread_mutex_unlock(&rtc->lock);
+	checked_mutex_unlock(&rtc->lock);
 	return when == INT64_MAX || when < 0 ? UINT64_MAX : (uint64_t)when;
 }

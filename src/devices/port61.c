@@ -4,6 +4,8 @@
 #include <pthread.h>
 #include <stdlib.h>
 
+#include "sync/checked_mutex.h"
+
 #define GATE2 0x01
 #define WRITABLE 0x0f
 #define REFRESH_TOGGLE 0x10
@@ -12,7 +14,7 @@
 #define REFRESH_PERIOD_NS 15085
 
 struct port61 {
-	pthread_mutex_t lock;
+	struct checked_mutex lock;
 	struct i8254 *pit;
 	uint8_t control; /* bits 0-3 as written */
 };
@@ -23,7 +25,7 @@ struct port61 *port61_create(struct i8254 *pit)
 
 	if (!p)
 		return NULL;
-	if (pthread_mutex_init(&p->lock, NULL) != 0) {
+	if (checked_mutex_init(&p->lock, LOCK_RANK_PORT61) != 0) {
 		free(p);
 		return NULL;
 	}
@@ -35,26 +37,26 @@ void port61_destroy(struct port61 *p)
 {
 	if (!p)
 		return;
-	pthread_mutex_destroy(&p->lock);
+	checked_mutex_destroy(&p->lock);
 	free(p);
 }
 
 uint8_t port61_read(struct port61 *p, uint64_t now_ns)
 {
-	pthread_mutex_lock(&p->lock);
+	checked_mutex_lock(&p->lock);
 	uint8_t val = p->control;
 	if ((now_ns / REFRESH_PERIOD_NS) & 1)
 		val |= REFRESH_TOGGLE;
 	if (i8254_output(p->pit, 2, now_ns))
 		val |= OUT2;
-	pthread_mutex_unlock(&p->lock);
+	checked_mutex_unlock(&p->lock);
 	return val;
 }
 
 void port61_write(struct port61 *p, uint8_t val, uint64_t now_ns)
 {
-	pthread_mutex_lock(&p->lock);
+	checked_mutex_lock(&p->lock);
 	p->control = val & WRITABLE;
 	i8254_set_gate(p->pit, 2, val & GATE2, now_ns);
-	pthread_mutex_unlock(&p->lock);
+	checked_mutex_unlock(&p->lock);
 }

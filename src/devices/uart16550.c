@@ -26,6 +26,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "sync/checked_mutex.h"
+
 enum uart_reg {
 	UART_RBR_THR = 0, /* DLAB=1: DLL */
 	UART_IER = 1,     /* DLAB=1: DLM */
@@ -93,7 +95,7 @@ enum uart_reg {
 static const uint8_t rx_trigger_levels[4] = { 1, 4, 8, 14 };
 
 struct uart16550 {
-	pthread_mutex_t lock;
+	struct checked_mutex lock;
 	int out_fd;
 	uint8_t ier, lcr, mcr, scr, dll, dlm;
 	bool fifo_enabled;
@@ -129,7 +131,7 @@ struct uart16550 *uart_create(int out_fd)
 
 	if (!u)
 		return NULL;
-	if (pthread_mutex_init(&u->lock, NULL) != 0) {
+	if (checked_mutex_init(&u->lock, LOCK_RANK_UART) != 0) {
 		free(u);
 		return NULL;
 	}
@@ -145,6 +147,7 @@ struct uart16550 *uart_create(int out_fd)
  * output must never stop or hang the guest. */
 static void flush_locked(struct uart16550 *u)
 {
+	lock_assert_held(&u->lock);
 	size_t done = 0;
 
 	if (u->tap_fn && u->len)
@@ -166,24 +169,24 @@ void uart_destroy(struct uart16550 *u)
 	if (!u)
 		return;
 	uart_flush(u);
-	pthread_mutex_destroy(&u->lock);
+	checked_mutex_destroy(&u->lock);
 	free(u);
 }
 
 void uart_flush(struct uart16550 *u)
 {
-	pthread_mutex_lock(&u->lock);
+	checked_mutex_lock(&u->lock);
 	flush_locked(u);
-	pthread_mutex_unlock(&u->lock);
+	checked_mutex_unlock(&u->lock);
 }
 
 void uart_set_tx_listener(struct uart16550 *u, void (*fn)(void *ctx),
 			  void *ctx)
 {
-	pthread_mutex_lock(&u->lock);
+	checked_mutex_lock(&u->lock);
 	u->tx_fn = fn;
 	u->tx_ctx = ctx;
-	pthread_mutex_unlock(&u->lock);
+	checked_mutex_unlock(&u->lock);
 }
 
 void uart_set_output_tap(struct uart16550 *u,
@@ -191,10 +194,10 @@ void uart_set_output_tap(struct uart16550 *u,
 				    size_t len),
 			 void *ctx)
 {
-	pthread_mutex_lock(&u->lock);
+	checked_mutex_lock(&u->lock);
 	u->tap_fn = fn;
 	u->tap_ctx = ctx;
-	pthread_mutex_unlock(&u->lock);
+	checked_mutex_unlock(&u->lock);
 }
 
 uint64_t uart_tx_count(const struct uart16550 *u)
@@ -212,6 +215,7 @@ static unsigned rx_capacity(const struct uart16550 *u)
 /* The pending interrupt of highest priority, as IIR bits 3-0. */
 static uint8_t interrupt_id_locked(const struct uart16550 *u)
 {
+	lock_assert_held(&u->lock);
 	if ((u->ier & IER_LINE_STATUS) && (u->lsr_errors & LSR_ERRORS))
 		return IIR_LINE_STATUS;
 	if ((u->ier & IER_RX_DATA) && u->rx_count) {
@@ -230,6 +234,7 @@ static uint8_t interrupt_id_locked(const struct uart16550 *u)
  * output through the OUT2 gate. */
 static void update_irq_locked(struct uart16550 *u)
 {
+	lock_assert_held(&u->lock);
 	bool level = interrupt_id_locked(u) != IIR_NO_INT &&
 		     (u->mcr & (MCR_OUT2 | MCR_LOOPBACK)) == MCR_OUT2;
 
@@ -243,18 +248,19 @@ static void update_irq_locked(struct uart16550 *u)
 void uart_set_irq(struct uart16550 *u, void (*fn)(void *ctx, bool level),
 		  void *ctx)
 {
-	pthread_mutex_lock(&u->lock);
+	checked_mutex_lock(&u->lock);
 	u->irq_fn = fn;
 	u->irq_ctx = ctx;
 	if (fn)
 		fn(ctx, u->irq_level);
-	pthread_mutex_unlock(&u->lock);
+	checked_mutex_unlock(&u->lock);
 }
 
 /* ---- receive ------------------------------------------------------------ */
 
 static void rx_clear_locked(struct uart16550 *u)
 {
+	lock_assert_held(&u->lock);
 	u->rx_head = 0;
 	u->rx_count = 0;
 }
@@ -264,6 +270,7 @@ static void rx_clear_locked(struct uart16550 *u)
  * it replaces the unread RBR, as on a 16450. */
 static void rx_push_locked(struct uart16550 *u, uint8_t byte)
 {
+	lock_assert_held(&u->lock);
 	unsigned cap = rx_capacity(u);
 
 	if (u->rx_count == cap) {
@@ -278,6 +285,7 @@ static void rx_push_locked(struct uart16550 *u, uint8_t byte)
 
 static uint8_t rx_pop_locked(struct uart16550 *u)
 {
+	lock_assert_held(&u->lock);
 	if (u->rx_count == 0)
 		return u->rbr_last;
 	u->rbr_last = u->rx[u->rx_head];
@@ -292,6 +300,7 @@ static uint8_t rx_pop_locked(struct uart16550 *u)
  * does). In loopback the receiver hears the transmitter, not the line. */
 static size_t rx_room_locked(const struct uart16550 *u)
 {
+	lock_assert_held(&u->lock);
 	if ((u->mcr & (MCR_LOOPBACK | MCR_RTS)) != MCR_RTS)
 		return 0;
 	return rx_capacity(u) - u->rx_count;
@@ -301,35 +310,36 @@ size_t uart_receive(struct uart16550 *u, const uint8_t *bytes, size_t len)
 {
 	size_t taken = 0;
 
-	pthread_mutex_lock(&u->lock);
+	checked_mutex_lock(&u->lock);
 	size_t room = rx_room_locked(u);
 	while (taken < len && taken < room)
 		rx_push_locked(u, bytes[taken++]);
 	update_irq_locked(u);
-	pthread_mutex_unlock(&u->lock);
+	checked_mutex_unlock(&u->lock);
 	return taken;
 }
 
 size_t uart_rx_room(struct uart16550 *u)
 {
-	pthread_mutex_lock(&u->lock);
+	checked_mutex_lock(&u->lock);
 	size_t room = rx_room_locked(u);
-	pthread_mutex_unlock(&u->lock);
+	checked_mutex_unlock(&u->lock);
 	return room;
 }
 
 void uart_set_rx_room_listener(struct uart16550 *u, void (*fn)(void *ctx),
 			       void *ctx)
 {
-	pthread_mutex_lock(&u->lock);
+	checked_mutex_lock(&u->lock);
 	u->rx_room_fn = fn;
 	u->rx_room_ctx = ctx;
-	pthread_mutex_unlock(&u->lock);
+	checked_mutex_unlock(&u->lock);
 }
 
 /* After a guest access: tell the host feeder if the FIFO gained room. */
 static void notify_rx_room_locked(struct uart16550 *u, size_t room_before)
 {
+	lock_assert_held(&u->lock);
 	if (u->rx_room_fn && rx_room_locked(u) > room_before)
 		u->rx_room_fn(u->rx_room_ctx);
 }
@@ -338,6 +348,7 @@ static void notify_rx_room_locked(struct uart16550 *u, size_t room_before)
 
 static void transmit_locked(struct uart16550 *u, uint8_t byte)
 {
+	lock_assert_held(&u->lock);
 	/* The THR empties at once; its interrupt is due again. */
 	u->thr_empty_pending = true;
 	if (u->mcr & MCR_LOOPBACK) {
@@ -384,6 +395,7 @@ static uint8_t modem_deltas(uint8_t before, uint8_t after)
 
 static void write_mcr_locked(struct uart16550 *u, uint8_t val)
 {
+	lock_assert_held(&u->lock);
 	uint8_t before = modem_lines(u->mcr);
 
 	u->mcr = val & MCR_WRITABLE;
@@ -392,6 +404,7 @@ static void write_mcr_locked(struct uart16550 *u, uint8_t val)
 
 static void write_ier_locked(struct uart16550 *u, uint8_t val)
 {
+	lock_assert_held(&u->lock);
 	uint8_t old = u->ier;
 
 	u->ier = val & IER_WRITABLE;
@@ -408,6 +421,7 @@ static void write_ier_locked(struct uart16550 *u, uint8_t val)
  * empties both FIFOs. */
 static void write_fcr_locked(struct uart16550 *u, uint8_t val)
 {
+	lock_assert_held(&u->lock);
 	bool enable = val & FCR_FIFO_ENABLE;
 
 	if (enable != u->fifo_enabled) {
@@ -428,6 +442,7 @@ static void write_fcr_locked(struct uart16550 *u, uint8_t val)
 
 static uint8_t read_iir_locked(struct uart16550 *u)
 {
+	lock_assert_held(&u->lock);
 	uint8_t id = interrupt_id_locked(u);
 
 	/* Reading IIR acknowledges a THR-empty interrupt it reports. */
@@ -438,6 +453,7 @@ static uint8_t read_iir_locked(struct uart16550 *u)
 
 static uint8_t read_lsr_locked(struct uart16550 *u)
 {
+	lock_assert_held(&u->lock);
 	uint8_t val = (uint8_t)(LSR_THRE | LSR_TEMT | u->lsr_errors |
 				(u->rx_count ? LSR_DATA_READY : 0));
 
@@ -447,6 +463,7 @@ static uint8_t read_lsr_locked(struct uart16550 *u)
 
 static uint8_t read_msr_locked(struct uart16550 *u)
 {
+	lock_assert_held(&u->lock);
 	uint8_t val = (uint8_t)(modem_lines(u->mcr) | u->msr_deltas);
 
 	u->msr_deltas = 0;
@@ -457,7 +474,7 @@ uint8_t uart_read(struct uart16550 *u, unsigned offset)
 {
 	uint8_t val = 0xff;
 
-	pthread_mutex_lock(&u->lock);
+	checked_mutex_lock(&u->lock);
 	size_t room_before = rx_room_locked(u);
 	bool dlab = u->lcr & LCR_DLAB;
 	switch (offset) {
@@ -490,13 +507,13 @@ uint8_t uart_read(struct uart16550 *u, unsigned offset)
 	}
 	update_irq_locked(u);
 	notify_rx_room_locked(u, room_before);
-	pthread_mutex_unlock(&u->lock);
+	checked_mutex_unlock(&u->lock);
 	return val;
 }
 
 void uart_write(struct uart16550 *u, unsigned offset, uint8_t val)
 {
-	pthread_mutex_lock(&u->lock);
+	checked_mutex_lock(&u->lock);
 	size_t room_before = rx_room_locked(u);
 	bool dlab = u->lcr & LCR_DLAB;
 	switch (offset) {
@@ -529,5 +546,5 @@ void uart_write(struct uart16550 *u, unsigned offset, uint8_t val)
 	}
 	update_irq_locked(u);
 	notify_rx_room_locked(u, room_before);
-	pthread_mutex_unlock(&u->lock);
+	checked_mutex_unlock(&u->lock);
 }

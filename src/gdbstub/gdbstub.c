@@ -120,12 +120,12 @@ void gdbstub_destroy(struct gdbstub *stub)
 {
 	if (!stub)
 		return;
-	pthread_mutex_lock(&stub->ev.lock);
+	checked_mutex_lock(&stub->ev.lock);
 	stub->quit = true;
 	/* nobody may stay parked once the server is gone */
 	events_vm_over_locked(&stub->ev);
 	server_notify(stub);
-	pthread_mutex_unlock(&stub->ev.lock);
+	checked_mutex_unlock(&stub->ev.lock);
 	if (stub->thread_running)
 		pthread_join(stub->thread, NULL);
 	if (stub->conn_fd >= 0)
@@ -178,12 +178,12 @@ bool gdbstub_vcpu_crashed(struct gdbstub *stub, int vcpu, int signal,
 {
 	if (!stub)
 		return false;
-	pthread_mutex_lock(&stub->ev.lock);
+	checked_mutex_lock(&stub->ev.lock);
 	/* Without a debugger the VM ends at once, as it always did. */
 	bool attached = stub->state != CONN_NONE && !stub->ev.vm_over;
 	if (attached)
 		events_vcpu_crashed_locked(&stub->ev, vcpu, signal, what);
-	pthread_mutex_unlock(&stub->ev.lock);
+	checked_mutex_unlock(&stub->ev.lock);
 	return attached;
 }
 
@@ -191,9 +191,9 @@ void gdbstub_vm_ended(struct gdbstub *stub, int status, int signal)
 {
 	if (!stub)
 		return;
-	pthread_mutex_lock(&stub->ev.lock);
+	checked_mutex_lock(&stub->ev.lock);
 	if (stub->ev.vm_over) {
-		pthread_mutex_unlock(&stub->ev.lock);
+		checked_mutex_unlock(&stub->ev.lock);
 		return;
 	}
 	events_vm_over_locked(&stub->ev);
@@ -207,9 +207,9 @@ void gdbstub_vm_ended(struct gdbstub *stub, int status, int signal)
 	clock_gettime(CLOCK_REALTIME, &deadline);
 	deadline.tv_sec += END_REPLY_TIMEOUT_SECONDS;
 	while (!stub->end_sent && stub->thread_running && !stub->quit) {
-		if (pthread_cond_timedwait(&stub->end_cond, &stub->ev.lock,
+		if (checked_cond_timedwait(&stub->end_cond, &stub->ev.lock,
 					   &deadline))
 			break;
 	}
-	pthread_mutex_unlock(&stub->ev.lock);
+	checked_mutex_unlock(&stub->ev.lock);
 }

@@ -1,17 +1,13 @@
-/* Packet dispatcher: routes a payload to its family by the first bytes.
- * Every packet it does not know gets the empty reply, as the protocol asks. */
+/* Packet dispatcher: serves a payload by its row of the packet table
+ * (packet_table.c). Every packet without a row gets the empty reply, as the
+ * protocol asks. Also the stop reply, '?', 'D' and 'k'. */
 #include "gdbstub/session.h"
 
 #include <errno.h>
 #include <string.h>
 
+#include "gdbstub/packet_table.h"
 #include "gdbstub/rsp_codec.h"
-
-static bool starts_with(const char *a, const char *end, const char *prefix)
-{
-	size_t n = strlen(prefix);
-	return (size_t)(end - a) >= n && memcmp(a, prefix, n) == 0;
-}
 
 /*
  * "swbreak" tells gdb the stop is one of its breakpoints, at the PC. A
@@ -89,17 +85,30 @@ void gdb_build_stop_reply(struct gdb_session *s, const struct gdb_stop_info *st,
 	s->last_stop.vcpu = vcpu;
 }
 
-static enum gdb_packet_result pkt_detach(struct gdb_session *s,
-					 struct gdb_reply *r)
+enum gdb_packet_result pkt_stop_reason(struct gdb_session *s, const char *a,
+				       const char *end, struct gdb_reply *r)
+{
+	(void)a;
+	(void)end;
+	gdb_build_stop_reply(s, &s->last_stop, r);
+	return GDB_PKT_REPLY;
+}
+
+enum gdb_packet_result pkt_detach(struct gdb_session *s, const char *a,
+				  const char *end, struct gdb_reply *r)
 {
 	(void)s;
+	(void)a;
+	(void)end;
 	reply_str(r, "OK");
 	return GDB_PKT_DETACH;
 }
 
-static enum gdb_packet_result pkt_kill(struct gdb_session *s,
-				       struct gdb_reply *r)
+enum gdb_packet_result pkt_kill(struct gdb_session *s, const char *a,
+				const char *end, struct gdb_reply *r)
 {
+	(void)a;
+	(void)end;
 	if (!s->ops->kill) {
 		reply_error(r, EINVAL);
 		return GDB_PKT_REPLY;
@@ -117,75 +126,9 @@ enum gdb_packet_result gdb_handle_packet(struct gdb_session *s,
 	enum gdb_packet_result res = GDB_PKT_REPLY;
 
 	reply_reset(r);
-	if (len == 0)
-		return GDB_PKT_REPLY;
-	switch (a[0]) {
-	case '?':
-		gdb_build_stop_reply(s, &s->last_stop, r);
-		break;
-	case 'g':
-		res = pkt_read_regs(s, a + 1, end, r);
-		break;
-	case 'G':
-		res = pkt_write_regs(s, a + 1, end, r);
-		break;
-	case 'p':
-		res = pkt_read_reg(s, a + 1, end, r);
-		break;
-	case 'P':
-		res = pkt_write_reg(s, a + 1, end, r);
-		break;
-	case 'm':
-		res = pkt_read_mem_hex(s, a + 1, end, r);
-		break;
-	case 'x':
-		res = pkt_read_mem_bin(s, a + 1, end, r);
-		break;
-	case 'M':
-		res = pkt_write_mem_hex(s, a + 1, end, r);
-		break;
-	case 'X':
-		res = pkt_write_mem_bin(s, a + 1, end, r);
-		break;
-	case 'Z':
-	case 'z':
-		res = pkt_breakpoint(s, a[0] == 'Z', a + 1, end, r);
-		break;
-	case 'c':
-	case 's':
-		res = pkt_continue(s, a[0] == 's', false, a + 1, end, r);
-		break;
-	case 'C':
-	case 'S':
-		res = pkt_continue(s, a[0] == 'S', true, a + 1, end, r);
-		break;
-	case 'H':
-		res = pkt_set_thread(s, a + 1, end, r);
-		break;
-	case 'T':
-		res = pkt_thread_alive(s, a + 1, end, r);
-		break;
-	case 'D':
-		res = pkt_detach(s, r);
-		break;
-	case 'k':
-		res = pkt_kill(s, r);
-		break;
-	case 'v':
-		if (starts_with(a, end, "vCont?")) {
-			reply_str(r, s->can_step ? "vCont;c;C;s;S" : "vCont;c;C");
-		} else if (starts_with(a, end, "vCont;")) {
-			res = pkt_vcont(s, a + 6, end, r);
-		}
-		/* vMustReplyEmpty, vCtrlC, vKill...: empty */
-		break;
-	case 'q':
-	case 'Q':
-		res = pkt_query(s, a, end, r);
-		break;
-	default:
-		break;
-	}
+	const struct gdb_packet_entry *e = gdb_packet_lookup(a, end);
+	if (e)
+		res = gdb_packet_serve(s, e, a + strlen(e->prefix), end, r);
 	if (r->overflow)
 		reply_error(r, ENOMEM);
 	return res;

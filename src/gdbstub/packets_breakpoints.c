@@ -11,7 +11,10 @@
 #include "gdbstub/session.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <string.h>
 
+#include "gdbstub/packet_table.h"
 #include "gdbstub/rsp_codec.h"
 
 #define INT3 0xcc
@@ -133,29 +136,27 @@ void gdb_bp_remove_all(struct gdb_session *s)
 	bp_table_clear(&s->bps);
 }
 
-/* "type,addr,kind[;cond...]" */
-enum gdb_packet_result pkt_breakpoint(struct gdb_session *s, bool insert,
+/* "addr,kind" -> values; *p left after kind. */
+static int parse_addr_kind(const char **p, const char *end, uint64_t *addr,
+			   uint64_t *kind)
+{
+	if (hex_parse_u64(p, end, addr) || *p == end || *(*p)++ != ',')
+		return -1;
+	return hex_parse_u64(p, end, kind);
+}
+
+/* Z0/z0 "addr,kind[;cond...]", once the row's need (the memory and
+ * register ops an int3 needs to reach us) was met. */
+static enum gdb_packet_result swbreak(struct gdb_session *s, bool insert,
 				      const char *a, const char *end,
 				      struct gdb_reply *r)
 {
-	uint64_t type, addr, kind;
+	uint64_t addr, kind;
 
-	if (hex_parse_u64(&a, end, &type) || a == end || *a++ != ',' ||
-	    hex_parse_u64(&a, end, &addr) || a == end || *a++ != ',' ||
-	    hex_parse_u64(&a, end, &kind)) {
+	if (parse_addr_kind(&a, end, &addr, &kind)) {
 		reply_error(r, EINVAL);
 		return GDB_PKT_REPLY;
 	}
-	if (type >= GDB_HW_BREAKPOINT && type <= GDB_WATCH_ACCESS)
-		return pkt_watchpoint(s, insert, (enum gdb_watch_type)type, addr,
-				      kind, a, end, r);
-	if (type != 0) {
-		reply_error(r, EINVAL);
-		return GDB_PKT_REPLY;
-	}
-	/* without these ops an int3 would never reach us */
-	if (!gdb_session_has_swbreak(s))
-		return GDB_PKT_REPLY;
 	/* Conditions/commands were not advertised: we cannot honour them. */
 	if (a != end && *a == ';')
 		return GDB_PKT_REPLY;
@@ -169,4 +170,54 @@ enum gdb_packet_result pkt_breakpoint(struct gdb_session *s, bool insert,
 	else
 		reply_str(r, "OK");
 	return GDB_PKT_REPLY;
+}
+
+enum gdb_packet_result pkt_insert_swbreak(struct gdb_session *s, const char *a,
+					  const char *end, struct gdb_reply *r)
+{
+	return swbreak(s, true, a, end, r);
+}
+
+enum gdb_packet_result pkt_remove_swbreak(struct gdb_session *s, const char *a,
+					  const char *end, struct gdb_reply *r)
+{
+	return swbreak(s, false, a, end, r);
+}
+
+/*
+ * A Z/z packet no "Zn," row took: "type,addr,kind". A type written with
+ * leading zeros ("Z00,...") goes to its type's row after all; any other
+ * is malformed or a type nobody serves.
+ */
+static enum gdb_packet_result other_type(struct gdb_session *s, bool insert,
+					 const char *a, const char *end,
+					 struct gdb_reply *r)
+{
+	uint64_t type;
+
+	if (hex_parse_u64(&a, end, &type)) {
+		reply_error(r, EINVAL);
+		return GDB_PKT_REPLY;
+	}
+	char prefix[24];
+	snprintf(prefix, sizeof(prefix), "%c%llx,", insert ? 'Z' : 'z',
+		 (unsigned long long)type);
+	const struct gdb_packet_entry *row =
+		gdb_packet_lookup(prefix, prefix + strlen(prefix));
+	if (row && strcmp(row->prefix, prefix) == 0 && a != end && *a == ',')
+		return gdb_packet_serve(s, row, a + 1, end, r);
+	reply_error(r, EINVAL);
+	return GDB_PKT_REPLY;
+}
+
+enum gdb_packet_result pkt_insert_other(struct gdb_session *s, const char *a,
+					const char *end, struct gdb_reply *r)
+{
+	return other_type(s, true, a, end, r);
+}
+
+enum gdb_packet_result pkt_remove_other(struct gdb_session *s, const char *a,
+					const char *end, struct gdb_reply *r)
+{
+	return other_type(s, false, a, end, r);
 }

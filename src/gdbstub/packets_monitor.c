@@ -1,5 +1,5 @@
 /* qRcmd ("monitor ..." in GDB): help, info vcpus, info breakpoints, info
- * mem, info tlb, phys, hold. */
+ * mem, info tlb, info stats, phys, hold. */
 #include "gdbstub/session.h"
 
 #include <errno.h>
@@ -13,22 +13,30 @@
 #include "gdbstub/rsp_codec.h"
 #include "gdbstub/vcpu_events.h"
 
-static const char *phase_name(const struct gdb_session *s, int vcpu)
+/* What killed a vCPU parked after a guest crash, or NULL. */
+static const char *crash_description(const struct gdb_session *s, int vcpu)
+{
+	if (!s->ev)
+		return NULL;
+	enum vcpu_dbg_state state = events_vcpu_state_locked(s->ev, vcpu);
+	/* parked, reported or not: a crashed vCPU never runs again */
+	if (!vcpu_state_parked(state) || !s->ev->vcpu[vcpu].crash_what[0])
+		return NULL;
+	return s->ev->vcpu[vcpu].crash_what;
+}
+
+static const char *state_name(const struct gdb_session *s, int vcpu)
 {
 	if (!s->ev)
 		return "unknown";
-	enum vcpu_phase phase = events_vcpu_phase_locked(s->ev, vcpu);
-	switch (phase) {
-	case VCPU_NOT_STARTED:
+	enum vcpu_dbg_state state = events_vcpu_state_locked(s->ev, vcpu);
+	if (state == VCPU_NOT_STARTED)
 		return "not started";
-	case VCPU_STEPPING:
-		/* resumed for a step that another vCPU's stop cut short */
-		return "stepping";
-	case VCPU_CRASHED:
+	if (crash_description(s, vcpu))
 		return "crashed";
-	default:
-		break;
-	}
+	/* also one resumed for a step that another vCPU's stop cut short */
+	if (state == VCPU_STEPPING || state == VCPU_PARKED_MID_STEP)
+		return "stepping";
 	struct gdb_vcpu_status status = { 0 };
 	if (s->ops->vcpu_status && s->ops->vcpu_status(s->ctx, vcpu, &status) == 0) {
 		if (status.waiting_for_sipi)
@@ -38,15 +46,7 @@ static const char *phase_name(const struct gdb_session *s, int vcpu)
 	}
 	/* Monitor commands are served while gdb has the VM stopped, so a
 	 * parked vCPU is simply stopped there. */
-	return phase == VCPU_PARKED ? "stopped" : "running";
-}
-
-/* What killed a vCPU parked after a guest crash, or NULL. */
-static const char *crash_description(const struct gdb_session *s, int vcpu)
-{
-	if (!s->ev || events_vcpu_phase_locked(s->ev, vcpu) != VCPU_CRASHED)
-		return NULL;
-	return s->ev->vcpu[vcpu].crash_what;
+	return vcpu_state_parked(state) ? "stopped" : "running";
 }
 
 void gdb_describe_vcpu(const struct gdb_session *s, int vcpu, char *out,
@@ -60,7 +60,7 @@ void gdb_describe_vcpu(const struct gdb_session *s, int vcpu, char *out,
 		mode = status.mode;
 	const char *why = crash_description(s, vcpu);
 	snprintf(out, outlen, "vCPU %d, %s%s%s%s, %s", vcpu,
-		 phase_name(s, vcpu), why ? " (" : "", why ? why : "",
+		 state_name(s, vcpu), why ? " (" : "", why ? why : "",
 		 why ? ")" : "", mode);
 }
 
@@ -114,10 +114,23 @@ static void info_vcpus(struct gdb_session *s, struct text *t)
 		}
 		const char *why = crash_description(s, (int)v);
 		text_add(t, "%-5u %-14s %-13s %s%s%s\n", v,
-			 phase_name(s, (int)v),
+			 state_name(s, (int)v),
 			 status.mode ? status.mode : "unknown", rip,
 			 why ? "  " : "", why ? why : "");
 	}
+}
+
+/* The event machine's counters: an illegal transition is a bug (debug
+ * builds stop at the first), so anything but 0 refused is worth a report. */
+static void info_stats(struct gdb_session *s, struct text *t)
+{
+	if (!s->ev) {
+		text_add(t, "no vCPU event machine\n");
+		return;
+	}
+	text_add(t, "vCPU state transitions: %lu\n", s->ev->transitions);
+	text_add(t, "illegal vCPU state transitions refused: %lu\n",
+		 s->ev->illegal_transitions);
 }
 
 struct bp_listing {
@@ -352,6 +365,8 @@ static const char help_text[] =
 	"  info tlb [START [END]]\n"
 	"                    the selected vCPU's page mappings, one a line:\n"
 	"                    virtual, physical, size, rights, G A D bits\n"
+	"  info stats        vCPU state transitions made, and illegal ones\n"
+	"                    refused (any is a bug in hvgdb)\n"
 	"  phys on|off       memory addresses are guest-physical (on) or\n"
 	"                    virtual through the selected vCPU (off)\n"
 	"  phys              show the current mode\n"
@@ -424,6 +439,8 @@ enum gdb_packet_result pkt_monitor(struct gdb_session *s, const char *a,
 	} else if (strncmp(cmd, "info tlb", 8) == 0 &&
 		   (cmd[8] == 0 || cmd[8] == ' ')) {
 		info_page_tables(s, t, true, cmd + 8);
+	} else if (strcmp(cmd, "info stats") == 0) {
+		info_stats(s, t);
 	} else if (strcmp(cmd, "phys on") == 0) {
 		s->phys_mode = true;
 		text_add(t, "memory access is now guest-physical\n");

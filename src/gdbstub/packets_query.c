@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "gdbstub/packet_table.h"
 #include "gdbstub/rsp_codec.h"
 #include "gdbstub/target_xml.h"
 
@@ -34,35 +35,82 @@ static bool offers(const char *a, const char *end, const char *feature)
 }
 
 /* "qSupported[:features]". What we advertise does not depend on what the
- * debugger offered (features whose ops are missing are left out), but
- * stop replies may use swbreak only if it offered swbreak+. */
-static void reply_supported(struct gdb_session *s, const char *a,
-			    const char *end, struct gdb_reply *r)
+ * debugger offered: the features of the packet table's rows whose needs
+ * the target meets, in table order. Stop replies may use swbreak only if
+ * the debugger offered swbreak+. */
+enum gdb_packet_result pkt_supported(struct gdb_session *s, const char *a,
+				     const char *end, struct gdb_reply *r)
 {
 	s->peer_swbreak = a != end && *a == ':' &&
 			  offers(a + 1, end, "swbreak+");
 	s->peer_hwbreak = a != end && *a == ':' &&
 			  offers(a + 1, end, "hwbreak+");
-	reply_fmt(r, "PacketSize=%x;qXfer:features:read+", RSP_PACKET_SIZE);
-	if (gdb_session_has_swbreak(s))
-		reply_str(r, ";swbreak+");
-	if (gdb_session_has_watch(s))
-		reply_str(r, ";hwbreak+");
-	reply_str(r, ";vContSupported+;QStartNoAckMode+");
-	if (s->ops->read_phys)
-		reply_str(r, ";binary-upload+");
+	reply_fmt(r, "PacketSize=%x", RSP_PACKET_SIZE);
+	for (size_t i = 0; i < gdb_packet_table_len; i++) {
+		const struct gdb_packet_entry *e = &gdb_packet_table[i];
+		if (e->feature && gdb_session_meets(s, e->need))
+			reply_fmt(r, ";%s", e->feature);
+	}
+	return GDB_PKT_REPLY;
 }
 
-static void reply_thread_list(struct gdb_session *s, struct gdb_reply *r)
+enum gdb_packet_result pkt_start_noack(struct gdb_session *s, const char *a,
+				       const char *end, struct gdb_reply *r)
 {
-	/* all ids in one reply: one round trip however many vCPUs */
+	(void)s;
+	(void)a;
+	(void)end;
+	reply_str(r, "OK");
+	return GDB_PKT_NOACK;
+}
+
+enum gdb_packet_result pkt_attached(struct gdb_session *s, const char *a,
+				    const char *end, struct gdb_reply *r)
+{
+	(void)s;
+	(void)a;
+	(void)end;
+	reply_str(r, "1"); /* to an existing process: detach, do not kill */
+	return GDB_PKT_REPLY;
+}
+
+enum gdb_packet_result pkt_current_thread(struct gdb_session *s,
+					  const char *a, const char *end,
+					  struct gdb_reply *r)
+{
+	(void)a;
+	(void)end;
+	reply_fmt(r, "QC%x", s->hg + 1);
+	return GDB_PKT_REPLY;
+}
+
+/* qfThreadInfo: all ids in one reply, one round trip however many vCPUs */
+enum gdb_packet_result pkt_thread_list(struct gdb_session *s, const char *a,
+				       const char *end, struct gdb_reply *r)
+{
+	(void)a;
+	(void)end;
 	reply_str(r, "m");
 	for (unsigned v = 0; v < s->nvcpus; v++)
 		reply_fmt(r, v ? ",%x" : "%x", v + 1);
+	return GDB_PKT_REPLY;
 }
 
-static void reply_extra_info(struct gdb_session *s, const char *a,
-			     const char *end, struct gdb_reply *r)
+/* qsThreadInfo: the list ended in the first reply */
+enum gdb_packet_result pkt_thread_list_end(struct gdb_session *s,
+					   const char *a, const char *end,
+					   struct gdb_reply *r)
+{
+	(void)s;
+	(void)a;
+	(void)end;
+	reply_str(r, "l");
+	return GDB_PKT_REPLY;
+}
+
+enum gdb_packet_result pkt_thread_extra_info(struct gdb_session *s,
+					     const char *a, const char *end,
+					     struct gdb_reply *r)
 {
 	uint64_t tid;
 	char text[128];
@@ -70,55 +118,46 @@ static void reply_extra_info(struct gdb_session *s, const char *a,
 	if (hex_parse_u64(&a, end, &tid) || a != end || tid == 0 ||
 	    tid > s->nvcpus) {
 		reply_error(r, ESRCH);
-		return;
+		return GDB_PKT_REPLY;
 	}
 	gdb_describe_vcpu(s, (int)tid - 1, text, sizeof(text));
 	reply_hex(r, (const uint8_t *)text, strlen(text));
+	return GDB_PKT_REPLY;
 }
 
-/* LLDB asks how many watchpoints it may set before it sets one. */
-static void reply_watch_support(struct gdb_session *s, struct gdb_reply *r)
+enum gdb_packet_result pkt_offsets(struct gdb_session *s, const char *a,
+				   const char *end, struct gdb_reply *r)
+{
+	(void)s;
+	(void)a;
+	(void)end;
+	/* guests are loaded at their link addresses */
+	reply_str(r, "Text=0;Data=0;Bss=0");
+	return GDB_PKT_REPLY;
+}
+
+enum gdb_packet_result pkt_symbol(struct gdb_session *s, const char *a,
+				  const char *end, struct gdb_reply *r)
+{
+	(void)s;
+	(void)a;
+	(void)end;
+	reply_str(r, "OK"); /* no symbols wanted */
+	return GDB_PKT_REPLY;
+}
+
+/* qWatchpointSupportInfo[:]: LLDB asks how many watchpoints it may set
+ * before it sets one (its row needs the watch ops). */
+enum gdb_packet_result pkt_watch_support(struct gdb_session *s, const char *a,
+					 const char *end, struct gdb_reply *r)
 {
 	unsigned hw = 0, wp = 0;
 	uint64_t max_len = 0;
-	if (!gdb_session_has_watch(s))
-		return;
+
+	(void)a;
+	(void)end;
 	s->ops->watch_limits(s->ctx, &hw, &wp, &max_len);
 	reply_fmt(r, "num:%u;", wp);
-}
-
-enum gdb_packet_result pkt_query(struct gdb_session *s, const char *a,
-				 const char *end, struct gdb_reply *r)
-{
-	if (has_prefix(a, end, "qSupported")) {
-		reply_supported(s, a + 10, end, r);
-	} else if (is(a, end, "QStartNoAckMode")) {
-		reply_str(r, "OK");
-		return GDB_PKT_NOACK;
-	} else if (has_prefix(a, end, "qAttached")) {
-		reply_str(r, "1");
-	} else if (is(a, end, "qC")) {
-		reply_fmt(r, "QC%x", s->hg + 1);
-	} else if (is(a, end, "qfThreadInfo")) {
-		reply_thread_list(s, r);
-	} else if (is(a, end, "qsThreadInfo")) {
-		reply_str(r, "l");
-	} else if (has_prefix(a, end, "qThreadExtraInfo,")) {
-		reply_extra_info(s, a + 17, end, r);
-	} else if (is(a, end, "qOffsets")) {
-		/* guests are loaded at their link addresses */
-		reply_str(r, "Text=0;Data=0;Bss=0");
-	} else if (has_prefix(a, end, "qSymbol:")) {
-		reply_str(r, "OK");
-	} else if (has_prefix(a, end, "qXfer:features:read:")) {
-		return pkt_xfer_features(s, a + 20, end, r);
-	} else if (has_prefix(a, end, "qRcmd,")) {
-		return pkt_monitor(s, a + 6, end, r);
-	} else if (is(a, end, "qWatchpointSupportInfo") ||
-		   is(a, end, "qWatchpointSupportInfo:")) {
-		reply_watch_support(s, r);
-	}
-	/* anything else (qTStatus, qHostInfo, ...): empty = unsupported */
 	return GDB_PKT_REPLY;
 }
 

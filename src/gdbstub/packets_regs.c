@@ -77,16 +77,13 @@ enum gdb_packet_result pkt_write_regs(struct gdb_session *s, const char *a,
 	uint8_t now[GDB_REG_COUNT][GDB_REG_MAX_SIZE];
 	int now_rc[GDB_REG_COUNT];
 	const uint8_t *want[GDB_REG_COUNT];
-	size_t total = 0;
+	uint8_t vals[GDB_X86_G_PACKET_BYTES];
 
-	for (int regno = 0; regno < GDB_REG_COUNT; regno++)
-		total += gdb_x86_reg_size(regno);
-	if ((size_t)(end - a) != 2 * total || !s->ops->write_reg) {
+	if ((size_t)(end - a) != 2 * sizeof(vals) || !s->ops->write_reg) {
 		reply_error(r, EINVAL);
 		return GDB_PKT_REPLY;
 	}
-	uint8_t vals[GDB_REG_COUNT * GDB_REG_MAX_SIZE];
-	if (hex_decode(a, total, vals)) {
+	if (hex_decode(a, sizeof(vals), vals)) {
 		reply_error(r, EINVAL);
 		return GDB_PKT_REPLY;
 	}

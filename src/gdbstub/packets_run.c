@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "gdbstub/packet_table.h"
 #include "gdbstub/rsp_codec.h"
 
 static void clear_actions(struct gdb_session *s)
@@ -26,9 +27,9 @@ static void note_resumed(struct gdb_session *s)
 }
 
 /* c [addr] | s [addr] | C sig[;addr] | S sig[;addr] */
-enum gdb_packet_result pkt_continue(struct gdb_session *s, bool step,
-				    bool with_signal, const char *a,
-				    const char *end, struct gdb_reply *r)
+static enum gdb_packet_result resume_one(struct gdb_session *s, bool step,
+					 bool with_signal, const char *a,
+					 const char *end, struct gdb_reply *r)
 {
 	uint64_t sig, addr;
 	bool have_addr = false;
@@ -55,10 +56,6 @@ enum gdb_packet_result pkt_continue(struct gdb_session *s, bool step,
 		}
 		have_addr = true;
 	}
-	if (step && !s->can_step) {
-		reply_error(r, ENOTSUP);
-		return GDB_PKT_REPLY;
-	}
 	if (have_addr) {
 		uint8_t rip[8];
 		for (int i = 0; i < 8; i++)
@@ -81,6 +78,68 @@ enum gdb_packet_result pkt_continue(struct gdb_session *s, bool step,
 	return GDB_PKT_RESUME;
 }
 
+enum gdb_packet_result pkt_continue_c(struct gdb_session *s, const char *a,
+				      const char *end, struct gdb_reply *r)
+{
+	return resume_one(s, false, false, a, end, r);
+}
+
+enum gdb_packet_result pkt_continue_sig(struct gdb_session *s, const char *a,
+					const char *end, struct gdb_reply *r)
+{
+	return resume_one(s, false, true, a, end, r);
+}
+
+/* 's' and 'S' need a step method (their rows in packet_table.c). */
+enum gdb_packet_result pkt_step_s(struct gdb_session *s, const char *a,
+				  const char *end, struct gdb_reply *r)
+{
+	return resume_one(s, true, false, a, end, r);
+}
+
+enum gdb_packet_result pkt_step_sig(struct gdb_session *s, const char *a,
+				    const char *end, struct gdb_reply *r)
+{
+	return resume_one(s, true, true, a, end, r);
+}
+
+/* The vCont actions we take: vCont? lists those whose need the target
+ * meets, in this order, and vCont; refuses the others. Range stepping
+ * ('r') is not one: gdb would then send it for every `step`. */
+static const struct vcont_action {
+	char letter;
+	enum gdb_resume_action act;
+	bool with_signal; /* a signal number follows (accepted, ignored) */
+	enum gdb_need need;
+} vcont_actions[] = {
+	{ 'c', GDB_ACT_CONTINUE, false, GDB_NEED_NOTHING },
+	{ 'C', GDB_ACT_CONTINUE, true, GDB_NEED_NOTHING },
+	{ 's', GDB_ACT_STEP, false, GDB_NEED_STEP },
+	{ 'S', GDB_ACT_STEP, true, GDB_NEED_STEP },
+};
+
+static const struct vcont_action *vcont_action(char letter)
+{
+	for (size_t i = 0; i < sizeof(vcont_actions) / sizeof(*vcont_actions);
+	     i++)
+		if (vcont_actions[i].letter == letter)
+			return &vcont_actions[i];
+	return NULL;
+}
+
+enum gdb_packet_result pkt_vcont_query(struct gdb_session *s, const char *a,
+				       const char *end, struct gdb_reply *r)
+{
+	(void)a;
+	(void)end;
+	reply_str(r, "vCont");
+	for (size_t i = 0; i < sizeof(vcont_actions) / sizeof(*vcont_actions);
+	     i++)
+		if (gdb_session_meets(s, vcont_actions[i].need))
+			reply_fmt(r, ";%c", vcont_actions[i].letter);
+	return GDB_PKT_REPLY;
+}
+
 /* vCont;action[:tid];... Each vCPU takes the leftmost action naming it; an
  * action without tid applies to every vCPU not yet named. vCPUs that no
  * action names stay stopped (scheduler-locking). */
@@ -91,28 +150,15 @@ enum gdb_packet_result pkt_vcont(struct gdb_session *s, const char *a,
 
 	clear_actions(s);
 	while (a < end) {
-		enum gdb_resume_action act;
-		char c = *a++;
-		uint64_t tmp;
+		const struct vcont_action *action = vcont_action(*a++);
+		uint64_t sig;
 
-		if (c == 'c' || c == 'C') {
-			act = GDB_ACT_CONTINUE;
-		} else if (c == 's' || c == 'S' || c == 'r') {
-			act = GDB_ACT_STEP;
-		} else {
+		if (!action)
 			goto bad;
-		}
-		if (c == 'C' || c == 'S') {
-			if (hex_parse_u64(&a, end, &tmp))
-				goto bad;
-		} else if (c == 'r') {
-			/* range step done as a plain step: allowed, and GDB
-			 * only uses it when advertised, which we do not */
-			if (hex_parse_u64(&a, end, &tmp) || a == end ||
-			    *a++ != ',' || hex_parse_u64(&a, end, &tmp))
-				goto bad;
-		}
-		if (act == GDB_ACT_STEP && !s->can_step) {
+		if (action->with_signal && hex_parse_u64(&a, end, &sig))
+			goto bad;
+		if (!gdb_session_meets(s, action->need)) {
+			clear_actions(s);
 			reply_error(r, ENOTSUP);
 			return GDB_PKT_REPLY;
 		}
@@ -129,7 +175,7 @@ enum gdb_packet_result pkt_vcont(struct gdb_session *s, const char *a,
 		for (unsigned v = 0; v < s->nvcpus; v++) {
 			if ((vcpu == -1 || (unsigned)vcpu == v) &&
 			    s->actions[v] == GDB_ACT_NONE) {
-				s->actions[v] = act;
+				s->actions[v] = action->act;
 				any = true;
 			}
 		}

@@ -9,6 +9,8 @@
 
 #include <errno.h>
 
+#include "gdbstub/rsp_codec.h"
+
 int gdb_watch_insert(struct gdb_session *s, enum gdb_watch_type type,
 		     uint64_t addr, uint64_t len)
 {
@@ -50,14 +52,20 @@ void gdb_watch_remove_all(struct gdb_session *s)
 	watch_table_init(&s->watches);
 }
 
-enum gdb_packet_result pkt_watchpoint(struct gdb_session *s, bool insert,
-				      enum gdb_watch_type type, uint64_t addr,
-				      uint64_t kind, const char *a,
-				      const char *end, struct gdb_reply *r)
+/* Z1-Z4/z1-z4 "addr,kind[;cond...]", once the row's need (the watch ops)
+ * was met. */
+static enum gdb_packet_result watch_packet(struct gdb_session *s, bool insert,
+					   enum gdb_watch_type type,
+					   const char *a, const char *end,
+					   struct gdb_reply *r)
 {
-	/* the empty reply tells the debugger there are none */
-	if (!gdb_session_has_watch(s))
+	uint64_t addr, kind;
+
+	if (hex_parse_u64(&a, end, &addr) || a == end || *a++ != ',' ||
+	    hex_parse_u64(&a, end, &kind)) {
+		reply_error(r, EINVAL);
 		return GDB_PKT_REPLY;
+	}
 	/* Conditions/commands were not advertised: we cannot honour them. */
 	if (a != end && *a == ';')
 		return GDB_PKT_REPLY;
@@ -83,3 +91,22 @@ enum gdb_packet_result pkt_watchpoint(struct gdb_session *s, bool insert,
 		reply_str(r, "OK");
 	return GDB_PKT_REPLY;
 }
+
+/* One handler per row (packet_table.c): Z<n> and z<n>, n the type. */
+#define WATCH_ROW_HANDLERS(n, type)                                          \
+	enum gdb_packet_result pkt_insert_z##n(struct gdb_session *s,        \
+					       const char *a, const char *end, \
+					       struct gdb_reply *r)           \
+	{                                                                    \
+		return watch_packet(s, true, type, a, end, r);               \
+	}                                                                    \
+	enum gdb_packet_result pkt_remove_z##n(struct gdb_session *s,        \
+					       const char *a, const char *end, \
+					       struct gdb_reply *r)           \
+	{                                                                    \
+		return watch_packet(s, false, type, a, end, r);              \
+	}
+WATCH_ROW_HANDLERS(1, GDB_HW_BREAKPOINT)
+WATCH_ROW_HANDLERS(2, GDB_WATCH_WRITE)
+WATCH_ROW_HANDLERS(3, GDB_WATCH_READ)
+WATCH_ROW_HANDLERS(4, GDB_WATCH_ACCESS)

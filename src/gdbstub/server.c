@@ -33,6 +33,7 @@ static void log_line(struct gdbstub *stub, const char *msg)
 
 static void close_connection_locked(struct gdbstub *stub)
 {
+	lock_assert_held(&stub->ev.lock);
 	if (stub->conn_fd >= 0)
 		close(stub->conn_fd);
 	stub->conn_fd = -1;
@@ -45,6 +46,7 @@ static void close_connection_locked(struct gdbstub *stub)
  * it, and whatever it still sends is read and dropped. */
 static void finish_connection_locked(struct gdbstub *stub)
 {
+	lock_assert_held(&stub->ev.lock);
 	if (stub->conn_fd < 0)
 		return;
 	/* the last reply goes now or never: this runs when the session or
@@ -70,6 +72,7 @@ static void finish_connection_locked(struct gdbstub *stub)
  * as it wakes), guest resumed. The world is stopped when this runs. */
 static void cleanup_session_locked(struct gdbstub *stub)
 {
+	lock_assert_held(&stub->ev.lock);
 	gdb_bp_remove_all(&stub->session);
 	gdb_watch_remove_all(&stub->session);
 	finish_connection_locked(stub);
@@ -99,6 +102,7 @@ static void end_hold_at_continue(struct gdb_session *s)
 
 static void connection_lost_locked(struct gdbstub *stub)
 {
+	lock_assert_held(&stub->ev.lock);
 	switch (stub->state) {
 	case CONN_STOPPED:
 		cleanup_session_locked(stub);
@@ -121,6 +125,7 @@ static void connection_lost_locked(struct gdbstub *stub)
 static void queue_output_locked(struct gdbstub *stub, const uint8_t *data,
 				size_t len)
 {
+	lock_assert_held(&stub->ev.lock);
 	if (stub->conn_fd < 0 || len == 0)
 		return;
 	if (out_queue_append(&stub->out, data, len)) {
@@ -136,6 +141,7 @@ static void queue_output_locked(struct gdbstub *stub, const uint8_t *data,
 /* Queues '+' (if acking) and the encoded reply. */
 static void send_reply_locked(struct gdbstub *stub, bool ack, bool has_reply)
 {
+	lock_assert_held(&stub->ev.lock);
 	size_t off = 0;
 
 	if (stub->conn_fd < 0)
@@ -160,6 +166,7 @@ static void send_reply_locked(struct gdbstub *stub, bool ack, bool has_reply)
  * peer is broken, and re-sending would only multiply the output). */
 static void resend_last_locked(struct gdbstub *stub)
 {
+	lock_assert_held(&stub->ev.lock);
 	if (stub->conn_fd < 0 || stub->last_frame_len == 0)
 		return;
 	if (stub->resends >= MAX_RESENDS_PER_REPLY) {
@@ -177,11 +184,13 @@ static void resend_last_locked(struct gdbstub *stub)
 
 static void send_nak_locked(struct gdbstub *stub)
 {
+	lock_assert_held(&stub->ev.lock);
 	queue_output_locked(stub, (const uint8_t *)"-", 1);
 }
 
 static void send_stop_reply_locked(struct gdbstub *stub, int fallback)
 {
+	lock_assert_held(&stub->ev.lock);
 	struct gdb_stop_info st;
 	events_take_stop_locked(&stub->ev, fallback, &st);
 	gdb_build_stop_reply(&stub->session, &st, &stub->reply);
@@ -192,6 +201,7 @@ static void send_stop_reply_locked(struct gdbstub *stub, int fallback)
 static void handle_packet_locked(struct gdbstub *stub, const uint8_t *pkt,
 				 size_t len)
 {
+	lock_assert_held(&stub->ev.lock);
 	bool ack = !stub->session.noack;
 
 	if (stub->state != CONN_STOPPED) {
@@ -244,6 +254,7 @@ static void handle_packet_locked(struct gdbstub *stub, const uint8_t *pkt,
  * not an ever-growing queue). */
 static void process_input_locked(struct gdbstub *stub)
 {
+	lock_assert_held(&stub->ev.lock);
 	while (stub->conn_fd >= 0 && stub->input_off < stub->input_len &&
 	       (stub->state == CONN_STOPPED || stub->state == CONN_RUNNING) &&
 	       !out_queue_pending(&stub->out)) {
@@ -294,6 +305,7 @@ static void process_input_locked(struct gdbstub *stub)
 
 static void read_connection_locked(struct gdbstub *stub)
 {
+	lock_assert_held(&stub->ev.lock);
 	ssize_t n = recv(stub->conn_fd, stub->input, sizeof(stub->input),
 			 MSG_DONTWAIT);
 	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
@@ -311,6 +323,7 @@ static void read_connection_locked(struct gdbstub *stub)
  * unread input). */
 static bool peer_hung_up_locked(struct gdbstub *stub)
 {
+	lock_assert_held(&stub->ev.lock);
 	if (stub->conn_fd < 0)
 		return true;
 	if (!stub->peer_hung_up) {
@@ -331,6 +344,7 @@ static bool peer_hung_up_locked(struct gdbstub *stub)
  */
 static void accept_connection_locked(struct gdbstub *stub)
 {
+	lock_assert_held(&stub->ev.lock);
 	if (stub->state != CONN_NONE && !stub->ev.vm_over &&
 	    peer_hung_up_locked(stub))
 		return; /* the listener is not polled until the session ends */
@@ -363,6 +377,7 @@ static void accept_connection_locked(struct gdbstub *stub)
 
 static void send_vm_end_locked(struct gdbstub *stub)
 {
+	lock_assert_held(&stub->ev.lock);
 	stub->end_pending = false;
 	if (stub->conn_fd >= 0) {
 		reply_reset(&stub->reply);
@@ -383,6 +398,7 @@ static void send_vm_end_locked(struct gdbstub *stub)
 
 static void drain_locked(struct gdbstub *stub)
 {
+	lock_assert_held(&stub->ev.lock);
 	char junk[4096];
 	ssize_t n = recv(stub->drain_fd, junk, sizeof(junk), MSG_DONTWAIT);
 	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
@@ -393,6 +409,7 @@ static void drain_locked(struct gdbstub *stub)
 
 static void handle_wakeup_locked(struct gdbstub *stub)
 {
+	lock_assert_held(&stub->ev.lock);
 	uint64_t count;
 	if (read(stub->event_fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
 		return;
@@ -455,6 +472,7 @@ static int stall_timeout_ms(const struct gdbstub *stub)
 
 static void flush_output_locked(struct gdbstub *stub)
 {
+	lock_assert_held(&stub->ev.lock);
 	int rc = out_queue_flush(&stub->out, stub->conn_fd);
 	if (rc < 0) {
 		connection_lost_locked(stub);
@@ -473,7 +491,7 @@ void *server_main(void *arg)
 {
 	struct gdbstub *stub = arg;
 
-	pthread_mutex_lock(&stub->ev.lock);
+	checked_mutex_lock(&stub->ev.lock);
 	while (!stub->quit) {
 		struct pollfd pfd[4];
 		int n = 0;
@@ -518,7 +536,7 @@ void *server_main(void *arg)
 		long long spin_until =
 			stub->state == CONN_RUNNING ? stub->spin_until : 0;
 		int timeout_ms = stall_timeout_ms(stub);
-		pthread_mutex_unlock(&stub->ev.lock);
+		checked_mutex_unlock(&stub->ev.lock);
 		int rc = wait_ready(pfd, (nfds_t)n, spin_until, timeout_ms);
 		gdb_lock_spinning(&stub->ev.lock, spin_until);
 		if (rc < 0)
@@ -541,6 +559,6 @@ void *server_main(void *arg)
 		if (listen_idx >= 0 && pfd[listen_idx].revents)
 			accept_connection_locked(stub);
 	}
-	pthread_mutex_unlock(&stub->ev.lock);
+	checked_mutex_unlock(&stub->ev.lock);
 	return NULL;
 }

@@ -146,46 +146,64 @@ int gdb_watch_remove(struct gdb_session *s, enum gdb_watch_type type,
 /* Takes every one out of the target and empties the table. */
 void gdb_watch_remove_all(struct gdb_session *s);
 
-/* Packet families. Each returns the result for the dispatcher. */
-enum gdb_packet_result pkt_read_regs(struct gdb_session *s, const char *a,
-				     const char *end, struct gdb_reply *r);
-enum gdb_packet_result pkt_write_regs(struct gdb_session *s, const char *a,
-				      const char *end, struct gdb_reply *r);
-enum gdb_packet_result pkt_read_reg(struct gdb_session *s, const char *a,
-				    const char *end, struct gdb_reply *r);
-enum gdb_packet_result pkt_write_reg(struct gdb_session *s, const char *a,
-				     const char *end, struct gdb_reply *r);
-enum gdb_packet_result pkt_read_mem_hex(struct gdb_session *s, const char *a,
-					const char *end, struct gdb_reply *r);
-enum gdb_packet_result pkt_read_mem_bin(struct gdb_session *s, const char *a,
-					const char *end, struct gdb_reply *r);
-enum gdb_packet_result pkt_write_mem_hex(struct gdb_session *s, const char *a,
-					 const char *end, struct gdb_reply *r);
-enum gdb_packet_result pkt_write_mem_bin(struct gdb_session *s, const char *a,
-					 const char *end, struct gdb_reply *r);
-enum gdb_packet_result pkt_breakpoint(struct gdb_session *s, bool insert,
-				      const char *a, const char *end,
-				      struct gdb_reply *r);
-/* Z1-Z4 after "type,addr,kind" was parsed; a: what follows kind. */
-enum gdb_packet_result pkt_watchpoint(struct gdb_session *s, bool insert,
-				      enum gdb_watch_type type, uint64_t addr,
-				      uint64_t kind, const char *a,
-				      const char *end, struct gdb_reply *r);
-enum gdb_packet_result pkt_continue(struct gdb_session *s, bool step,
-				    bool with_signal, const char *a,
-				    const char *end, struct gdb_reply *r);
-enum gdb_packet_result pkt_vcont(struct gdb_session *s, const char *a,
-				 const char *end, struct gdb_reply *r);
-enum gdb_packet_result pkt_set_thread(struct gdb_session *s, const char *a,
-				      const char *end, struct gdb_reply *r);
-enum gdb_packet_result pkt_thread_alive(struct gdb_session *s, const char *a,
-					const char *end, struct gdb_reply *r);
-enum gdb_packet_result pkt_query(struct gdb_session *s, const char *a,
-				 const char *end, struct gdb_reply *r);
-enum gdb_packet_result pkt_monitor(struct gdb_session *s, const char *a,
-				   const char *end, struct gdb_reply *r);
-enum gdb_packet_result pkt_xfer_features(struct gdb_session *s, const char *a,
-					 const char *end, struct gdb_reply *r);
+/* Packet handlers, one per row of the packet table (packet_table.c). Each
+ * gets the payload after its row's prefix, [a, end), and returns the
+ * result for the server. */
+#define GDB_PACKET_HANDLER(name)                                          \
+	enum gdb_packet_result name(struct gdb_session *s, const char *a, \
+				    const char *end, struct gdb_reply *r)
+/* registers (packets_regs.c) */
+GDB_PACKET_HANDLER(pkt_read_regs);
+GDB_PACKET_HANDLER(pkt_write_regs);
+GDB_PACKET_HANDLER(pkt_read_reg);
+GDB_PACKET_HANDLER(pkt_write_reg);
+/* memory (packets_memory.c) */
+GDB_PACKET_HANDLER(pkt_read_mem_hex);
+GDB_PACKET_HANDLER(pkt_read_mem_bin);
+GDB_PACKET_HANDLER(pkt_write_mem_hex);
+GDB_PACKET_HANDLER(pkt_write_mem_bin);
+/* breakpoints (packets_breakpoints.c): Z0/z0, and every other type */
+GDB_PACKET_HANDLER(pkt_insert_swbreak);
+GDB_PACKET_HANDLER(pkt_remove_swbreak);
+GDB_PACKET_HANDLER(pkt_insert_other);
+GDB_PACKET_HANDLER(pkt_remove_other);
+/* hardware breakpoints and watchpoints (packets_watchpoints.c): Z1-Z4,
+ * z1-z4 */
+GDB_PACKET_HANDLER(pkt_insert_z1);
+GDB_PACKET_HANDLER(pkt_remove_z1);
+GDB_PACKET_HANDLER(pkt_insert_z2);
+GDB_PACKET_HANDLER(pkt_remove_z2);
+GDB_PACKET_HANDLER(pkt_insert_z3);
+GDB_PACKET_HANDLER(pkt_remove_z3);
+GDB_PACKET_HANDLER(pkt_insert_z4);
+GDB_PACKET_HANDLER(pkt_remove_z4);
+/* run control and threads (packets_run.c) */
+GDB_PACKET_HANDLER(pkt_continue_c);
+GDB_PACKET_HANDLER(pkt_continue_sig);
+GDB_PACKET_HANDLER(pkt_step_s);
+GDB_PACKET_HANDLER(pkt_step_sig);
+GDB_PACKET_HANDLER(pkt_vcont);
+GDB_PACKET_HANDLER(pkt_vcont_query);
+GDB_PACKET_HANDLER(pkt_set_thread);
+GDB_PACKET_HANDLER(pkt_thread_alive);
+/* stop reason, detach, kill (packets.c) */
+GDB_PACKET_HANDLER(pkt_stop_reason);
+GDB_PACKET_HANDLER(pkt_detach);
+GDB_PACKET_HANDLER(pkt_kill);
+/* queries (packets_query.c) */
+GDB_PACKET_HANDLER(pkt_supported);
+GDB_PACKET_HANDLER(pkt_start_noack);
+GDB_PACKET_HANDLER(pkt_current_thread);
+GDB_PACKET_HANDLER(pkt_thread_list);
+GDB_PACKET_HANDLER(pkt_thread_list_end);
+GDB_PACKET_HANDLER(pkt_thread_extra_info);
+GDB_PACKET_HANDLER(pkt_attached);
+GDB_PACKET_HANDLER(pkt_offsets);
+GDB_PACKET_HANDLER(pkt_symbol);
+GDB_PACKET_HANDLER(pkt_watch_support);
+GDB_PACKET_HANDLER(pkt_xfer_features);
+/* monitor commands (packets_monitor.c) */
+GDB_PACKET_HANDLER(pkt_monitor);
 
 /* Thread description for qThreadExtraInfo and info vcpus. */
 void gdb_describe_vcpu(const struct gdb_session *s, int vcpu, char *out,

@@ -1,63 +1,89 @@
 /*
  * Per-vCPU event state machine.
  *
- * Per vCPU: stepping, stepped, hit_swbreak (+ active, suspended, waiting).
- * Global: stopped_vcpu (event being reported, -1 none), stop_wanted (the
- * server waits for every active vCPU to park). suspended is kept for vCPUs
- * whose thread has not started too, so scheduler-locking and --wait hold
- * them when they do.
+ * Each vCPU has one state (vcpu_state.h), changed only by
+ * events_set_state_locked. Its legal edges (generated from vcpu_state.c;
+ * unit.gdbstub_vcpu_events fails if this table and the code differ):
  *
- * | event (who)                 | condition                  | action                                             |
- * |-----------------------------|----------------------------|----------------------------------------------------|
- * | init (--wait)               |                            | suspended=1 for every vCPU                         |
- * | vcpu_add (vCPU)             | suspended                  | park                                               |
- * | SUSPENDED exit (vCPU)       | suspended                  | park until resumed                                 |
- * |                             | not suspended              | ops->resume (stale kick), return                   |
- * | BPT exit (vCPU)             | gpa(RIP) in our table      | hit_swbreak=1; REPORT LOOP                         |
- * |                             | not ours                   | give the guest its #BP: intel set ENTRY_INST_LENGTH|
- * |                             |                            | + inject 3; amd RIP += len + inject 3              |
- * | MTRAP / trace DB (vCPU)     | stepping                   | stepping=0, stepped=1, step caps off; REPORT LOOP  |
- * |                             | not stepping               | spurious (step caps left on): caps off, return     |
- * | WATCH exit (vCPU)           |                            | stepping=0 (a step's instruction is done, or a     |
- * |                             |                            | hw breakpoint stops it first), hit_watch=1;        |
- * |                             |                            | REPORT LOOP                                        |
- * | guest crash (vCPU)          | a debugger is attached     | crashed=1 (reported with its signal); REPORT LOOP; |
- * |                             |                            | on leaving, the caller ends the VM                 |
- * | REPORT LOOP (vCPU)          | stopped_vcpu == -1         | stopped_vcpu=self, suspend all; park               |
- * |                             | stopped_vcpu is another    | park (reported later, one stop per resume)         |
- * |   on wake                   | event flag cleared         | reported and resumed: leave                        |
- * |                             | hit_swbreak, bp removed    | stale: hit_swbreak=0, stepping=step_wanted, leave; |
- * |                             |                            | the original instruction runs (or is stepped)      |
- * |                             | hit_watch, watch removed   | stale: the same with hit_watch                     |
- * |                             | otherwise                  | loop (claim stopped_vcpu again)                    |
- * | every wake (vCPU)           |                            | own thread syncs caps: BPT_EXIT iff breakpoints    |
- * |                             |                            | exist; step cap + MASK_HWINTR iff stepping         |
- * | all active parked (vCPU)    | stop_wanted                | notify the server (eventfd)                        |
- * | Ctrl-C / attach (server)    |                            | suspend all; report T02 (Ctrl-C) when all parked   |
- * | resume (server)             |                            | drop stopped_vcpu's event, stopped_vcpu=-1;        |
- * |                             |                            | drop pending hits whose breakpoint/watch is gone;  |
- * |                             | a vCPU to resume has an    | stopped_vcpu=it (turns after the last reported);   |
- * |                             | event pending              | report at once, nobody runs                        |
- * |                             | otherwise, per action:     | step -> step_wanted=1, stepping=1; resume it;      |
- * |                             |                            | no action -> stays parked (scheduler-locking)      |
- * | disconnect (server)         | world stopped first        | all flags 0, stopped_vcpu=-1, resume all; caps are |
- * |                             |                            | turned off by each vCPU as it wakes                |
- * |                             | held (--wait, no continue  | event flags 0, stopped_vcpu=-1; everyone stays     |
- * |                             | yet, or monitor hold on)   | suspended and parked for the next debugger         |
- * | VM over (any)               |                            | like disconnect, and hooks never park again        |
+ * | from            | to              | when                                  |
+ * |-----------------|-----------------|---------------------------------------|
+ * | not-started     | running         | its thread reaches its first hook     |
+ * | not-started     | stepping        | resumed with a step before its thread |
+ * |                 |                 | came (it steps when it comes)         |
+ * | running         | parked          | at a hook while suspended (^C,        |
+ * |                 |                 | attach, another vCPU's event; also    |
+ * |                 |                 | resumed and suspended again before    |
+ * |                 |                 | its thread woke)                      |
+ * | running         | hit-breakpoint  | executes an int3 of ours              |
+ * | running         | hit-watch       | a hardware breakpoint or watchpoint   |
+ * |                 |                 | of ours fires                         |
+ * | running         | crashed         | the guest crashes, a debugger         |
+ * |                 |                 | attached                              |
+ * | stepping        | stepped         | the step trap                         |
+ * | stepping        | parked-mid-step | at a hook while suspended, before the |
+ * |                 |                 | step ran                              |
+ * | stepping        | hit-breakpoint  | the step executes an int3 of ours     |
+ * | stepping        | hit-watch       | the step's instruction hits a         |
+ * |                 |                 | watchpoint (it ran), or a hardware    |
+ * |                 |                 | breakpoint stops it first             |
+ * | stepping        | crashed         | the step crashes the guest            |
+ * | stepping        | running         | the session or the VM ends: the step  |
+ * |                 |                 | is dropped                            |
+ * | parked          | running         | resumed (continue), the session ends  |
+ * |                 |                 | unheld, the VM ends                   |
+ * | parked          | stepping        | resumed with a step                   |
+ * | parked-mid-step | running         | resumed (continue)                    |
+ * | parked-mid-step | stepping        | resumed with a step                   |
+ * | parked-mid-step | parked          | the session or the VM ends: the step  |
+ * |                 |                 | is dropped                            |
+ * | hit-breakpoint  | parked          | consumed: reported, then a resume; or |
+ * |                 |                 | dropped: a resume finds the           |
+ * |                 |                 | breakpoint removed, the session or    |
+ * |                 |                 | the VM ends                           |
+ * | hit-watch       | parked          | consumed, or dropped: a resume finds  |
+ * |                 |                 | the watch removed, the session or the |
+ * |                 |                 | VM ends                               |
+ * | stepped         | parked          | consumed, or dropped when the session |
+ * |                 |                 | or the VM ends                        |
+ * | crashed         | parked          | consumed, or dropped when the session |
+ * |                 |                 | or the VM ends (the VM ends next)     |
+ *
+ * Besides the state, per vCPU: `suspended`, the debugger's order to stop
+ * (a running vCPU obeys it at its next hook). Globally: stopped_vcpu (whose
+ * event is being reported, -1 none) and stop_wanted (the server waits for
+ * every active vCPU to be in a parked state).
+ *
+ * - Hooks (vCPU threads): any hook first takes a not-started vCPU to
+ *   running. A suspended vCPU parks (suspended exit, add). A breakpoint
+ *   exit on one of our breakpoints, a watch exit (Z1-Z4; it ends a step),
+ *   a step trap while stepping, or a crash with a debugger attached enters
+ *   its event state and the report loop: claim stopped_vcpu if nobody has
+ *   it and suspend everyone, then park; another vCPU's event waits its
+ *   turn (one stop per resume). An int3 not ours goes back to the guest
+ *   (int3_owner.c); a step trap while not stepping is stale (the caps are
+ *   turned off).
+ * - Every wake (vCPU): its own thread syncs its caps: BPT_EXIT iff
+ *   breakpoints exist, step cap + MASK_HWINTR iff stepping.
+ * - All active vCPUs parked, stop_wanted: the server is notified (eventfd).
+ * - Ctrl-C, attach (server): suspend all; T02 for Ctrl-C once all parked.
+ * - Resume (server): the reported event is consumed; pending hits whose
+ *   breakpoint or watch is gone are dropped; if a vCPU to resume still has
+ *   an event, it is reported at once and nobody runs (turns after the last
+ *   reported); otherwise each vCPU with an action runs or steps, the
+ *   others stay parked (scheduler-locking).
+ * - Disconnect (server, world stopped): events and steps dropped, everyone
+ *   resumed; or, when held (--wait before any continue, monitor hold on),
+ *   events dropped and everyone stays parked for the next debugger.
+ * - VM over (any): like disconnect, and hooks never park again.
  */
 #include "gdbstub/vcpu_events.h"
 
-#include <sched.h>
 #include <errno.h>
-#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
-#include <unistd.h>
 
-#define BP_VECTOR 3
+#include "gdbstub/int3_owner.h"
 
 int events_init(struct gdb_events *ev, const struct gdb_events_config *cfg)
 {
@@ -66,12 +92,12 @@ int events_init(struct gdb_events *ev, const struct gdb_events_config *cfg)
 	ev->vcpu = calloc(cfg->nvcpus ? cfg->nvcpus : 1, sizeof(*ev->vcpu));
 	if (!ev->vcpu)
 		return -ENOMEM;
-	if (pthread_mutex_init(&ev->lock, NULL)) {
+	if (checked_mutex_init(&ev->lock, LOCK_RANK_STUB)) {
 		free(ev->vcpu);
 		return -ENOMEM;
 	}
 	if (pthread_cond_init(&ev->wake, NULL)) {
-		pthread_mutex_destroy(&ev->lock);
+		checked_mutex_destroy(&ev->lock);
 		free(ev->vcpu);
 		return -ENOMEM;
 	}
@@ -82,8 +108,10 @@ int events_init(struct gdb_events *ev, const struct gdb_events_config *cfg)
 	ev->watches = cfg->watches;
 	ev->can_step = cfg->can_step;
 	ev->step_cap = cfg->step_cap;
-	for (unsigned v = 0; v < cfg->nvcpus; v++)
+	for (unsigned v = 0; v < cfg->nvcpus; v++) {
+		ev->vcpu[v].state = VCPU_NOT_STARTED;
 		ev->vcpu[v].suspended = cfg->hold_new_vcpus;
+	}
 	ev->notify = cfg->notify;
 	ev->notify_arg = cfg->notify_arg;
 	ev->stopped_vcpu = -1;
@@ -93,7 +121,7 @@ int events_init(struct gdb_events *ev, const struct gdb_events_config *cfg)
 void events_destroy(struct gdb_events *ev)
 {
 	pthread_cond_destroy(&ev->wake);
-	pthread_mutex_destroy(&ev->lock);
+	checked_mutex_destroy(&ev->lock);
 	free(ev->vcpu);
 	ev->vcpu = NULL;
 }
@@ -105,105 +133,61 @@ static bool valid_vcpu(const struct gdb_events *ev, int vcpu)
 
 bool events_stop_complete_locked(const struct gdb_events *ev)
 {
+	lock_assert_held(&ev->lock);
 	/* after a resume, "everyone parked" alone means nothing: a resumed
 	 * vCPU whose thread has not started yet is parked by nobody */
 	return ev->stop_requested && ev->nwaiting == ev->nactive;
 }
 
-static void notify_if_stopped(struct gdb_events *ev)
+static void notify_if_stopped_locked(struct gdb_events *ev)
 {
+	lock_assert_held(&ev->lock);
 	if (ev->stop_wanted && events_stop_complete_locked(ev) && ev->notify)
 		ev->notify(ev->notify_arg);
 }
 
-static void mark_waiting(struct gdb_events *ev, struct vcpu_event_state *st)
+bool events_set_state_locked(struct gdb_events *ev, int vcpu,
+			     enum vcpu_dbg_state to)
 {
-	if (st->waiting)
-		return;
-	st->waiting = true;
-	ev->nwaiting++;
-	notify_if_stopped(ev);
-}
+	lock_assert_held(&ev->lock);
+	struct vcpu_event_state *st = &ev->vcpu[vcpu];
+	enum vcpu_dbg_state from = st->state;
 
-static void unmark_waiting(struct gdb_events *ev, struct vcpu_event_state *st)
-{
-	if (!st->waiting)
-		return;
-	st->waiting = false;
-	ev->nwaiting--;
-}
-
-long long gdb_monotonic_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-/* Threads the kernel has runnable right now, the caller included (the
- * fourth field of /proc/loadavg, "running/total"), or -1. */
-static int runnable_threads(void)
-{
-	char buf[128];
-	int fd = open("/proc/loadavg", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = 0;
-	int running = -1;
-	if (sscanf(buf, "%*s %*s %*s %d/", &running) != 1)
-		return -1;
-	return running;
-}
-
-/*
- * A spinner takes a CPU from whoever it waits for when no CPU is idle.
- * With one CPU the scheduler let both spin out their turns: measured, a
- * resume then took ~3 ms instead of ~50 us. With two CPUs and one busy
- * with other work (a build beside the debugger), spinning made hvgdb 3-6x
- * slower than QEMU's blocking threads. So spin only while no more threads
- * are runnable than there are usable CPUs (the spinner and the thread it
- * waits for fit). Asked at most every 50 ms per thread: a read of
- * /proc/loadavg costs a few microseconds, and affinity can change.
- */
-#define SPIN_VERDICT_NS 50000000LL
-
-bool gdb_spin_pays(void)
-{
-	static _Thread_local long long verdict_until;
-	static _Thread_local bool verdict;
-	long long now = gdb_monotonic_ns();
-	if (now < verdict_until)
-		return verdict;
-	cpu_set_t usable;
-	int cpus = sched_getaffinity(0, sizeof(usable), &usable) == 0
-			   ? CPU_COUNT(&usable)
-			   : 1;
-	int running = runnable_threads();
-	verdict = cpus >= 2 && running >= 0 && running <= cpus;
-	verdict_until = now + SPIN_VERDICT_NS;
-	return verdict;
-}
-
-static void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
+	if (from == to)
+		return true;
+	if (!vcpu_state_edge_legal(from, to)) {
+		ev->illegal_transitions++;
+		fprintf(stderr, "gdbstub: vCPU %d: illegal state transition "
+			"%s -> %s refused (%lu so far)\n", vcpu,
+			vcpu_state_name(from), vcpu_state_name(to),
+			ev->illegal_transitions);
+		fflush(stderr);
+#ifndef NDEBUG
+		abort(); /* a debug build stops at the bug */
 #endif
+		return false;
+	}
+	st->state = to;
+	ev->transitions++;
+	if (from == VCPU_NOT_STARTED)
+		ev->nactive++;
+	/* The resumer (not the woken thread) takes a vCPU out of a parked
+	 * state, so a stop can never be judged complete while a resumed
+	 * vCPU has not yet run. */
+	if (vcpu_state_parked(from) && !vcpu_state_parked(to)) {
+		ev->nwaiting--;
+	} else if (!vcpu_state_parked(from) && vcpu_state_parked(to)) {
+		ev->nwaiting++;
+		notify_if_stopped_locked(ev);
+	}
+	return true;
 }
 
-void gdb_lock_spinning(pthread_mutex_t *lock, long long until)
+enum vcpu_dbg_state events_vcpu_state_locked(const struct gdb_events *ev,
+					     int vcpu)
 {
-	for (unsigned i = 1; pthread_mutex_trylock(lock) != 0; i++) {
-		cpu_relax();
-		if (i % 64 == 0 && gdb_monotonic_ns() >= until) {
-			pthread_mutex_lock(lock);
-			return;
-		}
-	}
+	lock_assert_held(&ev->lock);
+	return valid_vcpu(ev, vcpu) ? ev->vcpu[vcpu].state : VCPU_NOT_STARTED;
 }
 
 /*
@@ -214,13 +198,14 @@ void gdb_lock_spinning(pthread_mutex_t *lock, long long until)
  */
 static void spin_before_sleep_locked(struct gdb_events *ev)
 {
+	lock_assert_held(&ev->lock);
 	unsigned gen = atomic_load(&ev->wake_gen);
 	long long until = gdb_monotonic_ns() + GDB_SPIN_NS;
-	pthread_mutex_unlock(&ev->lock);
+	checked_mutex_unlock(&ev->lock);
 	for (unsigned i = 1; atomic_load_explicit(&ev->wake_gen,
 						  memory_order_acquire) == gen;
 	     i++) {
-		cpu_relax();
+		gdb_cpu_relax();
 		if (i % 256 == 0 && gdb_monotonic_ns() >= until)
 			break;
 	}
@@ -230,32 +215,43 @@ static void spin_before_sleep_locked(struct gdb_events *ev)
 
 static void wake_parked_locked(struct gdb_events *ev)
 {
+	lock_assert_held(&ev->lock);
 	atomic_fetch_add_explicit(&ev->wake_gen, 1, memory_order_release);
 	pthread_cond_broadcast(&ev->wake);
 }
 
-/* The resumer (not the woken thread) unmarks waiting, so a stop can never
- * be judged complete while a resumed vCPU has not yet run. A vCPU resumed
- * and suspended again before it woke counts itself back in. */
+/* A running vCPU at a hook while suspended: it parks (counted waiting). */
+static void stop_here_locked(struct gdb_events *ev, int vcpu)
+{
+	lock_assert_held(&ev->lock);
+	enum vcpu_dbg_state s = ev->vcpu[vcpu].state;
+	if (s == VCPU_RUNNING)
+		events_set_state_locked(ev, vcpu, VCPU_PARKED);
+	else if (s == VCPU_STEPPING)
+		events_set_state_locked(ev, vcpu, VCPU_PARKED_MID_STEP);
+}
+
+/* Sleeps while suspended. A vCPU resumed and suspended again before it
+ * woke counts itself back in. */
 static void park_locked(struct gdb_events *ev, int vcpu)
 {
+	lock_assert_held(&ev->lock);
 	struct vcpu_event_state *st = &ev->vcpu[vcpu];
 
 	if (ev->vm_over)
 		return;
-	mark_waiting(ev, st);
+	stop_here_locked(ev, vcpu);
 	bool spin = ev->stopped_vcpu == vcpu && gdb_spin_pays();
 	while (st->suspended && !ev->vm_over) {
 		if (spin) {
 			spin_before_sleep_locked(ev);
 			spin = false;
 		} else {
-			pthread_cond_wait(&ev->wake, &ev->lock);
+			checked_cond_wait(&ev->wake, &ev->lock);
 		}
-		if (st->suspended && !st->waiting)
-			mark_waiting(ev, st);
+		if (st->suspended)
+			stop_here_locked(ev, vcpu);
 	}
-	unmark_waiting(ev, st);
 }
 
 /* Capabilities are only ever changed by the vCPU's own thread, right
@@ -263,6 +259,7 @@ static void park_locked(struct gdb_events *ev, int vcpu)
  * and vCPUs that start late get BPT_EXIT too. */
 static void sync_caps_locked(struct gdb_events *ev, int vcpu)
 {
+	lock_assert_held(&ev->lock);
 	struct vcpu_event_state *st = &ev->vcpu[vcpu];
 	const struct gdb_target_ops *ops = ev->ops;
 
@@ -275,7 +272,8 @@ static void sync_caps_locked(struct gdb_events *ev, int vcpu)
 	if (want_bpt != st->bpt_exit_on &&
 	    ops->set_cap(ev->ctx, vcpu, GDB_CAP_BPT_EXIT, want_bpt) == 0)
 		st->bpt_exit_on = want_bpt;
-	bool want_step = st->stepping && ev->can_step && !ev->vm_over;
+	bool want_step = st->state == VCPU_STEPPING && ev->can_step &&
+			 !ev->vm_over;
 	if (want_step != st->step_on) {
 		int rc = ops->set_cap(ev->ctx, vcpu, ev->step_cap, want_step);
 		/* no timer tick may land between the step and its report;
@@ -289,6 +287,7 @@ static void sync_caps_locked(struct gdb_events *ev, int vcpu)
 
 void events_stop_all_locked(struct gdb_events *ev, bool interrupt)
 {
+	lock_assert_held(&ev->lock);
 	for (unsigned v = 0; v < ev->nvcpus; v++)
 		ev->vcpu[v].suspended = true;
 	ev->stop_wanted = true;
@@ -297,134 +296,60 @@ void events_stop_all_locked(struct gdb_events *ev, bool interrupt)
 		ev->interrupted = true;
 	if (ev->ops->suspend)
 		ev->ops->suspend(ev->ctx, -1);
-	notify_if_stopped(ev);
+	notify_if_stopped_locked(ev);
 }
 
 /* A vCPU that reaches any hook runs guest code: count it even if its
  * thread never called gdbstub_vcpu_add, or stops would not wait for it. */
-static void activate_locked(struct gdb_events *ev, int vcpu)
+static void arrive_locked(struct gdb_events *ev, int vcpu)
 {
-	if (!ev->vcpu[vcpu].active) {
-		ev->vcpu[vcpu].active = true;
-		ev->nactive++;
-	}
+	lock_assert_held(&ev->lock);
+	if (ev->vcpu[vcpu].state == VCPU_NOT_STARTED)
+		events_set_state_locked(ev, vcpu, VCPU_RUNNING);
 }
 
 void events_vcpu_add(struct gdb_events *ev, int vcpu)
 {
 	if (!valid_vcpu(ev, vcpu))
 		return;
-	pthread_mutex_lock(&ev->lock);
-	struct vcpu_event_state *st = &ev->vcpu[vcpu];
-	if (!st->active) {
-		activate_locked(ev, vcpu);
-		if (st->suspended)
-			park_locked(ev, vcpu);
-	}
+	checked_mutex_lock(&ev->lock);
+	arrive_locked(ev, vcpu);
+	if (ev->vcpu[vcpu].suspended)
+		park_locked(ev, vcpu);
 	sync_caps_locked(ev, vcpu);
-	pthread_mutex_unlock(&ev->lock);
+	checked_mutex_unlock(&ev->lock);
 }
 
 void events_vcpu_suspended(struct gdb_events *ev, int vcpu)
 {
 	if (!valid_vcpu(ev, vcpu))
 		return;
-	pthread_mutex_lock(&ev->lock);
-	struct vcpu_event_state *st = &ev->vcpu[vcpu];
-	activate_locked(ev, vcpu);
-	if (st->suspended)
+	checked_mutex_lock(&ev->lock);
+	arrive_locked(ev, vcpu);
+	if (ev->vcpu[vcpu].suspended)
 		park_locked(ev, vcpu);
 	else if (ev->ops->resume)
 		/* a kick we no longer want: clear it or vm_run spins */
 		ev->ops->resume(ev->ctx, vcpu);
 	sync_caps_locked(ev, vcpu);
-	pthread_mutex_unlock(&ev->lock);
+	checked_mutex_unlock(&ev->lock);
 }
 
-static bool watch_still_there(const struct gdb_events *ev,
-			      const struct vcpu_event_state *st)
+/* The vCPU just entered an event state: parks until the event was
+ * reported and consumed (or dropped) and it was resumed. */
+static void report_loop_locked(struct gdb_events *ev, int vcpu)
 {
-	return ev->watches &&
-	       watch_table_covers(ev->watches, st->watch_type, st->watch_addr);
-}
-
-/* Parks until *event was reported (and cleared by a resume) or, for a
- * breakpoint or watch, it went away. */
-static void report_loop_locked(struct gdb_events *ev, int vcpu, bool *event)
-{
+	lock_assert_held(&ev->lock);
 	struct vcpu_event_state *st = &ev->vcpu[vcpu];
 
-	for (;;) {
-		if (ev->vm_over) {
-			*event = false;
-			return;
-		}
+	while (!ev->vm_over && vcpu_state_has_event(st->state)) {
 		if (ev->stopped_vcpu == -1) {
 			ev->stopped_vcpu = vcpu;
 			events_stop_all_locked(ev, false);
 		}
 		st->suspended = true;
 		park_locked(ev, vcpu);
-		if (!*event)
-			return;
-		if ((event == &st->hit_swbreak &&
-		     !bp_table_find(ev->bps, st->hit_gpa)) ||
-		    (event == &st->hit_watch && !watch_still_there(ev, st))) {
-			*event = false; /* stale: removed meanwhile */
-			/* a step held back for the event is due now: without
-			 * it the vCPU would run free and the step never end */
-			st->stepping = st->step_wanted;
-			return;
-		}
 	}
-}
-
-static bool rip_is_our_breakpoint(struct gdb_events *ev, int vcpu,
-				  uint64_t *gpa)
-{
-	const struct gdb_target_ops *ops = ev->ops;
-	uint8_t rip_bytes[8];
-	uint64_t rip = 0;
-
-	if (!ev->bps || bp_table_count(ev->bps) == 0 || !ops->read_reg ||
-	    !ops->translate)
-		return false;
-	if (ops->read_reg(ev->ctx, vcpu, GDB_REG_RIP, rip_bytes))
-		return false;
-	for (int i = 7; i >= 0; i--)
-		rip = rip << 8 | rip_bytes[i];
-	if (ops->translate(ev->ctx, vcpu, rip, 1, gpa))
-		return false;
-	return bp_table_find(ev->bps, *gpa) != NULL;
-}
-
-/* The guest's own int3: hand it the #BP it would have had without us, with
- * the return RIP after the int3. */
-static void reinject_guest_bp(struct gdb_events *ev, int vcpu, int inst_length)
-{
-	const struct gdb_target_ops *ops = ev->ops;
-	int len;
-
-	if (!ops->inject_exception)
-		return;
-	if (ops->get_entry_inst_length && ops->set_entry_inst_length &&
-	    ops->get_entry_inst_length(ev->ctx, vcpu, &len) == 0) {
-		/* intel: the entry instruction length moves RIP */
-		ops->set_entry_inst_length(ev->ctx, vcpu, inst_length);
-	} else if (ops->read_reg && ops->write_reg) {
-		/* amd: the length register is ignored; advance RIP instead */
-		uint8_t b[8];
-		if (ops->read_reg(ev->ctx, vcpu, GDB_REG_RIP, b) == 0) {
-			uint64_t rip = 0;
-			for (int i = 7; i >= 0; i--)
-				rip = rip << 8 | b[i];
-			rip += (uint64_t)inst_length;
-			for (int i = 0; i < 8; i++)
-				b[i] = (uint8_t)(rip >> (8 * i));
-			ops->write_reg(ev->ctx, vcpu, GDB_REG_RIP, b);
-		}
-	}
-	ops->inject_exception(ev->ctx, vcpu, BP_VECTOR);
 }
 
 void events_vcpu_breakpoint(struct gdb_events *ev, int vcpu, int inst_length)
@@ -433,35 +358,34 @@ void events_vcpu_breakpoint(struct gdb_events *ev, int vcpu, int inst_length)
 
 	if (!valid_vcpu(ev, vcpu))
 		return;
-	pthread_mutex_lock(&ev->lock);
-	struct vcpu_event_state *st = &ev->vcpu[vcpu];
-	activate_locked(ev, vcpu);
-	if (!ev->vm_over && rip_is_our_breakpoint(ev, vcpu, &gpa)) {
-		st->hit_swbreak = true;
-		st->hit_gpa = gpa;
-		report_loop_locked(ev, vcpu, &st->hit_swbreak);
+	checked_mutex_lock(&ev->lock);
+	arrive_locked(ev, vcpu);
+	if (!ev->vm_over &&
+	    int3_is_ours(ev->ops, ev->ctx, ev->bps, vcpu, &gpa)) {
+		ev->vcpu[vcpu].hit_gpa = gpa;
+		events_set_state_locked(ev, vcpu, VCPU_HIT_BREAKPOINT);
+		report_loop_locked(ev, vcpu);
 	} else {
-		reinject_guest_bp(ev, vcpu, inst_length);
+		int3_give_to_guest(ev->ops, ev->ctx, vcpu, inst_length);
 	}
 	sync_caps_locked(ev, vcpu);
-	pthread_mutex_unlock(&ev->lock);
+	checked_mutex_unlock(&ev->lock);
 }
 
 void events_vcpu_step_trap(struct gdb_events *ev, int vcpu)
 {
 	if (!valid_vcpu(ev, vcpu))
 		return;
-	pthread_mutex_lock(&ev->lock);
-	struct vcpu_event_state *st = &ev->vcpu[vcpu];
-	activate_locked(ev, vcpu);
-	if (st->stepping && !ev->vm_over) {
-		st->stepping = false;
-		st->stepped = true;
+	checked_mutex_lock(&ev->lock);
+	arrive_locked(ev, vcpu);
+	if (ev->vcpu[vcpu].state == VCPU_STEPPING && !ev->vm_over) {
+		events_set_state_locked(ev, vcpu, VCPU_STEPPED);
 		sync_caps_locked(ev, vcpu);
-		report_loop_locked(ev, vcpu, &st->stepped);
+		report_loop_locked(ev, vcpu);
 	}
+	/* not stepping: a stale trap, and the caps go off here */
 	sync_caps_locked(ev, vcpu);
-	pthread_mutex_unlock(&ev->lock);
+	checked_mutex_unlock(&ev->lock);
 }
 
 void events_vcpu_watch(struct gdb_events *ev, int vcpu,
@@ -469,49 +393,52 @@ void events_vcpu_watch(struct gdb_events *ev, int vcpu,
 {
 	if (!valid_vcpu(ev, vcpu))
 		return;
-	pthread_mutex_lock(&ev->lock);
-	struct vcpu_event_state *st = &ev->vcpu[vcpu];
-	activate_locked(ev, vcpu);
+	checked_mutex_lock(&ev->lock);
+	arrive_locked(ev, vcpu);
 	if (!ev->vm_over) {
-		/* a step is over: its instruction completed (a watchpoint
-		 * traps after it) or a hardware breakpoint stopped it first */
-		st->stepping = false;
-		sync_caps_locked(ev, vcpu);
-		st->hit_watch = true;
+		struct vcpu_event_state *st = &ev->vcpu[vcpu];
 		st->watch_type = type;
 		st->watch_addr = addr;
-		report_loop_locked(ev, vcpu, &st->hit_watch);
+		/* a step is over: its instruction completed (a watchpoint
+		 * traps after it) or a hardware breakpoint stopped it
+		 * first; its caps go off now */
+		events_set_state_locked(ev, vcpu, VCPU_HIT_WATCH);
+		sync_caps_locked(ev, vcpu);
+		report_loop_locked(ev, vcpu);
 	}
 	sync_caps_locked(ev, vcpu);
-	pthread_mutex_unlock(&ev->lock);
+	checked_mutex_unlock(&ev->lock);
 }
 
 void events_vcpu_crashed_locked(struct gdb_events *ev, int vcpu, int signal,
 				const char *what)
 {
+	lock_assert_held(&ev->lock);
 	if (!valid_vcpu(ev, vcpu) || ev->vm_over)
 		return;
 	struct vcpu_event_state *st = &ev->vcpu[vcpu];
-	activate_locked(ev, vcpu);
-	st->crashed = true;
+	arrive_locked(ev, vcpu);
 	st->crash_signal = signal;
 	snprintf(st->crash_what, sizeof(st->crash_what), "%s",
 		 what ? what : "crashed");
-	/* it will never step: its state must stay as at the crash */
-	st->stepping = false;
-	report_loop_locked(ev, vcpu, &st->crashed);
+	/* a stepping vCPU is not stepping any more: its state must stay as
+	 * at the crash */
+	events_set_state_locked(ev, vcpu, VCPU_CRASHED);
+	report_loop_locked(ev, vcpu);
 }
 
 void events_take_stop_locked(struct gdb_events *ev, int fallback_vcpu,
 			     struct gdb_stop_info *st)
 {
+	lock_assert_held(&ev->lock);
 	ev->stop_wanted = false;
 	if (ev->stopped_vcpu >= 0) {
 		const struct vcpu_event_state *v = &ev->vcpu[ev->stopped_vcpu];
 		st->vcpu = ev->stopped_vcpu;
-		st->signal = v->crashed ? v->crash_signal : 5;
-		st->swbreak = v->hit_swbreak;
-		st->watch_type = v->hit_watch ? (int)v->watch_type : 0;
+		st->signal = v->state == VCPU_CRASHED ? v->crash_signal : 5;
+		st->swbreak = v->state == VCPU_HIT_BREAKPOINT;
+		st->watch_type =
+			v->state == VCPU_HIT_WATCH ? (int)v->watch_type : 0;
 		st->watch_addr = v->watch_addr;
 	} else {
 		st->vcpu = valid_vcpu(ev, fallback_vcpu) ? fallback_vcpu : 0;
@@ -523,29 +450,38 @@ void events_take_stop_locked(struct gdb_events *ev, int fallback_vcpu,
 	ev->interrupted = false;
 }
 
-static bool has_pending_event(const struct vcpu_event_state *st)
+/* A hit whose breakpoint or watch the debugger has removed since. */
+static bool stale_hit_locked(const struct gdb_events *ev,
+			     const struct vcpu_event_state *st)
 {
-	return st->hit_swbreak || st->hit_watch || st->stepped || st->crashed;
+	lock_assert_held(&ev->lock);
+	if (st->state == VCPU_HIT_BREAKPOINT)
+		return !bp_table_find(ev->bps, st->hit_gpa);
+	if (st->state == VCPU_HIT_WATCH)
+		return !ev->watches ||
+		       !watch_table_covers(ev->watches, st->watch_type,
+					   st->watch_addr);
+	return false;
 }
 
 /* A vCPU to be resumed whose event is still pending, taking turns after
- * the one reported last; -1 if none. Pending hits on breakpoints removed
- * since are dropped here: the vCPU re-executes the original instruction. */
+ * the one reported last; -1 if none. Pending hits on breakpoints and
+ * watches removed since are dropped here: the vCPU re-executes the
+ * instruction (or runs on past the access). */
 static int pending_to_report_locked(struct gdb_events *ev,
 				    const enum gdb_resume_action *actions,
 				    int last)
 {
+	lock_assert_held(&ev->lock);
 	int found = -1;
 	for (unsigned i = 0; i < ev->nvcpus; i++) {
 		unsigned v = (unsigned)(last + 1 + (int)i) % ev->nvcpus;
 		struct vcpu_event_state *st = &ev->vcpu[v];
 		if (actions[v] == GDB_ACT_NONE)
 			continue;
-		if (st->hit_swbreak && !bp_table_find(ev->bps, st->hit_gpa))
-			st->hit_swbreak = false;
-		if (st->hit_watch && !watch_still_there(ev, st))
-			st->hit_watch = false;
-		if (found < 0 && has_pending_event(st))
+		if (stale_hit_locked(ev, st))
+			events_set_state_locked(ev, (int)v, VCPU_PARKED);
+		if (found < 0 && vcpu_state_has_event(st->state))
 			found = (int)v;
 	}
 	return found;
@@ -554,14 +490,12 @@ static int pending_to_report_locked(struct gdb_events *ev,
 void events_resume_locked(struct gdb_events *ev,
 			  const enum gdb_resume_action *actions)
 {
+	lock_assert_held(&ev->lock);
 	int last = ev->stopped_vcpu;
 	if (last >= 0) {
 		/* the reported event is consumed */
-		struct vcpu_event_state *st = &ev->vcpu[last];
-		st->hit_swbreak = false;
-		st->hit_watch = false;
-		st->stepped = false;
-		st->crashed = false;
+		if (vcpu_state_has_event(ev->vcpu[last].state))
+			events_set_state_locked(ev, last, VCPU_PARKED);
 		ev->stopped_vcpu = -1;
 	}
 	ev->interrupted = false;
@@ -574,7 +508,7 @@ void events_resume_locked(struct gdb_events *ev,
 	if (pending >= 0) {
 		ev->stopped_vcpu = pending;
 		ev->stop_requested = true;
-		notify_if_stopped(ev);
+		notify_if_stopped_locked(ev);
 		return;
 	}
 	ev->stop_requested = false;
@@ -582,26 +516,30 @@ void events_resume_locked(struct gdb_events *ev,
 		struct vcpu_event_state *st = &ev->vcpu[v];
 		if (actions[v] == GDB_ACT_NONE)
 			continue;
-		st->step_wanted = actions[v] == GDB_ACT_STEP && ev->can_step;
-		st->stepping = st->step_wanted && !has_pending_event(st);
+		bool step = actions[v] == GDB_ACT_STEP && ev->can_step;
+		/* a vCPU whose thread has not come yet runs when it comes,
+		 * and is counted only then, unless it is to step */
+		if (step || st->state != VCPU_NOT_STARTED)
+			events_set_state_locked(ev, (int)v,
+						step ? VCPU_STEPPING
+						     : VCPU_RUNNING);
 		st->suspended = false;
-		unmark_waiting(ev, st);
 		if (ev->ops->resume)
 			ev->ops->resume(ev->ctx, (int)v);
 	}
 	wake_parked_locked(ev);
 }
 
+/* Events and step requests dropped; parked vCPUs stay parked. */
 static void drop_events_locked(struct gdb_events *ev)
 {
+	lock_assert_held(&ev->lock);
 	for (unsigned v = 0; v < ev->nvcpus; v++) {
-		struct vcpu_event_state *st = &ev->vcpu[v];
-		st->stepping = false;
-		st->step_wanted = false;
-		st->stepped = false;
-		st->hit_swbreak = false;
-		st->hit_watch = false;
-		st->crashed = false;
+		enum vcpu_dbg_state s = ev->vcpu[v].state;
+		if (s == VCPU_STEPPING)
+			events_set_state_locked(ev, (int)v, VCPU_RUNNING);
+		else if (vcpu_state_parked(s))
+			events_set_state_locked(ev, (int)v, VCPU_PARKED);
 	}
 	ev->stopped_vcpu = -1;
 	ev->stop_wanted = false;
@@ -610,10 +548,12 @@ static void drop_events_locked(struct gdb_events *ev)
 
 void events_reset_locked(struct gdb_events *ev)
 {
+	lock_assert_held(&ev->lock);
 	drop_events_locked(ev);
 	for (unsigned v = 0; v < ev->nvcpus; v++) {
+		if (ev->vcpu[v].state == VCPU_PARKED)
+			events_set_state_locked(ev, (int)v, VCPU_RUNNING);
 		ev->vcpu[v].suspended = false;
-		unmark_waiting(ev, &ev->vcpu[v]);
 	}
 	ev->stop_requested = false;
 	if (ev->ops->resume)
@@ -626,26 +566,13 @@ void events_reset_locked(struct gdb_events *ev)
  * synced when they wake, after a debugger resumes them. */
 void events_reset_held_locked(struct gdb_events *ev)
 {
+	lock_assert_held(&ev->lock);
 	drop_events_locked(ev);
 }
 
 void events_vm_over_locked(struct gdb_events *ev)
 {
+	lock_assert_held(&ev->lock);
 	ev->vm_over = true;
 	events_reset_locked(ev);
-}
-
-enum vcpu_phase events_vcpu_phase_locked(const struct gdb_events *ev,
-					 int vcpu)
-{
-	if (!valid_vcpu(ev, vcpu) || !ev->vcpu[vcpu].active)
-		return VCPU_NOT_STARTED;
-	const struct vcpu_event_state *st = &ev->vcpu[vcpu];
-	if (st->crash_what[0] && st->waiting)
-		return VCPU_CRASHED;
-	if (st->stepping)
-		return VCPU_STEPPING;
-	if (st->waiting)
-		return VCPU_PARKED;
-	return VCPU_RUNNING;
 }

@@ -1,8 +1,9 @@
 /*
- * The per-vCPU event state machine (DESIGN.md section 5, from the bhyve
- * review). vCPU threads enter through the hook functions and may be parked
- * on a condition variable; the server thread drives it with the *_locked
- * functions while holding ev->lock. See vcpu_events.c for the table.
+ * The per-vCPU event state machine (from the bhyve review). vCPU threads
+ * enter through the hook functions and may be parked on a condition
+ * variable; the server thread drives it with the *_locked functions while
+ * holding ev->lock (each checks that in debug builds). Each vCPU's state is
+ * one enum (vcpu_state.h); vcpu_events.c has the table of its edges.
  */
 #ifndef HVGDB_GDBSTUB_VCPU_EVENTS_H
 #define HVGDB_GDBSTUB_VCPU_EVENTS_H
@@ -13,25 +14,24 @@
 #include <stdint.h>
 
 #include "gdbstub/breakpoints.h"
-#include "gdbstub/watchpoints.h"
 #include "gdbstub/session.h"
+#include "gdbstub/spin_wait.h"
+#include "gdbstub/vcpu_state.h"
+#include "gdbstub/watchpoints.h"
 #include "hvgdb/gdbstub.h"
+#include "sync/checked_mutex.h"
 
 struct vcpu_event_state {
-	bool active;      /* its thread called gdbstub_vcpu_add */
-	bool suspended;   /* the debugger wants it stopped (also before the
-			     vCPU's thread started: it then parks in add) */
-	bool waiting;     /* parked in a hook, counted in nwaiting */
-	bool stepping;    /* to execute one instruction, then report */
-	bool step_wanted; /* the last resume asked this vCPU to step */
-	bool stepped;     /* step finished, event not yet reported */
-	bool hit_swbreak; /* hit one of our breakpoints, not yet reported */
-	uint64_t hit_gpa;
-	bool hit_watch;   /* a Z1-Z4 watch fired, not yet reported */
-	enum gdb_watch_type watch_type;
+	/* Changed only by events_set_state_locked. */
+	enum vcpu_dbg_state state;
+	/* The debugger's order to stop: a running vCPU parks at its next
+	 * hook and stays parked until a resume clears it. Set for vCPUs
+	 * whose thread has not started too (they park when they come). */
+	bool suspended;
+	uint64_t hit_gpa; /* HIT_BREAKPOINT: the breakpoint's address */
+	enum gdb_watch_type watch_type; /* HIT_WATCH: which fired, where */
 	uint64_t watch_addr;
-	bool crashed;     /* the guest died here, not yet reported */
-	int crash_signal;
+	int crash_signal; /* CRASHED: reported with this signal */
 	/* Why it died, kept for `monitor info vcpus` ("" if it did not). */
 	char crash_what[96];
 	/* capabilities as this vCPU's own thread last set them */
@@ -39,23 +39,16 @@ struct vcpu_event_state {
 	bool step_on;
 };
 
-enum vcpu_phase {
-	VCPU_NOT_STARTED,
-	VCPU_RUNNING,
-	VCPU_STEPPING,
-	VCPU_PARKED,
-	VCPU_CRASHED, /* parked after a guest crash */
-};
-
 struct gdb_events {
-	pthread_mutex_t lock; /* the stub's one lock: also guards the session */
+	struct checked_mutex lock; /* the stub's one lock: also guards the
+				     session (rank stub) */
 	pthread_cond_t wake;  /* parked vCPUs wait here */
 	const struct gdb_target_ops *ops;
 	void *ctx;
 	unsigned nvcpus;
 	struct vcpu_event_state *vcpu;
-	unsigned nactive;
-	unsigned nwaiting;
+	unsigned nactive;  /* vCPUs not NOT_STARTED */
+	unsigned nwaiting; /* vCPUs in a parked state */
 	int stopped_vcpu;      /* whose event is being reported, or -1 */
 	bool stop_wanted;      /* tell the server once every vCPU is parked */
 	bool stop_requested;   /* something stopped the world since the last
@@ -72,6 +65,10 @@ struct gdb_events {
 	/* Called (lock held) when a wanted stop completes or the VM ends. */
 	void (*notify)(void *arg);
 	void *notify_arg;
+	/* State changes made, and edges refused as illegal (a bug: debug
+	 * builds abort on the first). For `monitor info stats`. */
+	unsigned long transitions;
+	unsigned long illegal_transitions;
 };
 
 struct gdb_events_config {
@@ -86,20 +83,6 @@ struct gdb_events_config {
 	void (*notify)(void *arg);
 	void *notify_arg;
 };
-
-/* How long the server (after a resume) and the vCPU whose event stopped the
- * VM poll before they sleep: a debugger script's next round trip usually
- * comes within it, and a host thread wake-up costs ~60-100 us here. */
-#define GDB_SPIN_NS 1500000LL
-/* CLOCK_MONOTONIC in ns, for those spin bounds. */
-long long gdb_monotonic_ns(void);
-/* Whether the calling thread may spin at all: only with two or more usable
- * host CPUs can the thread it waits for run meanwhile. */
-bool gdb_spin_pays(void);
-/* Takes `lock` without sleeping until `until` (then as usual): within a spin
- * window a holder keeps it for a microsecond or two, and a futex sleep
- * would cost the very wake-up the spin is there to avoid. */
-void gdb_lock_spinning(pthread_mutex_t *lock, long long until);
 
 int events_init(struct gdb_events *ev, const struct gdb_events_config *cfg);
 void events_destroy(struct gdb_events *ev);
@@ -133,7 +116,14 @@ void events_reset_locked(struct gdb_events *ev);
 void events_reset_held_locked(struct gdb_events *ev);
 /* The VM ended: release everyone, never park again. */
 void events_vm_over_locked(struct gdb_events *ev);
-enum vcpu_phase events_vcpu_phase_locked(const struct gdb_events *ev,
-					 int vcpu);
+/* The one place a vCPU's state changes: keeps nactive and nwaiting and
+ * tells a waiting server when the stop completes. An edge vcpu_state.c
+ * does not list is refused (false): debug builds abort on it, release
+ * builds count it in illegal_transitions and log it. */
+bool events_set_state_locked(struct gdb_events *ev, int vcpu,
+			     enum vcpu_dbg_state to);
+/* NOT_STARTED for an unknown vCPU. */
+enum vcpu_dbg_state events_vcpu_state_locked(const struct gdb_events *ev,
+					     int vcpu);
 
 #endif

@@ -36,11 +36,12 @@ static bool overlaps_or_touches(const struct code_write *w, uint64_t start,
 	return start <= w->end && w->start <= end;
 }
 
-/* Caller holds v->mtx. `before` is the range's content as the engine last
- * saw it, or NULL when that is not known. */
+/* `before` is the range's content as the engine last saw it, or NULL when
+ * that is not known. */
 static void queue_locked(struct vcpu *v, uint64_t start, uint64_t end,
 			 const uint8_t *before)
 {
+	lock_assert_held(&v->mtx);
 	if (v->inval_all)
 		return;
 	bool can_check = before && end - start <= VCPU_INVAL_CHECK_MAX;
@@ -84,10 +85,10 @@ static void mark_engines(struct vm *vm, struct engine_marks *m)
 {
 	for (unsigned i = 0; i < vm->ncpus; i++) {
 		struct vcpu *v = vm->vcpus[i];
-		pthread_mutex_lock(&v->mtx);
+		checked_mutex_lock(&v->mtx);
 		m->out[i] = !v->in_engine;
 		m->entries[i] = v->engine_entries;
-		pthread_mutex_unlock(&v->mtx);
+		checked_mutex_unlock(&v->mtx);
 	}
 }
 
@@ -103,11 +104,11 @@ void vm_host_write(struct vm *vm, uint64_t gpa, const void *buf, size_t len)
 	memcpy(vm->ram + gpa, buf, len);
 	for (unsigned i = 0; i < vm->ncpus; i++) {
 		struct vcpu *v = vm->vcpus[i];
-		pthread_mutex_lock(&v->mtx);
+		checked_mutex_lock(&v->mtx);
 		bool idle = small && marks.out[i] && !v->in_engine &&
 			    v->engine_entries == marks.entries[i];
 		queue_locked(v, gpa, gpa + len, idle ? before : NULL);
-		pthread_mutex_unlock(&v->mtx);
+		checked_mutex_unlock(&v->mtx);
 	}
 }
 
@@ -118,9 +119,9 @@ void vcpu_queue_code_write(struct vcpu *writer, uint64_t start, uint64_t end)
 		struct vcpu *v = vm->vcpus[i];
 		if (v == writer)
 			continue;
-		pthread_mutex_lock(&v->mtx);
+		checked_mutex_lock(&v->mtx);
 		queue_locked(v, start, end, NULL);
-		pthread_mutex_unlock(&v->mtx);
+		checked_mutex_unlock(&v->mtx);
 	}
 }
 
@@ -133,7 +134,7 @@ static bool unchanged(const struct vm *vm, const struct code_write *w)
 
 int vcpu_take_invalidations(struct vcpu *v, uint64_t (*ranges)[2])
 {
-	pthread_mutex_lock(&v->mtx);
+	checked_mutex_lock(&v->mtx);
 	int n = 0;
 	if (v->inval_all) {
 		n = -1;
@@ -153,21 +154,21 @@ int vcpu_take_invalidations(struct vcpu *v, uint64_t (*ranges)[2])
 	v->ninval = 0;
 	v->in_engine = true;
 	v->engine_entries++;
-	pthread_mutex_unlock(&v->mtx);
+	checked_mutex_unlock(&v->mtx);
 	return n;
 }
 
 void vcpu_left_engine(struct vcpu *v)
 {
-	pthread_mutex_lock(&v->mtx);
+	checked_mutex_lock(&v->mtx);
 	v->in_engine = false;
-	pthread_mutex_unlock(&v->mtx);
+	checked_mutex_unlock(&v->mtx);
 }
 
 uint64_t vcpu_invalidations_skipped(struct vcpu *v)
 {
-	pthread_mutex_lock(&v->mtx);
+	checked_mutex_lock(&v->mtx);
 	uint64_t n = v->inval_skipped;
-	pthread_mutex_unlock(&v->mtx);
+	checked_mutex_unlock(&v->mtx);
 	return n;
 }

@@ -70,10 +70,10 @@ static void *preempt_thread(void *arg)
 	struct exec_sched *s = &vm->sched;
 	uint64_t kicked_epoch = UINT64_MAX, kicked_at = 0;
 
-	pthread_mutex_lock(&s->mtx);
+	checked_mutex_lock(&s->mtx);
 	while (!s->quit) {
 		if (!s->running) {
-			pthread_cond_wait(&s->wakeup, &s->mtx);
+			checked_cond_wait(&s->wakeup, &s->mtx);
 			continue;
 		}
 		uint64_t now = vm_now_ns(vm);
@@ -81,10 +81,10 @@ static void *preempt_thread(void *arg)
 		struct timespec ts;
 		if (now < deadline) {
 			if (deadline == UINT64_MAX) {
-				pthread_cond_wait(&s->wakeup, &s->mtx);
+				checked_cond_wait(&s->wakeup, &s->mtx);
 			} else {
 				abs_deadline(vm, deadline, &ts);
-				pthread_cond_timedwait(&s->wakeup, &s->mtx, &ts);
+				checked_cond_timedwait(&s->wakeup, &s->mtx, &ts);
 			}
 			continue;
 		}
@@ -99,9 +99,9 @@ static void *preempt_thread(void *arg)
 			kicked_at = now;
 		}
 		abs_deadline(vm, now + SCHED_KICK_RETRY_NS, &ts);
-		pthread_cond_timedwait(&s->wakeup, &s->mtx, &ts);
+		checked_cond_timedwait(&s->wakeup, &s->mtx, &ts);
 	}
-	pthread_mutex_unlock(&s->mtx);
+	checked_mutex_unlock(&s->mtx);
 	return NULL;
 }
 
@@ -111,12 +111,13 @@ int sched_init(struct vm *vm)
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_mutex_init(&s->mtx, NULL);
+	checked_mutex_init(&s->mtx, LOCK_RANK_SCHED);
 	pthread_cond_init(&s->turn, &ca); /* timed waits: the resume gate */
 	pthread_cond_init(&s->wakeup, &ca);
 	pthread_cond_init(&s->arrival, &ca);
 	pthread_condattr_destroy(&ca);
 	s->gate_ns = SCHED_RESUME_GATE_NS;
+	lock_token_init(&s->exec_token, LOCK_RANK_EXEC);
 	int rc = pthread_create(&s->thread, NULL, preempt_thread, vm);
 	if (rc != 0)
 		return -rc;
@@ -129,17 +130,17 @@ void sched_fini(struct vm *vm)
 {
 	struct exec_sched *s = &vm->sched;
 	if (s->thread_started) {
-		pthread_mutex_lock(&s->mtx);
+		checked_mutex_lock(&s->mtx);
 		s->quit = true;
 		pthread_cond_signal(&s->wakeup);
-		pthread_mutex_unlock(&s->mtx);
+		checked_mutex_unlock(&s->mtx);
 		pthread_join(s->thread, NULL);
 		s->thread_started = false;
 	}
 	pthread_cond_destroy(&s->turn);
 	pthread_cond_destroy(&s->wakeup);
 	pthread_cond_destroy(&s->arrival);
-	pthread_mutex_destroy(&s->mtx);
+	checked_mutex_destroy(&s->mtx);
 }
 
 /*
@@ -177,6 +178,7 @@ static struct vcpu *next_holder(struct vm *vm, uint64_t now)
  * holding the lock for it. */
 static void no_longer_expected_locked(struct exec_sched *s, struct vcpu *v)
 {
+	lock_assert_held(&s->mtx);
 	if (v->sched_returning) {
 		v->sched_returning = false;
 		s->returning--;
@@ -213,7 +215,8 @@ void sched_acquire(struct vm *vm, struct vcpu *v, bool step,
 		   bool interrupt_due)
 {
 	struct exec_sched *s = &vm->sched;
-	pthread_mutex_lock(&s->mtx);
+	lock_token_may_take(&s->exec_token);
+	checked_mutex_lock(&s->mtx);
 	no_longer_expected_locked(s, v);
 	v->sched_waiting = true;
 	v->sched_step = step;
@@ -236,9 +239,9 @@ void sched_acquire(struct vm *vm, struct vcpu *v, bool step,
 		if (!s->held && now < s->gate_end) {
 			struct timespec ts;
 			abs_deadline(vm, s->gate_end, &ts);
-			pthread_cond_timedwait(&s->turn, &s->mtx, &ts);
+			checked_cond_timedwait(&s->turn, &s->mtx, &ts);
 		} else {
-			pthread_cond_wait(&s->turn, &s->mtx);
+			checked_cond_wait(&s->turn, &s->mtx);
 		}
 	}
 	s->waiters--;
@@ -246,10 +249,11 @@ void sched_acquire(struct vm *vm, struct vcpu *v, bool step,
 	v->sched_urgent = false;
 	v->sched_step = false;
 	s->held = true;
+	lock_token_taken(&s->exec_token);
 	s->acquired_at = vm_now_ns(vm);
 	s->slice_end = s->acquired_at + SCHED_SLICE_NS;
 	int last_cpu = s->last_cpu;
-	pthread_mutex_unlock(&s->mtx);
+	checked_mutex_unlock(&s->mtx);
 	move_to_cpu(last_cpu);
 }
 
@@ -263,9 +267,9 @@ bool sched_others_due(struct vm *vm)
 bool sched_should_yield(struct vm *vm)
 {
 	struct exec_sched *s = &vm->sched;
-	pthread_mutex_lock(&s->mtx);
+	checked_mutex_lock(&s->mtx);
 	bool yield = vm_now_ns(vm) >= yield_at(vm);
-	pthread_mutex_unlock(&s->mtx);
+	checked_mutex_unlock(&s->mtx);
 	return yield;
 }
 
@@ -273,7 +277,8 @@ void sched_release(struct vm *vm, struct vcpu *v)
 {
 	struct exec_sched *s = &vm->sched;
 	int cpu = sched_getcpu();
-	pthread_mutex_lock(&s->mtx);
+	lock_token_released(&s->exec_token);
+	checked_mutex_lock(&s->mtx);
 	s->held = false;
 	s->last_cpu = cpu;
 	if (!v->sched_returning) {
@@ -282,45 +287,47 @@ void sched_release(struct vm *vm, struct vcpu *v)
 	}
 	if (s->waiters > 0)
 		pthread_cond_broadcast(&s->turn);
-	pthread_mutex_unlock(&s->mtx);
+	checked_mutex_unlock(&s->mtx);
 }
 
 void sched_let_others_run(struct vm *vm, struct vcpu *v)
 {
 	struct exec_sched *s = &vm->sched;
 	struct timespec ts;
-	pthread_mutex_lock(&s->mtx);
+	checked_mutex_lock(&s->mtx);
 	abs_deadline(vm, vm_now_ns(vm) + SCHED_YIELD_WAIT_NS, &ts);
 	s->yielders++;
 	while (s->waiters == 0 && s->returning > (v->sched_returning ? 1 : 0))
-		if (pthread_cond_timedwait(&s->arrival, &s->mtx, &ts) ==
+		if (checked_cond_timedwait(&s->arrival, &s->mtx, &ts) ==
 		    ETIMEDOUT)
 			break;
 	s->yielders--;
-	pthread_mutex_unlock(&s->mtx);
+	checked_mutex_unlock(&s->mtx);
 }
 
 void sched_vcpu_resumed(struct vm *vm, struct vcpu *v)
 {
 	struct exec_sched *s = &vm->sched;
-	pthread_mutex_lock(&s->mtx);
+	checked_mutex_lock(&s->mtx);
 	v->sched_expected = true;
 	s->gate_end = vm_now_ns(vm) + s->gate_ns;
-	pthread_mutex_unlock(&s->mtx);
+	checked_mutex_unlock(&s->mtx);
 }
 
 void sched_vcpu_not_coming(struct vm *vm, struct vcpu *v)
 {
 	struct exec_sched *s = &vm->sched;
-	pthread_mutex_lock(&s->mtx);
+	checked_mutex_lock(&s->mtx);
 	no_longer_expected_locked(s, v);
-	pthread_mutex_unlock(&s->mtx);
+	checked_mutex_unlock(&s->mtx);
 }
 
 void sched_enter_engine(struct vm *vm, struct vcpu *v, bool deadline_polled)
 {
 	struct exec_sched *s = &vm->sched;
-	pthread_mutex_lock(&s->mtx);
+	/* only the holder of the execution lock runs an engine */
+	lock_token_assert_held(&s->exec_token);
+	checked_mutex_lock(&s->mtx);
 	s->running = v;
 	s->deadline_polled = deadline_polled;
 	s->epoch++;
@@ -340,24 +347,24 @@ void sched_enter_engine(struct vm *vm, struct vcpu *v, bool deadline_polled)
 	 * debugger resume a context switch on the core gdb runs on. */
 	if (s->kick_requested || s->waiters > 0)
 		pthread_cond_signal(&s->wakeup);
-	pthread_mutex_unlock(&s->mtx);
+	checked_mutex_unlock(&s->mtx);
 }
 
 bool sched_leave_engine(struct vm *vm)
 {
 	struct exec_sched *s = &vm->sched;
-	pthread_mutex_lock(&s->mtx);
+	checked_mutex_lock(&s->mtx);
 	bool kicked = s->kicked;
 	s->running = NULL;
 	s->kick_requested = false;
-	pthread_mutex_unlock(&s->mtx);
+	checked_mutex_unlock(&s->mtx);
 	return kicked;
 }
 
 void sched_kick(struct vm *vm, struct vcpu *v)
 {
 	struct exec_sched *s = &vm->sched;
-	pthread_mutex_lock(&s->mtx);
+	checked_mutex_lock(&s->mtx);
 	if (s->running == v) {
 		s->kick_requested = true;
 		pthread_cond_signal(&s->wakeup);
@@ -367,13 +374,13 @@ void sched_kick(struct vm *vm, struct vcpu *v)
 		v->sched_urgent = true;
 		pthread_cond_signal(&s->wakeup);
 	}
-	pthread_mutex_unlock(&s->mtx);
+	checked_mutex_unlock(&s->mtx);
 }
 
 void sched_deadline_changed(struct vm *vm)
 {
 	struct exec_sched *s = &vm->sched;
-	pthread_mutex_lock(&s->mtx);
+	checked_mutex_lock(&s->mtx);
 	pthread_cond_signal(&s->wakeup);
-	pthread_mutex_unlock(&s->mtx);
+	checked_mutex_unlock(&s->mtx);
 }

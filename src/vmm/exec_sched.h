@@ -27,6 +27,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "sync/checked_mutex.h"
+#include "sync/lock_token.h"
+
 struct vm;
 struct vcpu;
 
@@ -68,10 +71,14 @@ struct vcpu;
 #define SCHED_STEP_TURN_NS 500000ULL
 
 struct exec_sched {
-	pthread_mutex_t mtx;
+	struct checked_mutex mtx;
 	pthread_cond_t turn;    /* vCPUs waiting for the lock */
 	pthread_cond_t wakeup;  /* preemption thread */
 	bool held;
+	/* `held` for the lock-order checker: ranked EXEC, so its holder
+	 * can never take the stub lock or sleep on a condition
+	 * (lock_order.h). */
+	struct lock_token exec_token;
 	/* Read without the lock by sched_others_due. */
 	atomic_uint waiters;
 	atomic_uint returning;  /* vCPUs with sched_returning set */

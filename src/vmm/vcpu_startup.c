@@ -83,29 +83,29 @@ int vm_set_wait_for_sipi(struct vm *vm, int vcpu)
 	if (rc)
 		return rc;
 	struct vcpu *v = vm->vcpus[vcpu];
-	pthread_mutex_lock(&v->mtx);
+	checked_mutex_lock(&v->mtx);
 	v->wait_for_sipi = true;
 	v->sipi_vector = -1;
-	pthread_mutex_unlock(&v->mtx);
+	checked_mutex_unlock(&v->mtx);
 	return 0;
 }
 
 void vcpu_take_init(struct vcpu *v)
 {
-	pthread_mutex_lock(&v->mtx);
+	checked_mutex_lock(&v->mtx);
 	v->init_pending = true;
 	v->sipi_vector = -1; /* a SIPI before this INIT is void */
-	pthread_mutex_unlock(&v->mtx);
+	checked_mutex_unlock(&v->mtx);
 	vcpu_notify(v);
 }
 
 void vcpu_take_sipi(struct vcpu *v, int vector)
 {
-	pthread_mutex_lock(&v->mtx);
+	checked_mutex_lock(&v->mtx);
 	/* A CPU that is not waiting ignores STARTUP (Linux sends two). */
 	if (v->wait_for_sipi || v->init_pending)
 		v->sipi_vector = vector;
-	pthread_mutex_unlock(&v->mtx);
+	checked_mutex_unlock(&v->mtx);
 	vcpu_notify(v);
 }
 
@@ -114,24 +114,24 @@ int vcpu_wait_for_start(struct vcpu *v, bool *startable)
 	struct vm *vm = v->vm;
 	int vector = -1;
 	*startable = true;
-	pthread_mutex_lock(&v->mtx);
+	checked_mutex_lock(&v->mtx);
 	if (v->init_pending) {
 		v->init_pending = false;
 		v->wait_for_sipi = true;
 	}
 	if (!v->wait_for_sipi) {
-		pthread_mutex_unlock(&v->mtx);
+		checked_mutex_unlock(&v->mtx);
 		return 0;
 	}
 	while (v->sipi_vector < 0 && !v->init_pending && !v->suspended &&
 	       !atomic_load(&vm->shutdown))
-		pthread_cond_wait(&v->cond, &v->mtx);
+		checked_cond_wait(&v->cond, &v->mtx);
 	if (v->sipi_vector >= 0 && !v->init_pending) {
 		vector = v->sipi_vector;
 		v->sipi_vector = -1;
 		v->wait_for_sipi = false;
 	}
-	pthread_mutex_unlock(&v->mtx);
+	checked_mutex_unlock(&v->mtx);
 	if (vector < 0) {
 		*startable = false; /* suspended, shut down or INIT again */
 		return 0;
@@ -141,8 +141,8 @@ int vcpu_wait_for_start(struct vcpu *v, bool *startable)
 
 bool vcpu_waits_for_sipi(struct vcpu *v)
 {
-	pthread_mutex_lock(&v->mtx);
+	checked_mutex_lock(&v->mtx);
 	bool waiting = v->wait_for_sipi || v->init_pending;
-	pthread_mutex_unlock(&v->mtx);
+	checked_mutex_unlock(&v->mtx);
 	return waiting;
 }

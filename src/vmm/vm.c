@@ -43,12 +43,12 @@ static void update_guest_clock(struct vm *vm)
 	unsigned suspended = 0;
 	for (unsigned i = 0; i < vm->ncpus; i++) {
 		struct vcpu *v = vm->vcpus[i];
-		pthread_mutex_lock(&v->mtx);
+		checked_mutex_lock(&v->mtx);
 		suspended += v->suspended;
-		pthread_mutex_unlock(&v->mtx);
+		checked_mutex_unlock(&v->mtx);
 	}
 	bool hold = suspended == vm->ncpus;
-	pthread_mutex_lock(&vm->clock_mtx);
+	checked_mutex_lock(&vm->clock_mtx);
 	bool frozen = atomic_load(&vm->frozen_at_ns) != UINT64_MAX;
 	if (hold && !frozen) {
 		vm->frozen_host_ns = monotonic_ns();
@@ -60,7 +60,7 @@ static void update_guest_clock(struct vm *vm)
 		atomic_fetch_add(&vm->clock_offset_ns, held);
 		atomic_store(&vm->frozen_at_ns, UINT64_MAX);
 	}
-	pthread_mutex_unlock(&vm->clock_mtx);
+	checked_mutex_unlock(&vm->clock_mtx);
 }
 
 static struct vcpu *get_vcpu(struct vm *vm, int id)
@@ -73,9 +73,9 @@ static struct vcpu *get_vcpu(struct vm *vm, int id)
 void vcpu_notify(struct vcpu *v)
 {
 	atomic_store(&v->stop_req, true);
-	pthread_mutex_lock(&v->mtx);
+	checked_mutex_lock(&v->mtx);
 	pthread_cond_broadcast(&v->cond);
-	pthread_mutex_unlock(&v->mtx);
+	checked_mutex_unlock(&v->mtx);
 	sched_kick(v->vm, v);
 }
 
@@ -136,9 +136,9 @@ static void lapic_timer_changed(void *ctx, int apic_id)
 		struct vcpu *v = vm->vcpus[apic_id];
 		/* A halted vCPU recomputes its sleep; the preemption thread
 		 * recomputes the running vCPU's deadline. */
-		pthread_mutex_lock(&v->mtx);
+		checked_mutex_lock(&v->mtx);
 		pthread_cond_broadcast(&v->cond);
-		pthread_mutex_unlock(&v->mtx);
+		checked_mutex_unlock(&v->mtx);
 	}
 	sched_deadline_changed(vm);
 }
@@ -203,7 +203,7 @@ static void vcpu_free(struct vcpu *v)
 	if (v->lapic)
 		lapic_destroy(v->lapic);
 	pthread_cond_destroy(&v->cond);
-	pthread_mutex_destroy(&v->mtx);
+	checked_mutex_destroy(&v->mtx);
 	free(v);
 }
 
@@ -215,7 +215,7 @@ static struct vcpu *vcpu_alloc(struct vm *vm, int id,
 		return NULL;
 	v->vm = vm;
 	v->id = id;
-	pthread_mutex_init(&v->mtx, NULL);
+	checked_mutex_init(&v->mtx, LOCK_RANK_VCPU);
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -288,8 +288,8 @@ int vm_create(const struct vm_config *cfg, struct vm **vmp, char *err,
 	vm->clock_base_ns = monotonic_ns();
 	atomic_init(&vm->clock_offset_ns, vm->clock_base_ns);
 	atomic_init(&vm->frozen_at_ns, UINT64_MAX);
-	pthread_mutex_init(&vm->clock_mtx, NULL);
-	pthread_mutex_init(&vm->state_mtx, NULL);
+	checked_mutex_init(&vm->clock_mtx, LOCK_RANK_GUEST_CLOCK);
+	checked_mutex_init(&vm->state_mtx, LOCK_RANK_VM_STATE);
 	atomic_init(&vm->shutdown, false);
 	vm_watch_table_init(&vm->watches);
 
@@ -359,8 +359,8 @@ void vm_destroy(struct vm *vm)
 		munmap(vm->ram, vm->mem_size);
 	if (vm->code_engines)
 		munmap((void *)vm->code_engines, vm->mem_size >> VM_PAGE_SHIFT);
-	pthread_mutex_destroy(&vm->state_mtx);
-	pthread_mutex_destroy(&vm->clock_mtx);
+	checked_mutex_destroy(&vm->state_mtx);
+	checked_mutex_destroy(&vm->clock_mtx);
 	vm_watch_table_destroy(&vm->watches);
 	free(vm);
 }
@@ -503,20 +503,27 @@ static int set_suspended(struct vm *vm, int vcpu, bool on)
 {
 	if (!vm || vcpu < -1 || (vcpu >= 0 && (unsigned)vcpu >= vm->ncpus))
 		return -EINVAL;
+	/* Every vCPU a resume wakes is expected at the execution lock (the
+	 * resume gate) before any of them may run. Marked one by one as its
+	 * flag cleared, the first woken could take the lock while the
+	 * others were not expected yet, and run its whole slice first
+	 * (test_suspended_again_releases_the_gate, under TSan's timing). */
+	if (!on)
+		for (unsigned i = 0; i < vm->ncpus; i++)
+			if ((vcpu == -1 || (unsigned)vcpu == i) &&
+			    vm_cpu_suspended(vm, (int)i))
+				sched_vcpu_resumed(vm, vm->vcpus[i]);
 	for (unsigned i = 0; i < vm->ncpus; i++) {
 		if (vcpu != -1 && (unsigned)vcpu != i)
 			continue;
 		struct vcpu *v = vm->vcpus[i];
-		pthread_mutex_lock(&v->mtx);
-		bool was = v->suspended;
+		checked_mutex_lock(&v->mtx);
 		v->suspended = on;
-		pthread_mutex_unlock(&v->mtx);
+		checked_mutex_unlock(&v->mtx);
 		if (on) {
 			/* the resume gate must not wait for it any more */
 			sched_vcpu_not_coming(vm, v);
 			vcpu_notify(v);
-		} else if (was) {
-			sched_vcpu_resumed(vm, v);
 		}
 	}
 	update_guest_clock(vm);
@@ -538,9 +545,9 @@ bool vm_cpu_suspended(struct vm *vm, int vcpu)
 	struct vcpu *v = get_vcpu(vm, vcpu);
 	if (!v)
 		return false;
-	pthread_mutex_lock(&v->mtx);
+	checked_mutex_lock(&v->mtx);
 	bool s = v->suspended;
-	pthread_mutex_unlock(&v->mtx);
+	checked_mutex_unlock(&v->mtx);
 	return s;
 }
 
@@ -549,13 +556,13 @@ void vm_request_shutdown(struct vm *vm, enum vm_shutdown_reason reason,
 {
 	if (!vm)
 		return;
-	pthread_mutex_lock(&vm->state_mtx);
+	checked_mutex_lock(&vm->state_mtx);
 	if (!atomic_load(&vm->shutdown)) {
 		vm->shutdown_reason = reason;
 		vm->shutdown_status = status;
 		atomic_store(&vm->shutdown, true);
 	}
-	pthread_mutex_unlock(&vm->state_mtx);
+	checked_mutex_unlock(&vm->state_mtx);
 	for (unsigned i = 0; i < vm->ncpus; i++)
 		vcpu_notify(vm->vcpus[i]);
 }
@@ -566,7 +573,7 @@ int vm_inject_exception(struct vm *vm, int vcpu, int vector, int errcode_valid,
 	struct vcpu *v = get_vcpu(vm, vcpu);
 	if (!v || vector < 0 || vector > 31 || vector == 2)
 		return -EINVAL;
-	pthread_mutex_lock(&v->mtx);
+	checked_mutex_lock(&v->mtx);
 	int rc = 0;
 	if (v->exc.valid) {
 		rc = -EBUSY;
@@ -577,7 +584,7 @@ int vm_inject_exception(struct vm *vm, int vcpu, int vector, int errcode_valid,
 		v->exc.errcode = errcode;
 		v->exc.restart = restart_instruction != 0;
 	}
-	pthread_mutex_unlock(&v->mtx);
+	checked_mutex_unlock(&v->mtx);
 	if (rc == 0)
 		vcpu_notify(v);
 	return rc;
@@ -605,16 +612,16 @@ int vm_lapic_irq(struct vm *vm, int vcpu, int vector)
 
 void vcpu_set_halted(struct vcpu *v, bool halted)
 {
-	pthread_mutex_lock(&v->mtx);
+	checked_mutex_lock(&v->mtx);
 	v->halted = halted;
-	pthread_mutex_unlock(&v->mtx);
+	checked_mutex_unlock(&v->mtx);
 }
 
 bool vcpu_halt_sleep(struct vcpu *v, bool interrupts_enabled)
 {
 	struct vm *vm = v->vm;
 	bool woken = false;
-	pthread_mutex_lock(&v->mtx);
+	checked_mutex_lock(&v->mtx);
 	v->halted_interrupts_off = !interrupts_enabled;
 	while (!v->suspended && !v->dead && !atomic_load(&vm->shutdown)) {
 		uint64_t now = vm_now_ns(vm);
@@ -626,20 +633,20 @@ bool vcpu_halt_sleep(struct vcpu *v, bool interrupts_enabled)
 		}
 		uint64_t deadline = lapic_next_deadline(v->lapic);
 		if (deadline == UINT64_MAX) {
-			pthread_cond_wait(&v->cond, &v->mtx);
+			checked_cond_wait(&v->cond, &v->mtx);
 		} else {
 			uint64_t host = vm_host_ns_of(vm, deadline);
 			struct timespec ts = {
 				.tv_sec = (time_t)(host / 1000000000ULL),
 				.tv_nsec = (long)(host % 1000000000ULL),
 			};
-			pthread_cond_timedwait(&v->cond, &v->mtx, &ts);
+			checked_cond_timedwait(&v->cond, &v->mtx, &ts);
 		}
 	}
 	/* A suspend leaves the vCPU halted: the debugger sees it in hlt. */
 	if (woken)
 		v->halted = false;
-	pthread_mutex_unlock(&v->mtx);
+	checked_mutex_unlock(&v->mtx);
 	return woken;
 }
 
@@ -648,26 +655,26 @@ int vm_declare_guest_dead(struct vm *vm, int vcpu, const char *reason)
 	struct vcpu *v = get_vcpu(vm, vcpu);
 	if (!v || !reason)
 		return -EINVAL;
-	pthread_mutex_lock(&v->mtx);
+	checked_mutex_lock(&v->mtx);
 	if (!v->dead && !v->dead_reported) {
 		v->dead = true;
 		snprintf(v->dead_reason, sizeof(v->dead_reason), "%s", reason);
 	}
-	pthread_mutex_unlock(&v->mtx);
+	checked_mutex_unlock(&v->mtx);
 	vcpu_notify(v);
 	return 0;
 }
 
 bool vcpu_take_death(struct vcpu *v, char *reason, size_t len)
 {
-	pthread_mutex_lock(&v->mtx);
+	checked_mutex_lock(&v->mtx);
 	bool dead = v->dead;
 	if (dead) {
 		snprintf(reason, len, "%s", v->dead_reason);
 		v->dead = false;
 		v->dead_reported = true;
 	}
-	pthread_mutex_unlock(&v->mtx);
+	checked_mutex_unlock(&v->mtx);
 	return dead;
 }
 
@@ -894,16 +901,16 @@ const struct mmio_range *vm_find_mmio(const struct vm *vm, uint64_t gpa)
 
 bool vm_first_unknown_port(struct vm *vm, uint16_t port)
 {
-	pthread_mutex_lock(&vm->state_mtx);
+	checked_mutex_lock(&vm->state_mtx);
 	bool first = !(vm->logged_ports[port / 8] & (1u << (port % 8)));
 	vm->logged_ports[port / 8] |= (uint8_t)(1u << (port % 8));
-	pthread_mutex_unlock(&vm->state_mtx);
+	checked_mutex_unlock(&vm->state_mtx);
 	return first;
 }
 
 bool vm_first_unknown_mmio(struct vm *vm, uint64_t gpa)
 {
-	pthread_mutex_lock(&vm->state_mtx);
+	checked_mutex_lock(&vm->state_mtx);
 	bool first = true;
 	for (unsigned i = 0; i < vm->nlogged_mmio; i++)
 		if (vm->logged_mmio[i] == gpa)
@@ -914,7 +921,7 @@ bool vm_first_unknown_mmio(struct vm *vm, uint64_t gpa)
 		first = false;
 	else if (first)
 		vm->logged_mmio[vm->nlogged_mmio++] = gpa;
-	pthread_mutex_unlock(&vm->state_mtx);
+	checked_mutex_unlock(&vm->state_mtx);
 	return first;
 }
 
@@ -923,12 +930,12 @@ int vm_get_vcpu_info(struct vm *vm, int vcpu, struct vm_vcpu_info *info)
 	struct vcpu *v = get_vcpu(vm, vcpu);
 	if (!v || !info)
 		return -EINVAL;
-	pthread_mutex_lock(&v->mtx);
+	checked_mutex_lock(&v->mtx);
 	info->halted = v->halted;
 	info->interrupts_off = v->halted && v->halted_interrupts_off;
 	info->waiting_for_sipi = v->wait_for_sipi || v->init_pending;
 	info->started = v->started;
 	info->instructions_hint = v->slices;
-	pthread_mutex_unlock(&v->mtx);
+	checked_mutex_unlock(&v->mtx);
 	return 0;
 }

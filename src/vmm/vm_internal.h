@@ -9,6 +9,7 @@
 #include <stdatomic.h>
 
 #include "hvgdb/vmm.h"
+#include "sync/checked_mutex.h"
 #include "vmm/exec_sched.h"
 #include "vmm/vm_watch.h"
 
@@ -56,7 +57,7 @@ struct pending_exception {
 struct vcpu {
 	struct vm *vm;
 	int id;
-	pthread_mutex_t mtx; /* guards the fields below up to `backend` */
+	struct checked_mutex mtx; /* guards the fields below up to `backend` */
 	pthread_cond_t cond; /* halted vCPU waits here (CLOCK_MONOTONIC) */
 	bool suspended;
 	bool halted;
@@ -139,14 +140,14 @@ struct vm {
 	_Atomic uint64_t clock_offset_ns;
 	_Atomic uint64_t frozen_at_ns;
 	uint64_t frozen_host_ns;
-	pthread_mutex_t clock_mtx;
+	struct checked_mutex clock_mtx;
 
 	struct pio_range pio[VM_MAX_PIO];
 	unsigned npio;
 	struct mmio_range mmio[VM_MAX_MMIO];
 	unsigned nmmio;
 
-	pthread_mutex_t state_mtx; /* shutdown state, log-once sets */
+	struct checked_mutex state_mtx; /* shutdown state, log-once sets */
 	atomic_bool shutdown;
 	enum vm_shutdown_reason shutdown_reason;
 	int shutdown_status;

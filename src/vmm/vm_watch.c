@@ -11,22 +11,22 @@ int vm_watch_table_init(struct vm_watch_table *t)
 	memset(t->w, 0, sizeof(t->w));
 	t->n = 0;
 	atomic_init(&t->gen, 0);
-	return pthread_mutex_init(&t->mtx, NULL) ? -ENOMEM : 0;
+	return checked_mutex_init(&t->mtx, LOCK_RANK_VM_WATCHES) ? -ENOMEM : 0;
 }
 
 void vm_watch_table_destroy(struct vm_watch_table *t)
 {
-	pthread_mutex_destroy(&t->mtx);
+	checked_mutex_destroy(&t->mtx);
 }
 
 unsigned vm_watch_snapshot(struct vm_watch_table *t, struct vm_watch *out,
 			   unsigned *gen)
 {
-	pthread_mutex_lock(&t->mtx);
+	checked_mutex_lock(&t->mtx);
 	unsigned n = t->n;
 	memcpy(out, t->w, n * sizeof(*out));
 	*gen = atomic_load(&t->gen);
-	pthread_mutex_unlock(&t->mtx);
+	checked_mutex_unlock(&t->mtx);
 	return n;
 }
 
@@ -86,7 +86,7 @@ int vm_watch_insert(struct vm *vm, enum vm_watch_kind kind, uint64_t addr,
 		return -EINVAL;
 	struct vm_watch_table *t = &vm->watches;
 	int rc = 0;
-	pthread_mutex_lock(&t->mtx);
+	checked_mutex_lock(&t->mtx);
 	int i = find(t, kind, addr, len);
 	bool exec = kind == VM_WATCH_EXEC;
 	if (i >= 0) {
@@ -102,7 +102,7 @@ int vm_watch_insert(struct vm *vm, enum vm_watch_kind kind, uint64_t addr,
 		t->n++;
 		atomic_fetch_add(&t->gen, 1);
 	}
-	pthread_mutex_unlock(&t->mtx);
+	checked_mutex_unlock(&t->mtx);
 	return rc;
 }
 
@@ -113,7 +113,7 @@ int vm_watch_remove(struct vm *vm, enum vm_watch_kind kind, uint64_t addr,
 		return -EINVAL;
 	struct vm_watch_table *t = &vm->watches;
 	int rc = 0;
-	pthread_mutex_lock(&t->mtx);
+	checked_mutex_lock(&t->mtx);
 	int i = find(t, kind, addr, len);
 	if (i < 0) {
 		rc = -ENOENT;
@@ -123,6 +123,6 @@ int vm_watch_remove(struct vm *vm, enum vm_watch_kind kind, uint64_t addr,
 			(t->n - (unsigned)i) * sizeof(t->w[0]));
 		atomic_fetch_add(&t->gen, 1);
 	}
-	pthread_mutex_unlock(&t->mtx);
+	checked_mutex_unlock(&t->mtx);
 	return rc;
 }

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "hvgdb/vmm.h"
+#include "sync/checked_mutex.h"
 
 #define VM_WATCH_SLOTS (VM_MAX_HW_BREAKPOINTS + VM_MAX_WATCHPOINTS)
 
@@ -23,7 +24,7 @@ struct vm_watch {
 };
 
 struct vm_watch_table {
-	pthread_mutex_t mtx;
+	struct checked_mutex mtx;
 	struct vm_watch w[VM_WATCH_SLOTS];
 	unsigned n;
 	atomic_uint gen; /* bumped by every change */

@@ -190,10 +190,10 @@ static void prepare_injection(struct vcpu *v, uint64_t pc, bool *shadow)
 						  .vector = VECTOR_DB,
 						  .restart = true };
 	} else {
-		pthread_mutex_lock(&v->mtx);
+		checked_mutex_lock(&v->mtx);
 		exc = v->exc;
 		v->exc.valid = false;
-		pthread_mutex_unlock(&v->mtx);
+		checked_mutex_unlock(&v->mtx);
 	}
 	if (exc.valid) {
 		in->pending = true;
@@ -252,10 +252,10 @@ static void requeue_injection(struct vcpu *v)
 	} else if (in->guest_db) {
 		tcg_of(v)->watch.guest_db_pending = true;
 	} else if (in->source == TCG_INJECT_EXCEPTION) {
-		pthread_mutex_lock(&v->mtx);
+		checked_mutex_lock(&v->mtx);
 		if (!v->exc.valid)
 			v->exc = in->exc;
-		pthread_mutex_unlock(&v->mtx);
+		checked_mutex_unlock(&v->mtx);
 	}
 	memset(in, 0, sizeof(*in));
 }
@@ -318,11 +318,11 @@ static enum entry_result run_once(struct vcpu *v, struct vm_exit *exit)
 	struct vm *vm = v->vm;
 	struct tcg_vcpu *t = tcg_of(v);
 
-	pthread_mutex_lock(&v->mtx);
+	checked_mutex_lock(&v->mtx);
 	bool ever_ran = v->started;
 	bool stop = v->suspended || v->dead || v->init_pending ||
 		    v->wait_for_sipi;
-	pthread_mutex_unlock(&v->mtx);
+	checked_mutex_unlock(&v->mtx);
 	if (stop || atomic_load(&vm->shutdown))
 		return ENTRY_LEAVE;
 
@@ -389,10 +389,10 @@ static enum entry_result run_once(struct vcpu *v, struct vm_exit *exit)
 	t->poll_deadline = tcg_poll_deadline(v);
 	t->poll_countdown = TCG_POLL_BLOCKS;
 	atomic_store(&t->stop_flag, false);
-	pthread_mutex_lock(&v->mtx);
+	checked_mutex_lock(&v->mtx);
 	v->started = true;
 	v->slices++;
-	pthread_mutex_unlock(&v->mtx);
+	checked_mutex_unlock(&v->mtx);
 
 	/* Only a triple fault of this entry counts (the flag is per thread,
 	 * and this thread may have run another VM's engine before). */
@@ -495,11 +495,11 @@ static int run_until_exit(struct vcpu *v, struct vm_exit *exit)
 	for (;;) {
 		atomic_store(&v->stop_req, false);
 		if (atomic_load(&vm->shutdown)) {
-			pthread_mutex_lock(&vm->state_mtx);
+			checked_mutex_lock(&vm->state_mtx);
 			exit->exitcode = VM_EXITCODE_SHUTDOWN;
 			exit->u.shutdown.reason = vm->shutdown_reason;
 			exit->u.shutdown.status = vm->shutdown_status;
-			pthread_mutex_unlock(&vm->state_mtx);
+			checked_mutex_unlock(&vm->state_mtx);
 			exit->rip = reg(v, UC_X86_REG_RIP);
 			return 0;
 		}

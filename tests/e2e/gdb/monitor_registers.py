@@ -3,7 +3,7 @@ from gdbtest import *
 
 connect()
 out = run("monitor help")
-for word in ("info vcpus", "info breakpoints", "phys"):
+for word in ("info vcpus", "info breakpoints", "info stats", "phys"):
     report(word in out, "monitor help mentions '%s'" % word)
 
 gdb.execute("set breakpoint always-inserted on")

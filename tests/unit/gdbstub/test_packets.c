@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gdbstub/packet_table.h"
 #include "gdbstub/rsp_codec.h"
 #include "gdbstub/session.h"
 #include "gdbstub/target_xml.h"
@@ -653,6 +654,50 @@ static void test_target_xml_transfer(void **state)
 	assert_string_equal(send(f, "qXfer:features:read:target.xml:zz,1"), "E16");
 }
 
+/* The description names every register of the 'g' packet, in order, with
+ * its number and size: 608 bytes in all (what gdb's amd64 layout and our
+ * system feature make). */
+static void test_target_xml_lists_every_register(void **state)
+{
+	(void)state;
+	size_t len;
+	const char *xml = gdb_target_xml(&len);
+	const char *at = xml;
+	unsigned bytes = 0;
+
+	assert_int_equal(strlen(xml), len);
+	for (int regno = 0; regno < GDB_REG_COUNT; regno++) {
+		char want[128];
+		const char *reg = strstr(at, "<reg name=\"");
+		unsigned bits;
+		int num;
+		assert_non_null(reg);
+		snprintf(want, sizeof(want), "<reg name=\"%s\" bitsize=\"",
+			 gdb_x86_reg_name(regno));
+		assert_memory_equal(reg, want, strlen(want));
+		assert_int_equal(sscanf(reg + strlen(want), "%u", &bits), 1);
+		assert_int_equal(bits, 8 * gdb_x86_reg_size(regno));
+		const char *rn = strstr(reg, "regnum=\"");
+		assert_true(rn && rn < strstr(reg, "/>"));
+		assert_int_equal(sscanf(rn, "regnum=\"%d", &num), 1);
+		assert_int_equal(num, regno);
+		bytes += bits / 8;
+		at = reg + 1;
+	}
+	assert_null(strstr(at, "<reg ")); /* and nothing else */
+	assert_int_equal(bytes, 608);
+	assert_int_equal(gdb_x86_regs_total_size(), 608);
+	/* four features, each closed; the document closed */
+	unsigned open = 0, closed = 0;
+	for (const char *p = xml; (p = strstr(p, "<feature ")); p++)
+		open++;
+	for (const char *p = xml; (p = strstr(p, "</feature>")); p++)
+		closed++;
+	assert_int_equal(open, 4);
+	assert_int_equal(closed, 4);
+	assert_string_equal(xml + len - strlen("</target>\n"), "</target>\n");
+}
+
 static char *monitor(struct fixture *f, const char *cmd)
 {
 	char pkt[512] = "qRcmd,";
@@ -743,6 +788,131 @@ static void test_monitor(void **state)
 	assert_int_equal(shown + not_shown, 10001);
 }
 
+/* ---- The packet table ------------------------------------------------- */
+
+static const char *handle(struct gdb_session *s, struct fixture *f,
+			  const char *pkt, enum gdb_packet_result *res)
+{
+	*res = gdb_handle_packet(s, (const uint8_t *)pkt, strlen(pkt), &f->r);
+	memcpy(f->text, f->r.buf, f->r.len);
+	f->text[f->r.len] = 0;
+	return f->text;
+}
+
+/* Target variants: all ops; no guest memory (no breakpoints, no 'x'); no
+ * capabilities (no single-step); no watch ops (no Z1-Z4). */
+#define TARGET_VARIANTS 4
+static struct gdb_target_ops variant_ops(int variant)
+{
+	struct gdb_target_ops ops = mock_target_ops;
+	if (variant == 1) {
+		ops.read_phys = NULL;
+		ops.write_phys = NULL;
+	}
+	if (variant == 2)
+		ops.has_cap = NULL;
+	if (variant == 3)
+		ops.insert_watch = NULL;
+	return ops;
+}
+
+static void test_packet_table_rows(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < gdb_packet_table_len; i++) {
+		const struct gdb_packet_entry *e = &gdb_packet_table[i];
+		assert_true(e->prefix[0] && e->handler);
+		/* each row is what its own prefix reaches */
+		assert_ptr_equal(gdb_packet_lookup(e->prefix,
+						   e->prefix + strlen(e->prefix)),
+				 e);
+		for (size_t j = 0; j < i; j++)
+			assert_string_not_equal(gdb_packet_table[j].prefix,
+						e->prefix);
+		/* a feature needs a packet that can serve it */
+		if (e->feature)
+			assert_non_null(strchr(e->feature, '+'));
+	}
+	static const char unknown[] = "qTStatus";
+	assert_null(gdb_packet_lookup(unknown, unknown + strlen(unknown)));
+}
+
+/* What qSupported advertises is exactly the features of the rows the
+ * target can serve, and a row the target cannot serve is refused, on every
+ * target variant. */
+static void test_advertised_is_handled(void **state)
+{
+	struct fixture *f = *state;
+	for (int variant = 0; variant < TARGET_VARIANTS; variant++) {
+		struct gdb_target_ops ops = variant_ops(variant);
+		struct gdb_session s;
+		enum gdb_packet_result res;
+		char supported[512];
+		assert_int_equal(gdb_session_init(&s, &ops, &f->mt), 0);
+		const char *reply = handle(&s, f, "qSupported", &res);
+		assert_true(strlen(reply) + 2 <= sizeof(supported));
+		strcpy(supported, reply);
+		strcat(supported, ";");
+		for (size_t i = 0; i < gdb_packet_table_len; i++) {
+			const struct gdb_packet_entry *e = &gdb_packet_table[i];
+			bool meets = gdb_session_meets(&s, e->need);
+			if (e->feature) {
+				char item[64];
+				snprintf(item, sizeof(item), ";%s;",
+					 e->feature);
+				if (meets != (strstr(supported, item) != NULL))
+					fail_msg("variant %d: %s %s advertised "
+						 "(%s)", variant, e->feature,
+						 meets ? "not" : "wrongly",
+						 supported);
+			}
+			if (meets)
+				continue;
+			char pkt[64], want[8] = "";
+			snprintf(pkt, sizeof(pkt), "%s%s", e->prefix,
+				 e->exact ? "" : "1000,1");
+			if (e->refuse_errno)
+				snprintf(want, sizeof(want), "E%02x",
+					 e->refuse_errno);
+			assert_string_equal(handle(&s, f, pkt, &res), want);
+			assert_int_equal(res, GDB_PKT_REPLY);
+		}
+		gdb_session_free(&s);
+	}
+}
+
+/* vCont? lists exactly the actions vCont; takes. */
+static void test_vcont_query_is_what_vcont_takes(void **state)
+{
+	struct fixture *f = *state;
+	for (int variant = 0; variant < TARGET_VARIANTS; variant++) {
+		struct gdb_target_ops ops = variant_ops(variant);
+		struct gdb_session s;
+		enum gdb_packet_result res;
+		char listed[64];
+		assert_int_equal(gdb_session_init(&s, &ops, &f->mt), 0);
+		const char *query = handle(&s, f, "vCont?", &res);
+		assert_true(strlen(query) + 2 <= sizeof(listed));
+		strcpy(listed, query);
+		strcat(listed, ";");
+		assert_memory_equal(listed, "vCont;", 6);
+		/* every letter GDB's manual defines for vCont */
+		for (const char *c = "cCsSrt"; *c; c++) {
+			char item[4] = { ';', *c, ';', 0 }, pkt[32];
+			bool advertised = strstr(listed, item) != NULL;
+			bool sig = *c == 'C' || *c == 'S';
+			snprintf(pkt, sizeof(pkt), "vCont;%c%s", *c,
+				 sig ? "05" : *c == 'r' ? "1000,2000" : "");
+			const char *reply = handle(&s, f, pkt, &res);
+			if (advertised != (res == GDB_PKT_RESUME))
+				fail_msg("variant %d: %s is %sadvertised but "
+					 "got \"%s\"", variant, pkt,
+					 advertised ? "" : "not ", reply);
+		}
+		gdb_session_free(&s);
+	}
+}
+
 int main(void)
 {
 #define BOTH(t)                                                     \
@@ -770,7 +940,11 @@ int main(void)
 		INTEL(test_stop_reply_selects_thread),
 		INTEL(test_queries),
 		INTEL(test_target_xml_transfer),
+		INTEL(test_target_xml_lists_every_register),
 		INTEL(test_monitor),
+		cmocka_unit_test(test_packet_table_rows),
+		INTEL(test_advertised_is_handled),
+		INTEL(test_vcont_query_is_what_vcont_takes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,6 +5,7 @@
  */
 #include <setjmp.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <sys/resource.h>
@@ -16,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "gdbstub/rsp_codec.h"
@@ -84,9 +86,9 @@ static struct harness *make(enum mock_personality p, unsigned n, bool hold)
 
 static void destroy(struct harness *h)
 {
-	pthread_mutex_lock(&h->ev.lock);
+	checked_mutex_lock(&h->ev.lock);
 	events_vm_over_locked(&h->ev);
-	pthread_mutex_unlock(&h->ev.lock);
+	checked_mutex_unlock(&h->ev.lock);
 	mock_stop_vcpus(&h->mt);
 	events_destroy(&h->ev);
 	gdb_session_free(&h->s);
@@ -100,15 +102,15 @@ static bool wait_stop(struct harness *h, int ms, struct gdb_stop_info *st)
 	clock_gettime(CLOCK_MONOTONIC, &end);
 	long long deadline = end.tv_sec * 1000LL + end.tv_nsec / 1000000 + ms;
 	for (;;) {
-		pthread_mutex_lock(&h->ev.lock);
+		checked_mutex_lock(&h->ev.lock);
 		if (h->ev.stop_wanted && events_stop_complete_locked(&h->ev)) {
 			events_take_stop_locked(&h->ev, h->s.resumed_vcpu, st);
 			/* what the server sends; it also selects the thread */
 			gdb_build_stop_reply(&h->s, st, &h->r);
-			pthread_mutex_unlock(&h->ev.lock);
+			checked_mutex_unlock(&h->ev.lock);
 			return true;
 		}
-		pthread_mutex_unlock(&h->ev.lock);
+		checked_mutex_unlock(&h->ev.lock);
 		struct timespec now;
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if (now.tv_sec * 1000LL + now.tv_nsec / 1000000 > deadline)
@@ -120,9 +122,9 @@ static bool wait_stop(struct harness *h, int ms, struct gdb_stop_info *st)
 static void attach(struct harness *h)
 {
 	struct gdb_stop_info st;
-	pthread_mutex_lock(&h->ev.lock);
+	checked_mutex_lock(&h->ev.lock);
 	events_stop_all_locked(&h->ev, false);
-	pthread_mutex_unlock(&h->ev.lock);
+	checked_mutex_unlock(&h->ev.lock);
 	assert_true(wait_stop(h, 5000, &st));
 }
 
@@ -130,7 +132,7 @@ static void attach(struct harness *h)
 static const char *packet(struct harness *h, const char *pkt)
 {
 	static char text[4096];
-	pthread_mutex_lock(&h->ev.lock);
+	checked_mutex_lock(&h->ev.lock);
 	enum gdb_packet_result res = gdb_handle_packet(
 		&h->s, (const uint8_t *)pkt, strlen(pkt), &h->r);
 	if (res == GDB_PKT_RESUME)
@@ -138,21 +140,21 @@ static const char *packet(struct harness *h, const char *pkt)
 	size_t n = h->r.len < sizeof(text) - 1 ? h->r.len : sizeof(text) - 1;
 	memcpy(text, h->r.buf, n);
 	text[n] = 0;
-	pthread_mutex_unlock(&h->ev.lock);
+	checked_mutex_unlock(&h->ev.lock);
 	return text;
 }
 
 static void disconnect(struct harness *h)
 {
 	struct gdb_stop_info st;
-	pthread_mutex_lock(&h->ev.lock);
+	checked_mutex_lock(&h->ev.lock);
 	events_stop_all_locked(&h->ev, false);
-	pthread_mutex_unlock(&h->ev.lock);
+	checked_mutex_unlock(&h->ev.lock);
 	assert_true(wait_stop(h, 5000, &st));
-	pthread_mutex_lock(&h->ev.lock);
+	checked_mutex_lock(&h->ev.lock);
 	gdb_bp_remove_all(&h->s);
 	events_reset_locked(&h->ev);
-	pthread_mutex_unlock(&h->ev.lock);
+	checked_mutex_unlock(&h->ev.lock);
 }
 
 static uint64_t rip_of(struct harness *h, int v)
@@ -191,19 +193,20 @@ static unsigned long executed(struct harness *h, int v)
 
 static unsigned waiting_vcpus(struct harness *h)
 {
-	pthread_mutex_lock(&h->ev.lock);
+	checked_mutex_lock(&h->ev.lock);
 	unsigned n = h->ev.nwaiting;
-	pthread_mutex_unlock(&h->ev.lock);
+	checked_mutex_unlock(&h->ev.lock);
 	return n;
 }
 
 static int pending_hits_besides(struct harness *h, int reported)
 {
-	pthread_mutex_lock(&h->ev.lock);
+	checked_mutex_lock(&h->ev.lock);
 	int n = 0;
 	for (unsigned v = 0; v < h->mt.nvcpus; v++)
-		n += h->ev.vcpu[v].hit_swbreak && (int)v != reported;
-	pthread_mutex_unlock(&h->ev.lock);
+		n += h->ev.vcpu[v].state == VCPU_HIT_BREAKPOINT &&
+		     (int)v != reported;
+	checked_mutex_unlock(&h->ev.lock);
 	return n;
 }
 
@@ -211,13 +214,13 @@ static int pending_hits_besides(struct harness *h, int reported)
  * own off as it wakes, so after a disconnect this comes true soon). */
 static bool all_caps_off(struct harness *h)
 {
-	pthread_mutex_lock(&h->ev.lock);
+	checked_mutex_lock(&h->ev.lock);
 	bool off = true;
 	for (unsigned v = 0; v < h->mt.nvcpus; v++)
 		off = off && !h->mt.vcpu[v].caps[GDB_CAP_BPT_EXIT] &&
 		      !h->mt.vcpu[v].caps[h->s.step_cap] &&
 		      !h->mt.vcpu[v].caps[GDB_CAP_MASK_HWINTR];
-	pthread_mutex_unlock(&h->ev.lock);
+	checked_mutex_unlock(&h->ev.lock);
 	return off;
 }
 
@@ -321,9 +324,9 @@ static void test_stale_event_dropped_after_z0(void **state)
 	ASSERT_SOON(all_moved(h, before, 5));
 	assert_false(wait_stop(h, 300, &st));
 	/* Ctrl-C: T02 with a thread */
-	pthread_mutex_lock(&h->ev.lock);
+	checked_mutex_lock(&h->ev.lock);
 	events_stop_all_locked(&h->ev, true);
-	pthread_mutex_unlock(&h->ev.lock);
+	checked_mutex_unlock(&h->ev.lock);
 	assert_true(wait_stop(h, 5000, &st));
 	assert_int_equal(st.signal, 2);
 	assert_memory_equal(h->rbuf, "T02thread:", 10);
@@ -348,9 +351,9 @@ static void test_step_after_stale_event(void **state)
 	struct gdb_stop_info st = first_breakpoint_stop(h);
 	int b = (st.vcpu + 1) % 4;
 	WAIT_UNTIL(waiting_vcpus(h) == 4);
-	pthread_mutex_lock(&h->ev.lock);
-	bool pending = h->ev.vcpu[b].hit_swbreak;
-	pthread_mutex_unlock(&h->ev.lock);
+	checked_mutex_lock(&h->ev.lock);
+	bool pending = h->ev.vcpu[b].state == VCPU_HIT_BREAKPOINT;
+	checked_mutex_unlock(&h->ev.lock);
 	assert_true(pending);
 	assert_string_equal(packet(h, "z0,1005,1"), "OK");
 	uint64_t rips[4];
@@ -443,17 +446,16 @@ static void test_disconnect_mid_step_and_pending(void **state)
 	disconnect(h);
 	WAIT_UNTIL(all_caps_off(h));
 	assert_memory_equal(h->mt.mem + 0x1000, code, 32);
-	pthread_mutex_lock(&h->ev.lock);
+	checked_mutex_lock(&h->ev.lock);
 	assert_int_equal(h->ev.stopped_vcpu, -1);
 	for (int v = 0; v < 4; v++) {
-		assert_false(h->ev.vcpu[v].hit_swbreak);
-		assert_false(h->ev.vcpu[v].stepped);
-		assert_false(h->ev.vcpu[v].stepping);
+		/* no event, no step left */
+		assert_int_equal(h->ev.vcpu[v].state, VCPU_RUNNING);
 		assert_false(h->mt.vcpu[v].caps[GDB_CAP_BPT_EXIT]);
 		assert_false(h->mt.vcpu[v].caps[h->s.step_cap]);
 		assert_false(h->mt.vcpu[v].caps[GDB_CAP_MASK_HWINTR]);
 	}
-	pthread_mutex_unlock(&h->ev.lock);
+	checked_mutex_unlock(&h->ev.lock);
 	unsigned long snap[4];
 	for (int v = 0; v < 4; v++)
 		snap[v] = executed(h, v);
@@ -480,11 +482,11 @@ static void test_late_vcpu_gets_bpt_exit(void **state)
 	/* each vCPU turns it on itself, vCPU 0 when it wakes from the
 	 * attach's park, vCPU 1 when it starts 100 ms late */
 	WAIT_UNTIL(executed(h, 0) > ran0 && executed(h, 1) > 0);
-	pthread_mutex_lock(&h->ev.lock);
-	assert_true(h->ev.vcpu[1].active);
+	checked_mutex_lock(&h->ev.lock);
+	assert_int_not_equal(h->ev.vcpu[1].state, VCPU_NOT_STARTED);
 	assert_true(h->mt.vcpu[0].caps[GDB_CAP_BPT_EXIT]);
 	assert_true(h->mt.vcpu[1].caps[GDB_CAP_BPT_EXIT]);
-	pthread_mutex_unlock(&h->ev.lock);
+	checked_mutex_unlock(&h->ev.lock);
 	disconnect(h);
 	ASSERT_SOON(all_caps_off(h));
 	destroy(h);
@@ -520,11 +522,11 @@ static void test_failed_set_cap_retried(void **state)
 	packet(h, "c");
 	/* the first try failed: the int3 runs as a nop for now */
 	WAIT_UNTIL(executed(h, 0) > ran + 100);
-	pthread_mutex_lock(&h->ev.lock);
+	checked_mutex_lock(&h->ev.lock);
 	assert_false(h->mt.vcpu[0].caps[GDB_CAP_BPT_EXIT]);
 	assert_false(h->ev.vcpu[0].bpt_exit_on);
 	events_stop_all_locked(&h->ev, true); /* Ctrl-C */
-	pthread_mutex_unlock(&h->ev.lock);
+	checked_mutex_unlock(&h->ev.lock);
 	assert_true(wait_stop(h, 5000, &st));
 	assert_int_equal(st.signal, 2);
 	packet(h, "c");
@@ -612,17 +614,17 @@ static void test_vm_over_releases_parked(void **state)
 	struct harness *h = make(MOCK_INTEL, 2, true);
 	mock_start_vcpus(&h->mt);
 	WAIT_UNTIL(waiting_vcpus(h) == 2);
-	pthread_mutex_lock(&h->ev.lock);
+	checked_mutex_lock(&h->ev.lock);
 	assert_int_equal(h->ev.nwaiting, 2);
 	events_vm_over_locked(&h->ev);
-	pthread_mutex_unlock(&h->ev.lock);
+	checked_mutex_unlock(&h->ev.lock);
 	ASSERT_SOON(executed(h, 0) > 0);
 	destroy(h);
 }
 
 /* A thread that holds a mutex for hold_ns, then lets it go. */
 struct holder {
-	pthread_mutex_t *lock;
+	struct checked_mutex *lock;
 	long long hold_ns;
 	atomic_bool locked, released;
 };
@@ -630,12 +632,12 @@ struct holder {
 static void *hold_then_release(void *arg)
 {
 	struct holder *h = arg;
-	pthread_mutex_lock(h->lock);
+	checked_mutex_lock(h->lock);
 	atomic_store(&h->locked, true);
 	struct timespec ts = { 0, h->hold_ns };
 	nanosleep(&ts, NULL);
 	atomic_store(&h->released, true);
-	pthread_mutex_unlock(h->lock);
+	checked_mutex_unlock(h->lock);
 	return NULL;
 }
 
@@ -650,7 +652,8 @@ static long voluntary_switches(void)
  * how often the calling thread slept on the way. */
 static long switches_while_taking(long long hold_ns, long long window_ns)
 {
-	pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	struct checked_mutex lock;
+	assert_int_equal(checked_mutex_init(&lock, LOCK_RANK_STUB), 0);
 	struct holder h = { .lock = &lock, .hold_ns = hold_ns };
 	pthread_t t;
 	assert_int_equal(pthread_create(&t, NULL, hold_then_release, &h), 0);
@@ -660,8 +663,9 @@ static long switches_while_taking(long long hold_ns, long long window_ns)
 	gdb_lock_spinning(&lock, gdb_monotonic_ns() + window_ns);
 	long slept = voluntary_switches() - before;
 	assert_true(atomic_load(&h.released)); /* really waited for it */
-	pthread_mutex_unlock(&lock);
+	checked_mutex_unlock(&lock);
 	pthread_join(t, NULL);
+	checked_mutex_destroy(&lock);
 	return slept;
 }
 
@@ -679,6 +683,233 @@ static void test_lock_spinning_sleeps_after_window(void **state)
 {
 	(void)state;
 	assert_true(switches_while_taking(20000000, 0) > 0);
+}
+
+/* ---- The state table ---------------------------------------------------- */
+
+/* The width of the "when" column: table lines stay within 80 columns. */
+#define WHEN_WIDTH 37
+
+static size_t name_width(void)
+{
+	size_t w = strlen("from");
+	for (int st = 0; st < VCPU_STATE_COUNT; st++)
+		if (strlen(vcpu_state_name((enum vcpu_dbg_state)st)) > w)
+			w = strlen(vcpu_state_name((enum vcpu_dbg_state)st));
+	return w;
+}
+
+static void add_row(char *out, size_t cap, const char *from, const char *to,
+		    const char *when, size_t when_len)
+{
+	size_t w = name_width();
+	size_t n = strlen(out);
+	snprintf(out + n, cap - n, " * | %-*s | %-*s | %-*.*s |\n", (int)w, from,
+		 (int)w, to, WHEN_WIDTH, (int)when_len, when);
+}
+
+/* The edges of vcpu_state.c as the comment of vcpu_events.c shows them:
+ * one row per edge, "when" wrapped at word boundaries. */
+static void render_table(char *out, size_t cap)
+{
+	size_t w = name_width();
+	char rule[128];
+	out[0] = 0;
+	add_row(out, cap, "from", "to", "when", 4);
+	memset(rule, '-', sizeof(rule));
+	size_t n = strlen(out);
+	snprintf(out + n, cap - n, " * |%.*s|%.*s|%.*s|\n", (int)w + 2, rule,
+		 (int)w + 2, rule, WHEN_WIDTH + 2, rule);
+	for (size_t i = 0; i < vcpu_state_edge_count; i++) {
+		const struct vcpu_state_edge *e = &vcpu_state_edges[i];
+		const char *from = vcpu_state_name(e->from);
+		const char *to = vcpu_state_name(e->to);
+		const char *text = e->when;
+		while (*text) {
+			size_t len = strlen(text);
+			if (len > WHEN_WIDTH) {
+				len = WHEN_WIDTH;
+				while (len > 0 && text[len] != ' ')
+					len--;
+				assert_true(len > 0); /* a word fits a line */
+			}
+			add_row(out, cap, from, to, text, len);
+			from = to = "";
+			text += len;
+			while (*text == ' ')
+				text++;
+		}
+	}
+}
+
+/* The table lines (" * |") of vcpu_events.c's first comment. */
+static void table_in_source(char *out, size_t cap)
+{
+	FILE *f = fopen(HVGDB_VCPU_EVENTS_C, "r");
+	char line[256];
+	assert_non_null(f);
+	out[0] = 0;
+	while (fgets(line, sizeof(line), f) && strncmp(line, " */", 3) != 0) {
+		if (strncmp(line, " * |", 4) != 0)
+			continue;
+		size_t n = strlen(out);
+		snprintf(out + n, cap - n, "%s", line);
+	}
+	fclose(f);
+}
+
+static void test_state_table_matches_code(void **state)
+{
+	(void)state;
+	static char want[16384], have[16384];
+	render_table(want, sizeof(want));
+	table_in_source(have, sizeof(have));
+	if (strcmp(want, have) != 0) {
+		fprintf(stderr, "replace the table in src/gdbstub/vcpu_events.c "
+			"with:\n%s", want);
+		fail_msg("the state table in src/gdbstub/vcpu_events.c is not "
+			 "vcpu_state.c's (see above)");
+	}
+}
+
+static bool reaches(enum vcpu_dbg_state from, enum vcpu_dbg_state to)
+{
+	bool seen[VCPU_STATE_COUNT] = { false };
+	enum vcpu_dbg_state todo[VCPU_STATE_COUNT];
+	int n = 0;
+	todo[n++] = from;
+	seen[from] = true;
+	while (n > 0) {
+		enum vcpu_dbg_state s = todo[--n];
+		if (s == to)
+			return true;
+		for (size_t i = 0; i < vcpu_state_edge_count; i++) {
+			const struct vcpu_state_edge *e = &vcpu_state_edges[i];
+			if (e->from == s && !seen[e->to]) {
+				seen[e->to] = true;
+				todo[n++] = e->to;
+			}
+		}
+	}
+	return false;
+}
+
+/* What the design promises of the edges, whatever they are. */
+static void test_state_graph_properties(void **state)
+{
+	(void)state;
+	for (int i = 0; i < VCPU_STATE_COUNT; i++) {
+		enum vcpu_dbg_state s = (enum vcpu_dbg_state)i;
+		/* every state can happen, and no vCPU is stuck in one: it
+		 * can always get back to running guest code */
+		assert_true(reaches(VCPU_NOT_STARTED, s));
+		if (s != VCPU_NOT_STARTED)
+			assert_true(reaches(s, VCPU_RUNNING));
+	}
+	for (size_t i = 0; i < vcpu_state_edge_count; i++) {
+		const struct vcpu_state_edge *e = &vcpu_state_edges[i];
+		/* a thread that came never leaves again */
+		assert_int_not_equal(e->to, VCPU_NOT_STARTED);
+		/* events happen to running code only */
+		if (vcpu_state_has_event(e->to))
+			assert_true(e->from == VCPU_RUNNING ||
+				    e->from == VCPU_STEPPING);
+		/* an event is never forgotten by running on: it is
+		 * consumed or dropped, and the vCPU parked */
+		if (vcpu_state_has_event(e->from))
+			assert_int_equal(e->to, VCPU_PARKED);
+		/* only parked vCPUs are resumed */
+		if (e->to == VCPU_STEPPING)
+			assert_true(e->from == VCPU_NOT_STARTED ||
+				    vcpu_state_parked(e->from));
+		/* no edge twice */
+		for (size_t j = 0; j < i; j++)
+			assert_false(vcpu_state_edges[j].from == e->from &&
+				     vcpu_state_edges[j].to == e->to);
+	}
+}
+
+static const char *monitor_text(struct harness *h, const char *cmd)
+{
+	static char text[4096];
+	char pkt[256] = "qRcmd,";
+	hex_encode((const uint8_t *)cmd, strlen(cmd), pkt + 6);
+	pkt[6 + 2 * strlen(cmd)] = 0;
+	const char *hex = packet(h, pkt);
+	size_t n = strlen(hex) / 2;
+	assert_int_equal(hex_decode(hex, n, (uint8_t *)text), 0);
+	text[n] = 0;
+	return text;
+}
+
+/* An edge the table does not list is a bug in the event machine. A debug
+ * build stops on it; a release build refuses it, counts it and carries on
+ * (monitor info stats shows the count). */
+static void test_illegal_transition_refused(void **state)
+{
+	(void)state;
+	struct harness *h = make(MOCK_INTEL, 2, false);
+#ifdef NDEBUG
+	checked_mutex_lock(&h->ev.lock);
+	unsigned long made = h->ev.transitions;
+	/* a vCPU whose thread never came cannot have stepped */
+	assert_false(events_set_state_locked(&h->ev, 1, VCPU_STEPPED));
+	assert_int_equal(h->ev.vcpu[1].state, VCPU_NOT_STARTED);
+	assert_int_equal(h->ev.illegal_transitions, 1);
+	assert_int_equal(h->ev.transitions, made);
+	assert_int_equal(h->ev.nwaiting, 0);
+	assert_int_equal(h->ev.nactive, 0);
+	checked_mutex_unlock(&h->ev.lock);
+	assert_non_null(strstr(monitor_text(h, "info stats"),
+			       "illegal vCPU state transitions refused: 1\n"));
+#else
+	int fds[2];
+	assert_int_equal(pipe(fds), 0);
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		dup2(fds[1], 2);
+		checked_mutex_lock(&h->ev.lock);
+		events_set_state_locked(&h->ev, 1, VCPU_STEPPED);
+		_exit(0);
+	}
+	close(fds[1]);
+	char out[512];
+	ssize_t n = read(fds[0], out, sizeof(out) - 1);
+	out[n > 0 ? n : 0] = 0;
+	close(fds[0]);
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
+	assert_non_null(strstr(out, "vCPU 1: illegal state transition "
+				    "not-started -> stepped"));
+#endif
+	destroy(h);
+}
+
+/* A real session counts its transitions and refuses none. */
+static void test_stats_count_transitions(void **state)
+{
+	(void)state;
+	struct harness *h = make(MOCK_INTEL, 2, false);
+	mock_start_vcpus(&h->mt);
+	/* both threads came (an attach before would count neither) */
+	WAIT_UNTIL(executed(h, 0) > 0 && executed(h, 1) > 0);
+	attach(h);
+	packet(h, "vCont;s:1");
+	struct gdb_stop_info st;
+	assert_true(wait_stop(h, 5000, &st));
+	/* two arrivals, two parks, vCPU 0's step and its trap */
+	const char *text = monitor_text(h, "info stats");
+	unsigned long made, refused;
+	assert_int_equal(sscanf(text, "vCPU state transitions: %lu\n"
+				      "illegal vCPU state transitions "
+				      "refused: %lu", &made, &refused), 2);
+	if (made < 6)
+		fail_msg("only %lu transitions: %s", made, text);
+	assert_int_equal(refused, 0);
+	disconnect(h);
+	destroy(h);
 }
 
 static enum mock_personality intel = MOCK_INTEL, amd = MOCK_AMD;
@@ -754,11 +985,11 @@ static void test_hw_breakpoint_before_its_instruction(void **state)
 
 static int pending_watch_hits(struct harness *h)
 {
-	pthread_mutex_lock(&h->ev.lock);
+	checked_mutex_lock(&h->ev.lock);
 	int n = 0;
 	for (unsigned v = 0; v < h->mt.nvcpus; v++)
-		n += h->ev.vcpu[v].hit_watch;
-	pthread_mutex_unlock(&h->ev.lock);
+		n += h->ev.vcpu[v].state == VCPU_HIT_WATCH;
+	checked_mutex_unlock(&h->ev.lock);
 	return n;
 }
 
@@ -814,6 +1045,10 @@ int main(void)
 		BOTH(test_watchpoint_reported_after_the_store),
 		BOTH(test_hw_breakpoint_before_its_instruction),
 		BOTH(test_stale_watch_hits_dropped),
+		cmocka_unit_test(test_state_table_matches_code),
+		cmocka_unit_test(test_state_graph_properties),
+		cmocka_unit_test(test_illegal_transition_refused),
+		cmocka_unit_test(test_stats_count_transitions),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -175,12 +175,12 @@ static void test_stop_while_waiting_keeps_turn(void **state)
 	/* vCPU 0 keeps the lock: its slice never ends */
 	bool kept = false;
 	for (int i = 0; i < 100000 && !kept; i++) {
-		pthread_mutex_lock(&vm->sched.mtx);
+		checked_mutex_lock(&vm->sched.mtx);
 		if (vm->sched.held && vm->sched.running == vm->vcpus[0]) {
 			vm->sched.slice_end = UINT64_MAX;
 			kept = true;
 		}
-		pthread_mutex_unlock(&vm->sched.mtx);
+		checked_mutex_unlock(&vm->sched.mtx);
 		if (!kept)
 			sleep_us(100);
 	}
@@ -188,9 +188,9 @@ static void test_stop_while_waiting_keeps_turn(void **state)
 	gated_start(&g[1]);
 	bool waiting = false;
 	for (int i = 0; i < 100000 && !waiting; i++) {
-		pthread_mutex_lock(&vm->sched.mtx);
+		checked_mutex_lock(&vm->sched.mtx);
 		waiting = vm->vcpus[1]->sched_waiting;
-		pthread_mutex_unlock(&vm->sched.mtx);
+		checked_mutex_unlock(&vm->sched.mtx);
 		if (!waiting)
 			sleep_us(100);
 	}

@@ -45,9 +45,9 @@ static void sleep_us(long us)
 
 static bool is_waiting(struct vm *vm, int vcpu)
 {
-	pthread_mutex_lock(&vm->sched.mtx);
+	checked_mutex_lock(&vm->sched.mtx);
 	bool w = vm->vcpus[vcpu]->sched_waiting;
-	pthread_mutex_unlock(&vm->sched.mtx);
+	checked_mutex_unlock(&vm->sched.mtx);
 	return w;
 }
 
@@ -62,9 +62,9 @@ static void start_waiter(struct waiter *w)
 
 static uint64_t held_for_ns(struct vm *vm)
 {
-	pthread_mutex_lock(&vm->sched.mtx);
+	checked_mutex_lock(&vm->sched.mtx);
 	uint64_t ns = vm_now_ns(vm) - vm->sched.acquired_at;
-	pthread_mutex_unlock(&vm->sched.mtx);
+	checked_mutex_unlock(&vm->sched.mtx);
 	return ns;
 }
 

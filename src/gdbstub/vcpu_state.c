@@ -1,0 +1,90 @@
+/* The vCPU debug states and their legal edges (vcpu_state.h). */
+#include "gdbstub/vcpu_state.h"
+
+#define E(from, to, when) { VCPU_##from, VCPU_##to, when }
+
+const struct vcpu_state_edge vcpu_state_edges[] = {
+	E(NOT_STARTED, RUNNING, "its thread reaches its first hook"),
+	E(NOT_STARTED, STEPPING,
+	  "resumed with a step before its thread came (it steps when it "
+	  "comes)"),
+	E(RUNNING, PARKED,
+	  "at a hook while suspended (^C, attach, another vCPU's event; "
+	  "also resumed and suspended again before its thread woke)"),
+	E(RUNNING, HIT_BREAKPOINT, "executes an int3 of ours"),
+	E(RUNNING, HIT_WATCH, "a hardware breakpoint or watchpoint of ours "
+			      "fires"),
+	E(RUNNING, CRASHED, "the guest crashes, a debugger attached"),
+	E(STEPPING, STEPPED, "the step trap"),
+	E(STEPPING, PARKED_MID_STEP, "at a hook while suspended, before the "
+				     "step ran"),
+	E(STEPPING, HIT_BREAKPOINT, "the step executes an int3 of ours"),
+	E(STEPPING, HIT_WATCH, "the step's instruction hits a watchpoint "
+			       "(it ran), or a hardware breakpoint stops "
+			       "it first"),
+	E(STEPPING, CRASHED, "the step crashes the guest"),
+	E(STEPPING, RUNNING, "the session or the VM ends: the step is "
+			     "dropped"),
+	E(PARKED, RUNNING,
+	  "resumed (continue), the session ends unheld, the VM ends"),
+	E(PARKED, STEPPING, "resumed with a step"),
+	E(PARKED_MID_STEP, RUNNING, "resumed (continue)"),
+	E(PARKED_MID_STEP, STEPPING, "resumed with a step"),
+	E(PARKED_MID_STEP, PARKED,
+	  "the session or the VM ends: the step is dropped"),
+	E(HIT_BREAKPOINT, PARKED,
+	  "consumed: reported, then a resume; or dropped: a resume finds "
+	  "the breakpoint removed, the session or the VM ends"),
+	E(HIT_WATCH, PARKED,
+	  "consumed, or dropped: a resume finds the watch removed, the "
+	  "session or the VM ends"),
+	E(STEPPED, PARKED, "consumed, or dropped when the session or the VM "
+			   "ends"),
+	E(CRASHED, PARKED, "consumed, or dropped when the session or the VM "
+			   "ends (the VM ends next)"),
+};
+
+const size_t vcpu_state_edge_count =
+	sizeof(vcpu_state_edges) / sizeof(vcpu_state_edges[0]);
+
+bool vcpu_state_edge_legal(enum vcpu_dbg_state from, enum vcpu_dbg_state to)
+{
+	for (size_t i = 0; i < vcpu_state_edge_count; i++)
+		if (vcpu_state_edges[i].from == from &&
+		    vcpu_state_edges[i].to == to)
+			return true;
+	return false;
+}
+
+struct state_info {
+	const char *name;
+	bool parked, event;
+};
+
+static const struct state_info states[VCPU_STATE_COUNT] = {
+#define VCPU_DEBUG_STATE_INFO(id, name, parked, event) \
+	[VCPU_##id] = { name, parked, event },
+	VCPU_DEBUG_STATES(VCPU_DEBUG_STATE_INFO)
+#undef VCPU_DEBUG_STATE_INFO
+};
+
+static const struct state_info *info(enum vcpu_dbg_state s)
+{
+	static const struct state_info unknown = { "?", false, false };
+	return (unsigned)s < VCPU_STATE_COUNT ? &states[s] : &unknown;
+}
+
+const char *vcpu_state_name(enum vcpu_dbg_state s)
+{
+	return info(s)->name;
+}
+
+bool vcpu_state_parked(enum vcpu_dbg_state s)
+{
+	return info(s)->parked;
+}
+
+bool vcpu_state_has_event(enum vcpu_dbg_state s)
+{
+	return info(s)->event;
+}
