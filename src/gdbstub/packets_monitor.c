@@ -131,6 +131,8 @@ static void info_stats(struct gdb_session *s, struct text *t)
 	text_add(t, "vCPU state transitions: %lu\n", s->ev->transitions);
 	text_add(t, "illegal vCPU state transitions refused: %lu\n",
 		 s->ev->illegal_transitions);
+	text_add(t, "illegal connection state transitions refused: %lu\n",
+		 s->ev->illegal_conn_transitions);
 }
 
 struct bp_listing {

@@ -12,6 +12,8 @@
 #include <errno.h>
 #include <poll.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -29,6 +31,29 @@ static void log_line(struct gdbstub *stub, const char *msg)
 {
 	fprintf(stub->log, "gdbstub: %s\n", msg);
 	fflush(stub->log);
+}
+
+/* The one place the connection state changes: an edge not listed in
+ * conn_state.c is a bug, stopped at in debug builds, refused and counted
+ * (`monitor info stats`) in release builds. */
+static void set_conn_state_locked(struct gdbstub *stub, enum conn_state to)
+{
+	lock_assert_held(&stub->ev.lock);
+	enum conn_state from = stub->state;
+	if (from == to)
+		return;
+	if (!conn_state_edge_legal(from, to)) {
+		stub->ev.illegal_conn_transitions++;
+		fprintf(stderr, "gdbstub: illegal connection state transition "
+			"%s -> %s refused\n", conn_state_name(from),
+			conn_state_name(to));
+		fflush(stderr);
+#ifndef NDEBUG
+		abort(); /* a debug build stops at the bug */
+#endif
+		return;
+	}
+	stub->state = to;
 }
 
 static void close_connection_locked(struct gdbstub *stub)
@@ -76,7 +101,7 @@ static void cleanup_session_locked(struct gdbstub *stub)
 	gdb_bp_remove_all(&stub->session);
 	gdb_watch_remove_all(&stub->session);
 	finish_connection_locked(stub);
-	stub->state = CONN_NONE;
+	set_conn_state_locked(stub, CONN_NONE);
 	if (stub->session.hold_when_detached) {
 		/* like QEMU's -S: the early-boot window waits for the next
 		 * debugger */
@@ -111,7 +136,7 @@ static void connection_lost_locked(struct gdbstub *stub)
 	case CONN_STOPPING:
 		/* memory may only change while every vCPU is parked */
 		close_connection_locked(stub);
-		stub->state = CONN_DETACHING;
+		set_conn_state_locked(stub, CONN_DETACHING);
 		events_stop_all_locked(&stub->ev, false);
 		break;
 	default:
@@ -194,7 +219,7 @@ static void send_stop_reply_locked(struct gdbstub *stub, int fallback)
 	struct gdb_stop_info st;
 	events_take_stop_locked(&stub->ev, fallback, &st);
 	gdb_build_stop_reply(&stub->session, &st, &stub->reply);
-	stub->state = CONN_STOPPED;
+	set_conn_state_locked(stub, CONN_STOPPED);
 	send_reply_locked(stub, false, true);
 }
 
@@ -204,7 +229,7 @@ static void handle_packet_locked(struct gdbstub *stub, const uint8_t *pkt,
 	lock_assert_held(&stub->ev.lock);
 	bool ack = !stub->session.noack;
 
-	if (stub->state != CONN_STOPPED) {
+	if (!conn_state_serves_packets(stub->state)) {
 		/* all-stop: nothing but ^C is expected while the guest runs;
 		 * touching running vCPUs is not allowed */
 		reply_error(&stub->reply, EBUSY);
@@ -225,7 +250,7 @@ static void handle_packet_locked(struct gdbstub *stub, const uint8_t *pkt,
 		send_reply_locked(stub, ack, false);
 		if (stub->conn_fd < 0)
 			break;
-		stub->state = CONN_RUNNING;
+		set_conn_state_locked(stub, CONN_RUNNING);
 		end_hold_at_continue(&stub->session);
 		stub->spin_until = gdb_spin_pays()
 					   ? gdb_monotonic_ns() + GDB_SPIN_NS
@@ -244,7 +269,7 @@ static void handle_packet_locked(struct gdbstub *stub, const uint8_t *pkt,
 		gdb_bp_remove_all(&stub->session);
 		gdb_watch_remove_all(&stub->session);
 		events_reset_locked(&stub->ev);
-		stub->state = CONN_RUNNING;
+		set_conn_state_locked(stub, CONN_RUNNING);
 		break;
 	}
 }
@@ -370,7 +395,7 @@ static void accept_connection_locked(struct gdbstub *stub)
 	out_queue_clear(&stub->out);
 	rsp_decoder_init(&stub->dec, stub->dec_buf, RSP_DECODE_CAPACITY);
 	gdb_session_reset(&stub->session);
-	stub->state = CONN_STOPPING;
+	set_conn_state_locked(stub, CONN_STOPPING);
 	log_line(stub, "debugger attached; stopping the guest");
 	events_stop_all_locked(&stub->ev, false);
 }
@@ -391,7 +416,7 @@ static void send_vm_end_locked(struct gdbstub *stub)
 	/* the VM is gone: nothing to restore, nobody to resume */
 	bp_table_clear(&stub->session.bps);
 	watch_table_init(&stub->session.watches);
-	stub->state = CONN_NONE;
+	set_conn_state_locked(stub, CONN_NONE);
 	stub->end_sent = true;
 	pthread_cond_broadcast(&stub->end_cond);
 }
@@ -425,7 +450,7 @@ static void handle_wakeup_locked(struct gdbstub *stub)
 		struct gdb_stop_info st;
 		events_take_stop_locked(&stub->ev, stub->session.hg, &st);
 		stub->session.last_stop = st;
-		stub->state = CONN_STOPPED;
+		set_conn_state_locked(stub, CONN_STOPPED);
 		break;
 	}
 	case CONN_RUNNING:

@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdio.h>
 
+#include "gdbstub/conn_state.h"
 #include "gdbstub/listen_socket.h"
 #include "gdbstub/out_queue.h"
 #include "gdbstub/rsp_codec.h"
@@ -12,14 +13,6 @@
 #include "gdbstub/vcpu_events.h"
 #include "hvgdb/gdbstub.h"
 
-/* Where the connection is, as the server thread sees it. */
-enum conn_state {
-	CONN_NONE,      /* no debugger */
-	CONN_STOPPING,  /* attached; waiting for every vCPU to park */
-	CONN_STOPPED,   /* guest stopped: packets are served */
-	CONN_RUNNING,   /* guest resumed: a stop reply is owed */
-	CONN_DETACHING, /* gone while running: stopping to clean up */
-};
 
 #define INPUT_BUFFER_SIZE 65536
 /* A peer with replies owed that takes no byte of them for this long is
@@ -41,7 +34,7 @@ struct gdbstub {
 	/* All below guarded by ev.lock. */
 	struct gdb_events ev;
 	struct gdb_session session;
-	enum conn_state state;
+	enum conn_state state; /* changed only by set_conn_state_locked */
 	/* After a resume, poll without sleeping until then
 	 * (gdb_monotonic_ns): the stop comes back within microseconds when a
 	 * script steps or hits a hot breakpoint. */

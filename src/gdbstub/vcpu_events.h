@@ -69,6 +69,10 @@ struct gdb_events {
 	 * builds abort on the first). For `monitor info stats`. */
 	unsigned long transitions;
 	unsigned long illegal_transitions;
+	/* The same count for the server's connection state (conn_state.h),
+	 * kept here because the session sees the event machine, not the
+	 * server. */
+	unsigned long illegal_conn_transitions;
 };
 
 struct gdb_events_config {

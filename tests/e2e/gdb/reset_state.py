@@ -18,5 +18,14 @@ for i in range(3):
     gdb.execute("stepi", to_string=True)
     report(reg("cr2") == 0, "cr2 still 0 after stepi %d: 0x%x"
            % (i + 1, reg("cr2")))
-gdb.execute("kill")
+if os.environ.get("E2E_RUN_TO_START"):
+    # QEMU exits at `k` at once; gdb's write may then meet the closed
+    # socket ("Broken pipe", about 1 run in 30). Only QEMU's reference
+    # state matters here; under hvgdb the kill must succeed (kill_vm too).
+    try:
+        gdb.execute("kill")
+    except gdb.error as e:
+        print("QEMU went at kill: %s" % e, flush=True)
+else:
+    gdb.execute("kill")
 finish()
