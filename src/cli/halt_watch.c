@@ -5,6 +5,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "sync/monotonic_clock.h"
+
 #define DEAD_REASON "every vCPU halted with interrupts off: the guest " \
 	"can never run again"
 #define DEAD_REASON_SIPI "every vCPU halted with interrupts off or " \
@@ -40,17 +42,6 @@ static bool all_halted_for_good(struct vm *vm, uint64_t *runs, bool *waiting)
 	return halted > 0;
 }
 
-static void in_ms(unsigned ms, struct timespec *ts)
-{
-	clock_gettime(CLOCK_MONOTONIC, ts);
-	ts->tv_sec += ms / 1000;
-	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts->tv_nsec >= 1000000000L) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000L;
-	}
-}
-
 static void *watch_main(void *arg)
 {
 	struct halt_watch *w = arg;
@@ -59,11 +50,11 @@ static void *watch_main(void *arg)
 
 	checked_mutex_lock(&w->mtx);
 	while (!w->stop) {
-		struct timespec due;
+		struct timespec due =
+			monotonic_timespec_in(HALT_WATCH_PERIOD_MS * 1000000ULL);
 		uint64_t runs;
 		bool waiting;
 
-		in_ms(HALT_WATCH_PERIOD_MS, &due);
 		while (!w->stop &&
 		       checked_cond_timedwait(&w->cond, &w->mtx, &due) == 0)
 			;
@@ -86,16 +77,16 @@ static void *watch_main(void *arg)
 
 int halt_watch_start(struct halt_watch *w, struct vm *vm)
 {
-	pthread_condattr_t ca;
 	int rc;
 
 	memset(w, 0, sizeof(*w));
 	w->vm = vm;
 	checked_mutex_init(&w->mtx, LOCK_RANK_HALT_WATCH);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&w->cond, &ca);
-	pthread_condattr_destroy(&ca);
+	rc = monotonic_cond_init(&w->cond);
+	if (rc) {
+		checked_mutex_destroy(&w->mtx);
+		return -rc;
+	}
 	rc = pthread_create(&w->thread, NULL, watch_main, w);
 	if (rc) {
 		pthread_cond_destroy(&w->cond);

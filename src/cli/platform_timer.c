@@ -5,17 +5,7 @@
 #include <string.h>
 #include <time.h>
 
-static void deadline_to_timespec(uint64_t wait_ns, struct timespec *ts)
-{
-	struct timespec now;
-	uint64_t t;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	t = (uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec +
-	    wait_ns;
-	ts->tv_sec = (time_t)(t / 1000000000ULL);
-	ts->tv_nsec = (long)(t % 1000000000ULL);
-}
+#include "sync/monotonic_clock.h"
 
 static void *timer_main(void *arg)
 {
@@ -38,11 +28,9 @@ static void *timer_main(void *arg)
 			/* Guest and host time run at the same rate here:
 			 * the guest clock is the host clock minus a base. */
 			uint64_t after = t->ops.now_ns(t->ops.ctx);
-			struct timespec ts;
-
 			if (next <= after)
 				continue;
-			deadline_to_timespec(next - after, &ts);
+			struct timespec ts = monotonic_timespec_in(next - after);
 			checked_cond_timedwait(&t->cond, &t->mtx, &ts);
 		}
 	}
@@ -53,16 +41,16 @@ static void *timer_main(void *arg)
 int platform_timer_start(struct platform_timer *t,
 			 const struct platform_timer_ops *ops)
 {
-	pthread_condattr_t ca;
 	int rc;
 
 	memset(t, 0, sizeof(*t));
 	t->ops = *ops;
 	checked_mutex_init(&t->mtx, LOCK_RANK_PLATFORM_TIMER);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&t->cond, &ca);
-	pthread_condattr_destroy(&ca);
+	rc = monotonic_cond_init(&t->cond);
+	if (rc) {
+		checked_mutex_destroy(&t->mtx);
+		return -rc;
+	}
 	rc = pthread_create(&t->thread, NULL, timer_main, t);
 	if (rc) {
 		pthread_cond_destroy(&t->cond);

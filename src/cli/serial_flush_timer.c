@@ -4,15 +4,7 @@
 #include <string.h>
 #include <time.h>
 
-static void in_ms(unsigned ms, struct timespec *ts)
-{
-	clock_gettime(CLOCK_MONOTONIC, ts);
-	ts->tv_nsec += (long)ms * 1000000L;
-	if (ts->tv_nsec >= 1000000000L) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000L;
-	}
-}
+#include "sync/monotonic_clock.h"
 
 static void *flush_main(void *arg)
 {
@@ -24,9 +16,8 @@ static void *flush_main(void *arg)
 			checked_cond_wait(&t->cond, &t->mtx);
 			continue;
 		}
-		struct timespec due;
-
-		in_ms(SERIAL_FLUSH_DELAY_MS, &due);
+		struct timespec due = monotonic_timespec_in(
+			SERIAL_FLUSH_DELAY_MS * 1000000ULL);
 		while (!t->stop &&
 		       checked_cond_timedwait(&t->cond, &t->mtx, &due) == 0)
 			;
@@ -44,17 +35,17 @@ static void *flush_main(void *arg)
 int serial_flush_timer_start(struct serial_flush_timer *t,
 			     void (*flush)(void *ctx), void *ctx)
 {
-	pthread_condattr_t ca;
 	int rc;
 
 	memset(t, 0, sizeof(*t));
 	t->flush = flush;
 	t->ctx = ctx;
 	checked_mutex_init(&t->mtx, LOCK_RANK_SERIAL_FLUSH_TIMER);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&t->cond, &ca);
-	pthread_condattr_destroy(&ca);
+	rc = monotonic_cond_init(&t->cond);
+	if (rc) {
+		checked_mutex_destroy(&t->mtx);
+		return -rc;
+	}
 	rc = pthread_create(&t->thread, NULL, flush_main, t);
 	if (rc) {
 		pthread_cond_destroy(&t->cond);

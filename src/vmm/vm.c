@@ -11,24 +11,18 @@
 #include <time.h>
 
 #include "devices/lapic.h"
+#include "sync/monotonic_clock.h"
 #include "vmm/sched_trace.h"
 #include "vmm/tcg/tcg.h"
 #include "vmm/vm_internal.h"
 #include "vmm/x86_pagewalk.h"
-
-static uint64_t monotonic_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 uint64_t vm_now_ns(const struct vm *vm)
 {
 	uint64_t frozen = atomic_load(&vm->frozen_at_ns);
 	if (frozen != UINT64_MAX)
 		return frozen;
-	return monotonic_ns() - atomic_load(&vm->clock_offset_ns);
+	return monotonic_now_ns() - atomic_load(&vm->clock_offset_ns);
 }
 
 uint64_t vm_host_ns_of(const struct vm *vm, uint64_t guest_ns)
@@ -51,12 +45,12 @@ static void update_guest_clock(struct vm *vm)
 	checked_mutex_lock(&vm->clock_mtx);
 	bool frozen = atomic_load(&vm->frozen_at_ns) != UINT64_MAX;
 	if (hold && !frozen) {
-		vm->frozen_host_ns = monotonic_ns();
+		vm->frozen_host_ns = monotonic_now_ns();
 		atomic_store(&vm->frozen_at_ns,
 			     vm->frozen_host_ns -
 				     atomic_load(&vm->clock_offset_ns));
 	} else if (!hold && frozen) {
-		uint64_t held = monotonic_ns() - vm->frozen_host_ns;
+		uint64_t held = monotonic_now_ns() - vm->frozen_host_ns;
 		atomic_fetch_add(&vm->clock_offset_ns, held);
 		atomic_store(&vm->frozen_at_ns, UINT64_MAX);
 	}
@@ -216,11 +210,11 @@ static struct vcpu *vcpu_alloc(struct vm *vm, int id,
 	v->vm = vm;
 	v->id = id;
 	checked_mutex_init(&v->mtx, LOCK_RANK_VCPU);
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&v->cond, &ca);
-	pthread_condattr_destroy(&ca);
+	if (monotonic_cond_init(&v->cond) != 0) {
+		checked_mutex_destroy(&v->mtx);
+		free(v);
+		return NULL;
+	}
 	atomic_init(&v->stop_req, false);
 	v->sipi_vector = -1;
 	v->lapic = lapic_create((unsigned)id, lops);
@@ -285,7 +279,7 @@ int vm_create(const struct vm_config *cfg, struct vm **vmp, char *err,
 	vm->code_buffer_mib = cfg->code_buffer_mib ? cfg->code_buffer_mib
 						   : VM_DEFAULT_CODE_BUFFER_MIB;
 	vm->ops = &tcg_backend_ops;
-	vm->clock_base_ns = monotonic_ns();
+	vm->clock_base_ns = monotonic_now_ns();
 	atomic_init(&vm->clock_offset_ns, vm->clock_base_ns);
 	atomic_init(&vm->frozen_at_ns, UINT64_MAX);
 	checked_mutex_init(&vm->clock_mtx, LOCK_RANK_GUEST_CLOCK);
@@ -635,11 +629,8 @@ bool vcpu_halt_sleep(struct vcpu *v, bool interrupts_enabled)
 		if (deadline == UINT64_MAX) {
 			checked_cond_wait(&v->cond, &v->mtx);
 		} else {
-			uint64_t host = vm_host_ns_of(vm, deadline);
-			struct timespec ts = {
-				.tv_sec = (time_t)(host / 1000000000ULL),
-				.tv_nsec = (long)(host % 1000000000ULL),
-			};
+			struct timespec ts = monotonic_timespec_at(
+				vm_host_ns_of(vm, deadline));
 			checked_cond_timedwait(&v->cond, &v->mtx, &ts);
 		}
 	}
