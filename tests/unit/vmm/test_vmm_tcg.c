@@ -68,6 +68,17 @@ static bool reaches_hlt(struct vm *vm, int vcpu, int max_ms)
 	return info.halted;
 }
 
+/* The guest's data word `idx` once it is non-zero, or 0 after max_ms
+ * (another vCPU's handler writes it). */
+static uint64_t data_after_wait(struct vm *vm, unsigned idx, int max_ms)
+{
+	for (int i = 0; i < max_ms && tg_data(vm, idx) == 0; i++) {
+		struct timespec ts = { 0, 1000000 };
+		nanosleep(&ts, NULL);
+	}
+	return tg_data(vm, idx);
+}
+
 static struct vm_exit run(struct vm *vm, int vcpu)
 {
 	struct vm_exit e;
@@ -809,11 +820,7 @@ static void test_hlt_wakes_on_ipi(void **state)
 	assert_int_equal(run(vm, 0).exitcode, VM_EXITCODE_HLT);
 	/* vCPU 1 wakes, handles 0x41, then cli; hlt sleeps forever: stop
 	 * it with a suspend. */
-	for (int i = 0; i < 2000 && tg_data(vm, 0) == 0; i++) {
-		struct timespec ts = { 0, 1000000 };
-		nanosleep(&ts, NULL);
-	}
-	assert_int_equal(tg_data(vm, 0), 1);
+	assert_int_equal(data_after_wait(vm, 0, 2000), 1);
 	vm_suspend_cpu(vm, 1);
 	pthread_join(th, NULL);
 	assert_int_equal(r1.rc, 0);
@@ -828,11 +835,7 @@ static void test_hlt_wakes_on_ipi(void **state)
 	pthread_create(&th, NULL, runner_main, &r1);
 	assert_true(reaches_hlt(vm, 1, 2000));
 	assert_int_equal(run(vm, 0).exitcode, VM_EXITCODE_HLT);
-	for (int i = 0; i < 2000 && tg_data(vm, 0) == 0; i++) {
-		struct timespec ts = { 0, 1000000 };
-		nanosleep(&ts, NULL);
-	}
-	assert_int_equal(tg_data(vm, 0), 1);
+	assert_int_equal(data_after_wait(vm, 0, 2000), 1);
 	vm_suspend_cpu(vm, 1);
 	pthread_join(th, NULL);
 	assert_int_equal(r1.exit.exitcode, VM_EXITCODE_SUSPENDED);
@@ -844,11 +847,7 @@ static void test_hlt_wakes_on_ipi(void **state)
 	pthread_create(&th, NULL, runner_main, &r1);
 	reaches_hlt(vm, 1, 2000);
 	assert_int_equal(vm_lapic_irq(vm, 1, 0x41), 0);
-	for (int i = 0; i < 2000 && tg_data(vm, 0) == 0; i++) {
-		struct timespec ts = { 0, 1000000 };
-		nanosleep(&ts, NULL);
-	}
-	assert_int_equal(tg_data(vm, 0), 1);
+	assert_int_equal(data_after_wait(vm, 0, 2000), 1);
 	vm_suspend_cpu(vm, 1);
 	pthread_join(th, NULL);
 	assert_int_equal(r1.exit.exitcode, VM_EXITCODE_SUSPENDED);
