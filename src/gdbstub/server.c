@@ -477,10 +477,16 @@ static void handle_wakeup_locked(struct gdbstub *stub)
 static int wait_ready(struct pollfd *pfd, nfds_t n, long long spin_until,
 		      int timeout_ms)
 {
-	while (gdb_monotonic_ns() < spin_until) {
-		int rc = poll(pfd, n, 0);
-		if (rc != 0)
-			return rc;
+	if (gdb_monotonic_ns() < spin_until) {
+		gdb_spin_begin();
+		while (gdb_monotonic_ns() < spin_until) {
+			int rc = poll(pfd, n, 0);
+			if (rc != 0) {
+				gdb_spin_end();
+				return rc;
+			}
+		}
+		gdb_spin_end();
 	}
 	return poll(pfd, n, timeout_ms);
 }

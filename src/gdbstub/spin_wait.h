@@ -19,6 +19,10 @@ long long gdb_monotonic_ns(void);
 /* Whether the calling thread may spin at all: only while the host has a
  * CPU to spare, so the thread it waits for can run meanwhile. */
 bool gdb_spin_pays(void);
+/* Around every spin loop: gdb_spin_pays does not count our own spinners
+ * as the host's load. */
+void gdb_spin_begin(void);
+void gdb_spin_end(void);
 /* One pause of a spin loop (the CPU's hint, where there is one). */
 void gdb_cpu_relax(void);
 /* Takes `lock` without sleeping until `until` (then as usual): within a spin

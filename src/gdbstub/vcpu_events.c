@@ -202,6 +202,7 @@ static void spin_before_sleep_locked(struct gdb_events *ev)
 	unsigned gen = atomic_load(&ev->wake_gen);
 	long long until = gdb_monotonic_ns() + GDB_SPIN_NS;
 	checked_mutex_unlock(&ev->lock);
+	gdb_spin_begin();
 	for (unsigned i = 1; atomic_load_explicit(&ev->wake_gen,
 						  memory_order_acquire) == gen;
 	     i++) {
@@ -209,6 +210,7 @@ static void spin_before_sleep_locked(struct gdb_events *ev)
 		if (i % 256 == 0 && gdb_monotonic_ns() >= until)
 			break;
 	}
+	gdb_spin_end();
 	/* the resuming server may still hold the lock for a moment */
 	gdb_lock_spinning(&ev->lock, until);
 }

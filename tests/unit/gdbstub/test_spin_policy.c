@@ -14,6 +14,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 #include <cmocka.h>
 
 #include "gdbstub/vcpu_events.h"
@@ -61,6 +62,46 @@ static void test_no_spin_when_every_cpu_is_busy(void **state)
 	assert_false(pays);
 }
 
+static void *spin_as_ours(void *arg)
+{
+	(void)arg;
+	gdb_spin_begin();
+	while (!atomic_load_explicit(&stop_spinning, memory_order_relaxed))
+		gdb_cpu_relax();
+	gdb_spin_end();
+	return NULL;
+}
+
+/* The stub's own spinners (the server after a resume, the stopped vCPU)
+ * are not the host's load: they wait for the thread that asks, or for gdb.
+ * With one of ours spinning on every CPU a new thread may still spin, as
+ * soon as nothing else keeps the host busy (asked up to 40 times over
+ * 0.4 s: other tests may run beside this one). Counted as load, they made
+ * the verdict always "no", as with foreign busy threads above. */
+static void test_own_spinners_are_not_load(void **state)
+{
+	(void)state;
+	cpu_set_t usable;
+	assert_int_equal(sched_getaffinity(0, sizeof(usable), &usable), 0);
+	int cpus = CPU_COUNT(&usable);
+	if (cpus < 2)
+		skip();
+	pthread_t busy[CPU_SETSIZE];
+	atomic_store(&stop_spinning, false);
+	for (int i = 0; i < cpus; i++)
+		pthread_create(&busy[i], NULL, spin_as_ours, NULL);
+	bool pays = false;
+	for (int i = 0; i < 40 && !pays; i++) {
+		struct timespec ts = { 0, 10000000 };
+		nanosleep(&ts, NULL);
+		pays = verdict_of_new_thread();
+	}
+	atomic_store(&stop_spinning, true);
+	for (int i = 0; i < cpus; i++)
+		pthread_join(busy[i], NULL);
+	assert_true(pays);
+}
+
 static void test_no_spin_on_one_cpu(void **state)
 {
 	(void)state;
@@ -83,6 +124,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_no_spin_when_every_cpu_is_busy),
 		cmocka_unit_test(test_no_spin_on_one_cpu),
+		cmocka_unit_test(test_own_spinners_are_not_load),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
