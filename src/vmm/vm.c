@@ -776,13 +776,25 @@ int vm_gpa_in_paging_structures(struct vm *vm, uint64_t gpa)
 
 	if (!vm)
 		return -EINVAL;
+	struct vm_guest_paging searched[VM_MAX_VCPUS];
+	unsigned nsearched = 0;
 	for (unsigned i = 0; i < vm_vcpu_count(vm); i++) {
 		struct vm_guest_paging pg;
 		int rc = fill_paging(get_vcpu(vm, (int)i), &pg);
 
-		if (rc == 0)
+		/* vCPUs of one address space share their tables: searched
+		 * once (an SMP guest mostly runs on one root) */
+		bool seen = false;
+		for (unsigned j = 0; rc == 0 && j < nsearched && !seen; j++)
+			seen = searched[j].cr3 == pg.cr3 &&
+			       searched[j].paging_mode == pg.paging_mode;
+		if (seen)
+			continue;
+		if (rc == 0) {
+			searched[nsearched++] = pg;
 			rc = x86_paging_structure_holds(&pg, gpa, read_phys,
 							vm);
+		}
 		if (rc == 1)
 			return 1;
 		/* keep looking: another vCPU's tables may hold it */

@@ -246,34 +246,74 @@ int x86_pagewalk(const struct vm_guest_paging *pg, uint64_t gla, int prot,
 /* The tables already searched, as (table address | level) keys in an
  * open-addressing set: a guest may point many entries at one table (a
  * recursive map, or a hostile guest), and the tree must still be searched
- * in time bounded by the number of distinct tables. */
+ * in time bounded by the number of distinct tables. The set starts small
+ * and doubles: every Z0 searches the tables of each distinct paging root,
+ * and zeroing room for X86_PAGING_SEARCH_MAX_TABLES each time (64 KiB)
+ * was most of a breakpoint insertion's cost. */
+#define TABLE_SET_MIN_SLOTS 64
+
 struct table_set {
-	uint64_t keys[2 * X86_PAGING_SEARCH_MAX_TABLES]; /* 0 = empty */
+	uint64_t *keys; /* 0 = empty */
+	unsigned nslots;
 	unsigned count;
 };
+
+static void table_set_put(uint64_t *keys, unsigned nslots, uint64_t key)
+{
+	uint64_t h = key * 0x9e3779b97f4a7c15ULL;
+	unsigned i = (unsigned)(h >> 40) % nslots;
+	while (keys[i] != 0)
+		i = (i + 1) % nslots;
+	keys[i] = key;
+}
+
+static bool table_set_contains(const struct table_set *set, uint64_t key)
+{
+	uint64_t h = key * 0x9e3779b97f4a7c15ULL;
+	for (unsigned i = (unsigned)(h >> 40) % set->nslots;;
+	     i = (i + 1) % set->nslots) {
+		if (set->keys[i] == key)
+			return true;
+		if (set->keys[i] == 0)
+			return false;
+	}
+}
+
+/* Room for one more key at a load of at most 1/2; false if none. */
+static bool table_set_reserve(struct table_set *set)
+{
+	if (set->keys && 2 * (set->count + 1) <= set->nslots)
+		return true;
+	unsigned nslots = set->keys ? 2 * set->nslots : TABLE_SET_MIN_SLOTS;
+	uint64_t *keys = calloc(nslots, sizeof(*keys));
+	if (!keys)
+		return false;
+	for (unsigned i = 0; set->keys && i < set->nslots; i++)
+		if (set->keys[i])
+			table_set_put(keys, nslots, set->keys[i]);
+	free(set->keys);
+	set->keys = keys;
+	set->nslots = nslots;
+	return true;
+}
 
 /* true if newly added; false if already there. *full when no room. */
 static bool table_set_add(struct table_set *set, uint64_t table,
 			  unsigned level, bool *full)
 {
-	const unsigned nslots = 2 * X86_PAGING_SEARCH_MAX_TABLES;
 	/* Tables are at least 32-byte aligned: the level fits below. */
 	uint64_t key = (table | level) + 1;
-	uint64_t h = key * 0x9e3779b97f4a7c15ULL;
 
-	for (unsigned i = (unsigned)(h >> 40) % nslots;; i = (i + 1) % nslots) {
-		if (set->keys[i] == key)
-			return false;
-		if (set->keys[i] == 0) {
-			if (set->count == X86_PAGING_SEARCH_MAX_TABLES) {
-				*full = true;
-				return false;
-			}
-			set->keys[i] = key;
-			set->count++;
-			return true;
-		}
+	if (set->keys && table_set_contains(set, key))
+		return false;
+	if (set->count == X86_PAGING_SEARCH_MAX_TABLES ||
+	    !table_set_reserve(set)) {
+		*full = true; /* unproven either way: the caller refuses */
+		return false;
 	}
+	table_set_put(set->keys, set->nslots, key);
+	set->count++;
+	return true;
 }
 
 struct structure_search {
@@ -347,15 +387,19 @@ int x86_paging_structure_holds(const struct vm_guest_paging *pg, uint64_t gpa,
 	default:
 		return -EINVAL;
 	}
-	struct structure_search *s = calloc(1, sizeof(*s));
+	/* not calloc: the table buffers need no zeroing */
+	struct structure_search *s = malloc(sizeof(*s));
 	if (!s)
 		return -ENOMEM;
+	s->seen = (struct table_set){ 0 };
+	s->full = false;
 	s->mode = &mode;
 	s->gpa = gpa;
 	s->read_phys = read_phys;
 	s->ctx = ctx;
 	int found = search_table(s, mode.root, 0);
 	bool full = s->full;
+	free(s->seen.keys);
 	free(s);
 	if (found)
 		return 1;
