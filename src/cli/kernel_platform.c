@@ -44,9 +44,22 @@ int kernel_platform_tables(unsigned ncpus, uint64_t ram_size, uint8_t *buf,
 	return 0;
 }
 
+/* The devices' clock: ctx is the VM (pc_platform_config.clock_ctx). */
 static uint64_t guest_clock(void *ctx)
 {
 	return vm_guest_ns(ctx);
+}
+
+/* The timer thread's clock: its ctx is the platform, as for its update.
+ * (It used to get guest_clock with the platform as ctx: the VM's clock
+ * read from the wrong struct was a constant, so the thread never saw a
+ * PIT, RTC, PM timer or HPET deadline pass, and a kernel that ticks with
+ * the PIT or the HPET got one timer interrupt in all: Linux on the AMD
+ * personality panicked in check_timer.) */
+static uint64_t timer_clock(void *ctx)
+{
+	const struct kernel_platform *kp = ctx;
+	return vm_guest_ns(kp->vm);
 }
 
 /* ---- interrupts ---------------------------------------------------------- */
@@ -277,7 +290,7 @@ int kernel_platform_create(struct kernel_platform *kp, struct vm *vm,
 			   struct serial_port *serial)
 {
 	struct platform_timer_ops tops = {
-		.now_ns = guest_clock,
+		.now_ns = timer_clock,
 		.update = timer_update,
 		.ctx = kp,
 	};

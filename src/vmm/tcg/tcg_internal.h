@@ -118,6 +118,8 @@ struct tcg_vcpu {
 	uint64_t tlb_period;   /* ns until the next one */
 	uint64_t apic_base; /* IA32_APIC_BASE (tcg_msr.c) */
 	int64_t tsc_offset; /* guest TSC - VM clock ns (tcg_msr.c) */
+	uint64_t amd_hwcr;   /* AMD HWCR and NB_CFG (tcg_msr.c): what */
+	uint64_t amd_nb_cfg; /* Linux reads and writes on AMD CPUs */
 	bool in_hlt;       /* executed hlt, sleeping until an event */
 	bool nmi_blocked;  /* an NMI handler is running (approximation) */
 	uint64_t nmi_stack_top;

@@ -13,7 +13,8 @@
  *   FS/GS/KERNEL_GS base, PAT, TSC_AUX, SYSENTER_*, MISC_ENABLE on intel)
  *   go to Unicorn's helper after the checks hardware makes (reserved
  *   bits, canonical addresses) and so stay the engine's real state.
- * - IA32_APIC_BASE and IA32_TSC are kept here, per vCPU.
+ * - IA32_APIC_BASE and IA32_TSC are kept here, per vCPU; on AMD also HWCR
+ *   and NB_CFG, which Linux reads and writes without a #GP handler.
  * - Anything else raises #GP(0) in the guest, through Unicorn's own
  *   exception path: the engine stops with UC_HOOK_INTR vector 13 and RIP
  *   on the RDMSR/WRMSR (Unicorn stores RIP before calling the helper),
@@ -55,6 +56,14 @@
 #define MSR_GS_BASE 0xc0000101u
 #define MSR_KERNEL_GS_BASE 0xc0000102u
 #define MSR_TSC_AUX 0xc0000103u
+/* AMD's hardware configuration register; bit 24 (TscFreqSel): the TSC
+ * counts at the P0 frequency, as on every family 10h+ part (Linux warns
+ * "[Firmware Bug]: TSC doesn't count with P0 frequency!" when clear). */
+#define MSR_AMD_HWCR 0xc0010015u
+#define AMD_HWCR_TSC_FREQ_SEL (1ULL << 24)
+/* AMD's northbridge configuration: Linux sets EnableCf8ExtCfg (bit 46) at
+ * boot. Kept and read back; there is no PCI configuration space here. */
+#define MSR_AMD_NB_CFG 0xc001001fu
 
 #define APIC_BASE_BSP (1ULL << 8)
 #define APIC_BASE_ENABLE (1ULL << 11)
@@ -97,6 +106,8 @@ int tcg_msr_init(struct vcpu *v)
 	t->apic_base = APIC_BASE_ADDR | APIC_BASE_ENABLE |
 		       (v->id == 0 ? APIC_BASE_BSP : 0);
 	t->tsc_offset = 0;
+	t->amd_hwcr = AMD_HWCR_TSC_FREQ_SEL;
+	t->amd_nb_cfg = 0;
 	return 0;
 }
 
@@ -162,6 +173,11 @@ static bool valid_pat(uint64_t pat)
 	return true;
 }
 
+static bool amd(const struct tcg_vcpu *t)
+{
+	return t->vcpu->vm->vendor == VM_CPU_VENDOR_AMD;
+}
+
 /* MSRs Unicorn keeps (after our checks), per vendor. */
 static bool unicorn_msr(const struct tcg_vcpu *t, uint32_t msr)
 {
@@ -225,6 +241,10 @@ __attribute__((noinline)) void helper_rdmsr_x86_64(void *env)
 		val = guest_tsc(t);
 	} else if (msr == MSR_APIC_BASE) {
 		val = t->apic_base;
+	} else if (msr == MSR_AMD_HWCR && amd(t)) {
+		val = t->amd_hwcr;
+	} else if (msr == MSR_AMD_NB_CFG && amd(t)) {
+		val = t->amd_nb_cfg;
 	} else if (unicorn_msr(t, msr)) {
 		real_rdmsr(env);
 		return;
@@ -257,6 +277,10 @@ __attribute__((noinline)) void helper_wrmsr_x86_64(void *env)
 			raise_exception(env, VECTOR_GP, 0);
 		t->apic_base = (t->apic_base & APIC_BASE_BSP) |
 			       (val & APIC_BASE_WRITABLE);
+	} else if (msr == MSR_AMD_HWCR && amd(t)) {
+		t->amd_hwcr = val | AMD_HWCR_TSC_FREQ_SEL; /* read-only 1 */
+	} else if (msr == MSR_AMD_NB_CFG && amd(t)) {
+		t->amd_nb_cfg = val;
 	} else if (write_allowed(t, msr, val)) {
 		real_wrmsr(env);
 	} else {

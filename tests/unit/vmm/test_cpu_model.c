@@ -351,6 +351,19 @@ static void test_msrs_read_back(void **state)
 	check_roundtrip(VM_CPU_VENDOR_INTEL, 0xc0000103, 3);
 	check_roundtrip(VM_CPU_VENDOR_INTEL, 0x1a0, 0x1);
 	check_roundtrip(VM_CPU_VENDOR_AMD, 0xc0000082, 0xffffffff81000000ULL);
+	/* AMD NB_CFG: Linux sets EnableCf8ExtCfg */
+	check_roundtrip(VM_CPU_VENDOR_AMD, 0xc001001f, 1ULL << 46);
+}
+
+/* AMD HWCR: the TSC counts at P0 (TscFreqSel, bit 24), a read-only 1 */
+static void test_amd_hwcr(void **state)
+{
+	(void)state;
+	struct msr_result r = msr_access(1, 0, VM_CPU_VENDOR_AMD, 0xc0010015,
+					 true, 1ULL << 3);
+	assert_int_equal(r.gp_count, 0);
+	assert_int_equal(r.first, 1ULL << 24);
+	assert_int_equal(r.after_write, (1ULL << 24) | (1ULL << 3));
 }
 
 /* Hardware's #GP cases: reserved EFER bit, non-canonical base, bad PAT
@@ -376,6 +389,9 @@ static void test_bad_msr_access_raises_gp(void **state)
 	check_gp(VM_CPU_VENDOR_INTEL, 0x12345, false, 0);
 	check_gp(VM_CPU_VENDOR_INTEL, 0xfe, false, 0); /* MTRRcap: no MTRR */
 	check_gp(VM_CPU_VENDOR_AMD, 0x1a0, false, 0);
+	/* AMD's own MSRs on the Intel personality */
+	check_gp(VM_CPU_VENDOR_INTEL, 0xc0010015, false, 0);
+	check_gp(VM_CPU_VENDOR_INTEL, 0xc001001f, false, 0);
 	check_gp(VM_CPU_VENDOR_INTEL, 0xc0000080, true, 0xd01 | (1 << 20));
 	check_gp(VM_CPU_VENDOR_INTEL, 0xc0000082, true, 0x0000800000000000ULL);
 	check_gp(VM_CPU_VENDOR_INTEL, 0x277, true, 0x0007040600070402ULL);
@@ -416,6 +432,7 @@ int main(void)
 		cmocka_unit_test(test_apic_base_bsp_and_ap),
 		cmocka_unit_test(test_msrs_read_back),
 		cmocka_unit_test(test_bad_msr_access_raises_gp),
+		cmocka_unit_test(test_amd_hwcr),
 		cmocka_unit_test(test_tsc_counts_vm_clock),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
