@@ -4,7 +4,7 @@
 #   make test   installs what is missing, builds, runs every test suite
 #   make demo-linux  installs what is missing, builds, and boots Debian's own
 #               kernel to an interactive busybox shell on this terminal with
-#               the debug server listening (DEMO_CPUS vCPUs, default 1;
+#               the debug server listening (DEMO_CPUS vCPUs, default 2;
 #               DEMO_GDB, default 127.0.0.1:1234)
 # Also: make build, make bench, make fuzz, make clean.
 #
@@ -31,8 +31,9 @@ TSAN_BUILD ?= build-tsan
 JOBS       ?= $(shell nproc)
 CMAKE_OPTS ?=
 FUZZ_SECONDS    ?= 300
-# make demo-linux: kernel formats boot on 1 vCPU for now (docs/booting.md).
-DEMO_CPUS ?= 1
+# make demo-linux: the vCPUs Debian's kernel boots on, and where the debug
+# server listens.
+DEMO_CPUS ?= 2
 DEMO_GDB  ?= 127.0.0.1:1234
 CI_FUZZ_SECONDS ?= 60
 

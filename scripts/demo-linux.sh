@@ -11,7 +11,7 @@ build=$(cd "${1:-build}" && pwd)
 root=$(cd "$(dirname "$0")/.." && pwd)
 export HVGDB=$build/src/cli/hvgdb
 export LINUX_BOOT_DIR=$build/linux-boot
-export DEMO_CPUS=${2:-1}
+export DEMO_CPUS=${2:-2}
 export DEMO_GDB=${3:-127.0.0.1:1234}
 set +e
 "$root/tests/kernels/debian_kernel_test.sh" "$build/kernel-cache" \

@@ -2,17 +2,22 @@
 
 Debugs Debian's running kernel under hvgdb with nothing but the addresses
 its /init printed from /proc/kallsyms (the Debian vmlinux has no symbols):
-a breakpoint on the getpid system call hit on the vCPUs, `stepi` through
-kernel code that never lands in an interrupt entry, kernel memory read
-through the vCPU's page tables and through `monitor phys on` agreeing,
-`monitor info mem` / `info tlb` showing the kernel text's mapping,
-`info threads` naming every vCPU and its mode, Ctrl-C, and detach.
+a breakpoint on the getpid system call hit on the vCPUs (on an SMP guest,
+on at least two), `stepi` through kernel code that never lands in an
+interrupt entry, with gdb's default scheduler locking (other vCPUs run
+and may report their own breakpoint hit instead of the step, which is
+handled as a gdb user sees it) and with `scheduler-locking step`, kernel
+memory read through the vCPU's page tables and through `monitor phys on`
+agreeing, `monitor info mem` / `info tlb` showing the kernel text's
+mapping, `info threads` naming every vCPU, its state and its mode,
+Ctrl-C, and detach.
 
 Environment: DBG_TARGET (gdb's `target remote` argument), DBG_CPUS, and
 DBG_SYM_<name> / DBG_KERNEL_CODE in hex. Exits with the number of failed
 checks.
 """
 import os
+import re
 import signal
 import threading
 
@@ -43,7 +48,7 @@ ENTRY_END = env_hex("DBG_SYM___entry_text_end")
 KERNEL_CODE = env_hex("DBG_KERNEL_CODE")
 STEPS = 25
 
-stop_threads = []
+stop_threads = []  # (thread's tid, signal) of every stop, in order
 
 
 def on_stop(ev):
@@ -66,43 +71,80 @@ def pc():
     return int(gdb.parse_and_eval("$pc")) & (2**64 - 1)
 
 
-# Every vCPU is a thread that says what it is.
+# Every vCPU is a thread that says what it is: "vCPU N, STATE, MODE".
 threads = run("info threads")
 names = [line for line in threads.splitlines() if "vCPU" in line]
-report(len(names) == CPUS and all("64-bit" in n for n in names),
-       "info threads: %d vCPU threads in 64-bit mode (%r)" % (CPUS, names))
+described = [re.search(r"vCPU (\d+), [\w-]+, 64-bit", n) for n in names]
+numbers = sorted(int(m.group(1)) for m in described if m)
+report(len(names) == CPUS and numbers == list(range(CPUS)),
+       "info threads: vCPUs 0-%d, each with its state and 64-bit mode (%r)"
+       % (CPUS - 1, names))
+
 
 # A breakpoint on a kernel function, hit while the trappers run on every
-# CPU; on an SMP guest, on more than one vCPU.
+# CPU; on an SMP guest, on more than one vCPU (the stop names the vCPU).
 bp = gdb.Breakpoint("*%#x" % GETPID)
-hit_on = set()
-for _ in range(60):
+hit_on = {}
+for _ in range(100):
     gdb.execute("continue")
     tid, sig = stop_threads[-1]
     if sig != "SIGTRAP" or pc() != GETPID:
         report(False, "stop at the breakpoint (got %s at %#x)" % (sig, pc()))
         break
-    hit_on.add(tid)
-    if len(hit_on) >= min(CPUS, 2) and bp.hit_count >= 5:
+    hit_on[tid] = hit_on.get(tid, 0) + 1
+    if len(hit_on) == CPUS and bp.hit_count >= 5:
         break
 report(bp.hit_count >= 5, "breakpoint on __x64_sys_getpid hit %d times"
        % bp.hit_count)
-report(len(hit_on) >= min(CPUS, 2), "hits on vCPUs %s of %d" %
-       (sorted(hit_on), CPUS))
+report(len(hit_on) >= min(CPUS, 2), "hits per vCPU thread %s (%d vCPUs)" %
+       (dict(sorted(hit_on.items())), CPUS))
 
-# stepi through the system call with timers on: never into an interrupt
-# entry (all of them live in .entry.text), always on the same vCPU.
-tid = gdb.selected_thread().ptid[1]
-pcs = []
-for _ in range(STEPS):
-    gdb.execute("stepi", to_string=True)
-    pcs.append(pc())
-in_entry = [p for p in pcs if ENTRY_START <= p < ENTRY_END]
-report(not in_entry and len(set(pcs)) > STEPS // 2,
-       "%d stepi in the kernel, none in an interrupt entry (%s)"
-       % (STEPS, ", ".join("%#x" % p for p in pcs[:6])))
-report(gdb.selected_thread().ptid[1] == tid, "stepping stayed on vCPU %d"
-       % tid)
+
+def stepi_from_breakpoint(phase):
+    """STEPS stepi on the vCPU stopped at the breakpoint, which stays
+    inserted. With gdb's default scheduler locking the other vCPUs run
+    during each step and may hit the breakpoint first: gdb then reports
+    that vCPU's hit instead of the step ("Thread N hit Breakpoint 1") and
+    switches to it, as a user sees it; like a user, go back to the
+    stepping vCPU and step again. Checks the stepping vCPU's PCs; returns
+    the other vCPUs' stops as (thread, signal, pc)."""
+    stepping = gdb.selected_thread()
+    tid = stepping.ptid[1]
+    pcs, others = [], []
+    for _ in range(STEPS * 8):
+        if len(pcs) == STEPS:
+            break
+        gdb.execute("stepi", to_string=True)
+        now = gdb.selected_thread()
+        if now.ptid[1] == tid:
+            pcs.append(pc())
+            continue
+        others.append((now.ptid[1], stop_threads[-1][1], hex(pc())))
+        stepping.switch()
+    in_entry = [p for p in pcs if ENTRY_START <= p < ENTRY_END]
+    report(len(pcs) == STEPS and not in_entry and
+           len(set(pcs)) > STEPS // 2,
+           "%s: %d stepi on vCPU thread %d in the kernel, none in an "
+           "interrupt entry (%s)" % (phase, len(pcs), tid,
+                                     ", ".join("%#x" % p for p in pcs[:6])))
+    return others
+
+
+# stepi through the system call with timers on (and on SMP, IPIs): never
+# into an interrupt entry (all of them live in .entry.text).
+others = stepi_from_breakpoint("scheduler-locking replay")
+report(all(sig == "SIGTRAP" and at == hex(GETPID) for _, sig, at in others),
+       "%d step(s) ended by another vCPU's breakpoint hit, each a real hit "
+       "at the breakpoint (%s)" % (len(others), others[:4]))
+# With the others held (scheduler-locking step), nothing else may stop.
+gdb.execute("continue")
+report(stop_threads[-1][1] == "SIGTRAP" and pc() == GETPID,
+       "continue: the breakpoint hit again")
+run("set scheduler-locking step")
+others = stepi_from_breakpoint("scheduler-locking step")
+run("set scheduler-locking replay")
+report(not others, "scheduler-locking step: no other vCPU stopped a step "
+       "(%s)" % others[:4])
 
 # The function's bytes through the vCPU's page tables and physically.
 inf = gdb.selected_inferior()

@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """Debugging Debian's Linux under hvgdb with the real gdb, end to end.
 
-    linux_debug_test.py HVGDB INITRD_DIR VMLINUZ VMLINUX [CPUS]
+    linux_debug_test.py HVGDB INITRD_DIR VMLINUZ VMLINUX [CPUS [VENDOR]]
 
 Builds trapper.c (static) and an initramfs whose /init (debug-init.sh)
 prints kernel addresses from /proc/kallsyms and runs one trapper per CPU:
 a user program taking its own int3s under a SIGTRAP handler. Boots VMLINUX
-on CPUS vCPUs (default 1) with the debug server on a unix socket, runs the
+on CPUS vCPUs (default 1) with the CPU personality VENDOR (intel or amd,
+default intel: how hvgdb steps and re-injects #BP underneath) and the
+debug server on a unix socket, runs the
 gdb session of linux_debug_gdb.py against the running kernel, and after
 gdb detached checks that the kernel ran on, that every trapper got every
 one of its traps, and that hvgdb exited 0 (ACPI power-off).
@@ -23,6 +25,13 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TRAP_SECONDS = 8
 BOOT_TIMEOUT = 600
 SESSION_TIMEOUT = 600
+# Known defect, not what this test is about: with the AMD personality
+# (no CPUID leaf 0x15, so Linux ticks with the PIT until its LAPIC timer
+# is calibrated) the kernel's check that IRQ 0 reaches the IO-APIC sees
+# one PIT interrupt where it waits for five, and panics "IO-APIC + timer
+# doesn't work!" (docs/booting.md, "Known defects"). Skipping that check
+# lets the debugger be tested on that personality meanwhile.
+AMD_WORKAROUND = "no_timer_check"
 
 
 def serial(path):
@@ -49,6 +58,7 @@ def wait_for(path, pattern, proc, timeout):
 def main():
     hvgdb, initrd_dir, _vmlinuz, vmlinux = sys.argv[1:5]
     cpus = int(sys.argv[5]) if len(sys.argv) > 5 else 1
+    vendor = sys.argv[6] if len(sys.argv) > 6 else "intel"
     os.makedirs(initrd_dir, exist_ok=True)
     trapper = os.path.join(initrd_dir, "trapper")
     subprocess.run([os.environ.get("CC", "cc"), "-static", "-O2", "-o",
@@ -61,10 +71,13 @@ def main():
     tmp = tempfile.mkdtemp(prefix="hvgdb-linux-debug-")
     sock = os.path.join(tmp, "gdb.sock")
     log = os.path.join(tmp, "serial.log")
-    cmd = [hvgdb, "run", "--cpus", str(cpus), "--memory", "512M",
+    append = f"console=ttyS0 TRAP_SECONDS={TRAP_SECONDS}"
+    if vendor == "amd":
+        append += " " + AMD_WORKAROUND
+    cmd = [hvgdb, "run", "--cpus", str(cpus), "--cpu-vendor", vendor,
+           "--memory", "512M",
            "--serial", "file:" + log, "--gdb", "unix:" + sock,
-           "--initrd", initrd, "--append",
-           f"console=ttyS0 TRAP_SECONDS={TRAP_SECONDS}", vmlinux]
+           "--initrd", initrd, "--append", append, vmlinux]
     print("+ " + " ".join(cmd), flush=True)
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
                             stderr=subprocess.PIPE)
