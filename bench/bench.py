@@ -21,6 +21,7 @@ sys.path.insert(0, HERE)
 import gdb_rows  # noqa: E402
 import guest_rows  # noqa: E402
 import host_busy  # noqa: E402
+import linux_gdb_rows  # noqa: E402
 import linux_rows  # noqa: E402
 from report import Report  # noqa: E402
 
@@ -80,7 +81,7 @@ def med(runs, key):
 
 ROWS = ["stepi", "bp", "mem", "ctrlc", "cpu", "storm", "rss", "startup",
         "idle", "bps", "bpsin", "bprss", "hltstep", "smpstep", "busy",
-        "linux", "linuxidle"]
+        "linux", "linuxidle", "linuxgdb"]
 
 
 def main():
@@ -247,6 +248,20 @@ def main():
             cfg, log, "14 idle Linux 4 vCPUs", ["hvgdb", "qemu"],
             lambda k: linux_rows.idle_cpu(k, cfg), reps=1)
         rep.linux_idle_row(r)
+    if "linuxgdb" in only:
+        initrd = linux_gdb_rows.debug_initrd(cfg)
+        for cpus, first in ((1, 1), (4, 4)):
+            r = raw[f"linux_gdb_{cpus}"] = interleaved(
+                cfg, log, f"15 gdb on Linux, {cpus} vCPU(s)",
+                ["hvgdb", "qemu"],
+                lambda k, c=cpus: linux_gdb_rows.session(k, cfg, c, initrd))
+            for n, (key, what) in enumerate((
+                    ("bp_rate", "breakpoint hits/s on __x64_sys_getpid"),
+                    ("stepi_rate", "stepi/s from __x64_sys_getpid"),
+                    ("mem_rate", "gdb dump 16 MiB, kernel direct map, MB/s"))):
+                rep.rate_row(f"15.{first + n}", f"Linux {cpus} vCPU(s), "
+                             f"{what}", r, key, want_ratio=1.0,
+                             gdb_share=False)
 
     print()
     print(rep.table())

@@ -8,7 +8,7 @@
 /bin/busybox mount -t devtmpfs dev /dev
 say() { echo "hvgdb-debug: $*" >/dev/kmsg; }
 # One pass over /proc/kallsyms: it is long, and slow to generate.
-/bin/busybox awk '$3 ~ /^(_text|_end|__x64_sys_getpid|__entry_text_(start|end))$/ {
+/bin/busybox awk '$3 ~ /^(_text|page_offset_base|__x64_sys_getpid|__entry_text_(start|end))$/ {
   print "hvgdb-debug: sym " $3 " " $1 }' /proc/kallsyms >/dev/kmsg
 /bin/busybox awk -F'[ -]+' '/Kernel code/ {
   print "hvgdb-debug: kernel-code " $2; exit }' /proc/iomem >/dev/kmsg
