@@ -25,13 +25,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TRAP_SECONDS = 8
 BOOT_TIMEOUT = 600
 SESSION_TIMEOUT = 600
-# Known defect, not what this test is about: with the AMD personality
-# (no CPUID leaf 0x15, so Linux ticks with the PIT until its LAPIC timer
-# is calibrated) the kernel's check that IRQ 0 reaches the IO-APIC sees
-# one PIT interrupt where it waits for five, and panics "IO-APIC + timer
-# doesn't work!" (docs/booting.md, "Known defects"). Skipping that check
-# lets the debugger be tested on that personality meanwhile.
-AMD_WORKAROUND = "no_timer_check"
 
 
 def serial(path):
@@ -72,8 +65,6 @@ def main():
     sock = os.path.join(tmp, "gdb.sock")
     log = os.path.join(tmp, "serial.log")
     append = f"console=ttyS0 TRAP_SECONDS={TRAP_SECONDS}"
-    if vendor == "amd":
-        append += " " + AMD_WORKAROUND
     cmd = [hvgdb, "run", "--cpus", str(cpus), "--cpu-vendor", vendor,
            "--memory", "512M",
            "--serial", "file:" + log, "--gdb", "unix:" + sock,
