@@ -81,7 +81,7 @@ def med(runs, key):
 
 ROWS = ["stepi", "bp", "mem", "ctrlc", "cpu", "storm", "rss", "startup",
         "idle", "bps", "bpsin", "bprss", "hltstep", "smpstep", "busy",
-        "linux", "linuxidle", "linuxgdb"]
+        "linux", "linuxidle", "linuxgdb", "scale"]
 
 
 def main():
@@ -262,6 +262,23 @@ def main():
                 rep.rate_row(f"15.{first + n}", f"Linux {cpus} vCPU(s), "
                              f"{what}", r, key, want_ratio=1.0,
                              gdb_share=False)
+
+    if "scale" in only:
+        # Row 16: the measurement, work=800 on every vCPU (the same
+        # work per vCPU, so ideal scaling keeps the time flat until the
+        # host's cores are used up).
+        work = 100 if cfg.quick else 800
+        series = {}
+        # hvgdb executes its vCPUs in parallel only when asked to.
+        os.environ["HVGDB_EXEC"] = "parallel"
+        for cpus in (1, 2, 4, 8):
+            series[cpus] = raw[f"scale_{cpus}"] = interleaved(
+                cfg, log, f"16 cpu-bench work={work} {cpus} vCPU",
+                ["hvgdb", "qemu"],
+                lambda k, c=cpus: guest_rows.cpu_bench(k, cfg, cpus=c,
+                                                       work=work))
+        del os.environ["HVGDB_EXEC"]
+        rep.scale_rows(series, work)
 
     print()
     print(rep.table())

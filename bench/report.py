@@ -119,6 +119,31 @@ class Report:
         self._target(row, "speed with/without watchpoints", row["ratio"],
                      ">=", 0.9)
 
+    def scale_rows(self, series, work):
+        """Row 16: cpu-bench on 1, 2, 4, 8 vCPUs, hvgdb next to QEMU.
+        ratio: hvgdb's throughput against its own 1 vCPU; vs_qemu: time
+        hvgdb/QEMU."""
+        one = _med(series[1]["hvgdb"], "throughput")
+        for cpus, runs in series.items():
+            h = _med(runs["hvgdb"], "compute")
+            q = _med(runs["qemu"], "compute")
+            t = _med(runs["hvgdb"], "throughput")
+            qt = _med(runs["qemu"], "throughput")
+            row = self._add(f"16.{cpus}", f"cpu-bench work={work}, {cpus} "
+                            "vCPU(s), compute s (ratio: throughput vs own "
+                            "1 vCPU)", hvgdb=h, qemu=q, ratio=_ratio(t, one),
+                            vs_qemu=_ratio(h, q),
+                            qemu_scaling=_ratio(
+                                qt, _med(series[1]["qemu"], "throughput")))
+            if cpus == 1:
+                row["ratio"] = row["vs_qemu"]
+            if cpus in (2, 4):
+                self._target(row, f"{cpus}-vCPU/1-vCPU throughput",
+                             row["ratio"], ">=", 1.8)
+            if cpus == 4:
+                self._target(row, "hvgdb/QEMU time", row["vs_qemu"], "<=",
+                             1.0)
+
     def storm_row(self, runs):
         h, q = runs["hvgdb"][0], runs["qemu"][0]
         row = self._add("6", "SMP storm, 8 vCPUs, one breakpoint, stops/s",
@@ -255,6 +280,9 @@ class Report:
                 extra.append(f"no debugger {_fmt(r['no_debugger'])} s")
             if "one_vcpu" in r:
                 extra.append(f"1 vCPU {_fmt(r['one_vcpu'])} work/s")
+            if "vs_qemu" in r:
+                extra.append(f"time hvgdb/QEMU {_fmt(r['vs_qemu'])}; QEMU's "
+                             f"own scaling {_fmt(r.get('qemu_scaling'))}")
             if "hvgdb_ms_1" in r:
                 extra.append(f"1 bp: hvgdb {_fmt(r['hvgdb_ms_1'])} ms, "
                              f"QEMU {_fmt(r['qemu_ms_1'])} ms; 200/1: hvgdb "

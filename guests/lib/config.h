@@ -2,7 +2,7 @@
 #ifndef GUEST_CONFIG_H
 #define GUEST_CONFIG_H
 
-#define GUEST_MAX_CPUS 16
+#define GUEST_MAX_CPUS 64
 #define GUEST_STACK_SIZE 16384 /* per vCPU; power of two (cpu_self uses it) */
 #define GUEST_CMDLINE_MAX 4096
 

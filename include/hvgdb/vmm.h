@@ -44,6 +44,10 @@ struct vm_config {
 	/* Translated-code buffer per vCPU, MiB (0: VM_DEFAULT_CODE_BUFFER_MIB;
 	 * else VM_MIN_CODE_BUFFER_MIB..VM_MAX_CODE_BUFFER_MIB). */
 	unsigned code_buffer_mib;
+	/* Every vCPU executes at once, on its own host thread, instead of
+	 * one at a time (docs/design-notes.md, "Parallel execution"). Also
+	 * asked for by HVGDB_EXEC=parallel in the environment. */
+	bool parallel_execution;
 };
 
 #define VM_DEFAULT_CODE_BUFFER_MIB 128

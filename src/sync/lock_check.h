@@ -1,7 +1,7 @@
 /*
  * The lock-order checker behind checked_mutex.h, for locks that are not
- * mutexes too (the execution lock is a token handed over under the
- * scheduler's mutex). Each thread keeps the list of checked locks it
+ * mutexes too (a vCPU's right to execute guest code is a token granted
+ * under the scheduler's mutex). Each thread keeps the list of checked locks it
  * holds; a lock records the thread that holds it.
  *
  * HVGDB_LOCK_CHECKS defaults to on unless NDEBUG; every file of one build

@@ -16,9 +16,9 @@
 	/* gdbstub: the session and the vCPU event machine (ev.lock); its   \
 	 * holder calls the target ops, and so the whole VM API */          \
 	X(STUB, "stub")                                                    \
-	/* the execution lock: not a mutex but a token (exec_sched.c) held  \
-	 * while a vCPU runs guest code; device handlers run under it, and  \
-	 * a vCPU never enters the debug server holding it */               \
+	/* a vCPU's right to execute guest code: a token per vCPU, not a  \
+	 * mutex (exec_sched.c, exec_parallel.c); device handlers run under \
+	 * it, and a vCPU never enters the debug server holding it */       \
 	X(EXEC, "exec")                                                    \
 	/* cli: the run's COM1 (serial_port.c), around the UART */          \
 	X(SERIAL_PORT, "serial_port")                                      \

@@ -1,7 +1,7 @@
 /*
- * A lock that is not a mutex, for the lock-order checker: a token handed
- * from thread to thread under some other lock (the execution lock is a
- * flag under the scheduler's mutex). The owner brackets its ownership with
+ * A lock that is not a mutex, for the lock-order checker: a token taken
+ * and given back under some other lock (a vCPU's right to execute guest
+ * code, granted under the scheduler's mutex). The owner brackets its ownership with
  * these calls; debug builds then check the token's rank like a mutex's,
  * and that its owner never sleeps on a condition while holding it. Without
  * checks the struct is empty and the calls are nothing.

@@ -121,7 +121,13 @@ void vcpu_queue_code_write(struct vcpu *writer, uint64_t start, uint64_t end)
 			continue;
 		checked_mutex_lock(&v->mtx);
 		queue_locked(v, start, end, NULL);
+		bool running = v->in_engine;
 		checked_mutex_unlock(&v->mtx);
+		/* Executing at this moment (parallel mode): it leaves at its
+		 * next block boundary and drops the code before it runs on,
+		 * as a CPU that serializes after another modified its code. */
+		if (running)
+			vcpu_stop_soon(v);
 	}
 }
 

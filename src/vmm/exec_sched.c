@@ -8,10 +8,10 @@
 #include <time.h>
 
 #include "devices/lapic.h"
-#include "vmm/vm_internal.h"
+#include "vmm/exec_sched_internal.h"
 
-static void abs_deadline(const struct vm *vm, uint64_t guest_ns,
-			 struct timespec *ts)
+void sched_abs_deadline(const struct vm *vm, uint64_t guest_ns,
+			struct timespec *ts)
 {
 	uint64_t host = vm_host_ns_of(vm, guest_ns);
 	ts->tv_sec = (time_t)(host / 1000000000ULL);
@@ -72,6 +72,17 @@ static void *preempt_thread(void *arg)
 
 	checked_mutex_lock(&s->mtx);
 	while (!s->quit) {
+		if (s->parallel) {
+			uint64_t next = par_preempt_locked(vm, vm_now_ns(vm));
+			struct timespec ts;
+			if (next == UINT64_MAX) {
+				checked_cond_wait(&s->wakeup, &s->mtx);
+			} else {
+				sched_abs_deadline(vm, next, &ts);
+				checked_cond_timedwait(&s->wakeup, &s->mtx, &ts);
+			}
+			continue;
+		}
 		if (!s->running) {
 			checked_cond_wait(&s->wakeup, &s->mtx);
 			continue;
@@ -83,7 +94,7 @@ static void *preempt_thread(void *arg)
 			if (deadline == UINT64_MAX) {
 				checked_cond_wait(&s->wakeup, &s->mtx);
 			} else {
-				abs_deadline(vm, deadline, &ts);
+				sched_abs_deadline(vm, deadline, &ts);
 				checked_cond_timedwait(&s->wakeup, &s->mtx, &ts);
 			}
 			continue;
@@ -98,16 +109,28 @@ static void *preempt_thread(void *arg)
 			kicked_epoch = s->epoch;
 			kicked_at = now;
 		}
-		abs_deadline(vm, now + SCHED_KICK_RETRY_NS, &ts);
+		sched_abs_deadline(vm, now + SCHED_KICK_RETRY_NS, &ts);
 		checked_cond_timedwait(&s->wakeup, &s->mtx, &ts);
 	}
 	checked_mutex_unlock(&s->mtx);
 	return NULL;
 }
 
-int sched_init(struct vm *vm)
+static unsigned usable_host_cpus(void)
+{
+	cpu_set_t set;
+	if (sched_getaffinity(0, sizeof(set), &set) != 0)
+		return 1;
+	int n = CPU_COUNT(&set);
+	return n > 0 ? (unsigned)n : 1;
+}
+
+int sched_init(struct vm *vm, bool parallel)
 {
 	struct exec_sched *s = &vm->sched;
+	s->parallel = parallel;
+	s->host_cpus = usable_host_cpus();
+	atomic_init(&s->exclusive_wanted, 0);
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -117,7 +140,6 @@ int sched_init(struct vm *vm)
 	pthread_cond_init(&s->arrival, &ca);
 	pthread_condattr_destroy(&ca);
 	s->gate_ns = SCHED_RESUME_GATE_NS;
-	lock_token_init(&s->exec_token, LOCK_RANK_EXEC);
 	int rc = pthread_create(&s->thread, NULL, preempt_thread, vm);
 	if (rc != 0)
 		return -rc;
@@ -176,7 +198,7 @@ static struct vcpu *next_holder(struct vm *vm, uint64_t now)
 
 /* v is back at the lock, or will not come: the resume gate may have been
  * holding the lock for it. */
-static void no_longer_expected_locked(struct exec_sched *s, struct vcpu *v)
+void sched_no_longer_expected_locked(struct exec_sched *s, struct vcpu *v)
 {
 	lock_assert_held(&s->mtx);
 	if (v->sched_returning) {
@@ -215,9 +237,13 @@ void sched_acquire(struct vm *vm, struct vcpu *v, bool step,
 		   bool interrupt_due)
 {
 	struct exec_sched *s = &vm->sched;
-	lock_token_may_take(&s->exec_token);
+	if (s->parallel) {
+		par_acquire(vm, v, step);
+		return;
+	}
+	lock_token_may_take(&v->exec_token);
 	checked_mutex_lock(&s->mtx);
-	no_longer_expected_locked(s, v);
+	sched_no_longer_expected_locked(s, v);
 	v->sched_waiting = true;
 	v->sched_step = step;
 	if (interrupt_due)
@@ -238,7 +264,7 @@ void sched_acquire(struct vm *vm, struct vcpu *v, bool step,
 		}
 		if (!s->held && now < s->gate_end) {
 			struct timespec ts;
-			abs_deadline(vm, s->gate_end, &ts);
+			sched_abs_deadline(vm, s->gate_end, &ts);
 			checked_cond_timedwait(&s->turn, &s->mtx, &ts);
 		} else {
 			checked_cond_wait(&s->turn, &s->mtx);
@@ -249,7 +275,7 @@ void sched_acquire(struct vm *vm, struct vcpu *v, bool step,
 	v->sched_urgent = false;
 	v->sched_step = false;
 	s->held = true;
-	lock_token_taken(&s->exec_token);
+	lock_token_taken(&v->exec_token);
 	s->acquired_at = vm_now_ns(vm);
 	s->slice_end = s->acquired_at + SCHED_SLICE_NS;
 	int last_cpu = s->last_cpu;
@@ -260,6 +286,8 @@ void sched_acquire(struct vm *vm, struct vcpu *v, bool step,
 bool sched_others_due(struct vm *vm)
 {
 	struct exec_sched *s = &vm->sched;
+	if (s->parallel)
+		return par_others_due(vm);
 	return atomic_load_explicit(&s->waiters, memory_order_relaxed) > 0 ||
 	       atomic_load_explicit(&s->returning, memory_order_relaxed) > 0;
 }
@@ -267,6 +295,8 @@ bool sched_others_due(struct vm *vm)
 bool sched_should_yield(struct vm *vm)
 {
 	struct exec_sched *s = &vm->sched;
+	if (s->parallel)
+		return par_should_yield(vm);
 	checked_mutex_lock(&s->mtx);
 	bool yield = vm_now_ns(vm) >= yield_at(vm);
 	checked_mutex_unlock(&s->mtx);
@@ -276,8 +306,12 @@ bool sched_should_yield(struct vm *vm)
 void sched_release(struct vm *vm, struct vcpu *v)
 {
 	struct exec_sched *s = &vm->sched;
+	if (s->parallel) {
+		par_release(vm, v);
+		return;
+	}
 	int cpu = sched_getcpu();
-	lock_token_released(&s->exec_token);
+	lock_token_released(&v->exec_token);
 	checked_mutex_lock(&s->mtx);
 	s->held = false;
 	s->last_cpu = cpu;
@@ -294,8 +328,14 @@ void sched_let_others_run(struct vm *vm, struct vcpu *v)
 {
 	struct exec_sched *s = &vm->sched;
 	struct timespec ts;
+	if (s->parallel) {
+		/* The spinner waits for a vCPU whose host thread may not be
+		 * running (more vCPUs than host CPUs): let it. */
+		sched_yield();
+		return;
+	}
 	checked_mutex_lock(&s->mtx);
-	abs_deadline(vm, vm_now_ns(vm) + SCHED_YIELD_WAIT_NS, &ts);
+	sched_abs_deadline(vm, vm_now_ns(vm) + SCHED_YIELD_WAIT_NS, &ts);
 	s->yielders++;
 	while (s->waiters == 0 && s->returning > (v->sched_returning ? 1 : 0))
 		if (checked_cond_timedwait(&s->arrival, &s->mtx, &ts) ==
@@ -318,15 +358,19 @@ void sched_vcpu_not_coming(struct vm *vm, struct vcpu *v)
 {
 	struct exec_sched *s = &vm->sched;
 	checked_mutex_lock(&s->mtx);
-	no_longer_expected_locked(s, v);
+	sched_no_longer_expected_locked(s, v);
 	checked_mutex_unlock(&s->mtx);
 }
 
 void sched_enter_engine(struct vm *vm, struct vcpu *v, bool deadline_polled)
 {
 	struct exec_sched *s = &vm->sched;
-	/* only the holder of the execution lock runs an engine */
-	lock_token_assert_held(&s->exec_token);
+	/* only a vCPU past the gate (or holding the lock) runs an engine */
+	lock_token_assert_held(&v->exec_token);
+	if (s->parallel) {
+		par_enter_engine(vm, v, deadline_polled);
+		return;
+	}
 	checked_mutex_lock(&s->mtx);
 	s->running = v;
 	s->deadline_polled = deadline_polled;
@@ -350,9 +394,11 @@ void sched_enter_engine(struct vm *vm, struct vcpu *v, bool deadline_polled)
 	checked_mutex_unlock(&s->mtx);
 }
 
-bool sched_leave_engine(struct vm *vm)
+bool sched_leave_engine(struct vm *vm, struct vcpu *v)
 {
 	struct exec_sched *s = &vm->sched;
+	if (s->parallel)
+		return par_leave_engine(vm, v);
 	checked_mutex_lock(&s->mtx);
 	bool kicked = s->kicked;
 	s->running = NULL;
@@ -365,7 +411,9 @@ void sched_kick(struct vm *vm, struct vcpu *v)
 {
 	struct exec_sched *s = &vm->sched;
 	checked_mutex_lock(&s->mtx);
-	if (s->running == v) {
+	if (s->parallel) {
+		par_kick_locked(vm, v);
+	} else if (s->running == v) {
 		s->kick_requested = true;
 		pthread_cond_signal(&s->wakeup);
 	} else if (v->sched_waiting && !v->sched_urgent) {

@@ -1,8 +1,16 @@
 /*
- * The global execution lock and the preemption thread.
+ * Who executes guest code, and the preemption thread.
  *
- * Unicorn's `lock`-prefixed instructions are not atomic across engines, so
- * only one vCPU executes guest code at a time. The lock goes to the waiting
+ * Parallel (vm_config.parallel_execution, or HVGDB_EXEC=parallel in the
+ * environment): every vCPU runs its own engine on its own thread
+ * at once. Guest atomics stay atomic across engines (tcg_atomics.c); what
+ * needs the world stopped (a locked access QEMU cannot make atomic, a vCPU
+ * that translates serially for data watches) takes the execution gate
+ * exclusively: every other vCPU is kicked out of its engine and waits at
+ * the gate until it is done (exec_parallel.c).
+ *
+ * Serial (the default): one vCPU executes at a time, under a global
+ * execution lock. The lock goes to the waiting
  * vCPU that ran least recently (round-robin when all are busy; a vCPU
  * woken from hlt goes first); the holder runs for a time slice. Right after
  * the debugger resumes vCPUs the lock waits for the least recently run of
@@ -14,10 +22,12 @@
  * on one host core and its caches (measured: cpu-bench on 4 vCPUs lost 10%
  * more to its 1-vCPU run when hand-offs also moved between the two cores of
  * this machine). The move is not a pinning: the kernel may move the thread
- * again. One thread per
- * VM ends slices and enforces the running vCPU's LAPIC deadline by stopping
- * its engine (uc_emu_stop is safe from another thread; uc_emu_start's own
- * timeout costs ~16 ms per call and is never used).
+ * again.
+ *
+ * In both modes one thread per VM is a late safety net for LAPIC
+ * deadlines and repeats kicks (the engines poll their deadlines and a
+ * kick flag themselves); in serial mode it also ends slices others wait
+ * for. uc_emu_start's own timeout costs ~16 ms per call and is never used.
  */
 #ifndef HVGDB_EXEC_SCHED_H
 #define HVGDB_EXEC_SCHED_H
@@ -45,11 +55,6 @@ struct vcpu;
 /* How long a vCPU that gave its slice up (PAUSE-loop exiting) waits for
  * a vCPU that is on its way back to the lock. */
 #define SCHED_YIELD_WAIT_NS 1000000ULL
-/* Re-check interval while the running vCPU is overdue to stop. */
-#define SCHED_KICK_RETRY_NS 1000000ULL
-/* An engine that polls its LAPIC deadline itself is stopped by this
- * thread only this late (a safety net; it normally never fires). */
-#define SCHED_POLLED_DEADLINE_SLACK_NS 2000000ULL
 /* The longest engine entry, enforced by the backend itself: it re-tunes
  * itself between entries (tcg_tlb_sizing.c), so even a lone busy vCPU
  * leaves now and then. */
@@ -72,13 +77,19 @@ struct vcpu;
 
 struct exec_sched {
 	struct checked_mutex mtx;
-	pthread_cond_t turn;    /* vCPUs waiting for the lock */
+	pthread_cond_t turn;    /* vCPUs waiting for the lock or the gate */
 	pthread_cond_t wakeup;  /* preemption thread */
+	bool parallel;          /* vCPUs execute at once (exec_parallel.c) */
+	unsigned host_cpus;     /* host CPUs this process may run on */
+	/* Parallel: vCPUs past the gate (between acquire and release), and
+	 * the exclusive holder and waiters. `exclusive_wanted` is also read
+	 * without the lock, as a hint. */
+	unsigned inside;
+	bool exclusive;
+	struct vcpu *exclusive_owner;
+	atomic_uint exclusive_wanted;
+	/* Serial: one holder. */
 	bool held;
-	/* `held` for the lock-order checker: ranked EXEC, so its holder
-	 * can never take the stub lock or sleep on a condition
-	 * (lock_order.h). */
-	struct lock_token exec_token;
 	/* Read without the lock by sched_others_due. */
 	atomic_uint waiters;
 	atomic_uint returning;  /* vCPUs with sched_returning set */
@@ -87,7 +98,7 @@ struct exec_sched {
 	uint64_t gate_end;      /* resume gate open until (guest ns) */
 	uint64_t gate_ns;       /* its bound: SCHED_RESUME_GATE_NS (tests
 				   may raise it) */
-	struct vcpu *running;   /* inside uc_emu_start, or NULL */
+	struct vcpu *running;   /* serial: inside uc_emu_start, or NULL */
 	uint64_t epoch;         /* engine entries so far: the LRU clock */
 	uint64_t slice_end;
 	uint64_t acquired_at;   /* the holder's slice began (guest ns) */
@@ -100,9 +111,13 @@ struct exec_sched {
 	pthread_t thread;
 };
 
-int sched_init(struct vm *vm);
+/* parallel: vCPUs execute at once, else one at a time. */
+int sched_init(struct vm *vm, bool parallel);
 void sched_fini(struct vm *vm);
-/* The holder's time slice starts at acquire. step: v asks for one
+/* Before v executes guest code. Parallel: waits only while the world is
+ * stopped for someone (exclusive) or the resume gate holds v for the
+ * vCPUs the debugger resumed with it. Serial: the execution lock. The
+ * holder's time slice starts at acquire. step: v asks for one
  * instruction (SCHED_STEP_TURN_NS). interrupt_due: v has an interrupt to
  * take (it just woke from hlt for one), so the holder's slice ends early,
  * as when an IPI reaches a waiting vCPU (sched_kick). */
@@ -123,14 +138,20 @@ void sched_vcpu_not_coming(struct vm *vm, struct vcpu *v);
 /* Another vCPU waits for the lock or will ask soon (a hint: read without
  * the lock). */
 bool sched_others_due(struct vm *vm);
-/* Someone waits and the holder's slice is over. */
+/* Serial: someone waits and the holder's slice is over. Parallel:
+ * someone waits to run alone. */
 bool sched_should_yield(struct vm *vm);
 /* Bracket one engine entry; leave returns whether we stopped it. The
  * backend ends every entry within SCHED_MAX_ENTRY_NS itself;
  * deadline_polled: it also stops the engine at the LAPIC deadline, so
  * this thread does not need to wake up for it. */
 void sched_enter_engine(struct vm *vm, struct vcpu *v, bool deadline_polled);
-bool sched_leave_engine(struct vm *vm);
+bool sched_leave_engine(struct vm *vm, struct vcpu *v);
+/* Between acquire and release: v runs alone from begin to end (every
+ * other vCPU out of guest code meanwhile). Nothing in serial mode, where
+ * v already does. */
+void sched_exclusive_begin(struct vm *vm, struct vcpu *v);
+void sched_exclusive_end(struct vm *vm, struct vcpu *v);
 /* Stop v's engine soon if it is executing (any thread). */
 void sched_kick(struct vm *vm, struct vcpu *v);
 /* The running vCPU's LAPIC deadline may have moved. */

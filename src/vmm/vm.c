@@ -73,6 +73,14 @@ void vcpu_notify(struct vcpu *v)
 	sched_kick(v->vm, v);
 }
 
+void vcpu_stop_soon(struct vcpu *v)
+{
+	/* stop_req also reaches an entry about to start (sched_enter_engine
+	 * checks it after the engine's stop flag was reset). */
+	atomic_store(&v->stop_req, true);
+	v->vm->ops->kick(v);
+}
+
 /* ---- LAPIC glue ---------------------------------------------------------- */
 
 static bool ipi_reaches(const struct lapic_ipi *ipi, struct vcpu *v)
@@ -216,6 +224,7 @@ static struct vcpu *vcpu_alloc(struct vm *vm, int id,
 		return NULL;
 	}
 	atomic_init(&v->stop_req, false);
+	lock_token_init(&v->exec_token, LOCK_RANK_EXEC);
 	v->sipi_vector = -1;
 	v->lapic = lapic_create((unsigned)id, lops);
 	if (!v->lapic) {
@@ -310,7 +319,10 @@ int vm_create(const struct vm_config *cfg, struct vm **vmp, char *err,
 		return -ENOMEM;
 	}
 
-	int rc = sched_init(vm);
+	const char *exec_mode = getenv("HVGDB_EXEC");
+	bool parallel = cfg->parallel_execution ||
+			(exec_mode && strcmp(exec_mode, "parallel") == 0);
+	int rc = sched_init(vm, parallel);
 	if (rc < 0) {
 		snprintf(err, errlen, "cannot start the preemption thread");
 		vm_destroy(vm);
@@ -497,7 +509,7 @@ static int set_suspended(struct vm *vm, int vcpu, bool on)
 {
 	if (!vm || vcpu < -1 || (vcpu >= 0 && (unsigned)vcpu >= vm->ncpus))
 		return -EINVAL;
-	/* Every vCPU a resume wakes is expected at the execution lock (the
+	/* Every vCPU a resume wakes is expected at the execution gate (the
 	 * resume gate) before any of them may run. Marked one by one as its
 	 * flag cleared, the first woken could take the lock while the
 	 * others were not expected yet, and run its whole slice first

@@ -89,6 +89,12 @@ struct vcpu {
 	/* Set by other threads to make the vCPU re-check its state soon. */
 	atomic_bool stop_req;
 
+	/* Held while the vCPU may execute guest code (between sched_acquire
+	 * and sched_release), for the lock-order checker: ranked EXEC, so
+	 * its holder never takes the stub lock or sleeps on a condition
+	 * (lock_order.h). */
+	struct lock_token exec_token;
+
 	/* Guarded by vm->sched.mtx. */
 	uint64_t sched_last_run;   /* sched.epoch at its last engine entry */
 	bool sched_waiting;        /* in sched_acquire */
@@ -96,6 +102,12 @@ struct vcpu {
 	bool sched_urgent;         /* waiting with an interrupt sent to it */
 	bool sched_step;           /* waiting to execute one instruction */
 	bool sched_returning;      /* released the lock, will ask again */
+	/* Parallel mode: inside uc_emu_start; asked to leave it (when,
+	 * guest ns) and stopped by a kick. */
+	bool sched_in_engine;
+	bool sched_kick_requested;
+	bool sched_kicked;
+	uint64_t sched_kicked_at;
 
 	/* Owned by the vCPU thread (or by whoever holds it parked). */
 	int caps[VM_CAP_MAX];
@@ -170,6 +182,10 @@ uint64_t vm_now_ns(const struct vm *vm);
 uint64_t vm_host_ns_of(const struct vm *vm, uint64_t guest_ns);
 /* Wake a halted vCPU and make a running one leave the engine. */
 void vcpu_notify(struct vcpu *v);
+/* Make v leave its engine at its next block boundary, or not enter it
+ * for long if it is about to (lock-free: callable from inside an engine,
+ * under any lock). */
+void vcpu_stop_soon(struct vcpu *v);
 /* Writes to guest memory for the vCPUs' translation caches
  * (code_write_queue.c). vcpu_take_invalidations runs on the vCPU's thread
  * just before it enters its engine: it fills ranges (at most

@@ -92,13 +92,17 @@ static void others_check_all_stores(struct tcg_vcpu *t)
 	struct vm *vm = t->vcpu->vm;
 	for (unsigned i = 0; i < vm->ncpus; i++) {
 		struct tcg_vcpu *o = tcg_of(vm->vcpus[i]);
-		if (o && o != t)
+		if (o && o != t) {
 			atomic_store(&o->check_all_stores, true);
+			/* One executing now (parallel mode) re-marks its TLB
+			 * at its next entry: make that soon. */
+			vcpu_stop_soon(vm->vcpus[i]);
+		}
 	}
 }
 
-/* Before an engine entry (one engine executes at a time, so nobody else
- * touches this TLB now). */
+/* Before an engine entry, on the engine's own thread (nobody else
+ * touches its TLB). */
 void tcg_code_coherence_before_entry(struct tcg_vcpu *t)
 {
 	if (atomic_load_explicit(&t->check_all_stores, memory_order_relaxed) &&

@@ -32,6 +32,7 @@
 #include <string.h>
 
 #include "vmm/tcg/tcg_cpu_internals.h"
+#include "vmm/tcg/tcg_atomics.h"
 
 #define HF_CPL_MASK 3u
 /* Bits of hflags that are set in 64-bit kernel and user code alike: CS32,
@@ -209,6 +210,9 @@ static void run_check(void)
 			 minor == TCG_VALIDATED_UC_MINOR &&
 			 patch == TCG_VALIDATED_UC_PATCH;
 	check_rc = tcg_cpu_selftest(check_error, sizeof(check_error));
+	if (check_rc == 0)
+		check_rc = tcg_atomics_selftest(check_error,
+						sizeof(check_error));
 	if (check_rc == 0 && !validated)
 		fprintf(stderr, "hvgdb: note: Unicorn %u.%u.%u, not the "
 			"validated %d.%d.%d; its CPU internals passed hvgdb's "

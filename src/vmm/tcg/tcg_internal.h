@@ -93,6 +93,14 @@ struct tcg_vcpu {
 	 * waiting vCPU (tcg_pause.c). */
 	unsigned pauses;
 	bool pause_yield;
+	/* Atomics (tcg_atomics.c): this engine translates without
+	 * CF_PARALLEL (it has data watches); a locked access QEMU could not
+	 * do atomically stopped the engine and runs alone next; how many
+	 * did. */
+	bool translate_serial;
+	bool executing; /* inside uc_emu_start */
+	bool atomic_step_pending;
+	uint64_t atomic_steps;
 	/* Informational exits (unclaimed port/MMIO) raised by hooks, reported
 	 * one per vm_run: a block can hold several accesses. */
 	struct vm_exit exitq[TCG_EXITQ_LEN];

@@ -32,6 +32,7 @@
 
 #include "devices/lapic.h"
 #include "vmm/sched_trace.h"
+#include "vmm/tcg/tcg_atomics.h"
 #include "vmm/tcg/tcg_internal.h"
 
 #define RFLAGS_IF (1ULL << 9)
@@ -312,7 +313,8 @@ static bool stepping(const struct vcpu *v)
  * lock. */
 enum entry_result { ENTRY_CONTINUE, ENTRY_EXIT, ENTRY_LEAVE };
 
-/* One engine entry under the execution lock. */
+/* One engine entry, past the execution gate (or holding the serial
+ * execution lock). */
 static enum entry_result run_once(struct vcpu *v, struct vm_exit *exit)
 {
 	struct vm *vm = v->vm;
@@ -340,15 +342,21 @@ static enum entry_result run_once(struct vcpu *v, struct vm_exit *exit)
 	uint64_t pc = rip + base;
 	t->irq_waits_for_if = false;
 	tcg_watch_sync(v, pc);
+	tcg_atomics_before_entry(t);
 	/* An instruction that hit a watch runs again alone, with no event
-	 * before it (tcg_watch.c); events wait for the next entry. */
+	 * before it (tcg_watch.c); so does one whose locked access QEMU
+	 * could not make atomic (tcg_atomics.c). Events wait for the next
+	 * entry. */
 	bool replay = t->watch.replay_pending;
+	bool atomic_step = t->atomic_step_pending;
 	t->watch.replay_pending = false;
-	if (replay)
+	t->atomic_step_pending = false;
+	bool solo = replay || atomic_step;
+	if (solo)
 		memset(&t->inject, 0, sizeof(t->inject));
 	else
 		prepare_injection(v, pc, &shadow);
-	bool step = stepping(v) || replay;
+	bool step = stepping(v) || solo;
 	/* With an event to raise, a step ends before the handler's first
 	 * instruction (as a monitor trap does after event injection). */
 	if (step && t->inject.pending) {
@@ -360,7 +368,7 @@ static enum entry_result run_once(struct vcpu *v, struct vm_exit *exit)
 	} else if (step) {
 		uint8_t first = 0;
 		read_byte(v, pc, &first);
-		if (first == 0xFB && !replay) {
+		if (first == 0xFB && !solo) {
 			/* Stops are ignored inside the STI shadow and the
 			 * engine would run on: do the sti here. */
 			set_reg(v, UC_X86_REG_RFLAGS,
@@ -399,12 +407,26 @@ static enum entry_result run_once(struct vcpu *v, struct vm_exit *exit)
 	(void)tcg_take_triple_fault();
 	t->watch.replaying = replay;
 	t->watch.event_in_replay = false;
+	/* Serial code (a locked access done without a host atomic, or an
+	 * engine with data watches) runs with every other vCPU out of guest
+	 * code. */
+	bool alone = atomic_step || t->translate_serial;
+	if (alone)
+		sched_exclusive_begin(vm, v);
+	if (atomic_step)
+		tcg_atomics_serial_begin();
 	sched_enter_engine(vm, v, !t->single_instruction);
+	t->executing = true;
 	uc_err err = uc_emu_start(t->uc, rip, UNTIL_NEVER, 0, 0);
-	sched_leave_engine(vm);
+	t->executing = false;
+	sched_leave_engine(vm, v);
 	t->watch.replaying = false;
 	if (step)
 		finish_step_hook(v, pc);
+	if (atomic_step)
+		tcg_atomics_serial_end();
+	if (alone)
+		sched_exclusive_end(vm, v);
 	vcpu_left_engine(v);
 	requeue_injection(v);
 
@@ -425,8 +447,9 @@ static enum entry_result run_once(struct vcpu *v, struct vm_exit *exit)
 		fill_fault(v, exit, err);
 		return ENTRY_EXIT;
 	}
-	/* A watch hit rolled an instruction back: replay it next. */
-	if (t->watch.replay_pending)
+	/* A watch hit rolled an instruction back, or a locked access needs
+	 * the exclusive step: run it alone next. */
+	if (t->watch.replay_pending || t->atomic_step_pending)
 		return ENTRY_CONTINUE;
 	if (tcg_watch_take_exit(v, replay, exit)) {
 		/* The debugger's stop wins over a step it asked for (that
@@ -434,7 +457,7 @@ static enum entry_result run_once(struct vcpu *v, struct vm_exit *exit)
 		t->exitq_len = 0;
 		return ENTRY_EXIT;
 	}
-	if (replay && !stepping(v))
+	if (solo && !stepping(v))
 		return t->exitq_len > 0 ? ENTRY_EXIT : ENTRY_CONTINUE;
 	if (t->intr_seen) {
 		fill_bpt_exit(v, exit);

@@ -1,7 +1,9 @@
 /*
- * The resume gate (exec_sched.c): right after the debugger resumes vCPUs,
- * the execution lock waits for the least recently run of them, however
- * late its host thread wakes, unless that vCPU says it will not come.
+ * The resume gate (exec_sched.c, exec_parallel.c): right after the debugger
+ * resumes vCPUs, serial execution's lock waits for the least recently run
+ * of them, however late its host thread wakes, unless that vCPU says it
+ * will not come; in parallel execution every resumed vCPU waits until all
+ * of them have arrived or said so.
  * Each vCPU counts in its own slot, so who ran is read off guest memory.
  */
 #include <pthread.h>
@@ -84,9 +86,11 @@ static bool counts_past(struct vm *vm, unsigned slot, uint64_t from)
 
 /* Two counting vCPUs, both run, then stopped with vCPU 1 the least
  * recently run (vCPU 0 ran alone last). */
-static struct vm *start_with_vcpu1_least_recent(struct gated_vcpu g[2])
+static struct vm *start_with_vcpu1_least_recent(struct gated_vcpu g[2],
+						bool serial)
 {
-	struct vm *vm = tg_create(2, VM_CPU_VENDOR_INTEL);
+	struct vm *vm = serial ? tg_create(2, VM_CPU_VENDOR_INTEL)
+			       : tg_create_parallel(2, VM_CPU_VENDOR_INTEL);
 	tg_load(vm, percpu_start, percpu_end);
 	for (int i = 0; i < 2; i++) {
 		gated_init(&g[i], vm, i);
@@ -119,11 +123,10 @@ static void finish(struct vm *vm, struct gated_vcpu g[2])
 /* The case behind a flaky SMP breakpoint test: on a loaded host the
  * least recently run vCPU's thread woke more than 2 ms late, the others
  * ran first, and it never executed across a dozen continues. */
-static void test_late_thread_still_runs_first(void **state)
+static void check_late_thread_still_runs_first(bool serial)
 {
-	(void)state;
 	struct gated_vcpu g[2];
-	struct vm *vm = start_with_vcpu1_least_recent(g);
+	struct vm *vm = start_with_vcpu1_least_recent(g, serial);
 	atomic_store(&g[1].hold_ms, 20);
 	uint64_t c0 = tg_data(vm, 0);
 	assert_int_equal(vm_resume_cpu(vm, -1), 0);
@@ -137,13 +140,24 @@ static void test_late_thread_still_runs_first(void **state)
 	finish(vm, g);
 }
 
-/* A vCPU suspended again before its thread came back (a stop reported
- * for another vCPU meanwhile) must not hold the others up. */
-static void test_suspended_again_releases_the_gate(void **state)
+static void test_late_thread_still_runs_first(void **state)
 {
 	(void)state;
+	check_late_thread_still_runs_first(true);
+}
+
+static void test_parallel_resume_waits_for_late_thread(void **state)
+{
+	(void)state;
+	check_late_thread_still_runs_first(false);
+}
+
+/* A vCPU suspended again before its thread came back (a stop reported
+ * for another vCPU meanwhile) must not hold the others up. */
+static void check_suspended_again_releases_the_gate(bool serial)
+{
 	struct gated_vcpu g[2];
-	struct vm *vm = start_with_vcpu1_least_recent(g);
+	struct vm *vm = start_with_vcpu1_least_recent(g, serial);
 	vm->sched.gate_ns = 600ULL * 1000000000ULL; /* only the event ends it */
 	atomic_store(&g[1].hold_ms, -1);
 	uint64_t c0 = tg_data(vm, 0);
@@ -155,6 +169,18 @@ static void test_suspended_again_releases_the_gate(void **state)
 	atomic_store(&g[1].released, true);
 	wait_for(&g[1].loop.suspended_exits, 2);
 	finish(vm, g);
+}
+
+static void test_suspended_again_releases_the_gate(void **state)
+{
+	(void)state;
+	check_suspended_again_releases_the_gate(true);
+}
+
+static void test_parallel_suspended_again_releases_the_gate(void **state)
+{
+	(void)state;
+	check_suspended_again_releases_the_gate(false);
 }
 
 /* A vCPU that waited for the lock when the VM was stopped gets the lock
@@ -213,6 +239,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_late_thread_still_runs_first),
 		cmocka_unit_test(test_suspended_again_releases_the_gate),
+		cmocka_unit_test(test_parallel_resume_waits_for_late_thread),
+		cmocka_unit_test(
+			test_parallel_suspended_again_releases_the_gate),
 		cmocka_unit_test(test_stop_while_waiting_keeps_turn),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,5 +1,5 @@
 /*
- * The execution lock and single steps (src/vmm/exec_sched.c): a vCPU that
+ * Serial execution's lock and single steps (src/vmm/exec_sched.c): a vCPU that
  * waits to execute one instruction gets the lock before vCPUs that ran
  * less recently, and cuts the holder's turn to SCHED_STEP_TURN_NS. Driven
  * through the scheduler's own entry points from plain threads (no guest

@@ -12,6 +12,8 @@
 
 #include "vmm_test_guest.h"
 
+DECLARE_SNIP(wlocked);
+extern const uint8_t wlocked_after[];
 DECLARE_SNIP(wstore);
 extern const uint8_t wstore_second[], wstore_after[];
 DECLARE_SNIP(wload);
@@ -102,6 +104,29 @@ static void test_write_watch_stops_after_the_store(void **state)
 	e = run(vm, 0);
 	assert_int_equal(e.exitcode, VM_EXITCODE_HLT);
 	assert_int_equal(tg_data(vm, 2), 3);
+	vm_destroy(vm);
+}
+
+/* A locked read-modify-write is a write too, also in code translated
+ * before the watch existed (for parallel vCPUs, with host atomics that
+ * skip the watch check: the engine must translate it again). */
+static void test_locked_write_fires_after_parallel_translation(void **state)
+{
+	(void)state;
+	struct vm *vm = tg_create_parallel(1, VM_CPU_VENDOR_INTEL);
+	tg_load(vm, wlocked_start, wlocked_end);
+	assert_int_equal(vm_set_capability(vm, 0, VM_CAP_HALT_EXIT, 1), 0);
+	assert_int_equal(vm_set_register(vm, 0, VM_REG_GUEST_RCX, 3), 0);
+	assert_int_equal(run(vm, 0).exitcode, VM_EXITCODE_HLT);
+	assert_int_equal(tg_data(vm, 1), 3);
+	assert_int_equal(vm_set_register(vm, 0, VM_REG_GUEST_RIP, SNIP_BASE),
+			 0);
+	assert_int_equal(vm_set_register(vm, 0, VM_REG_GUEST_RCX, 3), 0);
+	assert_int_equal(vm_watch_insert(vm, VM_WATCH_WRITE, TG_DATA + 8, 8), 0);
+	struct vm_exit e = run(vm, 0);
+	assert_watch_exit(&e, VM_WATCH_WRITE, TG_DATA + 8, TG_DATA + 8,
+			  SNIP_ADDR(wlocked, after));
+	assert_int_equal(tg_data(vm, 1), 4);
 	vm_destroy(vm);
 }
 
@@ -390,6 +415,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_insert_checks_and_limits),
 		cmocka_unit_test(test_write_watch_stops_after_the_store),
+		cmocka_unit_test(
+			test_locked_write_fires_after_parallel_translation),
 		cmocka_unit_test(test_watch_reports_the_byte_touched),
 		cmocka_unit_test(test_read_watch_ignores_writes),
 		cmocka_unit_test(test_unaligned_store_fires_only_its_bytes),

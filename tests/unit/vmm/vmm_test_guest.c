@@ -54,13 +54,28 @@ struct vm *tg_create(unsigned ncpus, enum vm_cpu_vendor vendor)
 	return tg_create_with_code_buffer(ncpus, vendor, 0);
 }
 
+static struct vm *create(unsigned ncpus, enum vm_cpu_vendor vendor,
+			 unsigned code_buffer_mib, bool parallel);
+
 struct vm *tg_create_with_code_buffer(unsigned ncpus,
 				      enum vm_cpu_vendor vendor,
 				      unsigned code_buffer_mib)
 {
+	return create(ncpus, vendor, code_buffer_mib, false);
+}
+
+struct vm *tg_create_parallel(unsigned ncpus, enum vm_cpu_vendor vendor)
+{
+	return create(ncpus, vendor, 0, true);
+}
+
+static struct vm *create(unsigned ncpus, enum vm_cpu_vendor vendor,
+			 unsigned code_buffer_mib, bool parallel)
+{
 	struct vm_config cfg = { .ncpus = ncpus, .mem_size = TG_MEM,
 				 .vendor = vendor, .backend = VM_BACKEND_TCG,
-				 .code_buffer_mib = code_buffer_mib };
+				 .code_buffer_mib = code_buffer_mib,
+				 .parallel_execution = parallel };
 	struct vm *vm;
 	char err[128];
 	if (vm_create(&cfg, &vm, err, sizeof(err)) != 0) {

@@ -26,6 +26,8 @@ struct vm *tg_create(unsigned ncpus, enum vm_cpu_vendor vendor);
 struct vm *tg_create_with_code_buffer(unsigned ncpus,
 				      enum vm_cpu_vendor vendor,
 				      unsigned code_buffer_mib);
+/* The same with every vCPU executing at once (parallel execution). */
+struct vm *tg_create_parallel(unsigned ncpus, enum vm_cpu_vendor vendor);
 /* Copy a snippet to SNIP_BASE and point every vCPU at it. */
 void tg_load(struct vm *vm, const uint8_t *start, const uint8_t *end);
 /* Copy a second snippet to SNIP_OTHER_BASE and point vCPU `vcpu` at it:

@@ -7,6 +7,17 @@
 #define END(name) name##_end:
 #define SYM(name, label) .globl name##_##label; name##_##label:
 
+/* lock inc of 0x300008, RCX times. Compiled for parallel vCPUs a locked
+ * access goes straight to a host atomic, past QEMU's watch check. */
+SNIP(wlocked)
+1:	lock incq 0x300008
+SYM(wlocked, after)
+	dec %rcx
+	jnz 1b
+	hlt
+	jmp .
+END(wlocked)
+
 /* Three stores in a row; the tests watch the second. */
 SNIP(wstore)
 	movq $1, 0x300000

@@ -1,0 +1,39 @@
+/*
+ * What the serial scheduler (exec_sched.c) and the parallel gate
+ * (exec_parallel.c) share. Only those two files include this.
+ */
+#ifndef HVGDB_EXEC_SCHED_INTERNAL_H
+#define HVGDB_EXEC_SCHED_INTERNAL_H
+
+#include <time.h>
+
+#include "vmm/vm_internal.h"
+
+/* Re-check interval while a running vCPU is overdue to stop. */
+#define SCHED_KICK_RETRY_NS 1000000ULL
+/* An engine that polls its LAPIC deadline itself is stopped by the
+ * preemption thread only this late (a safety net; it normally never
+ * fires). */
+#define SCHED_POLLED_DEADLINE_SLACK_NS 2000000ULL
+
+/* The CLOCK_MONOTONIC time at which the guest clock reads guest_ns. */
+void sched_abs_deadline(const struct vm *vm, uint64_t guest_ns,
+			struct timespec *ts);
+/* v is back at the gate or lock, or will not come: the resume gate may
+ * have been holding others for it. */
+void sched_no_longer_expected_locked(struct exec_sched *s, struct vcpu *v);
+
+/* The parallel gate (exec_parallel.c), called by exec_sched.c's entry
+ * points when s->parallel. */
+void par_acquire(struct vm *vm, struct vcpu *v, bool step);
+void par_release(struct vm *vm, struct vcpu *v);
+bool par_should_yield(struct vm *vm);
+bool par_others_due(struct vm *vm);
+void par_enter_engine(struct vm *vm, struct vcpu *v, bool deadline_polled);
+bool par_leave_engine(struct vm *vm, struct vcpu *v);
+void par_kick_locked(struct vm *vm, struct vcpu *v);
+/* The preemption thread's pass: kicks what is due, returns when it must
+ * look again (UINT64_MAX: when woken). */
+uint64_t par_preempt_locked(struct vm *vm, uint64_t now);
+
+#endif

@@ -1,0 +1,75 @@
+/* Guests of test_atomics.c: loaded at SNIP_BASE (0x100000), data at
+ * 0x300000 (vmm_test_guest.h), R8 iterations. They run on hvgdb's VMs and
+ * on bare Unicorn engines alike (64-bit code, absolute addresses). */
+	.section .rodata
+	.code64
+#define SNIP(name) .globl name##_start, name##_end; name##_start:
+#define END(name) name##_end:
+
+/* Every kind of atomic update, R8 times each:
+ * 0x300000 lock inc; 0x300008 lock xadd; 0x300010 a lock cmpxchg loop;
+ * 0x300020 a plain increment under an xchg spinlock at 0x300018;
+ * 0x300030/0x300038 both halves of a cmpxchg16b. */
+SNIP(atomix)
+1:	lock incq 0x300000
+	mov $1, %eax
+	lock xaddq %rax, 0x300008
+	mov 0x300010, %rax
+2:	lea 1(%rax), %rdx
+	lock cmpxchgq %rdx, 0x300010
+	jnz 2b
+3:	mov $1, %eax
+	xchgq %rax, 0x300018
+	test %rax, %rax
+	jz 4f
+	pause
+	jmp 3b
+4:	incq 0x300020
+	movq $0, 0x300018	/* release: a plain store (x86 TSO) */
+	mov 0x300030, %rax
+	mov 0x300038, %rdx
+5:	lea 1(%rax), %rbx
+	lea 1(%rdx), %rcx
+	lock cmpxchg16b 0x300030
+	jnz 5b
+	dec %r8
+	jnz 1b
+	hlt
+	jmp .
+END(atomix)
+
+/* Peterson's lock between two engines, RSI = me (0 or 1), RDI = the
+ * other: flags at 0x300080 + 8 * id, turn at 0x300090, a plain counter
+ * at 0x300098 incremented in the critical section. Without mfence
+ * between the flag store and the other's flag load the host's store
+ * buffer lets both in. */
+SNIP(peterson)
+1:	movq $1, 0x300080(,%rsi,8)
+	mov %rdi, 0x300090
+	mfence
+2:	cmpq $0, 0x300080(,%rdi,8)
+	je 3f
+	cmp %rdi, 0x300090
+	jne 3f
+	pause
+	jmp 2b
+3:	incq 0x300098
+	movq $0, 0x300080(,%rsi,8)
+	dec %r8
+	jnz 1b
+	hlt
+	jmp .
+END(peterson)
+
+/* Locked increments QEMU cannot make with a host atomic (misaligned: a
+ * 4-byte counter at 0x300101), next to aligned ones (0x300000). */
+SNIP(misaligned)
+1:	lock incl 0x300101
+	lock incq 0x300000
+	dec %r8
+	jnz 1b
+	hlt
+	jmp .
+END(misaligned)
+
+	.section .note.GNU-stack,"",@progbits
