@@ -1,5 +1,12 @@
 /*
- * xAPIC model. Register semantics follow the Intel SDM vol. 3, chapter 11.
+ * Local APIC model, xAPIC and x2APIC. Register semantics follow the Intel
+ * SDM vol. 3, chapter 11 (11.12 for x2APIC).
+ *
+ * Modes (IA32_APIC_BASE bits EN and EXTD, SDM 11.12.5): disabled, xAPIC
+ * (the MMIO page) and x2APIC (MSRs 0x800-0x8ff; the MMIO page reads
+ * all-ones and ignores writes, as a globally disabled xAPIC's). Both
+ * interfaces share one register file, addressed by MMIO offset: the MSR
+ * for offset o is 0x800 + (o >> 4).
  *
  * Timer model: instead of a counter that ticks, the timer keeps the absolute
  * guest-clock deadline of its next expiry and the period (initial count *
@@ -39,6 +46,7 @@ enum {
 	REG_TIMER_INIT = 0x380,
 	REG_TIMER_CUR = 0x390,
 	REG_TIMER_DIV = 0x3e0,
+	REG_SELF_IPI = 0x3f0, /* x2APIC only */
 };
 
 /* Version 0x14 (integrated APIC), max LVT entry 5 => six LVT registers. */
@@ -47,12 +55,14 @@ enum {
 enum { LVT_TIMER, LVT_THERMAL, LVT_PERF, LVT_LINT0, LVT_LINT1, LVT_ERROR };
 
 #define LVT_MASKED (1u << 16)
-#define LVT_TIMER_PERIODIC (1u << 17)
-/* Writable bits per LVT. Bit 18 of the timer (TSC-deadline) is reserved
- * because TSC-deadline is not offered; delivery status and remote IRR are
- * read-only and always idle. */
+/* The timer's mode, LVT bits 18:17 (SDM table 11-2). */
+#define LVT_TIMER_MODE_SHIFT 17
+#define LVT_TIMER_MODE_MASK (3u << LVT_TIMER_MODE_SHIFT)
+enum { TIMER_ONE_SHOT, TIMER_PERIODIC, TIMER_TSC_DEADLINE, TIMER_RESERVED };
+/* Writable bits per LVT; delivery status and remote IRR are read-only and
+ * always idle. */
 static const uint32_t lvt_writable[LVT_COUNT] = {
-	[LVT_TIMER] = 0x000300ff,
+	[LVT_TIMER] = 0x000700ff,
 	[LVT_THERMAL] = 0x000107ff,
 	[LVT_PERF] = 0x000107ff,
 	[LVT_LINT0] = 0x0001a7ff,
@@ -84,6 +94,12 @@ enum { ICR_DM_FIXED = 0, ICR_DM_LOWEST = 1, ICR_DM_NMI = 4, ICR_DM_INIT = 5,
        ICR_DM_STARTUP = 6 };
 enum { SH_NONE, SH_SELF, SH_ALL, SH_OTHERS };
 #define PHYS_BROADCAST 0xff
+#define X2APIC_BROADCAST 0xffffffffu
+
+/* IA32_APIC_BASE: BSP (read-only), EXTD, EN and the base address (40
+ * physical address bits, CPUID 0x80000008). */
+#define BASE_WRITABLE (LAPIC_BASE_EXTD | LAPIC_BASE_ENABLE | 0xfffffff000ULL)
+#define BASE_ADDRESS_MASK 0xfffffff000ULL
 
 #define NO_DEADLINE UINT64_MAX
 /* Vectors 0-15 are reserved for exceptions; the APIC refuses them. */
@@ -92,7 +108,8 @@ enum { SH_NONE, SH_SELF, SH_ALL, SH_OTHERS };
 struct lapic {
 	struct checked_mutex lock;
 	struct lapic_ops ops;
-	uint32_t id;
+	uint32_t id;   /* the initial APIC ID, also the x2APIC ID */
+	uint64_t base; /* IA32_APIC_BASE */
 	uint32_t tpr, ldr, dfr, svr;
 	uint32_t esr, esr_pending;
 	uint32_t icr_lo, icr_hi;
@@ -108,9 +125,36 @@ struct lapic {
 
 /* ---- small helpers ------------------------------------------------------ */
 
+static enum lapic_mode mode_of(uint64_t base)
+{
+	if (!(base & LAPIC_BASE_ENABLE))
+		return (base & LAPIC_BASE_EXTD) ? LAPIC_MODE_INVALID
+						: LAPIC_MODE_DISABLED;
+	return (base & LAPIC_BASE_EXTD) ? LAPIC_MODE_X2APIC : LAPIC_MODE_XAPIC;
+}
+
+static bool x2apic(const struct lapic *l)
+{
+	return mode_of(l->base) == LAPIC_MODE_X2APIC;
+}
+
+/* Globally enabled (IA32_APIC_BASE) and software-enabled (SVR). */
 static bool apic_enabled(const struct lapic *l)
 {
-	return l->svr & SVR_ENABLE;
+	return mode_of(l->base) != LAPIC_MODE_DISABLED && (l->svr & SVR_ENABLE);
+}
+
+static unsigned timer_mode(const struct lapic *l)
+{
+	return (l->lvt[LVT_TIMER] & LVT_TIMER_MODE_MASK) >>
+	       LVT_TIMER_MODE_SHIFT;
+}
+
+/* The logical x2APIC ID (SDM 11.12.10.2): cluster in bits 31:16, one bit
+ * of 16 in bits 15:0. */
+static uint32_t x2apic_ldr(uint32_t id)
+{
+	return ((id >> 4) << 16) | (1u << (id & 0xfu));
 }
 
 static void set_bit256(uint32_t *bits, int v)
@@ -204,11 +248,13 @@ static uint32_t current_count_locked(const struct lapic *l, uint64_t now)
 	uint64_t div = divisor(l->divide_conf);
 	uint64_t remaining_ns;
 
-	if (l->deadline == NO_DEADLINE || l->period_ns == 0)
+	/* TSC-deadline mode: the current count always reads 0. */
+	if (l->deadline == NO_DEADLINE || l->period_ns == 0 ||
+	    timer_mode(l) == TIMER_TSC_DEADLINE)
 		return 0;
 	if (now < l->deadline) {
 		remaining_ns = l->deadline - now;
-	} else if (l->lvt[LVT_TIMER] & LVT_TIMER_PERIODIC) {
+	} else if (timer_mode(l) == TIMER_PERIODIC) {
 		/* Expired but not yet re-armed by lapic_timer_update: the
 		 * count has already reloaded and keeps the phase. */
 		remaining_ns = l->period_ns - (now - l->deadline) % l->period_ns;
@@ -235,7 +281,8 @@ static void write_divide_locked(struct lapic *l, uint32_t val, uint64_t now)
 	/* The count left keeps counting at the new rate. An expiry that is
 	 * already due stays due, so the interrupt is not lost. */
 	uint32_t remaining = current_count_locked(l, now);
-	bool counting = l->deadline != NO_DEADLINE && now < l->deadline;
+	bool counting = l->deadline != NO_DEADLINE && now < l->deadline &&
+			timer_mode(l) != TIMER_TSC_DEADLINE;
 
 	l->divide_conf = val & DIV_WRITABLE;
 	if (counting)
@@ -243,6 +290,27 @@ static void write_divide_locked(struct lapic *l, uint32_t val, uint64_t now)
 	else
 		l->period_ns = sat_mul(l->initial_count,
 				       divisor(l->divide_conf));
+}
+
+/* Power-up state (SDM 11.4.7.1): software-disabled, LVTs masked, the
+ * timer stopped. The ID and IA32_APIC_BASE are the caller's. */
+static void reset_registers_locked(struct lapic *l)
+{
+	lock_assert_held(&l->lock);
+	l->tpr = 0;
+	l->ldr = 0;
+	l->dfr = 0xffffffffu;
+	l->svr = 0xffu;
+	l->esr = l->esr_pending = 0;
+	l->icr_lo = l->icr_hi = 0;
+	for (int i = 0; i < LVT_COUNT; i++)
+		l->lvt[i] = LVT_MASKED;
+	for (int i = 0; i < 8; i++)
+		l->isr[i] = l->tmr[i] = l->irr[i] = 0;
+	l->initial_count = 0;
+	l->divide_conf = 0;
+	l->deadline = NO_DEADLINE;
+	l->period_ns = 0;
 }
 
 /* ---- public API --------------------------------------------------------- */
@@ -259,13 +327,13 @@ struct lapic *lapic_create(unsigned apic_id, const struct lapic_ops *ops)
 	}
 	if (ops)
 		l->ops = *ops;
-	/* Power-up state (SDM 11.4.7.1): software-disabled, LVTs masked. */
-	l->id = apic_id & 0xffu;
-	l->dfr = 0xffffffffu;
-	l->svr = 0xffu;
-	for (int i = 0; i < LVT_COUNT; i++)
-		l->lvt[i] = LVT_MASKED;
-	l->deadline = NO_DEADLINE;
+	l->id = apic_id;
+	/* xAPIC mode at reset; APIC ID 0 is the bootstrap processor. */
+	l->base = LAPIC_BASE | LAPIC_BASE_ENABLE |
+		  (apic_id == 0 ? LAPIC_BASE_BSP : 0);
+	checked_mutex_lock(&l->lock);
+	reset_registers_locked(l);
+	checked_mutex_unlock(&l->lock);
 	return l;
 }
 
@@ -277,68 +345,68 @@ void lapic_destroy(struct lapic *l)
 	free(l);
 }
 
+/* A register by its MMIO offset, in the current mode's format. Offsets
+ * that name no register read 0. */
+static uint32_t read_reg_locked(struct lapic *l, uint32_t offset,
+				uint64_t now_ns)
+{
+	lock_assert_held(&l->lock);
+	switch (offset) {
+	case REG_ID:
+		return x2apic(l) ? l->id : (l->id & 0xffu) << 24;
+	case REG_VERSION:
+		return LAPIC_VERSION;
+	case REG_TPR:
+		return l->tpr;
+	case REG_APR:
+		return 0;
+	case REG_PPR:
+		return ppr_locked(l);
+	case REG_LDR:
+		return x2apic(l) ? x2apic_ldr(l->id) : l->ldr;
+	case REG_DFR:
+		return l->dfr;
+	case REG_SVR:
+		return l->svr;
+	case REG_ESR:
+		return l->esr;
+	case REG_ICR_LO:
+		return l->icr_lo;
+	case REG_ICR_HI:
+		return l->icr_hi;
+	case REG_TIMER_INIT:
+		return l->initial_count;
+	case REG_TIMER_CUR:
+		return current_count_locked(l, now_ns);
+	case REG_TIMER_DIV:
+		return l->divide_conf;
+	default:
+		break;
+	}
+	if (offset >= REG_ISR && offset < REG_ISR + 0x80)
+		return l->isr[(offset - REG_ISR) >> 4];
+	if (offset >= REG_TMR && offset < REG_TMR + 0x80)
+		return l->tmr[(offset - REG_TMR) >> 4];
+	if (offset >= REG_IRR && offset < REG_IRR + 0x80)
+		return l->irr[(offset - REG_IRR) >> 4];
+	if (offset >= REG_LVT_TIMER && offset <= REG_LVT_ERROR)
+		return l->lvt[(offset - REG_LVT_TIMER) >> 4];
+	return 0;
+}
+
 uint32_t lapic_read(struct lapic *l, uint32_t offset, uint64_t now_ns)
 {
-	uint32_t val = 0;
+	uint32_t val;
 
 	/* Registers sit on 16-byte boundaries; the rest of the page reads 0. */
 	if (offset >= LAPIC_SIZE || (offset & 0xfu))
 		return 0;
 	checked_mutex_lock(&l->lock);
-	switch (offset) {
-	case REG_ID:
-		val = l->id << 24;
-		break;
-	case REG_VERSION:
-		val = LAPIC_VERSION;
-		break;
-	case REG_TPR:
-		val = l->tpr;
-		break;
-	case REG_APR:
-		val = 0;
-		break;
-	case REG_PPR:
-		val = ppr_locked(l);
-		break;
-	case REG_LDR:
-		val = l->ldr;
-		break;
-	case REG_DFR:
-		val = l->dfr;
-		break;
-	case REG_SVR:
-		val = l->svr;
-		break;
-	case REG_ESR:
-		val = l->esr;
-		break;
-	case REG_ICR_LO:
-		val = l->icr_lo;
-		break;
-	case REG_ICR_HI:
-		val = l->icr_hi;
-		break;
-	case REG_TIMER_INIT:
-		val = l->initial_count;
-		break;
-	case REG_TIMER_CUR:
-		val = current_count_locked(l, now_ns);
-		break;
-	case REG_TIMER_DIV:
-		val = l->divide_conf;
-		break;
-	default:
-		if (offset >= REG_ISR && offset < REG_ISR + 0x80)
-			val = l->isr[(offset - REG_ISR) >> 4];
-		else if (offset >= REG_TMR && offset < REG_TMR + 0x80)
-			val = l->tmr[(offset - REG_TMR) >> 4];
-		else if (offset >= REG_IRR && offset < REG_IRR + 0x80)
-			val = l->irr[(offset - REG_IRR) >> 4];
-		else if (offset >= REG_LVT_TIMER && offset <= REG_LVT_ERROR)
-			val = l->lvt[(offset - REG_LVT_TIMER) >> 4];
-		break;
-	}
+	/* Out of xAPIC mode the page is not the APIC's (SDM 11.12.2). */
+	if (mode_of(l->base) != LAPIC_MODE_XAPIC)
+		val = 0xffffffffu;
+	else
+		val = read_reg_locked(l, offset, now_ns);
 	checked_mutex_unlock(&l->lock);
 	return val;
 }
@@ -348,6 +416,15 @@ struct ipi_request {
 	bool send;
 	struct lapic_ipi ipi;
 };
+
+/* The ICR's destination field: bits 63:56 in xAPIC mode, 63:32 in
+ * x2APIC mode. */
+static void set_destination_locked(struct lapic *l, struct lapic_ipi *ipi)
+{
+	lock_assert_held(&l->lock);
+	ipi->x2apic_format = x2apic(l);
+	ipi->dest = ipi->x2apic_format ? l->icr_hi : l->icr_hi >> 24;
+}
 
 static struct ipi_request decode_icr_locked(struct lapic *l)
 {
@@ -396,7 +473,7 @@ static struct ipi_request decode_icr_locked(struct lapic *l)
 		break;
 	default:
 		req.ipi.to = LAPIC_TO_DEST;
-		req.ipi.dest = (uint8_t)(l->icr_hi >> 24);
+		set_destination_locked(l, &req.ipi);
 		req.ipi.logical = (lo & ICR_DEST_LOGICAL) != 0;
 		break;
 	}
@@ -404,10 +481,53 @@ static struct ipi_request decode_icr_locked(struct lapic *l)
 	return req;
 }
 
+/* x2APIC SELF IPI register: a fixed, edge-triggered IPI to this APIC. */
+static struct ipi_request self_ipi_locked(struct lapic *l, uint32_t val)
+{
+	lock_assert_held(&l->lock);
+	struct ipi_request req = { .send = false };
+	int vector = (int)(val & 0xffu);
+
+	if (vector < FIRST_LEGAL_VECTOR) {
+		l->esr_pending |= ESR_SEND_ILLEGAL_VECTOR;
+		return req;
+	}
+	req.ipi = (struct lapic_ipi){ .from = (int)l->id, .to = LAPIC_TO_SELF,
+				      .vector = vector,
+				      .mode = LAPIC_DM_FIXED };
+	req.send = true;
+	return req;
+}
+
+/*
+ * The timer's mode field: a change into or out of TSC-deadline mode
+ * disarms the timer (SDM 11.5.4.1), as KVM does; between one-shot and
+ * periodic the count goes on. The reserved mode 3 leaves the mode as it
+ * was (*val is corrected).
+ */
+static void write_timer_mode_locked(struct lapic *l, uint32_t *val)
+{
+	lock_assert_held(&l->lock);
+	unsigned old = timer_mode(l);
+	unsigned mode = (*val & LVT_TIMER_MODE_MASK) >> LVT_TIMER_MODE_SHIFT;
+
+	if (mode == TIMER_RESERVED) {
+		mode = old;
+		*val = (*val & ~LVT_TIMER_MODE_MASK) |
+		       (old << LVT_TIMER_MODE_SHIFT);
+	}
+	if ((mode == TIMER_TSC_DEADLINE) != (old == TIMER_TSC_DEADLINE)) {
+		l->deadline = NO_DEADLINE;
+		l->period_ns = 0;
+	}
+}
+
 static void write_lvt_locked(struct lapic *l, int idx, uint32_t val)
 {
 	lock_assert_held(&l->lock);
 	val &= lvt_writable[idx];
+	if (idx == LVT_TIMER)
+		write_timer_mode_locked(l, &val);
 	if (!apic_enabled(l))
 		val |= LVT_MASKED;
 	l->lvt[idx] = val;
@@ -437,22 +557,25 @@ static int eoi_locked(struct lapic *l)
 	return test_bit256(l->tmr, v) ? v : -1;
 }
 
-void lapic_write(struct lapic *l, uint32_t offset, uint32_t val,
-		 uint64_t now_ns)
-{
-	struct ipi_request ipi = { .send = false };
-	bool timer_changed = false;
-	int eoi_vector = -1;
+/* What a register write asks of the owner, done after the unlock. */
+struct write_effects {
+	struct ipi_request ipi;
+	bool timer_changed;
+	int eoi_vector;
+};
 
-	if (offset >= LAPIC_SIZE || (offset & 0xfu))
-		return;
-	checked_mutex_lock(&l->lock);
+/* A register write by MMIO offset. The ICR is written by the caller
+ * (its format differs between the interfaces). */
+static void write_reg_locked(struct lapic *l, uint32_t offset, uint32_t val,
+			     uint64_t now_ns, struct write_effects *fx)
+{
+	lock_assert_held(&l->lock);
 	switch (offset) {
 	case REG_TPR:
 		l->tpr = val & 0xffu;
 		break;
 	case REG_EOI:
-		eoi_vector = eoi_locked(l);
+		fx->eoi_vector = eoi_locked(l);
 		break;
 	case REG_LDR:
 		l->ldr = val & LDR_WRITABLE;
@@ -462,50 +585,254 @@ void lapic_write(struct lapic *l, uint32_t offset, uint32_t val,
 		break;
 	case REG_SVR:
 		write_svr_locked(l, val);
-		timer_changed = true; /* the timer may have become masked */
+		fx->timer_changed = true; /* the timer may have become masked */
 		break;
 	case REG_ESR:
 		/* A write latches the errors seen since the last write. */
 		l->esr = l->esr_pending;
 		l->esr_pending = 0;
 		break;
-	case REG_ICR_LO:
-		l->icr_lo = val & ICR_LO_WRITABLE;
-		ipi = decode_icr_locked(l);
-		break;
-	case REG_ICR_HI:
-		l->icr_hi = val & 0xff000000u;
-		break;
 	case REG_TIMER_INIT:
+		/* Ignored in TSC-deadline mode (SDM 11.5.4.1). */
+		if (timer_mode(l) == TIMER_TSC_DEADLINE)
+			break;
 		l->initial_count = val;
 		arm_timer_locked(l, now_ns, val);
-		timer_changed = true;
+		fx->timer_changed = true;
 		break;
 	case REG_TIMER_DIV:
 		write_divide_locked(l, val, now_ns);
-		timer_changed = true;
+		fx->timer_changed = true;
+		break;
+	case REG_SELF_IPI:
+		fx->ipi = self_ipi_locked(l, val);
 		break;
 	default:
 		if (offset >= REG_LVT_TIMER && offset <= REG_LVT_ERROR) {
 			int idx = (int)(offset - REG_LVT_TIMER) >> 4;
 			write_lvt_locked(l, idx, val);
-			timer_changed = idx == LVT_TIMER;
+			fx->timer_changed = idx == LVT_TIMER;
 		}
 		/* ID, version, APR, PPR, ISR, TMR, IRR and the current count
 		 * are read-only here. */
 		break;
 	}
+}
+
+/* Called with the lock released: the owner may call back into APICs. */
+static void apply_effects(const struct lapic_ops *ops, int id,
+			  const struct write_effects *fx)
+{
+	if (fx->ipi.send && ops->send_ipi)
+		ops->send_ipi(ops->ctx, &fx->ipi.ipi);
+	if (fx->timer_changed && ops->timer_changed)
+		ops->timer_changed(ops->ctx, id);
+	if (fx->eoi_vector >= 0 && ops->eoi_broadcast)
+		ops->eoi_broadcast(ops->ctx, id, fx->eoi_vector);
+}
+
+void lapic_write(struct lapic *l, uint32_t offset, uint32_t val,
+		 uint64_t now_ns)
+{
+	struct write_effects fx = { .eoi_vector = -1 };
+
+	if (offset >= LAPIC_SIZE || (offset & 0xfu))
+		return;
+	checked_mutex_lock(&l->lock);
+	if (mode_of(l->base) != LAPIC_MODE_XAPIC) {
+		checked_mutex_unlock(&l->lock);
+		return; /* not the APIC's page out of xAPIC mode */
+	}
+	if (offset == REG_ICR_LO) {
+		l->icr_lo = val & ICR_LO_WRITABLE;
+		fx.ipi = decode_icr_locked(l);
+	} else if (offset == REG_ICR_HI) {
+		l->icr_hi = val & 0xff000000u;
+	} else if (offset != REG_SELF_IPI) { /* x2APIC only */
+		write_reg_locked(l, offset, val, now_ns, &fx);
+	}
 	struct lapic_ops ops = l->ops;
 	int id = (int)l->id;
 	checked_mutex_unlock(&l->lock);
-
-	if (ipi.send && ops.send_ipi)
-		ops.send_ipi(ops.ctx, &ipi.ipi);
-	if (timer_changed && ops.timer_changed)
-		ops.timer_changed(ops.ctx, id);
-	if (eoi_vector >= 0 && ops.eoi_broadcast)
-		ops.eoi_broadcast(ops.ctx, id, eoi_vector);
+	apply_effects(&ops, id, &fx);
 }
+
+/* ---- x2APIC MSRs (SDM 11.12.1.2, table 11-6) ----------------------------- */
+
+static bool x2apic_readable(uint32_t offset)
+{
+	switch (offset) {
+	case REG_ID: case REG_VERSION: case REG_TPR: case REG_PPR:
+	case REG_LDR: case REG_SVR: case REG_ESR: case REG_ICR_LO:
+	case REG_TIMER_INIT: case REG_TIMER_CUR: case REG_TIMER_DIV:
+		return true;
+	default:
+		return (offset >= REG_ISR && offset < REG_IRR + 0x80) ||
+		       (offset >= REG_LVT_TIMER && offset <= REG_LVT_ERROR);
+	}
+}
+
+static bool x2apic_writable(uint32_t offset)
+{
+	switch (offset) {
+	case REG_TPR: case REG_EOI: case REG_SVR: case REG_ESR:
+	case REG_ICR_LO: case REG_TIMER_INIT: case REG_TIMER_DIV:
+	case REG_SELF_IPI:
+		return true;
+	default:
+		return offset >= REG_LVT_TIMER && offset <= REG_LVT_ERROR;
+	}
+}
+
+static bool x2apic_msr_offset(uint32_t msr, uint32_t *offset)
+{
+	if (msr < LAPIC_X2APIC_MSR_FIRST || msr > LAPIC_X2APIC_MSR_LAST)
+		return false;
+	*offset = (msr - LAPIC_X2APIC_MSR_FIRST) << 4;
+	return true;
+}
+
+bool lapic_msr_read(struct lapic *l, uint32_t msr, uint64_t *val,
+		    uint64_t now_ns)
+{
+	uint32_t offset;
+
+	if (!x2apic_msr_offset(msr, &offset))
+		return false;
+	checked_mutex_lock(&l->lock);
+	bool ok = x2apic(l) && x2apic_readable(offset);
+	if (ok && offset == REG_ICR_LO)
+		*val = (uint64_t)l->icr_hi << 32 | l->icr_lo;
+	else if (ok)
+		*val = read_reg_locked(l, offset, now_ns);
+	checked_mutex_unlock(&l->lock);
+	return ok;
+}
+
+bool lapic_msr_write(struct lapic *l, uint32_t msr, uint64_t val,
+		     uint64_t now_ns)
+{
+	struct write_effects fx = { .eoi_vector = -1 };
+	uint32_t offset;
+
+	if (!x2apic_msr_offset(msr, &offset))
+		return false;
+	checked_mutex_lock(&l->lock);
+	bool ok = x2apic(l) && x2apic_writable(offset) &&
+		  /* bits 63:32 are reserved but in the ICR; EOI and ESR
+		   * take only 0 */
+		  (offset == REG_ICR_LO || (val >> 32) == 0) &&
+		  ((offset != REG_EOI && offset != REG_ESR) || val == 0);
+	if (ok && offset == REG_ICR_LO) {
+		/* One write sends: destination and command together. */
+		l->icr_hi = (uint32_t)(val >> 32);
+		l->icr_lo = (uint32_t)val & ICR_LO_WRITABLE;
+		fx.ipi = decode_icr_locked(l);
+	} else if (ok) {
+		write_reg_locked(l, offset, (uint32_t)val, now_ns, &fx);
+	}
+	struct lapic_ops ops = l->ops;
+	int id = (int)l->id;
+	checked_mutex_unlock(&l->lock);
+	if (ok)
+		apply_effects(&ops, id, &fx);
+	return ok;
+}
+
+/* ---- IA32_APIC_BASE (SDM 11.4.4, 11.12.5) -------------------------------- */
+
+uint64_t lapic_get_base(struct lapic *l)
+{
+	checked_mutex_lock(&l->lock);
+	uint64_t base = l->base;
+	checked_mutex_unlock(&l->lock);
+	return base;
+}
+
+enum lapic_mode lapic_get_mode(struct lapic *l)
+{
+	return mode_of(lapic_get_base(l));
+}
+
+bool lapic_set_base(struct lapic *l, uint64_t val)
+{
+	/* The BSP flag is read-only; the APIC cannot move. */
+	if ((val & ~(BASE_WRITABLE | LAPIC_BASE_BSP)) ||
+	    (val & BASE_ADDRESS_MASK) != LAPIC_BASE)
+		return false;
+	enum lapic_mode to = mode_of(val);
+	checked_mutex_lock(&l->lock);
+	enum lapic_mode from = mode_of(l->base);
+	/* The transitions of SDM figure 11-27 that raise #GP: into the
+	 * invalid state, x2APIC back to xAPIC, disabled straight to x2APIC. */
+	bool ok = to != LAPIC_MODE_INVALID &&
+		  !(from == LAPIC_MODE_X2APIC && to == LAPIC_MODE_XAPIC) &&
+		  !(from == LAPIC_MODE_DISABLED && to == LAPIC_MODE_X2APIC);
+	bool stopped = false;
+	if (ok) {
+		/* Disabling loses the APIC's state: it comes back as after
+		 * power-up (the ID stays). */
+		if (to == LAPIC_MODE_DISABLED && from != LAPIC_MODE_DISABLED) {
+			reset_registers_locked(l);
+			stopped = true;
+		}
+		l->base = (l->base & LAPIC_BASE_BSP) | (val & BASE_WRITABLE);
+	}
+	struct lapic_ops ops = l->ops;
+	int id = (int)l->id;
+	checked_mutex_unlock(&l->lock);
+	if (stopped && ops.timer_changed)
+		ops.timer_changed(ops.ctx, id);
+	return ok;
+}
+
+/* ---- TSC-deadline and TPR ------------------------------------------------ */
+
+bool lapic_tsc_deadline(struct lapic *l, uint64_t *deadline_ns)
+{
+	checked_mutex_lock(&l->lock);
+	bool armed = timer_mode(l) == TIMER_TSC_DEADLINE &&
+		     l->deadline != NO_DEADLINE;
+	if (armed)
+		*deadline_ns = l->deadline;
+	checked_mutex_unlock(&l->lock);
+	return armed;
+}
+
+void lapic_set_tsc_deadline(struct lapic *l, bool arm, uint64_t deadline_ns)
+{
+	checked_mutex_lock(&l->lock);
+	/* Out of TSC-deadline mode the write is ignored (SDM 11.5.4.1). */
+	bool changed = timer_mode(l) == TIMER_TSC_DEADLINE;
+	if (changed) {
+		l->period_ns = 0;
+		l->deadline = !arm ? NO_DEADLINE
+			      : deadline_ns == NO_DEADLINE ? NO_DEADLINE - 1
+							   : deadline_ns;
+	}
+	struct lapic_ops ops = l->ops;
+	int id = (int)l->id;
+	checked_mutex_unlock(&l->lock);
+	if (changed && ops.timer_changed)
+		ops.timer_changed(ops.ctx, id);
+}
+
+uint8_t lapic_tpr(struct lapic *l)
+{
+	checked_mutex_lock(&l->lock);
+	uint8_t tpr = (uint8_t)l->tpr;
+	checked_mutex_unlock(&l->lock);
+	return tpr;
+}
+
+void lapic_set_tpr(struct lapic *l, uint8_t tpr)
+{
+	checked_mutex_lock(&l->lock);
+	l->tpr = tpr;
+	checked_mutex_unlock(&l->lock);
+}
+
+/* ---- interrupts ---------------------------------------------------------- */
 
 void lapic_set_irr(struct lapic *l, int vector)
 {
@@ -522,15 +849,25 @@ void lapic_set_irr_trigger(struct lapic *l, int vector, bool level_triggered)
 #define DFR_MODEL_FLAT 0xfu
 #define LOGICAL_BROADCAST 0xffu
 
+/* x2APIC logical destinations are always clustered: the same cluster
+ * (bits 31:16) and a common bit in 15:0. */
+static bool x2apic_logical_match(uint32_t ldr, uint32_t dest)
+{
+	return (ldr >> 16) == (dest >> 16) && (ldr & dest & 0xffffu) != 0;
+}
+
 bool lapic_matches_destination(struct lapic *l, uint8_t dest, bool logical)
 {
 	bool match;
 
 	checked_mutex_lock(&l->lock);
-	if (!logical) {
-		match = dest == PHYS_BROADCAST || dest == l->id;
-	} else if (dest == LOGICAL_BROADCAST) {
+	if (dest == (logical ? LOGICAL_BROADCAST : PHYS_BROADCAST)) {
 		match = true;
+	} else if (!logical) {
+		match = dest == l->id;
+	} else if (x2apic(l)) {
+		/* An 8-bit logical destination names cluster 0. */
+		match = x2apic_logical_match(x2apic_ldr(l->id), dest);
 	} else {
 		uint8_t ldr = (uint8_t)(l->ldr >> 24);
 
@@ -540,6 +877,23 @@ bool lapic_matches_destination(struct lapic *l, uint8_t dest, bool logical)
 			match = (ldr >> 4) == (dest >> 4) &&
 				(ldr & dest & 0xfu) != 0;
 	}
+	checked_mutex_unlock(&l->lock);
+	return match;
+}
+
+bool lapic_matches_x2apic_destination(struct lapic *l, uint32_t dest,
+				      bool logical)
+{
+	bool match;
+
+	checked_mutex_lock(&l->lock);
+	if (dest == X2APIC_BROADCAST)
+		match = true;
+	else if (!logical)
+		match = dest == l->id;
+	else /* an xAPIC-mode APIC has no 32-bit logical ID */
+		match = x2apic(l) &&
+			x2apic_logical_match(x2apic_ldr(l->id), dest);
 	checked_mutex_unlock(&l->lock);
 	return match;
 }
@@ -555,7 +909,8 @@ void lapic_set_nmi(struct lapic *l)
  * Fires at most once per call however many periods went by: after a long
  * debugger stop the guest sees one tick, not a burst. A periodic deadline is
  * moved to the first period boundary after now_ns, so the phase set by the
- * guest is kept. Returns true only when an interrupt was latched (a masked
+ * guest is kept; one-shot and TSC-deadline timers disarm (the deadline MSR
+ * reads 0 again). Returns true only when an interrupt was latched (a masked
  * expiry re-arms but returns false: there is nothing to deliver).
  */
 bool lapic_timer_update(struct lapic *l, uint64_t now_ns)
@@ -566,7 +921,7 @@ bool lapic_timer_update(struct lapic *l, uint64_t now_ns)
 	if (l->deadline != NO_DEADLINE && l->deadline <= now_ns) {
 		uint32_t lvt = l->lvt[LVT_TIMER];
 
-		if ((lvt & LVT_TIMER_PERIODIC) && l->period_ns) {
+		if (timer_mode(l) == TIMER_PERIODIC && l->period_ns) {
 			uint64_t periods =
 				(now_ns - l->deadline) / l->period_ns + 1;
 			l->deadline = sat_add(l->deadline,

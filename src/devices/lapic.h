@@ -1,10 +1,12 @@
 /*
- * Local APIC model (xAPIC, MMIO page at 0xFEE00000): ID, version, TPR, EOI,
+ * Local APIC model in xAPIC mode (MMIO page at 0xFEE00000) and x2APIC mode
+ * (MSRs 0x800-0x8ff), switched by IA32_APIC_BASE: ID, version, TPR, EOI,
  * SVR, ISR/TMR/IRR, ESR, ICR (fixed, lowest-priority, NMI, INIT and STARTUP
- * IPIs to physical or logical destinations and shorthands), LVT timer
- * (one-shot, periodic; TSC-deadline not offered), divide, initial/current
- * count. The timer counts at 1 GHz / divide, as QEMU's does, so guests time
- * the same under both.
+ * IPIs to physical or logical destinations and shorthands; x2APIC: 32-bit
+ * destinations, logical ones in the cluster model, SELF IPI), LVT timer
+ * (one-shot, periodic, TSC-deadline), divide, initial/current count. The
+ * timer counts at 1 GHz / divide, as QEMU's does, so guests time the same
+ * under both.
  *
  * Thread-safe: each lapic has its own mutex; reads/writes come from its own
  * vCPU thread, lapic_set_irr/lapic_set_nmi from any thread.
@@ -18,6 +20,19 @@
 #define LAPIC_BASE 0xFEE00000ULL
 #define LAPIC_SIZE 0x1000ULL
 #define LAPIC_TIMER_HZ 1000000000ULL
+
+/* IA32_APIC_BASE (MSR 0x1b) bits. */
+#define LAPIC_BASE_BSP (1ULL << 8)
+#define LAPIC_BASE_EXTD (1ULL << 10) /* x2APIC mode */
+#define LAPIC_BASE_ENABLE (1ULL << 11)
+/* The x2APIC registers: MSR 0x800 + (MMIO offset >> 4). */
+#define LAPIC_X2APIC_MSR_FIRST 0x800u
+#define LAPIC_X2APIC_MSR_LAST 0x8ffu
+
+/* IA32_APIC_BASE's EN and EXTD (SDM 11.12.5); EXTD without EN is the
+ * invalid state. */
+enum lapic_mode { LAPIC_MODE_DISABLED, LAPIC_MODE_XAPIC, LAPIC_MODE_X2APIC,
+		  LAPIC_MODE_INVALID };
 
 struct lapic;
 
@@ -34,8 +49,11 @@ struct lapic_ipi {
 	enum lapic_ipi_target to;
 	/* LAPIC_TO_DEST: the ICR's destination field, physical (an APIC ID,
 	 * 0xff broadcast) or logical (matched against every LDR); the owner
-	 * decides who it reaches with lapic_matches_destination. */
-	uint8_t dest;
+	 * decides who it reaches with lapic_matches_destination, or for a
+	 * sender in x2APIC mode (x2apic_format: 32 bits, 0xffffffff
+	 * broadcast) with lapic_matches_x2apic_destination. */
+	uint32_t dest;
+	bool x2apic_format;
 	bool logical;
 	bool lowest_priority;     /* one of the matching APICs takes it */
 	int vector;
@@ -59,10 +77,42 @@ struct lapic *lapic_create(unsigned apic_id, const struct lapic_ops *ops);
 void lapic_destroy(struct lapic *l);
 
 /* MMIO: offset within the page, 4-byte aligned accesses (others read 0 /
- * are ignored). now_ns is the guest clock. */
+ * are ignored). now_ns is the guest clock. Out of xAPIC mode (x2APIC or
+ * disabled) the page reads all-ones and ignores writes. */
 uint32_t lapic_read(struct lapic *l, uint32_t offset, uint64_t now_ns);
 void lapic_write(struct lapic *l, uint32_t offset, uint32_t val,
 		 uint64_t now_ns);
+
+/* The x2APIC MSR interface, msr in [LAPIC_X2APIC_MSR_FIRST,
+ * LAPIC_X2APIC_MSR_LAST]. false: the access raises #GP (not in x2APIC
+ * mode, no such register, a read of a write-only register or a write of a
+ * read-only one, reserved bits 63:32 outside the ICR, a non-zero EOI or
+ * ESR write). The ICR is one 64-bit register: a write sends the IPI. */
+bool lapic_msr_read(struct lapic *l, uint32_t msr, uint64_t *val,
+		    uint64_t now_ns);
+bool lapic_msr_write(struct lapic *l, uint32_t msr, uint64_t val,
+		     uint64_t now_ns);
+
+/* IA32_APIC_BASE: 0xfee00900 on the BSP (APIC ID 0), 0xfee00800 on the
+ * others at reset. lapic_set_base returns false where the write raises
+ * #GP: reserved bits, a new base address, the invalid state, x2APIC ->
+ * xAPIC and disabled -> x2APIC. Disabling resets the registers (the ID
+ * stays); xAPIC -> x2APIC keeps them. */
+uint64_t lapic_get_base(struct lapic *l);
+bool lapic_set_base(struct lapic *l, uint64_t val);
+enum lapic_mode lapic_get_mode(struct lapic *l);
+
+/* IA32_TSC_DEADLINE, in guest-clock ns (the owner converts from and to
+ * TSC values). lapic_tsc_deadline: false if disarmed (the MSR reads 0),
+ * always so out of TSC-deadline mode. lapic_set_tsc_deadline arms
+ * (arm: deadline_ns, an expiry that is due fires at the next
+ * lapic_timer_update) or disarms; ignored out of TSC-deadline mode. */
+bool lapic_tsc_deadline(struct lapic *l, uint64_t *deadline_ns);
+void lapic_set_tsc_deadline(struct lapic *l, bool arm, uint64_t deadline_ns);
+
+/* TPR in any mode (CR8 is its bits 7:4). */
+uint8_t lapic_tpr(struct lapic *l);
+void lapic_set_tpr(struct lapic *l, uint8_t tpr);
 
 /* Latch a fixed interrupt in IRR / an NMI. lapic_set_irr is an
  * edge-triggered interrupt (IPIs, the timer, MSIs); lapic_set_irr_trigger
@@ -72,12 +122,20 @@ void lapic_set_irr(struct lapic *l, int vector);
 void lapic_set_irr_trigger(struct lapic *l, int vector, bool level_triggered);
 void lapic_set_nmi(struct lapic *l);
 
-/* Would this APIC accept an interrupt message (IO-APIC redirection entry,
- * MSI) sent to dest? Physical mode: dest is its APIC ID or 0xff (broadcast).
- * Logical mode: dest is matched against the LDR in the model the DFR
- * selects (flat: any common bit of the 8-bit mask; cluster: same cluster in
- * bits 7-4 and a common bit in bits 3-0); 0xff reaches every APIC. */
+/* Would this APIC accept an interrupt message in xAPIC format (IO-APIC
+ * redirection entry, MSI, an xAPIC ICR) sent to dest? Physical mode: dest
+ * is its APIC ID or 0xff (broadcast). Logical mode: dest is matched
+ * against the LDR in the model the DFR selects (flat: any common bit of
+ * the 8-bit mask; cluster: same cluster in bits 7-4 and a common bit in
+ * bits 3-0), in x2APIC mode against the logical x2APIC ID (cluster 0);
+ * 0xff reaches every APIC. */
 bool lapic_matches_destination(struct lapic *l, uint8_t dest, bool logical);
+/* The same for an x2APIC-format destination (an ICR written in x2APIC
+ * mode): physical, the 32-bit APIC ID; logical, cluster (bits 31:16) and
+ * a common bit in 15:0 of the logical x2APIC ID, which an APIC still in
+ * xAPIC mode does not have; 0xffffffff reaches every APIC. */
+bool lapic_matches_x2apic_destination(struct lapic *l, uint32_t dest,
+				      bool logical);
 
 /* Fire the timer if its deadline is <= now_ns (re-arming a periodic one).
  * Returns true if it fired. */

@@ -95,14 +95,18 @@ static bool ipi_reaches(const struct lapic_ipi *ipi, struct vcpu *v)
 	case LAPIC_TO_DEST:
 		break;
 	}
-	return lapic_matches_destination(v->lapic, ipi->dest, ipi->logical);
+	if (ipi->x2apic_format)
+		return lapic_matches_x2apic_destination(v->lapic, ipi->dest,
+							ipi->logical);
+	return lapic_matches_destination(v->lapic, (uint8_t)ipi->dest,
+					 ipi->logical);
 }
 
 static void lapic_send_ipi(void *ctx, const struct lapic_ipi *ipi)
 {
 	struct vm *vm = ctx;
 	SCHED_TRACE(vm_now_ns(vm), ipi->from, TRACE_IPI,
-		    ipi->to == LAPIC_TO_DEST ? ipi->dest : -(int)ipi->to,
+		    ipi->to == LAPIC_TO_DEST ? (int)ipi->dest : -(int)ipi->to,
 		    ((uint64_t)ipi->mode << 8) | (unsigned)ipi->vector);
 	for (unsigned i = 0; i < vm->ncpus; i++) {
 		struct vcpu *v = vm->vcpus[i];

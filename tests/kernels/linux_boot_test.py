@@ -5,8 +5,10 @@
 
 Boots VMLINUX (PVH entry) with the busybox initramfs of make-initramfs.sh on
 1, 2 and 4 vCPUs (LINUX_BOOT_CPUS="1 2 4 8" to choose), and for each count
-asserts the marker of its /init, exit status 0 and that Linux brought up
-every CPU ("smp: Brought up 1 node, N CPUs"); then boots the same kernel,
+asserts the marker of its /init, exit status 0, that Linux brought up
+every CPU ("smp: Brought up 1 node, N CPUs") and that it uses the CPU
+model's x2APIC and TSC-deadline timer (QEMU 7.2's TCG offers neither, so
+its log is not asked for them); then boots the same kernel,
 initrd and command line under QEMU with -smp N (the reference) and checks
 that hvgdb's serial log has no error or warning line QEMU's has not,
 except the documented ones in ALLOWED. Prints both boot times.
@@ -39,6 +41,9 @@ ALLOWED = [
 PROBLEM = re.compile(r"error|warn|fail|unable|unstable|bug|panic|"
                      r"call trace|not working|timed out|stall", re.I)
 BROUGHT_UP = re.compile(r"smp: Brought up \d+ nodes?, (\d+) CPUs?")
+# What Linux prints when it switches its LAPIC to x2APIC mode and finds
+# the TSC-deadline timer (arch/x86/kernel/apic/apic.c).
+APIC_LINES = ["x2apic enabled", "TSC deadline timer available"]
 
 
 def problems(log):
@@ -88,7 +93,12 @@ def boot_hvgdb(hvgdb, initrd, vmlinux, ncpus, log_dir):
         print(out[-4000:])
         sys.exit(f"FAIL: Linux brought up {cpus_brought_up(out)} of "
                  f"{ncpus} vCPUs")
-    print(f"hvgdb, {ncpus} vCPUs: marker, {ncpus} CPUs up and status 0 in "
+    missing = [t for t in APIC_LINES if t not in out]
+    if missing:
+        print(out[-4000:])
+        sys.exit(f"FAIL ({ncpus} vCPUs): no {missing} in hvgdb's serial log")
+    print(f"hvgdb, {ncpus} vCPUs: marker, {ncpus} CPUs up, x2APIC with "
+          f"the TSC-deadline timer and status 0 in "
           f"{secs:.2f} s (Run /init at {run_init_time(out)} s guest time)")
     return out
 

@@ -49,8 +49,11 @@ const struct cpuid_feature cpuid_features[] = {
 	{ 1, 0, CPUID_ECX, 13, B, "cx16" },
 	{ 1, 0, CPUID_ECX, 19, B, "sse4_1" },
 	{ 1, 0, CPUID_ECX, 20, B, "sse4_2" },
+	/* The LAPIC's MSR interface and TSC-deadline timer (lapic.c). */
+	{ 1, 0, CPUID_ECX, 21, B, "x2apic" },
 	{ 1, 0, CPUID_ECX, 22, B, "movbe" },
 	{ 1, 0, CPUID_ECX, 23, B, "popcnt" },
+	{ 1, 0, CPUID_ECX, 24, B, "tsc_deadline_timer" },
 	{ 1, 0, CPUID_ECX, 25, B, "aes" },
 	{ 1, 0, CPUID_ECX, 26, B, "xsave" },
 	{ 1, 0, CPUID_ECX, 30, B, "rdrand" },
@@ -284,9 +287,20 @@ static void extended_leaf(const struct cpuid_ctx *c, uint32_t leaf,
 	}
 }
 
+/*
+ * Two hypervisor leaf ranges, as KVM with Hyper-V enlightenments has: hvgdb's
+ * own at 0x40000000, and at 0x40000100 KVM's signature with no
+ * paravirtual feature and no hint (0x40000101 all zero). Linux allows x2APIC
+ * without interrupt remapping only under a hypervisor that says so
+ * (x86_init.hyper.x2apic_available; for KVM, the signature is enough);
+ * there is nothing else it can use from that range.
+ */
 static void hypervisor_leaf(uint32_t leaf, uint32_t out[4])
 {
-	if (leaf == 0x40000000) {
+	if (leaf == CPU_MODEL_KVM_BASE) {
+		out[CPUID_EAX] = CPU_MODEL_KVM_BASE + 1;
+		memcpy(&out[CPUID_EBX], CPU_MODEL_KVM_SIGNATURE, 12);
+	} else if (leaf == 0x40000000) {
 		out[CPUID_EAX] = CPU_MODEL_HV_MAX_LEAF;
 		memcpy(&out[CPUID_EBX], CPU_MODEL_SIGNATURE, 12);
 	} else if (leaf == 0x40000010) {
@@ -353,7 +367,7 @@ void cpuid_query(const struct cpuid_ctx *c, uint32_t leaf, uint32_t sub,
 	bool amd = c->vendor == VM_CPU_VENDOR_AMD;
 	uint32_t max_basic = amd ? AMD_MAX_BASIC : INTEL_MAX_BASIC;
 	memset(out, 0, 4 * sizeof(out[0]));
-	if (leaf >= 0x40000000 && leaf <= 0x400000ff) {
+	if (leaf >= 0x40000000 && leaf <= CPU_MODEL_KVM_BASE + 0xff) {
 		hypervisor_leaf(leaf, out);
 		return;
 	}

@@ -42,6 +42,9 @@ struct cpuid_ctx {
 #define CPU_MODEL_BUS_HZ 1000000000u
 #define CPU_MODEL_SIGNATURE "hvgdbhvgdb\0\0"
 #define CPU_MODEL_HV_MAX_LEAF 0x40000010u
+/* KVM's signature, with no paravirtual features (tcg_cpuid.c says why). */
+#define CPU_MODEL_KVM_BASE 0x40000100u
+#define CPU_MODEL_KVM_SIGNATURE "KVMKVMKVM\0\0\0"
 
 void cpuid_query(const struct cpuid_ctx *c, uint32_t leaf, uint32_t subleaf,
 		 uint32_t out[4]);

@@ -207,6 +207,11 @@ static void lapic_mmio_write(uc_engine *uc, uint64_t off, unsigned size,
 	if (size != 4 || (off & 3))
 		return;
 	lapic_write(v->lapic, (uint32_t)off, (uint32_t)value, vm_now_ns(v->vm));
+	tcg_lapic_written(v);
+}
+
+void tcg_lapic_written(struct vcpu *v)
+{
 	/* The guest may have (re)armed its timer: poll the new deadline. */
 	tcg_of(v)->poll_deadline = tcg_poll_deadline(v);
 	/* EOI, TPR or a self-IPI may have made an interrupt deliverable:

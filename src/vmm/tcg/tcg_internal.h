@@ -124,7 +124,6 @@ struct tcg_vcpu {
 
 	uint64_t tlb_sized_at; /* guest ns of the last TLB re-sizing flush */
 	uint64_t tlb_period;   /* ns until the next one */
-	uint64_t apic_base; /* IA32_APIC_BASE (tcg_msr.c) */
 	int64_t tsc_offset; /* guest TSC - VM clock ns (tcg_msr.c) */
 	uint64_t amd_hwcr;   /* AMD HWCR and NB_CFG (tcg_msr.c): what */
 	uint64_t amd_nb_cfg; /* Linux reads and writes on AMD CPUs */
@@ -162,6 +161,10 @@ void tcg_keep_tlb_sized(struct tcg_vcpu *t, uint64_t now);
 void tcg_disarm_step_hook(struct tcg_vcpu *t);
 /* What the engine polls: its LAPIC deadline or the end of the entry. */
 uint64_t tcg_poll_deadline(struct vcpu *v);
+/* After the guest wrote its LAPIC (MMIO or MSR, from a hook inside the
+ * engine): poll the timer's new deadline, and leave the engine if an
+ * interrupt became deliverable. */
+void tcg_lapic_written(struct vcpu *v);
 void tcg_hook_step_code(uc_engine *uc, uint64_t addr, uint32_t size,
 			void *user);
 /* Map LAPIC, registered and catch-all MMIO before the first entry. */

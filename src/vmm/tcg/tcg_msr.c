@@ -13,8 +13,13 @@
  *   FS/GS/KERNEL_GS base, PAT, TSC_AUX, SYSENTER_*, MISC_ENABLE on intel)
  *   go to Unicorn's helper after the checks hardware makes (reserved
  *   bits, canonical addresses) and so stay the engine's real state.
- * - IA32_APIC_BASE and IA32_TSC are kept here, per vCPU; on AMD also HWCR
- *   and NB_CFG, which Linux reads and writes without a #GP handler.
+ * - IA32_TSC is kept here, per vCPU (an offset to the VM clock); on AMD
+ *   also HWCR and NB_CFG, which Linux reads and writes without a #GP
+ *   handler.
+ * - IA32_APIC_BASE, the x2APIC registers (0x800-0x8ff) and
+ *   IA32_TSC_DEADLINE are the vCPU's LAPIC's (devices/lapic.c); this file
+ *   converts TSC-deadline values between the guest's TSC and the VM
+ *   clock the LAPIC runs on.
  * - Anything else raises #GP(0) in the guest, through Unicorn's own
  *   exception path: the engine stops with UC_HOOK_INTR vector 13 and RIP
  *   on the RDMSR/WRMSR (Unicorn stores RIP before calling the helper),
@@ -37,7 +42,9 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 
+#include "devices/lapic.h"
 #include "vmm/tcg/tcg_internal.h"
 
 #define MSR_TSC 0x10u
@@ -47,6 +54,7 @@
 #define MSR_SYSENTER_EIP 0x176u
 #define MSR_MISC_ENABLE 0x1a0u
 #define MSR_PAT 0x277u
+#define MSR_TSC_DEADLINE 0x6e0u
 #define MSR_EFER 0xc0000080u
 #define MSR_STAR 0xc0000081u
 #define MSR_LSTAR 0xc0000082u
@@ -65,12 +73,6 @@
  * boot. Kept and read back; there is no PCI configuration space here. */
 #define MSR_AMD_NB_CFG 0xc001001fu
 
-#define APIC_BASE_BSP (1ULL << 8)
-#define APIC_BASE_ENABLE (1ULL << 11)
-#define APIC_BASE_ADDR 0xfee00000ULL
-/* Writable: enable and the base (40 physical address bits, CPUID
- * 0x80000008); x2APIC (bit 10) is not advertised. */
-#define APIC_BASE_WRITABLE (APIC_BASE_ENABLE | 0xfffffff000ULL)
 /* SCE, LME, LMA (ignored on write by hardware), NXE. */
 #define EFER_WRITABLE 0xd01ULL
 #define CR4_TSD (1ULL << 2)
@@ -103,8 +105,6 @@ int tcg_msr_init(struct vcpu *v)
 	if (!real_rdmsr || !real_wrmsr || !real_rdtsc || !raise_exception)
 		return -ENOSYS;
 	struct tcg_vcpu *t = tcg_of(v);
-	t->apic_base = APIC_BASE_ADDR | APIC_BASE_ENABLE |
-		       (v->id == 0 ? APIC_BASE_BSP : 0);
 	t->tsc_offset = 0;
 	t->amd_hwcr = AMD_HWCR_TSC_FREQ_SEL;
 	t->amd_nb_cfg = 0;
@@ -156,6 +156,34 @@ static struct tcg_vcpu *guest_caller(void *return_address)
 static uint64_t guest_tsc(struct tcg_vcpu *t)
 {
 	return vm_now_ns(t->vcpu->vm) + (uint64_t)t->tsc_offset;
+}
+
+/* IA32_TSC_DEADLINE as the guest reads it: the TSC value at the LAPIC's
+ * deadline, 0 when disarmed. */
+static uint64_t tsc_deadline(struct tcg_vcpu *t)
+{
+	uint64_t ns;
+	if (!lapic_tsc_deadline(t->vcpu->lapic, &ns))
+		return 0;
+	return ns + (uint64_t)t->tsc_offset;
+}
+
+/* The timer fires when the TSC reaches val: at that VM-clock instant, or
+ * at once if the TSC is already there. 0 disarms. */
+static void set_tsc_deadline(struct tcg_vcpu *t, uint64_t val)
+{
+	uint64_t now = vm_now_ns(t->vcpu->vm);
+	uint64_t tsc_now = now + (uint64_t)t->tsc_offset;
+	uint64_t at = now;
+	if (val > tsc_now)
+		at = val - tsc_now > UINT64_MAX - now ? UINT64_MAX
+						      : now + (val - tsc_now);
+	lapic_set_tsc_deadline(t->vcpu->lapic, val != 0, at);
+}
+
+static bool x2apic_msr(uint32_t msr)
+{
+	return msr >= LAPIC_X2APIC_MSR_FIRST && msr <= LAPIC_X2APIC_MSR_LAST;
 }
 
 static bool canonical(uint64_t a)
@@ -236,11 +264,17 @@ __attribute__((noinline)) void helper_rdmsr_x86_64(void *env)
 		return;
 	}
 	uint32_t msr = (uint32_t)reg(t, UC_X86_REG_RCX);
-	uint64_t val;
+	struct lapic *apic = t->vcpu->lapic;
+	uint64_t val = 0;
 	if (msr == MSR_TSC) {
 		val = guest_tsc(t);
 	} else if (msr == MSR_APIC_BASE) {
-		val = t->apic_base;
+		val = lapic_get_base(apic);
+	} else if (msr == MSR_TSC_DEADLINE) {
+		val = tsc_deadline(t);
+	} else if (x2apic_msr(msr)) {
+		if (!lapic_msr_read(apic, msr, &val, vm_now_ns(t->vcpu->vm)))
+			raise_exception(env, VECTOR_GP, 0); /* no return */
 	} else if (msr == MSR_AMD_HWCR && amd(t)) {
 		val = t->amd_hwcr;
 	} else if (msr == MSR_AMD_NB_CFG && amd(t)) {
@@ -267,16 +301,27 @@ __attribute__((noinline)) void helper_wrmsr_x86_64(void *env)
 	uint32_t msr = (uint32_t)reg(t, UC_X86_REG_RCX);
 	uint64_t val = (uint32_t)reg(t, UC_X86_REG_RAX) |
 		       reg(t, UC_X86_REG_RDX) << 32;
+	struct vcpu *v = t->vcpu;
 	if (msr == MSR_TSC) {
-		t->tsc_offset = (int64_t)(val - vm_now_ns(t->vcpu->vm));
+		/* The deadline is a TSC value: it moves with the TSC. */
+		uint64_t deadline = tsc_deadline(t);
+		t->tsc_offset = (int64_t)(val - vm_now_ns(v->vm));
+		if (deadline)
+			set_tsc_deadline(t, deadline);
+		tcg_lapic_written(v);
 	} else if (msr == MSR_APIC_BASE) {
-		/* The LAPIC cannot move: a new base is refused like a
-		 * reserved bit. The BSP flag is read-only. */
-		if ((val & ~(APIC_BASE_WRITABLE | APIC_BASE_BSP)) ||
-		    (val & ~0xfffULL) != APIC_BASE_ADDR)
+		/* A new base, reserved bits and the forbidden mode changes
+		 * (lapic_set_base) raise #GP. */
+		if (!lapic_set_base(v->lapic, val))
 			raise_exception(env, VECTOR_GP, 0);
-		t->apic_base = (t->apic_base & APIC_BASE_BSP) |
-			       (val & APIC_BASE_WRITABLE);
+		tcg_lapic_written(v);
+	} else if (msr == MSR_TSC_DEADLINE) {
+		set_tsc_deadline(t, val);
+		tcg_lapic_written(v);
+	} else if (x2apic_msr(msr)) {
+		if (!lapic_msr_write(v->lapic, msr, val, vm_now_ns(v->vm)))
+			raise_exception(env, VECTOR_GP, 0);
+		tcg_lapic_written(v);
 	} else if (msr == MSR_AMD_HWCR && amd(t)) {
 		t->amd_hwcr = val | AMD_HWCR_TSC_FREQ_SEL; /* read-only 1 */
 	} else if (msr == MSR_AMD_NB_CFG && amd(t)) {

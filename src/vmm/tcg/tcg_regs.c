@@ -87,15 +87,13 @@ static int msr_write(uc_engine *uc, uint32_t id, uint64_t val)
 	return uc_reg_write(uc, UC_X86_REG_MSR, &m) == UC_ERR_OK ? 0 : -EINVAL;
 }
 
-/* CR8 is the LAPIC's task priority (TPR bits 7:4), as on hardware. Unicorn
- * 2.1 refuses CR8 in its register API, and its guest `mov %cr8` reads 0
- * (QEMU's APIC hook is cut out), so the LAPIC model holds the value. */
-#define LAPIC_TPR_OFFSET 0x80u
-
+/* CR8 is the LAPIC's task priority (TPR bits 7:4), as on hardware, in
+ * xAPIC and x2APIC mode alike. Unicorn 2.1 refuses CR8 in its register
+ * API, and its guest `mov %cr8` reads 0 (QEMU's APIC hook is cut out), so
+ * the LAPIC model holds the value. */
 static int cr8_read(struct vcpu *v, uint64_t *val)
 {
-	*val = (lapic_read(v->lapic, LAPIC_TPR_OFFSET, vm_now_ns(v->vm)) >> 4) &
-	       0xf;
+	*val = (lapic_tpr(v->lapic) >> 4) & 0xf;
 	return 0;
 }
 
@@ -103,8 +101,7 @@ static int cr8_write(struct vcpu *v, uint64_t val)
 {
 	if (val > 0xf)
 		return -EINVAL; /* reserved bits: #GP on hardware */
-	lapic_write(v->lapic, LAPIC_TPR_OFFSET, (uint32_t)val << 4,
-		    vm_now_ns(v->vm));
+	lapic_set_tpr(v->lapic, (uint8_t)(val << 4));
 	return 0;
 }
 

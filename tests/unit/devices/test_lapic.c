@@ -126,9 +126,14 @@ static void test_lvts_store_and_mask(void **state)
 	assert_int_equal(lapic_read(f->l, LVT_ERROR, 0), 0x000100ff);
 	lapic_write(f->l, LVT_THERMAL, 0x42, 0);
 	assert_int_equal(lapic_read(f->l, LVT_THERMAL, 0), 0x42);
-	/* TSC-deadline (mode 2) is not offered: bit 18 is reserved. */
+	/* Timer modes: periodic (1) and TSC-deadline (2) store; the
+	 * reserved mode 3 leaves the mode as it was. */
 	lapic_write(f->l, LVT_TIMER, 0x40040, 0);
-	assert_int_equal(lapic_read(f->l, LVT_TIMER, 0), 0x40);
+	assert_int_equal(lapic_read(f->l, LVT_TIMER, 0), 0x40040);
+	lapic_write(f->l, LVT_TIMER, 0x60041, 0);
+	assert_int_equal(lapic_read(f->l, LVT_TIMER, 0), 0x40041);
+	lapic_write(f->l, LVT_TIMER, 0xfff800ff, 0);
+	assert_int_equal(lapic_read(f->l, LVT_TIMER, 0), 0x000000ff);
 }
 
 static void test_power_up_state_is_disabled(void **state)

@@ -65,6 +65,67 @@ SYM(timer, handler)
 	iretq
 END(timer)
 
+/* x2APIC mode through IA32_APIC_BASE, then the TSC-deadline timer
+ * (vector 0x40) armed at rdtsc + 200 us (deadline in 0x300018), sleep in
+ * hlt. The timer's handler counts (0x300000), stores its rdtsc (0x300020)
+ * and IA32_TSC_DEADLINE (0x300010), EOIs through the EOI MSR and sends a
+ * SELF IPI (vector 0x42); that one's handler counts (0x300008). Then exit
+ * via port 0xf4. */
+SNIP(x2timer)
+	mov $0x1b, %ecx
+	rdmsr
+	or $0xc00, %eax
+	wrmsr
+	xor %edx, %edx
+	mov $0x80f, %ecx /* SVR: enabled, spurious 0xff */
+	mov $0x1ff, %eax
+	wrmsr
+	mov $0x832, %ecx /* LVT timer: TSC-deadline mode, vector 0x40 */
+	mov $0x40040, %eax
+	wrmsr
+	rdtsc
+	shl $32, %rdx
+	or %rax, %rdx
+	add $200000, %rdx
+	mov %rdx, 0x300018
+	mov %edx, %eax
+	shr $32, %rdx
+	mov $0x6e0, %ecx
+	wrmsr
+	sti
+1:	cmpq $0, 0x300008
+	jne 2f
+	hlt
+	jmp 1b
+2:	mov $0x22, %al
+	out %al, $0xf4
+	jmp .
+SYM(x2timer, handler)
+	incq 0x300000
+	rdtsc
+	mov %eax, 0x300020
+	mov %edx, 0x300024
+	mov $0x6e0, %ecx
+	rdmsr
+	mov %eax, 0x300010
+	mov %edx, 0x300014
+	xor %eax, %eax
+	xor %edx, %edx
+	mov $0x80b, %ecx
+	wrmsr
+	mov $0x42, %eax
+	mov $0x83f, %ecx
+	wrmsr
+	iretq
+SYM(x2timer, ipi_handler)
+	incq 0x300008
+	xor %eax, %eax
+	xor %edx, %edx
+	mov $0x80b, %ecx
+	wrmsr
+	iretq
+END(x2timer)
+
 /* sti; hlt until an interrupt (vector 0x41) arrives, then hlt-exit */
 SNIP(waitirq)
 	mov $0xfee00000, %esi

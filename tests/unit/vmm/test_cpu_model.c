@@ -9,7 +9,9 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "devices/lapic.h"
 #include "vmm/tcg/tcg_cpuid.h"
+#include "vmm/vm_internal.h"
 #include "vmm_test_guest.h"
 
 DECLARE_SNIP(cpuid);
@@ -55,6 +57,9 @@ static const struct probe probes[] = {
 	NONE(pse, "32-bit paging page size; no instruction"),
 	NONE(pae, "every test guest runs with PAE (long-mode) paging"),
 	NONE(apic, "the LAPIC at 0xfee00000: test_vmm_tcg's timer/IPI tests"),
+	NONE(x2apic, "MSRs 0x800-0x8ff: test_x2apic_msrs, test_lapic_x2apic"),
+	NONE(tsc_deadline_timer, "MSR 0x6e0: test_tsc_deadline_msr, "
+				 "test_lapic_x2apic"),
 	NONE(pse36, "32-bit paging address bits; no instruction"),
 	NONE(arat, "LAPIC timer counts in hlt: test_hlt_wakes_on_timer"),
 	NONE(pdpe1gb, "1 GiB pages: paging, no instruction"),
@@ -219,6 +224,19 @@ static void test_hypervisor_leaf(void **state)
 	guest_cpuid(vm, 0, 0x40000010, 0, r);
 	assert_int_equal(r[0], 1000000); /* TSC kHz */
 	assert_int_equal(r[1], 1000000); /* LAPIC bus kHz */
+	/* KVM's signature one range up, with no paravirtual feature or
+	 * hint: what Linux needs to use x2APIC without interrupt
+	 * remapping. */
+	guest_cpuid(vm, 0, 0x40000100, 0, r);
+	assert_int_equal(r[0], 0x40000101);
+	assert_memory_equal(&r[1], "KVMKVMKVM\0\0\0", 12);
+	guest_cpuid(vm, 0, 0x40000101, 0, r);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(r[i], 0);
+	/* Leaf 1 offers x2APIC (ECX 21) and the TSC-deadline timer (24). */
+	guest_cpuid(vm, 0, 1, 0, r);
+	assert_true(r[2] & (1u << 21));
+	assert_true(r[2] & (1u << 24));
 	vm_destroy(vm);
 }
 
@@ -287,12 +305,16 @@ struct msr_result {
 	uint64_t first, after_write, gp_count, gp_rip, tsc;
 };
 
-/* RDMSR msr on vcpu; with write, WRMSR val and RDMSR again. */
-static struct msr_result msr_access(unsigned ncpus, int vcpu,
-				    enum vm_cpu_vendor vendor, uint32_t msr,
-				    bool write, uint64_t val)
+/* RDMSR msr on vcpu; with write, WRMSR val and RDMSR again; with
+ * apic_base, the vCPU's IA32_APIC_BASE is set to it first. */
+static struct msr_result msr_access_with_base(unsigned ncpus, int vcpu,
+					      enum vm_cpu_vendor vendor,
+					      uint32_t msr, bool write,
+					      uint64_t val, uint64_t apic_base)
 {
 	struct vm *vm = tg_create(ncpus, vendor);
+	if (apic_base)
+		assert_true(lapic_set_base(vm->vcpus[vcpu]->lapic, apic_base));
 	tg_load(vm, msr_start, msr_end);
 	tg_set_gate(vm, 13, SNIP_ADDR(msr, gp_handler));
 	tg_set_data(vm, 0, msr);
@@ -309,6 +331,13 @@ static struct msr_result msr_access(unsigned ncpus, int vcpu,
 	return r;
 }
 
+static struct msr_result msr_access(unsigned ncpus, int vcpu,
+				    enum vm_cpu_vendor vendor, uint32_t msr,
+				    bool write, uint64_t val)
+{
+	return msr_access_with_base(ncpus, vcpu, vendor, msr, write, val, 0);
+}
+
 static void test_apic_base_bsp_and_ap(void **state)
 {
 	(void)state;
@@ -323,6 +352,54 @@ static void test_apic_base_bsp_and_ap(void **state)
 	assert_int_equal(r.after_write, 0xfee00100);
 	r = msr_access(1, 0, VM_CPU_VENDOR_INTEL, 0x1b, true, 0xfec00900);
 	assert_int_equal(r.gp_count, 1);
+}
+
+/* The x2APIC registers are the LAPIC's, through WRMSR/RDMSR on the
+ * engine, and only in x2APIC mode; IA32_APIC_BASE switches the mode and
+ * refuses the transitions hardware refuses. */
+static void test_x2apic_msrs(void **state)
+{
+	(void)state;
+	/* xAPIC -> x2APIC through WRMSR (BSP flag kept). */
+	struct msr_result r = msr_access(1, 0, VM_CPU_VENDOR_INTEL, 0x1b, true,
+					 0xfee00c00);
+	assert_int_equal(r.gp_count, 0);
+	assert_int_equal(r.after_write, 0xfee00d00);
+	/* The invalid state (EXTD without EN): #GP, nothing changed. */
+	r = msr_access(1, 0, VM_CPU_VENDOR_INTEL, 0x1b, true, 0xfee00500);
+	assert_int_equal(r.gp_count, 1);
+	/* x2APIC -> xAPIC: #GP. */
+	r = msr_access_with_base(1, 0, VM_CPU_VENDOR_INTEL, 0x1b, true,
+				 0xfee00900, 0xfee00c00);
+	assert_int_equal(r.gp_count, 1);
+	/* In x2APIC mode: vCPU 1's 32-bit ID, and TPR written and read
+	 * back through the MSRs. */
+	r = msr_access_with_base(2, 1, VM_CPU_VENDOR_INTEL, 0x802, false, 0,
+				 0xfee00c00);
+	assert_int_equal(r.gp_count, 0);
+	assert_int_equal(r.first, 1);
+	r = msr_access_with_base(1, 0, VM_CPU_VENDOR_AMD, 0x808, true, 0x30,
+				 0xfee00c00);
+	assert_int_equal(r.gp_count, 0);
+	assert_int_equal(r.after_write, 0x30);
+	/* A read-only register written: #GP on the WRMSR. */
+	r = msr_access_with_base(1, 0, VM_CPU_VENDOR_INTEL, 0x802, true, 5,
+				 0xfee00c00);
+	assert_int_equal(r.gp_count, 1);
+	assert_int_equal(r.gp_rip, SNIP_ADDR(msr, wrmsr));
+}
+
+/* IA32_TSC_DEADLINE: inert out of TSC-deadline mode (the LVT timer is
+ * masked one-shot at reset): the write is dropped and it reads 0, with no
+ * #GP. */
+static void test_tsc_deadline_msr(void **state)
+{
+	(void)state;
+	struct msr_result r = msr_access(1, 0, VM_CPU_VENDOR_INTEL, 0x6e0,
+					 true, 123456789);
+	assert_int_equal(r.gp_count, 0);
+	assert_int_equal(r.first, 0);
+	assert_int_equal(r.after_write, 0);
 }
 
 static void check_roundtrip(enum vm_cpu_vendor vendor, uint32_t msr,
@@ -395,6 +472,9 @@ static void test_bad_msr_access_raises_gp(void **state)
 	check_gp(VM_CPU_VENDOR_INTEL, 0xc0000080, true, 0xd01 | (1 << 20));
 	check_gp(VM_CPU_VENDOR_INTEL, 0xc0000082, true, 0x0000800000000000ULL);
 	check_gp(VM_CPU_VENDOR_INTEL, 0x277, true, 0x0007040600070402ULL);
+	/* x2APIC registers in xAPIC mode (the mode at reset). */
+	check_gp(VM_CPU_VENDOR_INTEL, 0x802, false, 0);
+	check_gp(VM_CPU_VENDOR_AMD, 0x830, false, 0);
 }
 
 /* RDTSC and IA32_TSC count the VM clock at 1 GHz (CPUID 0x15), and a
@@ -430,6 +510,8 @@ int main(void)
 		cmocka_unit_test(test_apic_id_per_vcpu),
 		cmocka_unit_test(test_feature_leaves_are_the_table),
 		cmocka_unit_test(test_apic_base_bsp_and_ap),
+		cmocka_unit_test(test_x2apic_msrs),
+		cmocka_unit_test(test_tsc_deadline_msr),
 		cmocka_unit_test(test_msrs_read_back),
 		cmocka_unit_test(test_bad_msr_access_raises_gp),
 		cmocka_unit_test(test_amd_hwcr),

@@ -19,6 +19,8 @@ extern const uint8_t bpt_int3[], bpt_handler[];
 extern const uint8_t patch_imm[];
 DECLARE_SNIP(timer);
 extern const uint8_t timer_handler[];
+DECLARE_SNIP(x2timer);
+extern const uint8_t x2timer_handler[], x2timer_ipi_handler[];
 DECLARE_SNIP(waitirq);
 extern const uint8_t waitirq_handler[];
 DECLARE_SNIP(sendipi);
@@ -732,6 +734,29 @@ static void test_hlt_wakes_on_timer(void **state)
 	vm_destroy(vm);
 }
 
+/* The same through the x2APIC MSRs and the TSC-deadline timer: the
+ * deadline fires once, not before the TSC reaches it, the MSR reads 0 in
+ * the handler, and EOI and SELF IPI work as MSR writes. */
+static void test_x2apic_tsc_deadline_timer(void **state)
+{
+	(void)state;
+	struct vm *vm = tg_create(1, VM_CPU_VENDOR_INTEL);
+	tg_load(vm, x2timer_start, x2timer_end);
+	tg_set_gate(vm, 0x40, SNIP_ADDR(x2timer, handler));
+	tg_set_gate(vm, 0x42, SNIP_ADDR(x2timer, ipi_handler));
+	double t0 = now_ms();
+	struct vm_exit e = run(vm, 0);
+	double ms = now_ms() - t0;
+	assert_int_equal(e.exitcode, VM_EXITCODE_SHUTDOWN);
+	assert_int_equal(e.u.shutdown.status, (0x22 << 1) | 1);
+	assert_int_equal(tg_data(vm, 0), 1); /* one timer interrupt */
+	assert_int_equal(tg_data(vm, 1), 1); /* one self IPI */
+	assert_int_equal(tg_data(vm, 2), 0); /* fired: the MSR reads 0 */
+	assert_true(tg_data(vm, 4) >= tg_data(vm, 3)); /* not early */
+	assert_true(ms >= 0.2);
+	vm_destroy(vm);
+}
+
 struct runner {
 	struct vm *vm;
 	int vcpu;
@@ -1168,6 +1193,7 @@ int main(void)
 		cmocka_unit_test(test_guest_jit_page_retranslates),
 		cmocka_unit_test(test_guest_stores_are_not_slow),
 		cmocka_unit_test(test_hlt_wakes_on_timer),
+		cmocka_unit_test(test_x2apic_tsc_deadline_timer),
 		cmocka_unit_test(test_hlt_wakes_on_ipi),
 		cmocka_unit_test(test_mask_hwintr_while_stepping),
 		cmocka_unit_test(test_lock_inc_4),
