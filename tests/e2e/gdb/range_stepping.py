@@ -94,17 +94,26 @@ def breakpoint_inside_range():
     return got
 
 
-def other_vcpu_breakpoint():
+def other_vcpu_breakpoint(attempts=20):
     """While vCPU 0 steps the loop's line, vCPU 1 hits a breakpoint: the
-    stop is vCPU 1's, at rs_other."""
-    stop_in_thread1_at("%s:%d" % (SRC, LOOP))
-    bp = gdb.Breakpoint("rs_other")
-    first = len(stops)
-    gdb.execute("next")
-    got = (where()[0], where()[2],
-           [s["bps"] for s in stops[first:]] == [[bp.number]])
-    bp.delete()
-    return got
+    stop is vCPU 1's, at rs_other, and ends the `next`. Whether vCPU 1
+    gets to run during one `next` depends on the host (a step that is
+    ready first runs first: with range stepping off, vCPU 1's thread
+    may not wake before the ~200 steps are done), so `next` is tried
+    until it happens; each `next` must end either way."""
+    for attempt in range(attempts):
+        stop_in_thread1_at("%s:%d" % (SRC, LOOP))
+        bp = gdb.Breakpoint("rs_other")
+        first = len(stops)
+        gdb.execute("next")
+        got = (where()[0], where()[2],
+               [s["bps"] for s in stops[first:]] == [[bp.number]])
+        bp.delete()
+        if got[1] == 2:
+            return got
+        if got[:2] != ("rs_line", 1):
+            return got + ("the next ended elsewhere",)
+    return ("vCPU 1 never hit rs_other in %d tries" % attempts,)
 
 
 def loop_body_instruction(func):
