@@ -23,6 +23,7 @@ import guest_rows  # noqa: E402
 import host_busy  # noqa: E402
 import linux_gdb_rows  # noqa: E402
 import linux_rows  # noqa: E402
+import lldb_rows  # noqa: E402
 from report import Report  # noqa: E402
 
 
@@ -43,6 +44,7 @@ class Config:
         self.idle_seconds = 2.0 if a.quick else 5.0
         self.rss_hits = 2000 if a.quick else 20000
         self.hlt_steps = 5 if a.quick else 15
+        self.lldb_loops = 50 if a.quick else 200
 
     def guest(self, name):
         return os.path.join(self.build, "guests", f"{name}.elf")
@@ -81,7 +83,7 @@ def med(runs, key):
 
 ROWS = ["stepi", "bp", "mem", "ctrlc", "cpu", "storm", "rss", "startup",
         "idle", "bps", "bpsin", "bprss", "hltstep", "smpstep", "busy",
-        "linux", "linuxidle", "linuxgdb", "scale"]
+        "linux", "linuxidle", "linuxgdb", "scale", "next", "lldb"]
 
 
 def main():
@@ -228,6 +230,26 @@ def main():
                 cfg, log, "4h ctrl-c, host busy", ["hvgdb", "qemu"],
                 lambda k: guest_rows.ctrl_c_latency(k, cfg))
             rep.latency_row(r, row_id="4h", note=", host busy")
+    if "lldb" in only:
+        r = raw["lldb_stepi"] = interleaved(
+            cfg, log, "1l lldb step-inst", ["hvgdb", "qemu"],
+            lambda k: lldb_rows.stepi(k, cfg))
+        rep.rate_row("1l", "lldb step-inst/s, 1 vCPU, demo", r, "rate",
+                     gdb_share=False)
+        rep.packets_note(r)
+        r = raw["lldb_bp"] = interleaved(
+            cfg, log, "2l lldb breakpoint", ["hvgdb", "qemu"],
+            lambda k: lldb_rows.breakpoint_hits(k, cfg))
+        rep.rate_row("2l", "lldb breakpoint hits/s (continue loop)", r,
+                     "rate", gdb_share=False)
+        rep.packets_note(r)
+    if "next" in only:
+        for cpus, row_id in ((1, "17"), (4, "17b")):
+            r = raw[f"next{cpus}"] = interleaved(
+                cfg, log, f"{row_id} next over a 200-instruction line, "
+                f"{cpus} vCPU(s)", ["hvgdb", "qemu"],
+                lambda k, c=cpus: gdb_rows.next_over_line(k, cfg, c))
+            rep.next_row(r, row_id, cpus)
     if "smpstep" in only:
         for cpus, row_id in ((4, "12a"), (8, "12b")):
             r = raw[f"smpstep{cpus}"] = interleaved(

@@ -201,6 +201,16 @@ def rss_over_hits(kind, cfg, cpus=4):
                 cpus=cpus, timeout=1800)
 
 
+def next_over_line(kind, cfg, cpus=1):
+    """Row 17: ms per `next` over range-step's ~200-instruction loop line,
+    gdb's range stepping on and off in the same run (1 kHz timer on; 17b:
+    4 vCPUs, the others running meanwhile). QEMU offers no range
+    stepping: its two numbers are both single steps."""
+    return _gdb(kind, cfg, cfg.guest("range-step"),
+                {"row": "next", "duration": cfg.duration,
+                 "min_nexts": 5}, cpus=cpus, timeout=600)
+
+
 def stepi_over_hlt(kind, cfg):
     """Row 11: stepi over hlt, timer-storm (20 kHz LAPIC timer, 1 vCPU)."""
     return _gdb(kind, cfg, cfg.guest("timer-storm"),

@@ -8,11 +8,14 @@ inserted, or watchpoints), storm (SMP breakpoint storm, then spurious-stop
 check), bps
 (continue cost with 1 and with 200 breakpoints), bprss (the target's RSS
 over 20,000 breakpoint hits), hltstep (stepi over hlt), linux (row 15:
-breakpoint hits, stepi and a memory dump on a running Linux kernel)."""
+breakpoint hits, stepi and a memory dump on a running Linux kernel), next
+(row 17: `next` over a ~200-instruction line, range stepping on and
+off)."""
 
 import json
 import os
 import signal
+import statistics
 import threading
 import time
 
@@ -328,11 +331,55 @@ def row_hltstep():
                            f"needed the {P['step_timeout']} s interrupt")
 
 
+def marker_line(function, marker):
+    """The source line of `function`'s file whose comment holds marker."""
+    src = gdb.lookup_global_symbol(function).symtab.fullname()
+    with open(src) as f:
+        for number, line in enumerate(f, 1):
+            if marker in line:
+                return src, number
+    raise RuntimeError(f"no {marker} in {src}")
+
+
+def row_next():
+    """`next` over range-step's loop line (~200 instructions), with gdb's
+    range stepping on and off taking turns in one run: the target's
+    vCont;r against one vCont;s round trip per instruction."""
+    src, loop = marker_line("rs_line", "rs-loop-line")
+    _, after = marker_line("rs_line", "rs-after-line")
+    times = {"on": [], "off": []}
+    deadline = time.perf_counter() + P["duration"]
+    i = 0
+    while (time.perf_counter() < deadline or
+           min(len(t) for t in times.values()) < P["min_nexts"]):
+        mode = ("on", "off")[i % 2]
+        i += 1
+        run(f"set range-stepping {mode}")
+        # a temporary breakpoint: a lasting one would stop the `next` at
+        # the loop's head again
+        run(f"tbreak {src}:{loop}")
+        run("continue")
+        t0 = time.perf_counter()
+        run("next")
+        times[mode].append(time.perf_counter() - t0)
+        line = gdb.selected_frame().find_sal().line
+        if line != after:
+            raise RuntimeError(f"next ({mode}) ended on line {line}, "
+                               f"not {after}")
+    # medians: on a loaded host one `next` in twenty may take ten times
+    # as long, in either mode
+    on = statistics.median(times["on"]) * 1000
+    off = statistics.median(times["off"]) * 1000
+    result.update(ms_on=on, ms_off=off, speedup=off / on,
+                  nexts=len(times["on"]) + len(times["off"]))
+
+
 try:
     connect()
     {"stepi": row_stepi, "bp": row_bp, "mem": row_mem, "guest": row_guest,
      "storm": row_storm, "bps": row_bps, "bprss": row_bprss,
-     "hltstep": row_hltstep, "linux": row_linux}[P["row"]]()
+     "hltstep": row_hltstep, "linux": row_linux,
+     "next": row_next}[P["row"]]()
     result["ok"] = True
 except Exception as e:  # reported, not raised: gdb -batch would hide it
     result["ok"] = False

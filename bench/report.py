@@ -229,6 +229,26 @@ class Report:
         self._failures(row, runs)
         self._target(row, "hvgdb median ms", row["hvgdb"], "<", 10)
 
+    def packets_note(self, runs):
+        """The last row's packets per operation (lldb's own log)."""
+        row = self.rows[-1]
+        row["hvgdb_packets"] = _med(runs.get("hvgdb", []), "packets_per_op")
+        row["qemu_packets"] = _med(runs.get("qemu", []), "packets_per_op")
+
+    def next_row(self, runs, row_id, cpus):
+        h, q = runs["hvgdb"], runs.get("qemu", [])
+        row = self._add(row_id, f"next over a ~200-instruction line, {cpus} "
+                        "vCPU(s), ms (range stepping on)",
+                        hvgdb=_med(h, "ms_on"), qemu=_med(q, "ms_on"),
+                        hvgdb_ms_off=_med(h, "ms_off"),
+                        qemu_ms_off=_med(q, "ms_off"),
+                        speedup=_med(h, "speedup"))
+        row["ratio"] = _ratio(row["hvgdb"], row["qemu"])
+        self._failures(row, runs)
+        if cpus == 1:
+            self._target(row, "hvgdb range stepping off/on",
+                         row["speedup"], ">=", 5)
+
     def linux_boot_row(self, cpus, runs, want_ratio):
         h, q = runs["hvgdb"], runs["qemu"]
         row = self._add(f"13.{cpus}", f"Linux boot to /init + power-off, "
@@ -283,6 +303,15 @@ class Report:
             if "vs_qemu" in r:
                 extra.append(f"time hvgdb/QEMU {_fmt(r['vs_qemu'])}; QEMU's "
                              f"own scaling {_fmt(r.get('qemu_scaling'))}")
+            if "hvgdb_packets" in r:
+                extra.append(f"packets sent per operation: hvgdb "
+                             f"{_fmt(r['hvgdb_packets'])}, QEMU "
+                             f"{_fmt(r['qemu_packets'])}")
+            if "hvgdb_ms_off" in r:
+                extra.append(f"range stepping off: hvgdb "
+                             f"{_fmt(r['hvgdb_ms_off'])} ms, QEMU "
+                             f"{_fmt(r['qemu_ms_off'])} ms; hvgdb off/on "
+                             f"{_fmt(r['speedup'])}")
             if "hvgdb_ms_1" in r:
                 extra.append(f"1 bp: hvgdb {_fmt(r['hvgdb_ms_1'])} ms, "
                              f"QEMU {_fmt(r['qemu_ms_1'])} ms; 200/1: hvgdb "

@@ -54,6 +54,7 @@ const struct gdb_packet_entry gdb_packet_table[] = {
 	{ "?", false, pkt_stop_reason, GDB_NEED_NOTHING, 0, NULL },
 	{ "D", false, pkt_detach, GDB_NEED_NOTHING, 0, NULL },
 	{ "k", false, pkt_kill, GDB_NEED_NOTHING, 0, NULL },
+	{ "vKill;", false, pkt_vkill, GDB_NEED_NOTHING, 0, NULL },
 
 	/* the connection */
 	{ "QStartNoAckMode", true, pkt_start_noack, GDB_NEED_NOTHING, 0,
@@ -83,6 +84,22 @@ const struct gdb_packet_entry gdb_packet_table[] = {
 	{ "qThreadExtraInfo,", false, pkt_thread_extra_info, GDB_NEED_NOTHING,
 	  0, NULL },
 	{ "qAttached", false, pkt_attached, GDB_NEED_NOTHING, 0, NULL },
+	{ "qXfer:threads:read:", false, pkt_xfer_threads, GDB_NEED_NOTHING, 0,
+	  "qXfer:threads:read+" },
+	{ "QThreadEvents:", false, pkt_thread_events, GDB_NEED_NOTHING, 0,
+	  "QThreadEvents+" },
+	{ "qThreadStopInfo", false, pkt_thread_stop_info, GDB_NEED_NOTHING, 0,
+	  NULL },
+	{ "jThreadsInfo", true, pkt_threads_info_json, GDB_NEED_NOTHING, 0,
+	  NULL },
+
+	/* LLDB's faster paths (packets_lldb.c) */
+	{ "QThreadSuffixSupported", true, pkt_thread_suffix_supported,
+	  GDB_NEED_NOTHING, 0, NULL },
+	{ "QListThreadsInStopReply", true, pkt_list_threads_in_stop_reply,
+	  GDB_NEED_NOTHING, 0, NULL },
+	{ "QEnableErrorStrings", true, pkt_enable_error_strings,
+	  GDB_NEED_NOTHING, 0, NULL },
 
 	/* LLDB's question before it sets a watchpoint */
 	{ "qWatchpointSupportInfo", true, pkt_watch_support, GDB_NEED_WATCH, 0,

@@ -4,6 +4,7 @@
 #include "gdbstub/session.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "gdbstub/packet_table.h"
@@ -54,8 +55,34 @@ static void reply_watch_reason(const struct gdb_session *s,
 	}
 }
 
-void gdb_build_stop_reply(struct gdb_session *s, const struct gdb_stop_info *st,
-			  struct gdb_reply *r)
+uint64_t gdb_vcpu_rip(const struct gdb_session *s, int vcpu)
+{
+	uint8_t val[8];
+	uint64_t rip = 0;
+
+	if (!s->ops->read_reg || s->ops->read_reg(s->ctx, vcpu, GDB_REG_RIP, val))
+		return 0;
+	for (int i = 0; i < 8; i++)
+		rip |= (uint64_t)val[i] << (8 * i);
+	return rip;
+}
+
+/* QListThreadsInStopReply: LLDB learns every thread and its PC from the
+ * stop itself, instead of asking for the thread list and each PC. */
+static void reply_thread_list(const struct gdb_session *s, struct gdb_reply *r)
+{
+	reply_str(r, "threads:");
+	for (unsigned v = 0; v < s->nvcpus; v++)
+		reply_fmt(r, v ? ",%x" : "%x", v + 1);
+	reply_str(r, ";thread-pcs:");
+	for (unsigned v = 0; v < s->nvcpus; v++)
+		reply_fmt(r, v ? ",%llx" : "%llx",
+			  (unsigned long long)gdb_vcpu_rip(s, (int)v));
+	reply_str(r, ";");
+}
+
+void gdb_append_stop_reply(const struct gdb_session *s,
+			   const struct gdb_stop_info *st, struct gdb_reply *r)
 {
 	static const int expedited[] = { GDB_REG_RIP, GDB_REG_RSP,
 					 GDB_REG_RBP };
@@ -63,12 +90,14 @@ void gdb_build_stop_reply(struct gdb_session *s, const struct gdb_stop_info *st,
 
 	if (vcpu < 0 || (unsigned)vcpu >= s->nvcpus)
 		vcpu = 0;
-	reply_reset(r);
 	reply_fmt(r, "T%02xthread:%x;", st->signal & 0xff, vcpu + 1);
+	/* bp_table_find and the target ops do not change the session */
 	if (st->swbreak && s->peer_swbreak &&
-	    stop_at_inserted_address(s, vcpu))
+	    stop_at_inserted_address((struct gdb_session *)s, vcpu))
 		reply_str(r, "swbreak:;");
 	reply_watch_reason(s, st, r);
+	if (s->threads_in_stop)
+		reply_thread_list(s, r);
 	for (size_t i = 0; i < sizeof(expedited) / sizeof(expedited[0]); i++) {
 		uint8_t val[8];
 		if (!s->ops->read_reg ||
@@ -78,6 +107,17 @@ void gdb_build_stop_reply(struct gdb_session *s, const struct gdb_stop_info *st,
 		reply_hex(r, val, 8);
 		reply_str(r, ";");
 	}
+}
+
+void gdb_build_stop_reply(struct gdb_session *s, const struct gdb_stop_info *st,
+			  struct gdb_reply *r)
+{
+	int vcpu = st->vcpu;
+
+	if (vcpu < 0 || (unsigned)vcpu >= s->nvcpus)
+		vcpu = 0;
+	reply_reset(r);
+	gdb_append_stop_reply(s, st, r);
 	/* GDB assumes the reported thread is now selected for g and c. */
 	s->hg = vcpu;
 	s->hc = vcpu;
@@ -117,6 +157,73 @@ enum gdb_packet_result pkt_kill(struct gdb_session *s, const char *a,
 	return GDB_PKT_KILL;
 }
 
+/* vKill;PID: as 'k' (there is one process, the VM, whatever PID gdb
+ * names), but answered OK before the VM's end is reported. gdb tries it
+ * before 'k'. */
+enum gdb_packet_result pkt_vkill(struct gdb_session *s, const char *a,
+				 const char *end, struct gdb_reply *r)
+{
+	uint64_t pid;
+
+	if (hex_parse_u64(&a, end, &pid) || a != end || !s->ops->kill) {
+		reply_error(r, EINVAL);
+		return GDB_PKT_REPLY;
+	}
+	s->ops->kill(s->ctx);
+	reply_str(r, "OK");
+	return GDB_PKT_KILL;
+}
+
+/* LLDB's `;thread:N;` suffix (QThreadSuffixSupported) after g, G, p and P:
+ * the packet is for thread N, as if Hg N had come first (and memory reads
+ * after it then go through that vCPU's paging, as they did with Hg). Cuts
+ * the suffix off; -1 for a bad thread id. */
+static int take_thread_suffix(struct gdb_session *s, const char *a,
+			      const char **end)
+{
+	static const char key[] = ";thread:";
+	const char *e = *end;
+	int vcpu;
+
+	if (!s->thread_suffix || a == e || !*a || !strchr("gGpP", *a))
+		return 0;
+	if (e[-1] == ';')
+		e--;
+	const char *k = e;
+	do
+		k--;
+	while (k > a && *k != ';');
+	if (*k != ';' || (size_t)(e - k) <= sizeof(key) - 1 ||
+	    memcmp(k, key, sizeof(key) - 1) != 0)
+		return 0;
+	const char *id = k + sizeof(key) - 1;
+	if (parse_thread_id(s, &id, e, &vcpu) || id != e || vcpu < 0)
+		return -1;
+	s->hg = vcpu;
+	*end = k;
+	return 0;
+}
+
+/* QEnableErrorStrings: "Enn;HEX" with the text of the error, shown by
+ * LLDB ("error: ... Bad address" instead of "error: E0e"). */
+static void add_error_string(const struct gdb_session *s, struct gdb_reply *r)
+{
+	char code[3];
+	unsigned long err;
+
+	if (!s->error_strings || r->len != 3 || r->buf[0] != 'E')
+		return;
+	memcpy(code, r->buf + 1, 2);
+	code[2] = 0;
+	char *rest;
+	err = strtoul(code, &rest, 16);
+	if (*rest)
+		return;
+	const char *text = strerror((int)err);
+	reply_str(r, ";");
+	reply_hex(r, (const uint8_t *)text, strlen(text));
+}
+
 enum gdb_packet_result gdb_handle_packet(struct gdb_session *s,
 					 const uint8_t *pkt, size_t len,
 					 struct gdb_reply *r)
@@ -126,10 +233,16 @@ enum gdb_packet_result gdb_handle_packet(struct gdb_session *s,
 	enum gdb_packet_result res = GDB_PKT_REPLY;
 
 	reply_reset(r);
-	const struct gdb_packet_entry *e = gdb_packet_lookup(a, end);
-	if (e)
-		res = gdb_packet_serve(s, e, a + strlen(e->prefix), end, r);
+	if (take_thread_suffix(s, a, &end)) {
+		reply_error(r, ESRCH);
+	} else {
+		const struct gdb_packet_entry *e = gdb_packet_lookup(a, end);
+		if (e)
+			res = gdb_packet_serve(s, e, a + strlen(e->prefix),
+					       end, r);
+	}
 	if (r->overflow)
 		reply_error(r, ENOMEM);
+	add_error_string(s, r);
 	return res;
 }

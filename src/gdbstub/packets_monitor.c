@@ -133,6 +133,9 @@ static void info_stats(struct gdb_session *s, struct text *t)
 		 s->ev->illegal_transitions);
 	text_add(t, "illegal connection state transitions refused: %lu\n",
 		 s->ev->illegal_conn_transitions);
+	text_add(t, "range steps (vCont;r): %lu, instructions stepped inside "
+		 "their ranges: %lu\n", s->ev->range_resumes,
+		 s->ev->range_steps);
 }
 
 struct bp_listing {
@@ -368,7 +371,7 @@ static const char help_text[] =
 	"                    the selected vCPU's page mappings, one a line:\n"
 	"                    virtual, physical, size, rights, G A D bits\n"
 	"  info stats        vCPU state transitions made, and illegal ones\n"
-	"                    refused (any is a bug in hvgdb)\n"
+	"                    refused (any is a bug in hvgdb); range steps\n"
 	"  phys on|off       memory addresses are guest-physical (on) or\n"
 	"                    virtual through the selected vCPU (off)\n"
 	"  phys              show the current mode\n"

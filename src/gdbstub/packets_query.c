@@ -181,16 +181,22 @@ enum gdb_packet_result pkt_xfer_features(struct gdb_session *s, const char *a,
 		reply_error(r, EINVAL);
 		return GDB_PKT_REPLY;
 	}
-	if (off >= xml_len) {
+	reply_xfer_chunk(r, xml, xml_len, off, len);
+	return GDB_PKT_REPLY;
+}
+
+void reply_xfer_chunk(struct gdb_reply *r, const char *data, size_t len,
+		      uint64_t off, uint64_t want)
+{
+	if (off >= len) {
 		reply_str(r, "l");
-		return GDB_PKT_REPLY;
+		return;
 	}
-	size_t avail = xml_len - (size_t)off;
+	size_t avail = len - (size_t)off;
 	size_t max = RSP_PACKET_SIZE / 2 - 16; /* room for escapes */
-	size_t n = len < avail ? (size_t)len : avail;
+	size_t n = want < avail ? (size_t)want : avail;
 	if (n > max)
 		n = max;
 	reply_str(r, n == avail ? "l" : "m");
-	reply_bytes(r, xml + off, n);
-	return GDB_PKT_REPLY;
+	reply_bytes(r, data + off, n);
 }

@@ -14,6 +14,7 @@
 static void clear_actions(struct gdb_session *s)
 {
 	memset(s->actions, 0, s->nvcpus * sizeof(*s->actions));
+	memset(s->ranges, 0, s->nvcpus * sizeof(*s->ranges));
 }
 
 static void note_resumed(struct gdb_session *s)
@@ -105,17 +106,21 @@ enum gdb_packet_result pkt_step_sig(struct gdb_session *s, const char *a,
 
 /* The vCont actions we take: vCont? lists those whose need the target
  * meets, in this order, and vCont; refuses the others. Range stepping
- * ('r') is not one: gdb would then send it for every `step`. */
+ * ('r START,END') steps inside the vCPU's own thread until RIP leaves
+ * [START, END) (vcpu_events.c): gdb's `next` and `step` then cost one
+ * round trip per line instead of one per instruction. */
 static const struct vcont_action {
 	char letter;
 	enum gdb_resume_action act;
 	bool with_signal; /* a signal number follows (accepted, ignored) */
+	bool with_range;  /* START,END follow */
 	enum gdb_need need;
 } vcont_actions[] = {
-	{ 'c', GDB_ACT_CONTINUE, false, GDB_NEED_NOTHING },
-	{ 'C', GDB_ACT_CONTINUE, true, GDB_NEED_NOTHING },
-	{ 's', GDB_ACT_STEP, false, GDB_NEED_STEP },
-	{ 'S', GDB_ACT_STEP, true, GDB_NEED_STEP },
+	{ 'c', GDB_ACT_CONTINUE, false, false, GDB_NEED_NOTHING },
+	{ 'C', GDB_ACT_CONTINUE, true, false, GDB_NEED_NOTHING },
+	{ 's', GDB_ACT_STEP, false, false, GDB_NEED_STEP },
+	{ 'S', GDB_ACT_STEP, true, false, GDB_NEED_STEP },
+	{ 'r', GDB_ACT_STEP, false, true, GDB_NEED_STEP },
 };
 
 static const struct vcont_action *vcont_action(char letter)
@@ -151,11 +156,19 @@ enum gdb_packet_result pkt_vcont(struct gdb_session *s, const char *a,
 	clear_actions(s);
 	while (a < end) {
 		const struct vcont_action *action = vcont_action(*a++);
+		struct gdb_step_range range = { 0, 0 };
 		uint64_t sig;
 
 		if (!action)
 			goto bad;
 		if (action->with_signal && hex_parse_u64(&a, end, &sig))
+			goto bad;
+		/* a range that ends before it starts is malformed; an empty
+		 * one is a plain step (the manual says so) */
+		if (action->with_range &&
+		    (hex_parse_u64(&a, end, &range.start) || a == end ||
+		     *a++ != ',' || hex_parse_u64(&a, end, &range.end) ||
+		     range.end < range.start))
 			goto bad;
 		if (!gdb_session_meets(s, action->need)) {
 			clear_actions(s);
@@ -176,6 +189,7 @@ enum gdb_packet_result pkt_vcont(struct gdb_session *s, const char *a,
 			if ((vcpu == -1 || (unsigned)vcpu == v) &&
 			    s->actions[v] == GDB_ACT_NONE) {
 				s->actions[v] = action->act;
+				s->ranges[v] = range;
 				any = true;
 			}
 		}

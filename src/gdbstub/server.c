@@ -255,7 +255,8 @@ static void handle_packet_locked(struct gdbstub *stub, const uint8_t *pkt,
 		stub->spin_until = gdb_spin_pays()
 					   ? gdb_monotonic_ns() + GDB_SPIN_NS
 					   : 0;
-		events_resume_locked(&stub->ev, stub->session.actions);
+		events_resume_locked(&stub->ev, stub->session.actions,
+				     stub->session.ranges);
 		break;
 	case GDB_PKT_DETACH:
 		send_reply_locked(stub, ack, true);
@@ -263,7 +264,8 @@ static void handle_packet_locked(struct gdbstub *stub, const uint8_t *pkt,
 			cleanup_session_locked(stub);
 		break;
 	case GDB_PKT_KILL:
-		send_reply_locked(stub, ack, false);
+		/* 'k' has no reply, vKill an OK */
+		send_reply_locked(stub, ack, stub->reply.len > 0);
 		/* vCPUs must leave our hooks to see the VM's end; the W
 		 * reply then comes through gdbstub_vm_ended */
 		gdb_bp_remove_all(&stub->session);

@@ -21,9 +21,10 @@ int gdb_session_init(struct gdb_session *s, const struct gdb_target_ops *ops,
 	bp_table_init(&s->bps);
 	watch_table_init(&s->watches);
 	s->actions = calloc(s->nvcpus, sizeof(*s->actions));
+	s->ranges = calloc(s->nvcpus, sizeof(*s->ranges));
 	s->scratch_cap = RSP_PACKET_SIZE;
 	s->scratch = malloc(s->scratch_cap);
-	if (!s->actions || !s->scratch) {
+	if (!s->actions || !s->ranges || !s->scratch) {
 		gdb_session_free(s);
 		return -ENOMEM;
 	}
@@ -46,8 +47,10 @@ void gdb_session_free(struct gdb_session *s)
 {
 	bp_table_free(&s->bps);
 	free(s->actions);
+	free(s->ranges);
 	free(s->scratch);
 	s->actions = NULL;
+	s->ranges = NULL;
 	s->scratch = NULL;
 }
 
@@ -59,8 +62,13 @@ void gdb_session_reset(struct gdb_session *s)
 	s->noack = false;
 	s->peer_swbreak = false;
 	s->peer_hwbreak = false;
+	s->thread_suffix = false;
+	s->threads_in_stop = false;
+	s->error_strings = false;
+	s->thread_events = false;
 	s->last_stop = (struct gdb_stop_info){ .vcpu = 0, .signal = 5 };
 	memset(s->actions, 0, s->nvcpus * sizeof(*s->actions));
+	memset(s->ranges, 0, s->nvcpus * sizeof(*s->ranges));
 }
 
 void reply_reset(struct gdb_reply *r)

@@ -25,6 +25,13 @@ enum gdb_resume_action {
 	GDB_ACT_STEP,
 };
 
+/* vCont;r: after a step, keep stepping while RIP is in [start, end).
+ * start == end: a plain step (what every other step action is). */
+struct gdb_step_range {
+	uint64_t start;
+	uint64_t end;
+};
+
 enum gdb_packet_result {
 	GDB_PKT_REPLY,   /* send reply */
 	GDB_PKT_RESUME,  /* no reply now: apply session->actions; the stop
@@ -62,6 +69,16 @@ struct gdb_session {
 	 * replies say "swbreak:" (lldb never offers it). */
 	bool peer_swbreak;
 	bool peer_hwbreak; /* the same for hwbreak+ */
+	/* LLDB's extensions, each switched on by its Q packet:
+	 * `;thread:N;` after g/G/p/P selects the thread (QThreadSuffixSupported),
+	 * stop replies list every thread and its PC (QListThreadsInStopReply),
+	 * E replies carry their reason as text (QEnableErrorStrings). */
+	bool thread_suffix;
+	bool threads_in_stop;
+	bool error_strings;
+	/* QThreadEvents:1 asked for thread create/exit events; vCPUs never
+	 * come or go, so there are none to send. */
+	bool thread_events;
 	bool can_step;
 	enum gdb_cap step_cap;
 	/* A debugger that leaves keeps the guest paused (--wait until some
@@ -75,6 +92,7 @@ struct gdb_session {
 	const struct gdb_events *ev;
 	struct gdb_stop_info last_stop;
 	enum gdb_resume_action *actions; /* nvcpus entries, for GDB_PKT_RESUME */
+	struct gdb_step_range *ranges;   /* nvcpus entries, beside actions */
 	int resumed_vcpu; /* a vCPU the last resume ran: Ctrl-C reports it */
 	uint8_t *scratch;                /* memory transfer buffer */
 	size_t scratch_cap;
@@ -102,6 +120,15 @@ enum gdb_packet_result gdb_handle_packet(struct gdb_session *s,
  * thread. */
 void gdb_build_stop_reply(struct gdb_session *s, const struct gdb_stop_info *st,
 			  struct gdb_reply *r);
+/* The same reply with no side effect (qThreadStopInfo). */
+void gdb_append_stop_reply(const struct gdb_session *s,
+			   const struct gdb_stop_info *st, struct gdb_reply *r);
+/* RIP of vcpu, 0 when it cannot be read. */
+uint64_t gdb_vcpu_rip(const struct gdb_session *s, int vcpu);
+/* One chunk [off, off+want) of an object for qXfer: 'm' + bytes, or 'l' +
+ * the last bytes (nothing left: "l"). */
+void reply_xfer_chunk(struct gdb_reply *r, const char *data, size_t len,
+		      uint64_t off, uint64_t want);
 
 /* ---- shared by the packet families (packets_*.c) ---------------------- */
 
@@ -190,6 +217,7 @@ GDB_PACKET_HANDLER(pkt_thread_alive);
 GDB_PACKET_HANDLER(pkt_stop_reason);
 GDB_PACKET_HANDLER(pkt_detach);
 GDB_PACKET_HANDLER(pkt_kill);
+GDB_PACKET_HANDLER(pkt_vkill);
 /* queries (packets_query.c) */
 GDB_PACKET_HANDLER(pkt_supported);
 GDB_PACKET_HANDLER(pkt_start_noack);
@@ -202,6 +230,15 @@ GDB_PACKET_HANDLER(pkt_offsets);
 GDB_PACKET_HANDLER(pkt_symbol);
 GDB_PACKET_HANDLER(pkt_watch_support);
 GDB_PACKET_HANDLER(pkt_xfer_features);
+/* the thread list and per-thread stop state (packets_threads.c) */
+GDB_PACKET_HANDLER(pkt_xfer_threads);
+GDB_PACKET_HANDLER(pkt_thread_events);
+GDB_PACKET_HANDLER(pkt_thread_stop_info);
+GDB_PACKET_HANDLER(pkt_threads_info_json);
+/* LLDB's extensions (packets_lldb.c) */
+GDB_PACKET_HANDLER(pkt_thread_suffix_supported);
+GDB_PACKET_HANDLER(pkt_list_threads_in_stop_reply);
+GDB_PACKET_HANDLER(pkt_enable_error_strings);
 /* monitor commands (packets_monitor.c) */
 GDB_PACKET_HANDLER(pkt_monitor);
 

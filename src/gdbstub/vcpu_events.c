@@ -21,7 +21,8 @@
  * |                 |                 | attached                              |
  * | stepping        | stepped         | the step trap                         |
  * | stepping        | parked-mid-step | at a hook while suspended, before the |
- * |                 |                 | step ran                              |
+ * |                 |                 | step ran, or with its range step      |
+ * |                 |                 | still inside the range                |
  * | stepping        | hit-breakpoint  | the step executes an int3 of ours     |
  * | stepping        | hit-watch       | the step's instruction hits a         |
  * |                 |                 | watchpoint (it ran), or a hardware    |
@@ -374,12 +375,44 @@ void events_vcpu_breakpoint(struct gdb_events *ev, int vcpu, int inst_length)
 	checked_mutex_unlock(&ev->lock);
 }
 
+/* A range step (vCont;r) goes on while RIP stays in its range. A RIP
+ * that cannot be read ends it: the debugger then sees where it is. */
+static bool step_stays_in_range_locked(struct gdb_events *ev, int vcpu)
+{
+	lock_assert_held(&ev->lock);
+	const struct gdb_step_range *range = &ev->vcpu[vcpu].range;
+	uint8_t val[8];
+	uint64_t rip = 0;
+
+	if (range->start >= range->end || !ev->ops->read_reg ||
+	    ev->ops->read_reg(ev->ctx, vcpu, GDB_REG_RIP, val))
+		return false;
+	for (int i = 0; i < 8; i++)
+		rip |= (uint64_t)val[i] << (8 * i);
+	return rip >= range->start && rip < range->end;
+}
+
 void events_vcpu_step_trap(struct gdb_events *ev, int vcpu)
 {
 	if (!valid_vcpu(ev, vcpu))
 		return;
 	checked_mutex_lock(&ev->lock);
 	arrive_locked(ev, vcpu);
+	bool in_range = ev->vcpu[vcpu].state == VCPU_STEPPING &&
+			!ev->vm_over && step_stays_in_range_locked(ev, vcpu);
+	if (in_range) {
+		/* Still inside the line: step again from this thread, with
+		 * the step caps (and the interrupt mask) left on, no round
+		 * trip to the debugger. Another vCPU's stop, or ^C, parks
+		 * it here mid-step with nothing of its own to report, as
+		 * gdbserver does. */
+		ev->range_steps++;
+		if (ev->vcpu[vcpu].suspended)
+			park_locked(ev, vcpu);
+		sync_caps_locked(ev, vcpu);
+		checked_mutex_unlock(&ev->lock);
+		return;
+	}
 	if (ev->vcpu[vcpu].state == VCPU_STEPPING && !ev->vm_over) {
 		events_set_state_locked(ev, vcpu, VCPU_STEPPED);
 		sync_caps_locked(ev, vcpu);
@@ -490,7 +523,8 @@ static int pending_to_report_locked(struct gdb_events *ev,
 }
 
 void events_resume_locked(struct gdb_events *ev,
-			  const enum gdb_resume_action *actions)
+			  const enum gdb_resume_action *actions,
+			  const struct gdb_step_range *ranges)
 {
 	lock_assert_held(&ev->lock);
 	int last = ev->stopped_vcpu;
@@ -519,6 +553,10 @@ void events_resume_locked(struct gdb_events *ev,
 		if (actions[v] == GDB_ACT_NONE)
 			continue;
 		bool step = actions[v] == GDB_ACT_STEP && ev->can_step;
+		st->range = step && ranges ? ranges[v]
+					   : (struct gdb_step_range){ 0, 0 };
+		if (st->range.start < st->range.end)
+			ev->range_resumes++;
 		/* a vCPU whose thread has not come yet runs when it comes,
 		 * and is counted only then, unless it is to step */
 		if (step || st->state != VCPU_NOT_STARTED)

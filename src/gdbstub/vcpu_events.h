@@ -31,6 +31,9 @@ struct vcpu_event_state {
 	uint64_t hit_gpa; /* HIT_BREAKPOINT: the breakpoint's address */
 	enum gdb_watch_type watch_type; /* HIT_WATCH: which fired, where */
 	uint64_t watch_addr;
+	/* STEPPING with start < end (vCont;r): a step that ends with RIP
+	 * in [start, end) is not reported; the vCPU steps on. */
+	struct gdb_step_range range;
 	int crash_signal; /* CRASHED: reported with this signal */
 	/* Why it died, kept for `monitor info vcpus` ("" if it did not). */
 	char crash_what[96];
@@ -73,6 +76,10 @@ struct gdb_events {
 	 * kept here because the session sees the event machine, not the
 	 * server. */
 	unsigned long illegal_conn_transitions;
+	/* Range stepping: resumes with a range, and the instructions
+	 * stepped inside ranges without a report to the debugger. */
+	unsigned long range_resumes;
+	unsigned long range_steps;
 };
 
 struct gdb_events_config {
@@ -111,8 +118,11 @@ bool events_stop_complete_locked(const struct gdb_events *ev);
  * when no vCPU has an event of its own (attach, Ctrl-C). */
 void events_take_stop_locked(struct gdb_events *ev, int fallback_vcpu,
 			     struct gdb_stop_info *st);
+/* ranges (may be NULL: no range anywhere) goes with actions: a vCPU to
+ * step with a non-empty range steps on while RIP stays inside it. */
 void events_resume_locked(struct gdb_events *ev,
-			  const enum gdb_resume_action *actions);
+			  const enum gdb_resume_action *actions,
+			  const struct gdb_step_range *ranges);
 /* Disconnect: pending events and step requests dropped, all resumed. */
 void events_reset_locked(struct gdb_events *ev);
 /* Disconnect while the guest is held (--wait): pending events and step

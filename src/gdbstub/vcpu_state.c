@@ -17,7 +17,8 @@ const struct vcpu_state_edge vcpu_state_edges[] = {
 	E(RUNNING, CRASHED, "the guest crashes, a debugger attached"),
 	E(STEPPING, STEPPED, "the step trap"),
 	E(STEPPING, PARKED_MID_STEP, "at a hook while suspended, before the "
-				     "step ran"),
+				     "step ran, or with its range step "
+				     "still inside the range"),
 	E(STEPPING, HIT_BREAKPOINT, "the step executes an int3 of ours"),
 	E(STEPPING, HIT_WATCH, "the step's instruction hits a watchpoint "
 			       "(it ran), or a hardware breakpoint stops "

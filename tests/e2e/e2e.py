@@ -235,6 +235,9 @@ SESSIONS = {
     "device_registers": ("demo", 2, "device_registers.py", [], {}),
     "debug_paging": ("paging", 2, "debug_paging.py", ["debug"], {}),
     "watchpoints": ("demo", 4, "watchpoints.py", [], {}),
+    "range_stepping": ("range-step", 2, "range_stepping.py", [],
+                       {"timeout": 600}),
+    "thread_list": ("demo", 4, "thread_list.py", [], {"status": 0}),
     # default --memory 256M
     "memory_holes": ("demo", 1, "memory_holes.py", [],
                      {"env": {"E2E_RAM_END": str(256 << 20)}}),
@@ -443,9 +446,12 @@ def t_lldb_session(tmp):
     """LLDB 14 against hvgdb: threads, registers, a breakpoint, a step,
     memory that shows the original bytes, detach."""
     hv = Hvgdb(OPTS, tmp, "demo", 2, listen="127.0.0.1:0")
+    packets = os.path.join(tmp, "lldb-packets.log")
     try:
         addr = symbol_address(hv.elf, "demo_work_item")
-        cmds = ["target create " + hv.elf, "gdb-remote %d" % hv.port,
+        cmds = ["target create " + hv.elf,
+                "log enable -f %s gdb-remote packets" % packets,
+                "gdb-remote %d" % hv.port,
                 "thread list", "register read rip cr3 efer",
                 "breakpoint set -n demo_work_item", "continue",
                 "register read rip rdi", "thread step-inst",
@@ -478,8 +484,54 @@ def t_lldb_session(tmp):
         check("detached" in out, "lldb detached")
         time.sleep(0.3)
         check(hv.alive(), "guest still running after lldb detached")
+        with open(packets, errors="replace") as f:
+            log = f.read()
+        check_lldb_fast_paths(log)
     finally:
         hv.stop()
+
+
+def rle_decoded(body):
+    """A packet body as sent, with the protocol's run-length encoding
+    ("0*'" is eleven zeros) expanded; lldb logs it as received."""
+    return re.sub(r"(.)\*(.)",
+                  lambda m: m.group(1) * (ord(m.group(2)) - 28), body)
+
+
+def lldb_exchanges(log):
+    """(packet lldb sent, reply it read) pairs from its packet log."""
+    sent = re.findall(r"(send|read) packet: \$([^#]*)#", log)
+    pairs, last = [], None
+    for direction, body in sent:
+        if direction == "send":
+            last = body
+        elif last is not None:
+            pairs.append((last, rle_decoded(body)))
+            last = None
+    return pairs
+
+
+def check_lldb_fast_paths(log):
+    """LLDB took the faster paths: thread suffixes instead of Hg, threads
+    and PCs in the stop replies, stop info and thread info answered."""
+    pairs = lldb_exchanges(log)
+    replies = dict(pairs)
+    for q in ("QThreadSuffixSupported", "QListThreadsInStopReply",
+              "QEnableErrorStrings"):
+        check(replies.get(q) == "OK", "%s answered OK (%r)"
+              % (q, replies.get(q)))
+    check(any(re.match(r"[pP][0-9a-f]+.*;thread:0*[12];$", p)
+              for p, _ in pairs), "register packets carry ;thread:N;")
+    check(not any(p.startswith("Hg") for p, _ in pairs),
+          "no Hg round trips")
+    stops = [r for p, r in pairs if r.startswith("T05")]
+    check(stops and all(re.search(r"threads:1,2;thread-pcs:[0-9a-f]+,"
+                                  r"[0-9a-f]+;", r) for r in stops),
+          "every stop reply lists both threads and their PCs")
+    info = [r for p, r in pairs if p.startswith("qThreadStopInfo")] + \
+        [r for p, r in pairs if p == "jThreadsInfo"]
+    check(info and all(r.startswith(("T", "[")) for r in info),
+          "per-thread stop info answered: %r" % info[:2])
 
 
 class MiSession:

@@ -74,7 +74,8 @@ static void test_qsupported_from_ops(void **state)
 	assert_string_equal(send(f, "qSupported:multiprocess+;swbreak+"),
 			    "PacketSize=20000;qXfer:features:read+;swbreak+;"
 			    "hwbreak+;vContSupported+;QStartNoAckMode+;"
-			    "binary-upload+");
+			    "binary-upload+;qXfer:threads:read+;"
+			    "QThreadEvents+");
 	/* without memory ops: no swbreak, no binary-upload */
 	struct gdb_target_ops ops = mock_target_ops;
 	ops.write_phys = NULL;
@@ -87,7 +88,8 @@ static void test_qsupported_from_ops(void **state)
 	f->rbuf[f->r.len] = 0;
 	assert_string_equal((char *)f->rbuf,
 			    "PacketSize=20000;qXfer:features:read+;"
-			    "vContSupported+;QStartNoAckMode+");
+			    "vContSupported+;QStartNoAckMode+;"
+			    "qXfer:threads:read+;QThreadEvents+");
 	/* and Z0 then is "unsupported" (empty) */
 	gdb_handle_packet(&s2, (const uint8_t *)"Z0,1000,1", 9, &f->r);
 	assert_int_equal(f->r.len, 0);
@@ -97,7 +99,7 @@ static void test_qsupported_from_ops(void **state)
 static void test_vcont_query_by_step_cap(void **state)
 {
 	struct fixture *f = *state;
-	assert_string_equal(send(f, "vCont?"), "vCont;c;C;s;S");
+	assert_string_equal(send(f, "vCont?"), "vCont;c;C;s;S;r");
 	assert_true(f->s.can_step);
 	struct gdb_target_ops ops = mock_target_ops;
 	ops.has_cap = NULL;
@@ -615,6 +617,168 @@ static void test_queries(void **state)
 	assert_true(f->mt.killed);
 }
 
+/* vKill;PID ends the VM as k does, answered OK; the PID is not checked
+ * (one VM), its syntax is. */
+static void test_vkill(void **state)
+{
+	struct fixture *f = *state;
+	assert_string_equal(send(f, "vKill;"), "E16");
+	assert_string_equal(send(f, "vKill;xyz"), "E16");
+	assert_int_equal(f->res, GDB_PKT_REPLY);
+	assert_false(f->mt.killed);
+	assert_string_equal(send(f, "vKill;a410"), "OK");
+	assert_int_equal(f->res, GDB_PKT_KILL);
+	assert_true(f->mt.killed);
+}
+
+/* vCont;r START,END: a step with its range; an empty range is a plain
+ * step; a backwards or half-written one is refused. */
+static void test_vcont_range(void **state)
+{
+	struct fixture *f = *state;
+	send(f, "vCont;r1000,1040:2;c");
+	assert_int_equal(f->res, GDB_PKT_RESUME);
+	assert_int_equal(f->s.actions[1], GDB_ACT_STEP);
+	assert_true(f->s.ranges[1].start == 0x1000 &&
+		    f->s.ranges[1].end == 0x1040);
+	for (unsigned v = 0; v < 4; v++) {
+		if (v == 1)
+			continue;
+		assert_int_equal(f->s.actions[v], GDB_ACT_CONTINUE);
+		assert_true(f->s.ranges[v].start == f->s.ranges[v].end);
+	}
+	/* a later plain step clears the range */
+	send(f, "vCont;s:2");
+	assert_int_equal(f->s.actions[1], GDB_ACT_STEP);
+	assert_true(f->s.ranges[1].start == 0 && f->s.ranges[1].end == 0);
+	send(f, "vCont;r2000,2000:1");
+	assert_int_equal(f->res, GDB_PKT_RESUME);
+	assert_int_equal(f->s.actions[0], GDB_ACT_STEP);
+	static const char *const bad[] = {
+		"vCont;r", "vCont;r1000", "vCont;r1000,", "vCont;r,1000",
+		"vCont;r2000,1000:1", "vCont;r1000;2000", "vCont;r1000,2000:",
+		"vCont;r1000,2000x",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		assert_string_equal(send(f, bad[i]), "E16");
+		assert_int_equal(f->res, GDB_PKT_REPLY);
+		for (unsigned v = 0; v < 4; v++)
+			assert_int_equal(f->s.actions[v], GDB_ACT_NONE);
+	}
+}
+
+/* qXfer:threads:read: every vCPU with the text qThreadExtraInfo gives,
+ * in chunks that add up to the whole document. */
+static void test_xfer_threads(void **state)
+{
+	struct fixture *f = *state;
+	char doc[8192] = "";
+	for (unsigned off = 0;;) {
+		char pkt[64];
+		snprintf(pkt, sizeof(pkt), "qXfer:threads:read::%x,40", off);
+		const char *r = send(f, pkt);
+		assert_true(r[0] == 'm' || r[0] == 'l');
+		assert_true(strlen(r + 1) <= 0x40);
+		strcat(doc, r + 1);
+		off += (unsigned)strlen(r + 1);
+		if (r[0] == 'l')
+			break;
+	}
+	assert_memory_equal(doc, "<?xml version=\"1.0\"?>\n<threads>\n", 32);
+	for (unsigned v = 0; v < 4; v++) {
+		char want[200], text[160], pkt[32];
+		snprintf(pkt, sizeof(pkt), "qThreadExtraInfo,%x", v + 1);
+		const char *hex = send(f, pkt);
+		size_t n = strlen(hex) / 2;
+		assert_int_equal(hex_decode(hex, n, (uint8_t *)text), 0);
+		text[n] = 0;
+		snprintf(want, sizeof(want),
+			 "<thread id=\"%x\" core=\"%u\">%s</thread>\n", v + 1,
+			 v, text);
+		assert_non_null(strstr(doc, want));
+	}
+	assert_non_null(strstr(doc, "</threads>\n"));
+	assert_string_equal(send(f, "qXfer:threads:read::10000,10"), "l");
+	assert_string_equal(send(f, "qXfer:threads:read:x:0,10"), "E16");
+	assert_string_equal(send(f, "qXfer:threads:read::0"), "E16");
+	assert_string_equal(send(f, "QThreadEvents:1"), "OK");
+	assert_true(f->s.thread_events);
+	assert_string_equal(send(f, "QThreadEvents:0"), "OK");
+	assert_false(f->s.thread_events);
+	assert_string_equal(send(f, "QThreadEvents:2"), "E16");
+}
+
+/* LLDB's switches: the thread suffix selects the thread of g/G/p/P,
+ * stop replies list threads and PCs, E replies carry their text; and
+ * qThreadStopInfo / jThreadsInfo describe each thread's stop. */
+static void test_lldb_extensions(void **state)
+{
+	struct fixture *f = *state;
+	/* before QThreadSuffixSupported the suffix is not ours to cut */
+	assert_string_equal(send(f, "p10;thread:2;"), "E16");
+	assert_string_equal(send(f, "QThreadSuffixSupported"), "OK");
+	char want[64];
+	send(f, "Hg3");
+	const char *viaHg = send(f, "p10");
+	assert_true(strlen(viaHg) == 16);
+	memcpy(want, viaHg, 17);
+	send(f, "Hg1");
+	assert_string_equal(send(f, "p10;thread:0003;"), want);
+	assert_int_equal(f->s.hg, 2);
+	assert_string_equal(send(f, "p10;thread:3"), want);
+	assert_string_equal(send(f, "p10;thread:9;"), "E03");
+	assert_string_equal(send(f, "p10;thread:;"), "E16");
+	assert_true(send(f, "g;thread:1;")[0] != 'E');
+	assert_int_equal(f->s.hg, 0);
+
+	struct gdb_stop_info st = { .vcpu = 1, .signal = 5 };
+	gdb_build_stop_reply(&f->s, &st, &f->r);
+	f->rbuf[f->r.len] = 0;
+	assert_null(strstr((char *)f->rbuf, "threads:"));
+	assert_string_equal(send(f, "QListThreadsInStopReply"), "OK");
+	gdb_build_stop_reply(&f->s, &st, &f->r);
+	f->rbuf[f->r.len] = 0;
+	char pcs[128];
+	snprintf(pcs, sizeof(pcs), "threads:1,2,3,4;thread-pcs:%llx,%llx,%llx,"
+		 "%llx;",
+		 (unsigned long long)mock_get_reg64(&f->mt, 0, GDB_REG_RIP),
+		 (unsigned long long)mock_get_reg64(&f->mt, 1, GDB_REG_RIP),
+		 (unsigned long long)mock_get_reg64(&f->mt, 2, GDB_REG_RIP),
+		 (unsigned long long)mock_get_reg64(&f->mt, 3, GDB_REG_RIP));
+	assert_non_null(strstr((char *)f->rbuf, pcs));
+
+	/* the reported thread has its signal, the others none */
+	assert_memory_equal(send(f, "qThreadStopInfo2"), "T05thread:2;", 12);
+	assert_memory_equal(send(f, "qThreadStopInfo1"), "T00thread:1;", 12);
+	assert_int_equal(f->s.hg, 1); /* no side effect on the selection */
+	assert_string_equal(send(f, "qThreadStopInfo9"), "E03");
+	const char *json = send(f, "jThreadsInfo");
+	assert_true(json[0] == '[' && json[strlen(json) - 1] == ']');
+	assert_non_null(strstr(json, "{\"tid\":2,\"name\":\"vCPU 1"));
+	assert_non_null(strstr(json, "\"signal\":5,\"registers\":{\"0\":\""));
+	/* rip of vCPU 1, as p10 gives it; eflags is 4 bytes */
+	char rip[64];
+	send(f, "Hg2");
+	snprintf(rip, sizeof(rip), "\"16\":\"%.16s\",\"17\":\"", send(f, "p10"));
+	json = send(f, "jThreadsInfo");
+	assert_non_null(strstr(json, rip));
+	assert_non_null(strstr(json, "\"15\":\""));
+	assert_null(strstr(json, "\"18\":"));
+	assert_non_null(strstr(json, "{\"tid\":4,"));
+	assert_int_equal((int)(strstr(json, "\"signal\":0") != NULL), 1);
+
+	assert_string_equal(send(f, "QEnableErrorStrings"), "OK");
+	char err[128] = "E03;";
+	const char *text = strerror(ESRCH);
+	hex_encode((const uint8_t *)text, strlen(text), err + 4);
+	err[4 + 2 * strlen(text)] = 0;
+	assert_string_equal(send(f, "qThreadStopInfo9"), err);
+	/* a new connection starts without them */
+	gdb_session_reset(&f->s);
+	assert_string_equal(send(f, "qThreadStopInfo9"), "E03");
+	assert_false(f->s.thread_suffix || f->s.threads_in_stop);
+}
+
 static void test_target_xml_transfer(void **state)
 {
 	struct fixture *f = *state;
@@ -939,6 +1103,10 @@ int main(void)
 		INTEL(test_run_control_actions),
 		INTEL(test_stop_reply_selects_thread),
 		INTEL(test_queries),
+		INTEL(test_vkill),
+		INTEL(test_vcont_range),
+		INTEL(test_xfer_threads),
+		INTEL(test_lldb_extensions),
 		INTEL(test_target_xml_transfer),
 		INTEL(test_target_xml_lists_every_register),
 		INTEL(test_monitor),

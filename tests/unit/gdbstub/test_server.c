@@ -165,7 +165,7 @@ static void test_unix_socket_session(void **state)
 	struct client c = { .fd = connect_unix(path) };
 	assert_non_null(strstr(request(&c, "qSupported"), "PacketSize=20000"));
 	assert_memory_equal(request(&c, "?"), "T05thread:", 10);
-	assert_string_equal(request(&c, "vCont?"), "vCont;c;C;s;S");
+	assert_string_equal(request(&c, "vCont?"), "vCont;c;C;s;S;r");
 	/* a second debugger on the unix socket is refused */
 	int fd2 = connect_unix(path);
 	assert_true(closed_by_server(fd2));

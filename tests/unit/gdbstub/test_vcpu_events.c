@@ -136,7 +136,7 @@ static const char *packet(struct harness *h, const char *pkt)
 	enum gdb_packet_result res = gdb_handle_packet(
 		&h->s, (const uint8_t *)pkt, strlen(pkt), &h->r);
 	if (res == GDB_PKT_RESUME)
-		events_resume_locked(&h->ev, h->s.actions);
+		events_resume_locked(&h->ev, h->s.actions, h->s.ranges);
 	size_t n = h->r.len < sizeof(text) - 1 ? h->r.len : sizeof(text) - 1;
 	memcpy(text, h->r.buf, n);
 	text[n] = 0;
@@ -422,6 +422,87 @@ static void test_scheduler_locked_step(void **state)
 	assert_int_equal(st.vcpu, 0);
 	packet(h, "vCont;c");
 	ASSERT_SOON(executed(h, 3) > e3);
+	destroy(h);
+}
+
+static unsigned long range_steps(struct harness *h)
+{
+	checked_mutex_lock(&h->ev.lock);
+	unsigned long n = h->ev.range_steps;
+	checked_mutex_unlock(&h->ev.lock);
+	return n;
+}
+
+/* vCont;r: the vCPU steps on by itself while RIP stays in the range and
+ * reports one step stop when it leaves, or a breakpoint inside it first;
+ * a stop of the world (^C) parks it mid-range with nothing to report.
+ * Every step has interrupts masked, as a single step does. */
+static void test_range_step(void **state)
+{
+	enum mock_personality p = *(enum mock_personality *)*state;
+	struct harness *h = make(p, 4, false);
+	mock_start_vcpus(&h->mt);
+	attach(h);
+	uint64_t start = h->mt.vcpu[2].loop_start;
+	char pkt[64];
+	struct gdb_stop_info st;
+	for (int i = 0; i < 3; i++) {
+		unsigned long traps = h->mt.vcpu[2].step_traps;
+		unsigned long before = range_steps(h);
+		/* parked: its registers are the debugger's to write */
+		mock_set_reg64(&h->mt, 2, GDB_REG_RIP, start + 2 + i);
+		snprintf(pkt, sizeof(pkt), "vCont;r%llx,%llx:3",
+			 (unsigned long long)start,
+			 (unsigned long long)start + 12);
+		packet(h, pkt);
+		assert_true(wait_stop(h, 5000, &st));
+		assert_int_equal(st.vcpu, 2);
+		assert_int_equal(st.signal, 5);
+		assert_false(st.swbreak);
+		/* the first instruction out of the range */
+		assert_true(rip_of(h, 2) == start + 12);
+		unsigned long n = h->mt.vcpu[2].step_traps - traps;
+		assert_int_equal(n, 10 - i);
+		assert_int_equal(range_steps(h) - before, n - 1);
+		assert_int_equal(h->mt.vcpu[2].steps_with_mask,
+				 h->mt.vcpu[2].step_traps);
+		assert_false(h->mt.vcpu[2].caps[h->s.step_cap]);
+	}
+	/* a breakpoint inside the range ends it there */
+	mock_set_reg64(&h->mt, 2, GDB_REG_RIP, start + 1);
+	snprintf(pkt, sizeof(pkt), "Z0,%llx,1",
+		 (unsigned long long)start + 6);
+	assert_string_equal(packet(h, pkt), "OK");
+	snprintf(pkt, sizeof(pkt), "vCont;r%llx,%llx:3",
+		 (unsigned long long)start, (unsigned long long)start + 16);
+	packet(h, pkt);
+	assert_true(wait_stop(h, 5000, &st));
+	assert_int_equal(st.vcpu, 2);
+	assert_true(st.swbreak);
+	assert_true(rip_of(h, 2) == start + 6);
+	snprintf(pkt, sizeof(pkt), "z0,%llx,1",
+		 (unsigned long long)start + 6);
+	assert_string_equal(packet(h, pkt), "OK");
+	/* a range the loop never leaves: only ^C stops it, reported as the
+	 * interrupt, and the vCPU holds no step stop of its own */
+	unsigned long before = range_steps(h);
+	packet(h, "vCont;r0,ffffffffffffffff:3");
+	ASSERT_SOON(range_steps(h) > before + 100);
+	checked_mutex_lock(&h->ev.lock);
+	events_stop_all_locked(&h->ev, true);
+	checked_mutex_unlock(&h->ev.lock);
+	assert_true(wait_stop(h, 5000, &st));
+	assert_int_equal(st.signal, 2);
+	checked_mutex_lock(&h->ev.lock);
+	enum vcpu_dbg_state s2 = h->ev.vcpu[2].state;
+	checked_mutex_unlock(&h->ev.lock);
+	assert_int_equal(s2, VCPU_PARKED_MID_STEP);
+	/* and it resumes as told: a continue clears its step caps */
+	packet(h, "vCont;c");
+	unsigned long e2 = executed(h, 2);
+	ASSERT_SOON(executed(h, 2) > e2 + 50);
+	assert_false(h->mt.vcpu[2].caps[h->s.step_cap]);
+	assert_false(wait_stop(h, 200, &st));
 	destroy(h);
 }
 
@@ -1033,6 +1114,7 @@ int main(void)
 		BOTH(test_stale_event_dropped_after_z0),
 		BOTH(test_step_after_stale_event),
 		BOTH(test_scheduler_locked_step),
+		BOTH(test_range_step),
 		BOTH(test_disconnect_mid_step_and_pending),
 		cmocka_unit_test(test_late_vcpu_gets_bpt_exit),
 		cmocka_unit_test(test_failed_set_cap_retried),
