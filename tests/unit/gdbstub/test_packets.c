@@ -700,7 +700,8 @@ static void test_target_xml_lists_every_register(void **state)
 
 static char *monitor(struct fixture *f, const char *cmd)
 {
-	char pkt[512] = "qRcmd,";
+	static char pkt[4096] = "qRcmd,";
+	assert_true(6 + 2 * strlen(cmd) < sizeof(pkt));
 	hex_encode((const uint8_t *)cmd, strlen(cmd), pkt + 6);
 	pkt[6 + 2 * strlen(cmd)] = 0;
 	const char *hex = send(f, pkt);
@@ -786,6 +787,61 @@ static void test_monitor(void **state)
 	assert_int_equal(*line, 0); /* the text ends with a whole line */
 	assert_true(shown > 100);
 	assert_int_equal(shown + not_shown, 10001);
+}
+
+/* Every monitor command answers the same whatever blanks (spaces, tabs,
+ * a line end) surround and separate its words. */
+static void test_monitor_blanks(void **state)
+{
+	struct fixture *f = *state;
+	static const char *const commands[] = {
+		"help", "info vcpus", "info breakpoints", "info mem",
+		"info mem 0 fff", "info tlb", "info tlb 1000 1fff",
+		"info stats", "phys on", "phys", "phys off", "hold on", "hold",
+		"hold off",
+	};
+	/* what goes before the command, between its words, after it */
+	static const char *const blanks[][3] = {
+		{ "", "  ", "" },
+		{ "\t", "\t", "\t" },
+		{ "   ", " \t  ", "  \r\n" },
+		{ "", " ", "\n" },
+	};
+	for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++) {
+		char clean[RSP_PACKET_SIZE / 2 + 1];
+		snprintf(clean, sizeof(clean), "%s", monitor(f, commands[c]));
+		assert_null(strstr(clean, "unknown monitor command"));
+		assert_null(strstr(clean, "usage:"));
+		for (size_t b = 0; b < sizeof(blanks) / sizeof(blanks[0]); b++) {
+			char messy[256];
+			size_t n = (size_t)snprintf(messy, sizeof(messy), "%s",
+						    blanks[b][0]);
+			for (const char *w = commands[c]; *w; w++)
+				n += (size_t)snprintf(messy + n,
+						      sizeof(messy) - n, "%s",
+						      *w == ' ' ? blanks[b][1]
+								: (char[]){ *w, 0 });
+			snprintf(messy + n, sizeof(messy) - n, "%s",
+				 blanks[b][2]);
+			assert_string_equal(monitor(f, messy), clean);
+		}
+	}
+	/* blanks make a command of any length; its words decide */
+	char wide[1200] = "info";
+	memset(wide + 4, ' ', 1000);
+	strcpy(wide + 1004, "vcpus");
+	char want[RSP_PACKET_SIZE / 2 + 1];
+	snprintf(want, sizeof(want), "%s", monitor(f, "info vcpus"));
+	assert_string_equal(monitor(f, wide), want);
+	/* too long once squeezed, or with a NUL byte: a message, not E */
+	memset(wide, 'x', 200);
+	wide[200] = 0;
+	assert_non_null(strstr(monitor(f, wide), "too long"));
+	const char *hex = send(f, "qRcmd,68656c7000"); /* "help\0" */
+	char text[128] = { 0 };
+	assert_true(strlen(hex) / 2 < sizeof(text));
+	assert_int_equal(hex_decode(hex, strlen(hex) / 2, (uint8_t *)text), 0);
+	assert_non_null(strstr(text, "no NUL byte"));
 }
 
 /* ---- The packet table ------------------------------------------------- */
@@ -942,6 +998,7 @@ int main(void)
 		INTEL(test_target_xml_transfer),
 		INTEL(test_target_xml_lists_every_register),
 		INTEL(test_monitor),
+		INTEL(test_monitor_blanks),
 		cmocka_unit_test(test_packet_table_rows),
 		INTEL(test_advertised_is_handled),
 		INTEL(test_vcont_query_is_what_vcont_takes),
