@@ -417,7 +417,7 @@ def t_bad_input(tmp):
             c.send_raw(raw)
             check(c.read_ack() == b"-", "bad frame %r... is NAKed" % raw[:12])
         c.send_raw(b"garbage\r\n\x7f\xff$unterminated")
-        check(len(c.request(b"g")) == 2 * 608, "session fine after garbage")
+        check(len(c.request(b"g")) == 2 * 796, "session fine after garbage")
         check(c.request(b"m%x,20" % addr) == code, "guest code unchanged")
         # a breakpoint, run to it, then vanish with a reset mid-session
         check(c.request(b"Z0,%x,1" % addr) == b"OK", "breakpoint inserted")
