@@ -12,13 +12,21 @@
  *   bits     its size in bits (a whole number of bytes)
  *   type     its type in the target description
  *   group    its group attribute there, "" for none
- *   feature  the <feature> it belongs to: CORE, SSE, SEGMENTS, SYSTEM
- *            (target_xml.c gives their names; rows of one feature are
- *            together)
+ *   feature  the <feature> it belongs to: CORE, SSE, SEGMENTS, SYSTEM,
+ *            DESCRIPTORS, DEBUG_REGS (target_xml.c gives their names; rows of
+ *            one feature are together)
  *   place    where the VM target finds it (only gdb_target.c reads this):
  *            VM(R) the VM register VM_REG_GUEST_R, FP_BYTES(f) and
  *            FP_WORD(f) field f of struct vm_fpregs (bytes as they are, or
- *            a host uint32_t sent little-endian)
+ *            a host uint32_t sent little-endian), DESC(R, f) field f
+ *            (base, limit, access) of the hidden part of segment or table
+ *            register R (vm_get_desc)
+ *
+ * DESCRIPTORS and DEBUG_REGS come last, so the amd64 layout gdb and lldb know
+ * keeps its offsets: the descriptor-table registers, the hidden part of
+ * every segment register (fs and gs have their base above already:
+ * fs_base, gs_base) with its attributes in the VMX access-rights layout,
+ * and the guest's own debug registers (never the debugger's watchpoints).
  *
  * org.gnu.gdb.i386.linux is deliberately absent: its orig_rax would shift
  * fs_base/gs_base and means nothing for a bare-metal guest.
@@ -92,7 +100,67 @@
 	X(CR3, "cr3", 64, "int", "", SYSTEM, VM(CR3))                        \
 	X(CR4, "cr4", 64, "int", "", SYSTEM, VM(CR4))                        \
 	X(CR8, "cr8", 64, "int", "", SYSTEM, VM(CR8))                        \
-	X(EFER, "efer", 64, "int", "", SYSTEM, VM(EFER))
+	X(EFER, "efer", 64, "int", "", SYSTEM, VM(EFER))                     \
+	X(GDTR_BASE, "gdtr_base", 64, "data_ptr", "system", DESCRIPTORS,     \
+	  DESC(GDTR, base))                                                  \
+	X(GDTR_LIMIT, "gdtr_limit", 16, "uint16", "system", DESCRIPTORS,     \
+	  DESC(GDTR, limit))                                                 \
+	X(IDTR_BASE, "idtr_base", 64, "data_ptr", "system", DESCRIPTORS,     \
+	  DESC(IDTR, base))                                                  \
+	X(IDTR_LIMIT, "idtr_limit", 16, "uint16", "system", DESCRIPTORS,     \
+	  DESC(IDTR, limit))                                                 \
+	X(LDTR, "ldtr", 32, "int32", "system", DESCRIPTORS, VM(LDTR))        \
+	X(LDTR_BASE, "ldtr_base", 64, "data_ptr", "system", DESCRIPTORS,     \
+	  DESC(LDTR, base))                                                  \
+	X(LDTR_LIMIT, "ldtr_limit", 32, "uint32", "system", DESCRIPTORS,     \
+	  DESC(LDTR, limit))                                                 \
+	X(LDTR_ATTR, "ldtr_attr", 32, "x86_seg_attr", "system", DESCRIPTORS, \
+	  DESC(LDTR, access))                                                \
+	X(TR, "tr", 32, "int32", "system", DESCRIPTORS, VM(TR))              \
+	X(TR_BASE, "tr_base", 64, "data_ptr", "system", DESCRIPTORS,         \
+	  DESC(TR, base))                                                    \
+	X(TR_LIMIT, "tr_limit", 32, "uint32", "system", DESCRIPTORS,         \
+	  DESC(TR, limit))                                                   \
+	X(TR_ATTR, "tr_attr", 32, "x86_seg_attr", "system", DESCRIPTORS,     \
+	  DESC(TR, access))                                                  \
+	X(CS_BASE, "cs_base", 64, "data_ptr", "system", DESCRIPTORS,         \
+	  DESC(CS, base))                                                    \
+	X(CS_LIMIT, "cs_limit", 32, "uint32", "system", DESCRIPTORS,         \
+	  DESC(CS, limit))                                                   \
+	X(CS_ATTR, "cs_attr", 32, "x86_seg_attr", "system", DESCRIPTORS,     \
+	  DESC(CS, access))                                                  \
+	X(SS_BASE, "ss_base", 64, "data_ptr", "system", DESCRIPTORS,         \
+	  DESC(SS, base))                                                    \
+	X(SS_LIMIT, "ss_limit", 32, "uint32", "system", DESCRIPTORS,         \
+	  DESC(SS, limit))                                                   \
+	X(SS_ATTR, "ss_attr", 32, "x86_seg_attr", "system", DESCRIPTORS,     \
+	  DESC(SS, access))                                                  \
+	X(DS_BASE, "ds_base", 64, "data_ptr", "system", DESCRIPTORS,         \
+	  DESC(DS, base))                                                    \
+	X(DS_LIMIT, "ds_limit", 32, "uint32", "system", DESCRIPTORS,         \
+	  DESC(DS, limit))                                                   \
+	X(DS_ATTR, "ds_attr", 32, "x86_seg_attr", "system", DESCRIPTORS,     \
+	  DESC(DS, access))                                                  \
+	X(ES_BASE, "es_base", 64, "data_ptr", "system", DESCRIPTORS,         \
+	  DESC(ES, base))                                                    \
+	X(ES_LIMIT, "es_limit", 32, "uint32", "system", DESCRIPTORS,         \
+	  DESC(ES, limit))                                                   \
+	X(ES_ATTR, "es_attr", 32, "x86_seg_attr", "system", DESCRIPTORS,     \
+	  DESC(ES, access))                                                  \
+	X(FS_LIMIT, "fs_limit", 32, "uint32", "system", DESCRIPTORS,         \
+	  DESC(FS, limit))                                                   \
+	X(FS_ATTR, "fs_attr", 32, "x86_seg_attr", "system", DESCRIPTORS,     \
+	  DESC(FS, access))                                                  \
+	X(GS_LIMIT, "gs_limit", 32, "uint32", "system", DESCRIPTORS,         \
+	  DESC(GS, limit))                                                   \
+	X(GS_ATTR, "gs_attr", 32, "x86_seg_attr", "system", DESCRIPTORS,     \
+	  DESC(GS, access))                                                  \
+	X(DR0, "dr0", 64, "data_ptr", "system", DEBUG_REGS, VM(DR0))         \
+	X(DR1, "dr1", 64, "data_ptr", "system", DEBUG_REGS, VM(DR1))         \
+	X(DR2, "dr2", 64, "data_ptr", "system", DEBUG_REGS, VM(DR2))         \
+	X(DR3, "dr3", 64, "data_ptr", "system", DEBUG_REGS, VM(DR3))         \
+	X(DR6, "dr6", 64, "uint64", "system", DEBUG_REGS, VM(DR6))           \
+	X(DR7, "dr7", 64, "uint64", "system", DEBUG_REGS, VM(DR7))
 
 /* The length of a 'g' reply in bytes (before hex encoding). */
 #define GDB_X86_REG_BYTES(ID, name, bits, type, group, feature, place) \

@@ -110,6 +110,16 @@ enum vm_reg_name {
 	VM_REG_GUEST_FS_BASE,
 	VM_REG_GUEST_GS_BASE,
 	VM_REG_GUEST_KGS_BASE,
+	/* The guest's own debug registers, as its MOV to DRn sets them: a
+	 * write arms the breakpoint it describes, as the guest's would.
+	 * Writing bits 63:32 of DR6 or DR7 is refused (-EINVAL; #GP on a
+	 * CPU). The debugger's watches (vm_watch_insert) never show here. */
+	VM_REG_GUEST_DR0,
+	VM_REG_GUEST_DR1,
+	VM_REG_GUEST_DR2,
+	VM_REG_GUEST_DR3,
+	VM_REG_GUEST_DR6,
+	VM_REG_GUEST_DR7,
 	/* Pseudo-register: instruction length used when a software exception
 	 * (#BP) is injected, so the guest's handler returns after the int3.
 	 * intel: read and written. amd: writes ignored (0), reads -ENOENT. */
@@ -118,7 +128,12 @@ enum vm_reg_name {
 };
 
 /* Access rights in the VMX layout: type 3:0, S 4, DPL 6:5, P 7, AVL 12,
- * L 13, D/B 14, G 15, unusable 16. */
+ * L 13, D/B 14, G 15, unusable 16. vm_get_desc gives the hidden part the
+ * vCPU uses (what it loaded, even if the descriptor table changed since);
+ * in IA-32e mode the bases of CS, SS, DS and ES read 0. vm_set_desc stores
+ * the hidden part as given: GDTR and IDTR (limit at most 0xffff), LDTR,
+ * TR, and ES..GS, whose attributes the vCPU's mode is not re-derived from
+ * (for a state whose descriptors agree with its mode, as boot sets up). */
 struct seg_desc {
 	uint64_t base;
 	uint32_t limit;

@@ -17,12 +17,16 @@ enum reg_home {
 	IN_FP_BYTES, /* bytes of struct vm_fpregs, as they are */
 	IN_FP_WORD,  /* a uint32_t of struct vm_fpregs, little-endian on
 			the wire */
+	IN_DESC,     /* a field of a hidden part (vm_get_desc) */
 };
+
+enum desc_field { DESC_BASE, DESC_LIMIT, DESC_ACCESS };
 
 struct reg_place_def {
 	enum reg_home home;
-	enum vm_reg_name vm_reg; /* IN_VM_REG */
+	enum vm_reg_name vm_reg; /* IN_VM_REG, IN_DESC */
 	size_t fp_offset;        /* IN_FP_* */
+	enum desc_field field;   /* IN_DESC */
 };
 
 #define VM(r) { .home = IN_VM_REG, .vm_reg = VM_REG_GUEST_##r }
@@ -30,6 +34,12 @@ struct reg_place_def {
 	{ .home = IN_FP_BYTES, .fp_offset = offsetof(struct vm_fpregs, f) }
 #define FP_WORD(f) \
 	{ .home = IN_FP_WORD, .fp_offset = offsetof(struct vm_fpregs, f) }
+#define DESC_FIELD_base DESC_BASE
+#define DESC_FIELD_limit DESC_LIMIT
+#define DESC_FIELD_access DESC_ACCESS
+#define DESC(r, f)                                                  \
+	{ .home = IN_DESC, .vm_reg = VM_REG_GUEST_##r,              \
+	  .field = DESC_FIELD_##f }
 static const struct reg_place_def reg_places[GDB_REG_COUNT] = {
 #define GDB_X86_REG_PLACE(ID, name, bits, type, group, feature, place) \
 	[GDB_REG_##ID] = place,
@@ -39,12 +49,14 @@ static const struct reg_place_def reg_places[GDB_REG_COUNT] = {
 #undef VM
 #undef FP_BYTES
 #undef FP_WORD
+#undef DESC
 
 /* Where the VM keeps a register, it has room for all the table says it
  * holds (VM registers are 64-bit). */
 #define VM(r) sizeof(uint64_t)
 #define FP_BYTES(f) sizeof(((struct vm_fpregs *)0)->f)
 #define FP_WORD(f) sizeof(((struct vm_fpregs *)0)->f)
+#define DESC(r, f) sizeof(((struct seg_desc *)0)->f)
 #define GDB_X86_REG_FITS_HOME(ID, name, bits, type, group, feature, place) \
 	_Static_assert((bits) / 8 <= (place), name " fits its VM home");
 GDB_X86_REGS(GDB_X86_REG_FITS_HOME)
@@ -52,10 +64,15 @@ GDB_X86_REGS(GDB_X86_REG_FITS_HOME)
 #undef VM
 #undef FP_BYTES
 #undef FP_WORD
+#undef DESC
+#undef DESC_FIELD_base
+#undef DESC_FIELD_limit
+#undef DESC_FIELD_access
 
 static bool is_fp_reg(int regno)
 {
-	return reg_places[regno].home != IN_VM_REG;
+	return reg_places[regno].home == IN_FP_BYTES ||
+	       reg_places[regno].home == IN_FP_WORD;
 }
 
 static void put_le(uint8_t *p, uint64_t v, unsigned size)
@@ -118,6 +135,8 @@ struct reg_place {
 	bool fp;
 	struct vm_fpregs fp_state;
 	enum vm_reg_name reg;
+	bool desc; /* a field of reg's hidden part */
+	enum desc_field field;
 };
 
 static int find_reg(struct vm *vm, int vcpu, int regno, struct reg_place *p)
@@ -129,7 +148,50 @@ static int find_reg(struct vm *vm, int vcpu, int regno, struct reg_place *p)
 	if (p->fp)
 		return vm_get_fpregs(vm, vcpu, &p->fp_state);
 	p->reg = reg_places[regno].vm_reg;
+	p->desc = reg_places[regno].home == IN_DESC;
+	p->field = reg_places[regno].field;
 	return 0;
+}
+
+static uint64_t desc_get(const struct seg_desc *d, enum desc_field f)
+{
+	switch (f) {
+	case DESC_BASE:
+		return d->base;
+	case DESC_LIMIT:
+		return d->limit;
+	case DESC_ACCESS:
+		break;
+	}
+	return d->access;
+}
+
+/*
+ * The hidden part of a segment register with one field changed. Refused
+ * (unless it is the value already there): the hidden parts of cs..gs,
+ * whose attributes the vCPU's mode follows and which only a selector load
+ * sets consistently, and the attributes of tr and ldtr (Unicorn aborts the
+ * process on an event through a TSS that is not one). What is left: the
+ * bases and limits of gdtr, idtr, tr and ldtr.
+ */
+static int desc_write(struct vm *vm, int vcpu, const struct reg_place *p,
+		      uint64_t v)
+{
+	struct seg_desc d;
+	int rc = vm_get_desc(vm, vcpu, p->reg, &d);
+
+	if (rc)
+		return rc;
+	if (desc_get(&d, p->field) == v)
+		return 0;
+	bool segment = p->reg >= VM_REG_GUEST_ES && p->reg <= VM_REG_GUEST_GS;
+	if (segment || p->field == DESC_ACCESS)
+		return -EPERM;
+	if (p->field == DESC_BASE)
+		d.base = v;
+	else
+		d.limit = (uint32_t)v;
+	return vm_set_desc(vm, vcpu, p->reg, &d);
 }
 
 static int target_read_reg(void *ctx, int vcpu, int regno, uint8_t *val)
@@ -145,6 +207,14 @@ static int target_read_reg(void *ctx, int vcpu, int regno, uint8_t *val)
 		fp_copy_out(&p.fp_state, regno, val, p.size);
 		return 0;
 	}
+	if (p.desc) {
+		struct seg_desc d;
+		rc = vm_get_desc(vm, vcpu, p.reg, &d);
+		if (rc)
+			return rc;
+		put_le(val, desc_get(&d, p.field), p.size);
+		return 0;
+	}
 	rc = vm_get_register(vm, vcpu, p.reg, &v);
 	if (rc)
 		return rc;
@@ -153,7 +223,8 @@ static int target_read_reg(void *ctx, int vcpu, int regno, uint8_t *val)
 }
 
 /* One FPU read for all its registers: reading it per register made a 'g'
- * about 900 engine register reads (~8 us of each breakpoint stop). */
+ * about 900 engine register reads (~8 us of each breakpoint stop); and
+ * one read of each hidden part for its base, limit and attributes. */
 static void target_read_all_regs(void *ctx, int vcpu,
 				 uint8_t vals[GDB_REG_COUNT][GDB_REG_MAX_SIZE],
 				 int rc[GDB_REG_COUNT])
@@ -162,8 +233,25 @@ static void target_read_all_regs(void *ctx, int vcpu,
 	struct vm_fpregs fp;
 	int fp_rc = valid_vcpu(vm, vcpu) ? vm_get_fpregs(vm, vcpu, &fp)
 					 : -EINVAL;
+	struct seg_desc desc[VM_REG_LAST];
+	int desc_rc[VM_REG_LAST];
+	bool desc_read[VM_REG_LAST] = { false };
 
 	for (int regno = 0; regno < GDB_REG_COUNT; regno++) {
+		const struct reg_place_def *place = &reg_places[regno];
+		if (place->home == IN_DESC && valid_vcpu(vm, vcpu)) {
+			enum vm_reg_name r = place->vm_reg;
+			if (!desc_read[r]) {
+				desc_rc[r] = vm_get_desc(vm, vcpu, r, &desc[r]);
+				desc_read[r] = true;
+			}
+			rc[regno] = desc_rc[r];
+			if (desc_rc[r] == 0)
+				put_le(vals[regno],
+				       desc_get(&desc[r], place->field),
+				       gdb_x86_reg_size(regno));
+			continue;
+		}
 		if (!is_fp_reg(regno)) {
 			rc[regno] = target_read_reg(ctx, vcpu, regno,
 						    vals[regno]);
@@ -245,6 +333,8 @@ static int target_write_reg(void *ctx, int vcpu, int regno,
 		return vm_set_fpregs(vm, vcpu, &p.fp_state);
 	}
 	uint64_t v = get_le(val, p.size);
+	if (p.desc)
+		return desc_write(vm, vcpu, &p, v);
 	/* eflags and the selectors are 4 bytes on the wire: keep the upper
 	 * bits the register really has (all reserved zero today). */
 	if (p.size < 8) {

@@ -381,13 +381,20 @@ static const char help_text[] =
 	"  hold              show the current setting\n";
 
 /* "  info   vcpus " -> "info vcpus": typed commands keep stray blanks
- * (tabs too), and a command word must not depend on them. */
+ * (tabs, and a line end from a script, too), and a command word must not
+ * depend on them. */
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' ||
+	       c == '\f';
+}
+
 static void squeeze_blanks(char *cmd)
 {
 	char *out = cmd;
 	bool blank = true; /* drops leading blanks */
 	for (const char *in = cmd; *in; in++) {
-		if (*in == ' ' || *in == '\t') {
+		if (is_blank(*in)) {
 			blank = true;
 			continue;
 		}
@@ -399,32 +406,53 @@ static void squeeze_blanks(char *cmd)
 	*out = 0;
 }
 
+/* The longest command once its blanks are squeezed (the longest real
+ * one, "info tlb" with two 64-bit addresses, is 47 characters). */
+#define MONITOR_COMMAND_MAX 127
+
 enum gdb_packet_result pkt_monitor(struct gdb_session *s, const char *a,
 				   const char *end, struct gdb_reply *r)
 {
-	char cmd[128];
 	size_t hexlen = (size_t)(end - a);
 	struct text out;
 	struct text *t = &out;
 
-	if (hexlen % 2 || hexlen / 2 >= sizeof(cmd) ||
-	    hex_decode(a, hexlen / 2, (uint8_t *)cmd)) {
+	/* Blanks may make a command of any length: it is decoded whole
+	 * (the packet bounds it) and judged once they are squeezed. */
+	if (hexlen % 2) {
+		reply_error(r, EINVAL);
+		return GDB_PKT_REPLY;
+	}
+	char *cmd = malloc(hexlen / 2 + 1);
+	t->buf = malloc(MONITOR_TEXT_MAX);
+	if (!cmd || !t->buf) {
+		free(cmd);
+		free(t->buf);
+		reply_error(r, ENOMEM);
+		return GDB_PKT_REPLY;
+	}
+	if (hex_decode(a, hexlen / 2, (uint8_t *)cmd)) {
+		free(cmd);
+		free(t->buf);
 		reply_error(r, EINVAL);
 		return GDB_PKT_REPLY;
 	}
 	cmd[hexlen / 2] = 0;
+	bool has_nul = strlen(cmd) != hexlen / 2;
 	squeeze_blanks(cmd);
-	t->buf = malloc(MONITOR_TEXT_MAX);
-	if (!t->buf) {
-		reply_error(r, ENOMEM);
-		return GDB_PKT_REPLY;
-	}
 	t->cap = MONITOR_TEXT_MAX;
 	t->len = 0;
 	t->limit = t->cap;
 	t->truncated = false;
 	t->buf[0] = 0;
-	if (strcmp(cmd, "help") == 0 || cmd[0] == 0) {
+	if (has_nul) {
+		text_add(t, "a monitor command has no NUL byte; try \"monitor "
+			 "help\"\n");
+	} else if (strlen(cmd) > MONITOR_COMMAND_MAX) {
+		text_add(t, "monitor command too long (%zu characters, at most "
+			 "%d); try \"monitor help\"\n", strlen(cmd),
+			 MONITOR_COMMAND_MAX);
+	} else if (strcmp(cmd, "help") == 0 || cmd[0] == 0) {
 		text_add(t, "%s", help_text);
 	} else if (strcmp(cmd, "info vcpus") == 0) {
 		info_vcpus(s, t);
@@ -469,5 +497,6 @@ enum gdb_packet_result pkt_monitor(struct gdb_session *s, const char *a,
 	}
 	reply_hex(r, (const uint8_t *)t->buf, t->len);
 	free(t->buf);
+	free(cmd);
 	return GDB_PKT_REPLY;
 }

@@ -1,7 +1,11 @@
 /*
  * The x86-64 target description, generated from the register table
- * (hvgdb/gdb_x86_regs.h): GDB's amd64 order (core, sse, segments) and a
- * system feature, regnum = position in the table = enum gdb_x86_reg.
+ * (hvgdb/gdb_x86_regs.h): GDB's amd64 order (core, sse, segments), then
+ * our system, descriptor and debug-register features, regnum = position
+ * in the table = enum gdb_x86_reg. Features gdb does not know are taken
+ * as they are: gdb's amd64 shows their integer registers in `info
+ * registers` (it ignores groups), lldb 14 puts the "system" group in a
+ * register set of its own, out of a plain `register read`.
  */
 #include "gdbstub/target_xml.h"
 
@@ -11,10 +15,11 @@
 
 #include "hvgdb/gdbstub.h"
 
-/* A 'g' reply carries every register: gdb's amd64 layout plus our system
- * feature. A row added or resized changes the wire for gdb and lldb. */
-_Static_assert(GDB_X86_G_PACKET_BYTES == 608,
-	       "the 'g' packet of the register table is 608 bytes");
+/* A 'g' reply carries every register: gdb's amd64 layout (560 bytes up to
+ * gs_base) plus our features. A row added or resized changes the wire for
+ * gdb and lldb. */
+_Static_assert(GDB_X86_G_PACKET_BYTES == 796,
+	       "the 'g' packet of the register table is 796 bytes");
 #define GDB_X86_REG_FITS(ID, name, bits, type, group, feature, place)     \
 	_Static_assert((bits) % 8 == 0 && (bits) / 8 <= GDB_REG_MAX_SIZE, \
 		       name " has a whole number of bytes, at most "        \
@@ -22,7 +27,8 @@ _Static_assert(GDB_X86_G_PACKET_BYTES == 608,
 GDB_X86_REGS(GDB_X86_REG_FITS)
 #undef GDB_X86_REG_FITS
 
-enum feature { CORE, SSE, SEGMENTS, SYSTEM, FEATURE_COUNT };
+enum feature { CORE, SSE, SEGMENTS, SYSTEM, DESCRIPTORS, DEBUG_REGS,
+	       FEATURE_COUNT };
 
 /* Each feature's name and the types its registers use, in the order the
  * description lists them. */
@@ -84,6 +90,22 @@ static const struct {
 		  "  </flags>\n" },
 	[SEGMENTS] = { "org.gnu.gdb.i386.segments", "" },
 	[SYSTEM] = { "org.hvgdb.x86.system", "" },
+	/* a hidden part's attributes in the VMX access-rights layout, so
+	 * gdb shows them decoded (lldb shows the number) */
+	[DESCRIPTORS] = { "org.hvgdb.x86.descriptors",
+			  "  <flags id=\"x86_seg_attr\" size=\"4\">\n"
+			  "   <field name=\"type\" start=\"0\" end=\"3\"/>\n"
+			  "   <field name=\"S\" start=\"4\" end=\"4\"/>\n"
+			  "   <field name=\"DPL\" start=\"5\" end=\"6\"/>\n"
+			  "   <field name=\"P\" start=\"7\" end=\"7\"/>\n"
+			  "   <field name=\"AVL\" start=\"12\" end=\"12\"/>\n"
+			  "   <field name=\"L\" start=\"13\" end=\"13\"/>\n"
+			  "   <field name=\"DB\" start=\"14\" end=\"14\"/>\n"
+			  "   <field name=\"G\" start=\"15\" end=\"15\"/>\n"
+			  "   <field name=\"unusable\" start=\"16\" "
+			  "end=\"16\"/>\n"
+			  "  </flags>\n" },
+	[DEBUG_REGS] = { "org.hvgdb.x86.debug", "" },
 };
 
 static const struct {
@@ -98,7 +120,7 @@ static const struct {
 };
 
 /* The description is built once, on first use, and never changes. */
-static char xml[12288];
+static char xml[20480];
 static size_t xml_len;
 static pthread_once_t xml_once = PTHREAD_ONCE_INIT;
 

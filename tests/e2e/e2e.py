@@ -238,6 +238,13 @@ SESSIONS = {
     "range_stepping": ("range-step", 2, "range_stepping.py", [],
                        {"timeout": 600}),
     "thread_list": ("demo", 4, "thread_list.py", [], {"status": 0}),
+    # QEMU's gdbstub test scenarios (tests/tcg/multiarch/gdbstub), ours
+    "qemu_registers": ("demo", 2, "qemu_registers.py", [], {}),
+    "qemu_memory": ("demo", 4, "qemu_memory.py", [], {}),
+    "qemu_interrupt": ("demo", 4, "qemu_interrupt.py", [], {}),
+    "guest_debug_registers": ("debugregs", 2, "guest_debug_registers.py",
+                              [], {"status": 1,
+                                   "serial": "debugregs: PASS"}),
     # default --memory 256M
     "memory_holes": ("demo", 1, "memory_holes.py", [],
                      {"env": {"E2E_RAM_END": str(256 << 20)}}),
@@ -420,7 +427,7 @@ def t_bad_input(tmp):
             c.send_raw(raw)
             check(c.read_ack() == b"-", "bad frame %r... is NAKed" % raw[:12])
         c.send_raw(b"garbage\r\n\x7f\xff$unterminated")
-        check(len(c.request(b"g")) == 2 * 608, "session fine after garbage")
+        check(len(c.request(b"g")) == 2 * 796, "session fine after garbage")
         check(c.request(b"m%x,20" % addr) == code, "guest code unchanged")
         # a breakpoint, run to it, then vanish with a reset mid-session
         check(c.request(b"Z0,%x,1" % addr) == b"OK", "breakpoint inserted")
@@ -605,7 +612,9 @@ def mi_field(record, name):
 def t_mi_watchpoints(tmp):
     """An IDE's view (gdb/MI): -break-watch and -break-insert -h are
     accepted and inserted, and each -exec-continue ends in a *stopped
-    record with the watchpoint's reason, old and new value and thread."""
+    record with the watchpoint's reason, old and new value and thread;
+    at a stop -thread-info lists every vCPU and -data-list-register-values
+    gives the system registers too."""
     hv = Hvgdb(OPTS, tmp, "demo", 4)
     mi = MiSession(tmp)
     try:
@@ -627,6 +636,27 @@ def t_mi_watchpoints(tmp):
                   int(new) == int(old) + 1,
                   "*stopped %d: watchpoint-trigger on thread 2 with old and "
                   "new value: %s" % (i, st))
+        # what an IDE's thread and register views ask at a stop
+        r = mi.command("-thread-info") or ""
+        ids = re.findall(r'\{id="(\d+)",target-id="Thread [^"]*"', r)
+        check(r.startswith(str(mi.seq) + "^done") and
+              ids == ["1", "2", "3", "4"] and
+              mi_field(r, "current-thread-id") == "2",
+              "-thread-info: 4 threads, thread 2 current: %s" % r[:300])
+        names = re.findall(r'"([^"]*)"', mi.command(
+            "-data-list-register-names") or "")
+        want = ("rip", "gdtr_base", "idtr_limit", "cs_attr", "tr", "dr7")
+        check(all(n in names for n in want),
+              "-data-list-register-names has %s" % (want,))
+        r = mi.command("-data-list-register-values x " + " ".join(
+            str(names.index(n)) for n in want if n in names)) or ""
+        vals = {names[int(n)]: int(v, 16) for n, v in
+                re.findall(r'\{number="(\d+)",value="(0x[0-9a-f]+)"\}', r)}
+        check(vals.get("gdtr_base") == 0x1000 and vals.get("dr7") == 0x400
+              and vals.get("cs_attr", 0) & 0x2080 == 0x2080 and
+              vals.get("rip", 0) != 0 and len(vals) == len(want),
+              "-data-list-register-values: gdtr_base 0x1000, dr7 0x400, "
+              "cs_attr L and P: %s" % {k: hex(v) for k, v in vals.items()})
         check("^done" in (mi.command("-break-delete 1") or ""), "deleted")
         r = mi.command("-break-insert -h demo_mix")
         check(r and "^done" in r and 'type="hw breakpoint"' in r,
@@ -698,6 +728,63 @@ def t_lldb_watchpoints(tmp):
             log = f.read()
         for z in ("Z2,", "Z3,", "Z1,"):
             check(("send packet: $" + z) in log, "lldb sent %s" % z)
+        check("detached" in out, "lldb detached")
+        time.sleep(0.3)
+        check(hv.alive(), "guest still running after lldb detached")
+    finally:
+        hv.stop()
+
+
+def t_lldb_registers(tmp):
+    """LLDB 14 takes the target description whole: the descriptor-table,
+    hidden segment and debug registers read with their values, one is
+    written and read back, and `register read --all` lists them without
+    an error."""
+    hv = Hvgdb(OPTS, tmp, "demo", 2, listen="127.0.0.1:0")
+    try:
+        cmds = ["target create " + hv.elf, "gdb-remote %d" % hv.port,
+                "breakpoint set -n demo_work_item", "continue",
+                "breakpoint delete -f",
+                "register read gdtr_base gdtr_limit idtr_base idtr_limit "
+                "tr tr_attr cs_attr cs_base ds_limit dr6 dr7",
+                "register write dr3 0x1234", "register read dr3",
+                "register write dr3 0", "register read dr3",
+                "register read --all", "detach"]
+        script = os.path.join(tmp, "lldb.cmds")
+        with open(script, "w") as f:
+            f.write("\n".join(cmds) + "\n")
+        print("+ lldb " + " ; ".join(cmds), flush=True)
+        p = subprocess.run(["lldb", "-b", "-s", script],
+                           stdin=subprocess.DEVNULL, text=True,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           timeout=180)
+        out = p.stdout
+        sys.stdout.write(indent(out))
+        check(p.returncode == 0, "lldb exited 0")
+
+        def value(name):
+            m = re.search(r"\b%s = (0x[0-9a-f]+)" % name, out)
+            return int(m.group(1), 16) if m else None
+        idt = symbol_address(hv.elf, "idt")
+        check(value("gdtr_base") == 0x1000 and value("gdtr_limit") == 0x17,
+              "gdtr: the boot GDT")
+        check(value("idtr_base") == idt, "idtr_base: the guest's idt at "
+              "0x%x" % idt)
+        check((value("cs_attr") or 0) & 0x209b == 0x209b and
+              value("cs_base") == 0 and value("ds_limit") == 0xffffffff,
+              "cs and ds hidden parts: 64-bit code, flat data")
+        check((value("tr_attr") or 0) & 0x8f == 0x8b, "tr: a busy TSS")
+        check(value("dr6") == 0xffff0ff0 and value("dr7") == 0x400,
+              "dr6 and dr7 at their reset values")
+        check(re.findall(r"\bdr3 = (0x[0-9a-f]+)", out)[:3] ==
+              ["0x0000000000001234", "0x0000000000000000",
+               "0x0000000000000000"],
+              "dr3 written and read back")
+        allregs = out[out.find("register read --all"):]
+        check(all(n in allregs for n in ("rax", "xmm0", "cr3", "gdtr_base",
+                                         "gs_attr", "dr7")) and
+              "error" not in allregs.split("detach")[0],
+              "register read --all lists every feature without an error")
         check("detached" in out, "lldb detached")
         time.sleep(0.3)
         check(hv.alive(), "guest still running after lldb detached")
@@ -864,6 +951,7 @@ TESTS = {
     "guest_crash_unattached": t_guest_crash_unattached,
     "lldb_session": t_lldb_session,
     "lldb_watchpoints": t_lldb_watchpoints,
+    "lldb_registers": t_lldb_registers,
     "mi_watchpoints": t_mi_watchpoints,
     "bad_input": t_bad_input,
     "one_debugger_and_reattach": t_one_debugger_and_reattach,

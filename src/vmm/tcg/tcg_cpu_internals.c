@@ -173,6 +173,49 @@ void tcg_set_cpl(const struct tcg_cpu_ptrs *p, unsigned cpl)
 	memcpy(at, &hflags, 4);
 }
 
+/* CPUX86State: uint32_t hflags, hflags2; SegmentCache segs[6]; where
+ * SegmentCache is { uint32_t selector; uint64_t base; uint32_t limit,
+ * flags; } (Unicorn 2.1.1's qemu/target/i386/cpu.h), 24 bytes on x86-64. */
+#define SEGS_AFTER_HFLAGS 8
+#define SEGMENT_CACHE_BYTES 24
+#define SEGMENT_CACHE_BASE 8
+#define SEGMENT_CACHE_LIMIT 16
+#define SEGMENT_CACHE_FLAGS 20
+#define QEMU_SEGMENTS 6
+
+static uint8_t *segment_cache_at(const struct tcg_cpu_ptrs *p, int seg)
+{
+	if (cpl_offset == 0 || seg < 0 || seg >= QEMU_SEGMENTS || !p->env)
+		return NULL;
+	return (uint8_t *)p->env + cpl_offset + SEGS_AFTER_HFLAGS +
+	       (size_t)seg * SEGMENT_CACHE_BYTES;
+}
+
+int tcg_read_segment_cache(const struct tcg_cpu_ptrs *p, int seg,
+			   struct tcg_segment_cache *out)
+{
+	const uint8_t *at = segment_cache_at(p, seg);
+	if (!at)
+		return -1;
+	memcpy(&out->selector, at, sizeof(out->selector));
+	memcpy(&out->base, at + SEGMENT_CACHE_BASE, sizeof(out->base));
+	memcpy(&out->limit, at + SEGMENT_CACHE_LIMIT, sizeof(out->limit));
+	memcpy(&out->flags, at + SEGMENT_CACHE_FLAGS, sizeof(out->flags));
+	return 0;
+}
+
+int tcg_write_segment_cache(const struct tcg_cpu_ptrs *p, int seg,
+			    const struct tcg_segment_cache *c)
+{
+	uint8_t *at = segment_cache_at(p, seg);
+	if (!at)
+		return -1;
+	memcpy(at + SEGMENT_CACHE_BASE, &c->base, sizeof(c->base));
+	memcpy(at + SEGMENT_CACHE_LIMIT, &c->limit, sizeof(c->limit));
+	memcpy(at + SEGMENT_CACHE_FLAGS, &c->flags, sizeof(c->flags));
+	return 0;
+}
+
 #define HF_INHIBIT_IRQ (1u << 3)
 
 bool tcg_interrupt_shadow(const struct tcg_cpu_ptrs *p)

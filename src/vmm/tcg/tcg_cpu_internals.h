@@ -77,6 +77,30 @@ void tcg_set_cpl(const struct tcg_cpu_ptrs *p, unsigned cpl);
  * returns -1 with nothing changed. */
 int tcg_load_segment(const struct tcg_cpu_ptrs *p, int seg, uint16_t sel);
 
+/* A segment register's hidden part as the CPU uses it: QEMU's
+ * SegmentCache (flags in the descriptor's high-dword layout: type 8-11, S
+ * 12, DPL 13-14, P 15, AVL 20, L 21, D/B 22, G 23). */
+struct tcg_segment_cache {
+	uint32_t selector;
+	uint64_t base;
+	uint32_t limit;
+	uint32_t flags;
+};
+
+/* seg: QEMU's index (ES 0 .. GS 5). QEMU keeps the six segment caches
+ * right after hflags and hflags2 in CPUX86State, so they are found from
+ * the CPL offset the self-test learnt (which checks this read too). 0, or
+ * -1 before the self-test has run. */
+int tcg_read_segment_cache(const struct tcg_cpu_ptrs *p, int seg,
+			   struct tcg_segment_cache *out);
+/* Stores base, limit and flags of c (not the selector) in segment seg's
+ * cache, as a descriptor load would, without re-deriving QEMU's mode
+ * flags from them: for hidden parts the register API cannot set (a 64-bit
+ * engine's selector writes store the selector only), which must agree
+ * with the mode the vCPU is in. 0, or -1 as tcg_read_segment_cache. */
+int tcg_write_segment_cache(const struct tcg_cpu_ptrs *p, int seg,
+			    const struct tcg_segment_cache *c);
+
 /* In an STI or MOV SS interrupt shadow (QEMU's HF_INHIBIT_IRQ, next to
  * the CPL in hflags). */
 bool tcg_interrupt_shadow(const struct tcg_cpu_ptrs *p);

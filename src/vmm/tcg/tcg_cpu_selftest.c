@@ -15,7 +15,10 @@
  * 4. runs `ud2` with an empty IDT: #UD, #GP and #DF cannot be delivered,
  *    and the triple fault must be seen.
  * Between 3 and 4, the code-buffer accounting (tcg_code_buffer.c) must have
- * seen the engine's translations.
+ * seen the engine's translations, and the segment caches read through the
+ * CPL offset (what a debugger shows as hidden parts) must agree with the
+ * register API: the selectors, an FS base written through it, and the
+ * 64-bit kernel CS the SYSCALL loaded.
  * Any difference is reported in one line and hvgdb does not start.
  */
 #include <stdio.h>
@@ -209,6 +212,50 @@ static int check(bool ok, char *err, size_t errlen, const char *what,
 			return -1;                                             \
 	} while (0)
 
+#define SEG_FLAGS_P (1u << 15)
+#define SEG_FLAGS_L (1u << 21)
+#define SEG_FLAGS_DPL_SHIFT 13
+#define SELFTEST_FS_BASE 0x123456789abc000ULL
+/* What QEMU's own load of the flat data descriptor (GDT 0x10) leaves:
+ * its high dword, and the limit 0xfffff in pages. */
+#define KERNEL_DS_FLAGS 0x00cf9300u
+#define KERNEL_DS_LIMIT 0xffffffffu
+#define QEMU_CS 1
+#define QEMU_FS 4
+
+/* The CPU stopped in the SYSCALL handler (CPL 0): CS as the emulation
+ * wrote it; FS loaded by QEMU from the GDT, then its base set through
+ * the register API; every selector as the register API reads it. */
+static int check_segment_caches(struct selftest *s, char *err,
+				size_t errlen)
+{
+	static const int uc_seg[] = { UC_X86_REG_ES, UC_X86_REG_CS,
+				      UC_X86_REG_SS, UC_X86_REG_DS,
+				      UC_X86_REG_FS, UC_X86_REG_GS };
+	struct tcg_segment_cache c;
+	tcg_uc_set(s->uc, UC_X86_REG_FS, SELFTEST_KERNEL_DS);
+	EXPECT("segment cache readable",
+	       tcg_read_segment_cache(&s->cpu, QEMU_FS, &c), 0);
+	EXPECT("FS limit in its segment cache", c.limit, KERNEL_DS_LIMIT);
+	EXPECT("FS flags in its segment cache", c.flags, KERNEL_DS_FLAGS);
+	tcg_uc_set(s->uc, UC_X86_REG_FS_BASE, SELFTEST_FS_BASE);
+	tcg_read_segment_cache(&s->cpu, QEMU_FS, &c);
+	EXPECT("FS base in its segment cache", c.base, SELFTEST_FS_BASE);
+	for (int i = 0; i < 6; i++) {
+		tcg_read_segment_cache(&s->cpu, i, &c);
+		EXPECT("segment cache selector", c.selector,
+		       tcg_uc_get(s->uc, uc_seg[i]) & 0xffff);
+	}
+	tcg_read_segment_cache(&s->cpu, QEMU_CS, &c);
+	EXPECT("kernel CS selector in its cache", c.selector,
+	       SELFTEST_KERNEL_CS);
+	EXPECT("kernel CS cache after SYSCALL: present, 64-bit, DPL 0",
+	       c.flags & (SEG_FLAGS_P | SEG_FLAGS_L | 3u << SEG_FLAGS_DPL_SHIFT),
+	       SEG_FLAGS_P | SEG_FLAGS_L);
+	tcg_uc_set(s->uc, UC_X86_REG_FS_BASE, 0);
+	return 0;
+}
+
 static int run_checks(struct selftest *s, char *err, size_t errlen)
 {
 	uc_engine *uc = s->uc;
@@ -250,6 +297,8 @@ static int run_checks(struct selftest *s, char *err, size_t errlen)
 	EXPECT("CS after sysret", result(s, R_USER_CS_AFTER_SYSRET) & 0xffff,
 	       SELFTEST_USER_CS);
 	if (tcg_code_buffer_selfcheck(uc, err, errlen) < 0)
+		return -1;
+	if (check_segment_caches(s, err, errlen) < 0)
 		return -1;
 
 	uc_x86_mmr no_idt = { 0, SELFTEST_IDT, 0, 0 };

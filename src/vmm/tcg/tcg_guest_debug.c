@@ -20,12 +20,16 @@
  *   in tcg_watch.c, re-read from DR7 and DR0-DR3 after every DR write; a
  *   hit sets DR6.B0-B3 and raises #DB after the instruction completed.
  * The debugger's watches live apart (vm_watch_insert): the guest never
- * sees them in its registers, nor their hits.
+ * sees them in its registers, nor their hits. A debugger that writes the
+ * guest's DRn (tcg_guest_debug_set_dr) goes through the same helper and
+ * the same deferred invalidation as the guest's MOV, from its own thread
+ * while the vCPU is parked.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
 #include <dlfcn.h>
+#include <errno.h>
 #include <pthread.h>
 #include <string.h>
 
@@ -52,6 +56,8 @@ static pthread_once_t resolve_once = PTHREAD_ONCE_INIT;
 static _Thread_local bool defer_tb_flush;
 /* The engine uc_close is taking apart on this thread. */
 static _Thread_local void *closing_cs;
+/* The parked engine whose DRn a debugger writes from this thread. */
+static _Thread_local struct tcg_vcpu *debugger_engine;
 
 static void resolve(void)
 {
@@ -73,6 +79,16 @@ int tcg_guest_debug_init(void)
 		       : -1;
 }
 
+/* The engine of QEMU CPU cs if this thread runs it, or writes its debug
+ * registers for a debugger; else NULL. */
+static struct tcg_vcpu *engine_of(void *cs)
+{
+	struct tcg_vcpu *t = tcg_running_engine();
+	if (!t)
+		t = debugger_engine;
+	return t && t->cpu.cs == cs ? t : NULL;
+}
+
 /* Called by libunicorn through its PLT (the cache is full, Unicorn's API,
  * QEMU's breakpoint list): only the breakpoint list's flush, made while a
  * block runs, is left out (tcg_guest_debug_apply does what it was for). */
@@ -84,8 +100,8 @@ void tb_flush_x86_64(void *cs)
 	 * after the guest had set DR0); nothing is left to flush. */
 	if (cs && cs == closing_cs)
 		return;
-	struct tcg_vcpu *t = tcg_running_engine();
-	if (defer_tb_flush && t && t->cpu.cs == cs) {
+	struct tcg_vcpu *t = engine_of(cs);
+	if (defer_tb_flush && t) {
 		atomic_store(&t->stop_flag, true);
 		return;
 	}
@@ -99,12 +115,6 @@ static void note_changed(struct tcg_vcpu *t, uint64_t pc)
 		w->bp_changed[w->nbp_changed++] = pc;
 	else
 		w->bp_changed_overflow = true;
-}
-
-static struct tcg_vcpu *engine_of(void *cs)
-{
-	struct tcg_vcpu *t = tcg_running_engine();
-	return t && t->cpu.cs == cs ? t : NULL;
 }
 
 int cpu_breakpoint_insert_x86_64(void *cs, uint64_t pc, int flags, void **bp)
@@ -174,6 +184,23 @@ void helper_set_dr_x86_64(void *env, int reg, uint64_t val)
 	struct tcg_vcpu *t = tcg_running_engine();
 	if (t && t->cpu.env == env)
 		tcg_guest_debug_reload(t);
+}
+
+#define DR_UPPER_BITS 0xffffffff00000000ULL
+
+int tcg_guest_debug_set_dr(struct tcg_vcpu *t, int n, uint64_t val)
+{
+	bool valid = (n >= 0 && n <= 3) || n == 6 || n == 7;
+	if (!valid || ((n == 6 || n == 7) && (val & DR_UPPER_BITS)))
+		return -EINVAL;
+	pthread_once(&resolve_once, resolve);
+	if (!real_set_dr)
+		return -ENOSYS;
+	debugger_engine = t;
+	real_set_dr(t->cpu.env, n, val);
+	debugger_engine = NULL;
+	tcg_guest_debug_reload(t);
+	return 0;
 }
 
 void tcg_guest_debug_close(struct tcg_vcpu *t)

@@ -4,13 +4,18 @@
  * Measured on Unicorn 2.0.1: writing a segment selector loads the hidden
  * part from the GDT in guest memory (and fails rather than faulting when the
  * descriptor is bad), so vm_set_desc cannot set a hidden part independently
- * for ES..GS; vm_get_desc rebuilds it from the GDT entry. EFER and
- * KERNEL_GS_BASE go through UC_X86_REG_MSR; GDTR/IDTR/LDTR/TR through
- * uc_x86_mmr. (2.0.1 also dropped EFER.NXE on every write; on 2.1.1 it
- * sticks and NX pages fault on fetch: test_paging.) The CPUID
- * vendor follows the personality through the CPU model (tcg_engine.c).
- * Debug registers are not offered: writes to them do not arm
- * anything in Unicorn.
+ * for ES..GS; on 2.1.1 a 64-bit engine's selector write stores the
+ * selector alone. So vm_get_desc and vm_set_desc use QEMU's segment cache
+ * (the part the CPU uses; tcg_cpu_internals.h) directly, and rebuild the
+ * hidden part from the GDT entry where that cache was never loaded or
+ * cannot be read. EFER and KERNEL_GS_BASE go through UC_X86_REG_MSR;
+ * GDTR/IDTR/LDTR/TR through uc_x86_mmr. (2.0.1 also dropped EFER.NXE on
+ * every write; on 2.1.1 it sticks and NX pages fault on fetch:
+ * test_paging.) The CPUID vendor follows the personality through the CPU
+ * model (tcg_engine.c).
+ * Debug registers: reads are Unicorn's; writes go through QEMU's MOV-to-DR
+ * helper, as the guest's own (tcg_guest_debug.c), since Unicorn's register
+ * API only stores the value and arms nothing.
  */
 #include <errno.h>
 #include <string.h>
@@ -117,9 +122,28 @@ static int cr2_write(uc_engine *uc, uint64_t val)
 	return uc_reg_write(uc, UC_X86_REG_CR3, &cr3) == UC_ERR_OK ? 0 : -EIO;
 }
 
+/* DR0-DR3, DR6, DR7: the index n of DRn, or -1. */
+static int debug_reg_index(enum vm_reg_name r)
+{
+	switch (r) {
+	case VM_REG_GUEST_DR0: return 0;
+	case VM_REG_GUEST_DR1: return 1;
+	case VM_REG_GUEST_DR2: return 2;
+	case VM_REG_GUEST_DR3: return 3;
+	case VM_REG_GUEST_DR6: return 6;
+	case VM_REG_GUEST_DR7: return 7;
+	default: return -1;
+	}
+}
+
 int tcg_get_reg(struct vcpu *v, enum vm_reg_name r, uint64_t *val)
 {
 	uc_engine *uc = tcg_of(v)->uc;
+	int dr = debug_reg_index(r);
+	if (dr >= 0) {
+		*val = tcg_uc_get(uc, UC_X86_REG_DR0 + dr);
+		return 0;
+	}
 	if (r == VM_REG_GUEST_CR8)
 		return cr8_read(v, val);
 	if (r == VM_REG_GUEST_EFER)
@@ -235,6 +259,9 @@ static int segment_write(struct vcpu *v, enum vm_reg_name r, uint16_t sel)
 int tcg_set_reg(struct vcpu *v, enum vm_reg_name r, uint64_t val)
 {
 	uc_engine *uc = tcg_of(v)->uc;
+	int dr = debug_reg_index(r);
+	if (dr >= 0)
+		return tcg_guest_debug_set_dr(tcg_of(v), dr, val);
 	if (r == VM_REG_GUEST_CR8)
 		return cr8_write(v, val);
 	if (r == VM_REG_GUEST_CR2)
@@ -325,6 +352,9 @@ static uint32_t qemu_flags_of_access(uint32_t access)
 	return ((access & 0xff) << 8) | ((access & 0xf000) << 8);
 }
 
+#define ACCESS_UNUSABLE (1u << 16)
+#define QEMU_FLAGS_P (1u << 15)
+
 /* QEMU keeps the loaded TSS's type "available" (ltr marks it busy only in
  * the GDT) and its 32-bit delivery aborts on any other type. */
 #define TSS_TYPE_BUSY_BIT 0x2u
@@ -372,6 +402,20 @@ uint64_t tcg_code_base(struct vcpu *v)
 	return d.base;
 }
 
+/* QEMU's descriptor flags to VMX access rights; not present reads as
+ * unusable (a null selector's load leaves P clear, as VMX marks it). */
+static uint32_t access_of_qemu_flags(uint32_t flags)
+{
+	uint32_t access = ((flags >> 8) & 0xff) | ((flags >> 8) & 0xf000);
+	if (!(access & 0x80))
+		access |= ACCESS_UNUSABLE;
+	return access;
+}
+
+/* TSS types: available 1 (16-bit) and 9 (32/64-bit); busy adds bit 1. */
+#define TSS16_AVAILABLE 0x1u
+#define TSS_AVAILABLE 0x9u
+
 int tcg_get_desc(struct vcpu *v, enum vm_reg_name r, struct seg_desc *d)
 {
 	uc_engine *uc = tcg_of(v)->uc;
@@ -382,11 +426,16 @@ int tcg_get_desc(struct vcpu *v, enum vm_reg_name r, struct seg_desc *d)
 			return -EIO;
 		d->base = m.base;
 		d->limit = m.limit;
-		d->access = m.flags;
-		if (r == VM_REG_GUEST_TR || r == VM_REG_GUEST_LDTR) {
-			struct seg_desc t;
-			desc_from_table(v, m.selector, &t);
-			d->access = t.access;
+		d->access = 0;
+		if (r == VM_REG_GUEST_LDTR)
+			d->access = access_of_qemu_flags(m.flags);
+		/* a loaded TSS is busy, as the CPU has it; QEMU keeps it
+		 * "available" (see qemu_tr_flags_of_access) */
+		if (r == VM_REG_GUEST_TR) {
+			d->access = access_of_qemu_flags(m.flags);
+			uint32_t type = d->access & 0xf;
+			if (type == TSS16_AVAILABLE || type == TSS_AVAILABLE)
+				d->access |= TSS_TYPE_BUSY_BIT;
 		}
 		return 0;
 	}
@@ -394,7 +443,19 @@ int tcg_get_desc(struct vcpu *v, enum vm_reg_name r, struct seg_desc *d)
 	int rc = tcg_get_reg(v, r, &sel);
 	if (rc < 0)
 		return rc;
-	desc_from_table(v, (uint16_t)sel, d);
+	/* A cache never loaded (a 64-bit engine starts with zeros, and its
+	 * selector writes store the selector alone) holds a selector that
+	 * is not null with P clear, which no load leaves: its descriptor in
+	 * the table is what the vCPU would load. */
+	struct tcg_segment_cache c;
+	if (tcg_read_segment_cache(&tcg_of(v)->cpu, qemu_seg_index(r), &c) == 0 &&
+	    ((c.flags & QEMU_FLAGS_P) || (sel & ~3u) == 0)) {
+		d->base = c.base;
+		d->limit = c.limit;
+		d->access = access_of_qemu_flags(c.flags);
+	} else {
+		desc_from_table(v, (uint16_t)sel, d);
+	}
 	uint64_t efer = 0;
 	msr_read(uc, MSR_EFER, &efer);
 	if (efer & (1u << 10)) { /* IA-32e: bases are flat but FS/GS */
@@ -412,8 +473,21 @@ int tcg_set_desc(struct vcpu *v, enum vm_reg_name r, const struct seg_desc *d)
 {
 	uc_engine *uc = tcg_of(v)->uc;
 	int mr = mmr_reg_of(r);
-	if (mr == UC_X86_REG_INVALID)
-		return -ENOTSUP; /* hidden parts follow the GDT in Unicorn */
+	if (mr == UC_X86_REG_INVALID) {
+		/* a 64-bit engine's selector writes leave the cache as it was:
+		 * the hidden part goes there directly */
+		struct tcg_segment_cache c = {
+			.base = d->base, .limit = d->limit,
+			.flags = (d->access & ACCESS_UNUSABLE)
+					 ? 0 : qemu_flags_of_access(d->access),
+		};
+		return tcg_write_segment_cache(&tcg_of(v)->cpu,
+					       qemu_seg_index(r), &c) == 0
+			       ? 0 : -ENOTSUP;
+	}
+	if ((r == VM_REG_GUEST_GDTR || r == VM_REG_GUEST_IDTR) &&
+	    d->limit > 0xffff)
+		return -EINVAL; /* a 16-bit limit */
 	uc_x86_mmr m = { 0 };
 	if (uc_reg_read(uc, mr, &m) != UC_ERR_OK)
 		return -EIO;

@@ -2,10 +2,11 @@
  * SYSCALL as the SDM describes it (Vol. 2B, "SYSCALL"), done through the
  * register API from inside Unicorn's hook. Unicorn adds the instruction's
  * length to RIP after its hooks return, so RIP is set that much short of
- * the target. The CS/SS loads take their descriptors from the guest's GDT
- * (the CPU loads fixed flat values instead; every kernel's GDT has exactly
- * those at STAR[47:32] and +8), which Unicorn allows only once the CPL is
- * 0 (tcg_set_cpl).
+ * the target. A 64-bit engine's CS/SS writes store the selectors only
+ * (after the CPL is 0: tcg_set_cpl); their hidden parts get the fixed flat
+ * values the SDM gives (every kernel's GDT has exactly those at
+ * STAR[47:32] and +8), in the segment caches (tcg_write_segment_cache),
+ * so that a debugger sees the kernel's CS and SS, not the caller's.
  */
 #include "vmm/tcg/tcg_syscall.h"
 
@@ -20,6 +21,15 @@
 #define RFLAGS_RF (1ULL << 16)
 #define RFLAGS_VM (1ULL << 17)
 #define UD_VECTOR 6
+#define QEMU_CS 1
+#define QEMU_SS 2
+/* QEMU's descriptor flags: type 11 (code, execute/read, accessed) or 3
+ * (data, read/write, accessed), S, DPL 0, P, G; CS gets L in IA-32e mode,
+ * D outside it; SS gets B. */
+#define SYSCALL_CS_FLAGS 0x00809b00u
+#define SYSCALL_SS_FLAGS 0x00c09300u
+#define FLAGS_L (1u << 21)
+#define FLAGS_DB (1u << 22)
 
 static uint64_t msr(uc_engine *uc, uint32_t id)
 {
@@ -55,6 +65,11 @@ void tcg_emulate_syscall(uc_engine *uc, const struct tcg_cpu_ptrs *p,
 	tcg_set_cpl(p, 0);
 	tcg_uc_set(uc, UC_X86_REG_CS, cs);
 	tcg_uc_set(uc, UC_X86_REG_SS, (uint16_t)(cs + 8));
+	struct tcg_segment_cache flat = { .base = 0, .limit = 0xffffffffu };
+	flat.flags = SYSCALL_CS_FLAGS | (long_mode ? FLAGS_L : FLAGS_DB);
+	tcg_write_segment_cache(p, QEMU_CS, &flat);
+	flat.flags = SYSCALL_SS_FLAGS;
+	tcg_write_segment_cache(p, QEMU_SS, &flat);
 	tcg_uc_set(uc, UC_X86_REG_RFLAGS, new_rflags | 2);
 	if (!long_mode)
 		target = (uint32_t)target;

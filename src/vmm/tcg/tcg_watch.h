@@ -121,6 +121,11 @@ void tcg_guest_debug_apply(struct vcpu *v);
 /* uc_close of the engine, which must not flush its half-freed cache when
  * it drops the guest's breakpoints. */
 void tcg_guest_debug_close(struct tcg_vcpu *t);
+/* A debugger's write of the guest's DRn (n 0-3, 6, 7), with the effect
+ * of the guest's own MOV to DRn, from any thread while the vCPU is not
+ * running: 0, or -EINVAL (another n, or bits 63:32 of DR6/DR7 set: #GP
+ * on a CPU). */
+int tcg_guest_debug_set_dr(struct tcg_vcpu *t, int n, uint64_t val);
 /* Sets DR6's B0-B3 to bits and asks for the guest's #DB. */
 void tcg_guest_debug_raise(struct tcg_vcpu *t, unsigned bits);
 

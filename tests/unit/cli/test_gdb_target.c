@@ -297,6 +297,99 @@ static void system_register_writes_take_or_refuse(void **state)
 	vm_destroy(vm);
 }
 
+static uint64_t reg_n(struct vm *vm, int regno)
+{
+	uint8_t val[16];
+
+	assert_int_equal(ops->read_reg(vm, 0, regno, val), 0);
+	return le(val, gdb_x86_reg_size(regno));
+}
+
+#define ATTR_L (1u << 13)
+#define ATTR_P (1u << 7)
+#define ATTR_S (1u << 4)
+#define ATTR_UNUSABLE (1u << 16)
+
+/* The descriptor-table registers and hidden parts the boot protocol sets,
+ * as the vCPU holds them (not re-read from the GDT), and which of them a
+ * debugger may change. */
+static void descriptor_registers(void **state)
+{
+	struct vm *vm = booted_vm(1, VM_CPU_VENDOR_INTEL);
+	uint8_t val[16];
+	struct seg_desc d;
+
+	(void)state;
+	assert_int_equal(reg_n(vm, GDB_REG_GDTR_BASE), BOOT_GDT_GPA);
+	assert_int_equal(reg_n(vm, GDB_REG_GDTR_LIMIT), 0x17);
+	assert_int_equal(gdb_x86_reg_size(GDB_REG_GDTR_LIMIT), 2);
+	assert_int_equal(reg_n(vm, GDB_REG_IDTR_LIMIT), 0);
+	/* 64-bit code and flat data, present */
+	uint64_t cs_attr = reg_n(vm, GDB_REG_CS_ATTR);
+	assert_int_equal(cs_attr & (ATTR_L | ATTR_P | ATTR_S | 0xf),
+			 ATTR_L | ATTR_P | ATTR_S | 0xb);
+	assert_int_equal(reg_n(vm, GDB_REG_CS_BASE), 0);
+	assert_int_equal(reg_n(vm, GDB_REG_SS_ATTR) & (ATTR_P | 0xf),
+			 ATTR_P | 0x3);
+	assert_int_equal(reg_n(vm, GDB_REG_DS_LIMIT), 0xffffffffULL);
+	/* a busy 64-bit TSS; no LDT */
+	assert_int_equal(reg_n(vm, GDB_REG_TR_ATTR) & (ATTR_P | 0xf),
+			 ATTR_P | 0xb);
+	assert_int_equal(reg_n(vm, GDB_REG_TR_LIMIT), 0xffff);
+	assert_true(reg_n(vm, GDB_REG_LDTR_ATTR) & ATTR_UNUSABLE);
+	/* the hidden part is the loaded one: a GDT entry rewritten since
+	 * does not change it */
+	uint8_t zero[8] = { 0 };
+	assert_int_equal(vm_write_gpa(vm, BOOT_GDT_GPA + 8, zero, 8), 0);
+	assert_int_equal(reg_n(vm, GDB_REG_CS_ATTR), cs_attr);
+	/* bases and limits of the tables, tr and ldtr are written... */
+	put64(val, 0x5000);
+	assert_int_equal(ops->write_reg(vm, 0, GDB_REG_IDTR_BASE, val), 0);
+	put64(val, 0xfff);
+	assert_int_equal(ops->write_reg(vm, 0, GDB_REG_IDTR_LIMIT, val), 0);
+	assert_int_equal(vm_get_desc(vm, 0, VM_REG_GUEST_IDTR, &d), 0);
+	assert_int_equal(d.base, 0x5000);
+	assert_int_equal(d.limit, 0xfff);
+	put64(val, 0x7000);
+	assert_int_equal(ops->write_reg(vm, 0, GDB_REG_TR_BASE, val), 0);
+	assert_int_equal(reg_n(vm, GDB_REG_TR_BASE), 0x7000);
+	assert_int_equal(reg_n(vm, GDB_REG_TR_ATTR) & 0xf, 0xb);
+	/* ...attributes and the hidden parts of cs..gs are not, unless
+	 * the value is the one there */
+	put64(val, 0x1000);
+	assert_int_equal(ops->write_reg(vm, 0, GDB_REG_CS_BASE, val), -EPERM);
+	assert_int_equal(ops->write_reg(vm, 0, GDB_REG_DS_LIMIT, val), -EPERM);
+	assert_int_equal(ops->write_reg(vm, 0, GDB_REG_TR_ATTR, val), -EPERM);
+	put64(val, cs_attr);
+	assert_int_equal(ops->write_reg(vm, 0, GDB_REG_CS_ATTR, val), 0);
+	assert_int_equal(reg_n(vm, GDB_REG_CS_BASE), 0);
+	vm_destroy(vm);
+}
+
+/* The guest's DR0-DR3, DR6, DR7: reset values, writes read back, and
+ * what a CPU refuses with #GP is refused. */
+static void debug_registers(void **state)
+{
+	struct vm *vm = booted_vm(1, VM_CPU_VENDOR_INTEL);
+	uint8_t val[16];
+	uint64_t v;
+
+	(void)state;
+	assert_int_equal(reg_n(vm, GDB_REG_DR7), 0x400);
+	assert_int_equal(reg_n(vm, GDB_REG_DR6), 0xffff0ff0);
+	put64(val, 0xffffffff81000000ULL);
+	assert_int_equal(ops->write_reg(vm, 0, GDB_REG_DR2, val), 0);
+	assert_int_equal(vm_get_register(vm, 0, VM_REG_GUEST_DR2, &v), 0);
+	assert_int_equal(v, 0xffffffff81000000ULL);
+	put64(val, 0x401 | (1ULL << 32));
+	assert_int_equal(ops->write_reg(vm, 0, GDB_REG_DR7, val), -EINVAL);
+	assert_int_equal(reg_n(vm, GDB_REG_DR7), 0x400);
+	put64(val, 0x410); /* L2 */
+	assert_int_equal(ops->write_reg(vm, 0, GDB_REG_DR7, val), 0);
+	assert_int_equal(reg_n(vm, GDB_REG_DR7), 0x410);
+	vm_destroy(vm);
+}
+
 static void capabilities_per_personality(void **state)
 {
 	struct vm *intel = booted_vm(2, VM_CPU_VENDOR_INTEL);
@@ -388,6 +481,8 @@ int main(void)
 		cmocka_unit_test(memory_and_translation),
 		cmocka_unit_test(paging_structures_of_every_vcpu),
 		cmocka_unit_test(system_register_writes_take_or_refuse),
+		cmocka_unit_test(descriptor_registers),
+		cmocka_unit_test(debug_registers),
 		cmocka_unit_test(capabilities_per_personality),
 		cmocka_unit_test(watches_map_to_vm_kinds),
 	};

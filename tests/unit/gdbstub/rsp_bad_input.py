@@ -12,6 +12,8 @@ import sys
 import time
 
 TIMEOUT = 5.0
+# The 'g' packet's length in bytes: the register table's (gdb_x86_regs.h).
+G_BYTES = 796
 
 
 def checksum(data: bytes) -> bytes:
@@ -115,7 +117,7 @@ def check_healthy(port, label):
     stop = c.request(b"?")
     assert stop.startswith(b"T05thread:"), (label, stop)
     g = c.request(b"g")
-    assert len(g) == 2 * 608, (label, len(g))
+    assert len(g) == 2 * G_BYTES, (label, len(g))
     mem = c.request(b"m1000,10")
     assert mem == b"90" * 15 + b"eb", (label, mem)
     assert c.request(b"D") == b"OK"
@@ -178,7 +180,7 @@ HOSTILE_CASES = [
         (b"x7fffffffffff0000,4", "error"),
         (b"p", "error"), (b"p999", "error"), (b"pzz", "error"),
         (b"P10=12", "error"), (b"P10=zzzzzzzzzzzzzzzz", "error"),
-        (b"G00", "error"), (b"G" + b"z" * 1216, "error"),
+        (b"G00", "error"), (b"G" + b"z" * (2 * G_BYTES), "error"),
         (b"Hg99", "error"), (b"Hc99", "error"), (b"Hq1", "error"),
         (b"Hgffffffffffffffffff", "error"), (b"T99", "error"),
         (b"qThreadExtraInfo,99", "error"), (b"qThreadExtraInfo,", "error"),
@@ -223,7 +225,7 @@ def run(server_path):
         assert c.read_ack() == b"-"
         c.send_raw(b"garbage\r\n\x7f\xff")
         c.send_raw(b"$unterminated-then-restarted")
-        assert len(c.request(b"g")) == 2 * 608
+        assert len(c.request(b"g")) == 2 * G_BYTES
         # NAK makes the last reply come again
         reply = c.request(b"qC")
         c.send_raw(b"-")

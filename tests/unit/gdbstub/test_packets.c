@@ -128,7 +128,7 @@ static void test_g_layout_and_unavailable(void **state)
 	f->mt.no_x87 = true;
 	const char *g = send(f, "g");
 	size_t total = gdb_x86_regs_total_size();
-	assert_int_equal(total, 608);
+	assert_int_equal(total, 796);
 	assert_int_equal(strlen(g), 2 * total);
 	/* rip at offset 16*8 */
 	char rip[17];
@@ -139,33 +139,34 @@ static void test_g_layout_and_unavailable(void **state)
 	assert_memory_equal(g + 2 * 128, rip, 16);
 	/* st0 at 164 bytes: unavailable */
 	assert_memory_equal(g + 2 * 164, "xxxxxxxxxxxxxxxxxxxx", 20);
-	/* efer is the last register */
-	uint8_t efer[8];
-	memcpy(efer, f->mt.vcpu[0].regs[GDB_REG_EFER], 8);
+	/* efer ends gdb's amd64 layout and our system feature (608 bytes);
+	 * dr7 is the last register */
 	char eh[17];
-	hex_encode(efer, 8, eh);
+	hex_encode(f->mt.vcpu[0].regs[GDB_REG_EFER], 8, eh);
+	assert_memory_equal(g + 2 * (608 - 8), eh, 16);
+	hex_encode(f->mt.vcpu[0].regs[GDB_REG_DR7], 8, eh);
 	assert_memory_equal(g + 2 * (total - 8), eh, 16);
 }
 
 static void test_G_roundtrip_and_errors(void **state)
 {
 	struct fixture *f = *state;
-	char *pkt = malloc(2 * 608 + 2);
+	char *pkt = malloc(2 * GDB_X86_G_PACKET_BYTES + 2);
 	pkt[0] = 'G';
-	for (int i = 0; i < 2 * 608; i++)
+	for (int i = 0; i < 2 * GDB_X86_G_PACKET_BYTES; i++)
 		pkt[1 + i] = "0123456789abcdef"[i % 16];
-	pkt[1 + 2 * 608] = 0;
+	pkt[1 + 2 * GDB_X86_G_PACKET_BYTES] = 0;
 	assert_string_equal(send(f, pkt), "OK");
 	assert_true(mock_get_reg64(&f->mt, 0, GDB_REG_RAX) ==
 		    0xefcdab8967452301ULL);
 	/* what G wrote, g reads back */
-	assert_memory_equal(send(f, "g"), pkt + 1, 2 * 608);
+	assert_memory_equal(send(f, "g"), pkt + 1, 2 * GDB_X86_G_PACKET_BYTES);
 	/* wrong length and bad hex write nothing */
 	uint64_t before = mock_get_reg64(&f->mt, 0, GDB_REG_RAX);
 	pkt[100] = 'z';
 	assert_string_equal(send(f, pkt), "E16");
 	pkt[100] = '0';
-	pkt[2 * 608] = 0;
+	pkt[2 * GDB_X86_G_PACKET_BYTES] = 0;
 	assert_string_equal(send(f, pkt), "E16");
 	assert_true(mock_get_reg64(&f->mt, 0, GDB_REG_RAX) == before);
 	free(pkt);
@@ -197,7 +198,7 @@ static void test_G_writes_only_changes_or_nothing(void **state)
 {
 	struct fixture *f = *state;
 	struct gdb_target_ops counting = mock_target_ops;
-	char pkt[2 * 608 + 2] = "G";
+	char pkt[2 * GDB_X86_G_PACKET_BYTES + 2] = "G";
 	counting.write_reg = counting_write_reg;
 	f->s.ops = &counting;
 	mock_set_reg64(&f->mt, 0, GDB_REG_CS, 0x10);
@@ -240,7 +241,9 @@ static void test_p_and_P(void **state)
 	assert_true(mock_get_reg64(&f->mt, 0, GDB_REG_RIP) == 0xdeadbeef);
 	assert_string_equal(send(f, "p10"), "efbeadde00000000");
 	/* register number beyond the description, bad sizes, bad hex */
-	assert_string_equal(send(f, "p42"), "E16");
+	char beyond[16];
+	snprintf(beyond, sizeof(beyond), "p%x", GDB_REG_COUNT);
+	assert_string_equal(send(f, beyond), "E16");
 	assert_string_equal(send(f, "pffffffffffffffffff"), "E16");
 	assert_string_equal(send(f, "P10=efbe"), "E16");
 	assert_string_equal(send(f, "P10=zzbeadde00000000"), "E16");
@@ -819,8 +822,8 @@ static void test_target_xml_transfer(void **state)
 }
 
 /* The description names every register of the 'g' packet, in order, with
- * its number and size: 608 bytes in all (what gdb's amd64 layout and our
- * system feature make). */
+ * its number and size: 796 bytes in all (what gdb's amd64 layout and our
+ * system, descriptor and debug-register features make). */
 static void test_target_xml_lists_every_register(void **state)
 {
 	(void)state;
@@ -849,22 +852,23 @@ static void test_target_xml_lists_every_register(void **state)
 		at = reg + 1;
 	}
 	assert_null(strstr(at, "<reg ")); /* and nothing else */
-	assert_int_equal(bytes, 608);
-	assert_int_equal(gdb_x86_regs_total_size(), 608);
-	/* four features, each closed; the document closed */
+	assert_int_equal(bytes, 796);
+	assert_int_equal(gdb_x86_regs_total_size(), 796);
+	/* six features, each closed; the document closed */
 	unsigned open = 0, closed = 0;
 	for (const char *p = xml; (p = strstr(p, "<feature ")); p++)
 		open++;
 	for (const char *p = xml; (p = strstr(p, "</feature>")); p++)
 		closed++;
-	assert_int_equal(open, 4);
-	assert_int_equal(closed, 4);
+	assert_int_equal(open, 6);
+	assert_int_equal(closed, 6);
 	assert_string_equal(xml + len - strlen("</target>\n"), "</target>\n");
 }
 
 static char *monitor(struct fixture *f, const char *cmd)
 {
-	char pkt[512] = "qRcmd,";
+	static char pkt[4096] = "qRcmd,";
+	assert_true(6 + 2 * strlen(cmd) < sizeof(pkt));
 	hex_encode((const uint8_t *)cmd, strlen(cmd), pkt + 6);
 	pkt[6 + 2 * strlen(cmd)] = 0;
 	const char *hex = send(f, pkt);
@@ -950,6 +954,61 @@ static void test_monitor(void **state)
 	assert_int_equal(*line, 0); /* the text ends with a whole line */
 	assert_true(shown > 100);
 	assert_int_equal(shown + not_shown, 10001);
+}
+
+/* Every monitor command answers the same whatever blanks (spaces, tabs,
+ * a line end) surround and separate its words. */
+static void test_monitor_blanks(void **state)
+{
+	struct fixture *f = *state;
+	static const char *const commands[] = {
+		"help", "info vcpus", "info breakpoints", "info mem",
+		"info mem 0 fff", "info tlb", "info tlb 1000 1fff",
+		"info stats", "phys on", "phys", "phys off", "hold on", "hold",
+		"hold off",
+	};
+	/* what goes before the command, between its words, after it */
+	static const char *const blanks[][3] = {
+		{ "", "  ", "" },
+		{ "\t", "\t", "\t" },
+		{ "   ", " \t  ", "  \r\n" },
+		{ "", " ", "\n" },
+	};
+	for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++) {
+		char clean[RSP_PACKET_SIZE / 2 + 1];
+		snprintf(clean, sizeof(clean), "%s", monitor(f, commands[c]));
+		assert_null(strstr(clean, "unknown monitor command"));
+		assert_null(strstr(clean, "usage:"));
+		for (size_t b = 0; b < sizeof(blanks) / sizeof(blanks[0]); b++) {
+			char messy[256];
+			size_t n = (size_t)snprintf(messy, sizeof(messy), "%s",
+						    blanks[b][0]);
+			for (const char *w = commands[c]; *w; w++)
+				n += (size_t)snprintf(messy + n,
+						      sizeof(messy) - n, "%s",
+						      *w == ' ' ? blanks[b][1]
+								: (char[]){ *w, 0 });
+			snprintf(messy + n, sizeof(messy) - n, "%s",
+				 blanks[b][2]);
+			assert_string_equal(monitor(f, messy), clean);
+		}
+	}
+	/* blanks make a command of any length; its words decide */
+	char wide[1200] = "info";
+	memset(wide + 4, ' ', 1000);
+	strcpy(wide + 1004, "vcpus");
+	char want[RSP_PACKET_SIZE / 2 + 1];
+	snprintf(want, sizeof(want), "%s", monitor(f, "info vcpus"));
+	assert_string_equal(monitor(f, wide), want);
+	/* too long once squeezed, or with a NUL byte: a message, not E */
+	memset(wide, 'x', 200);
+	wide[200] = 0;
+	assert_non_null(strstr(monitor(f, wide), "too long"));
+	const char *hex = send(f, "qRcmd,68656c7000"); /* "help\0" */
+	char text[128] = { 0 };
+	assert_true(strlen(hex) / 2 < sizeof(text));
+	assert_int_equal(hex_decode(hex, strlen(hex) / 2, (uint8_t *)text), 0);
+	assert_non_null(strstr(text, "no NUL byte"));
 }
 
 /* ---- The packet table ------------------------------------------------- */
@@ -1110,6 +1169,7 @@ int main(void)
 		INTEL(test_target_xml_transfer),
 		INTEL(test_target_xml_lists_every_register),
 		INTEL(test_monitor),
+		INTEL(test_monitor_blanks),
 		cmocka_unit_test(test_packet_table_rows),
 		INTEL(test_advertised_is_handled),
 		INTEL(test_vcont_query_is_what_vcont_takes),

@@ -1,6 +1,7 @@
 /* The guest's own debug registers (DR0-DR3, DR6, DR7) on the real Unicorn
  * backend: #DB in the guest as on hardware, apart from the debugger's
  * watches (watch_snippets.S). */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +15,9 @@ DECLARE_SNIP(drexec);
 extern const uint8_t drexec_target[], drexec_db_handler[];
 DECLARE_SNIP(drwrite);
 extern const uint8_t drwrite_after[], drwrite_db_handler[];
+DECLARE_SNIP(drlate);
+extern const uint8_t drlate_target[], drlate_after_store[],
+	drlate_db_handler[];
 
 #define DB_VECTOR 1
 /* DR6 with no condition: its fixed bits */
@@ -128,6 +132,74 @@ static void test_debugger_and_guest_breakpoint_apart(void **state)
 	vm_destroy(vm);
 }
 
+static uint64_t reg(struct vm *vm, enum vm_reg_name r)
+{
+	uint64_t v = 0;
+	assert_int_equal(vm_get_register(vm, 0, r, &v), 0);
+	return v;
+}
+
+#define DR7_IDLE 0x400ULL
+
+/* A debugger writes the guest's DR0/DR1/DR7 (vm_set_register) between
+ * runs, after the code they watch was translated: the guest gets its #DB
+ * as if it had written them itself, and none once they are cleared. The
+ * debugger's own watches never show in the guest's registers. */
+static void test_debugger_writes_guest_registers(void **state)
+{
+	(void)state;
+	struct vm *vm = guest(drlate_start, drlate_end,
+			      SNIP_ADDR(drlate, db_handler));
+	uint64_t target = SNIP_ADDR(drlate, target);
+	struct vm_exit e = run(vm);
+	assert_int_equal(e.exitcode, VM_EXITCODE_HLT);
+	assert_int_equal(tg_data(vm, 0), 1);
+	assert_int_equal(reg(vm, VM_REG_GUEST_DR7), DR7_IDLE);
+	assert_int_equal(reg(vm, VM_REG_GUEST_DR6), DR6_IDLE);
+	/* bits 63:32 of DR6 and DR7: #GP on a CPU, refused here */
+	assert_int_equal(vm_set_register(vm, 0, VM_REG_GUEST_DR7,
+					 (1ULL << 32) | 1), -EINVAL);
+	assert_int_equal(vm_set_register(vm, 0, VM_REG_GUEST_DR6, 1ULL << 40),
+			 -EINVAL);
+	assert_int_equal(reg(vm, VM_REG_GUEST_DR7), DR7_IDLE);
+	/* DR0 on `target`, execute */
+	assert_int_equal(vm_set_register(vm, 0, VM_REG_GUEST_DR0, target), 0);
+	assert_int_equal(vm_set_register(vm, 0, VM_REG_GUEST_DR7, 1), 0);
+	assert_int_equal(reg(vm, VM_REG_GUEST_DR0), target);
+	assert_int_equal(reg(vm, VM_REG_GUEST_DR7), DR7_IDLE | 1);
+	e = run(vm);
+	assert_int_equal(e.exitcode, VM_EXITCODE_HLT);
+	assert_int_equal(db_count(vm), 1);
+	assert_int_equal(db_rip(vm, 0), target);
+	assert_int_equal(db_dr6(vm, 0), DR6_IDLE | 1);
+	assert_int_equal(tg_data(vm, 0), 2);
+	/* DR1 on the 4 stored bytes, write (L1, R/W1 01, LEN1 11) */
+	assert_int_equal(vm_set_register(vm, 0, VM_REG_GUEST_DR1,
+					 TG_DATA + 0x40), 0);
+	assert_int_equal(vm_set_register(vm, 0, VM_REG_GUEST_DR7,
+					 0x00d00004), 0);
+	e = run(vm);
+	assert_int_equal(e.exitcode, VM_EXITCODE_HLT);
+	assert_int_equal(db_count(vm), 2);
+	assert_int_equal(db_rip(vm, 1), SNIP_ADDR(drlate, after_store));
+	assert_int_equal(db_dr6(vm, 1), DR6_IDLE | 2);
+	/* cleared: no #DB; a debugger watch on the same bytes is not in
+	 * the guest's DR7 */
+	assert_int_equal(vm_set_register(vm, 0, VM_REG_GUEST_DR7, 0), 0);
+	assert_int_equal(vm_watch_insert(vm, VM_WATCH_ACCESS, target, 8), 0);
+	assert_int_equal(vm_watch_remove(vm, VM_WATCH_ACCESS, target, 8), 0);
+	assert_int_equal(vm_watch_insert(vm, VM_WATCH_WRITE, TG_DATA + 0x40,
+					 4), 0);
+	assert_int_equal(reg(vm, VM_REG_GUEST_DR7), DR7_IDLE);
+	e = run(vm);
+	assert_int_equal(e.exitcode, VM_EXITCODE_WATCH);
+	e = run(vm);
+	assert_int_equal(e.exitcode, VM_EXITCODE_HLT);
+	assert_int_equal(db_count(vm), 2);
+	assert_int_equal(tg_data(vm, 0), 4);
+	vm_destroy(vm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -135,6 +207,7 @@ int main(void)
 		cmocka_unit_test(test_write_breakpoint),
 		cmocka_unit_test(test_debugger_and_guest_watch_apart),
 		cmocka_unit_test(test_debugger_and_guest_breakpoint_apart),
+		cmocka_unit_test(test_debugger_writes_guest_registers),
 	};
 	if (getenv("VMM_TEST"))
 		cmocka_set_test_filter(getenv("VMM_TEST"));

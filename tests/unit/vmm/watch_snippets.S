@@ -192,4 +192,16 @@ SYM(drwrite, after)
 	jmp .
 	DB_HANDLER(drwrite)
 END(drwrite)
+/* No debug register set by the guest: the test, as a debugger, arms DR0
+ * on `target` and DR1 on the store between runs, after the code was
+ * translated. */
+SNIP(drlate)
+SYM(drlate, target)
+	incq 0x300000
+	movl $0xabcd, 0x300040
+SYM(drlate, after_store)
+	hlt
+	jmp drlate_target
+	DB_HANDLER(drlate)
+END(drlate)
 	.section .note.GNU-stack,"",@progbits
