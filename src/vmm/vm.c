@@ -346,7 +346,11 @@ int vm_create(const struct vm_config *cfg, struct vm **vmp, char *err,
 			vm_destroy(vm);
 			return -ENOMEM;
 		}
+		/* The preemption thread already runs and reads the array
+		 * under the scheduler's mutex. */
+		checked_mutex_lock(&vm->sched.mtx);
 		vm->vcpus[i] = v;
+		checked_mutex_unlock(&vm->sched.mtx);
 		rc = vm->ops->vcpu_init(v, err, errlen);
 		if (rc < 0) {
 			vm_destroy(vm);
