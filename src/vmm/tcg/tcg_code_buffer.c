@@ -105,7 +105,9 @@ void *tcg_tb_alloc_x86_64(struct TCGContext *s)
  * that upstream QEMU does not have), which makes every page of the buffer
  * resident: +1 GiB per vCPU with Unicorn's default buffer. The buffer is
  * a private anonymous mapping, so dropping the pages gives the same zeroes
- * back on demand, without the memory.
+ * back on demand, without the memory. tcg_code_zeroing.c normally turns
+ * that memset itself into the drop (then this one finds nothing left);
+ * this one keeps the memory bounded when it could not.
  */
 static void give_back_zeroed_pages(struct tcg_vcpu *t)
 {
@@ -139,7 +141,9 @@ bool tcg_code_buffer_maintain(struct tcg_vcpu *t)
 
 void tcg_code_buffer_flush(struct tcg_vcpu *t)
 {
+	tcg_code_zeroing_begin(&t->code);
 	uc_ctl(t->uc, UC_CTL_WRITE(UC_CTL_TB_FLUSH, 0));
+	tcg_code_zeroing_end();
 	tcg_code_pages_forget(t);
 	t->code.flushes++;
 	t->code.blocks = 0;

@@ -33,6 +33,7 @@
 
 #include "vmm/tcg/tcg_cpu_internals.h"
 #include "vmm/tcg/tcg_atomics.h"
+#include "vmm/tcg/tcg_internal.h"
 
 #define HF_CPL_MASK 3u
 /* Bits of hflags that are set in 64-bit kernel and user code alike: CS32,
@@ -252,6 +253,10 @@ static void run_check(void)
 	bool validated = major == TCG_VALIDATED_UC_MAJOR &&
 			 minor == TCG_VALIDATED_UC_MINOR &&
 			 patch == TCG_VALIDATED_UC_PATCH;
+	const char *no_zeroing = tcg_code_zeroing_install();
+	if (no_zeroing)
+		fprintf(stderr, "hvgdb: note: translation-cache flushes zero "
+			"every page of the buffer (%s)\n", no_zeroing);
 	check_rc = tcg_cpu_selftest(check_error, sizeof(check_error));
 	if (check_rc == 0)
 		check_rc = tcg_atomics_selftest(check_error,

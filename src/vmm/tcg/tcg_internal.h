@@ -207,6 +207,16 @@ bool tcg_code_buffer_maintain(struct tcg_vcpu *t);
 /* Drop every block of the engine (between entries only). */
 void tcg_code_buffer_flush(struct tcg_vcpu *t);
 int tcg_code_buffer_selfcheck(uc_engine *uc, char *err, size_t errlen);
+
+/* Flushes that drop the buffer's pages instead of zeroing them
+ * (tcg_code_zeroing.c). install: NULL once libunicorn's memset is
+ * redirected, else why not (flushes then zero every page). A flush of
+ * `code` goes between begin and end on the engine's thread. drops: how
+ * many buffers were dropped so far. */
+const char *tcg_code_zeroing_install(void);
+void tcg_code_zeroing_begin(const struct tcg_code_buffer *code);
+void tcg_code_zeroing_end(void);
+unsigned long tcg_code_zeroing_drops(void);
 /* UC_HOOK_BLOCK's part for injections: raises the pending one at the
  * entry's first block (does not return then). */
 void tcg_raise_pending_injection(struct vcpu *v, uint64_t block_addr);
