@@ -1,9 +1,7 @@
 /* Every vCPU halted with interrupts off (see halt_watch.h). */
 #include "cli/halt_watch.h"
 
-#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "sync/monotonic_clock.h"
 
@@ -42,71 +40,43 @@ static bool all_halted_for_good(struct vm *vm, uint64_t *runs, bool *waiting)
 	return halted > 0;
 }
 
-static void *watch_main(void *arg)
+/* The thread's job: a sample every HALT_WATCH_PERIOD_MS. */
+static uint64_t sample_vcpus(void *arg)
 {
 	struct halt_watch *w = arg;
-	bool seen = false;
-	uint64_t seen_runs = 0;
+	uint64_t runs;
+	bool waiting;
 
-	checked_mutex_lock(&w->mtx);
-	while (!w->stop) {
-		struct timespec due =
-			monotonic_timespec_in(HALT_WATCH_PERIOD_MS * 1000000ULL);
-		uint64_t runs;
-		bool waiting;
-
-		while (!w->stop &&
-		       checked_cond_timedwait(&w->cond, &w->mtx, &due) == 0)
-			;
-		if (w->stop)
-			break;
-		checked_mutex_unlock(&w->mtx);
-		bool dead = all_halted_for_good(w->vm, &runs, &waiting);
-		if (dead && seen && runs == seen_runs) {
-			vm_declare_guest_dead(w->vm, 0, waiting ? DEAD_REASON_SIPI
-							 : DEAD_REASON);
-			return NULL; /* once is enough: the VM ends */
-		}
-		seen = dead;
-		seen_runs = runs;
-		checked_mutex_lock(&w->mtx);
+	/* Nothing wakes the watch but its stop: only the first run, at the
+	 * start, comes early. */
+	if (monotonic_now_ns() < w->next_sample_ns)
+		return w->next_sample_ns;
+	bool dead = all_halted_for_good(w->vm, &runs, &waiting);
+	if (dead && w->seen_dead && runs == w->seen_runs) {
+		vm_declare_guest_dead(w->vm, 0, waiting ? DEAD_REASON_SIPI
+						 : DEAD_REASON);
+		/* once is enough: the VM ends */
+		w->next_sample_ns = TIMER_THREAD_NO_DEADLINE;
+		return TIMER_THREAD_NO_DEADLINE;
 	}
-	checked_mutex_unlock(&w->mtx);
-	return NULL;
+	w->seen_dead = dead;
+	w->seen_runs = runs;
+	w->next_sample_ns =
+		monotonic_deadline_in(HALT_WATCH_PERIOD_MS * 1000000ULL);
+	return w->next_sample_ns;
 }
 
 int halt_watch_start(struct halt_watch *w, struct vm *vm)
 {
-	int rc;
-
 	memset(w, 0, sizeof(*w));
 	w->vm = vm;
-	checked_mutex_init(&w->mtx, LOCK_RANK_HALT_WATCH);
-	rc = monotonic_cond_init(&w->cond);
-	if (rc) {
-		checked_mutex_destroy(&w->mtx);
-		return -rc;
-	}
-	rc = pthread_create(&w->thread, NULL, watch_main, w);
-	if (rc) {
-		pthread_cond_destroy(&w->cond);
-		checked_mutex_destroy(&w->mtx);
-		return -rc;
-	}
-	w->running = true;
-	return 0;
+	w->next_sample_ns =
+		monotonic_deadline_in(HALT_WATCH_PERIOD_MS * 1000000ULL);
+	return timer_thread_start(&w->thread, LOCK_RANK_HALT_WATCH,
+				  sample_vcpus, w);
 }
 
 void halt_watch_stop(struct halt_watch *w)
 {
-	if (!w->running)
-		return;
-	checked_mutex_lock(&w->mtx);
-	w->stop = true;
-	pthread_cond_broadcast(&w->cond);
-	checked_mutex_unlock(&w->mtx);
-	pthread_join(w->thread, NULL);
-	pthread_cond_destroy(&w->cond);
-	checked_mutex_destroy(&w->mtx);
-	w->running = false;
+	timer_thread_stop(&w->thread);
 }

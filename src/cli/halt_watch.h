@@ -19,22 +19,22 @@
 #ifndef HVGDB_CLI_HALT_WATCH_H
 #define HVGDB_CLI_HALT_WATCH_H
 
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "hvgdb/vmm.h"
-#include "sync/checked_mutex.h"
+#include "sync/timer_thread.h"
 
 #define HALT_WATCH_PERIOD_MS 200
 
 struct halt_watch {
 	struct vm *vm;
-	pthread_t thread;
-	struct checked_mutex mtx;
-	pthread_cond_t cond; /* CLOCK_MONOTONIC */
-	bool stop;           /* guarded by mtx */
-	bool running;
+	/* The thread's own: the next sample (monotonic ns; UINT64_MAX once
+	 * the guest is declared dead) and what the last one found. */
+	uint64_t next_sample_ns;
+	bool seen_dead;
+	uint64_t seen_runs;
+	struct timer_thread thread;
 };
 
 /* 0 or -errno. */

@@ -7,8 +7,7 @@
  * hlt waiting for its tick.
  *
  * The owner tells the thread when a guest access may have moved a deadline
- * earlier (platform_timer_kick); no kick is lost: a kick counter is checked
- * under the thread's mutex before every sleep.
+ * earlier (platform_timer_kick); no kick is lost (sync/timer_thread.h).
  *
  * Lock order (rank platform_timer, a leaf: src/sync/lock_order.h): the
  * thread never holds its mutex while calling the owner's functions (which
@@ -18,11 +17,9 @@
 #ifndef HVGDB_CLI_PLATFORM_TIMER_H
 #define HVGDB_CLI_PLATFORM_TIMER_H
 
-#include <pthread.h>
-#include <stdbool.h>
 #include <stdint.h>
 
-#include "sync/checked_mutex.h"
+#include "sync/timer_thread.h"
 
 struct platform_timer_ops {
 	uint64_t (*now_ns)(void *ctx);           /* the guest clock */
@@ -34,12 +31,7 @@ struct platform_timer_ops {
 
 struct platform_timer {
 	struct platform_timer_ops ops;
-	pthread_t thread;
-	struct checked_mutex mtx;
-	pthread_cond_t cond; /* CLOCK_MONOTONIC */
-	uint64_t kicks;      /* guarded by mtx */
-	bool stop;           /* guarded by mtx */
-	bool running;
+	struct timer_thread thread;
 };
 
 /* 0 or -errno. */

@@ -8,27 +8,25 @@
  *
  * Lock order: the timer's mutex is a leaf. serial_flush_timer_arm takes
  * only it (it is called with the UART's lock held); the flush callback
- * runs without it.
+ * runs without it (sync/timer_thread.h).
  */
 #ifndef HVGDB_CLI_SERIAL_FLUSH_TIMER_H
 #define HVGDB_CLI_SERIAL_FLUSH_TIMER_H
 
-#include <pthread.h>
-#include <stdbool.h>
+#include <stdatomic.h>
+#include <stdint.h>
 
-#include "sync/checked_mutex.h"
+#include "sync/timer_thread.h"
 
 #define SERIAL_FLUSH_DELAY_MS 5
 
 struct serial_flush_timer {
 	void (*flush)(void *ctx);
 	void *ctx;
-	pthread_t thread;
-	struct checked_mutex mtx;
-	pthread_cond_t cond; /* CLOCK_MONOTONIC */
-	bool armed;          /* guarded by mtx */
-	bool stop;           /* guarded by mtx */
-	bool running;
+	/* When to flush (monotonic ns), 0 while disarmed: set by the arm
+	 * that finds it 0, cleared by the thread just before it flushes. */
+	_Atomic uint64_t due_ns;
+	struct timer_thread thread;
 };
 
 /* 0 or -errno. */

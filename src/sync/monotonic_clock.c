@@ -33,9 +33,13 @@ struct timespec monotonic_timespec_at(uint64_t at_ns)
 	return ts;
 }
 
-struct timespec monotonic_timespec_in(uint64_t wait_ns)
+uint64_t monotonic_deadline_in(uint64_t wait_ns)
 {
 	uint64_t now = monotonic_now_ns();
-	uint64_t at = wait_ns > UINT64_MAX - now ? UINT64_MAX : now + wait_ns;
-	return monotonic_timespec_at(at);
+	return wait_ns > UINT64_MAX - now ? UINT64_MAX : now + wait_ns;
+}
+
+struct timespec monotonic_timespec_in(uint64_t wait_ns)
+{
+	return monotonic_timespec_at(monotonic_deadline_in(wait_ns));
 }

@@ -21,6 +21,9 @@ int monotonic_cond_init(pthread_cond_t *cond);
 /* The timespec of a CLOCK_MONOTONIC instant, in nanoseconds. */
 struct timespec monotonic_timespec_at(uint64_t at_ns);
 
+/* The instant wait_ns from now (saturating at UINT64_MAX). */
+uint64_t monotonic_deadline_in(uint64_t wait_ns);
+
 /* The timespec of wait_ns from now (saturating far in the future). */
 struct timespec monotonic_timespec_in(uint64_t wait_ns);
 
