@@ -8,11 +8,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sync/monotonic_clock.h"
+
 long long gdb_monotonic_ns(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+	return (long long)monotonic_now_ns();
 }
 
 /* Threads the kernel has runnable right now, the caller included (the
