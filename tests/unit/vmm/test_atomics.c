@@ -140,41 +140,19 @@ static void test_mfence_orders_a_peterson_lock(void **state)
 	munmap(ram, BARE_RAM);
 }
 
-struct runner {
-	struct vm *vm;
-	int vcpu;
-	struct vm_exit exit;
-	int rc;
-};
-
-static void *runner_main(void *arg)
-{
-	struct runner *r = arg;
-	r->rc = vm_run(r->vm, r->vcpu, &r->exit);
-	return NULL;
-}
-
 static void test_misaligned_locked_access_runs_exclusively(void **state)
 {
 	(void)state;
 	const unsigned ncpus = 2;
 	struct vm *vm = tg_create_parallel(ncpus, VM_CPU_VENDOR_INTEL);
 	tg_load(vm, misaligned_start, misaligned_end);
-	struct runner r[2];
-	pthread_t th[2];
 	for (unsigned i = 0; i < ncpus; i++) {
 		assert_int_equal(vm_set_capability(vm, (int)i, VM_CAP_HALT_EXIT,
 						   1), 0);
 		assert_int_equal(vm_set_register(vm, (int)i, VM_REG_GUEST_R8,
 						 MISALIGNED_ITERS), 0);
-		r[i] = (struct runner){ vm, (int)i, { 0 }, -1 };
-		pthread_create(&th[i], NULL, runner_main, &r[i]);
 	}
-	for (unsigned i = 0; i < ncpus; i++) {
-		pthread_join(th[i], NULL);
-		assert_int_equal(r[i].rc, 0);
-		assert_int_equal(r[i].exit.exitcode, VM_EXITCODE_HLT);
-	}
+	assert_int_equal(tg_run_all(vm, ncpus, VM_EXITCODE_HLT), 0);
 	uint64_t want = (uint64_t)ncpus * MISALIGNED_ITERS;
 	assert_int_equal(tg_data(vm, 0), want);
 	uint32_t split = 0;

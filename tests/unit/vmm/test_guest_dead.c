@@ -17,20 +17,6 @@ static const uint8_t cli_hlt[] = { 0xFA, 0xF4, 0xEB, 0xFD }; /* cli; hlt; jmp */
 static const uint8_t sti_hlt[] = { 0xFB, 0xF4, 0xEB, 0xFD }; /* sti; hlt; jmp */
 static const uint8_t spin[] = { 0xEB, 0xFE };                 /* jmp . */
 
-struct runner {
-	struct vm *vm;
-	struct vm_exit exit;
-	int rc;
-};
-
-static void *runner_main(void *arg)
-{
-	struct runner *r = arg;
-
-	r->rc = vm_run(r->vm, 0, &r->exit);
-	return NULL;
-}
-
 static struct vm_vcpu_info halted_info(struct vm *vm)
 {
 	struct vm_vcpu_info info = { 0 };
@@ -56,13 +42,12 @@ static void test_halted_vcpu_is_woken_dead(void **state)
 {
 	(void)state;
 	struct vm *vm = guest(cli_hlt, sizeof(cli_hlt));
-	struct runner r = { .vm = vm };
-	pthread_t th;
+	struct tg_runner r;
 
-	pthread_create(&th, NULL, runner_main, &r);
+	tg_runner_start(&r, vm, 0);
 	assert_true(halted_info(vm).interrupts_off);
 	assert_int_equal(vm_declare_guest_dead(vm, 0, "halted for good"), 0);
-	pthread_join(th, NULL);
+	tg_runner_join(&r);
 	assert_int_equal(r.rc, 0);
 	assert_int_equal(r.exit.exitcode, VM_EXITCODE_GUEST_DEAD);
 	assert_string_equal(r.exit.u.fault.reason, "halted for good");
@@ -83,17 +68,16 @@ static void test_running_vcpu_is_stopped_dead(void **state)
 {
 	(void)state;
 	struct vm *vm = guest(spin, sizeof(spin));
-	struct runner r = { .vm = vm };
-	pthread_t th;
+	struct tg_runner r;
 	struct timespec ts = { 0, 20000000 };
 
-	pthread_create(&th, NULL, runner_main, &r);
+	tg_runner_start(&r, vm, 0);
 	nanosleep(&ts, NULL);
 	char reason[200];
 	memset(reason, 'r', sizeof(reason) - 1);
 	reason[sizeof(reason) - 1] = '\0';
 	assert_int_equal(vm_declare_guest_dead(vm, 0, reason), 0);
-	pthread_join(th, NULL);
+	tg_runner_join(&r);
 	assert_int_equal(r.exit.exitcode, VM_EXITCODE_GUEST_DEAD);
 	assert_int_equal(r.exit.rip, SNIP_BASE);
 	/* A long reason is cut to fit. */
@@ -106,13 +90,12 @@ static void test_hlt_with_interrupts_on_is_told_apart(void **state)
 {
 	(void)state;
 	struct vm *vm = guest(sti_hlt, sizeof(sti_hlt));
-	struct runner r = { .vm = vm };
-	pthread_t th;
+	struct tg_runner r;
 
-	pthread_create(&th, NULL, runner_main, &r);
+	tg_runner_start(&r, vm, 0);
 	assert_false(halted_info(vm).interrupts_off);
 	vm_request_shutdown(vm, VM_SHUTDOWN_REQUESTED, 0);
-	pthread_join(th, NULL);
+	tg_runner_join(&r);
 	assert_int_equal(r.exit.exitcode, VM_EXITCODE_SHUTDOWN);
 	vm_destroy(vm);
 }

@@ -757,20 +757,6 @@ static void test_x2apic_tsc_deadline_timer(void **state)
 	vm_destroy(vm);
 }
 
-struct runner {
-	struct vm *vm;
-	int vcpu;
-	struct vm_exit exit;
-	int rc;
-};
-
-static void *runner_main(void *arg)
-{
-	struct runner *r = arg;
-	r->rc = vm_run(r->vm, r->vcpu, &r->exit);
-	return NULL;
-}
-
 /* An interrupt that became pending while interrupts were off is taken as
  * soon as the guest turns them on (after sti's one-instruction shadow),
  * not at the engine's next stop for another reason (a 10 ms slice end, or
@@ -837,9 +823,8 @@ static void test_hlt_wakes_on_ipi(void **state)
 	for (int i = 0; i < 2; i++)
 		assert_int_equal(vm_set_capability(vm, i, VM_CAP_HALT_EXIT,
 						   i == 0), 0);
-	struct runner r1 = { vm, 1, { 0 }, -1 };
-	pthread_t th;
-	pthread_create(&th, NULL, runner_main, &r1);
+	struct tg_runner r1;
+	tg_runner_start(&r1, vm, 1);
 	/* Let vCPU 1 reach its hlt sleep first. */
 	assert_true(reaches_hlt(vm, 1, 2000));
 	assert_int_equal(run(vm, 0).exitcode, VM_EXITCODE_HLT);
@@ -847,7 +832,7 @@ static void test_hlt_wakes_on_ipi(void **state)
 	 * it with a suspend. */
 	assert_int_equal(data_after_wait(vm, 0, 2000), 1);
 	vm_suspend_cpu(vm, 1);
-	pthread_join(th, NULL);
+	tg_runner_join(&r1);
 	assert_int_equal(r1.rc, 0);
 	assert_int_equal(r1.exit.exitcode, VM_EXITCODE_SUSPENDED);
 
@@ -857,24 +842,24 @@ static void test_hlt_wakes_on_ipi(void **state)
 	assert_int_equal(tg_load_other(vm, 0, sendipi_logical_start,
 				       sendipi_logical_end), 0);
 	vm_resume_cpu(vm, 1);
-	pthread_create(&th, NULL, runner_main, &r1);
+	tg_runner_start(&r1, vm, 1);
 	assert_true(reaches_hlt(vm, 1, 2000));
 	assert_int_equal(run(vm, 0).exitcode, VM_EXITCODE_HLT);
 	assert_int_equal(data_after_wait(vm, 0, 2000), 1);
 	vm_suspend_cpu(vm, 1);
-	pthread_join(th, NULL);
+	tg_runner_join(&r1);
 	assert_int_equal(r1.exit.exitcode, VM_EXITCODE_SUSPENDED);
 
 	/* And a device-style interrupt from another thread. */
 	tg_set_data(vm, 0, 0);
 	assert_int_equal(vm_set_register(vm, 1, VM_REG_GUEST_RIP, SNIP_BASE), 0);
 	vm_resume_cpu(vm, 1);
-	pthread_create(&th, NULL, runner_main, &r1);
+	tg_runner_start(&r1, vm, 1);
 	reaches_hlt(vm, 1, 2000);
 	assert_int_equal(vm_lapic_irq(vm, 1, 0x41), 0);
 	assert_int_equal(data_after_wait(vm, 0, 2000), 1);
 	vm_suspend_cpu(vm, 1);
-	pthread_join(th, NULL);
+	tg_runner_join(&r1);
 	assert_int_equal(r1.exit.exitcode, VM_EXITCODE_SUSPENDED);
 	vm_destroy(vm);
 }
@@ -911,21 +896,13 @@ static void check_lock_inc(unsigned ncpus)
 {
 	struct vm *vm = tg_create(ncpus, VM_CPU_VENDOR_INTEL);
 	tg_load(vm, lockinc_start, lockinc_end);
-	struct runner r[8];
-	pthread_t th[8];
 	for (unsigned i = 0; i < ncpus; i++) {
 		assert_int_equal(vm_set_capability(vm, (int)i, VM_CAP_HALT_EXIT,
 						   1), 0);
 		assert_int_equal(vm_set_register(vm, (int)i, VM_REG_GUEST_RCX,
 						 LOCK_ITERS), 0);
-		r[i] = (struct runner){ vm, (int)i, { 0 }, -1 };
-		pthread_create(&th[i], NULL, runner_main, &r[i]);
 	}
-	for (unsigned i = 0; i < ncpus; i++) {
-		pthread_join(th[i], NULL);
-		assert_int_equal(r[i].rc, 0);
-		assert_int_equal(r[i].exit.exitcode, VM_EXITCODE_HLT);
-	}
+	assert_int_equal(tg_run_all(vm, ncpus, VM_EXITCODE_HLT), 0);
 	assert_int_equal(tg_data(vm, 0), (uint64_t)ncpus * LOCK_ITERS);
 	vm_destroy(vm);
 }
@@ -994,12 +971,9 @@ static void test_suspend_resume_stress(void **state)
 
 static double idle_cpu_share(struct vm *vm)
 {
-	struct runner r[4];
-	pthread_t th[4];
-	for (int i = 0; i < 4; i++) {
-		r[i] = (struct runner){ vm, i, { 0 }, -1 };
-		pthread_create(&th[i], NULL, runner_main, &r[i]);
-	}
+	struct tg_runner r[4];
+	for (int i = 0; i < 4; i++)
+		tg_runner_start(&r[i], vm, i);
 	/* Measure from when every vCPU has gone to sleep once: under load
 	 * a thread may still be doing its start-up (first translation)
 	 * long after a fixed settle time (9.7% of a core was measured so,
@@ -1022,7 +996,7 @@ static double idle_cpu_share(struct vm *vm)
 	double share = cpu / wall;
 	vm_request_shutdown(vm, VM_SHUTDOWN_REQUESTED, 0);
 	for (int i = 0; i < 4; i++) {
-		pthread_join(th[i], NULL);
+		tg_runner_join(&r[i]);
 		assert_int_equal(r[i].exit.exitcode, VM_EXITCODE_SHUTDOWN);
 		assert_int_equal(r[i].exit.u.shutdown.reason,
 				 VM_SHUTDOWN_REQUESTED);
@@ -1085,24 +1059,21 @@ static void test_pause_spinner_yields(void **state)
 	tg_load(vm, spinwait_start, spinwait_end);
 	assert_int_equal(tg_load_other(vm, 1, release_start, release_end), 0);
 	assert_int_equal(vm_set_register(vm, 1, VM_REG_GUEST_RCX, 30000000), 0);
-	struct runner r[2];
-	pthread_t th[2];
-	for (int i = 0; i < 2; i++) {
+	struct tg_runner r[2];
+	for (int i = 0; i < 2; i++)
 		assert_int_equal(vm_set_capability(vm, i, VM_CAP_HALT_EXIT, 1),
 				 0);
-		r[i] = (struct runner){ vm, i, { 0 }, -1 };
-	}
 	/* The worker first: while nobody waits for the lock, spinning on
 	 * is right, and a loaded host may start a thread late. */
 	double t0 = now_ms();
-	pthread_create(&th[1], NULL, runner_main, &r[1]);
+	tg_runner_start(&r[1], vm, 1);
 	while (tg_data(vm, 6) == 0) {
 		struct timespec ts = { 0, 100000 };
 		nanosleep(&ts, NULL);
 	}
-	pthread_create(&th[0], NULL, runner_main, &r[0]);
+	tg_runner_start(&r[0], vm, 0);
 	for (int i = 0; i < 2; i++) {
-		pthread_join(th[i], NULL);
+		tg_runner_join(&r[i]);
 		assert_int_equal(r[i].exit.exitcode, VM_EXITCODE_HLT);
 	}
 	double ms = now_ms() - t0;
@@ -1121,19 +1092,12 @@ static double compute_time_ms(unsigned ncpus, uint64_t iters_each)
 {
 	struct vm *vm = tg_create(ncpus, VM_CPU_VENDOR_INTEL);
 	tg_load(vm, compute_start, compute_end);
-	struct runner r[8];
-	pthread_t th[8];
-	double t0 = now_ms();
 	for (unsigned i = 0; i < ncpus; i++) {
 		vm_set_capability(vm, (int)i, VM_CAP_HALT_EXIT, 1);
 		vm_set_register(vm, (int)i, VM_REG_GUEST_RCX, iters_each);
-		r[i] = (struct runner){ vm, (int)i, { 0 }, -1 };
-		pthread_create(&th[i], NULL, runner_main, &r[i]);
 	}
-	for (unsigned i = 0; i < ncpus; i++) {
-		pthread_join(th[i], NULL);
-		assert_int_equal(r[i].exit.exitcode, VM_EXITCODE_HLT);
-	}
+	double t0 = now_ms();
+	assert_int_equal(tg_run_all(vm, ncpus, VM_EXITCODE_HLT), 0);
 	double ms = now_ms() - t0;
 	vm_destroy(vm);
 	return ms;

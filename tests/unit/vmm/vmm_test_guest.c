@@ -154,6 +154,49 @@ void tg_set_data(struct vm *vm, unsigned idx, uint64_t val)
 	put64(vm, TG_DATA + 8ULL * idx, val);
 }
 
+static void *runner_main(void *arg)
+{
+	struct tg_runner *r = arg;
+
+	r->rc = vm_run(r->vm, r->vcpu, &r->exit);
+	return NULL;
+}
+
+void tg_runner_start(struct tg_runner *r, struct vm *vm, int vcpu)
+{
+	memset(r, 0, sizeof(*r));
+	r->vm = vm;
+	r->vcpu = vcpu;
+	r->rc = -1;
+	int rc = pthread_create(&r->thread, NULL, runner_main, r);
+	assert(rc == 0);
+	(void)rc;
+}
+
+void tg_runner_join(struct tg_runner *r)
+{
+	pthread_join(r->thread, NULL);
+}
+
+unsigned tg_run_all(struct vm *vm, unsigned ncpus, enum vm_exitcode want)
+{
+	struct tg_runner r[VM_MAX_VCPUS];
+	unsigned bad = 0;
+
+	assert(ncpus <= VM_MAX_VCPUS);
+	for (unsigned i = 0; i < ncpus; i++)
+		tg_runner_start(&r[i], vm, (int)i);
+	for (unsigned i = 0; i < ncpus; i++) {
+		tg_runner_join(&r[i]);
+		if (r[i].rc != 0 || r[i].exit.exitcode != want) {
+			fprintf(stderr, "vCPU %u: vm_run %d, exit %d (want %d)\n",
+				i, r[i].rc, (int)r[i].exit.exitcode, (int)want);
+			bad++;
+		}
+	}
+	return bad;
+}
+
 void *tg_looper_main(void *arg)
 {
 	struct tg_looper *l = arg;

@@ -3,6 +3,7 @@
 #ifndef VMM_TEST_GUEST_H
 #define VMM_TEST_GUEST_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -40,6 +41,21 @@ void tg_set_gate(struct vm *vm, int vector, uint64_t handler);
 void tg_no_idt(struct vm *vm);
 uint64_t tg_reg(struct vm *vm, int vcpu, enum vm_reg_name r);
 uint64_t tg_data(struct vm *vm, unsigned idx); /* u64 at TG_DATA + 8*idx */
+
+/* A host thread running one vCPU until its first exit (one vm_run). */
+struct tg_runner {
+	struct vm *vm;
+	int vcpu;
+	pthread_t thread;
+	int rc; /* vm_run's, after tg_runner_join */
+	struct vm_exit exit;
+};
+void tg_runner_start(struct tg_runner *r, struct vm *vm, int vcpu);
+void tg_runner_join(struct tg_runner *r);
+/* vCPUs 0 to ncpus - 1 at once, each on a tg_runner, until each one's
+ * first exit: how many did not leave vm_run with 0 and exit `want` (each
+ * named on stderr). */
+unsigned tg_run_all(struct vm *vm, unsigned ncpus, enum vm_exitcode want);
 
 /* A host thread running one vCPU as the debug server's vCPU threads do:
  * vm_run, and after a SUSPENDED exit park until resumed. It ends at
