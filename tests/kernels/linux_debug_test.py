@@ -15,37 +15,15 @@ one of its traps, and that hvgdb exited 0 (ACPI power-off).
 """
 import os
 import re
-import shutil
 import subprocess
 import sys
-import tempfile
-import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+import linux_session
+
+HERE = linux_session.HERE
 TRAP_SECONDS = 8
 BOOT_TIMEOUT = 600
 SESSION_TIMEOUT = 600
-
-
-def serial(path):
-    try:
-        with open(path, errors="replace") as f:
-            return f.read()
-    except FileNotFoundError:
-        return ""
-
-
-def wait_for(path, pattern, proc, timeout):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        text = serial(path)
-        if pattern in text:
-            return text
-        if proc.poll() is not None:
-            break
-        time.sleep(0.1)
-    print(serial(path)[-4000:])
-    sys.exit(f"FAIL: no '{pattern}' on the serial port")
 
 
 def main():
@@ -56,25 +34,15 @@ def main():
     trapper = os.path.join(initrd_dir, "trapper")
     subprocess.run([os.environ.get("CC", "cc"), "-static", "-O2", "-o",
                     trapper, os.path.join(HERE, "trapper.c")], check=True)
-    initrd = subprocess.run(
-        [os.path.join(HERE, "make-initramfs.sh"), initrd_dir, "debug-initrd",
-         os.path.join(HERE, "debug-init.sh"), trapper],
-        check=True, stdout=subprocess.PIPE, text=True).stdout.strip()
-
-    tmp = tempfile.mkdtemp(prefix="hvgdb-linux-debug-")
-    sock = os.path.join(tmp, "gdb.sock")
-    log = os.path.join(tmp, "serial.log")
+    initrd = linux_session.make_initramfs(initrd_dir, "debug-initrd",
+                                          "debug-init.sh", trapper)
     append = f"console=ttyS0 TRAP_SECONDS={TRAP_SECONDS}"
-    cmd = [hvgdb, "run", "--cpus", str(cpus), "--cpu-vendor", vendor,
-           "--memory", "512M",
-           "--serial", "file:" + log, "--gdb", "unix:" + sock,
-           "--initrd", initrd, "--append", append, vmlinux]
-    print("+ " + " ".join(cmd), flush=True)
-    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
-    try:
-        text = wait_for(log, "hvgdb-debug: ready", proc, BOOT_TIMEOUT)
-        env = dict(os.environ, DBG_TARGET=sock, DBG_CPUS=str(cpus))
+    with linux_session.boot(hvgdb, vmlinux, initrd, cpus,
+                            "hvgdb-linux-debug-",
+                            args=["--cpu-vendor", vendor],
+                            append=append) as vm:
+        text = vm.wait_for("hvgdb-debug: ready", BOOT_TIMEOUT)
+        env = dict(os.environ, DBG_TARGET=vm.sock, DBG_CPUS=str(cpus))
         for name, addr in re.findall(r"hvgdb-debug: sym (\S+) ([0-9a-f]+)",
                                      text):
             env["DBG_SYM_" + name] = addr
@@ -90,23 +58,15 @@ def main():
                            timeout=SESSION_TIMEOUT)
         failed = g.returncode != 0
         # Detached: the kernel runs on, the trappers finish and report.
-        text = wait_for(log, "hvgdb-debug: trappers", proc, BOOT_TIMEOUT)
+        text = vm.wait_for("hvgdb-debug: trappers", BOOT_TIMEOUT)
         lines = re.findall(r"hvgdb-debug: (trapper .*)", text)
         print("\n".join(lines))
         if len(lines) != cpus or "hvgdb-debug: trappers ok" not in text:
             print("FAIL: a trapper lost or doubled its own int3 traps")
             failed = True
-        rc = proc.wait(timeout=BOOT_TIMEOUT)
-        if rc != 0:
-            print(f"FAIL: hvgdb exited {rc}, want 0 (power-off)")
-            print(proc.stderr.read().decode(errors="replace")[-2000:])
+        if not vm.powered_off(BOOT_TIMEOUT):
             failed = True
         sys.exit(1 if failed else 0)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -21,37 +21,15 @@ and detaches. Asserts:
 """
 import os
 import re
-import shutil
 import subprocess
 import sys
-import tempfile
-import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+import linux_session
+
+HERE = linux_session.HERE
 HOLD_SECONDS = float(os.environ.get("HOLD_SECONDS", "60"))
 BOOT_TIMEOUT = 600
 COMPLAINT = re.compile(r"rcu|soft lockup|watchdog|clocksource", re.I)
-
-
-def serial(path):
-    try:
-        with open(path, errors="replace") as f:
-            return f.read()
-    except FileNotFoundError:
-        return ""
-
-
-def wait_for(path, pattern, proc, timeout):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        text = serial(path)
-        if pattern in text:
-            return text
-        if proc.poll() is not None:
-            break
-        time.sleep(0.1)
-    print(serial(path)[-4000:])
-    sys.exit(f"FAIL: no '{pattern}' on the serial port")
 
 
 def run_gdb(env, hvgdb_proc):
@@ -127,46 +105,28 @@ def check(text, cpus):
 def main():
     hvgdb, initrd_dir, _vmlinuz, vmlinux = sys.argv[1:5]
     cpus = int(sys.argv[5]) if len(sys.argv) > 5 else 4
-    initrd = subprocess.run(
-        [os.path.join(HERE, "make-initramfs.sh"), initrd_dir, "hold-initrd",
-         os.path.join(HERE, "hold-init.sh")],
-        check=True, stdout=subprocess.PIPE, text=True).stdout.strip()
-    tmp = tempfile.mkdtemp(prefix="hvgdb-linux-hold-")
-    sock = os.path.join(tmp, "gdb.sock")
-    log = os.path.join(tmp, "serial.log")
-    cmd = [hvgdb, "run", "--cpus", str(cpus), "--memory", "512M",
-           "--serial", "stdio", "--gdb", "unix:" + sock, "--initrd", initrd,
-           "--append", "console=ttyS0", vmlinux]
-    print("+ " + " ".join(cmd), flush=True)
-    with open(log, "w") as out, open(os.path.join(tmp, "stderr"), "w") as err:
-        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=out,
-                                stderr=err)
-    try:
-        text = wait_for(log, "hvgdb-hold: ready", proc, BOOT_TIMEOUT)
+    initrd = linux_session.make_initramfs(initrd_dir, "hold-initrd",
+                                          "hold-init.sh")
+    with linux_session.boot(hvgdb, vmlinux, initrd, cpus,
+                            "hvgdb-linux-hold-",
+                            serial_on_stdio=True) as vm:
+        text = vm.wait_for("hvgdb-hold: ready", BOOT_TIMEOUT)
         m = re.search(r"hvgdb-hold: sym ([0-9a-f]+)", text)
         n = re.search(r"hvgdb-hold: cpus (\d+)", text)
         if not m or not n or int(n.group(1)) != cpus:
             sys.exit(f"FAIL: /init printed no sync address or not {cpus} "
                      "CPUs")
-        env = dict(os.environ, HOLD_TARGET=sock, HOLD_SYM=m.group(1),
+        env = dict(os.environ, HOLD_TARGET=vm.sock, HOLD_SYM=m.group(1),
                    HOLD_SECONDS=str(HOLD_SECONDS))
-        gdb_ok = run_gdb(env, proc)
-        text = wait_for(log, "hvgdb-hold: dmesg end", proc, BOOT_TIMEOUT)
+        gdb_ok = run_gdb(env, vm.proc)
+        text = vm.wait_for("hvgdb-hold: dmesg end", BOOT_TIMEOUT)
         ok = check(text, cpus) and gdb_ok
         if not gdb_ok:
             print("FAIL: the gdb session (above)")
-        rc = proc.wait(timeout=BOOT_TIMEOUT)
-        if rc != 0:
-            print(f"FAIL: hvgdb exited {rc}, want 0 (power-off)")
-            print(serial(os.path.join(tmp, "stderr"))[-2000:])
+        if not vm.powered_off(BOOT_TIMEOUT):
             ok = False
         print("PASS" if ok else "FAIL")
         sys.exit(0 if ok else 1)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":
