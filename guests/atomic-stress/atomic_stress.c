@@ -16,12 +16,15 @@
  */
 #include <stdint.h>
 
+#include "atomic_ops.h"
 #include "barrier.h"
+#include "check_total.h"
 #include "cmdline.h"
 #include "io.h"
 #include "runtime.h"
 #include "uart.h"
 
+#define NAME "atomic-stress" /* starts each line of the verdict */
 #define DEFAULT_ROUNDS 50000
 #define CMPXCHG_STEP 5
 #define SPLIT_EVERY 16
@@ -43,21 +46,6 @@ struct __attribute__((packed, aligned(8))) split {
 };
 volatile struct split stress_split;
 static struct barrier stress_barrier = BARRIER_ALL_CPUS;
-
-static inline void xadd(volatile uint64_t *p, uint64_t v)
-{
-	__asm__ volatile("lock xaddq %0, %1" : "+r"(v), "+m"(*p) : : "memory", "cc");
-}
-
-static inline int cmpxchg(volatile uint64_t *p, uint64_t old, uint64_t new_value)
-{
-	uint64_t seen = old;
-	__asm__ volatile("lock cmpxchgq %2, %1"
-			 : "+a"(seen), "+m"(*p)
-			 : "r"(new_value)
-			 : "memory", "cc");
-	return seen == old;
-}
 
 static inline int cmpxchg16b(volatile uint64_t *p, uint64_t lo, uint64_t hi,
 			     uint64_t new_lo, uint64_t new_hi)
@@ -125,12 +113,8 @@ static void dekker_inc(unsigned me, unsigned other, unsigned pair)
 
 GUEST_NOINLINE void stress_round(unsigned vcpu, unsigned ncpus, uint64_t i)
 {
-	xadd(&stress_xadd, (i & 7) + 1);
-	for (;;) {
-		uint64_t old = stress_cmpxchg;
-		if (cmpxchg(&stress_cmpxchg, old, old + CMPXCHG_STEP))
-			break;
-	}
+	locked_xadd(&stress_xadd, (i & 7) + 1);
+	cmpxchg_add(&stress_cmpxchg, CMPXCHG_STEP);
 	for (;;) {
 		uint64_t lo = stress_pair[0], hi = stress_pair[1];
 		if (cmpxchg16b(stress_pair, lo, hi, lo + 1, hi + 1))
@@ -142,15 +126,6 @@ GUEST_NOINLINE void stress_round(unsigned vcpu, unsigned ncpus, uint64_t i)
 		dekker_inc(vcpu, other, vcpu / 2);
 	if (i % SPLIT_EVERY == 0)
 		split_inc();
-}
-
-static int check(const char *what, uint64_t got, uint64_t want)
-{
-	uart_printf("atomic-stress: %s %lu\n", what, got);
-	if (got == want)
-		return 1;
-	uart_printf("atomic-stress: %s expected %lu\n", what, want);
-	return 0;
 }
 
 int guest_main(unsigned vcpu, unsigned ncpus, const char *cmdline)
@@ -169,15 +144,19 @@ int guest_main(unsigned vcpu, unsigned ncpus, const char *cmdline)
 	for (uint64_t i = 0; i < rounds; i++)
 		xadd_per_cpu += (i & 7) + 1;
 	uart_printf("atomic-stress: %u vcpus x %lu rounds\n", ncpus, rounds);
-	int ok = check("xadd", stress_xadd, xadd_per_cpu * ncpus);
-	ok &= check("cmpxchg", stress_cmpxchg, rounds * ncpus * CMPXCHG_STEP);
-	ok &= check("cmpxchg16b low", stress_pair[0], rounds * ncpus);
-	ok &= check("cmpxchg16b high", stress_pair[1], rounds * ncpus);
-	ok &= check("xchg lock", stress_under_xchg, rounds * ncpus);
+	int ok = check_total(NAME, "xadd", stress_xadd, xadd_per_cpu * ncpus);
+	ok &= check_total(NAME, "cmpxchg", stress_cmpxchg,
+			  rounds * ncpus * CMPXCHG_STEP);
+	ok &= check_total(NAME, "cmpxchg16b low", stress_pair[0],
+			  rounds * ncpus);
+	ok &= check_total(NAME, "cmpxchg16b high", stress_pair[1],
+			  rounds * ncpus);
+	ok &= check_total(NAME, "xchg lock", stress_under_xchg, rounds * ncpus);
 	for (unsigned p = 0; p + 1 < ncpus; p += 2)
-		ok &= check("dekker pair", stress_dekker_count[p / 2], 2 * rounds);
-	ok &= check("split lock", stress_split.value,
-		    ncpus * ((rounds + SPLIT_EVERY - 1) / SPLIT_EVERY));
+		ok &= check_total(NAME, "dekker pair",
+				  stress_dekker_count[p / 2], 2 * rounds);
+	ok &= check_total(NAME, "split lock", stress_split.value,
+			  ncpus * ((rounds + SPLIT_EVERY - 1) / SPLIT_EVERY));
 	uart_printf("atomic-stress: %s\n", ok ? "PASS" : "FAIL");
 	return ok ? GUEST_EXIT_PASS : GUEST_EXIT_FAIL;
 }
