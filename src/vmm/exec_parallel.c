@@ -71,18 +71,10 @@ void par_acquire(struct vm *vm, struct vcpu *v, bool step)
 			    others_expected(vm, v);
 		if (!gate && !world_stopped_for_someone(s))
 			break;
-		if (gate) {
-			struct timespec ts;
-			sched_abs_deadline(vm, s->gate_end, &ts);
-			checked_cond_timedwait(&s->turn, &s->mtx, &ts);
-		} else {
-			checked_cond_wait(&s->turn, &s->mtx);
-		}
+		sched_wait_until_locked(vm, &s->turn,
+					gate ? s->gate_end : UINT64_MAX);
 	}
-	s->waiters--;
-	v->sched_waiting = false;
-	v->sched_urgent = false;
-	v->sched_step = false;
+	sched_waiter_served_locked(s, v);
 	s->inside++;
 	lock_token_taken(&v->exec_token);
 	checked_mutex_unlock(&s->mtx);

@@ -8,14 +8,30 @@
 #include <time.h>
 
 #include "devices/lapic.h"
+#include "sync/monotonic_clock.h"
 #include "vmm/exec_sched_internal.h"
 
-void sched_abs_deadline(const struct vm *vm, uint64_t guest_ns,
-			struct timespec *ts)
+void sched_wait_until_locked(struct vm *vm, pthread_cond_t *cond,
+			     uint64_t guest_ns)
 {
-	uint64_t host = vm_host_ns_of(vm, guest_ns);
-	ts->tv_sec = (time_t)(host / 1000000000ULL);
-	ts->tv_nsec = (long)(host % 1000000000ULL);
+	lock_assert_held(&vm->sched.mtx);
+	struct exec_sched *s = &vm->sched;
+
+	if (guest_ns == UINT64_MAX) {
+		checked_cond_wait(cond, &s->mtx);
+		return;
+	}
+	struct timespec ts = monotonic_timespec_at(vm_host_ns_of(vm, guest_ns));
+	checked_cond_timedwait(cond, &s->mtx, &ts);
+}
+
+void sched_waiter_served_locked(struct exec_sched *s, struct vcpu *v)
+{
+	lock_assert_held(&s->mtx);
+	s->waiters--;
+	v->sched_waiting = false;
+	v->sched_urgent = false;
+	v->sched_step = false;
 }
 
 /* When the holder must hand the lock over (UINT64_MAX: nobody waits). */
@@ -73,14 +89,8 @@ static void *preempt_thread(void *arg)
 	checked_mutex_lock(&s->mtx);
 	while (!s->quit) {
 		if (s->parallel) {
-			uint64_t next = par_preempt_locked(vm, vm_now_ns(vm));
-			struct timespec ts;
-			if (next == UINT64_MAX) {
-				checked_cond_wait(&s->wakeup, &s->mtx);
-			} else {
-				sched_abs_deadline(vm, next, &ts);
-				checked_cond_timedwait(&s->wakeup, &s->mtx, &ts);
-			}
+			sched_wait_until_locked(vm, &s->wakeup,
+						par_preempt_locked(vm, vm_now_ns(vm)));
 			continue;
 		}
 		if (!s->running) {
@@ -89,14 +99,8 @@ static void *preempt_thread(void *arg)
 		}
 		uint64_t now = vm_now_ns(vm);
 		uint64_t deadline = running_deadline(s);
-		struct timespec ts;
 		if (now < deadline) {
-			if (deadline == UINT64_MAX) {
-				checked_cond_wait(&s->wakeup, &s->mtx);
-			} else {
-				sched_abs_deadline(vm, deadline, &ts);
-				checked_cond_timedwait(&s->wakeup, &s->mtx, &ts);
-			}
+			sched_wait_until_locked(vm, &s->wakeup, deadline);
 			continue;
 		}
 		/* Due. The kick is a flag checked at the next block boundary;
@@ -109,8 +113,8 @@ static void *preempt_thread(void *arg)
 			kicked_epoch = s->epoch;
 			kicked_at = now;
 		}
-		sched_abs_deadline(vm, now + SCHED_KICK_RETRY_NS, &ts);
-		checked_cond_timedwait(&s->wakeup, &s->mtx, &ts);
+		sched_wait_until_locked(vm, &s->wakeup,
+					now + SCHED_KICK_RETRY_NS);
 	}
 	checked_mutex_unlock(&s->mtx);
 	return NULL;
@@ -262,18 +266,12 @@ void sched_acquire(struct vm *vm, struct vcpu *v, bool step,
 			pthread_cond_signal(&s->wakeup);
 			told = true;
 		}
-		if (!s->held && now < s->gate_end) {
-			struct timespec ts;
-			sched_abs_deadline(vm, s->gate_end, &ts);
-			checked_cond_timedwait(&s->turn, &s->mtx, &ts);
-		} else {
-			checked_cond_wait(&s->turn, &s->mtx);
-		}
+		sched_wait_until_locked(vm, &s->turn,
+					!s->held && now < s->gate_end
+						? s->gate_end
+						: UINT64_MAX);
 	}
-	s->waiters--;
-	v->sched_waiting = false;
-	v->sched_urgent = false;
-	v->sched_step = false;
+	sched_waiter_served_locked(s, v);
 	s->held = true;
 	lock_token_taken(&v->exec_token);
 	s->acquired_at = vm_now_ns(vm);
@@ -327,7 +325,6 @@ void sched_release(struct vm *vm, struct vcpu *v)
 void sched_let_others_run(struct vm *vm, struct vcpu *v)
 {
 	struct exec_sched *s = &vm->sched;
-	struct timespec ts;
 	if (s->parallel) {
 		/* The spinner waits for a vCPU whose host thread may not be
 		 * running (more vCPUs than host CPUs): let it. */
@@ -335,7 +332,8 @@ void sched_let_others_run(struct vm *vm, struct vcpu *v)
 		return;
 	}
 	checked_mutex_lock(&s->mtx);
-	sched_abs_deadline(vm, vm_now_ns(vm) + SCHED_YIELD_WAIT_NS, &ts);
+	struct timespec ts = monotonic_timespec_at(
+		vm_host_ns_of(vm, vm_now_ns(vm) + SCHED_YIELD_WAIT_NS));
 	s->yielders++;
 	while (s->waiters == 0 && s->returning > (v->sched_returning ? 1 : 0))
 		if (checked_cond_timedwait(&s->arrival, &s->mtx, &ts) ==

@@ -5,8 +5,6 @@
 #ifndef HVGDB_EXEC_SCHED_INTERNAL_H
 #define HVGDB_EXEC_SCHED_INTERNAL_H
 
-#include <time.h>
-
 #include "vmm/vm_internal.h"
 
 /* Re-check interval while a running vCPU is overdue to stop. */
@@ -16,12 +14,17 @@
  * fires). */
 #define SCHED_POLLED_DEADLINE_SLACK_NS 2000000ULL
 
-/* The CLOCK_MONOTONIC time at which the guest clock reads guest_ns. */
-void sched_abs_deadline(const struct vm *vm, uint64_t guest_ns,
-			struct timespec *ts);
+/* With the scheduler's mutex: waits on cond (s->turn, s->wakeup) until
+ * signalled or until the guest clock reads guest_ns (UINT64_MAX: no
+ * deadline). */
+void sched_wait_until_locked(struct vm *vm, pthread_cond_t *cond,
+			     uint64_t guest_ns);
 /* v is back at the gate or lock, or will not come: the resume gate may
  * have been holding others for it. */
 void sched_no_longer_expected_locked(struct exec_sched *s, struct vcpu *v);
+/* v, waiting for the lock or gate, got it: no longer a waiter, its
+ * urgency and step request served. */
+void sched_waiter_served_locked(struct exec_sched *s, struct vcpu *v);
 
 /* The parallel gate (exec_parallel.c), called by exec_sched.c's entry
  * points when s->parallel. */
