@@ -812,6 +812,32 @@ static void test_guest_clock_stops_while_held(void **state)
 	vm_destroy(vm);
 }
 
+/* vCPU 1 runs the waitirq snippet on its thread until it sleeps in hlt;
+ * an IPI from vCPU 0's sender snippet (or, by_device, a LAPIC interrupt
+ * from this thread, which may also come before the sleep) wakes it to
+ * count in its handler; its cli; hlt then sleeps for ever, ended by a
+ * suspend. */
+static void wake_vcpu1_from_hlt(struct vm *vm, bool by_device)
+{
+	struct tg_runner r1;
+
+	tg_set_data(vm, 0, 0);
+	assert_int_equal(vm_set_register(vm, 1, VM_REG_GUEST_RIP, SNIP_BASE), 0);
+	tg_runner_start(&r1, vm, 1);
+	bool asleep = reaches_hlt(vm, 1, 2000);
+	if (by_device) {
+		assert_int_equal(vm_lapic_irq(vm, 1, 0x41), 0);
+	} else {
+		assert_true(asleep);
+		assert_int_equal(run(vm, 0).exitcode, VM_EXITCODE_HLT);
+	}
+	assert_int_equal(data_after_wait(vm, 0, 2000), 1);
+	vm_suspend_cpu(vm, 1);
+	tg_runner_join(&r1);
+	assert_int_equal(r1.rc, 0);
+	assert_int_equal(r1.exit.exitcode, VM_EXITCODE_SUSPENDED);
+}
+
 static void test_hlt_wakes_on_ipi(void **state)
 {
 	(void)state;
@@ -823,44 +849,17 @@ static void test_hlt_wakes_on_ipi(void **state)
 	for (int i = 0; i < 2; i++)
 		assert_int_equal(vm_set_capability(vm, i, VM_CAP_HALT_EXIT,
 						   i == 0), 0);
-	struct tg_runner r1;
-	tg_runner_start(&r1, vm, 1);
-	/* Let vCPU 1 reach its hlt sleep first. */
-	assert_true(reaches_hlt(vm, 1, 2000));
-	assert_int_equal(run(vm, 0).exitcode, VM_EXITCODE_HLT);
-	/* vCPU 1 wakes, handles 0x41, then cli; hlt sleeps forever: stop
-	 * it with a suspend. */
-	assert_int_equal(data_after_wait(vm, 0, 2000), 1);
-	vm_suspend_cpu(vm, 1);
-	tg_runner_join(&r1);
-	assert_int_equal(r1.rc, 0);
-	assert_int_equal(r1.exit.exitcode, VM_EXITCODE_SUSPENDED);
+	wake_vcpu1_from_hlt(vm, false);
 
 	/* A logical-mode IPI to the LDR vCPU 1 set (vCPU 0 has LDR 0). */
-	tg_set_data(vm, 0, 0);
-	assert_int_equal(vm_set_register(vm, 1, VM_REG_GUEST_RIP, SNIP_BASE), 0);
 	assert_int_equal(tg_load_other(vm, 0, sendipi_logical_start,
 				       sendipi_logical_end), 0);
 	vm_resume_cpu(vm, 1);
-	tg_runner_start(&r1, vm, 1);
-	assert_true(reaches_hlt(vm, 1, 2000));
-	assert_int_equal(run(vm, 0).exitcode, VM_EXITCODE_HLT);
-	assert_int_equal(data_after_wait(vm, 0, 2000), 1);
-	vm_suspend_cpu(vm, 1);
-	tg_runner_join(&r1);
-	assert_int_equal(r1.exit.exitcode, VM_EXITCODE_SUSPENDED);
+	wake_vcpu1_from_hlt(vm, false);
 
 	/* And a device-style interrupt from another thread. */
-	tg_set_data(vm, 0, 0);
-	assert_int_equal(vm_set_register(vm, 1, VM_REG_GUEST_RIP, SNIP_BASE), 0);
 	vm_resume_cpu(vm, 1);
-	tg_runner_start(&r1, vm, 1);
-	reaches_hlt(vm, 1, 2000);
-	assert_int_equal(vm_lapic_irq(vm, 1, 0x41), 0);
-	assert_int_equal(data_after_wait(vm, 0, 2000), 1);
-	vm_suspend_cpu(vm, 1);
-	tg_runner_join(&r1);
-	assert_int_equal(r1.exit.exitcode, VM_EXITCODE_SUSPENDED);
+	wake_vcpu1_from_hlt(vm, true);
 	vm_destroy(vm);
 }
 
