@@ -85,6 +85,8 @@ int gdbstub_create(const struct gdbstub_config *cfg, struct gdbstub **out,
 		return rc;
 	}
 	stub->session.ev = &stub->ev;
+	stub->session.pause = (struct gdb_pause_ops){
+		.pause = server_pause, .unpause = server_unpause, .arg = stub };
 	stub->session.hold_when_detached = cfg->wait;
 	pthread_cond_init(&stub->end_cond, NULL);
 	rc = listen_socket_open(&stub->listener, cfg->listen, err, errlen);

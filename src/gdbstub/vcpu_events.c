@@ -11,14 +11,18 @@
  * | not-started     | stepping        | resumed with a step before its thread |
  * |                 |                 | came (it steps when it comes)         |
  * | running         | parked          | at a hook while suspended (^C,        |
- * |                 |                 | attach, another vCPU's event; also    |
- * |                 |                 | resumed and suspended again before    |
- * |                 |                 | its thread woke)                      |
+ * |                 |                 | attach, another vCPU's event, a       |
+ * |                 |                 | non-stop pause for a memory write;    |
+ * |                 |                 | also resumed and suspended again      |
+ * |                 |                 | before its thread woke)               |
  * | running         | hit-breakpoint  | executes an int3 of ours              |
  * | running         | hit-watch       | a hardware breakpoint or watchpoint   |
  * |                 |                 | of ours fires                         |
  * | running         | crashed         | the guest crashes, a debugger         |
  * |                 |                 | attached                              |
+ * | running         | interrupted     | non-stop: at a hook while the         |
+ * |                 |                 | debugger stops this vCPU alone        |
+ * |                 |                 | (vCont;t, vCtrlC)                     |
  * | stepping        | stepped         | the step trap                         |
  * | stepping        | parked-mid-step | at a hook while suspended, before the |
  * |                 |                 | step ran, or with its range step      |
@@ -28,13 +32,17 @@
  * |                 |                 | watchpoint (it ran), or a hardware    |
  * |                 |                 | breakpoint stops it first             |
  * | stepping        | crashed         | the step crashes the guest            |
+ * | stepping        | interrupted     | non-stop: stopped alone before the    |
+ * |                 |                 | step ran (the step is dropped)        |
  * | stepping        | running         | the session or the VM ends: the step  |
  * |                 |                 | is dropped                            |
- * | parked          | running         | resumed (continue), the session ends  |
- * |                 |                 | unheld, the VM ends                   |
+ * | parked          | running         | resumed (continue), a non-stop pause  |
+ * |                 |                 | ends, the session ends unheld, the VM |
+ * |                 |                 | ends                                  |
  * | parked          | stepping        | resumed with a step                   |
  * | parked-mid-step | running         | resumed (continue)                    |
- * | parked-mid-step | stepping        | resumed with a step                   |
+ * | parked-mid-step | stepping        | resumed with a step, or a non-stop    |
+ * |                 |                 | pause ends                            |
  * | parked-mid-step | parked          | the session or the VM ends: the step  |
  * |                 |                 | is dropped                            |
  * | hit-breakpoint  | parked          | consumed: reported, then a resume; or |
@@ -48,6 +56,9 @@
  * |                 |                 | or the VM ends                        |
  * | crashed         | parked          | consumed, or dropped when the session |
  * |                 |                 | or the VM ends (the VM ends next)     |
+ * | interrupted     | parked          | consumed: reported, then a resume; or |
+ * |                 |                 | dropped when the session or the VM    |
+ * |                 |                 | ends                                  |
  *
  * Besides the state, per vCPU: `suspended`, the debugger's order to stop
  * (a running vCPU obeys it at its next hook). Globally: stopped_vcpu (whose
@@ -76,6 +87,12 @@
  *   resumed; or, when held (--wait before any continue, monitor hold on),
  *   events dropped and everyone stays parked for the next debugger.
  * - VM over (any): like disconnect, and hooks never park again.
+ * - Non-stop (QNonStop:1): an event parks only its own vCPU and tells the
+ *   server, which reports it on its own; nobody else stops. The debugger
+ *   stops one vCPU (vCont;t, vCtrlC: it parks interrupted at its next
+ *   hook) and resumes stopped ones one by one. A pause parks every running
+ *   vCPU around a packet that writes memory (paused, not a stop the
+ *   debugger sees) and lets them go on as they were.
  */
 #include "gdbstub/vcpu_events.h"
 
@@ -83,6 +100,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "gdbstub/int3_owner.h"
 
@@ -98,6 +116,12 @@ int events_init(struct gdb_events *ev, const struct gdb_events_config *cfg)
 		return -ENOMEM;
 	}
 	if (pthread_cond_init(&ev->wake, NULL)) {
+		checked_mutex_destroy(&ev->lock);
+		free(ev->vcpu);
+		return -ENOMEM;
+	}
+	if (pthread_cond_init(&ev->parked, NULL)) {
+		pthread_cond_destroy(&ev->wake);
 		checked_mutex_destroy(&ev->lock);
 		free(ev->vcpu);
 		return -ENOMEM;
@@ -121,6 +145,7 @@ int events_init(struct gdb_events *ev, const struct gdb_events_config *cfg)
 
 void events_destroy(struct gdb_events *ev)
 {
+	pthread_cond_destroy(&ev->parked);
 	pthread_cond_destroy(&ev->wake);
 	checked_mutex_destroy(&ev->lock);
 	free(ev->vcpu);
@@ -179,8 +204,13 @@ bool events_set_state_locked(struct gdb_events *ev, int vcpu,
 		ev->nwaiting--;
 	} else if (!vcpu_state_parked(from) && vcpu_state_parked(to)) {
 		ev->nwaiting++;
+		if (ev->pausing)
+			pthread_cond_broadcast(&ev->parked);
 		notify_if_stopped_locked(ev);
 	}
+	/* non-stop: each stop is reported on its own, as it happens */
+	if (ev->non_stop && vcpu_state_has_event(to) && ev->notify)
+		ev->notify(ev->notify_arg);
 	return true;
 }
 
@@ -223,12 +253,18 @@ static void wake_parked_locked(struct gdb_events *ev)
 	pthread_cond_broadcast(&ev->wake);
 }
 
-/* A running vCPU at a hook while suspended: it parks (counted waiting). */
+/* A running vCPU at a hook while suspended: it parks (counted waiting);
+ * INTERRUPTED when the debugger stopped it alone (non-stop). */
 static void stop_here_locked(struct gdb_events *ev, int vcpu)
 {
 	lock_assert_held(&ev->lock);
-	enum vcpu_dbg_state s = ev->vcpu[vcpu].state;
-	if (s == VCPU_RUNNING)
+	struct vcpu_event_state *st = &ev->vcpu[vcpu];
+	enum vcpu_dbg_state s = st->state;
+	if (st->interrupt_wanted &&
+	    (s == VCPU_RUNNING || s == VCPU_STEPPING)) {
+		st->interrupt_wanted = false;
+		events_set_state_locked(ev, vcpu, VCPU_INTERRUPTED);
+	} else if (s == VCPU_RUNNING)
 		events_set_state_locked(ev, vcpu, VCPU_PARKED);
 	else if (s == VCPU_STEPPING)
 		events_set_state_locked(ev, vcpu, VCPU_PARKED_MID_STEP);
@@ -345,7 +381,21 @@ static void report_loop_locked(struct gdb_events *ev, int vcpu)
 	lock_assert_held(&ev->lock);
 	struct vcpu_event_state *st = &ev->vcpu[vcpu];
 
+	/* whatever the debugger asked, this is the stop it gets */
+	st->interrupt_wanted = false;
 	while (!ev->vm_over && vcpu_state_has_event(st->state)) {
+		if (ev->non_stop) {
+			/* only this vCPU stops; the server was told when it
+			 * entered its event state. The VM counts it
+			 * suspended, as the debugger's other stops. */
+			if (!st->suspended) {
+				st->suspended = true;
+				if (ev->ops->suspend)
+					ev->ops->suspend(ev->ctx, vcpu);
+			}
+			park_locked(ev, vcpu);
+			continue;
+		}
 		if (ev->stopped_vcpu == -1) {
 			ev->stopped_vcpu = vcpu;
 			events_stop_all_locked(ev, false);
@@ -512,7 +562,7 @@ static int pending_to_report_locked(struct gdb_events *ev,
 	for (unsigned i = 0; i < ev->nvcpus; i++) {
 		unsigned v = (unsigned)(last + 1 + (int)i) % ev->nvcpus;
 		struct vcpu_event_state *st = &ev->vcpu[v];
-		if (actions[v] == GDB_ACT_NONE)
+		if (!gdb_action_runs(actions[v]))
 			continue;
 		if (stale_hit_locked(ev, st))
 			events_set_state_locked(ev, (int)v, VCPU_PARKED);
@@ -520,6 +570,18 @@ static int pending_to_report_locked(struct gdb_events *ev,
 			found = (int)v;
 	}
 	return found;
+}
+
+/* A vCPU about to step steps on while RIP stays in range (NULL or
+ * empty: one instruction). All-stop and non-stop resumes both set it. */
+static void set_range_locked(struct gdb_events *ev, int vcpu,
+			     const struct gdb_step_range *range)
+{
+	lock_assert_held(&ev->lock);
+	struct vcpu_event_state *st = &ev->vcpu[vcpu];
+	st->range = range ? *range : (struct gdb_step_range){ 0, 0 };
+	if (st->range.start < st->range.end)
+		ev->range_resumes++;
 }
 
 void events_resume_locked(struct gdb_events *ev,
@@ -550,13 +612,10 @@ void events_resume_locked(struct gdb_events *ev,
 	ev->stop_requested = false;
 	for (unsigned v = 0; v < ev->nvcpus; v++) {
 		struct vcpu_event_state *st = &ev->vcpu[v];
-		if (actions[v] == GDB_ACT_NONE)
+		if (!gdb_action_runs(actions[v]))
 			continue;
 		bool step = actions[v] == GDB_ACT_STEP && ev->can_step;
-		st->range = step && ranges ? ranges[v]
-					   : (struct gdb_step_range){ 0, 0 };
-		if (st->range.start < st->range.end)
-			ev->range_resumes++;
+		set_range_locked(ev, (int)v, step && ranges ? &ranges[v] : NULL);
 		/* a vCPU whose thread has not come yet runs when it comes,
 		 * and is counted only then, unless it is to step */
 		if (step || st->state != VCPU_NOT_STARTED)
@@ -576,6 +635,8 @@ static void drop_events_locked(struct gdb_events *ev)
 	lock_assert_held(&ev->lock);
 	for (unsigned v = 0; v < ev->nvcpus; v++) {
 		enum vcpu_dbg_state s = ev->vcpu[v].state;
+		ev->vcpu[v].interrupt_wanted = false;
+		ev->vcpu[v].paused = false;
 		if (s == VCPU_STEPPING)
 			events_set_state_locked(ev, (int)v, VCPU_RUNNING);
 		else if (vcpu_state_parked(s))
@@ -615,4 +676,159 @@ void events_vm_over_locked(struct gdb_events *ev)
 	lock_assert_held(&ev->lock);
 	ev->vm_over = true;
 	events_reset_locked(ev);
+	pthread_cond_broadcast(&ev->parked); /* a pause waits no more */
+}
+
+/* ---- Non-stop mode ------------------------------------------------------ */
+
+void events_set_non_stop_locked(struct gdb_events *ev, bool on)
+{
+	lock_assert_held(&ev->lock);
+	ev->non_stop = on;
+}
+
+bool events_vcpu_stopped_locked(const struct gdb_events *ev, int vcpu)
+{
+	lock_assert_held(&ev->lock);
+	if (!valid_vcpu(ev, vcpu) || ev->vcpu[vcpu].paused)
+		return false;
+	const struct vcpu_event_state *st = &ev->vcpu[vcpu];
+	/* one whose thread has not come yet, held: it parks when it comes
+	 * and runs no guest code before (an attach does not wait for it) */
+	return vcpu_state_parked(st->state) ||
+	       (st->state == VCPU_NOT_STARTED && st->suspended);
+}
+
+void events_stop_vcpu_locked(struct gdb_events *ev, int vcpu, int signal)
+{
+	lock_assert_held(&ev->lock);
+	if (!valid_vcpu(ev, vcpu) || ev->vm_over ||
+	    events_vcpu_stopped_locked(ev, vcpu))
+		return;
+	struct vcpu_event_state *st = &ev->vcpu[vcpu];
+	st->interrupt_wanted = true;
+	st->interrupt_signal = signal;
+	st->suspended = true;
+	if (ev->ops->suspend)
+		ev->ops->suspend(ev->ctx, vcpu);
+}
+
+void events_resume_vcpu_locked(struct gdb_events *ev, int vcpu,
+			       enum gdb_resume_action action,
+			       const struct gdb_step_range *range)
+{
+	lock_assert_held(&ev->lock);
+	if (!valid_vcpu(ev, vcpu) || !gdb_action_runs(action))
+		return;
+	struct vcpu_event_state *st = &ev->vcpu[vcpu];
+	if (st->state != VCPU_NOT_STARTED && !vcpu_state_parked(st->state))
+		return; /* it runs already */
+	st->interrupt_wanted = false;
+	st->paused = false;
+	/* the reported event is consumed */
+	if (vcpu_state_has_event(st->state))
+		events_set_state_locked(ev, vcpu, VCPU_PARKED);
+	bool step = action == GDB_ACT_STEP && ev->can_step;
+	set_range_locked(ev, vcpu, step ? range : NULL);
+	if (step || st->state != VCPU_NOT_STARTED)
+		events_set_state_locked(ev, vcpu,
+					step ? VCPU_STEPPING : VCPU_RUNNING);
+	st->suspended = false;
+	if (ev->ops->resume)
+		ev->ops->resume(ev->ctx, vcpu);
+	wake_parked_locked(ev);
+}
+
+int events_pause_all_locked(struct gdb_events *ev, long long timeout_ns)
+{
+	lock_assert_held(&ev->lock);
+	if (ev->vm_over)
+		return -ESHUTDOWN;
+	for (unsigned v = 0; v < ev->nvcpus; v++) {
+		struct vcpu_event_state *st = &ev->vcpu[v];
+		/* parked, or parking already (a stop under way) */
+		if (vcpu_state_parked(st->state) || st->suspended)
+			continue;
+		st->paused = true;
+		st->suspended = true;
+		if (ev->ops->suspend)
+			ev->ops->suspend(ev->ctx, (int)v);
+	}
+	struct timespec deadline;
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	long long ns = deadline.tv_nsec + timeout_ns % 1000000000LL;
+	deadline.tv_sec += (time_t)(timeout_ns / 1000000000LL + ns / 1000000000LL);
+	deadline.tv_nsec = (long)(ns % 1000000000LL);
+	ev->pausing = true;
+	int rc = 0;
+	while (!ev->vm_over && ev->nwaiting != ev->nactive && rc == 0)
+		rc = checked_cond_timedwait(&ev->parked, &ev->lock, &deadline);
+	ev->pausing = false;
+	if (ev->vm_over)
+		return -ESHUTDOWN;
+	if (ev->nwaiting != ev->nactive) {
+		events_unpause_all_locked(ev);
+		return -ETIMEDOUT;
+	}
+	return 0;
+}
+
+void events_unpause_all_locked(struct gdb_events *ev)
+{
+	lock_assert_held(&ev->lock);
+	bool woke = false;
+	for (unsigned v = 0; v < ev->nvcpus; v++) {
+		struct vcpu_event_state *st = &ev->vcpu[v];
+		if (!st->paused)
+			continue;
+		st->paused = false;
+		/* one that stopped for an event meanwhile stays, and is
+		 * reported as any stop */
+		if (st->state == VCPU_PARKED)
+			events_set_state_locked(ev, (int)v, VCPU_RUNNING);
+		else if (st->state == VCPU_PARKED_MID_STEP)
+			events_set_state_locked(ev, (int)v, VCPU_STEPPING);
+		else if (vcpu_state_parked(st->state))
+			continue;
+		st->suspended = false;
+		if (ev->ops->resume)
+			ev->ops->resume(ev->ctx, (int)v);
+		woke = true;
+	}
+	if (woke)
+		wake_parked_locked(ev);
+}
+
+void events_stop_info_locked(const struct gdb_events *ev, int vcpu,
+			     struct gdb_stop_info *st)
+{
+	lock_assert_held(&ev->lock);
+	memset(st, 0, sizeof(*st));
+	st->vcpu = valid_vcpu(ev, vcpu) ? vcpu : 0;
+	const struct vcpu_event_state *v = &ev->vcpu[st->vcpu];
+	switch (v->state) {
+	case VCPU_CRASHED:
+		st->signal = v->crash_signal;
+		break;
+	case VCPU_INTERRUPTED:
+		st->signal = v->interrupt_signal;
+		break;
+	case VCPU_HIT_BREAKPOINT:
+		st->signal = 5;
+		st->swbreak = true;
+		break;
+	case VCPU_HIT_WATCH:
+		st->signal = 5;
+		st->watch_type = (int)v->watch_type;
+		st->watch_addr = v->watch_addr;
+		break;
+	case VCPU_STEPPED:
+		st->signal = 5;
+		break;
+	default:
+		/* stopped for no reason of its own (attach, a stop of
+		 * every vCPU): signal 0, as gdbserver reports it */
+		st->signal = 0;
+		break;
+	}
 }

@@ -37,6 +37,15 @@ struct vcpu_event_state {
 	int crash_signal; /* CRASHED: reported with this signal */
 	/* Why it died, kept for `monitor info vcpus` ("" if it did not). */
 	char crash_what[96];
+	/* Non-stop: the debugger stopped this vCPU alone (vCont;t,
+	 * vCtrlC). At its next hook it parks INTERRUPTED, to be reported
+	 * with interrupt_signal. */
+	bool interrupt_wanted;
+	int interrupt_signal;
+	/* Non-stop: parked only for a pause of every vCPU around a memory
+	 * write (events_pause_all_locked); not a stop the debugger knows
+	 * of, and events_unpause_all_locked lets it go on. */
+	bool paused;
 	/* capabilities as this vCPU's own thread last set them */
 	bool bpt_exit_on;
 	bool step_on;
@@ -58,6 +67,12 @@ struct gdb_events {
 				  resume (an event, ^C, attach, detach) */
 	bool interrupted;      /* Ctrl-C asked for the stop in progress */
 	bool vm_over;          /* the VM ended: hooks never park again */
+	/* Non-stop mode (QNonStop:1): an event parks only its own vCPU and
+	 * the server is told (notify) to report it; nobody else stops. */
+	bool non_stop;
+	/* A pause of every vCPU is waiting in events_pause_all_locked. */
+	bool pausing;
+	pthread_cond_t parked; /* broadcast when a vCPU parks while pausing */
 	/* Bumped at every wake-up of parked vCPUs; read without the lock
 	 * by a vCPU spinning before it sleeps (park_locked). */
 	atomic_uint wake_gen;
@@ -123,6 +138,33 @@ void events_take_stop_locked(struct gdb_events *ev, int fallback_vcpu,
 void events_resume_locked(struct gdb_events *ev,
 			  const enum gdb_resume_action *actions,
 			  const struct gdb_step_range *ranges);
+/* ---- Non-stop mode (server side, ev->lock held) ----------------------- */
+
+/* Switched only while every vCPU is parked. */
+void events_set_non_stop_locked(struct gdb_events *ev, bool on);
+/* Stopped as the debugger sees it: parked (or held before its thread
+ * came), and not only for a pause. */
+bool events_vcpu_stopped_locked(const struct gdb_events *ev, int vcpu);
+/* vCont;t or vCtrlC: vcpu parks INTERRUPTED at its next hook and is
+ * reported with `signal`. Nothing happens to a vCPU already stopped. */
+void events_stop_vcpu_locked(struct gdb_events *ev, int vcpu, int signal);
+/* vCont;c/s/r for one stopped vCPU: its event is consumed, it runs or
+ * steps (range: as in events_resume_locked, may be NULL); the others are
+ * left as they are. */
+void events_resume_vcpu_locked(struct gdb_events *ev, int vcpu,
+			       enum gdb_resume_action action,
+			       const struct gdb_step_range *range);
+/* Parks every running vCPU for a moment (a breakpoint insertion or memory
+ * write must not race running engines: each drains the code-write queue
+ * when it next enters). Waits up to timeout_ns for them to park. 0;
+ * -ETIMEDOUT (nothing left paused) or -ESHUTDOWN (the VM ended). */
+int events_pause_all_locked(struct gdb_events *ev, long long timeout_ns);
+/* The vCPUs the pause parked run on (or step on) as before it. */
+void events_unpause_all_locked(struct gdb_events *ev);
+/* What vcpu's stop is, for a stop reply; no side effect. */
+void events_stop_info_locked(const struct gdb_events *ev, int vcpu,
+			     struct gdb_stop_info *st);
+
 /* Disconnect: pending events and step requests dropped, all resumed. */
 void events_reset_locked(struct gdb_events *ev);
 /* Disconnect while the guest is held (--wait): pending events and step
