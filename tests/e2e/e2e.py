@@ -993,6 +993,104 @@ def t_cli_non_stop(tmp):
         hv.stop()
 
 
+def cli_wait_all_stopped(gdb_cli, timeout=30):
+    """info threads until every thread is stopped; the last states."""
+    deadline = time.time() + timeout
+    while True:
+        states = cli_thread_states(gdb_cli.command("info threads"))
+        if (states and set(states.values()) == {"stopped"}) or \
+                time.time() > deadline:
+            return states
+        time.sleep(0.1)
+
+
+def t_cli_non_stop_next(tmp):
+    """Range stepping in non-stop mode (gdb's `next` there is vCont;r for
+    one thread): on the range-step guest (2 vCPUs, a 1 kHz timer each),
+    thread 1 stops at the loop's line and `next` takes it to the line
+    after, while thread 2 (vCPU 1) keeps running; with range stepping on
+    the server stepped inside the range (monitor info stats), with it off
+    never, and both land on the same line."""
+    src = os.path.join(os.path.dirname(os.path.dirname(HERE)), "guests",
+                       "range-step", "range_step.c")
+    with open(src) as f:
+        lines = f.read().splitlines()
+    loop, after = (1 + next(i for i, l in enumerate(lines) if m in l)
+                   for m in ("rs-loop-line", "rs-after-line"))
+    hv = Hvgdb(OPTS, tmp, "range-step", 2)
+    gdb_cli = CliSession(tmp)
+
+    def range_stats():
+        m = re.search(r"range steps \(vCont;r\): (\d+), instructions "
+                      r"stepped inside their ranges: (\d+)",
+                      gdb_cli.command("monitor info stats"))
+        return (int(m.group(1)), int(m.group(2))) if m else None
+
+    def other_calls():
+        m = re.search(r"= (\d+)",
+                      gdb_cli.command("print rs_other_calls[1]"))
+        return int(m.group(1)) if m else None
+
+    try:
+        for c in ("set pagination off", "set confirm off", "set width 0",
+                  "set remotetimeout 15", "set non-stop on",
+                  "file " + hv.elf):
+            gdb_cli.command(c)
+        out = gdb_cli.command("target remote " + hv.sock)
+        check("Remote debugging using" in out, "connected: %s" % out[-300:])
+        states = cli_wait_all_stopped(gdb_cli)
+        check(sorted(states) == [1, 2] and
+              set(states.values()) == {"stopped"},
+              "info threads: 2 stopped threads: %s" % states)
+        gdb_cli.command("continue -a &")
+        for mode in ("on", "off"):
+            gdb_cli.command("set range-stepping " + mode)
+            mark = len(gdb_cli.out)
+            gdb_cli.command("break range_step.c:%d thread 1" % loop)
+            check(gdb_cli.wait_for("hit Breakpoint", mark, 60),
+                  "%s: thread 1 at the loop's line: %s"
+                  % (mode, gdb_cli.out[mark:][-300:]))
+            gdb_cli.command("delete")
+            gdb_cli.command("thread 1")
+            before = range_stats()
+            out = gdb_cli.command("next")
+            where = gdb_cli.command("frame")
+            stats = range_stats()
+            check(re.search(r"range_step\.c:%d\b" % after, where)
+                  is not None,
+                  "%s: next lands on line %d: %s"
+                  % (mode, after, (out + where).strip()[-300:]))
+            states = cli_thread_states(gdb_cli.command("info threads"))
+            check(states == {1: "stopped", 2: "running"},
+                  "%s: thread 1 stopped, thread 2 running: %s"
+                  % (mode, states))
+            calls = [other_calls()]
+            time.sleep(0.5)
+            calls.append(other_calls())
+            check(None not in calls and calls[1] > calls[0],
+                  "%s: vCPU 1 runs on (rs_other_calls[1] %s)"
+                  % (mode, calls))
+            if mode == "on":
+                check(before and stats and stats[0] > before[0] and
+                      stats[1] - before[1] >= 150,
+                      "on: the server stepped inside the range "
+                      "(%r -> %r)" % (before, stats))
+            else:
+                check(before and stats == before,
+                      "off: no range step (%r -> %r)" % (before, stats))
+            gdb_cli.command("continue &")
+        gdb_cli.command("continue -a &")
+        out = gdb_cli.command("detach")
+        check("Detaching" in out or "detached" in out.lower(),
+              "detached: %s" % out.strip())
+        time.sleep(0.3)
+        check(hv.alive(), "guest still running after detach")
+        check("illegal" not in hv.log_text(), "no illegal transition")
+    finally:
+        gdb_cli.close()
+        hv.stop()
+
+
 def t_lldb_watchpoints(tmp):
     """LLDB 14: watchpoint set variable / expression and breakpoint set -H
     (sent as Z2, Z3, Z1) stop the vCPU that hit them."""
@@ -1264,6 +1362,7 @@ TESTS = {
     "mi_watchpoints": t_mi_watchpoints,
     "mi_non_stop": t_mi_non_stop,
     "cli_non_stop": t_cli_non_stop,
+    "cli_non_stop_next": t_cli_non_stop_next,
     "bad_input": t_bad_input,
     "one_debugger_and_reattach": t_one_debugger_and_reattach,
     "detach": t_detach,
