@@ -408,7 +408,8 @@ static void process_input_locked(struct gdbstub *stub)
 				resend_last_locked(stub);
 			break;
 		case RSP_EV_INTERRUPT:
-			if (stub->state == CONN_RUNNING && !stub->ev.interrupted)
+			if (stub->state == CONN_RUNNING &&
+			    !events_interrupted(&stub->ev))
 				events_stop_all_locked(&stub->ev, true);
 			else if (stub->state == CONN_STOPPED &&
 				 stub->session.non_stop)
@@ -483,13 +484,13 @@ static bool peer_hung_up_locked(struct gdbstub *stub)
 static void accept_connection_locked(struct gdbstub *stub)
 {
 	lock_assert_held(&stub->ev.lock);
-	if (stub->state != CONN_NONE && !stub->ev.vm_over &&
+	if (stub->state != CONN_NONE && !events_vm_over(&stub->ev) &&
 	    peer_hung_up_locked(stub))
 		return; /* the listener is not polled until the session ends */
 	int fd = accept4(stub->listener.fd, NULL, NULL, SOCK_CLOEXEC);
 	if (fd < 0)
 		return;
-	if (stub->state != CONN_NONE || stub->ev.vm_over) {
+	if (stub->state != CONN_NONE || events_vm_over(&stub->ev)) {
 		/* one debugger at a time; the live session is untouched.
 		 * Whatever it sent already is read so the close is a FIN. */
 		char junk[4096];
@@ -561,7 +562,8 @@ static void handle_wakeup_locked(struct gdbstub *stub)
 	}
 	if (stub->state == CONN_STOPPED && stub->session.non_stop)
 		report_non_stop_stops_locked(stub);
-	if (!stub->ev.stop_wanted || !events_stop_complete_locked(&stub->ev))
+	if (!events_stop_wanted(&stub->ev) ||
+	    !events_stop_complete_locked(&stub->ev))
 		return;
 	switch (stub->state) {
 	case CONN_STOPPING: {
@@ -576,11 +578,11 @@ static void handle_wakeup_locked(struct gdbstub *stub)
 		send_stop_reply_locked(stub, stub->session.resumed_vcpu);
 		break;
 	case CONN_DETACHING:
-		stub->ev.stop_wanted = false;
+		events_stop_seen_locked(&stub->ev);
 		cleanup_session_locked(stub);
 		break;
 	default:
-		stub->ev.stop_wanted = false;
+		events_stop_seen_locked(&stub->ev);
 		break;
 	}
 }
@@ -657,7 +659,8 @@ void *server_main(void *arg)
 		bool live = (stub->state == CONN_STOPPED ||
 			     stub->state == CONN_RUNNING) &&
 			    !stub->peer_hung_up;
-		if (stub->state == CONN_NONE || stub->ev.vm_over || live) {
+		if (stub->state == CONN_NONE || events_vm_over(&stub->ev) ||
+		    live) {
 			listen_idx = n;
 			pfd[n++] = (struct pollfd){ .fd = stub->listener.fd,
 						    .events = POLLIN };

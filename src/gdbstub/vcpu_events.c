@@ -62,8 +62,10 @@
  *
  * Besides the state, per vCPU: `suspended`, the debugger's order to stop
  * (a running vCPU obeys it at its next hook). Globally: stopped_vcpu (whose
- * event is being reported, -1 none) and stop_wanted (the server waits for
- * every active vCPU to be in a parked state).
+ * event is being reported, -1 none) and the world's state (world_state.h:
+ * free, running, stopping, interrupting, stopped, over), changed only by
+ * events_set_world_locked; in stopping and interrupting (and running) the
+ * server waits for every active vCPU to be in a parked state.
  *
  * - Hooks (vCPU threads): any hook first takes a not-started vCPU to
  *   running. A suspended vCPU parks (suspended exit, add). A breakpoint
@@ -76,7 +78,8 @@
  *   turned off).
  * - Every wake (vCPU): its own thread syncs its caps: BPT_EXIT iff
  *   breakpoints exist, step cap + MASK_HWINTR iff stepping.
- * - All active vCPUs parked, stop_wanted: the server is notified (eventfd).
+ * - All active vCPUs parked, a stop wanted: the server is notified
+ *   (eventfd).
  * - Ctrl-C, attach (server): suspend all; T02 for Ctrl-C once all parked.
  * - Resume (server): the reported event is consumed; pending hits whose
  *   breakpoint or watch is gone are dropped; if a vCPU to resume still has
@@ -162,13 +165,15 @@ bool events_stop_complete_locked(const struct gdb_events *ev)
 	lock_assert_held(&ev->lock);
 	/* after a resume, "everyone parked" alone means nothing: a resumed
 	 * vCPU whose thread has not started yet is parked by nobody */
-	return ev->stop_requested && ev->nwaiting == ev->nactive;
+	return world_state_stop_requested(ev->world) &&
+	       ev->nwaiting == ev->nactive;
 }
 
 static void notify_if_stopped_locked(struct gdb_events *ev)
 {
 	lock_assert_held(&ev->lock);
-	if (ev->stop_wanted && events_stop_complete_locked(ev) && ev->notify)
+	if (events_stop_wanted(ev) && events_stop_complete_locked(ev) &&
+	    ev->notify)
 		ev->notify(ev->notify_arg);
 }
 
@@ -212,6 +217,36 @@ bool events_set_state_locked(struct gdb_events *ev, int vcpu,
 	if (ev->non_stop && vcpu_state_has_event(to) && ev->notify)
 		ev->notify(ev->notify_arg);
 	return true;
+}
+
+bool events_set_world_locked(struct gdb_events *ev, enum world_state to)
+{
+	lock_assert_held(&ev->lock);
+	enum world_state from = ev->world;
+
+	if (from == to)
+		return true;
+	if (!world_state_edge_legal(from, to)) {
+		ev->illegal_transitions++;
+		fprintf(stderr, "gdbstub: illegal world state transition "
+			"%s -> %s refused (%lu so far)\n",
+			world_state_name(from), world_state_name(to),
+			ev->illegal_transitions);
+		fflush(stderr);
+#ifndef NDEBUG
+		abort(); /* a debug build stops at the bug */
+#endif
+		return false;
+	}
+	ev->world = to;
+	return true;
+}
+
+void events_stop_seen_locked(struct gdb_events *ev)
+{
+	lock_assert_held(&ev->lock);
+	if (ev->world == WORLD_STOPPING || ev->world == WORLD_INTERRUPTING)
+		events_set_world_locked(ev, WORLD_STOPPED);
 }
 
 enum vcpu_dbg_state events_vcpu_state_locked(const struct gdb_events *ev,
@@ -277,11 +312,11 @@ static void park_locked(struct gdb_events *ev, int vcpu)
 	lock_assert_held(&ev->lock);
 	struct vcpu_event_state *st = &ev->vcpu[vcpu];
 
-	if (ev->vm_over)
+	if (events_vm_over(ev))
 		return;
 	stop_here_locked(ev, vcpu);
 	bool spin = ev->stopped_vcpu == vcpu && gdb_spin_pays();
-	while (st->suspended && !ev->vm_over) {
+	while (st->suspended && !events_vm_over(ev)) {
 		if (spin) {
 			spin_before_sleep_locked(ev);
 			spin = false;
@@ -304,7 +339,7 @@ static void sync_caps_locked(struct gdb_events *ev, int vcpu)
 
 	if (!ops->set_cap)
 		return;
-	bool want_bpt = !ev->vm_over && ev->bps && bp_table_count(ev->bps) > 0;
+	bool want_bpt = !events_vm_over(ev) && ev->bps && bp_table_count(ev->bps) > 0;
 	/* A capability is recorded as set only when set_cap succeeded, so a
 	 * failure is retried at the vCPU's next wake-up instead of being
 	 * believed for the rest of the session. */
@@ -312,7 +347,7 @@ static void sync_caps_locked(struct gdb_events *ev, int vcpu)
 	    ops->set_cap(ev->ctx, vcpu, GDB_CAP_BPT_EXIT, want_bpt) == 0)
 		st->bpt_exit_on = want_bpt;
 	bool want_step = st->state == VCPU_STEPPING && ev->can_step &&
-			 !ev->vm_over;
+			 !events_vm_over(ev);
 	if (want_step != st->step_on) {
 		int rc = ops->set_cap(ev->ctx, vcpu, ev->step_cap, want_step);
 		/* no timer tick may land between the step and its report;
@@ -329,10 +364,12 @@ void events_stop_all_locked(struct gdb_events *ev, bool interrupt)
 	lock_assert_held(&ev->lock);
 	for (unsigned v = 0; v < ev->nvcpus; v++)
 		ev->vcpu[v].suspended = true;
-	ev->stop_wanted = true;
-	ev->stop_requested = true;
-	if (interrupt)
-		ev->interrupted = true;
+	/* ^C's stop stays one while an event's stop completes (the event
+	 * is what gets reported); the VM's end is for ever */
+	if (!events_vm_over(ev))
+		events_set_world_locked(ev, interrupt || events_interrupted(ev)
+						    ? WORLD_INTERRUPTING
+						    : WORLD_STOPPING);
 	if (ev->ops->suspend)
 		ev->ops->suspend(ev->ctx, -1);
 	notify_if_stopped_locked(ev);
@@ -383,7 +420,7 @@ static void report_loop_locked(struct gdb_events *ev, int vcpu)
 
 	/* whatever the debugger asked, this is the stop it gets */
 	st->interrupt_wanted = false;
-	while (!ev->vm_over && vcpu_state_has_event(st->state)) {
+	while (!events_vm_over(ev) && vcpu_state_has_event(st->state)) {
 		if (ev->non_stop) {
 			/* only this vCPU stops; the server was told when it
 			 * entered its event state. The VM counts it
@@ -413,7 +450,7 @@ void events_vcpu_breakpoint(struct gdb_events *ev, int vcpu, int inst_length)
 		return;
 	checked_mutex_lock(&ev->lock);
 	arrive_locked(ev, vcpu);
-	if (!ev->vm_over &&
+	if (!events_vm_over(ev) &&
 	    int3_is_ours(ev->ops, ev->ctx, ev->bps, vcpu, &gpa)) {
 		ev->vcpu[vcpu].hit_gpa = gpa;
 		events_set_state_locked(ev, vcpu, VCPU_HIT_BREAKPOINT);
@@ -449,7 +486,7 @@ void events_vcpu_step_trap(struct gdb_events *ev, int vcpu)
 	checked_mutex_lock(&ev->lock);
 	arrive_locked(ev, vcpu);
 	bool in_range = ev->vcpu[vcpu].state == VCPU_STEPPING &&
-			!ev->vm_over && step_stays_in_range_locked(ev, vcpu);
+			!events_vm_over(ev) && step_stays_in_range_locked(ev, vcpu);
 	if (in_range) {
 		/* Still inside the line: step again from this thread, with
 		 * the step caps (and the interrupt mask) left on, no round
@@ -463,7 +500,7 @@ void events_vcpu_step_trap(struct gdb_events *ev, int vcpu)
 		checked_mutex_unlock(&ev->lock);
 		return;
 	}
-	if (ev->vcpu[vcpu].state == VCPU_STEPPING && !ev->vm_over) {
+	if (ev->vcpu[vcpu].state == VCPU_STEPPING && !events_vm_over(ev)) {
 		events_set_state_locked(ev, vcpu, VCPU_STEPPED);
 		sync_caps_locked(ev, vcpu);
 		report_loop_locked(ev, vcpu);
@@ -480,7 +517,7 @@ void events_vcpu_watch(struct gdb_events *ev, int vcpu,
 		return;
 	checked_mutex_lock(&ev->lock);
 	arrive_locked(ev, vcpu);
-	if (!ev->vm_over) {
+	if (!events_vm_over(ev)) {
 		struct vcpu_event_state *st = &ev->vcpu[vcpu];
 		st->watch_type = type;
 		st->watch_addr = addr;
@@ -499,7 +536,7 @@ void events_vcpu_crashed_locked(struct gdb_events *ev, int vcpu, int signal,
 				const char *what)
 {
 	lock_assert_held(&ev->lock);
-	if (!valid_vcpu(ev, vcpu) || ev->vm_over)
+	if (!valid_vcpu(ev, vcpu) || events_vm_over(ev))
 		return;
 	struct vcpu_event_state *st = &ev->vcpu[vcpu];
 	arrive_locked(ev, vcpu);
@@ -516,7 +553,8 @@ void events_take_stop_locked(struct gdb_events *ev, int fallback_vcpu,
 			     struct gdb_stop_info *st)
 {
 	lock_assert_held(&ev->lock);
-	ev->stop_wanted = false;
+	bool interrupted = events_interrupted(ev);
+	events_stop_seen_locked(ev);
 	if (ev->stopped_vcpu >= 0) {
 		const struct vcpu_event_state *v = &ev->vcpu[ev->stopped_vcpu];
 		st->vcpu = ev->stopped_vcpu;
@@ -527,12 +565,11 @@ void events_take_stop_locked(struct gdb_events *ev, int fallback_vcpu,
 		st->watch_addr = v->watch_addr;
 	} else {
 		st->vcpu = valid_vcpu(ev, fallback_vcpu) ? fallback_vcpu : 0;
-		st->signal = ev->interrupted ? 2 : 5;
+		st->signal = interrupted ? 2 : 5;
 		st->swbreak = false;
 		st->watch_type = 0;
 		st->watch_addr = 0;
 	}
-	ev->interrupted = false;
 }
 
 /* A hit whose breakpoint or watch the debugger has removed since. */
@@ -596,8 +633,6 @@ void events_resume_locked(struct gdb_events *ev,
 			events_set_state_locked(ev, last, VCPU_PARKED);
 		ev->stopped_vcpu = -1;
 	}
-	ev->interrupted = false;
-	ev->stop_wanted = true;
 	/* As gdbserver does: an event that is already there is reported at
 	 * once, and nobody runs. Resuming would let the vCPU just reported
 	 * run round its loop and hit again before the pending vCPU's thread
@@ -605,11 +640,13 @@ void events_resume_locked(struct gdb_events *ev,
 	int pending = pending_to_report_locked(ev, actions, last);
 	if (pending >= 0) {
 		ev->stopped_vcpu = pending;
-		ev->stop_requested = true;
+		if (!events_vm_over(ev))
+			events_set_world_locked(ev, WORLD_STOPPING);
 		notify_if_stopped_locked(ev);
 		return;
 	}
-	ev->stop_requested = false;
+	if (!events_vm_over(ev))
+		events_set_world_locked(ev, WORLD_RUNNING);
 	for (unsigned v = 0; v < ev->nvcpus; v++) {
 		struct vcpu_event_state *st = &ev->vcpu[v];
 		if (!gdb_action_runs(actions[v]))
@@ -643,8 +680,7 @@ static void drop_events_locked(struct gdb_events *ev)
 			events_set_state_locked(ev, (int)v, VCPU_PARKED);
 	}
 	ev->stopped_vcpu = -1;
-	ev->stop_wanted = false;
-	ev->interrupted = false;
+	events_stop_seen_locked(ev);
 }
 
 void events_reset_locked(struct gdb_events *ev)
@@ -656,7 +692,8 @@ void events_reset_locked(struct gdb_events *ev)
 			events_set_state_locked(ev, (int)v, VCPU_RUNNING);
 		ev->vcpu[v].suspended = false;
 	}
-	ev->stop_requested = false;
+	if (!events_vm_over(ev))
+		events_set_world_locked(ev, WORLD_FREE);
 	if (ev->ops->resume)
 		ev->ops->resume(ev->ctx, -1);
 	wake_parked_locked(ev);
@@ -674,7 +711,7 @@ void events_reset_held_locked(struct gdb_events *ev)
 void events_vm_over_locked(struct gdb_events *ev)
 {
 	lock_assert_held(&ev->lock);
-	ev->vm_over = true;
+	events_set_world_locked(ev, WORLD_OVER);
 	events_reset_locked(ev);
 	pthread_cond_broadcast(&ev->parked); /* a pause waits no more */
 }
@@ -702,7 +739,7 @@ bool events_vcpu_stopped_locked(const struct gdb_events *ev, int vcpu)
 void events_stop_vcpu_locked(struct gdb_events *ev, int vcpu, int signal)
 {
 	lock_assert_held(&ev->lock);
-	if (!valid_vcpu(ev, vcpu) || ev->vm_over ||
+	if (!valid_vcpu(ev, vcpu) || events_vm_over(ev) ||
 	    events_vcpu_stopped_locked(ev, vcpu))
 		return;
 	struct vcpu_event_state *st = &ev->vcpu[vcpu];
@@ -742,7 +779,7 @@ void events_resume_vcpu_locked(struct gdb_events *ev, int vcpu,
 int events_pause_all_locked(struct gdb_events *ev, long long timeout_ns)
 {
 	lock_assert_held(&ev->lock);
-	if (ev->vm_over)
+	if (events_vm_over(ev))
 		return -ESHUTDOWN;
 	for (unsigned v = 0; v < ev->nvcpus; v++) {
 		struct vcpu_event_state *st = &ev->vcpu[v];
@@ -761,10 +798,10 @@ int events_pause_all_locked(struct gdb_events *ev, long long timeout_ns)
 	deadline.tv_nsec = (long)(ns % 1000000000LL);
 	ev->pausing = true;
 	int rc = 0;
-	while (!ev->vm_over && ev->nwaiting != ev->nactive && rc == 0)
+	while (!events_vm_over(ev) && ev->nwaiting != ev->nactive && rc == 0)
 		rc = checked_cond_timedwait(&ev->parked, &ev->lock, &deadline);
 	ev->pausing = false;
-	if (ev->vm_over)
+	if (events_vm_over(ev))
 		return -ESHUTDOWN;
 	if (ev->nwaiting != ev->nactive) {
 		events_unpause_all_locked(ev);

@@ -18,6 +18,7 @@
 #include "gdbstub/spin_wait.h"
 #include "gdbstub/vcpu_state.h"
 #include "gdbstub/watchpoints.h"
+#include "gdbstub/world_state.h"
 #include "hvgdb/gdbstub.h"
 #include "sync/checked_mutex.h"
 
@@ -62,11 +63,9 @@ struct gdb_events {
 	unsigned nactive;  /* vCPUs not NOT_STARTED */
 	unsigned nwaiting; /* vCPUs in a parked state */
 	int stopped_vcpu;      /* whose event is being reported, or -1 */
-	bool stop_wanted;      /* tell the server once every vCPU is parked */
-	bool stop_requested;   /* something stopped the world since the last
-				  resume (an event, ^C, attach, detach) */
-	bool interrupted;      /* Ctrl-C asked for the stop in progress */
-	bool vm_over;          /* the VM ended: hooks never park again */
+	/* Where the stop of every vCPU together stands (world_state.h):
+	 * changed only by events_set_world_locked. */
+	enum world_state world;
 	/* Non-stop mode (QNonStop:1): an event parks only its own vCPU and
 	 * the server is told (notify) to report it; nobody else stops. */
 	bool non_stop;
@@ -125,6 +124,29 @@ void events_vcpu_watch(struct gdb_events *ev, int vcpu,
  * session or VM ended. */
 void events_vcpu_crashed_locked(struct gdb_events *ev, int vcpu, int signal,
 				const char *what);
+
+/* The world's state (world_state.h), ev->lock held. The only writer;
+ * an edge world_state.c does not list is refused and counted (debug
+ * builds abort). */
+bool events_set_world_locked(struct gdb_events *ev, enum world_state to);
+/* Tell the server once every active vCPU is parked. */
+static inline bool events_stop_wanted(const struct gdb_events *ev)
+{
+	return world_state_stop_wanted(ev->world);
+}
+/* ^C asked for the stop in progress. */
+static inline bool events_interrupted(const struct gdb_events *ev)
+{
+	return ev->world == WORLD_INTERRUPTING;
+}
+/* The VM ended: hooks never park again. */
+static inline bool events_vm_over(const struct gdb_events *ev)
+{
+	return ev->world == WORLD_OVER;
+}
+/* The server saw the complete stop it wanted without taking it through
+ * events_take_stop_locked (detach, or no debugger to report to). */
+void events_stop_seen_locked(struct gdb_events *ev);
 
 /* Server side, ev->lock held. */
 void events_stop_all_locked(struct gdb_events *ev, bool interrupt);

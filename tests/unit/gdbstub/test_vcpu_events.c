@@ -117,7 +117,8 @@ static bool wait_stop(struct harness *h, int ms, struct gdb_stop_info *st)
 	long long deadline = end.tv_sec * 1000LL + end.tv_nsec / 1000000 + ms;
 	for (;;) {
 		checked_mutex_lock(&h->ev.lock);
-		if (h->ev.stop_wanted && events_stop_complete_locked(&h->ev)) {
+		if (events_stop_wanted(&h->ev) &&
+		    events_stop_complete_locked(&h->ev)) {
 			events_take_stop_locked(&h->ev, h->s.resumed_vcpu, st);
 			/* what the server sends; it also selects the thread */
 			gdb_build_stop_reply(&h->s, st, &h->r);
@@ -988,6 +989,87 @@ static void test_illegal_transition_refused(void **state)
 	destroy(h);
 }
 
+/* The world's state (world_state.h) takes only listed edges: a resume
+ * that finds no stop to resume from is a bug in the event machine. A
+ * debug build stops on it; a release build refuses it, counts it and
+ * carries on. */
+static void test_illegal_world_transition_refused(void **state)
+{
+	(void)state;
+	struct harness *h = make(MOCK_INTEL, 2, false);
+#ifdef NDEBUG
+	checked_mutex_lock(&h->ev.lock);
+	assert_int_equal(h->ev.world, WORLD_FREE);
+	assert_false(events_set_world_locked(&h->ev, WORLD_STOPPED));
+	assert_int_equal(h->ev.world, WORLD_FREE);
+	assert_int_equal(h->ev.illegal_transitions, 1);
+	/* the VM's end is for ever */
+	assert_true(events_set_world_locked(&h->ev, WORLD_OVER));
+	assert_false(events_set_world_locked(&h->ev, WORLD_FREE));
+	assert_true(events_vm_over(&h->ev));
+	assert_int_equal(h->ev.illegal_transitions, 2);
+	checked_mutex_unlock(&h->ev.lock);
+#else
+	int fds[2];
+	assert_int_equal(pipe(fds), 0);
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		dup2(fds[1], 2);
+		checked_mutex_lock(&h->ev.lock);
+		events_set_world_locked(&h->ev, WORLD_STOPPED);
+		_exit(0);
+	}
+	close(fds[1]);
+	char out[512];
+	ssize_t n = read(fds[0], out, sizeof(out) - 1);
+	out[n > 0 ? n : 0] = 0;
+	close(fds[0]);
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
+	assert_non_null(strstr(out, "illegal world state transition "
+				    "free -> stopped"));
+#endif
+	destroy(h);
+}
+
+/* A session's stops walk the world through its states, and ^C's stop is
+ * told apart from an event's. */
+static void test_world_states_of_a_session(void **state)
+{
+	(void)state;
+	struct harness *h = make(MOCK_INTEL, 2, false);
+	mock_start_vcpus(&h->mt);
+	assert_int_equal(h->ev.world, WORLD_FREE);
+	attach(h);
+	assert_int_equal(h->ev.world, WORLD_STOPPED);
+	packet(h, "vCont;c");
+	checked_mutex_lock(&h->ev.lock);
+	assert_int_equal(h->ev.world, WORLD_RUNNING);
+	events_stop_all_locked(&h->ev, true);
+	assert_int_equal(h->ev.world, WORLD_INTERRUPTING);
+	/* an event's stop during ^C's: still ^C's */
+	events_stop_all_locked(&h->ev, false);
+	assert_int_equal(h->ev.world, WORLD_INTERRUPTING);
+	checked_mutex_unlock(&h->ev.lock);
+	struct gdb_stop_info st;
+	assert_true(wait_stop(h, 5000, &st));
+	assert_int_equal(st.signal, 2);
+	assert_int_equal(h->ev.world, WORLD_STOPPED);
+	disconnect(h);
+	assert_int_equal(h->ev.world, WORLD_FREE);
+	checked_mutex_lock(&h->ev.lock);
+	events_vm_over_locked(&h->ev);
+	assert_int_equal(h->ev.world, WORLD_OVER);
+	/* nothing leaves the end: a stop is not even asked for */
+	events_stop_all_locked(&h->ev, false);
+	assert_int_equal(h->ev.world, WORLD_OVER);
+	checked_mutex_unlock(&h->ev.lock);
+	assert_int_equal(h->ev.illegal_transitions, 0);
+	destroy(h);
+}
+
 /* A real session counts its transitions and refuses none. */
 static void test_stats_count_transitions(void **state)
 {
@@ -1399,6 +1481,8 @@ int main(void)
 		cmocka_unit_test(test_state_table_matches_code),
 		cmocka_unit_test(test_state_graph_properties),
 		cmocka_unit_test(test_illegal_transition_refused),
+		cmocka_unit_test(test_illegal_world_transition_refused),
+		cmocka_unit_test(test_world_states_of_a_session),
 		cmocka_unit_test(test_stats_count_transitions),
 		BOTH(test_non_stop_one_vcpu_at_a_time),
 		BOTH(test_non_stop_disconnect_resumes_all),
