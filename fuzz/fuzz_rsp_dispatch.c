@@ -182,6 +182,18 @@ static void serve_packet(struct harness *h)
 		end_session(h);
 		break;
 	case GDB_PKT_RESUME:
+		if (h->s.non_stop) {
+			/* the server answers OK; stops come as notifications
+			 * (here every vCPU is stopped: vCont;t stops nobody) */
+			for (unsigned v = 0; v < h->s.nvcpus; v++)
+				REQUIRE(h->s.actions[v] <= GDB_ACT_INTERRUPT);
+			memset(h->s.actions, 0,
+			       h->s.nvcpus * sizeof(*h->s.actions));
+			reply_reset(&h->reply);
+			reply_str(&h->reply, "OK");
+			check_reply_round_trip(h);
+			break;
+		}
 		simulate_stop(h, 5);
 		break;
 	case GDB_PKT_KILL:

@@ -11,6 +11,8 @@ const struct conn_state_edge conn_state_edges[] = {
 	E(STOPPED, RUNNING, "a resume (c, s, vCont), or k: the VM's end is "
 			    "owed"),
 	E(STOPPED, NONE, "D, the connection is lost, or the VM ends"),
+	E(STOPPED, DETACHING, "non-stop: D or the connection is lost while "
+			      "vCPUs run"),
 	E(RUNNING, STOPPED, "every vCPU parked after an event or ^C: the "
 			    "stop reply is sent"),
 	E(RUNNING, DETACHING, "the connection is lost"),

@@ -85,6 +85,8 @@ int gdbstub_create(const struct gdbstub_config *cfg, struct gdbstub **out,
 		return rc;
 	}
 	stub->session.ev = &stub->ev;
+	stub->session.pause = (struct gdb_pause_ops){
+		.pause = server_pause, .unpause = server_unpause, .arg = stub };
 	stub->session.hold_when_detached = cfg->wait;
 	pthread_cond_init(&stub->end_cond, NULL);
 	rc = listen_socket_open(&stub->listener, cfg->listen, err, errlen);
@@ -180,7 +182,7 @@ bool gdbstub_vcpu_crashed(struct gdbstub *stub, int vcpu, int signal,
 		return false;
 	checked_mutex_lock(&stub->ev.lock);
 	/* Without a debugger the VM ends at once, as it always did. */
-	bool attached = stub->state != CONN_NONE && !stub->ev.vm_over;
+	bool attached = stub->state != CONN_NONE && !events_vm_over(&stub->ev);
 	if (attached)
 		events_vcpu_crashed_locked(&stub->ev, vcpu, signal, what);
 	checked_mutex_unlock(&stub->ev.lock);
@@ -192,7 +194,7 @@ void gdbstub_vm_ended(struct gdbstub *stub, int status, int signal)
 	if (!stub)
 		return;
 	checked_mutex_lock(&stub->ev.lock);
-	if (stub->ev.vm_over) {
+	if (events_vm_over(&stub->ev)) {
 		checked_mutex_unlock(&stub->ev.lock);
 		return;
 	}

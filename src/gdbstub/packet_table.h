@@ -23,6 +23,25 @@ enum gdb_need {
 	GDB_NEED_READ_PHYS, /* guest memory reads (binary 'x' transfers) */
 	GDB_NEED_WATCH,     /* hardware breakpoints and watchpoints:
 			       gdb_session_has_watch */
+	GDB_NEED_SUSPEND,   /* stopping and resuming single vCPUs (the
+			       suspend and resume ops): non-stop mode */
+	GDB_NEED_NON_STOP,  /* the session is in non-stop mode */
+};
+
+/* What a packet needs of the vCPUs in non-stop mode, where others may run
+ * while it is served (all-stop serves packets only with every vCPU
+ * stopped, so this matters only in non-stop). */
+enum gdb_while_running {
+	GDB_RUNNING_OK,       /* served as is */
+	GDB_HG_STOPPED,       /* the Hg vCPU's registers: refused (E10)
+				 while that vCPU runs */
+	GDB_PAUSE_IF_HG_RUNS, /* reads through the Hg vCPU's page tables:
+				 every vCPU is paused around it while that
+				 one runs */
+	GDB_PAUSE_ALL,        /* writes guest memory or debug state, or reads
+				 every vCPU: every running vCPU is paused
+				 around it, so no engine runs while code
+				 changes under it */
 };
 
 /* Handles the payload after the row's prefix: [args, end). */
@@ -42,6 +61,8 @@ struct gdb_packet_entry {
 	int refuse_errno;
 	/* What qSupported says when the target has `need`, or NULL. */
 	const char *feature;
+	/* Non-stop only: what it needs of running vCPUs. */
+	enum gdb_while_running running;
 };
 
 /* The rows, in the order qSupported lists their features. */

@@ -9,6 +9,7 @@
 
 #include "gdbstub/packet_table.h"
 #include "gdbstub/rsp_codec.h"
+#include "gdbstub/vcpu_events.h"
 
 /*
  * "swbreak" tells gdb the stop is one of its breakpoints, at the PC. A
@@ -60,7 +61,10 @@ uint64_t gdb_vcpu_rip(const struct gdb_session *s, int vcpu)
 	uint8_t val[8];
 	uint64_t rip = 0;
 
-	if (!s->ops->read_reg || s->ops->read_reg(s->ctx, vcpu, GDB_REG_RIP, val))
+	/* a vCPU that runs (non-stop) is not read: its registers are its
+	 * engine's while it runs */
+	if (!gdb_vcpu_parked(s, vcpu) || !s->ops->read_reg ||
+	    s->ops->read_reg(s->ctx, vcpu, GDB_REG_RIP, val))
 		return 0;
 	for (int i = 0; i < 8; i++)
 		rip |= (uint64_t)val[i] << (8 * i);
@@ -81,6 +85,9 @@ static void reply_thread_list(const struct gdb_session *s, struct gdb_reply *r)
 	reply_str(r, ";");
 }
 
+/* "T<sig>thread:N;[reason;][threads;]10:..;07:..;06:..;": the one stop
+ * reply builder (all-stop replies, '?', %Stop notifications, vStopped,
+ * qThreadStopInfo). */
 void gdb_append_stop_reply(const struct gdb_session *s,
 			   const struct gdb_stop_info *st, struct gdb_reply *r)
 {
@@ -125,12 +132,53 @@ void gdb_build_stop_reply(struct gdb_session *s, const struct gdb_stop_info *st,
 	s->last_stop.vcpu = vcpu;
 }
 
+void gdb_build_vcpu_stop_reply(struct gdb_session *s, int vcpu,
+			       struct gdb_reply *r)
+{
+	struct gdb_stop_info st = { .vcpu = vcpu, .signal = 0 };
+
+	if (vcpu < 0 || (unsigned)vcpu >= s->nvcpus)
+		vcpu = 0;
+	if (s->ev)
+		events_stop_info_locked(s->ev, vcpu, &st);
+	st.vcpu = vcpu;
+	reply_reset(r);
+	gdb_append_stop_reply(s, &st, r);
+}
+
+/*
+ * Non-stop '?': the first stopped vCPU (OK when none is). The manual has
+ * every stopped thread follow through vStopped, but gdb 13.1 then fails an
+ * assertion (remote.c:8351, `!async_event_handler_marked`): it consumes
+ * the initial stops with a wait that re-marks its event handler while
+ * more are queued and it is not yet asynchronous. So the others are sent
+ * as ordinary %Stop notifications once this sequence is over (the server
+ * does, right after the vStopped that ends it): gdb lists them as running
+ * for a moment, then stopped, which is what any stub may report.
+ */
+static void stop_reason_non_stop(struct gdb_session *s, struct gdb_reply *r)
+{
+	stop_queue_restart(&s->stops);
+	s->quiet_stops_owed = true;
+	for (unsigned v = 0; v < s->nvcpus; v++) {
+		if (!gdb_vcpu_parked(s, (int)v))
+			continue;
+		int head = stop_queue_push_for_query(&s->stops, (int)v);
+		gdb_build_vcpu_stop_reply(s, head, r);
+		return;
+	}
+	reply_str(r, "OK");
+}
+
 enum gdb_packet_result pkt_stop_reason(struct gdb_session *s, const char *a,
 				       const char *end, struct gdb_reply *r)
 {
 	(void)a;
 	(void)end;
-	gdb_build_stop_reply(s, &s->last_stop, r);
+	if (s->non_stop)
+		stop_reason_non_stop(s, r);
+	else
+		gdb_build_stop_reply(s, &s->last_stop, r);
 	return GDB_PKT_REPLY;
 }
 

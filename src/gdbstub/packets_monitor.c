@@ -32,6 +32,13 @@ static const char *state_name(const struct gdb_session *s, int vcpu)
 	enum vcpu_dbg_state state = events_vcpu_state_locked(s->ev, vcpu);
 	if (state == VCPU_NOT_STARTED)
 		return "not started";
+	/* non-stop: running, or parked only for the moment this command
+	 * takes (every vCPU is paused around a monitor command) */
+	if (!vcpu_state_parked(state) || s->ev->vcpu[vcpu].paused)
+		return state == VCPU_STEPPING ||
+				       state == VCPU_PARKED_MID_STEP
+			       ? "stepping"
+			       : "running";
 	if (crash_description(s, vcpu))
 		return "crashed";
 	/* also one resumed for a step that another vCPU's stop cut short */
@@ -55,6 +62,12 @@ void gdb_describe_vcpu(const struct gdb_session *s, int vcpu, char *out,
 	struct gdb_vcpu_status status = { 0 };
 	const char *mode = "unknown mode";
 
+	/* a vCPU that runs (non-stop) is not read: its registers are its
+	 * engine's while it runs */
+	if (!gdb_vcpu_parked(s, vcpu)) {
+		snprintf(out, outlen, "vCPU %d, %s", vcpu, state_name(s, vcpu));
+		return;
+	}
 	if (s->ops->vcpu_status &&
 	    s->ops->vcpu_status(s->ctx, vcpu, &status) == 0 && status.mode)
 		mode = status.mode;

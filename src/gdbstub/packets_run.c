@@ -20,7 +20,7 @@ static void clear_actions(struct gdb_session *s)
 static void note_resumed(struct gdb_session *s)
 {
 	for (unsigned v = 0; v < s->nvcpus; v++) {
-		if (s->actions[v] != GDB_ACT_NONE) {
+		if (gdb_action_runs(s->actions[v])) {
 			s->resumed_vcpu = (int)v;
 			return;
 		}
@@ -36,6 +36,12 @@ static enum gdb_packet_result resume_one(struct gdb_session *s, bool step,
 	bool have_addr = false;
 	int vcpu = s->hc >= 0 ? s->hc : s->hg;
 
+	/* non-stop resumes are vCont's: these would have to say which
+	 * vCPUs run on, which they cannot */
+	if (s->non_stop) {
+		reply_error(r, ENOTSUP);
+		return GDB_PKT_REPLY;
+	}
 	if (with_signal) {
 		/* a hypervisor has no signals to deliver: accepted, ignored */
 		if (hex_parse_u64(&a, end, &sig)) {
@@ -120,7 +126,11 @@ static const struct vcont_action {
 	{ 'C', GDB_ACT_CONTINUE, true, false, GDB_NEED_NOTHING },
 	{ 's', GDB_ACT_STEP, false, false, GDB_NEED_STEP },
 	{ 'S', GDB_ACT_STEP, true, false, GDB_NEED_STEP },
+	/* range stepping: gdb uses it in both modes */
 	{ 'r', GDB_ACT_STEP, false, true, GDB_NEED_STEP },
+	/* stop a thread: non-stop only (vCont? lists it only then, so the
+	 * all-stop reply is what it always was) */
+	{ 't', GDB_ACT_STOP, false, false, GDB_NEED_NON_STOP },
 };
 
 static const struct vcont_action *vcont_action(char letter)
@@ -147,7 +157,8 @@ enum gdb_packet_result pkt_vcont_query(struct gdb_session *s, const char *a,
 
 /* vCont;action[:tid];... Each vCPU takes the leftmost action naming it; an
  * action without tid applies to every vCPU not yet named. vCPUs that no
- * action names stay stopped (scheduler-locking). */
+ * action names stay stopped (scheduler-locking); in non-stop mode, as they
+ * are. */
 enum gdb_packet_result pkt_vcont(struct gdb_session *s, const char *a,
 				 const char *end, struct gdb_reply *r)
 {
@@ -159,7 +170,9 @@ enum gdb_packet_result pkt_vcont(struct gdb_session *s, const char *a,
 		struct gdb_step_range range = { 0, 0 };
 		uint64_t sig;
 
-		if (!action)
+		/* t outside non-stop mode is malformed, as it always was */
+		if (!action || (action->need == GDB_NEED_NON_STOP &&
+				!gdb_session_meets(s, action->need)))
 			goto bad;
 		if (action->with_signal && hex_parse_u64(&a, end, &sig))
 			goto bad;

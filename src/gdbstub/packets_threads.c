@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "gdbstub/rsp_codec.h"
+#include "gdbstub/vcpu_events.h"
 
 /* A description (gdb_describe_vcpu) is shorter than this. */
 #define THREAD_TEXT_MAX 160
@@ -116,14 +117,19 @@ GDB_PACKET_HANDLER(pkt_thread_events)
 	return GDB_PKT_REPLY;
 }
 
-/* The stop of one vCPU as the last stop reply saw it: the reported vCPU
- * has its reason, every other one none (signal 0: it was only stopped
- * along; an event of its own waits for a later resume, all-stop). */
+/* The stop of one stopped vCPU. All-stop: as the last stop reply saw it,
+ * the reported vCPU has its reason, every other one none (signal 0: it
+ * was only stopped along; an event of its own waits for a later resume).
+ * Non-stop: each stopped vCPU has its own (the one its %Stop said). */
 static struct gdb_stop_info stop_of(const struct gdb_session *s, int vcpu)
 {
-	if (vcpu == s->last_stop.vcpu)
-		return s->last_stop;
-	return (struct gdb_stop_info){ .vcpu = vcpu, .signal = 0 };
+	struct gdb_stop_info st = { .vcpu = vcpu, .signal = 0 };
+
+	if (s->non_stop && s->ev)
+		events_stop_info_locked(s->ev, vcpu, &st);
+	else if (vcpu == s->last_stop.vcpu)
+		st = s->last_stop;
+	return st;
 }
 
 /* qThreadStopInfoTID: that thread's stop reply. */
@@ -134,6 +140,12 @@ GDB_PACKET_HANDLER(pkt_thread_stop_info)
 	if (hex_parse_u64(&a, end, &tid) || a != end || tid == 0 ||
 	    tid > s->nvcpus) {
 		reply_error(r, ESRCH);
+		return GDB_PKT_REPLY;
+	}
+	/* a running vCPU (non-stop) has no stop to tell: E10, as
+	 * lldb-server answers for a running thread */
+	if (!gdb_vcpu_parked(s, (int)tid - 1)) {
+		reply_error(r, EBUSY);
 		return GDB_PKT_REPLY;
 	}
 	struct gdb_stop_info st = stop_of(s, (int)tid - 1);
@@ -170,6 +182,12 @@ GDB_PACKET_HANDLER(pkt_threads_info_json)
 		gdb_describe_vcpu(s, (int)v, name, sizeof(name));
 		reply_fmt(r, "%s{\"tid\":%u,\"name\":", v ? "," : "", v + 1);
 		json_string(r, name);
+		/* a running vCPU (non-stop): its name says so; it has no
+		 * stop, and its registers are its engine's */
+		if (!gdb_vcpu_parked(s, (int)v)) {
+			reply_str(r, "}");
+			continue;
+		}
 		reply_fmt(r, ",\"signal\":%d", st.signal & 0xff);
 		/* a watchpoint as LLDB turns the T packet's watch:ADDR into
 		 * one: "watchpoint" and the address, decimal */

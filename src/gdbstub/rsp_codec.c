@@ -192,6 +192,36 @@ size_t rsp_encode(const uint8_t *payload, size_t len, uint8_t *out,
 	return o;
 }
 
+size_t rsp_encode_notification(const uint8_t *payload, size_t len,
+			       uint8_t *out, size_t cap)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t o = 0;
+	uint8_t sum = 0;
+
+	if (cap < 4)
+		return 0;
+	out[o++] = '%';
+	for (size_t i = 0; i < len; i++) {
+		uint8_t c = payload[i];
+		/* no run-length encoding: a count could be '%' */
+		bool esc = needs_escape(c) || c == '%';
+		if (o + (esc ? 2 : 1) > cap - 3)
+			return 0;
+		if (esc) {
+			out[o++] = '}';
+			c ^= 0x20;
+			sum += '}';
+		}
+		out[o++] = c;
+		sum += c;
+	}
+	out[o++] = '#';
+	out[o++] = (uint8_t)digits[sum >> 4];
+	out[o++] = (uint8_t)digits[sum & 15];
+	return o;
+}
+
 int hex_digit_value(char c)
 {
 	if (c >= '0' && c <= '9')

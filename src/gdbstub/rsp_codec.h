@@ -62,6 +62,11 @@ size_t rsp_decode(struct rsp_decoder *d, const uint8_t *in, size_t n,
  */
 size_t rsp_encode(const uint8_t *payload, size_t len, uint8_t *out,
 		  size_t cap);
+/* Builds the notification "%<payload escaped>#cs" (GDB's %Stop): no
+ * run-length encoding, and '%' escaped too, so no '$', '%' or '#' appears
+ * inside. Same bound as rsp_encode; 0 if out is too small. */
+size_t rsp_encode_notification(const uint8_t *payload, size_t len,
+			       uint8_t *out, size_t cap);
 /* Worst case frame size for a payload of len bytes. */
 size_t rsp_encode_bound(size_t len);
 

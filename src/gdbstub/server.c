@@ -18,6 +18,21 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+/* How long a non-stop pause waits for the running vCPUs to park. */
+#define PAUSE_TIMEOUT_NS (5 * 1000000000LL)
+
+int server_pause(void *arg)
+{
+	struct gdbstub *stub = arg;
+	return events_pause_all_locked(&stub->ev, PAUSE_TIMEOUT_NS);
+}
+
+void server_unpause(void *arg)
+{
+	struct gdbstub *stub = arg;
+	events_unpause_all_locked(&stub->ev);
+}
+
 void server_notify(void *arg)
 {
 	struct gdbstub *stub = arg;
@@ -102,6 +117,10 @@ static void cleanup_session_locked(struct gdbstub *stub)
 	gdb_watch_remove_all(&stub->session);
 	finish_connection_locked(stub);
 	set_conn_state_locked(stub, CONN_NONE);
+	/* the next debugger starts in all-stop mode */
+	stub->session.non_stop = false;
+	stop_queue_reset(&stub->session.stops);
+	events_set_non_stop_locked(&stub->ev, false);
 	if (stub->session.hold_when_detached) {
 		/* like QEMU's -S: the early-boot window waits for the next
 		 * debugger */
@@ -115,14 +134,32 @@ static void cleanup_session_locked(struct gdbstub *stub)
 }
 
 /* --wait holds the guest until some debugger lets it run freely: a
- * resume with no step in it ends the hold. A step does not, even though
- * gdb's stepi lets the other vCPUs run meanwhile (vCont;s:1;c). */
+ * resume that continues a vCPU and steps none ends the hold. A step does
+ * not, even though gdb's stepi lets the other vCPUs run meanwhile
+ * (vCont;s:1;c), nor a non-stop vCont;t. */
 static void end_hold_at_continue(struct gdb_session *s)
 {
-	for (unsigned v = 0; v < s->nvcpus; v++)
+	bool cont = false;
+	for (unsigned v = 0; v < s->nvcpus; v++) {
 		if (s->actions[v] == GDB_ACT_STEP)
 			return;
-	s->hold_when_detached = false;
+		cont = cont || s->actions[v] == GDB_ACT_CONTINUE;
+	}
+	if (cont)
+		s->hold_when_detached = false;
+}
+
+/* Non-stop: vCPUs may run while the session ends, and memory may only
+ * change while every vCPU is parked: stop them all first (the session is
+ * cleaned up once they are). True when that is under way. */
+static bool stop_all_before_cleanup_locked(struct gdbstub *stub)
+{
+	lock_assert_held(&stub->ev.lock);
+	if (!stub->session.non_stop || !gdb_any_vcpu_runs(&stub->session))
+		return false;
+	set_conn_state_locked(stub, CONN_DETACHING);
+	events_stop_all_locked(&stub->ev, false);
+	return true;
 }
 
 static void connection_lost_locked(struct gdbstub *stub)
@@ -130,6 +167,11 @@ static void connection_lost_locked(struct gdbstub *stub)
 	lock_assert_held(&stub->ev.lock);
 	switch (stub->state) {
 	case CONN_STOPPED:
+		if (stub->session.non_stop && gdb_any_vcpu_runs(&stub->session)) {
+			close_connection_locked(stub);
+			stop_all_before_cleanup_locked(stub);
+			break;
+		}
 		cleanup_session_locked(stub);
 		break;
 	case CONN_RUNNING:
@@ -213,6 +255,52 @@ static void send_nak_locked(struct gdbstub *stub)
 	queue_output_locked(stub, (const uint8_t *)"-", 1);
 }
 
+/* A %Stop notification (non-stop) with payload "Stop:<text>". */
+static void send_notification_locked(struct gdbstub *stub,
+				     const struct gdb_reply *text)
+{
+	lock_assert_held(&stub->ev.lock);
+	uint8_t payload[1024];
+	uint8_t frame[2 * sizeof(payload) + 4];
+	static const char name[] = "Stop:";
+	size_t n = sizeof(name) - 1;
+
+	if (text->overflow || text->len > sizeof(payload) - n)
+		return; /* a stop reply is far shorter */
+	memcpy(payload, name, n);
+	memcpy(payload + n, text->buf, text->len);
+	n = rsp_encode_notification(payload, n + text->len, frame,
+				    sizeof(frame));
+	if (n)
+		queue_output_locked(stub, frame, n);
+}
+
+/* Non-stop: queues the stops not reported yet and notifies the first
+ * unless a notification is in flight (the rest go out as vStopped
+ * replies). */
+static void report_non_stop_stops_locked(struct gdbstub *stub)
+{
+	lock_assert_held(&stub->ev.lock);
+	int vcpu = nonstop_collect_stops_locked(&stub->ev, &stub->session);
+	if (vcpu < 0)
+		return;
+	uint8_t buf[512];
+	struct gdb_reply r = { .buf = buf, .cap = sizeof(buf) };
+	gdb_build_vcpu_stop_reply(&stub->session, vcpu, &r);
+	send_notification_locked(stub, &r);
+}
+
+/* ^C in non-stop (gdb sends vCtrlC; a raw 0x03 is taken the same way). */
+static void interrupt_non_stop_locked(struct gdbstub *stub)
+{
+	lock_assert_held(&stub->ev.lock);
+	uint8_t buf[16];
+	struct gdb_reply r = { .buf = buf, .cap = sizeof(buf) };
+	if (gdb_handle_packet(&stub->session, (const uint8_t *)"vCtrlC", 6,
+			      &r) == GDB_PKT_RESUME)
+		nonstop_apply_actions_locked(&stub->ev, &stub->session);
+}
+
 static void send_stop_reply_locked(struct gdbstub *stub, int fallback)
 {
 	lock_assert_held(&stub->ev.lock);
@@ -238,9 +326,23 @@ static void handle_packet_locked(struct gdbstub *stub, const uint8_t *pkt,
 	}
 	enum gdb_packet_result res =
 		gdb_handle_packet(&stub->session, pkt, len, &stub->reply);
+	/* QNonStop switched it, with every vCPU parked */
+	events_set_non_stop_locked(&stub->ev, stub->session.non_stop);
+	if (res == GDB_PKT_RESUME && stub->session.non_stop) {
+		/* vCont (and vCtrlC) answer OK at once; the stops follow as
+		 * notifications */
+		end_hold_at_continue(&stub->session);
+		nonstop_apply_actions_locked(&stub->ev, &stub->session);
+		reply_reset(&stub->reply);
+		reply_str(&stub->reply, "OK");
+		res = GDB_PKT_REPLY;
+	}
 	switch (res) {
 	case GDB_PKT_REPLY:
 		send_reply_locked(stub, ack, true);
+		/* a stop '?' left owed goes out once its sequence is over */
+		if (stub->session.non_stop)
+			report_non_stop_stops_locked(stub);
 		break;
 	case GDB_PKT_NOACK:
 		send_reply_locked(stub, ack, true);
@@ -260,8 +362,14 @@ static void handle_packet_locked(struct gdbstub *stub, const uint8_t *pkt,
 		break;
 	case GDB_PKT_DETACH:
 		send_reply_locked(stub, ack, true);
-		if (stub->state == CONN_STOPPED)
-			cleanup_session_locked(stub);
+		if (stub->state != CONN_STOPPED)
+			break;
+		if (stub->session.non_stop && gdb_any_vcpu_runs(&stub->session)) {
+			finish_connection_locked(stub);
+			stop_all_before_cleanup_locked(stub);
+			break;
+		}
+		cleanup_session_locked(stub);
 		break;
 	case GDB_PKT_KILL:
 		/* 'k' has no reply, vKill an OK */
@@ -300,8 +408,12 @@ static void process_input_locked(struct gdbstub *stub)
 				resend_last_locked(stub);
 			break;
 		case RSP_EV_INTERRUPT:
-			if (stub->state == CONN_RUNNING && !stub->ev.interrupted)
+			if (stub->state == CONN_RUNNING &&
+			    !events_interrupted(&stub->ev))
 				events_stop_all_locked(&stub->ev, true);
+			else if (stub->state == CONN_STOPPED &&
+				 stub->session.non_stop)
+				interrupt_non_stop_locked(stub);
 			break;
 		case RSP_EV_BAD_CHECKSUM:
 			if (ack) {
@@ -372,13 +484,13 @@ static bool peer_hung_up_locked(struct gdbstub *stub)
 static void accept_connection_locked(struct gdbstub *stub)
 {
 	lock_assert_held(&stub->ev.lock);
-	if (stub->state != CONN_NONE && !stub->ev.vm_over &&
+	if (stub->state != CONN_NONE && !events_vm_over(&stub->ev) &&
 	    peer_hung_up_locked(stub))
 		return; /* the listener is not polled until the session ends */
 	int fd = accept4(stub->listener.fd, NULL, NULL, SOCK_CLOEXEC);
 	if (fd < 0)
 		return;
-	if (stub->state != CONN_NONE || stub->ev.vm_over) {
+	if (stub->state != CONN_NONE || events_vm_over(&stub->ev)) {
 		/* one debugger at a time; the live session is untouched.
 		 * Whatever it sent already is read so the close is a FIN. */
 		char junk[4096];
@@ -412,7 +524,11 @@ static void send_vm_end_locked(struct gdbstub *stub)
 			reply_fmt(&stub->reply, "X%02x", stub->end_signal & 0xff);
 		else
 			reply_fmt(&stub->reply, "W%02x", stub->end_status & 0xff);
-		send_reply_locked(stub, false, true);
+		/* non-stop: the end is a stop like any other, notified */
+		if (stub->session.non_stop && stub->state == CONN_STOPPED)
+			send_notification_locked(stub, &stub->reply);
+		else
+			send_reply_locked(stub, false, true);
 		finish_connection_locked(stub);
 	}
 	/* the VM is gone: nothing to restore, nobody to resume */
@@ -444,7 +560,10 @@ static void handle_wakeup_locked(struct gdbstub *stub)
 		send_vm_end_locked(stub);
 		return;
 	}
-	if (!stub->ev.stop_wanted || !events_stop_complete_locked(&stub->ev))
+	if (stub->state == CONN_STOPPED && stub->session.non_stop)
+		report_non_stop_stops_locked(stub);
+	if (!events_stop_wanted(&stub->ev) ||
+	    !events_stop_complete_locked(&stub->ev))
 		return;
 	switch (stub->state) {
 	case CONN_STOPPING: {
@@ -459,11 +578,11 @@ static void handle_wakeup_locked(struct gdbstub *stub)
 		send_stop_reply_locked(stub, stub->session.resumed_vcpu);
 		break;
 	case CONN_DETACHING:
-		stub->ev.stop_wanted = false;
+		events_stop_seen_locked(&stub->ev);
 		cleanup_session_locked(stub);
 		break;
 	default:
-		stub->ev.stop_wanted = false;
+		events_stop_seen_locked(&stub->ev);
 		break;
 	}
 }
@@ -540,7 +659,8 @@ void *server_main(void *arg)
 		bool live = (stub->state == CONN_STOPPED ||
 			     stub->state == CONN_RUNNING) &&
 			    !stub->peer_hung_up;
-		if (stub->state == CONN_NONE || stub->ev.vm_over || live) {
+		if (stub->state == CONN_NONE || events_vm_over(&stub->ev) ||
+		    live) {
 			listen_idx = n;
 			pfd[n++] = (struct pollfd){ .fd = stub->listener.fd,
 						    .events = POLLIN };

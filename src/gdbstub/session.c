@@ -24,7 +24,8 @@ int gdb_session_init(struct gdb_session *s, const struct gdb_target_ops *ops,
 	s->ranges = calloc(s->nvcpus, sizeof(*s->ranges));
 	s->scratch_cap = RSP_PACKET_SIZE;
 	s->scratch = malloc(s->scratch_cap);
-	if (!s->actions || !s->ranges || !s->scratch) {
+	int queue_rc = stop_queue_init(&s->stops, s->nvcpus);
+	if (!s->actions || !s->ranges || !s->scratch || queue_rc) {
 		gdb_session_free(s);
 		return -ENOMEM;
 	}
@@ -46,6 +47,7 @@ int gdb_session_init(struct gdb_session *s, const struct gdb_target_ops *ops,
 void gdb_session_free(struct gdb_session *s)
 {
 	bp_table_free(&s->bps);
+	stop_queue_free(&s->stops);
 	free(s->actions);
 	free(s->ranges);
 	free(s->scratch);
@@ -67,6 +69,9 @@ void gdb_session_reset(struct gdb_session *s)
 	s->error_strings = false;
 	s->thread_events = false;
 	s->last_stop = (struct gdb_stop_info){ .vcpu = 0, .signal = 5 };
+	s->non_stop = false;
+	s->quiet_stops_owed = false;
+	stop_queue_reset(&s->stops);
 	memset(s->actions, 0, s->nvcpus * sizeof(*s->actions));
 	memset(s->ranges, 0, s->nvcpus * sizeof(*s->ranges));
 }

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "gdbstub/breakpoints.h"
+#include "gdbstub/stop_queue.h"
 #include "gdbstub/watchpoints.h"
 #include "hvgdb/gdbstub.h"
 
@@ -20,9 +21,11 @@ struct gdb_events;
 
 /* What a run-control packet asks of one vCPU. */
 enum gdb_resume_action {
-	GDB_ACT_NONE,     /* stays stopped */
+	GDB_ACT_NONE,     /* stays as it is (all-stop: stopped) */
 	GDB_ACT_CONTINUE,
 	GDB_ACT_STEP,
+	GDB_ACT_STOP,      /* non-stop vCont;t: stop it, report signal 0 */
+	GDB_ACT_INTERRUPT, /* non-stop vCtrlC: stop it, report SIGINT */
 };
 
 /* vCont;r: after a step, keep stepping while RIP is in [start, end).
@@ -32,6 +35,11 @@ struct gdb_step_range {
 	uint64_t end;
 };
 
+static inline bool gdb_action_runs(enum gdb_resume_action a)
+{
+	return a == GDB_ACT_CONTINUE || a == GDB_ACT_STEP;
+}
+
 enum gdb_packet_result {
 	GDB_PKT_REPLY,   /* send reply */
 	GDB_PKT_RESUME,  /* no reply now: apply session->actions; the stop
@@ -39,6 +47,15 @@ enum gdb_packet_result {
 	GDB_PKT_DETACH,  /* send reply, then end the session */
 	GDB_PKT_KILL,    /* no reply: ops->kill was called */
 	GDB_PKT_NOACK,   /* send reply, then stop acknowledging */
+};
+
+/* Pauses every running vCPU around a packet that must not race running
+ * engines (non-stop); the server's, or NULL (such packets are refused
+ * while a vCPU runs). pause returns 0 or -errno. */
+struct gdb_pause_ops {
+	int (*pause)(void *arg);
+	void (*unpause)(void *arg);
+	void *arg;
 };
 
 struct gdb_reply {
@@ -94,6 +111,14 @@ struct gdb_session {
 	enum gdb_resume_action *actions; /* nvcpus entries, for GDB_PKT_RESUME */
 	struct gdb_step_range *ranges;   /* nvcpus entries, beside actions */
 	int resumed_vcpu; /* a vCPU the last resume ran: Ctrl-C reports it */
+	/* Non-stop mode (QNonStop:1): vCPUs stop and run one by one, stops
+	 * go out as %Stop notifications through this queue. */
+	bool non_stop;
+	struct stop_queue stops;
+	/* After non-stop '?': vCPUs stopped for no reason of their own (by
+	 * the attach) that '?' did not name are owed as notifications. */
+	bool quiet_stops_owed;
+	struct gdb_pause_ops pause;
 	uint8_t *scratch;                /* memory transfer buffer */
 	size_t scratch_cap;
 };
@@ -241,6 +266,31 @@ GDB_PACKET_HANDLER(pkt_list_threads_in_stop_reply);
 GDB_PACKET_HANDLER(pkt_enable_error_strings);
 /* monitor commands (packets_monitor.c) */
 GDB_PACKET_HANDLER(pkt_monitor);
+/* non-stop mode (packets_nonstop.c) */
+GDB_PACKET_HANDLER(pkt_non_stop);
+GDB_PACKET_HANDLER(pkt_vstopped);
+GDB_PACKET_HANDLER(pkt_vctrlc);
+
+/* Non-stop: is vcpu stopped as the debugger knows it (parked and its stop
+ * acknowledged)? Without the event machine (s->ev NULL), every vCPU is. */
+bool gdb_vcpu_stopped(const struct gdb_session *s, int vcpu);
+/* Parked (its registers may be touched), acknowledged or not. */
+bool gdb_vcpu_parked(const struct gdb_session *s, int vcpu);
+bool gdb_any_vcpu_runs(const struct gdb_session *s);
+/* Non-stop, server side (ev->lock held). Applies session->actions of a
+ * vCont or vCtrlC: stopped vCPUs with c/s run, running ones with t stop;
+ * the rest are left alone. */
+void nonstop_apply_actions_locked(struct gdb_events *ev,
+				  struct gdb_session *s);
+/* Queues the stops not reported yet (events, and after '?' any stopped
+ * vCPU it did not name); returns the vCPU whose stop must go out now as a
+ * %Stop notification, or -1. */
+int nonstop_collect_stops_locked(struct gdb_events *ev,
+				 struct gdb_session *s);
+/* Non-stop: the stop reply of a stopped vcpu ("T..thread:N;...", no
+ * selection change: non-stop gdb selects threads itself). */
+void gdb_build_vcpu_stop_reply(struct gdb_session *s, int vcpu,
+			       struct gdb_reply *r);
 
 /* Thread description for qThreadExtraInfo and info vcpus. */
 void gdb_describe_vcpu(const struct gdb_session *s, int vcpu, char *out,

@@ -72,5 +72,8 @@ struct gdbstub {
 /* server.c */
 void *server_main(void *arg);
 void server_notify(void *arg);
+/* The session's pause ops (non-stop), stub lock held. */
+int server_pause(void *arg);
+void server_unpause(void *arg);
 
 #endif

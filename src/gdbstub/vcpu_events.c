@@ -11,14 +11,18 @@
  * | not-started     | stepping        | resumed with a step before its thread |
  * |                 |                 | came (it steps when it comes)         |
  * | running         | parked          | at a hook while suspended (^C,        |
- * |                 |                 | attach, another vCPU's event; also    |
- * |                 |                 | resumed and suspended again before    |
- * |                 |                 | its thread woke)                      |
+ * |                 |                 | attach, another vCPU's event, a       |
+ * |                 |                 | non-stop pause for a memory write;    |
+ * |                 |                 | also resumed and suspended again      |
+ * |                 |                 | before its thread woke)               |
  * | running         | hit-breakpoint  | executes an int3 of ours              |
  * | running         | hit-watch       | a hardware breakpoint or watchpoint   |
  * |                 |                 | of ours fires                         |
  * | running         | crashed         | the guest crashes, a debugger         |
  * |                 |                 | attached                              |
+ * | running         | interrupted     | non-stop: at a hook while the         |
+ * |                 |                 | debugger stops this vCPU alone        |
+ * |                 |                 | (vCont;t, vCtrlC)                     |
  * | stepping        | stepped         | the step trap                         |
  * | stepping        | parked-mid-step | at a hook while suspended, before the |
  * |                 |                 | step ran, or with its range step      |
@@ -28,13 +32,17 @@
  * |                 |                 | watchpoint (it ran), or a hardware    |
  * |                 |                 | breakpoint stops it first             |
  * | stepping        | crashed         | the step crashes the guest            |
+ * | stepping        | interrupted     | non-stop: stopped alone before the    |
+ * |                 |                 | step ran (the step is dropped)        |
  * | stepping        | running         | the session or the VM ends: the step  |
  * |                 |                 | is dropped                            |
- * | parked          | running         | resumed (continue), the session ends  |
- * |                 |                 | unheld, the VM ends                   |
+ * | parked          | running         | resumed (continue), a non-stop pause  |
+ * |                 |                 | ends, the session ends unheld, the VM |
+ * |                 |                 | ends                                  |
  * | parked          | stepping        | resumed with a step                   |
  * | parked-mid-step | running         | resumed (continue)                    |
- * | parked-mid-step | stepping        | resumed with a step                   |
+ * | parked-mid-step | stepping        | resumed with a step, or a non-stop    |
+ * |                 |                 | pause ends                            |
  * | parked-mid-step | parked          | the session or the VM ends: the step  |
  * |                 |                 | is dropped                            |
  * | hit-breakpoint  | parked          | consumed: reported, then a resume; or |
@@ -48,11 +56,16 @@
  * |                 |                 | or the VM ends                        |
  * | crashed         | parked          | consumed, or dropped when the session |
  * |                 |                 | or the VM ends (the VM ends next)     |
+ * | interrupted     | parked          | consumed: reported, then a resume; or |
+ * |                 |                 | dropped when the session or the VM    |
+ * |                 |                 | ends                                  |
  *
  * Besides the state, per vCPU: `suspended`, the debugger's order to stop
  * (a running vCPU obeys it at its next hook). Globally: stopped_vcpu (whose
- * event is being reported, -1 none) and stop_wanted (the server waits for
- * every active vCPU to be in a parked state).
+ * event is being reported, -1 none) and the world's state (world_state.h:
+ * free, running, stopping, interrupting, stopped, over), changed only by
+ * events_set_world_locked; in stopping and interrupting (and running) the
+ * server waits for every active vCPU to be in a parked state.
  *
  * - Hooks (vCPU threads): any hook first takes a not-started vCPU to
  *   running. A suspended vCPU parks (suspended exit, add). A breakpoint
@@ -65,7 +78,8 @@
  *   turned off).
  * - Every wake (vCPU): its own thread syncs its caps: BPT_EXIT iff
  *   breakpoints exist, step cap + MASK_HWINTR iff stepping.
- * - All active vCPUs parked, stop_wanted: the server is notified (eventfd).
+ * - All active vCPUs parked, a stop wanted: the server is notified
+ *   (eventfd).
  * - Ctrl-C, attach (server): suspend all; T02 for Ctrl-C once all parked.
  * - Resume (server): the reported event is consumed; pending hits whose
  *   breakpoint or watch is gone are dropped; if a vCPU to resume still has
@@ -76,6 +90,12 @@
  *   resumed; or, when held (--wait before any continue, monitor hold on),
  *   events dropped and everyone stays parked for the next debugger.
  * - VM over (any): like disconnect, and hooks never park again.
+ * - Non-stop (QNonStop:1): an event parks only its own vCPU and tells the
+ *   server, which reports it on its own; nobody else stops. The debugger
+ *   stops one vCPU (vCont;t, vCtrlC: it parks interrupted at its next
+ *   hook) and resumes stopped ones one by one. A pause parks every running
+ *   vCPU around a packet that writes memory (paused, not a stop the
+ *   debugger sees) and lets them go on as they were.
  */
 #include "gdbstub/vcpu_events.h"
 
@@ -83,6 +103,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "gdbstub/int3_owner.h"
 
@@ -98,6 +119,12 @@ int events_init(struct gdb_events *ev, const struct gdb_events_config *cfg)
 		return -ENOMEM;
 	}
 	if (pthread_cond_init(&ev->wake, NULL)) {
+		checked_mutex_destroy(&ev->lock);
+		free(ev->vcpu);
+		return -ENOMEM;
+	}
+	if (pthread_cond_init(&ev->parked, NULL)) {
+		pthread_cond_destroy(&ev->wake);
 		checked_mutex_destroy(&ev->lock);
 		free(ev->vcpu);
 		return -ENOMEM;
@@ -121,6 +148,7 @@ int events_init(struct gdb_events *ev, const struct gdb_events_config *cfg)
 
 void events_destroy(struct gdb_events *ev)
 {
+	pthread_cond_destroy(&ev->parked);
 	pthread_cond_destroy(&ev->wake);
 	checked_mutex_destroy(&ev->lock);
 	free(ev->vcpu);
@@ -137,13 +165,15 @@ bool events_stop_complete_locked(const struct gdb_events *ev)
 	lock_assert_held(&ev->lock);
 	/* after a resume, "everyone parked" alone means nothing: a resumed
 	 * vCPU whose thread has not started yet is parked by nobody */
-	return ev->stop_requested && ev->nwaiting == ev->nactive;
+	return world_state_stop_requested(ev->world) &&
+	       ev->nwaiting == ev->nactive;
 }
 
 static void notify_if_stopped_locked(struct gdb_events *ev)
 {
 	lock_assert_held(&ev->lock);
-	if (ev->stop_wanted && events_stop_complete_locked(ev) && ev->notify)
+	if (events_stop_wanted(ev) && events_stop_complete_locked(ev) &&
+	    ev->notify)
 		ev->notify(ev->notify_arg);
 }
 
@@ -179,9 +209,44 @@ bool events_set_state_locked(struct gdb_events *ev, int vcpu,
 		ev->nwaiting--;
 	} else if (!vcpu_state_parked(from) && vcpu_state_parked(to)) {
 		ev->nwaiting++;
+		if (ev->pausing)
+			pthread_cond_broadcast(&ev->parked);
 		notify_if_stopped_locked(ev);
 	}
+	/* non-stop: each stop is reported on its own, as it happens */
+	if (ev->non_stop && vcpu_state_has_event(to) && ev->notify)
+		ev->notify(ev->notify_arg);
 	return true;
+}
+
+bool events_set_world_locked(struct gdb_events *ev, enum world_state to)
+{
+	lock_assert_held(&ev->lock);
+	enum world_state from = ev->world;
+
+	if (from == to)
+		return true;
+	if (!world_state_edge_legal(from, to)) {
+		ev->illegal_transitions++;
+		fprintf(stderr, "gdbstub: illegal world state transition "
+			"%s -> %s refused (%lu so far)\n",
+			world_state_name(from), world_state_name(to),
+			ev->illegal_transitions);
+		fflush(stderr);
+#ifndef NDEBUG
+		abort(); /* a debug build stops at the bug */
+#endif
+		return false;
+	}
+	ev->world = to;
+	return true;
+}
+
+void events_stop_seen_locked(struct gdb_events *ev)
+{
+	lock_assert_held(&ev->lock);
+	if (ev->world == WORLD_STOPPING || ev->world == WORLD_INTERRUPTING)
+		events_set_world_locked(ev, WORLD_STOPPED);
 }
 
 enum vcpu_dbg_state events_vcpu_state_locked(const struct gdb_events *ev,
@@ -223,12 +288,18 @@ static void wake_parked_locked(struct gdb_events *ev)
 	pthread_cond_broadcast(&ev->wake);
 }
 
-/* A running vCPU at a hook while suspended: it parks (counted waiting). */
+/* A running vCPU at a hook while suspended: it parks (counted waiting);
+ * INTERRUPTED when the debugger stopped it alone (non-stop). */
 static void stop_here_locked(struct gdb_events *ev, int vcpu)
 {
 	lock_assert_held(&ev->lock);
-	enum vcpu_dbg_state s = ev->vcpu[vcpu].state;
-	if (s == VCPU_RUNNING)
+	struct vcpu_event_state *st = &ev->vcpu[vcpu];
+	enum vcpu_dbg_state s = st->state;
+	if (st->interrupt_wanted &&
+	    (s == VCPU_RUNNING || s == VCPU_STEPPING)) {
+		st->interrupt_wanted = false;
+		events_set_state_locked(ev, vcpu, VCPU_INTERRUPTED);
+	} else if (s == VCPU_RUNNING)
 		events_set_state_locked(ev, vcpu, VCPU_PARKED);
 	else if (s == VCPU_STEPPING)
 		events_set_state_locked(ev, vcpu, VCPU_PARKED_MID_STEP);
@@ -241,11 +312,11 @@ static void park_locked(struct gdb_events *ev, int vcpu)
 	lock_assert_held(&ev->lock);
 	struct vcpu_event_state *st = &ev->vcpu[vcpu];
 
-	if (ev->vm_over)
+	if (events_vm_over(ev))
 		return;
 	stop_here_locked(ev, vcpu);
 	bool spin = ev->stopped_vcpu == vcpu && gdb_spin_pays();
-	while (st->suspended && !ev->vm_over) {
+	while (st->suspended && !events_vm_over(ev)) {
 		if (spin) {
 			spin_before_sleep_locked(ev);
 			spin = false;
@@ -268,7 +339,7 @@ static void sync_caps_locked(struct gdb_events *ev, int vcpu)
 
 	if (!ops->set_cap)
 		return;
-	bool want_bpt = !ev->vm_over && ev->bps && bp_table_count(ev->bps) > 0;
+	bool want_bpt = !events_vm_over(ev) && ev->bps && bp_table_count(ev->bps) > 0;
 	/* A capability is recorded as set only when set_cap succeeded, so a
 	 * failure is retried at the vCPU's next wake-up instead of being
 	 * believed for the rest of the session. */
@@ -276,7 +347,7 @@ static void sync_caps_locked(struct gdb_events *ev, int vcpu)
 	    ops->set_cap(ev->ctx, vcpu, GDB_CAP_BPT_EXIT, want_bpt) == 0)
 		st->bpt_exit_on = want_bpt;
 	bool want_step = st->state == VCPU_STEPPING && ev->can_step &&
-			 !ev->vm_over;
+			 !events_vm_over(ev);
 	if (want_step != st->step_on) {
 		int rc = ops->set_cap(ev->ctx, vcpu, ev->step_cap, want_step);
 		/* no timer tick may land between the step and its report;
@@ -293,10 +364,12 @@ void events_stop_all_locked(struct gdb_events *ev, bool interrupt)
 	lock_assert_held(&ev->lock);
 	for (unsigned v = 0; v < ev->nvcpus; v++)
 		ev->vcpu[v].suspended = true;
-	ev->stop_wanted = true;
-	ev->stop_requested = true;
-	if (interrupt)
-		ev->interrupted = true;
+	/* ^C's stop stays one while an event's stop completes (the event
+	 * is what gets reported); the VM's end is for ever */
+	if (!events_vm_over(ev))
+		events_set_world_locked(ev, interrupt || events_interrupted(ev)
+						    ? WORLD_INTERRUPTING
+						    : WORLD_STOPPING);
 	if (ev->ops->suspend)
 		ev->ops->suspend(ev->ctx, -1);
 	notify_if_stopped_locked(ev);
@@ -345,7 +418,21 @@ static void report_loop_locked(struct gdb_events *ev, int vcpu)
 	lock_assert_held(&ev->lock);
 	struct vcpu_event_state *st = &ev->vcpu[vcpu];
 
-	while (!ev->vm_over && vcpu_state_has_event(st->state)) {
+	/* whatever the debugger asked, this is the stop it gets */
+	st->interrupt_wanted = false;
+	while (!events_vm_over(ev) && vcpu_state_has_event(st->state)) {
+		if (ev->non_stop) {
+			/* only this vCPU stops; the server was told when it
+			 * entered its event state. The VM counts it
+			 * suspended, as the debugger's other stops. */
+			if (!st->suspended) {
+				st->suspended = true;
+				if (ev->ops->suspend)
+					ev->ops->suspend(ev->ctx, vcpu);
+			}
+			park_locked(ev, vcpu);
+			continue;
+		}
 		if (ev->stopped_vcpu == -1) {
 			ev->stopped_vcpu = vcpu;
 			events_stop_all_locked(ev, false);
@@ -363,7 +450,7 @@ void events_vcpu_breakpoint(struct gdb_events *ev, int vcpu, int inst_length)
 		return;
 	checked_mutex_lock(&ev->lock);
 	arrive_locked(ev, vcpu);
-	if (!ev->vm_over &&
+	if (!events_vm_over(ev) &&
 	    int3_is_ours(ev->ops, ev->ctx, ev->bps, vcpu, &gpa)) {
 		ev->vcpu[vcpu].hit_gpa = gpa;
 		events_set_state_locked(ev, vcpu, VCPU_HIT_BREAKPOINT);
@@ -399,7 +486,7 @@ void events_vcpu_step_trap(struct gdb_events *ev, int vcpu)
 	checked_mutex_lock(&ev->lock);
 	arrive_locked(ev, vcpu);
 	bool in_range = ev->vcpu[vcpu].state == VCPU_STEPPING &&
-			!ev->vm_over && step_stays_in_range_locked(ev, vcpu);
+			!events_vm_over(ev) && step_stays_in_range_locked(ev, vcpu);
 	if (in_range) {
 		/* Still inside the line: step again from this thread, with
 		 * the step caps (and the interrupt mask) left on, no round
@@ -413,7 +500,7 @@ void events_vcpu_step_trap(struct gdb_events *ev, int vcpu)
 		checked_mutex_unlock(&ev->lock);
 		return;
 	}
-	if (ev->vcpu[vcpu].state == VCPU_STEPPING && !ev->vm_over) {
+	if (ev->vcpu[vcpu].state == VCPU_STEPPING && !events_vm_over(ev)) {
 		events_set_state_locked(ev, vcpu, VCPU_STEPPED);
 		sync_caps_locked(ev, vcpu);
 		report_loop_locked(ev, vcpu);
@@ -430,7 +517,7 @@ void events_vcpu_watch(struct gdb_events *ev, int vcpu,
 		return;
 	checked_mutex_lock(&ev->lock);
 	arrive_locked(ev, vcpu);
-	if (!ev->vm_over) {
+	if (!events_vm_over(ev)) {
 		struct vcpu_event_state *st = &ev->vcpu[vcpu];
 		st->watch_type = type;
 		st->watch_addr = addr;
@@ -449,7 +536,7 @@ void events_vcpu_crashed_locked(struct gdb_events *ev, int vcpu, int signal,
 				const char *what)
 {
 	lock_assert_held(&ev->lock);
-	if (!valid_vcpu(ev, vcpu) || ev->vm_over)
+	if (!valid_vcpu(ev, vcpu) || events_vm_over(ev))
 		return;
 	struct vcpu_event_state *st = &ev->vcpu[vcpu];
 	arrive_locked(ev, vcpu);
@@ -466,7 +553,8 @@ void events_take_stop_locked(struct gdb_events *ev, int fallback_vcpu,
 			     struct gdb_stop_info *st)
 {
 	lock_assert_held(&ev->lock);
-	ev->stop_wanted = false;
+	bool interrupted = events_interrupted(ev);
+	events_stop_seen_locked(ev);
 	if (ev->stopped_vcpu >= 0) {
 		const struct vcpu_event_state *v = &ev->vcpu[ev->stopped_vcpu];
 		st->vcpu = ev->stopped_vcpu;
@@ -477,12 +565,11 @@ void events_take_stop_locked(struct gdb_events *ev, int fallback_vcpu,
 		st->watch_addr = v->watch_addr;
 	} else {
 		st->vcpu = valid_vcpu(ev, fallback_vcpu) ? fallback_vcpu : 0;
-		st->signal = ev->interrupted ? 2 : 5;
+		st->signal = interrupted ? 2 : 5;
 		st->swbreak = false;
 		st->watch_type = 0;
 		st->watch_addr = 0;
 	}
-	ev->interrupted = false;
 }
 
 /* A hit whose breakpoint or watch the debugger has removed since. */
@@ -512,7 +599,7 @@ static int pending_to_report_locked(struct gdb_events *ev,
 	for (unsigned i = 0; i < ev->nvcpus; i++) {
 		unsigned v = (unsigned)(last + 1 + (int)i) % ev->nvcpus;
 		struct vcpu_event_state *st = &ev->vcpu[v];
-		if (actions[v] == GDB_ACT_NONE)
+		if (!gdb_action_runs(actions[v]))
 			continue;
 		if (stale_hit_locked(ev, st))
 			events_set_state_locked(ev, (int)v, VCPU_PARKED);
@@ -520,6 +607,18 @@ static int pending_to_report_locked(struct gdb_events *ev,
 			found = (int)v;
 	}
 	return found;
+}
+
+/* A vCPU about to step steps on while RIP stays in range (NULL or
+ * empty: one instruction). All-stop and non-stop resumes both set it. */
+static void set_range_locked(struct gdb_events *ev, int vcpu,
+			     const struct gdb_step_range *range)
+{
+	lock_assert_held(&ev->lock);
+	struct vcpu_event_state *st = &ev->vcpu[vcpu];
+	st->range = range ? *range : (struct gdb_step_range){ 0, 0 };
+	if (st->range.start < st->range.end)
+		ev->range_resumes++;
 }
 
 void events_resume_locked(struct gdb_events *ev,
@@ -534,8 +633,6 @@ void events_resume_locked(struct gdb_events *ev,
 			events_set_state_locked(ev, last, VCPU_PARKED);
 		ev->stopped_vcpu = -1;
 	}
-	ev->interrupted = false;
-	ev->stop_wanted = true;
 	/* As gdbserver does: an event that is already there is reported at
 	 * once, and nobody runs. Resuming would let the vCPU just reported
 	 * run round its loop and hit again before the pending vCPU's thread
@@ -543,20 +640,19 @@ void events_resume_locked(struct gdb_events *ev,
 	int pending = pending_to_report_locked(ev, actions, last);
 	if (pending >= 0) {
 		ev->stopped_vcpu = pending;
-		ev->stop_requested = true;
+		if (!events_vm_over(ev))
+			events_set_world_locked(ev, WORLD_STOPPING);
 		notify_if_stopped_locked(ev);
 		return;
 	}
-	ev->stop_requested = false;
+	if (!events_vm_over(ev))
+		events_set_world_locked(ev, WORLD_RUNNING);
 	for (unsigned v = 0; v < ev->nvcpus; v++) {
 		struct vcpu_event_state *st = &ev->vcpu[v];
-		if (actions[v] == GDB_ACT_NONE)
+		if (!gdb_action_runs(actions[v]))
 			continue;
 		bool step = actions[v] == GDB_ACT_STEP && ev->can_step;
-		st->range = step && ranges ? ranges[v]
-					   : (struct gdb_step_range){ 0, 0 };
-		if (st->range.start < st->range.end)
-			ev->range_resumes++;
+		set_range_locked(ev, (int)v, step && ranges ? &ranges[v] : NULL);
 		/* a vCPU whose thread has not come yet runs when it comes,
 		 * and is counted only then, unless it is to step */
 		if (step || st->state != VCPU_NOT_STARTED)
@@ -576,14 +672,15 @@ static void drop_events_locked(struct gdb_events *ev)
 	lock_assert_held(&ev->lock);
 	for (unsigned v = 0; v < ev->nvcpus; v++) {
 		enum vcpu_dbg_state s = ev->vcpu[v].state;
+		ev->vcpu[v].interrupt_wanted = false;
+		ev->vcpu[v].paused = false;
 		if (s == VCPU_STEPPING)
 			events_set_state_locked(ev, (int)v, VCPU_RUNNING);
 		else if (vcpu_state_parked(s))
 			events_set_state_locked(ev, (int)v, VCPU_PARKED);
 	}
 	ev->stopped_vcpu = -1;
-	ev->stop_wanted = false;
-	ev->interrupted = false;
+	events_stop_seen_locked(ev);
 }
 
 void events_reset_locked(struct gdb_events *ev)
@@ -595,7 +692,8 @@ void events_reset_locked(struct gdb_events *ev)
 			events_set_state_locked(ev, (int)v, VCPU_RUNNING);
 		ev->vcpu[v].suspended = false;
 	}
-	ev->stop_requested = false;
+	if (!events_vm_over(ev))
+		events_set_world_locked(ev, WORLD_FREE);
 	if (ev->ops->resume)
 		ev->ops->resume(ev->ctx, -1);
 	wake_parked_locked(ev);
@@ -613,6 +711,161 @@ void events_reset_held_locked(struct gdb_events *ev)
 void events_vm_over_locked(struct gdb_events *ev)
 {
 	lock_assert_held(&ev->lock);
-	ev->vm_over = true;
+	events_set_world_locked(ev, WORLD_OVER);
 	events_reset_locked(ev);
+	pthread_cond_broadcast(&ev->parked); /* a pause waits no more */
+}
+
+/* ---- Non-stop mode ------------------------------------------------------ */
+
+void events_set_non_stop_locked(struct gdb_events *ev, bool on)
+{
+	lock_assert_held(&ev->lock);
+	ev->non_stop = on;
+}
+
+bool events_vcpu_stopped_locked(const struct gdb_events *ev, int vcpu)
+{
+	lock_assert_held(&ev->lock);
+	if (!valid_vcpu(ev, vcpu) || ev->vcpu[vcpu].paused)
+		return false;
+	const struct vcpu_event_state *st = &ev->vcpu[vcpu];
+	/* one whose thread has not come yet, held: it parks when it comes
+	 * and runs no guest code before (an attach does not wait for it) */
+	return vcpu_state_parked(st->state) ||
+	       (st->state == VCPU_NOT_STARTED && st->suspended);
+}
+
+void events_stop_vcpu_locked(struct gdb_events *ev, int vcpu, int signal)
+{
+	lock_assert_held(&ev->lock);
+	if (!valid_vcpu(ev, vcpu) || events_vm_over(ev) ||
+	    events_vcpu_stopped_locked(ev, vcpu))
+		return;
+	struct vcpu_event_state *st = &ev->vcpu[vcpu];
+	st->interrupt_wanted = true;
+	st->interrupt_signal = signal;
+	st->suspended = true;
+	if (ev->ops->suspend)
+		ev->ops->suspend(ev->ctx, vcpu);
+}
+
+void events_resume_vcpu_locked(struct gdb_events *ev, int vcpu,
+			       enum gdb_resume_action action,
+			       const struct gdb_step_range *range)
+{
+	lock_assert_held(&ev->lock);
+	if (!valid_vcpu(ev, vcpu) || !gdb_action_runs(action))
+		return;
+	struct vcpu_event_state *st = &ev->vcpu[vcpu];
+	if (st->state != VCPU_NOT_STARTED && !vcpu_state_parked(st->state))
+		return; /* it runs already */
+	st->interrupt_wanted = false;
+	st->paused = false;
+	/* the reported event is consumed */
+	if (vcpu_state_has_event(st->state))
+		events_set_state_locked(ev, vcpu, VCPU_PARKED);
+	bool step = action == GDB_ACT_STEP && ev->can_step;
+	set_range_locked(ev, vcpu, step ? range : NULL);
+	if (step || st->state != VCPU_NOT_STARTED)
+		events_set_state_locked(ev, vcpu,
+					step ? VCPU_STEPPING : VCPU_RUNNING);
+	st->suspended = false;
+	if (ev->ops->resume)
+		ev->ops->resume(ev->ctx, vcpu);
+	wake_parked_locked(ev);
+}
+
+int events_pause_all_locked(struct gdb_events *ev, long long timeout_ns)
+{
+	lock_assert_held(&ev->lock);
+	if (events_vm_over(ev))
+		return -ESHUTDOWN;
+	for (unsigned v = 0; v < ev->nvcpus; v++) {
+		struct vcpu_event_state *st = &ev->vcpu[v];
+		/* parked, or parking already (a stop under way) */
+		if (vcpu_state_parked(st->state) || st->suspended)
+			continue;
+		st->paused = true;
+		st->suspended = true;
+		if (ev->ops->suspend)
+			ev->ops->suspend(ev->ctx, (int)v);
+	}
+	struct timespec deadline;
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	long long ns = deadline.tv_nsec + timeout_ns % 1000000000LL;
+	deadline.tv_sec += (time_t)(timeout_ns / 1000000000LL + ns / 1000000000LL);
+	deadline.tv_nsec = (long)(ns % 1000000000LL);
+	ev->pausing = true;
+	int rc = 0;
+	while (!events_vm_over(ev) && ev->nwaiting != ev->nactive && rc == 0)
+		rc = checked_cond_timedwait(&ev->parked, &ev->lock, &deadline);
+	ev->pausing = false;
+	if (events_vm_over(ev))
+		return -ESHUTDOWN;
+	if (ev->nwaiting != ev->nactive) {
+		events_unpause_all_locked(ev);
+		return -ETIMEDOUT;
+	}
+	return 0;
+}
+
+void events_unpause_all_locked(struct gdb_events *ev)
+{
+	lock_assert_held(&ev->lock);
+	bool woke = false;
+	for (unsigned v = 0; v < ev->nvcpus; v++) {
+		struct vcpu_event_state *st = &ev->vcpu[v];
+		if (!st->paused)
+			continue;
+		st->paused = false;
+		/* one that stopped for an event meanwhile stays, and is
+		 * reported as any stop */
+		if (st->state == VCPU_PARKED)
+			events_set_state_locked(ev, (int)v, VCPU_RUNNING);
+		else if (st->state == VCPU_PARKED_MID_STEP)
+			events_set_state_locked(ev, (int)v, VCPU_STEPPING);
+		else if (vcpu_state_parked(st->state))
+			continue;
+		st->suspended = false;
+		if (ev->ops->resume)
+			ev->ops->resume(ev->ctx, (int)v);
+		woke = true;
+	}
+	if (woke)
+		wake_parked_locked(ev);
+}
+
+void events_stop_info_locked(const struct gdb_events *ev, int vcpu,
+			     struct gdb_stop_info *st)
+{
+	lock_assert_held(&ev->lock);
+	memset(st, 0, sizeof(*st));
+	st->vcpu = valid_vcpu(ev, vcpu) ? vcpu : 0;
+	const struct vcpu_event_state *v = &ev->vcpu[st->vcpu];
+	switch (v->state) {
+	case VCPU_CRASHED:
+		st->signal = v->crash_signal;
+		break;
+	case VCPU_INTERRUPTED:
+		st->signal = v->interrupt_signal;
+		break;
+	case VCPU_HIT_BREAKPOINT:
+		st->signal = 5;
+		st->swbreak = true;
+		break;
+	case VCPU_HIT_WATCH:
+		st->signal = 5;
+		st->watch_type = (int)v->watch_type;
+		st->watch_addr = v->watch_addr;
+		break;
+	case VCPU_STEPPED:
+		st->signal = 5;
+		break;
+	default:
+		/* stopped for no reason of its own (attach, a stop of
+		 * every vCPU): signal 0, as gdbserver reports it */
+		st->signal = 0;
+		break;
+	}
 }

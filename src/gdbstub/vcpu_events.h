@@ -18,6 +18,7 @@
 #include "gdbstub/spin_wait.h"
 #include "gdbstub/vcpu_state.h"
 #include "gdbstub/watchpoints.h"
+#include "gdbstub/world_state.h"
 #include "hvgdb/gdbstub.h"
 #include "sync/checked_mutex.h"
 
@@ -37,6 +38,15 @@ struct vcpu_event_state {
 	int crash_signal; /* CRASHED: reported with this signal */
 	/* Why it died, kept for `monitor info vcpus` ("" if it did not). */
 	char crash_what[96];
+	/* Non-stop: the debugger stopped this vCPU alone (vCont;t,
+	 * vCtrlC). At its next hook it parks INTERRUPTED, to be reported
+	 * with interrupt_signal. */
+	bool interrupt_wanted;
+	int interrupt_signal;
+	/* Non-stop: parked only for a pause of every vCPU around a memory
+	 * write (events_pause_all_locked); not a stop the debugger knows
+	 * of, and events_unpause_all_locked lets it go on. */
+	bool paused;
 	/* capabilities as this vCPU's own thread last set them */
 	bool bpt_exit_on;
 	bool step_on;
@@ -53,11 +63,15 @@ struct gdb_events {
 	unsigned nactive;  /* vCPUs not NOT_STARTED */
 	unsigned nwaiting; /* vCPUs in a parked state */
 	int stopped_vcpu;      /* whose event is being reported, or -1 */
-	bool stop_wanted;      /* tell the server once every vCPU is parked */
-	bool stop_requested;   /* something stopped the world since the last
-				  resume (an event, ^C, attach, detach) */
-	bool interrupted;      /* Ctrl-C asked for the stop in progress */
-	bool vm_over;          /* the VM ended: hooks never park again */
+	/* Where the stop of every vCPU together stands (world_state.h):
+	 * changed only by events_set_world_locked. */
+	enum world_state world;
+	/* Non-stop mode (QNonStop:1): an event parks only its own vCPU and
+	 * the server is told (notify) to report it; nobody else stops. */
+	bool non_stop;
+	/* A pause of every vCPU is waiting in events_pause_all_locked. */
+	bool pausing;
+	pthread_cond_t parked; /* broadcast when a vCPU parks while pausing */
 	/* Bumped at every wake-up of parked vCPUs; read without the lock
 	 * by a vCPU spinning before it sleeps (park_locked). */
 	atomic_uint wake_gen;
@@ -111,6 +125,29 @@ void events_vcpu_watch(struct gdb_events *ev, int vcpu,
 void events_vcpu_crashed_locked(struct gdb_events *ev, int vcpu, int signal,
 				const char *what);
 
+/* The world's state (world_state.h), ev->lock held. The only writer;
+ * an edge world_state.c does not list is refused and counted (debug
+ * builds abort). */
+bool events_set_world_locked(struct gdb_events *ev, enum world_state to);
+/* Tell the server once every active vCPU is parked. */
+static inline bool events_stop_wanted(const struct gdb_events *ev)
+{
+	return world_state_stop_wanted(ev->world);
+}
+/* ^C asked for the stop in progress. */
+static inline bool events_interrupted(const struct gdb_events *ev)
+{
+	return ev->world == WORLD_INTERRUPTING;
+}
+/* The VM ended: hooks never park again. */
+static inline bool events_vm_over(const struct gdb_events *ev)
+{
+	return ev->world == WORLD_OVER;
+}
+/* The server saw the complete stop it wanted without taking it through
+ * events_take_stop_locked (detach, or no debugger to report to). */
+void events_stop_seen_locked(struct gdb_events *ev);
+
 /* Server side, ev->lock held. */
 void events_stop_all_locked(struct gdb_events *ev, bool interrupt);
 bool events_stop_complete_locked(const struct gdb_events *ev);
@@ -123,6 +160,33 @@ void events_take_stop_locked(struct gdb_events *ev, int fallback_vcpu,
 void events_resume_locked(struct gdb_events *ev,
 			  const enum gdb_resume_action *actions,
 			  const struct gdb_step_range *ranges);
+/* ---- Non-stop mode (server side, ev->lock held) ----------------------- */
+
+/* Switched only while every vCPU is parked. */
+void events_set_non_stop_locked(struct gdb_events *ev, bool on);
+/* Stopped as the debugger sees it: parked (or held before its thread
+ * came), and not only for a pause. */
+bool events_vcpu_stopped_locked(const struct gdb_events *ev, int vcpu);
+/* vCont;t or vCtrlC: vcpu parks INTERRUPTED at its next hook and is
+ * reported with `signal`. Nothing happens to a vCPU already stopped. */
+void events_stop_vcpu_locked(struct gdb_events *ev, int vcpu, int signal);
+/* vCont;c/s/r for one stopped vCPU: its event is consumed, it runs or
+ * steps (range: as in events_resume_locked, may be NULL); the others are
+ * left as they are. */
+void events_resume_vcpu_locked(struct gdb_events *ev, int vcpu,
+			       enum gdb_resume_action action,
+			       const struct gdb_step_range *range);
+/* Parks every running vCPU for a moment (a breakpoint insertion or memory
+ * write must not race running engines: each drains the code-write queue
+ * when it next enters). Waits up to timeout_ns for them to park. 0;
+ * -ETIMEDOUT (nothing left paused) or -ESHUTDOWN (the VM ended). */
+int events_pause_all_locked(struct gdb_events *ev, long long timeout_ns);
+/* The vCPUs the pause parked run on (or step on) as before it. */
+void events_unpause_all_locked(struct gdb_events *ev);
+/* What vcpu's stop is, for a stop reply; no side effect. */
+void events_stop_info_locked(const struct gdb_events *ev, int vcpu,
+			     struct gdb_stop_info *st);
+
 /* Disconnect: pending events and step requests dropped, all resumed. */
 void events_reset_locked(struct gdb_events *ev);
 /* Disconnect while the guest is held (--wait): pending events and step

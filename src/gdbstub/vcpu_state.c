@@ -9,12 +9,15 @@ const struct vcpu_state_edge vcpu_state_edges[] = {
 	  "resumed with a step before its thread came (it steps when it "
 	  "comes)"),
 	E(RUNNING, PARKED,
-	  "at a hook while suspended (^C, attach, another vCPU's event; "
-	  "also resumed and suspended again before its thread woke)"),
+	  "at a hook while suspended (^C, attach, another vCPU's event, "
+	  "a non-stop pause for a memory write; also resumed and suspended "
+	  "again before its thread woke)"),
 	E(RUNNING, HIT_BREAKPOINT, "executes an int3 of ours"),
 	E(RUNNING, HIT_WATCH, "a hardware breakpoint or watchpoint of ours "
 			      "fires"),
 	E(RUNNING, CRASHED, "the guest crashes, a debugger attached"),
+	E(RUNNING, INTERRUPTED, "non-stop: at a hook while the debugger "
+				"stops this vCPU alone (vCont;t, vCtrlC)"),
 	E(STEPPING, STEPPED, "the step trap"),
 	E(STEPPING, PARKED_MID_STEP, "at a hook while suspended, before the "
 				     "step ran, or with its range step "
@@ -24,13 +27,17 @@ const struct vcpu_state_edge vcpu_state_edges[] = {
 			       "(it ran), or a hardware breakpoint stops "
 			       "it first"),
 	E(STEPPING, CRASHED, "the step crashes the guest"),
+	E(STEPPING, INTERRUPTED, "non-stop: stopped alone before the step "
+				 "ran (the step is dropped)"),
 	E(STEPPING, RUNNING, "the session or the VM ends: the step is "
 			     "dropped"),
 	E(PARKED, RUNNING,
-	  "resumed (continue), the session ends unheld, the VM ends"),
+	  "resumed (continue), a non-stop pause ends, the session ends "
+	  "unheld, the VM ends"),
 	E(PARKED, STEPPING, "resumed with a step"),
 	E(PARKED_MID_STEP, RUNNING, "resumed (continue)"),
-	E(PARKED_MID_STEP, STEPPING, "resumed with a step"),
+	E(PARKED_MID_STEP, STEPPING, "resumed with a step, or a non-stop "
+				     "pause ends"),
 	E(PARKED_MID_STEP, PARKED,
 	  "the session or the VM ends: the step is dropped"),
 	E(HIT_BREAKPOINT, PARKED,
@@ -43,6 +50,8 @@ const struct vcpu_state_edge vcpu_state_edges[] = {
 			   "ends"),
 	E(CRASHED, PARKED, "consumed, or dropped when the session or the VM "
 			   "ends (the VM ends next)"),
+	E(INTERRUPTED, PARKED, "consumed: reported, then a resume; or "
+			       "dropped when the session or the VM ends"),
 };
 
 const size_t vcpu_state_edge_count =

@@ -38,6 +38,9 @@
 	X(HIT_WATCH, "hit-watch", true, true)                              \
 	/* parked with a finished step to report */                        \
 	X(STEPPED, "stepped", true, true)                                  \
+	/* non-stop: parked because the debugger stopped this vCPU alone   \
+	 * (vCont;t, vCtrlC), with that stop to report */                  \
+	X(INTERRUPTED, "interrupted", true, true)                          \
 	/* parked with a guest crash to report; never runs guest code again \
 	 * (resumed, it leaves for the VM to end) */                       \
 	X(CRASHED, "crashed", true, true)

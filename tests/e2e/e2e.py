@@ -684,6 +684,417 @@ def t_mi_watchpoints(tmp):
         hv.stop()
 
 
+def mi_threads(mi):
+    """{thread id: state} from -thread-info."""
+    r = mi.command("-thread-info") or ""
+    return {int(tid): state for tid, state in
+            re.findall(r'\{id="(\d+)",.*?state="(\w+)"', r)}
+
+
+def mi_wait_threads(mi, pred, timeout=30):
+    """-thread-info until pred(states) holds; the last states."""
+    deadline = time.time() + timeout
+    states = mi_threads(mi)
+    while not pred(states) and time.time() < deadline:
+        time.sleep(0.1)
+        states = mi_threads(mi)
+    return states
+
+
+def mi_value(mi, expr, thread):
+    r = mi.command("-data-evaluate-expression --thread %d %s"
+                   % (thread, expr)) or ""
+    m = re.search(r'value="(\d+)"', r)
+    return int(m.group(1)) if m else None
+
+
+def mi_stopped(mi, thread=None, timeout=60):
+    return mi.wait_for(lambda l: l.startswith("*stopped") and
+                       (thread is None or
+                        'thread-id="%d"' % thread in l), timeout)
+
+
+def advancing(mi, thread, vcpus, wait=0.5):
+    """The vCPUs whose demo_items grew across `wait` seconds, read through
+    the stopped `thread`."""
+    before = {v: mi_value(mi, "demo_items[%d]" % v, thread) for v in vcpus}
+    time.sleep(wait)
+    after = {v: mi_value(mi, "demo_items[%d]" % v, thread) for v in vcpus}
+    return {v for v in vcpus if before[v] is not None and
+            after[v] is not None and after[v] > before[v]}
+
+
+def t_mi_non_stop(tmp):
+    """Non-stop mode as an IDE drives it (gdb/MI, -gdb-set non-stop on):
+    one vCPU stops (interrupt, breakpoint, step) while the others run on,
+    each is continued on its own, --all stops everyone, and detach leaves
+    the guest running."""
+    hv = Hvgdb(OPTS, tmp, "demo", 4)
+    mi = MiSession(tmp)
+    try:
+        check(mi.command("-file-exec-and-symbols " + hv.elf)
+              .endswith("^done"), "MI loaded the ELF")
+        # as IDEs do: non-stop, and commands accepted while threads run
+        for c in ("-gdb-set mi-async on", "-gdb-set non-stop on"):
+            check((mi.command(c) or "").endswith("^done"), c)
+        check("^connected" in (mi.command("-target-select remote " +
+                                          hv.sock) or ""),
+              "MI connected in non-stop mode")
+        # '?' names one stopped thread; the others' stops follow as
+        # notifications (gdb 13.1 cannot take more in the '?' sequence)
+        states = mi_wait_threads(mi, lambda st: sorted(st) == [1, 2, 3, 4]
+                                 and set(st.values()) == {"stopped"})
+        check(sorted(states) == [1, 2, 3, 4] and
+              set(states.values()) == {"stopped"},
+              "4 threads, all stopped at attach: %s" % states)
+        check("^running" in (mi.command("-exec-continue --all") or ""),
+              "-exec-continue --all")
+        time.sleep(0.5)
+        check(set(mi_threads(mi).values()) == {"running"},
+              "every thread running")
+
+        # one vCPU stops, the others run on
+        check("^done" in (mi.command("-exec-interrupt --thread 2") or ""),
+              "-exec-interrupt --thread 2")
+        st = mi_stopped(mi, 2)
+        check(st is not None, "*stopped on thread 2: %s" % st)
+        states = mi_threads(mi)
+        check(states.get(2) == "stopped" and
+              all(states.get(t) == "running" for t in (1, 3, 4)),
+              "thread 2 stopped, 1, 3 and 4 running: %s" % states)
+        moved = advancing(mi, 2, [0, 1, 2, 3])
+        check({0, 2, 3} <= moved and 1 not in moved,
+              "vCPUs 0, 2, 3 count on, vCPU 1 (thread 2) does not: %s"
+              % sorted(moved))
+
+        # step the stopped thread alone, twice
+        rip = None
+        for i in range(2):
+            r = mi.command("-exec-step-instruction --thread 2")
+            st = mi_stopped(mi, 2)
+            check(r and "^running" in r and st and
+                  mi_field(st, "reason") == "end-stepping-range",
+                  "-exec-step-instruction %d on thread 2: %s" % (i, st))
+            m = re.search(r'addr="(0x[0-9a-f]+)"', st or "")
+            check(m is not None and m.group(1) != rip,
+                  "thread 2 moved to a new instruction: %s"
+                  % (m and m.group(1)))
+            rip = m and m.group(1)
+        states = mi_threads(mi)
+        check(all(states.get(t) == "running" for t in (1, 3, 4)),
+              "the others ran on during the steps: %s" % states)
+
+        # a breakpoint hit stops only the thread that hit it
+        r = mi.command("-break-insert uart_printf")
+        check(r and "^done" in r, "-break-insert while threads run: %s" % r)
+        st = mi_stopped(mi, None, 30)
+        hit = int(mi_field(st, "thread-id") or 0)
+        check(mi_field(st, "reason") == "breakpoint-hit" and
+              mi_field(st, "func") == "uart_printf" and hit in (1, 3, 4),
+              "*stopped: breakpoint-hit in uart_printf on a running "
+              "thread: %s" % st)
+        # only the hitting thread stopped (the others reach uart_printf
+        # at about the same guest second and may stop there soon after,
+        # each in a *stopped of its own)
+        check(re.search(r'stopped-threads=\["%d"\]' % hit, st or "")
+              is not None, "the hit stopped thread %d alone" % hit)
+        check("^done" in (mi.command("-break-delete 1") or ""),
+              "breakpoint deleted")
+        check("^running" in (mi.command("-exec-continue --all") or ""),
+              "-exec-continue --all")
+        time.sleep(0.3)
+        check(set(mi_threads(mi).values()) == {"running"},
+              "every thread running again")
+
+        # -exec-interrupt --all stops everyone
+        check("^done" in (mi.command("-exec-interrupt --all") or ""),
+              "-exec-interrupt --all")
+        states = mi_wait_threads(mi, lambda st: set(st.values()) ==
+                                 {"stopped"})
+        check(set(states.values()) == {"stopped"},
+              "every thread stopped: %s" % states)
+        moved = advancing(mi, 1, [0, 1, 2, 3])
+        check(not moved, "no vCPU counts on: %s" % sorted(moved))
+
+        # detach with some threads running and some stopped
+        mi.command("-exec-continue --thread 3")
+        check("^done" in (mi.command("-target-detach") or ""), "detached")
+        # vCPU 1 prints once a guest second: on a busy host its first
+        # line after the detach may take several seconds
+        before = hv.serial_text().count("info: vcpu 1 ")
+        after, deadline = before, time.time() + 20
+        while after <= before and time.time() < deadline:
+            time.sleep(0.25)
+            after = hv.serial_text().count("info: vcpu 1 ")
+        check(hv.alive() and after > before,
+              "the guest runs on after detach (vCPU 1 printed %d -> %d)"
+              % (before, after))
+        check("illegal" not in hv.log_text(), "no illegal transition")
+    finally:
+        mi.close()
+        hv.stop()
+
+
+class CliSession:
+    """gdb's command line as a user types it (stdin a pipe, so gdb's event
+    loop runs between commands and reports async stops as they come)."""
+
+    def __init__(self, tmp):
+        import queue
+        import threading
+        self.log = open(os.path.join(tmp, "cli.log"), "w")
+        self.p = subprocess.Popen(["gdb", "-q", "-n"], stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT, text=True,
+                                  bufsize=1)
+        self.seq = 0
+        self.out = ""
+        self.chunks = queue.Queue()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self):
+        while True:
+            data = self.p.stdout.read(1)
+            if not data:
+                break
+            self.log.write(data)
+            self.chunks.put(data)
+        self.chunks.put(None)
+
+    def _pump(self, timeout):
+        import queue
+        try:
+            data = self.chunks.get(timeout=timeout)
+        except queue.Empty:
+            return True
+        if data is None:
+            return False
+        self.out += data
+        return True
+
+    def command(self, cmd, timeout=60):
+        """Runs cmd; returns what gdb printed until it finished."""
+        self.seq += 1
+        marker = "@@done-%d@@" % self.seq
+        start = len(self.out)
+        self.p.stdin.write(cmd + "\necho " + marker + "\\n\n")
+        self.p.stdin.flush()
+        deadline = time.time() + timeout
+        while marker not in self.out[start:] and time.time() < deadline:
+            if not self._pump(0.2):
+                break
+        return self.out[start:].split(marker)[0]
+
+    def wait_for(self, text, since, timeout=60):
+        deadline = time.time() + timeout
+        while text not in self.out[since:] and time.time() < deadline:
+            if not self._pump(0.2):
+                break
+        return text in self.out[since:]
+
+    def close(self):
+        if self.p.poll() is None:
+            try:
+                self.p.stdin.write("quit\n")
+                self.p.stdin.flush()
+                self.p.wait(timeout=10)
+            except (BrokenPipeError, subprocess.TimeoutExpired):
+                self.p.kill()
+                self.p.wait()
+        self.reader.join(5)
+        self.log.close()
+        with open(self.log.name, errors="replace") as f:
+            sys.stdout.write(indent(f.read()[-4000:]))
+
+
+def cli_thread_states(out):
+    """{gdb thread number: "running" | "stopped"} from info threads."""
+    states = {}
+    for line in out.splitlines():
+        m = re.match(r"[* ]\s*(\d+)\s+Thread \d+.*?(\(running\))?$",
+                     line.rstrip())
+        if m:
+            states[int(m.group(1))] = "running" if m.group(2) else "stopped"
+    return states
+
+
+def t_cli_non_stop(tmp):
+    """Non-stop mode on gdb's command line: set non-stop on, continue -a &,
+    interrupt one thread, info threads saying which run, thread N, and
+    interrupt -a."""
+    hv = Hvgdb(OPTS, tmp, "demo", 4)
+    gdb_cli = CliSession(tmp)
+    try:
+        for c in ("set pagination off", "set confirm off", "set width 0",
+                  "set remotetimeout 15", "set non-stop on",
+                  "file " + hv.elf):
+            gdb_cli.command(c)
+        out = gdb_cli.command("target remote " + hv.sock)
+        check("Remote debugging using" in out, "connected: %s" % out[-300:])
+        # '?' names one stopped thread, the others' stops follow
+        deadline = time.time() + 30
+        while True:
+            states = cli_thread_states(gdb_cli.command("info threads"))
+            if set(states.values()) == {"stopped"} or \
+                    time.time() > deadline:
+                break
+            time.sleep(0.1)
+        check(sorted(states) == [1, 2, 3, 4] and
+              set(states.values()) == {"stopped"},
+              "info threads: 4 stopped threads: %s" % states)
+        gdb_cli.command("continue -a &")
+        time.sleep(0.5)
+        states = cli_thread_states(gdb_cli.command("info threads"))
+        check(set(states.values()) == {"running"},
+              "after continue -a &, every thread runs: %s" % states)
+        gdb_cli.command("thread 3")
+        mark = len(gdb_cli.out)
+        gdb_cli.command("interrupt")
+        check(gdb_cli.wait_for("Thread 3 ", mark, 30) and
+              gdb_cli.wait_for("stopped", mark, 30),
+              "interrupt stopped thread 3: %s" % gdb_cli.out[mark:][-300:])
+        states = cli_thread_states(gdb_cli.command("info threads"))
+        check(states.get(3) == "stopped" and
+              all(states.get(t) == "running" for t in (1, 2, 4)),
+              "info threads: 3 stopped, 1, 2, 4 running: %s" % states)
+        # the stopped thread's registers and the others' progress
+        out = gdb_cli.command("print/x $rip")
+        check(re.search(r"= 0x[0-9a-f]+", out) is not None,
+              "registers of the stopped thread: %s" % out.strip())
+        items = []
+        for i in range(2):
+            out = gdb_cli.command("print demo_items")
+            items.append([int(x) for x in re.findall(r"\d+", out.split(
+                "=", 1)[-1])[:4]])
+            time.sleep(0.5)
+        check(len(items[0]) == 4 and len(items[1]) == 4 and
+              items[1][2] == items[0][2] and
+              all(items[1][v] > items[0][v] for v in (0, 1, 3)),
+              "vCPU 2 (thread 3) still, the others count on: %s" % items)
+        out = gdb_cli.command("thread 1")
+        check("Thread 1" in out and "running" in out,
+              "thread 1 selected, running: %s" % out.strip())
+        mark = len(gdb_cli.out)
+        gdb_cli.command("interrupt -a")
+        deadline = time.time() + 30
+        states = {}
+        while time.time() < deadline:
+            states = cli_thread_states(gdb_cli.command("info threads"))
+            if set(states.values()) == {"stopped"}:
+                break
+            time.sleep(0.2)
+        check(set(states.values()) == {"stopped"},
+              "interrupt -a stopped every thread: %s" % states)
+        gdb_cli.command("continue -a &")
+        out = gdb_cli.command("detach")
+        check("Detaching" in out or "detached" in out.lower(),
+              "detached: %s" % out.strip())
+        time.sleep(0.3)
+        check(hv.alive(), "guest still running after detach")
+    finally:
+        gdb_cli.close()
+        hv.stop()
+
+
+def cli_wait_all_stopped(gdb_cli, timeout=30):
+    """info threads until every thread is stopped; the last states."""
+    deadline = time.time() + timeout
+    while True:
+        states = cli_thread_states(gdb_cli.command("info threads"))
+        if (states and set(states.values()) == {"stopped"}) or \
+                time.time() > deadline:
+            return states
+        time.sleep(0.1)
+
+
+def t_cli_non_stop_next(tmp):
+    """Range stepping in non-stop mode (gdb's `next` there is vCont;r for
+    one thread): on the range-step guest (2 vCPUs, a 1 kHz timer each),
+    thread 1 stops at the loop's line and `next` takes it to the line
+    after, while thread 2 (vCPU 1) keeps running; with range stepping on
+    the server stepped inside the range (monitor info stats), with it off
+    never, and both land on the same line."""
+    src = os.path.join(os.path.dirname(os.path.dirname(HERE)), "guests",
+                       "range-step", "range_step.c")
+    with open(src) as f:
+        lines = f.read().splitlines()
+    loop, after = (1 + next(i for i, l in enumerate(lines) if m in l)
+                   for m in ("rs-loop-line", "rs-after-line"))
+    hv = Hvgdb(OPTS, tmp, "range-step", 2)
+    gdb_cli = CliSession(tmp)
+
+    def range_stats():
+        m = re.search(r"range steps \(vCont;r\): (\d+), instructions "
+                      r"stepped inside their ranges: (\d+)",
+                      gdb_cli.command("monitor info stats"))
+        return (int(m.group(1)), int(m.group(2))) if m else None
+
+    def other_calls():
+        m = re.search(r"= (\d+)",
+                      gdb_cli.command("print rs_other_calls[1]"))
+        return int(m.group(1)) if m else None
+
+    try:
+        for c in ("set pagination off", "set confirm off", "set width 0",
+                  "set remotetimeout 15", "set non-stop on",
+                  "file " + hv.elf):
+            gdb_cli.command(c)
+        out = gdb_cli.command("target remote " + hv.sock)
+        check("Remote debugging using" in out, "connected: %s" % out[-300:])
+        states = cli_wait_all_stopped(gdb_cli)
+        check(sorted(states) == [1, 2] and
+              set(states.values()) == {"stopped"},
+              "info threads: 2 stopped threads: %s" % states)
+        gdb_cli.command("continue -a &")
+        for mode in ("on", "off"):
+            gdb_cli.command("set range-stepping " + mode)
+            mark = len(gdb_cli.out)
+            gdb_cli.command("break range_step.c:%d thread 1" % loop)
+            check(gdb_cli.wait_for("hit Breakpoint", mark, 60),
+                  "%s: thread 1 at the loop's line: %s"
+                  % (mode, gdb_cli.out[mark:][-300:]))
+            gdb_cli.command("delete")
+            gdb_cli.command("thread 1")
+            before = range_stats()
+            out = gdb_cli.command("next")
+            where = gdb_cli.command("frame")
+            stats = range_stats()
+            check(re.search(r"range_step\.c:%d\b" % after, where)
+                  is not None,
+                  "%s: next lands on line %d: %s"
+                  % (mode, after, (out + where).strip()[-300:]))
+            states = cli_thread_states(gdb_cli.command("info threads"))
+            check(states == {1: "stopped", 2: "running"},
+                  "%s: thread 1 stopped, thread 2 running: %s"
+                  % (mode, states))
+            calls = [other_calls()]
+            time.sleep(0.5)
+            calls.append(other_calls())
+            check(None not in calls and calls[1] > calls[0],
+                  "%s: vCPU 1 runs on (rs_other_calls[1] %s)"
+                  % (mode, calls))
+            if mode == "on":
+                check(before and stats and stats[0] > before[0] and
+                      stats[1] - before[1] >= 150,
+                      "on: the server stepped inside the range "
+                      "(%r -> %r)" % (before, stats))
+            else:
+                check(before and stats == before,
+                      "off: no range step (%r -> %r)" % (before, stats))
+            gdb_cli.command("continue &")
+        gdb_cli.command("continue -a &")
+        out = gdb_cli.command("detach")
+        check("Detaching" in out or "detached" in out.lower(),
+              "detached: %s" % out.strip())
+        time.sleep(0.3)
+        check(hv.alive(), "guest still running after detach")
+        check("illegal" not in hv.log_text(), "no illegal transition")
+    finally:
+        gdb_cli.close()
+        hv.stop()
+
+
 def t_lldb_watchpoints(tmp):
     """LLDB 14: watchpoint set variable / expression and breakpoint set -H
     (sent as Z2, Z3, Z1) stop the vCPU that hit them."""
@@ -953,6 +1364,9 @@ TESTS = {
     "lldb_watchpoints": t_lldb_watchpoints,
     "lldb_registers": t_lldb_registers,
     "mi_watchpoints": t_mi_watchpoints,
+    "mi_non_stop": t_mi_non_stop,
+    "cli_non_stop": t_cli_non_stop,
+    "cli_non_stop_next": t_cli_non_stop_next,
     "bad_input": t_bad_input,
     "one_debugger_and_reattach": t_one_debugger_and_reattach,
     "detach": t_detach,

@@ -75,7 +75,7 @@ static void test_qsupported_from_ops(void **state)
 			    "PacketSize=20000;qXfer:features:read+;swbreak+;"
 			    "hwbreak+;vContSupported+;QStartNoAckMode+;"
 			    "binary-upload+;qXfer:threads:read+;"
-			    "QThreadEvents+");
+			    "QThreadEvents+;QNonStop+");
 	/* without memory ops: no swbreak, no binary-upload */
 	struct gdb_target_ops ops = mock_target_ops;
 	ops.write_phys = NULL;
@@ -89,7 +89,7 @@ static void test_qsupported_from_ops(void **state)
 	assert_string_equal((char *)f->rbuf,
 			    "PacketSize=20000;qXfer:features:read+;"
 			    "vContSupported+;QStartNoAckMode+;"
-			    "qXfer:threads:read+;QThreadEvents+");
+			    "qXfer:threads:read+;QThreadEvents+;QNonStop+");
 	/* and Z0 then is "unsupported" (empty) */
 	gdb_handle_packet(&s2, (const uint8_t *)"Z0,1000,1", 9, &f->r);
 	assert_int_equal(f->r.len, 0);
@@ -1024,7 +1024,7 @@ static const char *handle(struct gdb_session *s, struct fixture *f,
 
 /* Target variants: all ops; no guest memory (no breakpoints, no 'x'); no
  * capabilities (no single-step); no watch ops (no Z1-Z4). */
-#define TARGET_VARIANTS 4
+#define TARGET_VARIANTS 5
 static struct gdb_target_ops variant_ops(int variant)
 {
 	struct gdb_target_ops ops = mock_target_ops;
@@ -1036,7 +1036,72 @@ static struct gdb_target_ops variant_ops(int variant)
 		ops.has_cap = NULL;
 	if (variant == 3)
 		ops.insert_watch = NULL;
+	if (variant == 4) /* no single-vCPU stops: no non-stop mode */
+		ops.suspend = NULL;
 	return ops;
+}
+
+/* Non-stop's packets on the session alone (no event machine: every vCPU
+ * counts as stopped). The threads' side is test_vcpu_events. */
+static void test_non_stop_packets(void **state)
+{
+	struct fixture *f = *state;
+	/* all-stop: non-stop's packets are unsupported, vCont? has no t */
+	assert_string_equal(send(f, "vStopped"), "");
+	assert_string_equal(send(f, "vCtrlC"), "");
+	assert_string_equal(send(f, "vCont;t:1"), "E16");
+	assert_string_equal(send(f, "vCont?"), "vCont;c;C;s;S;r");
+	/* bad modes change nothing */
+	static const char *const bad[] = { "QNonStop:2", "QNonStop:",
+					   "QNonStop:11", "QNonStop:1;",
+					   "QNonStop" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		const char *reply = send(f, bad[i]);
+		assert_true(reply[0] == 'E' || reply[0] == 0);
+		assert_false(f->s.non_stop);
+	}
+	assert_string_equal(send(f, "QNonStop:1"), "OK");
+	assert_true(f->s.non_stop);
+	assert_string_equal(send(f, "QNonStop:1"), "OK"); /* idempotent */
+	assert_string_equal(send(f, "vCont?"), "vCont;c;C;s;S;r;t");
+	/* resumes are vCont's: c and s cannot say who stays stopped */
+	assert_string_equal(send(f, "c"), "E5f");
+	assert_string_equal(send(f, "s"), "E5f");
+	/* vStopped with no notification in flight: OK */
+	assert_string_equal(send(f, "vStopped"), "OK");
+	/* '?': the first stopped vCPU, signal 0 (stopped for no reason of
+	 * its own; the others are notified by the server afterwards, see
+	 * test_vcpu_events); the selected thread stays (non-stop gdb selects
+	 * with Hg) */
+	send(f, "Hg3");
+	assert_memory_equal(send(f, "?"), "T00thread:1;", 12);
+	assert_true(f->s.quiet_stops_owed);
+	assert_string_equal(send(f, "vStopped"), "OK");
+	assert_string_equal(send(f, "vStopped"), "OK");
+	assert_int_equal(f->s.hg, 2);
+	/* vCont;t stops the named thread; the rest are left as they are */
+	send(f, "vCont;t:2");
+	assert_int_equal(f->res, GDB_PKT_RESUME);
+	assert_int_equal(f->s.actions[1], GDB_ACT_STOP);
+	assert_int_equal(f->s.actions[0] + f->s.actions[2] + f->s.actions[3],
+			 0);
+	send(f, "vCont;c:1;t");
+	assert_int_equal(f->s.actions[0], GDB_ACT_CONTINUE);
+	for (unsigned v = 1; v < 4; v++)
+		assert_int_equal(f->s.actions[v], GDB_ACT_STOP);
+	assert_string_equal(send(f, "vCont;t:9"), "E16");
+	assert_string_equal(send(f, "vCont;t:"), "E16");
+	/* vCtrlC: nobody runs here, so nobody is stopped; the reply is OK */
+	assert_string_equal(send(f, "vCtrlC"), "OK");
+	assert_int_equal(f->res, GDB_PKT_RESUME);
+	for (unsigned v = 0; v < 4; v++)
+		assert_int_equal(f->s.actions[v], GDB_ACT_NONE);
+	assert_string_equal(send(f, "vCtrlC1"), "");
+	/* registers and memory are served (every vCPU is stopped) */
+	assert_true(send(f, "g")[0] != 'E');
+	assert_string_equal(send(f, "QNonStop:0"), "OK");
+	assert_false(f->s.non_stop);
+	assert_string_equal(send(f, "vStopped"), "");
 }
 
 static void test_packet_table_rows(void **state)
@@ -1173,6 +1238,7 @@ int main(void)
 		cmocka_unit_test(test_packet_table_rows),
 		INTEL(test_advertised_is_handled),
 		INTEL(test_vcont_query_is_what_vcont_takes),
+		INTEL(test_non_stop_packets),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -295,6 +295,46 @@ static void test_hex_helpers(void **state)
 	assert_int_equal(hex_parse_u64(&p, s + 1, &v), -1);
 }
 
+/* %Stop notifications: '%' frame, the payload's own checksum, nothing in
+ * it that ends or starts a frame (no run-length counts, '%' escaped), and
+ * what a decoder gets back is the payload. */
+static void test_encode_notification(void **state)
+{
+	(void)state;
+	uint8_t out[256];
+	const char *plain = "Stop:T05thread:1;";
+	size_t n = rsp_encode_notification((const uint8_t *)plain,
+					   strlen(plain), out, sizeof(out));
+	char want[64];
+	frame(plain, want);
+	want[0] = '%';
+	assert_int_equal(n, strlen(want));
+	assert_memory_equal(out, want, n);
+
+	/* a run that rsp_encode would compress with the count '%' (8
+	 * repeats), and every frame character */
+	const char *hostile = "Stop:000000000#$}*%";
+	n = rsp_encode_notification((const uint8_t *)hostile, strlen(hostile),
+				    out, sizeof(out));
+	assert_true(n > 4 && out[0] == '%' && out[n - 3] == '#');
+	for (size_t i = 1; i < n - 3; i++)
+		assert_true(out[i] != '%' && out[i] != '$' && out[i] != '#' &&
+			    out[i] != '*');
+	/* the same bytes in a '$' frame decode to the payload */
+	out[0] = '$';
+	struct dec x;
+	dec_init(&x);
+	enum rsp_event ev[2];
+	assert_int_equal(feed(&x, (const char *)out, n, ev, 2), 1);
+	assert_int_equal(ev[0], RSP_EV_PACKET);
+	assert_int_equal(x.d.len, strlen(hostile));
+	assert_memory_equal(x.d.buf, hostile, x.d.len);
+	/* too small: nothing */
+	assert_int_equal(rsp_encode_notification((const uint8_t *)plain,
+						 strlen(plain), out, 10),
+			 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -311,6 +351,7 @@ int main(void)
 		cmocka_unit_test(test_encode_every_run_length),
 		cmocka_unit_test(test_encode_too_small),
 		cmocka_unit_test(test_hex_helpers),
+		cmocka_unit_test(test_encode_notification),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

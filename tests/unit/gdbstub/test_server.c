@@ -90,6 +90,38 @@ static const char *recv_packet(struct client *c)
 	}
 }
 
+/* Next %notification's payload, checksum checked; nothing is acked. */
+static const char *recv_notification(struct client *c)
+{
+	static char out[1024];
+	for (;;) {
+		char *start = memchr(c->buf, '%', c->len);
+		char *hash = start ? memchr(start, '#',
+					    c->len - (size_t)(start - c->buf))
+				   : NULL;
+		if (hash && hash + 3 <= c->buf + c->len) {
+			unsigned sum = 0;
+			size_t n = 0;
+			for (char *p = start + 1; p < hash && n + 1 < sizeof(out);
+			     p++) {
+				sum += (uint8_t)*p;
+				out[n++] = *p;
+			}
+			out[n] = 0;
+			char cs[3] = { hash[1], hash[2], 0 };
+			assert_int_equal(strtoul(cs, NULL, 16), sum & 0xff);
+			size_t used = (size_t)(hash + 3 - c->buf);
+			memmove(c->buf, c->buf + used, c->len - used);
+			c->len -= used;
+			return out;
+		}
+		ssize_t r = recv(c->fd, c->buf + c->len, sizeof(c->buf) - c->len, 0);
+		if (r <= 0)
+			return NULL;
+		c->len += (size_t)r;
+	}
+}
+
 static const char *request(struct client *c, const char *payload)
 {
 	send_packet(c, payload);
@@ -295,6 +327,68 @@ static void test_one_cpu_resumes_do_not_spin(void **state)
 	assert_int_equal(sched_setaffinity(0, sizeof(saved), &saved), 0);
 }
 
+/* Non-stop over a real socket: '?' names one stopped vCPU and the others
+ * follow as %Stop notifications, a breakpoint stops only its vCPU, and a
+ * debugger that vanishes with vCPUs running and stopped leaves every vCPU
+ * running and no int3 behind; the next one starts in all-stop mode. */
+static void test_non_stop_session(void **state)
+{
+	(void)state;
+	static struct mock_target mt;
+	struct gdbstub *stub = serve(&mt, MOCK_INTEL, 3, "127.0.0.1:0", false);
+	struct client c = { .fd = connect_tcp(gdbstub_port(stub)) };
+	assert_non_null(strstr(request(&c, "qSupported:swbreak+"),
+			       ";QNonStop+"));
+	assert_string_equal(request(&c, "QStartNoAckMode"), "OK");
+	assert_string_equal(request(&c, "QNonStop:1"), "OK");
+	assert_memory_equal(request(&c, "?"), "T00thread:1;", 12);
+	assert_string_equal(request(&c, "vStopped"), "OK");
+	assert_memory_equal(recv_notification(&c), "Stop:T00thread:2;", 17);
+	assert_memory_equal(request(&c, "vStopped"), "T00thread:3;", 12);
+	assert_string_equal(request(&c, "vStopped"), "OK");
+	assert_string_equal(request(&c, "vCont?"), "vCont;c;C;s;S;r;t");
+	assert_string_equal(request(&c, "Z0,1105,1"), "OK");
+	assert_string_equal(request(&c, "vCont;c"), "OK");
+	assert_memory_equal(recv_notification(&c),
+			    "Stop:T05thread:2;swbreak:;", 26);
+	assert_string_equal(request(&c, "vStopped"), "OK");
+	/* vCPU 1 stays at its breakpoint, 0 and 2 run */
+	unsigned long e1 = __atomic_load_n(&mt.vcpu[1].executed,
+					   __ATOMIC_RELAXED);
+	unsigned long e2 = __atomic_load_n(&mt.vcpu[2].executed,
+					   __ATOMIC_RELAXED);
+	for (int i = 0; i < 300 && __atomic_load_n(&mt.vcpu[2].executed,
+						  __ATOMIC_RELAXED) <= e2 + 3;
+	     i++)
+		usleep(10000);
+	assert_true(__atomic_load_n(&mt.vcpu[2].executed, __ATOMIC_RELAXED) >
+		    e2 + 3);
+	assert_int_equal(__atomic_load_n(&mt.vcpu[1].executed,
+					 __ATOMIC_RELAXED), e1);
+	/* the debugger vanishes */
+	close(c.fd);
+	for (int i = 0; i < 300 && __atomic_load_n(&mt.vcpu[1].executed,
+						  __ATOMIC_RELAXED) <= e1 + 3;
+	     i++)
+		usleep(10000);
+	assert_true(__atomic_load_n(&mt.vcpu[1].executed, __ATOMIC_RELAXED) >
+		    e1 + 3);
+	/* the next debugger starts in all-stop mode, and finds the
+	 * original byte, not the int3 (no breakpoint is left to hide one) */
+	struct client c2 = { .fd = connect_tcp(gdbstub_port(stub)) };
+	assert_memory_equal(request(&c2, "?"), "T05thread:", 10);
+	assert_string_equal(request(&c2, "m1105,1"), "90");
+	/* "0 breakpoint(s)\n" first */
+	assert_memory_equal(request(&c2, "qRcmd,696e666f20627265616b706f696e7473"),
+			    "3020627265616b706f696e74287329" "0a", 32);
+	assert_string_equal(request(&c2, "vStopped"), "");
+	assert_string_equal(request(&c2, "vCont?"), "vCont;c;C;s;S;r");
+	request(&c2, "D");
+	close(c2.fd);
+	mock_stop_vcpus(&mt);
+	gdbstub_destroy(stub);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -302,6 +396,7 @@ int main(void)
 		cmocka_unit_test(test_unix_socket_session),
 		cmocka_unit_test(test_wait_then_detach_restores),
 		cmocka_unit_test(test_one_cpu_resumes_do_not_spin),
+		cmocka_unit_test(test_non_stop_session),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

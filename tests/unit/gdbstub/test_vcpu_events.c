@@ -54,6 +54,19 @@ static void h_watch(void *a, int v, enum gdb_watch_type t, uint64_t addr)
 	events_vcpu_watch(&((struct harness *)a)->ev, v, t, addr);
 }
 
+/* The server's pause ops (server.c): every running vCPU parks around a
+ * packet that writes memory (non-stop). */
+static int h_pause(void *a)
+{
+	return events_pause_all_locked(&((struct harness *)a)->ev,
+				       5000000000LL);
+}
+
+static void h_unpause(void *a)
+{
+	events_unpause_all_locked(&((struct harness *)a)->ev);
+}
+
 static struct harness *make(enum mock_personality p, unsigned n, bool hold)
 {
 	struct harness *h = calloc(1, sizeof(*h));
@@ -70,6 +83,7 @@ static struct harness *make(enum mock_personality p, unsigned n, bool hold)
 	};
 	assert_int_equal(events_init(&h->ev, &cfg), 0);
 	h->s.ev = &h->ev;
+	h->s.pause = (struct gdb_pause_ops){ h_pause, h_unpause, h };
 	h->r.buf = h->rbuf;
 	h->r.cap = sizeof(h->rbuf);
 	h->mt.hook_add = h_add;
@@ -103,7 +117,8 @@ static bool wait_stop(struct harness *h, int ms, struct gdb_stop_info *st)
 	long long deadline = end.tv_sec * 1000LL + end.tv_nsec / 1000000 + ms;
 	for (;;) {
 		checked_mutex_lock(&h->ev.lock);
-		if (h->ev.stop_wanted && events_stop_complete_locked(&h->ev)) {
+		if (events_stop_wanted(&h->ev) &&
+		    events_stop_complete_locked(&h->ev)) {
 			events_take_stop_locked(&h->ev, h->s.resumed_vcpu, st);
 			/* what the server sends; it also selects the thread */
 			gdb_build_stop_reply(&h->s, st, &h->r);
@@ -135,8 +150,14 @@ static const char *packet(struct harness *h, const char *pkt)
 	checked_mutex_lock(&h->ev.lock);
 	enum gdb_packet_result res = gdb_handle_packet(
 		&h->s, (const uint8_t *)pkt, strlen(pkt), &h->r);
-	if (res == GDB_PKT_RESUME)
+	events_set_non_stop_locked(&h->ev, h->s.non_stop);
+	if (res == GDB_PKT_RESUME && h->s.non_stop) {
+		nonstop_apply_actions_locked(&h->ev, &h->s);
+		reply_reset(&h->r);
+		reply_str(&h->r, "OK");
+	} else if (res == GDB_PKT_RESUME) {
 		events_resume_locked(&h->ev, h->s.actions, h->s.ranges);
+	}
 	size_t n = h->r.len < sizeof(text) - 1 ? h->r.len : sizeof(text) - 1;
 	memcpy(text, h->r.buf, n);
 	text[n] = 0;
@@ -968,6 +989,87 @@ static void test_illegal_transition_refused(void **state)
 	destroy(h);
 }
 
+/* The world's state (world_state.h) takes only listed edges: a resume
+ * that finds no stop to resume from is a bug in the event machine. A
+ * debug build stops on it; a release build refuses it, counts it and
+ * carries on. */
+static void test_illegal_world_transition_refused(void **state)
+{
+	(void)state;
+	struct harness *h = make(MOCK_INTEL, 2, false);
+#ifdef NDEBUG
+	checked_mutex_lock(&h->ev.lock);
+	assert_int_equal(h->ev.world, WORLD_FREE);
+	assert_false(events_set_world_locked(&h->ev, WORLD_STOPPED));
+	assert_int_equal(h->ev.world, WORLD_FREE);
+	assert_int_equal(h->ev.illegal_transitions, 1);
+	/* the VM's end is for ever */
+	assert_true(events_set_world_locked(&h->ev, WORLD_OVER));
+	assert_false(events_set_world_locked(&h->ev, WORLD_FREE));
+	assert_true(events_vm_over(&h->ev));
+	assert_int_equal(h->ev.illegal_transitions, 2);
+	checked_mutex_unlock(&h->ev.lock);
+#else
+	int fds[2];
+	assert_int_equal(pipe(fds), 0);
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		dup2(fds[1], 2);
+		checked_mutex_lock(&h->ev.lock);
+		events_set_world_locked(&h->ev, WORLD_STOPPED);
+		_exit(0);
+	}
+	close(fds[1]);
+	char out[512];
+	ssize_t n = read(fds[0], out, sizeof(out) - 1);
+	out[n > 0 ? n : 0] = 0;
+	close(fds[0]);
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
+	assert_non_null(strstr(out, "illegal world state transition "
+				    "free -> stopped"));
+#endif
+	destroy(h);
+}
+
+/* A session's stops walk the world through its states, and ^C's stop is
+ * told apart from an event's. */
+static void test_world_states_of_a_session(void **state)
+{
+	(void)state;
+	struct harness *h = make(MOCK_INTEL, 2, false);
+	mock_start_vcpus(&h->mt);
+	assert_int_equal(h->ev.world, WORLD_FREE);
+	attach(h);
+	assert_int_equal(h->ev.world, WORLD_STOPPED);
+	packet(h, "vCont;c");
+	checked_mutex_lock(&h->ev.lock);
+	assert_int_equal(h->ev.world, WORLD_RUNNING);
+	events_stop_all_locked(&h->ev, true);
+	assert_int_equal(h->ev.world, WORLD_INTERRUPTING);
+	/* an event's stop during ^C's: still ^C's */
+	events_stop_all_locked(&h->ev, false);
+	assert_int_equal(h->ev.world, WORLD_INTERRUPTING);
+	checked_mutex_unlock(&h->ev.lock);
+	struct gdb_stop_info st;
+	assert_true(wait_stop(h, 5000, &st));
+	assert_int_equal(st.signal, 2);
+	assert_int_equal(h->ev.world, WORLD_STOPPED);
+	disconnect(h);
+	assert_int_equal(h->ev.world, WORLD_FREE);
+	checked_mutex_lock(&h->ev.lock);
+	events_vm_over_locked(&h->ev);
+	assert_int_equal(h->ev.world, WORLD_OVER);
+	/* nothing leaves the end: a stop is not even asked for */
+	events_stop_all_locked(&h->ev, false);
+	assert_int_equal(h->ev.world, WORLD_OVER);
+	checked_mutex_unlock(&h->ev.lock);
+	assert_int_equal(h->ev.illegal_transitions, 0);
+	destroy(h);
+}
+
 /* A real session counts its transitions and refuses none. */
 static void test_stats_count_transitions(void **state)
 {
@@ -1104,6 +1206,255 @@ static void test_stale_watch_hits_dropped(void **state)
 	destroy(h);
 }
 
+/* ---- non-stop mode -------------------------------------------------- */
+
+/* What the server does when a vCPU reports (non-stop): the stop to send now
+ * as a notification, in text, or "" when none came within ms. */
+static const char *ns_notification(struct harness *h, int ms)
+{
+	static char text[512];
+	for (int waited = 0; waited <= ms; waited++) {
+		checked_mutex_lock(&h->ev.lock);
+		int v = nonstop_collect_stops_locked(&h->ev, &h->s);
+		if (v >= 0) {
+			uint8_t buf[512];
+			struct gdb_reply r = { .buf = buf, .cap = sizeof(buf) };
+			gdb_build_vcpu_stop_reply(&h->s, v, &r);
+			memcpy(text, buf, r.len);
+			text[r.len] = 0;
+			checked_mutex_unlock(&h->ev.lock);
+			return text;
+		}
+		checked_mutex_unlock(&h->ev.lock);
+		usleep(1000);
+	}
+	return "";
+}
+
+static bool parked(struct harness *h, int v)
+{
+	checked_mutex_lock(&h->ev.lock);
+	bool p = events_vcpu_stopped_locked(&h->ev, v);
+	checked_mutex_unlock(&h->ev.lock);
+	return p;
+}
+
+static bool starts(const char *text, const char *prefix)
+{
+	if (strncmp(text, prefix, strlen(prefix)) == 0)
+		return true;
+	fprintf(stderr, "got \"%s\", want \"%s...\"\n", text, prefix);
+	return false;
+}
+
+/* Each vCPU runs its own loop (0x1000 + 0x100 * vCPU): a stop on one leaves
+ * the others running; vCont;t, vCont;c:N, vCont;s:N act on one; Z0 and
+ * memory reads are served while others run; vCtrlC stops the runners. */
+static void test_non_stop_one_vcpu_at_a_time(void **state)
+{
+	enum mock_personality p = *(enum mock_personality *)*state;
+	struct harness *h = make(p, 4, false);
+	mock_start_vcpus(&h->mt);
+	attach(h);
+	assert_string_equal(packet(h, "QNonStop:1"), "OK");
+	/* every vCPU was stopped by the attach: '?' names the first, the
+	 * others follow as notifications once its sequence is over (gdb
+	 * 13.1 cannot take several stops in the '?' sequence) */
+	assert_true(starts(packet(h, "?"), "T00thread:1;"));
+	assert_string_equal(ns_notification(h, 0), "");
+	assert_string_equal(packet(h, "vStopped"), "OK");
+	assert_true(starts(ns_notification(h, 0), "T00thread:2;"));
+	assert_true(starts(packet(h, "vStopped"), "T00thread:3;"));
+	assert_true(starts(packet(h, "vStopped"), "T00thread:4;"));
+	assert_string_equal(packet(h, "vStopped"), "OK");
+	assert_string_equal(ns_notification(h, 0), "");
+	assert_string_equal(packet(h, "Z0,1105,1"), "OK");
+	assert_string_equal(packet(h, "vCont;c"), "OK");
+	/* vCPU 1 hits; it alone stops */
+	assert_true(starts(ns_notification(h, 5000), "T05thread:2;swbreak:;"));
+	assert_true(rip_of(h, 1) == 0x1105);
+	unsigned long at_stop[4];
+	for (int v = 0; v < 4; v++)
+		at_stop[v] = executed(h, v);
+	ASSERT_SOON(executed(h, 0) > at_stop[0] + 100 &&
+		    executed(h, 2) > at_stop[2] + 100 &&
+		    executed(h, 3) > at_stop[3] + 100);
+	assert_int_equal(executed(h, 1), at_stop[1]);
+	assert_string_equal(packet(h, "vStopped"), "OK");
+	/* vCont;t:3 stops vCPU 2 alone, reported with signal 0 */
+	assert_string_equal(packet(h, "vCont;t:3"), "OK");
+	assert_true(starts(ns_notification(h, 5000), "T00thread:3;"));
+	assert_string_equal(packet(h, "vStopped"), "OK");
+	assert_true(parked(h, 1) && parked(h, 2));
+	assert_false(parked(h, 0) || parked(h, 3));
+	/* registers of a stopped vCPU are served, of a running one refused */
+	packet(h, "Hg3");
+	assert_true(packet(h, "g")[0] != 'E');
+	packet(h, "Hg1");
+	assert_string_equal(packet(h, "g"), "E10");
+	/* memory through a running vCPU's tables: paused around the read,
+	 * then it runs on */
+	assert_string_equal(packet(h, "m1000,1"), "90");
+	unsigned long e0 = executed(h, 0);
+	ASSERT_SOON(executed(h, 0) > e0 + 100);
+	assert_false(parked(h, 0) || parked(h, 3));
+	/* a breakpoint inserted while vCPUs run: vCPU 3 hits it */
+	assert_string_equal(packet(h, "Z0,1305,1"), "OK");
+	assert_true(starts(ns_notification(h, 5000), "T05thread:4;swbreak:;"));
+	/* not acknowledged yet: it counts as running, c is ignored */
+	assert_string_equal(packet(h, "vCont;c:4"), "OK");
+	assert_true(parked(h, 3));
+	assert_string_equal(packet(h, "vStopped"), "OK");
+	/* step vCPU 1 off its breakpoint while vCPU 0 runs */
+	assert_string_equal(packet(h, "z0,1105,1"), "OK");
+	assert_string_equal(packet(h, "vCont;s:2"), "OK");
+	const char *stepped = ns_notification(h, 5000);
+	assert_true(starts(stepped, "T05thread:2;"));
+	assert_null(strstr(stepped, "swbreak"));
+	assert_true(rip_of(h, 1) == 0x1106);
+	assert_string_equal(packet(h, "vStopped"), "OK");
+	assert_string_equal(packet(h, "vCont;c:2"), "OK");
+	ASSERT_SOON(executed(h, 1) > at_stop[1] + 100);
+	/* the mode does not change under running vCPUs */
+	assert_string_equal(packet(h, "QNonStop:0"), "E10");
+	assert_true(h->s.non_stop);
+	/* vCtrlC: the runners (0 and 1) stop, the first with SIGINT */
+	assert_string_equal(packet(h, "vCtrlC"), "OK");
+	const char *first = ns_notification(h, 5000);
+	ASSERT_SOON(parked(h, 0) && parked(h, 1));
+	bool zero_first = starts(first, "T02thread:1;");
+	assert_true(zero_first || starts(first, "T00thread:2;"));
+	checked_mutex_lock(&h->ev.lock);
+	nonstop_collect_stops_locked(&h->ev, &h->s);
+	checked_mutex_unlock(&h->ev.lock);
+	assert_true(starts(packet(h, "vStopped"),
+			   zero_first ? "T00thread:2;" : "T02thread:1;"));
+	assert_string_equal(packet(h, "vStopped"), "OK");
+	assert_int_equal(h->ev.illegal_transitions, 0);
+	destroy(h);
+}
+
+/* A debugger that leaves in non-stop with some vCPUs stopped and some
+ * running: the session's end stops everyone, then resumes everyone. */
+static void test_non_stop_disconnect_resumes_all(void **state)
+{
+	enum mock_personality p = *(enum mock_personality *)*state;
+	struct harness *h = make(p, 4, false);
+	mock_start_vcpus(&h->mt);
+	attach(h);
+	assert_string_equal(packet(h, "QNonStop:1"), "OK");
+	packet(h, "?");
+	assert_string_equal(packet(h, "vStopped"), "OK");
+	assert_true(starts(ns_notification(h, 0), "T00thread:2;"));
+	while (strcmp(packet(h, "vStopped"), "OK") != 0)
+		;
+	/* vCPU 0 and 2 run; 1 and 3 stay stopped, 3 at a breakpoint */
+	assert_string_equal(packet(h, "Z0,1305,1"), "OK");
+	assert_string_equal(packet(h, "vCont;c:1;c:3"), "OK");
+	assert_string_equal(packet(h, "vStopped"), "OK"); /* none owed */
+	assert_string_equal(packet(h, "vCont;c:4"), "OK");
+	assert_true(starts(ns_notification(h, 5000), "T05thread:4;"));
+	assert_true(parked(h, 1) && parked(h, 3));
+	unsigned long before[4];
+	for (int v = 0; v < 4; v++)
+		before[v] = executed(h, v);
+	disconnect(h);
+	checked_mutex_lock(&h->ev.lock);
+	events_set_non_stop_locked(&h->ev, false);
+	checked_mutex_unlock(&h->ev.lock);
+	ASSERT_SOON(all_moved(h, before, 100));
+	assert_true(h->mt.mem[0x1305] != 0xcc);
+	assert_int_equal(h->ev.illegal_transitions, 0);
+	destroy(h);
+}
+
+/* Range stepping in non-stop (gdb's `next` there is vCont;r for one
+ * thread): vCPU 2 steps through its range alone and reports one stop as a
+ * notification while the others run on; a pause for a breakpoint
+ * insertion meets it mid-range and it steps on in its range after, and
+ * vCont;t stops it there. The thread queries answer while vCPUs run:
+ * qXfer:threads:read describes the runners, qThreadStopInfo refuses them
+ * (E10) and gives a stopped vCPU its own stop, jThreadsInfo reads no
+ * runner's registers, thread-pcs says 0 for a runner. */
+static void test_non_stop_range_step(void **state)
+{
+	enum mock_personality p = *(enum mock_personality *)*state;
+	struct harness *h = make(p, 4, false);
+	mock_start_vcpus(&h->mt);
+	attach(h);
+	assert_string_equal(packet(h, "QNonStop:1"), "OK");
+	packet(h, "?");
+	assert_string_equal(packet(h, "vStopped"), "OK");
+	assert_true(starts(ns_notification(h, 0), "T00thread:2;"));
+	while (strcmp(packet(h, "vStopped"), "OK") != 0)
+		;
+	assert_string_equal(packet(h, "vCont;c:1;c:2;c:4"), "OK");
+	assert_true(parked(h, 2));
+	uint64_t start = h->mt.vcpu[2].loop_start;
+	char pkt[64];
+	unsigned long traps = h->mt.vcpu[2].step_traps;
+	unsigned long before = range_steps(h);
+	unsigned long e0 = executed(h, 0);
+	mock_set_reg64(&h->mt, 2, GDB_REG_RIP, start + 2);
+	snprintf(pkt, sizeof(pkt), "vCont;r%llx,%llx:3",
+		 (unsigned long long)start, (unsigned long long)start + 12);
+	assert_string_equal(packet(h, pkt), "OK");
+	const char *stop = ns_notification(h, 5000);
+	assert_true(starts(stop, "T05thread:3;"));
+	assert_null(strstr(stop, "swbreak"));
+	assert_true(rip_of(h, 2) == start + 12);
+	assert_int_equal(h->mt.vcpu[2].step_traps - traps, 10);
+	assert_int_equal(range_steps(h) - before, 9);
+	assert_int_equal(h->mt.vcpu[2].steps_with_mask,
+			 h->mt.vcpu[2].step_traps);
+	assert_string_equal(packet(h, "vStopped"), "OK");
+	/* the others never stopped for it */
+	ASSERT_SOON(executed(h, 0) > e0 + 100);
+	assert_false(parked(h, 0) || parked(h, 1) || parked(h, 3));
+
+	/* thread queries while 0, 1 and 3 run and 2 is stopped */
+	assert_string_equal(packet(h, "qThreadStopInfo1"), "E10");
+	assert_true(starts(packet(h, "qThreadStopInfo3"), "T05thread:3;"));
+	const char *xml = packet(h, "qXfer:threads:read::0,fff");
+	assert_true(starts(xml, "l<?xml"));
+	assert_non_null(strstr(xml, "<thread id=\"1\" core=\"0\">vCPU 0, "
+				    "running</thread>"));
+	assert_non_null(strstr(xml, "<thread id=\"3\" core=\"2\">vCPU 2, "));
+	const char *json = packet(h, "jThreadsInfo");
+	assert_non_null(strstr(json, "{\"tid\":1,\"name\":\"vCPU 0, "
+				     "running\"}"));
+	assert_non_null(strstr(strstr(json, "\"tid\":3,"), "\"registers\""));
+	assert_string_equal(packet(h, "QListThreadsInStopReply"), "OK");
+	char pcs[96];
+	snprintf(pcs, sizeof(pcs), "thread-pcs:0,0,%llx,0;",
+		 (unsigned long long)start + 12);
+	assert_non_null(strstr(packet(h, "qThreadStopInfo3"), pcs));
+
+	/* a range it never leaves: a pause (Z0 while vCPUs run) parks it
+	 * mid-range, and it steps on in its range after */
+	assert_string_equal(packet(h, "vCont;r0,ffffffffffffffff:3"), "OK");
+	before = range_steps(h);
+	ASSERT_SOON(range_steps(h) > before + 100);
+	assert_string_equal(packet(h, "Z0,1005,1"), "OK");
+	before = range_steps(h);
+	ASSERT_SOON(range_steps(h) > before + 100);
+	/* the breakpoint stops vCPU 0 alone, the range step goes on */
+	assert_true(starts(ns_notification(h, 5000), "T05thread:1;swbreak:;"));
+	assert_string_equal(packet(h, "vStopped"), "OK");
+	before = range_steps(h);
+	ASSERT_SOON(range_steps(h) > before + 100);
+	/* vCont;t stops it mid-range, with signal 0 */
+	assert_string_equal(packet(h, "vCont;t:3"), "OK");
+	assert_true(starts(ns_notification(h, 5000), "T00thread:3;"));
+	assert_string_equal(packet(h, "vStopped"), "OK");
+	before = range_steps(h);
+	usleep(20000);
+	assert_int_equal(range_steps(h), before);
+	assert_true(parked(h, 2));
+	assert_int_equal(h->ev.illegal_transitions, 0);
+	destroy(h);
+}
+
 int main(void)
 {
 #define BOTH(t)                                                     \
@@ -1130,7 +1481,12 @@ int main(void)
 		cmocka_unit_test(test_state_table_matches_code),
 		cmocka_unit_test(test_state_graph_properties),
 		cmocka_unit_test(test_illegal_transition_refused),
+		cmocka_unit_test(test_illegal_world_transition_refused),
+		cmocka_unit_test(test_world_states_of_a_session),
 		cmocka_unit_test(test_stats_count_transitions),
+		BOTH(test_non_stop_one_vcpu_at_a_time),
+		BOTH(test_non_stop_disconnect_resumes_all),
+		BOTH(test_non_stop_range_step),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
