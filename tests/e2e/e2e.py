@@ -19,6 +19,10 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+# How long hvgdb (or QEMU) may take to open its debug socket: generous, as a
+# loaded host (and ASan) start it many times slower; the wait ends at once
+# when the socket is there.
+START_TIMEOUT = 60
 failures = []
 
 
@@ -53,7 +57,7 @@ class Hvgdb:
                                      stdin=subprocess.DEVNULL)
         self.port = None
         if listen:  # TCP port 0: hvgdb says which port it got
-            deadline = time.time() + 10
+            deadline = time.time() + START_TIMEOUT
             while self.port is None:
                 m = re.search(r"listening on port (\d+)", self.log_text())
                 if m:
@@ -64,7 +68,7 @@ class Hvgdb:
                 else:
                     time.sleep(0.02)
         elif debug:
-            deadline = time.time() + 10
+            deadline = time.time() + START_TIMEOUT
             while not os.path.exists(self.sock):
                 if self.proc.poll() is not None or time.time() > deadline:
                     raise RuntimeError("hvgdb did not open its debug socket:\n"
@@ -878,7 +882,7 @@ def t_reset_state(tmp):
                          stdin=subprocess.DEVNULL, stdout=log,
                          stderr=subprocess.STDOUT)
     try:
-        deadline = time.time() + 10
+        deadline = time.time() + START_TIMEOUT
         while not os.path.exists(sock) and time.time() < deadline:
             time.sleep(0.05)
 
