@@ -83,7 +83,7 @@ def main(server, cpu):
         return 0
     finally:
         proc.terminate()
-        proc.wait(timeout=10)
+        proc.wait(timeout=60)  # generous: a busy host
 
 
 if __name__ == "__main__":
