@@ -732,6 +732,54 @@ static void test_guest_stores_are_not_slow(void **state)
 
 /* ---- Interrupts and hlt -------------------------------------------------- */
 
+/* A guest that sleeps until an interrupt would hang the test if the
+ * interrupt never came: a watchdog shuts the VM down after EVENT_WAIT_MS
+ * instead, and the run fails with the reason. */
+struct watchdog {
+	struct vm *vm;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool done;
+};
+
+static void *watchdog_main(void *arg)
+{
+	struct watchdog *w = arg;
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += EVENT_WAIT_MS / 1000;
+	pthread_mutex_lock(&w->mu);
+	int rc = 0;
+	while (!w->done && rc != ETIMEDOUT)
+		rc = pthread_cond_timedwait(&w->cv, &w->mu, &until);
+	bool fire = !w->done;
+	pthread_mutex_unlock(&w->mu);
+	if (fire)
+		vm_request_shutdown(w->vm, VM_SHUTDOWN_REQUESTED, 0);
+	return NULL;
+}
+
+static struct vm_exit run_guarded(struct vm *vm, int vcpu)
+{
+	struct watchdog w = { .vm = vm, .mu = PTHREAD_MUTEX_INITIALIZER,
+			      .cv = PTHREAD_COND_INITIALIZER };
+	pthread_t th;
+	assert_int_equal(pthread_create(&th, NULL, watchdog_main, &w), 0);
+	struct vm_exit e;
+	int rc = vm_run(vm, vcpu, &e);
+	pthread_mutex_lock(&w.mu);
+	w.done = true;
+	pthread_cond_signal(&w.cv);
+	pthread_mutex_unlock(&w.mu);
+	pthread_join(th, NULL);
+	assert_int_equal(rc, 0);
+	if (e.exitcode == VM_EXITCODE_SHUTDOWN &&
+	    e.u.shutdown.reason == VM_SHUTDOWN_REQUESTED)
+		fail_msg("the guest did not finish within %d s (asleep in "
+			 "hlt for good?)", EVENT_WAIT_MS / 1000);
+	return e;
+}
+
 static void test_hlt_wakes_on_timer(void **state)
 {
 	(void)state;
@@ -739,7 +787,7 @@ static void test_hlt_wakes_on_timer(void **state)
 	tg_load(vm, timer_start, timer_end);
 	tg_set_gate(vm, 0x40, SNIP_ADDR(timer, handler));
 	double t0 = now_ms();
-	struct vm_exit e = run(vm, 0);
+	struct vm_exit e = run_guarded(vm, 0);
 	double ms = now_ms() - t0;
 	assert_int_equal(e.exitcode, VM_EXITCODE_SHUTDOWN);
 	assert_int_equal(e.u.shutdown.reason, VM_SHUTDOWN_EXIT_DEVICE);
@@ -760,7 +808,7 @@ static void test_x2apic_tsc_deadline_timer(void **state)
 	tg_set_gate(vm, 0x40, SNIP_ADDR(x2timer, handler));
 	tg_set_gate(vm, 0x42, SNIP_ADDR(x2timer, ipi_handler));
 	double t0 = now_ms();
-	struct vm_exit e = run(vm, 0);
+	struct vm_exit e = run_guarded(vm, 0);
 	double ms = now_ms() - t0;
 	assert_int_equal(e.exitcode, VM_EXITCODE_SHUTDOWN);
 	assert_int_equal(e.u.shutdown.status, (0x22 << 1) | 1);
