@@ -711,20 +711,54 @@ static void test_vm_over_releases_parked(void **state)
 	destroy(h);
 }
 
-/* A thread that holds a mutex for hold_ns, then lets it go. */
+/* A thread that holds a mutex for hold_ns, then lets it go; or, with
+ * until_taker_sleeps, until the taking thread has slept on it (a fixed
+ * hold let a taker that a busy host ran late find the mutex free again
+ * and never sleep), for at most STOP_WAIT_MS. */
 struct holder {
 	struct checked_mutex *lock;
 	long long hold_ns;
+	bool until_taker_sleeps;
 	atomic_bool locked, released;
+	atomic_int taker_tid;           /* set with taker_before, then ready */
+	atomic_long taker_before;
+	atomic_bool taker_ready;
 };
+
+/* Voluntary context switches of thread tid of this process, or -1. */
+static long thread_voluntary_switches(int tid)
+{
+	char path[64], line[128];
+	snprintf(path, sizeof(path), "/proc/self/task/%d/status", tid);
+	FILE *f = fopen(path, "r");
+	long n = -1;
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "voluntary_ctxt_switches: %ld", &n) == 1)
+			break;
+	fclose(f);
+	return n;
+}
 
 static void *hold_then_release(void *arg)
 {
 	struct holder *h = arg;
 	checked_mutex_lock(h->lock);
 	atomic_store(&h->locked, true);
-	struct timespec ts = { 0, h->hold_ns };
-	nanosleep(&ts, NULL);
+	if (h->until_taker_sleeps) {
+		for (int ms = 0; ms < STOP_WAIT_MS; ms++) {
+			if (atomic_load(&h->taker_ready) &&
+			    thread_voluntary_switches(atomic_load(
+				    &h->taker_tid)) >
+				    atomic_load(&h->taker_before))
+				break;
+			usleep(1000);
+		}
+	} else {
+		struct timespec ts = { 0, h->hold_ns };
+		nanosleep(&ts, NULL);
+	}
 	atomic_store(&h->released, true);
 	checked_mutex_unlock(h->lock);
 	return NULL;
@@ -738,17 +772,22 @@ static long voluntary_switches(void)
 }
 
 /* Takes the lock from a holder while the spin window lasts, and reports
- * how often the calling thread slept on the way. */
+ * how often the calling thread slept on the way. With a window of 0 the
+ * holder keeps the lock until the caller slept on it. */
 static long switches_while_taking(long long hold_ns, long long window_ns)
 {
 	struct checked_mutex lock;
 	assert_int_equal(checked_mutex_init(&lock, LOCK_RANK_STUB), 0);
-	struct holder h = { .lock = &lock, .hold_ns = hold_ns };
+	struct holder h = { .lock = &lock, .hold_ns = hold_ns,
+			    .until_taker_sleeps = window_ns == 0 };
 	pthread_t t;
 	assert_int_equal(pthread_create(&t, NULL, hold_then_release, &h), 0);
 	while (!atomic_load(&h.locked))
 		;
 	long before = voluntary_switches();
+	atomic_store(&h.taker_tid, (int)gettid());
+	atomic_store(&h.taker_before, before);
+	atomic_store(&h.taker_ready, true);
 	gdb_lock_spinning(&lock, gdb_monotonic_ns() + window_ns);
 	long slept = voluntary_switches() - before;
 	assert_true(atomic_load(&h.released)); /* really waited for it */
