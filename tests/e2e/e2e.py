@@ -181,10 +181,12 @@ def text_section(elf, tmp):
 
 
 def check_code_intact_and_reattach(hv, cpus):
-    """A new gdb attaches and finds the guest's code equal to the ELF's."""
+    """A new gdb attaches and finds the guest's code equal to the ELF's,
+    then lets a demo run with hold_end (REATTACH_ARGS) exit."""
     addr, binp = text_section(hv.elf, hv.tmp)
     run_gdb(hv, cpus, "code_intact.py",
-            {"E2E_TEXT_ADDR": str(addr), "E2E_TEXT_BIN": binp})
+            {"E2E_TEXT_ADDR": str(addr), "E2E_TEXT_BIN": binp,
+             "E2E_RELEASE": "demo_release"})
 
 
 # ---- tests --------------------------------------------------------------
@@ -283,15 +285,19 @@ def reference_checksum(tmp, budget, cpus):
 # demo items per vCPU for the tests where a debugger vanishes and a new gdb
 # re-attaches to the still running guest: 2 vCPUs do 1M each in ~0.45 s
 # (measured 2026-12-01), which a loaded machine's gdb start-up can exceed,
-# so the guest then ended first. This is ~2.7 s.
+# so the guest then ended first. This is ~2.7 s, so that the new gdb
+# usually finds the vCPUs at work; and hold_end keeps the guest from
+# exiting before that gdb released it (demo_release), however late it
+# comes: the outcome no longer depends on the host's speed.
 REATTACH_BUDGET = 6000000
+REATTACH_ARGS = ["budget=%d" % REATTACH_BUDGET, "hold_end"]
 
 
 def disconnect_case(tmp, script, kill_after_marker):
     os.makedirs(os.path.join(tmp, "ref"))
     budget, cpus = REATTACH_BUDGET, 2
     want = reference_checksum(tmp, budget, cpus)
-    hv = Hvgdb(OPTS, tmp, "demo", cpus, ["budget=%d" % budget])
+    hv = Hvgdb(OPTS, tmp, "demo", cpus, REATTACH_ARGS)
     try:
         if kill_after_marker:
             g = start_gdb(hv, cpus, script)
@@ -402,7 +408,7 @@ def t_bad_input(tmp):
     os.makedirs(os.path.join(tmp, "ref"))
     budget, cpus = REATTACH_BUDGET, 2
     want = reference_checksum(tmp, budget, cpus)
-    hv = Hvgdb(OPTS, tmp, "demo", cpus, ["budget=%d" % budget])
+    hv = Hvgdb(OPTS, tmp, "demo", cpus, REATTACH_ARGS)
     try:
         addr = symbol_address(hv.elf, "demo_work_item")
         c = rb.Client(hv.sock)
