@@ -747,14 +747,13 @@ static void *hold_then_release(void *arg)
 	checked_mutex_lock(h->lock);
 	atomic_store(&h->locked, true);
 	if (h->until_taker_sleeps) {
-		for (int ms = 0; ms < STOP_WAIT_MS; ms++) {
-			if (atomic_load(&h->taker_ready) &&
-			    thread_voluntary_switches(atomic_load(
-				    &h->taker_tid)) >
-				    atomic_load(&h->taker_before))
-				break;
+		long long give_up = gdb_monotonic_ns() +
+				    STOP_WAIT_MS * 1000000LL;
+		while (gdb_monotonic_ns() < give_up &&
+		       !(atomic_load(&h->taker_ready) &&
+			 thread_voluntary_switches(atomic_load(&h->taker_tid)) >
+				 atomic_load(&h->taker_before)))
 			usleep(1000);
-		}
 	} else {
 		struct timespec ts = { 0, h->hold_ns };
 		nanosleep(&ts, NULL);
