@@ -276,7 +276,11 @@ static double cpu_seconds(void)
 
 /* With one usable CPU neither the server nor the stopped vCPU may spin:
  * each would hold the CPU the other needs, and a resume burnt ~3 ms of CPU
- * (measured) instead of tens of microseconds. */
+ * (measured) instead of tens of microseconds. The bound sits between the
+ * two on a busy host: there a step costs more even without spinning (its
+ * thread switches run on cold caches; measured at load 25: 220-280 us,
+ * 330-360 us under TSan, once above 500 us), spinning 2.9-3.3 ms. */
+#define ONE_CPU_STEP_MAX_S 1.2e-3
 static void test_one_cpu_resumes_do_not_spin(void **state)
 {
 	(void)state;
@@ -297,7 +301,8 @@ static void test_one_cpu_resumes_do_not_spin(void **state)
 	for (int i = 0; i < STEPS; i++)
 		assert_memory_equal(request(&c, "vCont;s:1"), "T05thread:1;", 12);
 	double per_step = (cpu_seconds() - before) / STEPS;
-	assert_true(per_step < 500e-6);
+	print_message("one-CPU step: %.0f us of CPU\n", per_step * 1e6);
+	assert_true(per_step < ONE_CPU_STEP_MAX_S);
 	request(&c, "D");
 	close(c.fd);
 	mock_stop_vcpus(&mt);
