@@ -3,6 +3,9 @@
  * small named functions while a 100 Hz LAPIC timer ticks on each. With
  * budget=N every vCPU does N items and the BSP prints a checksum that depends
  * only on N and the vCPU count; without a budget it runs until stopped.
+ * With hold_end the BSP then waits, before it exits, until a debugger sets
+ * demo_release (tests that re-attach a debugger to the running guest: it
+ * must not end first however slowly the debugger starts).
  */
 #include <stdint.h>
 
@@ -20,6 +23,7 @@
 volatile unsigned long demo_ticks[GUEST_MAX_CPUS];
 volatile unsigned long demo_items[GUEST_MAX_CPUS];
 volatile unsigned long demo_state[GUEST_MAX_CPUS];
+volatile unsigned long demo_release;
 static struct barrier demo_barrier = BARRIER_ALL_CPUS;
 
 static void demo_timer(struct trap_frame *frame)
@@ -110,5 +114,10 @@ int guest_main(unsigned vcpu, unsigned ncpus, const char *cmdline)
 	uart_printf("demo: vcpus %u items %lu checksum 0x%016lx\n", ncpus, items,
 		    checksum);
 	uart_printf("demo: PASS\n");
+	if (cmdline_has_flag(cmdline, "hold_end")) {
+		uart_printf("info: holding until demo_release is set\n");
+		while (!demo_release)
+			cpu_relax();
+	}
 	return GUEST_EXIT_PASS;
 }

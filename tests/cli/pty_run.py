@@ -41,7 +41,7 @@ class PtyRun:
         finally:
             os._exit(127)
 
-    def read_until(self, token, timeout=20):
+    def read_until(self, token, timeout=60):
         end = time.monotonic() + timeout
         while token not in self.out and time.monotonic() < end:
             r, _, _ = select.select([self.master], [], [], 0.1)
@@ -62,7 +62,7 @@ class PtyRun:
         lflag = self.mode()[3]
         return not lflag & (termios.ICANON | termios.ECHO | termios.ISIG)
 
-    def wait(self, timeout=20):
+    def wait(self, timeout=60):
         end = time.monotonic() + timeout
         while time.monotonic() < end:
             pid, st = os.waitpid(self.pid, os.WNOHANG)

@@ -13,6 +13,7 @@ file does not end the VM.
     test_console_input.py HVGDB
 """
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -24,6 +25,9 @@ import tiny_elf  # noqa: E402
 from pty_run import PtyRun  # noqa: E402
 
 HVGDB = sys.argv[1]
+# How long hvgdb may take to start, echo or end: generous, as a loaded host
+# runs it many times slower; every wait ends as soon as its event comes.
+TIMEOUT = 60
 failures = []
 
 
@@ -42,7 +46,7 @@ def guest_file(delay=0):
 
 def start(guest, background=False):
     run = PtyRun([HVGDB, "run", guest], background)
-    up = run.read_until(b"ready")
+    up = run.read_until(b"ready", TIMEOUT)
     return run, up
 
 
@@ -126,11 +130,26 @@ def test_pipe_is_8_bit_clean(guest):
     # crashes), NUL and 0x01 (no escape keys on a pipe) included.
     data = bytes(b for b in range(256) if b not in b"!?")
     p = subprocess.run([HVGDB, "run", guest], input=data + b"!",
-                       capture_output=True, timeout=60)
+                       capture_output=True, timeout=3 * TIMEOUT)
     want = bytes(b - 0x20 if 0x61 <= b <= 0x7a else b for b in data)
     check(p.returncode == 67 and p.stdout[len(b"ready\n"):] == want,
           "a pipe's bytes reach the guest unchanged, all 8 bits (status "
           "%d)" % p.returncode)
+
+
+def read_until(f, token, timeout):
+    """Reads the pipe f until token has come (or end of file, or the
+    timeout): what was read."""
+    got = b""
+    end = time.monotonic() + timeout
+    while token not in got and time.monotonic() < end:
+        r, _, _ = select.select([f], [], [], 0.1)
+        if r:
+            chunk = os.read(f.fileno(), 4096)
+            if not chunk:
+                break
+            got += chunk
+    return got
 
 
 def test_pipe_end_of_file_keeps_the_vm(guest):
@@ -139,10 +158,14 @@ def test_pipe_end_of_file_keeps_the_vm(guest):
     p.stdin.write(b"abc\n")
     p.stdin.close()
     p.stdin = None  # communicate() must not flush it
+    # The guest echoes the bytes before the end of file first (a busy
+    # host may take seconds to start it), then must live on after it.
+    out = read_until(p.stdout, b"ABC\n", TIMEOUT)
     time.sleep(1.5)
     alive = p.poll() is None
     p.send_signal(signal.SIGTERM)
-    out, err = p.communicate(timeout=20)
+    rest, err = p.communicate(timeout=TIMEOUT)
+    out += rest
     check(alive, "end of file on a pipe does not end the VM")
     check(out == b"ready\nABC\n", "the bytes before it arrived: %r" % out)
     check(p.returncode == 143, "SIGTERM still ends it (status %d)"

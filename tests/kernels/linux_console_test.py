@@ -53,10 +53,10 @@ def test_terminal(argv):
     check(after(run, b"echo answer", b"answer=42\r"),
           "a typed command runs in the guest and answers")
     run.type(b"sleep 60\r")
-    run.read_until(b"sleep 60\r\n", 20)
+    run.read_until(b"sleep 60\r\n", 60)
     run.type(b"\x03")
     run.type(b"echo status=$?\r")
-    check(after(run, b"sleep 60", b"status=130", 30),
+    check(after(run, b"sleep 60", b"status=130", 60),
           "Ctrl-C interrupts the guest's foreground job (status 130 in "
           "the guest), hvgdb runs on")
     run.type(b"\x01x")

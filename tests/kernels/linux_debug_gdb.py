@@ -20,6 +20,7 @@ import os
 import re
 import signal
 import threading
+import time
 
 import gdb
 
@@ -63,7 +64,7 @@ run("set pagination off")
 run("set confirm off")
 run("set width 0")
 run("set architecture i386:x86-64")
-run("set remotetimeout 30")
+run("set remotetimeout 60")
 gdb.execute("target remote " + os.environ["DBG_TARGET"])
 
 
@@ -199,8 +200,21 @@ report(got is not None and
 
 # Ctrl-C stops the running kernel.
 bp.delete()
+# The Ctrl-C comes 1 s after gdb resumed the kernel, not 1 s after now: a
+# busy host that is slow to get to the continue would otherwise have it
+# interrupt gdb itself ("Quit") instead of the target.
 pid = os.getpid()
-timer = threading.Timer(1.0, lambda: os.kill(pid, signal.SIGINT))
+resumed = threading.Event()
+gdb.events.cont.connect(lambda ev: resumed.set())
+
+
+def interrupt_once_resumed():
+    if resumed.wait(120):
+        time.sleep(1.0)
+        os.kill(pid, signal.SIGINT)
+
+
+timer = threading.Thread(target=interrupt_once_resumed, daemon=True)
 timer.start()
 gdb.execute("continue")
 timer.join()

@@ -25,7 +25,7 @@ def run(cmd):
 run("set pagination off")
 run("set confirm off")
 run("set architecture i386:x86-64")
-run("set remotetimeout 30")
+run("set remotetimeout 60")
 gdb.execute("target remote " + os.environ["HOLD_TARGET"])
 bp = gdb.Breakpoint("*%#x" % SYNC)
 print("hold-gdb: armed", flush=True)

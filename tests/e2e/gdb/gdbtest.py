@@ -47,8 +47,18 @@ def _on_exit(ev):
     exits.append(getattr(ev, "exit_code", None))
 
 
+# Set at every resume of the target (continue, step): interrupt_after
+# counts its delay from there.
+_resumed = threading.Event()
+
+
+def _on_cont(ev):
+    _resumed.set()
+
+
 gdb.events.stop.connect(_on_stop)
 gdb.events.exited.connect(_on_exit)
+gdb.events.cont.connect(_on_cont)
 
 
 def connect(load_file=True):
@@ -60,7 +70,8 @@ def connect(load_file=True):
     # rare whole translation-cache flushes left (a step that ended in hlt
     # or a fault, or more than 64 code writes at once: about a second,
     # longer under ASan): more than gdb's default 2 s for an answer.
-    gdb.execute("set remotetimeout 15")
+    # And a busy host makes every answer slower still: 60 s.
+    gdb.execute("set remotetimeout 60")
     if load_file:
         gdb.execute("file " + ELF)
     gdb.execute("target remote " + SOCK)
@@ -91,12 +102,41 @@ def select_tid(tid):
     raise gdb.GdbError("no thread with tid %d" % tid)
 
 
+# How long gdb may take to resume the target after interrupt_after: a
+# busy host may hold gdb's main thread back for a long time.
+RESUME_WAIT_S = 120
+
+
 def interrupt_after(seconds):
-    """Send gdb itself SIGINT, which gdb turns into a remote ^C."""
+    """Send gdb itself SIGINT, which gdb turns into a remote ^C, `seconds`
+    after gdb next resumes the target: counted from the resume, not from
+    now, so that a busy host that is slow to get to the continue neither
+    interrupts gdb before it (a "Quit" of the command instead of a ^C to
+    the target) nor shortens the time the guest runs."""
     pid = os.getpid()
-    timer = threading.Timer(seconds, lambda: os.kill(pid, signal.SIGINT))
+    _resumed.clear()
+
+    def fire():
+        if _resumed.wait(RESUME_WAIT_S):
+            time.sleep(seconds)
+            os.kill(pid, signal.SIGINT)
+
+    timer = threading.Thread(target=fire, daemon=True)
     timer.start()
     return timer
+
+
+def run_until(pred, seconds, rounds=20):
+    """Continues the guest for `seconds` at a time (stopped with ^C) until
+    pred() holds, at most `rounds` times: what the guest must do while it
+    runs is waited for, not assumed done in a fixed time that a busy host
+    can outlast. The last pred() result."""
+    for _ in range(rounds):
+        interrupt_after(seconds)
+        gdb.execute("continue")
+        if pred():
+            return True
+    return pred()
 
 
 def serial_text():

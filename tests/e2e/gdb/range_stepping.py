@@ -171,9 +171,7 @@ for mode in ("on", "off"):
     else:
         report(after == before, "off: no range step (%r -> %r)"
                % (before, after))
-    interrupt_after(0.3)
-    gdb.execute("continue")
-    report(value("rs_ticks[0]") > ticks,
+    report(run_until(lambda: value("rs_ticks[0]") > ticks, 0.3),
            "%s: vCPU 0's timer still ticks" % mode)
 
 report(results["on"] == results["off"],

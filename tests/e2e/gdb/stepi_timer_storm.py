@@ -60,9 +60,12 @@ report(bad == 0, "%d stepi: every one moved exactly one instruction on thread "
 
 # The rate depends on how much CPU hvgdb gets (the machine may be busy):
 # any steady advance shows the timer came back after the steps.
-interrupt_after(1.5)
-gdb.execute("continue")
-ticks_after = int(gdb.parse_and_eval("storm_ticks[%d]" % vcpu))
+def storm_ticks():
+    return int(gdb.parse_and_eval("storm_ticks[%d]" % vcpu))
+
+
+run_until(lambda: storm_ticks() > ticks_before + 50, 1.5)
+ticks_after = storm_ticks()
 report(ticks_after > ticks_before + 50,
        "guest ticks advance after continue: %d -> %d" % (ticks_before, ticks_after))
 gdb.execute("detach")

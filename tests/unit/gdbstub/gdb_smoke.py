@@ -19,6 +19,8 @@ def main(server, cpu):
         cmds = [
             "set pagination off",
             "set confirm off",
+            # gdb's default 2 s for an answer is short for a busy host
+            "set remotetimeout 60",
             f"target remote 127.0.0.1:{port}",
             "info threads",
             "info registers rip rsp rbp eflags cs cr0 cr3 efer fs_base k_gs_base",
@@ -81,7 +83,7 @@ def main(server, cpu):
         return 0
     finally:
         proc.terminate()
-        proc.wait(timeout=10)
+        proc.wait(timeout=60)  # generous: a busy host
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 
-TIMEOUT = 5.0
+TIMEOUT = 60.0  # a hang; generous for a loaded host
 # The 'g' packet's length in bytes: the register table's (gdb_x86_regs.h).
 G_BYTES = 796
 

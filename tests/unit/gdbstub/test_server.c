@@ -19,6 +19,12 @@
 #include "hvgdb/gdbstub.h"
 #include "mock_target.h"
 
+/* How long a reply may take: generous, since the server and the toy vCPU
+ * threads may wait long for a core on a busy host (one test pins them all
+ * to one CPU beside whatever else runs there). A reply that does not come
+ * is a failure with a message, not a NULL to crash on. */
+#define REPLY_TIMEOUT_S 60
+
 struct client {
 	int fd;
 	char buf[70000];
@@ -32,7 +38,7 @@ static int connect_tcp(int port)
 				  .sin_port = htons((uint16_t)port),
 				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	struct timeval tv = { .tv_sec = 5 };
+	struct timeval tv = { .tv_sec = REPLY_TIMEOUT_S };
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	return fd;
 }
@@ -43,7 +49,7 @@ static int connect_unix(const char *path)
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
 	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	struct timeval tv = { .tv_sec = 5 };
+	struct timeval tv = { .tv_sec = REPLY_TIMEOUT_S };
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	return fd;
 }
@@ -84,8 +90,12 @@ static const char *recv_packet(struct client *c)
 			return out;
 		}
 		ssize_t r = recv(c->fd, c->buf + c->len, sizeof(c->buf) - c->len, 0);
-		if (r <= 0)
-			return NULL;
+		if (r < 0)
+			fail_msg("no packet from the server within %d s: %s",
+				 REPLY_TIMEOUT_S, strerror(errno));
+		if (r == 0)
+			fail_msg("the server closed the connection instead of "
+				 "sending a packet");
 		c->len += (size_t)r;
 	}
 }
@@ -229,7 +239,6 @@ static void test_wait_then_detach_restores(void **state)
 		assert_string_equal(request(&c, "Z0,1003,1"), "OK");
 		send_packet(&c, "vCont;c:1");
 		const char *stop = recv_packet(&c);
-		assert_non_null(stop);
 		if (round == 0) {
 			/* --wait: the very first instruction is caught */
 			assert_memory_equal(stop, "T05thread:1;swbreak:;", 21);
@@ -253,8 +262,9 @@ static void test_wait_then_detach_restores(void **state)
 		/* guest runs again, caps are dropped as vCPUs wake */
 		unsigned long e = __atomic_load_n(&mt.vcpu[1].executed,
 						  __ATOMIC_RELAXED);
-		for (int i = 0; i < 300 && __atomic_load_n(&mt.vcpu[1].executed,
-							  __ATOMIC_RELAXED) <= e + 3;
+		for (int i = 0; i < 100 * REPLY_TIMEOUT_S &&
+				__atomic_load_n(&mt.vcpu[1].executed,
+						__ATOMIC_RELAXED) <= e + 3;
 		     i++)
 			usleep(10000);
 		assert_true(__atomic_load_n(&mt.vcpu[1].executed,
@@ -298,7 +308,11 @@ static double cpu_seconds(void)
 
 /* With one usable CPU neither the server nor the stopped vCPU may spin:
  * each would hold the CPU the other needs, and a resume burnt ~3 ms of CPU
- * (measured) instead of tens of microseconds. */
+ * (measured) instead of tens of microseconds. The bound sits between the
+ * two on a busy host: there a step costs more even without spinning (its
+ * thread switches run on cold caches; measured at load 25: 220-280 us,
+ * 330-360 us under TSan, once above 500 us), spinning 2.9-3.3 ms. */
+#define ONE_CPU_STEP_MAX_S 1.2e-3
 static void test_one_cpu_resumes_do_not_spin(void **state)
 {
 	(void)state;
@@ -319,7 +333,8 @@ static void test_one_cpu_resumes_do_not_spin(void **state)
 	for (int i = 0; i < STEPS; i++)
 		assert_memory_equal(request(&c, "vCont;s:1"), "T05thread:1;", 12);
 	double per_step = (cpu_seconds() - before) / STEPS;
-	assert_true(per_step < 500e-6);
+	print_message("one-CPU step: %.0f us of CPU\n", per_step * 1e6);
+	assert_true(per_step < ONE_CPU_STEP_MAX_S);
 	request(&c, "D");
 	close(c.fd);
 	mock_stop_vcpus(&mt);

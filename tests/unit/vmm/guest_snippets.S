@@ -43,16 +43,21 @@ SYM(bpt, handler)
 	iretq
 END(bpt)
 
-/* LAPIC one-shot timer at vector 0x40, sleep in hlt, exit via port 0xf4 */
+/* LAPIC one-shot timer at vector 0x40, sleep in hlt, exit via port 0xf4.
+ * The flag is tested with interrupts off and `sti; hlt` sleeps (sti's
+ * shadow covers the hlt): an interrupt between the test and the hlt
+ * would otherwise leave the vCPU asleep for good (a host that is slow
+ * between the arming and the hlt lets the 200 us pass; seen: a hang). */
 SNIP(timer)
 	mov $0xfee00000, %esi
 	movl $0x1ff, 0x0f0(%rsi)
 	movl $0xb, 0x3e0(%rsi)
 	movl $0x40, 0x320(%rsi)
 	movl $200000, 0x380(%rsi)
-	sti
-1:	cmpq $0, 0x300000
+1:	cli
+	cmpq $0, 0x300000
 	jne 2f
+	sti
 	hlt
 	jmp 1b
 2:	mov $0x21, %al
@@ -70,7 +75,8 @@ END(timer)
  * hlt. The timer's handler counts (0x300000), stores its rdtsc (0x300020)
  * and IA32_TSC_DEADLINE (0x300010), EOIs through the EOI MSR and sends a
  * SELF IPI (vector 0x42); that one's handler counts (0x300008). Then exit
- * via port 0xf4. */
+ * via port 0xf4. The same cli-test-sti;hlt loop as `timer`: the deadline
+ * may pass before the hlt on a slow host. */
 SNIP(x2timer)
 	mov $0x1b, %ecx
 	rdmsr
@@ -92,9 +98,10 @@ SNIP(x2timer)
 	shr $32, %rdx
 	mov $0x6e0, %ecx
 	wrmsr
-	sti
-1:	cmpq $0, 0x300008
+1:	cli
+	cmpq $0, 0x300008
 	jne 2f
+	sti
 	hlt
 	jmp 1b
 2:	mov $0x22, %al

@@ -21,7 +21,7 @@ static struct vm_vcpu_info halted_info(struct vm *vm)
 {
 	struct vm_vcpu_info info = { 0 };
 
-	for (int i = 0; i < 10000 && !info.halted; i++) {
+	for (int i = 0; i < 60000 && !info.halted; i++) { /* 60 s+ */
 		struct timespec ts = { 0, 1000000 };
 		nanosleep(&ts, NULL);
 		vm_get_vcpu_info(vm, 0, &info);

@@ -65,18 +65,22 @@ static void gated_start(struct gated_vcpu *g)
 	pthread_create(&g->thread, NULL, tg_looper_main, &g->loop);
 }
 
+/* Polls of 100 us (or more) before a wait gives up: 60 s at least, ample
+ * for a thread on a busy host; each wait ends when its event comes. */
+#define WAIT_POLLS 600000
+
 static void wait_for(atomic_int *counter, int value)
 {
 	for (int i = 0; atomic_load(counter) < value; i++) {
-		assert_true(i < 100000); /* 10 s */
+		assert_true(i < WAIT_POLLS);
 		sleep_us(100);
 	}
 }
 
-/* true when the slot moved past `from` within 10 s */
+/* true when the slot moved past `from` within WAIT_POLLS polls */
 static bool counts_past(struct vm *vm, unsigned slot, uint64_t from)
 {
-	for (int i = 0; i < 100000; i++) {
+	for (int i = 0; i < WAIT_POLLS; i++) {
 		if (tg_data(vm, slot) > from)
 			return true;
 		sleep_us(100);
@@ -131,7 +135,7 @@ static void check_late_thread_still_runs_first(bool serial)
 	uint64_t c0 = tg_data(vm, 0);
 	assert_int_equal(vm_resume_cpu(vm, -1), 0);
 	for (int i = 0; !atomic_load(&g[1].entered); i++) {
-		assert_true(i < 100000);
+		assert_true(i < WAIT_POLLS);
 		sleep_us(100);
 	}
 	assert_true(counts_past(vm, 1, tg_data(vm, 1)));
@@ -200,7 +204,7 @@ static void test_stop_while_waiting_keeps_turn(void **state)
 	assert_true(counts_past(vm, 0, 0));
 	/* vCPU 0 keeps the lock: its slice never ends */
 	bool kept = false;
-	for (int i = 0; i < 100000 && !kept; i++) {
+	for (int i = 0; i < WAIT_POLLS && !kept; i++) {
 		checked_mutex_lock(&vm->sched.mtx);
 		if (vm->sched.held && vm->sched.running == vm->vcpus[0]) {
 			vm->sched.slice_end = UINT64_MAX;
@@ -213,7 +217,7 @@ static void test_stop_while_waiting_keeps_turn(void **state)
 	assert_true(kept);
 	gated_start(&g[1]);
 	bool waiting = false;
-	for (int i = 0; i < 100000 && !waiting; i++) {
+	for (int i = 0; i < WAIT_POLLS && !waiting; i++) {
 		checked_mutex_lock(&vm->sched.mtx);
 		waiting = vm->vcpus[1]->sched_waiting;
 		checked_mutex_unlock(&vm->sched.mtx);
