@@ -502,13 +502,24 @@ int vm_get_capability(struct vm *vm, int vcpu, enum vm_cap_type cap, int *val)
 
 /* ---- Running ------------------------------------------------------------- */
 
+/* Exits a debugger reports as this vCPU's stop (the head start after the
+ * next resume puts it last). */
+static bool debug_event(enum vm_exitcode code)
+{
+	return code == VM_EXITCODE_BPT || code == VM_EXITCODE_WATCH ||
+	       code == VM_EXITCODE_MTRAP || code == VM_EXITCODE_DB;
+}
+
 int vm_run(struct vm *vm, int vcpu, struct vm_exit *exit)
 {
 	struct vcpu *v = get_vcpu(vm, vcpu);
 	if (!v || !exit)
 		return -EINVAL;
 	memset(exit, 0, sizeof(*exit));
-	return vm->ops->run(v, exit);
+	int rc = vm->ops->run(v, exit);
+	if (rc == 0 && debug_event(exit->exitcode))
+		sched_vcpu_reported(vm, v);
+	return rc;
 }
 
 /* The debugger's suspend flag of one vCPU, or of every vCPU (vcpu -1). A
