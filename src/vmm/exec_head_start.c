@@ -43,8 +43,8 @@ static bool thread_cpu_ns(clockid_t clock, uint64_t *ns)
 
 static void end_locked(struct vm *vm)
 {
+	lock_assert_held(&vm->sched.mtx);
 	struct exec_sched *s = &vm->sched;
-	lock_assert_held(&s->mtx);
 	for (unsigned i = 0; i < vm->ncpus; i++)
 		if (vm->vcpus[i])
 			vm->vcpus[i]->sched_head = false;
@@ -59,8 +59,8 @@ static void end_locked(struct vm *vm)
  * whose thread has not passed the gate yet has not. */
 static bool members_done_locked(struct vm *vm)
 {
+	lock_assert_held(&vm->sched.mtx);
 	struct exec_sched *s = &vm->sched;
-	lock_assert_held(&s->mtx);
 	for (unsigned i = 0; i < vm->ncpus; i++) {
 		struct vcpu *m = vm->vcpus[i];
 		if (!m || !m->sched_head)
@@ -78,6 +78,7 @@ static bool members_done_locked(struct vm *vm)
 /* The head start still holds non-members back (ends it when not). */
 static bool in_force_locked(struct vm *vm, uint64_t now)
 {
+	lock_assert_held(&vm->sched.mtx);
 	struct exec_sched *s = &vm->sched;
 	if (!s->head_active)
 		return false;
@@ -90,6 +91,7 @@ static bool in_force_locked(struct vm *vm, uint64_t now)
 
 static void join_locked(struct exec_sched *s, struct vcpu *v)
 {
+	lock_assert_held(&s->mtx);
 	if (v->sched_head)
 		return;
 	v->sched_head = true;
@@ -99,8 +101,8 @@ static void join_locked(struct exec_sched *s, struct vcpu *v)
 
 void head_start_resumed_locked(struct vm *vm, struct vcpu *v)
 {
+	lock_assert_held(&vm->sched.mtx);
 	struct exec_sched *s = &vm->sched;
-	lock_assert_held(&s->mtx);
 	uint64_t now = vm_now_ns(vm);
 	v->sched_excused = false;
 	if (!in_force_locked(vm, now)) {
@@ -122,8 +124,8 @@ void head_start_resumed_locked(struct vm *vm, struct vcpu *v)
 
 void head_start_leave_locked(struct vm *vm, struct vcpu *v)
 {
+	lock_assert_held(&vm->sched.mtx);
 	struct exec_sched *s = &vm->sched;
-	lock_assert_held(&s->mtx);
 	if (!v->sched_head)
 		return;
 	v->sched_head = false;
@@ -133,8 +135,8 @@ void head_start_leave_locked(struct vm *vm, struct vcpu *v)
 
 void head_start_not_coming_locked(struct vm *vm, struct vcpu *v)
 {
+	lock_assert_held(&vm->sched.mtx);
 	struct exec_sched *s = &vm->sched;
-	lock_assert_held(&s->mtx);
 	head_start_leave_locked(vm, v);
 	/* Waiting at the gate and suspended again by another thread: it only
 	 * goes on to see the suspend. */
@@ -162,8 +164,8 @@ void head_start_passed_gate_locked(struct vcpu *v)
 bool head_start_holds_locked(struct vm *vm, struct vcpu *v, uint64_t now,
 			     uint64_t *recheck_at)
 {
+	lock_assert_held(&vm->sched.mtx);
 	struct exec_sched *s = &vm->sched;
-	lock_assert_held(&s->mtx);
 	if (v->sched_head || v->sched_excused || !in_force_locked(vm, now))
 		return false;
 	/* Members' CPU time is polled: nothing signals when it is used up. */
