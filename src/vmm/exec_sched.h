@@ -1,8 +1,8 @@
 /*
  * Who executes guest code, and the preemption thread.
  *
- * Parallel (vm_config.parallel_execution, or HVGDB_EXEC=parallel in the
- * environment): every vCPU runs its own engine on its own thread
+ * Parallel (vm_config.exec_mode, --exec parallel; else HVGDB_EXEC=parallel
+ * in the environment): every vCPU runs its own engine on its own thread
  * at once. Guest atomics stay atomic across engines (tcg_atomics.c); what
  * needs the world stopped (a locked access QEMU cannot make atomic, a vCPU
  * that translates serially for data watches) takes the execution gate

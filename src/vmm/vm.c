@@ -238,6 +238,39 @@ static struct vcpu *vcpu_alloc(struct vm *vm, int id,
 	return v;
 }
 
+/* Serial unless asked otherwise (the config, else HVGDB_EXEC). */
+static int resolve_exec_mode(const struct vm_config *cfg, bool *parallel,
+			     char *err, size_t errlen)
+{
+	const char *env = getenv("HVGDB_EXEC");
+	switch (cfg->exec_mode) {
+	case VM_EXEC_SERIAL:
+		*parallel = false;
+		return 0;
+	case VM_EXEC_PARALLEL:
+		*parallel = true;
+		return 0;
+	case VM_EXEC_DEFAULT:
+		break;
+	default:
+		snprintf(err, errlen, "unknown execution mode");
+		return -EINVAL;
+	}
+	if (!env || !*env) {
+		*parallel = false;
+	} else if (strcmp(env, "serial") == 0) {
+		*parallel = false;
+	} else if (strcmp(env, "parallel") == 0) {
+		*parallel = true;
+	} else {
+		snprintf(err, errlen,
+			 "HVGDB_EXEC must be serial or parallel, not '%.40s'",
+			 env);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int vm_create(const struct vm_config *cfg, struct vm **vmp, char *err,
 	      size_t errlen)
 {
@@ -279,6 +312,10 @@ int vm_create(const struct vm_config *cfg, struct vm **vmp, char *err,
 			 VM_MIN_CODE_BUFFER_MIB, VM_MAX_CODE_BUFFER_MIB);
 		return -EINVAL;
 	}
+
+	bool parallel;
+	if (resolve_exec_mode(cfg, &parallel, err, errlen) < 0)
+		return -EINVAL;
 
 	sched_trace_init();
 	struct vm *vm = calloc(1, sizeof(*vm));
@@ -323,9 +360,6 @@ int vm_create(const struct vm_config *cfg, struct vm **vmp, char *err,
 		return -ENOMEM;
 	}
 
-	const char *exec_mode = getenv("HVGDB_EXEC");
-	bool parallel = cfg->parallel_execution ||
-			(exec_mode && strcmp(exec_mode, "parallel") == 0);
 	int rc = sched_init(vm, parallel);
 	if (rc < 0) {
 		snprintf(err, errlen, "cannot start the preemption thread");
