@@ -36,6 +36,14 @@ enum vm_backend_kind {
 	VM_BACKEND_TCG, /* Unicorn; runs anywhere */
 };
 
+enum vm_exec_mode {
+	/* HVGDB_EXEC=serial|parallel in the environment if set, else
+	 * serial. */
+	VM_EXEC_DEFAULT,
+	VM_EXEC_SERIAL,   /* one vCPU executes at a time */
+	VM_EXEC_PARALLEL, /* every vCPU at once */
+};
+
 struct vm_config {
 	unsigned ncpus;
 	uint64_t mem_size; /* bytes, multiple of 4 KiB */
@@ -44,10 +52,9 @@ struct vm_config {
 	/* Translated-code buffer per vCPU, MiB (0: VM_DEFAULT_CODE_BUFFER_MIB;
 	 * else VM_MIN_CODE_BUFFER_MIB..VM_MAX_CODE_BUFFER_MIB). */
 	unsigned code_buffer_mib;
-	/* Every vCPU executes at once, on its own host thread, instead of
-	 * one at a time (docs/design-notes.md, "Parallel execution"). Also
-	 * asked for by HVGDB_EXEC=parallel in the environment. */
-	bool parallel_execution;
+	/* Whether vCPUs execute at once, each on its own host thread, or
+	 * one at a time (docs/design-notes.md, "Parallel execution"). */
+	enum vm_exec_mode exec_mode;
 };
 
 #define VM_DEFAULT_CODE_BUFFER_MIB 128

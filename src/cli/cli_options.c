@@ -30,6 +30,8 @@ const char cli_usage_text[] =
 	"  --backend tcg            vCPU backend (only tcg for now)\n"
 	"  --tb-size MIB            translated-code buffer per vCPU, 1..2048\n"
 	"                           (default 128), as QEMU's tcg tb-size\n"
+	"  --exec serial|parallel   vCPUs execute one at a time (the default),\n"
+	"                           or each on its own host thread at once\n"
 	"  --gdb [HOST:]PORT|unix:PATH\n"
 	"                           start the debug server (default host 127.0.0.1)\n"
 	"  --wait                   run no guest instruction until a debugger\n"
@@ -47,7 +49,8 @@ const char cli_usage_text[] =
 	"interrupts off; 130/143 on SIGINT/SIGTERM.\n"
 	"\n"
 	"Environment: HVGDB_TRACE_STARTUP=1 prints the start-up time (to the\n"
-	"first run of vCPU 0) on stderr.\n";
+	"first run of vCPU 0) on stderr. HVGDB_EXEC=serial|parallel is the\n"
+	"default of --exec.\n";
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -202,6 +205,20 @@ static int apply_tb_size(struct cli_options *o, const char *v, char *err,
 	return 0;
 }
 
+static int apply_exec(struct cli_options *o, const char *v, char *err,
+		      size_t errlen)
+{
+	if (strcmp(v, "serial") == 0)
+		o->exec_mode = VM_EXEC_SERIAL;
+	else if (strcmp(v, "parallel") == 0)
+		o->exec_mode = VM_EXEC_PARALLEL;
+	else
+		return fail(err, errlen,
+			    "unknown --exec mode '%s' (use serial or parallel)",
+			    v);
+	return 0;
+}
+
 static int apply_vendor(struct cli_options *o, const char *v, char *err,
 			size_t errlen)
 {
@@ -315,6 +332,7 @@ static const struct option_spec run_options[] = {
 	{ "serial", 0, true, apply_serial },
 	{ "backend", 0, true, apply_backend },
 	{ "tb-size", 0, true, apply_tb_size },
+	{ "exec", 0, true, apply_exec },
 	{ "gdb", 0, true, apply_gdb },
 	{ "initrd", 0, true, apply_initrd },
 	{ "append", 0, true, apply_append },

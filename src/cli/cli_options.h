@@ -35,6 +35,7 @@ struct cli_options {
 	enum vm_cpu_vendor vendor;
 	enum vm_backend_kind backend;
 	unsigned code_buffer_mib; /* --tb-size; 0: the VM's default */
+	enum vm_exec_mode exec_mode; /* --exec; VM_EXEC_DEFAULT if not given */
 	enum cli_serial_kind serial;
 	const char *serial_path;  /* CLI_SERIAL_FILE only */
 	const char *gdb_listen;   /* NULL: no debug server */

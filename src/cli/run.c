@@ -149,6 +149,7 @@ static int build_vm(struct run_session *s)
 		.vendor = o->vendor,
 		.backend = o->backend,
 		.code_buffer_mib = o->code_buffer_mib,
+		.exec_mode = o->exec_mode,
 	};
 	char err[256] = "";
 	uint8_t *ram;

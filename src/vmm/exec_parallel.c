@@ -61,6 +61,9 @@ void par_acquire(struct vm *vm, struct vcpu *v, bool step)
 	lock_token_may_take(&v->exec_token);
 	checked_mutex_lock(&s->mtx);
 	sched_no_longer_expected_locked(s, v);
+	/* A step is never held back, so it holds nobody back either. */
+	if (step)
+		head_start_leave_locked(vm, v);
 	v->sched_waiting = true;
 	s->waiters++;
 	for (;;) {
@@ -69,12 +72,17 @@ void par_acquire(struct vm *vm, struct vcpu *v, bool step)
 		 * meanwhile, and stop when the step is reported). */
 		bool gate = !step && now < s->gate_end &&
 			    others_expected(vm, v);
-		if (!gate && !world_stopped_for_someone(s))
+		uint64_t recheck = UINT64_MAX;
+		bool held = !step && !gate &&
+			    head_start_holds_locked(vm, v, now, &recheck);
+		if (!gate && !held && !world_stopped_for_someone(s))
 			break;
 		sched_wait_until_locked(vm, &s->turn,
-					gate ? s->gate_end : UINT64_MAX);
+					gate ? s->gate_end
+					     : held ? recheck : UINT64_MAX);
 	}
 	sched_waiter_served_locked(s, v);
+	head_start_passed_gate_locked(v);
 	s->inside++;
 	lock_token_taken(&v->exec_token);
 	checked_mutex_unlock(&s->mtx);

@@ -144,6 +144,8 @@ int sched_init(struct vm *vm, bool parallel)
 	pthread_cond_init(&s->arrival, &ca);
 	pthread_condattr_destroy(&ca);
 	s->gate_ns = SCHED_RESUME_GATE_NS;
+	s->head_start_cpu_ns = SCHED_HEAD_START_CPU_NS;
+	s->head_bound_ns = SCHED_HEAD_START_BOUND_NS;
 	int rc = pthread_create(&s->thread, NULL, preempt_thread, vm);
 	if (rc != 0)
 		return -rc;
@@ -349,6 +351,8 @@ void sched_vcpu_resumed(struct vm *vm, struct vcpu *v)
 	checked_mutex_lock(&s->mtx);
 	v->sched_expected = true;
 	s->gate_end = vm_now_ns(vm) + s->gate_ns;
+	if (s->parallel)
+		head_start_resumed_locked(vm, v);
 	checked_mutex_unlock(&s->mtx);
 }
 
@@ -357,6 +361,8 @@ void sched_vcpu_not_coming(struct vm *vm, struct vcpu *v)
 	struct exec_sched *s = &vm->sched;
 	checked_mutex_lock(&s->mtx);
 	sched_no_longer_expected_locked(s, v);
+	if (s->parallel)
+		head_start_not_coming_locked(vm, v);
 	checked_mutex_unlock(&s->mtx);
 }
 

@@ -1,8 +1,8 @@
 /*
  * Who executes guest code, and the preemption thread.
  *
- * Parallel (vm_config.parallel_execution, or HVGDB_EXEC=parallel in the
- * environment): every vCPU runs its own engine on its own thread
+ * Parallel (vm_config.exec_mode, --exec parallel; else HVGDB_EXEC=parallel
+ * in the environment): every vCPU runs its own engine on its own thread
  * at once. Guest atomics stay atomic across engines (tcg_atomics.c); what
  * needs the world stopped (a locked access QEMU cannot make atomic, a vCPU
  * that translates serially for data watches) takes the execution gate
@@ -74,6 +74,15 @@ struct vcpu;
  * run up to this long per step, so a stepped spin loop can see the lock
  * holder on another vCPU make progress. */
 #define SCHED_STEP_TURN_NS 500000ULL
+/* Parallel: after a debugger resume the vCPUs whose last debug event is
+ * the oldest run first, alone, until each has used this much CPU time of
+ * its own thread or will not come (exec_head_start.c); at most
+ * SCHED_HEAD_START_BOUND_NS of guest time after the resume, for a thread
+ * the host never runs. 2 ms of CPU is thousands of guest blocks: a vCPU
+ * near a breakpoint reaches it, one that spins on the others gives up
+ * soon. */
+#define SCHED_HEAD_START_CPU_NS 2000000ULL
+#define SCHED_HEAD_START_BOUND_NS 500000000ULL
 
 struct exec_sched {
 	struct checked_mutex mtx;
@@ -98,6 +107,17 @@ struct exec_sched {
 	uint64_t gate_end;      /* resume gate open until (guest ns) */
 	uint64_t gate_ns;       /* its bound: SCHED_RESUME_GATE_NS (tests
 				   may raise it) */
+	/* Parallel: the head start after a resume (exec_head_start.c).
+	 * event_clock stamps debug events; the group is the resumed vCPUs
+	 * with sched_last_event == head_min_event. The two bounds are
+	 * SCHED_HEAD_START_* (tests may change them). */
+	uint64_t event_clock;
+	bool head_active;
+	unsigned head_members;
+	uint64_t head_min_event;
+	uint64_t head_end;      /* guest ns */
+	uint64_t head_start_cpu_ns;
+	uint64_t head_bound_ns;
 	struct vcpu *running;   /* serial: inside uc_emu_start, or NULL */
 	uint64_t epoch;         /* engine entries so far: the LRU clock */
 	uint64_t slice_end;
@@ -132,6 +152,9 @@ void sched_let_others_run(struct vm *vm, struct vcpu *v);
  * first, hold the lock for it until it asks or will not come (bounded by
  * SCHED_RESUME_GATE_NS). */
 void sched_vcpu_resumed(struct vm *vm, struct vcpu *v);
+/* v stopped for a debug event (breakpoint, watchpoint, step) the
+ * debugger is told about: it goes last in the next head start. */
+void sched_vcpu_reported(struct vm *vm, struct vcpu *v);
 /* v will not ask for the lock soon (it sleeps in hlt, stays stopped, or
  * was suspended again). */
 void sched_vcpu_not_coming(struct vm *vm, struct vcpu *v);

@@ -14,6 +14,10 @@
  * fires). */
 #define SCHED_POLLED_DEADLINE_SLACK_NS 2000000ULL
 
+/* How often a vCPU held back by a head start looks at the members' CPU
+ * time. */
+#define SCHED_HEAD_START_POLL_NS 500000ULL
+
 /* With the scheduler's mutex: waits on cond (s->turn, s->wakeup) until
  * signalled or until the guest clock reads guest_ns (UINT64_MAX: no
  * deadline). */
@@ -38,5 +42,20 @@ void par_kick_locked(struct vm *vm, struct vcpu *v);
 /* The preemption thread's pass: kicks what is due, returns when it must
  * look again (UINT64_MAX: when woken). */
 uint64_t par_preempt_locked(struct vm *vm, uint64_t now);
+
+/* The head start after a debugger resume (exec_head_start.c), parallel
+ * mode only. */
+void head_start_resumed_locked(struct vm *vm, struct vcpu *v);
+/* v is no member any more (it steps). */
+void head_start_leave_locked(struct vm *vm, struct vcpu *v);
+/* v will not come: no member any more, and if it waits at the gate it
+ * need not wait for the head start. */
+void head_start_not_coming_locked(struct vm *vm, struct vcpu *v);
+/* v passes the gate: a member's head start begins (its CPU time counts
+ * from here). */
+void head_start_passed_gate_locked(struct vcpu *v);
+/* v must wait for the head start; look again at *recheck_at (guest ns). */
+bool head_start_holds_locked(struct vm *vm, struct vcpu *v, uint64_t now,
+			     uint64_t *recheck_at);
 
 #endif

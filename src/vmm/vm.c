@@ -238,6 +238,39 @@ static struct vcpu *vcpu_alloc(struct vm *vm, int id,
 	return v;
 }
 
+/* Serial unless asked otherwise (the config, else HVGDB_EXEC). */
+static int resolve_exec_mode(const struct vm_config *cfg, bool *parallel,
+			     char *err, size_t errlen)
+{
+	const char *env = getenv("HVGDB_EXEC");
+	switch (cfg->exec_mode) {
+	case VM_EXEC_SERIAL:
+		*parallel = false;
+		return 0;
+	case VM_EXEC_PARALLEL:
+		*parallel = true;
+		return 0;
+	case VM_EXEC_DEFAULT:
+		break;
+	default:
+		snprintf(err, errlen, "unknown execution mode");
+		return -EINVAL;
+	}
+	if (!env || !*env) {
+		*parallel = false;
+	} else if (strcmp(env, "serial") == 0) {
+		*parallel = false;
+	} else if (strcmp(env, "parallel") == 0) {
+		*parallel = true;
+	} else {
+		snprintf(err, errlen,
+			 "HVGDB_EXEC must be serial or parallel, not '%.40s'",
+			 env);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int vm_create(const struct vm_config *cfg, struct vm **vmp, char *err,
 	      size_t errlen)
 {
@@ -279,6 +312,10 @@ int vm_create(const struct vm_config *cfg, struct vm **vmp, char *err,
 			 VM_MIN_CODE_BUFFER_MIB, VM_MAX_CODE_BUFFER_MIB);
 		return -EINVAL;
 	}
+
+	bool parallel;
+	if (resolve_exec_mode(cfg, &parallel, err, errlen) < 0)
+		return -EINVAL;
 
 	sched_trace_init();
 	struct vm *vm = calloc(1, sizeof(*vm));
@@ -323,9 +360,6 @@ int vm_create(const struct vm_config *cfg, struct vm **vmp, char *err,
 		return -ENOMEM;
 	}
 
-	const char *exec_mode = getenv("HVGDB_EXEC");
-	bool parallel = cfg->parallel_execution ||
-			(exec_mode && strcmp(exec_mode, "parallel") == 0);
 	int rc = sched_init(vm, parallel);
 	if (rc < 0) {
 		snprintf(err, errlen, "cannot start the preemption thread");
@@ -502,13 +536,24 @@ int vm_get_capability(struct vm *vm, int vcpu, enum vm_cap_type cap, int *val)
 
 /* ---- Running ------------------------------------------------------------- */
 
+/* Exits a debugger reports as this vCPU's stop (the head start after the
+ * next resume puts it last). */
+static bool debug_event(enum vm_exitcode code)
+{
+	return code == VM_EXITCODE_BPT || code == VM_EXITCODE_WATCH ||
+	       code == VM_EXITCODE_MTRAP || code == VM_EXITCODE_DB;
+}
+
 int vm_run(struct vm *vm, int vcpu, struct vm_exit *exit)
 {
 	struct vcpu *v = get_vcpu(vm, vcpu);
 	if (!v || !exit)
 		return -EINVAL;
 	memset(exit, 0, sizeof(*exit));
-	return vm->ops->run(v, exit);
+	int rc = vm->ops->run(v, exit);
+	if (rc == 0 && debug_event(exit->exitcode))
+		sched_vcpu_reported(vm, v);
+	return rc;
 }
 
 /* The debugger's suspend flag of one vCPU, or of every vCPU (vcpu -1). A

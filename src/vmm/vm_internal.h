@@ -7,6 +7,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <time.h>
 
 #include "hvgdb/vmm.h"
 #include "sync/checked_mutex.h"
@@ -102,6 +103,16 @@ struct vcpu {
 	bool sched_urgent;         /* waiting with an interrupt sent to it */
 	bool sched_step;           /* waiting to execute one instruction */
 	bool sched_returning;      /* released the lock, will ask again */
+	/* Parallel mode's head start (exec_head_start.c): the stamp of its
+	 * last debug event (0: none yet); a member of the group; its
+	 * thread's CPU clock and CPU time when it passed the gate; excused
+	 * from waiting (suspended again while it waited). */
+	uint64_t sched_last_event;
+	bool sched_head;
+	bool sched_head_began;
+	clockid_t sched_cpu_clock;
+	uint64_t sched_head_cpu0;
+	bool sched_excused;
 	/* Parallel mode: inside uc_emu_start; asked to leave it (when,
 	 * guest ns) and stopped by a kick. */
 	bool sched_in_engine;

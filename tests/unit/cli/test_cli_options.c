@@ -267,6 +267,23 @@ static void code_buffer_sizes(void **state)
 				   "g.elf"), err, "--tb-size must be 1..2048");
 }
 
+/* --exec: serial or parallel; not given, the VM decides (VM_EXEC_DEFAULT). */
+static void exec_modes(void **state)
+{
+	struct cli_options o;
+	char err[256] = "";
+
+	(void)state;
+	assert_int_equal(PARSE(&o, err, "run", "g.elf"), 0);
+	assert_int_equal(o.exec_mode, VM_EXEC_DEFAULT);
+	assert_int_equal(PARSE(&o, err, "run", "--exec", "serial", "g.elf"), 0);
+	assert_int_equal(o.exec_mode, VM_EXEC_SERIAL);
+	assert_int_equal(PARSE(&o, err, "run", "--exec=parallel", "g.elf"), 0);
+	assert_int_equal(o.exec_mode, VM_EXEC_PARALLEL);
+	expect_error(PARSE(&o, err, "run", "--exec", "fast", "g.elf"), err,
+		     "unknown --exec mode 'fast' (use serial or parallel)");
+}
+
 static void gdb_addresses(void **state)
 {
 	struct cli_options o;
@@ -324,6 +341,7 @@ int main(void)
 		cmocka_unit_test(cpu_counts),
 		cmocka_unit_test(memory_sizes),
 		cmocka_unit_test(code_buffer_sizes),
+		cmocka_unit_test(exec_modes),
 		cmocka_unit_test(gdb_addresses),
 		cmocka_unit_test(tiny_error_buffer_is_safe),
 	};

@@ -72,4 +72,55 @@ SNIP(misaligned)
 	jmp .
 END(misaligned)
 
+/* Tokens passed around by xchg: RAX starts as 1 << RSI (1 or 2), the
+ * slot at 0x300300 holds 4 (the test puts it there); R8 times `xchg %rax,
+ * 0x300300`, then RAX into 0x300320 + 8 * RSI. An atomic exchange only
+ * moves tokens: at the end the slot and both registers hold 1, 2 and 4 in
+ * some order. A load and a store that another vCPU's exchange falls
+ * between hands one token to both and loses another, for good. Each vCPU
+ * raises its flag (0x300310 + 8 * RSI) and waits for the other's first,
+ * so that the two loops overlap. */
+SNIP(xchg_tokens)
+	movq $1, 0x300310(,%rsi,8)
+0:	pause
+	cmpq $0, 0x300310(,%rdi,8)
+	je 0b
+	mov $1, %eax
+	mov %esi, %ecx
+	shl %cl, %rax
+1:	xchgq %rax, 0x300300
+	dec %r8
+	jnz 1b
+	mov %rax, 0x300320(,%rsi,8)
+	hlt
+	jmp .
+END(xchg_tokens)
+
+/* A locked access to MMIO (QEMU cannot make it with a host atomic: an
+ * exclusive step) while the other vCPU counts. RSI 0: waits for the other's
+ * flag at 0x300210, then R8 times `lock incl` at 0xc0000000 (the test's
+ * MMIO handler), then 1 into 0x300200. RSI 1: raises the flag, then
+ * increments 0x300208 until 0x300200 is set. The handler watches that
+ * counter: it must not move while the locked access is in progress. */
+SNIP(mmio_lock)
+	test %rsi, %rsi
+	jnz 2f
+0:	pause
+	cmpq $0, 0x300210
+	je 0b
+	mov $0xc0000000, %ebx
+1:	lock incl (%rbx)
+	dec %r8
+	jnz 1b
+	movq $1, 0x300200
+	hlt
+	jmp .
+2:	movq $1, 0x300210
+3:	incq 0x300208
+	cmpq $0, 0x300200
+	je 3b
+	hlt
+	jmp .
+END(mmio_lock)
+
 	.section .note.GNU-stack,"",@progbits

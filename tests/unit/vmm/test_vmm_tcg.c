@@ -11,6 +11,7 @@
 #include <time.h>
 #include <cmocka.h>
 
+#include "vmm/vm_internal.h"
 #include "vmm_test_guest.h"
 
 DECLARE_SNIP(lockinc);
@@ -116,6 +117,57 @@ static void test_create_rejects_bad_config(void **state)
 	assert_int_equal(vm_create(&c, &vm, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "code buffer"));
 }
+
+/* Serial execution unless --exec parallel (the config) or
+ * HVGDB_EXEC=parallel says otherwise; a bad HVGDB_EXEC is an error. */
+static bool created_parallel(unsigned ncpus, enum vm_exec_mode mode,
+			     const char *env)
+{
+	if (env)
+		setenv("HVGDB_EXEC", env, 1);
+	else
+		unsetenv("HVGDB_EXEC");
+	struct vm_config c = { .ncpus = ncpus, .mem_size = TG_MEM,
+			       .vendor = VM_CPU_VENDOR_INTEL,
+			       .backend = VM_BACKEND_TCG, .exec_mode = mode };
+	struct vm *vm;
+	assert_int_equal(vm_create(&c, &vm, NULL, 0), 0);
+	bool parallel = vm->sched.parallel;
+	vm_destroy(vm);
+	return parallel;
+}
+
+static void test_exec_mode(void **state)
+{
+	(void)state;
+	const char *saved = getenv("HVGDB_EXEC");
+	char *keep = saved ? strdup(saved) : NULL;
+	assert_false(created_parallel(1, VM_EXEC_DEFAULT, NULL));
+	assert_false(created_parallel(2, VM_EXEC_DEFAULT, NULL));
+	assert_false(created_parallel(4, VM_EXEC_DEFAULT, ""));
+	assert_true(created_parallel(2, VM_EXEC_DEFAULT, "parallel"));
+	assert_false(created_parallel(2, VM_EXEC_DEFAULT, "serial"));
+	assert_true(created_parallel(1, VM_EXEC_DEFAULT, "parallel"));
+	assert_false(created_parallel(2, VM_EXEC_SERIAL, "parallel"));
+	assert_true(created_parallel(1, VM_EXEC_PARALLEL, "serial"));
+
+	setenv("HVGDB_EXEC", "fast", 1);
+	struct vm_config c = { .ncpus = 2, .mem_size = TG_MEM,
+			       .vendor = VM_CPU_VENDOR_INTEL,
+			       .backend = VM_BACKEND_TCG };
+	struct vm *vm = (struct vm *)1;
+	char err[96] = "";
+	assert_int_equal(vm_create(&c, &vm, err, sizeof(err)), -EINVAL);
+	assert_null(vm);
+	assert_non_null(strstr(err, "HVGDB_EXEC must be serial or parallel"));
+	c.exec_mode = (enum vm_exec_mode)7;
+	unsetenv("HVGDB_EXEC");
+	assert_int_equal(vm_create(&c, &vm, err, sizeof(err)), -EINVAL);
+	if (keep)
+		setenv("HVGDB_EXEC", keep, 1);
+	free(keep);
+}
+
 
 /* The process's CPU time so far, in ms: what hvgdb's own threads spent,
  * whatever else the host runs. */
@@ -1190,6 +1242,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_create_rejects_bad_config),
+		cmocka_unit_test(test_exec_mode),
 		cmocka_unit_test(test_startup_is_fast),
 		cmocka_unit_test(test_memory_bounds),
 		cmocka_unit_test(test_registers_roundtrip),

@@ -75,7 +75,8 @@ static struct vm *create(unsigned ncpus, enum vm_cpu_vendor vendor,
 	struct vm_config cfg = { .ncpus = ncpus, .mem_size = TG_MEM,
 				 .vendor = vendor, .backend = VM_BACKEND_TCG,
 				 .code_buffer_mib = code_buffer_mib,
-				 .parallel_execution = parallel };
+				 .exec_mode = parallel ? VM_EXEC_PARALLEL
+						       : VM_EXEC_SERIAL };
 	struct vm *vm;
 	char err[128];
 	if (vm_create(&cfg, &vm, err, sizeof(err)) != 0) {
