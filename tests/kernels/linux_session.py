@@ -66,8 +66,8 @@ class Session:
 
     def wait_for(self, pattern, timeout):
         """The serial output once it holds pattern; the test fails (its
-        last 4000 characters shown) if hvgdb ends or time runs out
-        first."""
+        last 4000 characters shown, and hvgdb's status and stderr if it
+        ended) if hvgdb ends or time runs out first."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             text = read_text(self.log)
@@ -77,6 +77,10 @@ class Session:
                 break
             time.sleep(0.1)
         print(read_text(self.log)[-4000:])
+        rc = self.proc.poll()
+        if rc is not None:
+            print(f"hvgdb ended first, status {rc}; its stderr ends:")
+            print(read_text(self.stderr)[-4000:])
         sys.exit(f"FAIL: no '{pattern}' on the serial port")
 
     def powered_off(self, timeout):
