@@ -225,29 +225,37 @@ void tcg_atomics_before_entry(struct tcg_vcpu *t)
 /* ---- Unicorn's atomic store into code ------------------------------------ */
 
 /*
- * A locked access through a TLB entry marked "not dirty" (its page holds
- * translated code, or tcg_code_coherence.c keeps its stores checked) goes
- * through QEMU's notdirty_write, which Unicorn 2.1.1 passes no memory
- * region from atomic_mmu_lookup: it looks one up by the access's VIRTUAL
- * address (uc->memory_mapping) and dereferences the result. A kernel
- * address (0xffffffff8...) is no guest-physical address: NULL, and the
- * process died with SIGSEGV (Debian's Linux, at its first such `lock`).
+ * A locked access through a TLB entry marked "not dirty" goes through
+ * QEMU's notdirty_write. Unicorn 2.1.1 never marks RAM dirty
+ * (cpu_physical_memory_is_clean is `return true`), so that is the first
+ * locked write through every newly filled TLB entry, and from
+ * atomic_mmu_lookup it passes no memory region: notdirty_write looks one up
+ * by the access's VIRTUAL address (uc->memory_mapping) and dereferences
+ * the result. A virtual address that is no guest-physical one (a kernel
+ * address, or a user heap above the end of RAM: busybox's at 0x39977e90 in
+ * 512 MiB) gets NULL, and the process died with SIGSEGV.
  * uc->memory_mapping is find_memory_mapping, whose address libunicorn
- * takes through its GOT: interposed, a lookup that finds nothing, for an
- * address no guest-physical address can be (at or above 2^40: CPUID's 40
- * physical address bits, tcg_cpuid.c), while an engine of this thread
- * executes guest code in parallel mode, answers guest RAM's region
- * (mapped at 0, every permission, as every RAM page). notdirty_write only
- * reads the region's permissions and priority; the RAM address comes from
- * the TLB. Lookups of real physical addresses (Unicorn's check for
- * unmapped memory after a page walk) are left alone: a guest touching
- * memory that does not exist still gets its fault.
+ * takes through its GOT: interposed. notdirty_write only reads the
+ * region's permissions and priority, and a "not dirty" entry is always
+ * guest RAM (the RAM address comes from the TLB), so a lookup made from
+ * that call site answers guest RAM's region (mapped at 0, every
+ * permission, as every RAM page) whatever the address.
+ * The call site is a return address inside libunicorn, learned by the
+ * start-up self-test (a locked write through an alias far above its
+ * scratch RAM, which only notdirty_write looks up by that address); with
+ * none learned hvgdb does not start. Every other lookup (Unicorn's check
+ * for unmapped memory after a page walk, by physical address) is left
+ * alone: a guest touching memory that does not exist still gets its fault.
  */
-#define GUEST_PHYS_LIMIT (1ULL << 40)
 struct uc_struct;
 void *find_memory_mapping_x86_64(struct uc_struct *uc, uint64_t address);
 static void *(*real_find_mapping)(struct uc_struct *, uint64_t);
 static pthread_once_t mapping_once = PTHREAD_ONCE_INIT;
+/* Written once by the self-test, before any vCPU thread exists. */
+static const void *notdirty_lookup_site;
+/* The self-test's alias address while it runs (0: not learning). */
+static _Thread_local uint64_t learning_alias;
+static unsigned long notdirty_lookups;
 
 static void resolve_mapping(void)
 {
@@ -258,15 +266,24 @@ static void resolve_mapping(void)
 void *find_memory_mapping_x86_64(struct uc_struct *uc, uint64_t address)
 {
 	pthread_once(&mapping_once, resolve_mapping);
+	const void *site = __builtin_return_address(0);
+	if (site == notdirty_lookup_site) {
+		__atomic_fetch_add(&notdirty_lookups, 1, __ATOMIC_RELAXED);
+		return real_find_mapping(uc, 0);
+	}
 	void *mr = real_find_mapping(uc, address);
-	if (mr)
+	if (mr || !learning_alias)
 		return mr;
-	struct tcg_vcpu *t = tcg_running_engine();
-	if (address < GUEST_PHYS_LIMIT || !t ||
-	    (struct uc_struct *)t->uc != uc || !t->executing ||
-	    !t->vcpu->vm->sched.parallel)
-		return NULL;
+	/* The self-test's run: RAM's region whatever the address, so that a
+	 * site it does not learn makes a failed check, not a crash. */
+	if (address == learning_alias)
+		notdirty_lookup_site = site;
 	return real_find_mapping(uc, 0);
+}
+
+unsigned long tcg_atomics_notdirty_lookups(void)
+{
+	return __atomic_load_n(&notdirty_lookups, __ATOMIC_RELAXED);
 }
 
 /* ---- xchg ---------------------------------------------------------------- */
@@ -327,10 +344,17 @@ _Noreturn void cpu_loop_exit_atomic_x86_64(void *cpu, uintptr_t pc)
 /* ---- The self-test ------------------------------------------------------- */
 
 extern const uint8_t tcg_atomics_guest_start[], tcg_atomics_guest_end[],
-	tcg_atomics_guest_misaligned[];
+	tcg_atomics_guest_misaligned[], tcg_atomics_guest_alias[];
 
 #define PROBE_RAM 0x10000
 #define PROBE_CODE 0x1000
+/* 4-level tables for the alias part: VA 0 and VA 1 GiB both map the
+ * 2 MiB at PA 0 (of which PROBE_RAM exists). */
+#define PROBE_PML4 0x2000
+#define PROBE_PDPT 0x3000
+#define PROBE_PD_LOW 0x4000
+#define PROBE_PD_HIGH 0x5000
+#define PROBE_ALIAS_OFFSET 0x40000000ULL
 #define PROBE_DATA 0x8000
 #define PROBE_CODE_BUFFER (1u << 20)
 
@@ -365,6 +389,53 @@ static int probe_run(uc_engine *uc, uint64_t start, size_t count)
 	uint64_t rbx = PROBE_DATA;
 	uc_reg_write(uc, UC_X86_REG_RBX, &rbx);
 	return uc_emu_start(uc, start, 0, 0, count) == UC_ERR_OK ? 0 : -1;
+}
+
+static int probe_paging_on(uc_engine *uc)
+{
+	static const struct { uint64_t gpa, val; } entries[] = {
+		{ PROBE_PML4, PROBE_PDPT | 3 },
+		{ PROBE_PDPT, PROBE_PD_LOW | 3 },
+		{ PROBE_PDPT + 8, PROBE_PD_HIGH | 3 },
+		{ PROBE_PD_LOW, 0x83 },  /* 2 MiB at PA 0, present, writable */
+		{ PROBE_PD_HIGH, 0x83 },
+	};
+	for (size_t i = 0; i < sizeof(entries) / sizeof(entries[0]); i++)
+		if (uc_mem_write(uc, entries[i].gpa, &entries[i].val, 8))
+			return -1;
+	uc_x86_msr efer = { .rid = 0xC0000080, .value = 0x500 }; /* LME, LMA */
+	uint64_t cr3 = PROBE_PML4, cr4 = 0x20 /* PAE */,
+		 cr0 = 0x80000011 /* PG, ET, PE */;
+	return uc_reg_write(uc, UC_X86_REG_MSR, &efer) ||
+			       uc_reg_write(uc, UC_X86_REG_CR3, &cr3) ||
+			       uc_reg_write(uc, UC_X86_REG_CR4, &cr4) ||
+			       uc_reg_write(uc, UC_X86_REG_CR0, &cr0)
+		       ? -1
+		       : 0;
+}
+
+/* A locked write through a virtual address no physical one matches:
+ * notdirty_write's lookup by that address is the failing one, and its
+ * call site is learned (find_memory_mapping_x86_64 above). */
+static int probe_alias(uc_engine *uc, char *err, size_t errlen)
+{
+	uint64_t alias = PROBE_CODE + (uint64_t)(tcg_atomics_guest_alias -
+						 tcg_atomics_guest_start);
+	if (probe_paging_on(uc) < 0) {
+		snprintf(err, errlen, "atomics self-test: paging set-up");
+		return -1;
+	}
+	learning_alias = PROBE_ALIAS_OFFSET + PROBE_DATA + 48;
+	int rc = probe_run(uc, alias, 0);
+	learning_alias = 0;
+	if (rc < 0)
+		return probe_fail(err, errlen, "locked write through an alias",
+				  1, 0);
+	PROBE_EXPECT("locked write through an alias",
+		     probe_u64(uc, PROBE_DATA + 48), 1);
+	PROBE_EXPECT("notdirty_write looks the region up by virtual address",
+		     notdirty_lookup_site != NULL, 1);
+	return 0;
 }
 
 static int probe_checks(uc_engine *uc, char *err, size_t errlen)
@@ -418,7 +489,7 @@ static int probe_checks(uc_engine *uc, char *err, size_t errlen)
 		     tcg_uc_get(uc, UC_X86_REG_RIP), misaligned);
 	PROBE_EXPECT("misaligned access not done yet",
 		     probe_u64(uc, PROBE_DATA + 32), 0);
-	return 0;
+	return probe_alias(uc, err, errlen);
 }
 
 int tcg_atomics_selftest(char *err, size_t errlen)

@@ -32,5 +32,7 @@ void tcg_atomics_serial_end(void);
  * CF_PARALLEL (for tests and the self-test). */
 unsigned long tcg_atomics_translations(void);
 unsigned long tcg_atomics_parallel_translations(void);
+/* Lookups answered for notdirty_write's call site (guest RAM's region). */
+unsigned long tcg_atomics_notdirty_lookups(void);
 
 #endif

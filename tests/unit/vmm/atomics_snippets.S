@@ -123,4 +123,15 @@ SNIP(mmio_lock)
 	jmp .
 END(mmio_lock)
 
+/* lock inc through two aliases of 0x300000's page the test maps, R8 times:
+ * (%r9) and (%r10), virtual addresses no physical one matches. */
+SNIP(alias_inc)
+1:	lock incq (%r9)
+	lock incq (%r10)
+	dec %r8
+	jnz 1b
+	hlt
+	jmp .
+END(alias_inc)
+
 	.section .note.GNU-stack,"",@progbits

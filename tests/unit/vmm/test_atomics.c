@@ -19,7 +19,11 @@
  *   (test_locked_mmio_access_runs_alone, which watches the other vCPU from
  *   inside the access instead of waiting for a lost update by chance);
  *   without the exclusive step at all, a misaligned one re-runs forever
- *   (test_misaligned_locked_access_runs_exclusively times out).
+ *   (test_misaligned_locked_access_runs_exclusively times out);
+ * - guest RAM's region for notdirty_write's lookup by virtual address:
+ *   without it the first locked write through a new TLB entry whose
+ *   virtual address is no physical one kills the process with SIGSEGV
+ *   (test_locked_writes_through_high_aliases).
  * Lost updates need both threads on a host CPU at once: the loops are long
  * and the vCPUs start together.
  */
@@ -39,6 +43,7 @@
 #include "vmm/tcg/tcg_atomics.h"
 #include "vmm/tcg/tcg_cpu_internals.h"
 #include "vmm/vm_internal.h"
+#include "paging_tables.h"
 #include "vmm_test_guest.h"
 
 DECLARE_SNIP(atomix);
@@ -46,6 +51,7 @@ DECLARE_SNIP(peterson);
 DECLARE_SNIP(misaligned);
 DECLARE_SNIP(xchg_tokens);
 DECLARE_SNIP(mmio_lock);
+DECLARE_SNIP(alias_inc);
 
 #define BARE_RAM (4ULL << 20)
 #define ATOMIX_ITERS 200000
@@ -294,6 +300,37 @@ static void test_locked_mmio_access_runs_alone(void **state)
 	vm_destroy(vm);
 }
 
+/* Locked writes through virtual addresses far from any physical one: a
+ * user-space address above the end of RAM (below 2^40) and a kernel one
+ * (Linux's user heaps and kernel data). Each first write through a new
+ * TLB entry goes through QEMU's notdirty_write, which looks the region up
+ * by the virtual address (tcg_atomics.c). */
+static void test_locked_writes_through_high_aliases(void **state)
+{
+	(void)state;
+	const uint64_t user_va = 0x7f0000000000ULL, kernel_va =
+		0xffffffff80000000ULL;
+	const uint64_t iters = 20000;
+	struct vm *vm = two_vcpus(alias_inc_start, alias_inc_end, iters);
+	struct pt_space pt;
+	pt_init(&pt, vm);
+	pt_map(&pt, user_va, TG_DATA, PT_4K, PTE_P | PTE_W);
+	pt_map(&pt, kernel_va, TG_DATA, PT_4K, PTE_P | PTE_W);
+	for (int i = 0; i < 2; i++) {
+		pt_activate(&pt, i);
+		assert_int_equal(vm_set_register(vm, i, VM_REG_GUEST_R9,
+						 user_va), 0);
+		assert_int_equal(vm_set_register(vm, i, VM_REG_GUEST_R10,
+						 kernel_va + 8), 0);
+	}
+	unsigned long lookups = tcg_atomics_notdirty_lookups();
+	run_both(vm);
+	assert_int_equal(tg_data(vm, 0), 2 * iters);
+	assert_int_equal(tg_data(vm, 1), 2 * iters);
+	assert_true(tcg_atomics_notdirty_lookups() - lookups >= 2);
+	vm_destroy(vm);
+}
+
 static void test_misaligned_locked_access_runs_exclusively(void **state)
 {
 	(void)state;
@@ -321,6 +358,7 @@ int main(void)
 		cmocka_unit_test(test_misaligned_locked_access_runs_exclusively),
 		cmocka_unit_test(test_xchg_passes_tokens_without_loss),
 		cmocka_unit_test(test_locked_mmio_access_runs_alone),
+		cmocka_unit_test(test_locked_writes_through_high_aliases),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
