@@ -6,6 +6,7 @@ translation-cache rows: continue with 200 breakpoints (9), RSS over 20,000
 hits (10), stepi over hlt (11)."""
 
 import os
+import re
 import subprocess
 import tempfile
 import time
@@ -118,26 +119,60 @@ def never_hit_addresses(elf, count=100):
     return [stubs + stride * v for v in range(100, 100 + count)]
 
 
+# A stop reply: T and a signal number (qOffsets' "$Text=" is none).
+STOP_REPLY = re.compile(r"\$T[0-9a-fA-F]{2}")
+
+
+def stop_replies_after_resume(log):
+    """Stop replies gdb received after its first resume (gdb's
+    remotelogfile). gdb resumes by itself from a write watchpoint hit that
+    left the value as it was, with no stop event to count: the wire shows
+    it."""
+    n, resumed = 0, False
+    with open(log, errors="replace") as f:
+        for line in f:
+            if line.startswith("w ") and ("$vCont;c" in line or
+                                          line.startswith("w $c")):
+                resumed = True
+            elif resumed and line.startswith("r "):
+                n += len(STOP_REPLY.findall(line))
+    return n
+
+
+def _run_to_end(kind, cfg, params, cpus):
+    """cpu-bench from the first instruction to its end, gdb attached, the
+    stop replies on the wire counted (rows 5b and 5d: there must be
+    none)."""
+    fd, log = tempfile.mkstemp(prefix="bench-remote-", suffix=".log")
+    os.close(fd)
+    try:
+        r = _gdb(kind, cfg, cfg.guest("cpu-bench"),
+                 dict(params, row="guest", logfile=log), cpus=cpus,
+                 args=f"work={cfg.work}", timeout=600)
+        r["stop_replies"] = stop_replies_after_resume(log)
+    finally:
+        os.unlink(log)
+    return r
+
+
 def guest_with_breakpoints(kind, cfg, cpus=1):
     elf = cfg.guest("cpu-bench")
-    return _gdb(kind, cfg, elf,
-                {"row": "guest", "bp_addrs": never_hit_addresses(elf)},
-                cpus=cpus, args=f"work={cfg.work}", timeout=600)
+    return _run_to_end(kind, cfg, {"bp_addrs": never_hit_addresses(elf)},
+                       cpus)
 
 
 # Four watchpoints, one of each kind and one off the guest's image, on
 # data cpu-bench never touches on 1 vCPU: the other vCPUs' result slots
-# (bench_result[0], written at the end, shares their page) and free RAM.
+# (kept out of the .bss its start-up clears; bench_result[0], written at
+# the end, shares their page) and free RAM.
 UNTOUCHED_WATCHES = [["watch", "bench_result[2]"], ["watch", "bench_result[3]"],
                      ["rwatch", "bench_result[1]"],
                      ["awatch", f"*(long *){MEM_START:#x}"]]
 
 
 def guest_with_watchpoints(kind, cfg, cpus=1):
-    return _gdb(kind, cfg, cfg.guest("cpu-bench"),
-                {"row": "guest", "bp_addrs": [],
-                 "watches": UNTOUCHED_WATCHES},
-                cpus=cpus, args=f"work={cfg.work}", timeout=600)
+    return _run_to_end(kind, cfg, {"bp_addrs": [],
+                                   "watches": UNTOUCHED_WATCHES}, cpus)
 
 
 def storm(kind, cfg, cpus=8):

@@ -35,6 +35,9 @@ def on_stop(ev):
 
 
 bp_numbers = []
+# Exit codes of the inferior: gdb prints "exited normally" outside what
+# gdb.execute(..., to_string=True) returns, so only this event tells.
+exit_codes = []
 
 
 def vm_rss_kib(pid):
@@ -75,6 +78,8 @@ def connect():
     if P.get("elf"):
         run(f"symbol-file -o {P.get('sym_offset', 0):#x} {P['elf']}")
     gdb.events.stop.connect(on_stop)
+    gdb.events.exited.connect(
+        lambda ev: exit_codes.append(getattr(ev, "exit_code", None)))
 
 
 def reach(symbol):
@@ -128,9 +133,9 @@ def row_guest():
         for cmd, expr in P.get("watches", []))
     del stops[:]
     t0, c0 = clocks()
-    out = run("continue")
+    run("continue")
     measured(t0, c0, 1)
-    result["exited"] = "exited" in out
+    result["exited"] = exit_codes == [0]
     result["stops"] = len(stops)
 
 

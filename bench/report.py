@@ -96,7 +96,8 @@ class Report:
                         hvgdb=dbg, qemu=None, ratio=_ratio(plain, dbg),
                         no_debugger=plain)
         bad = [r for r in with_dbg["hvgdb"]
-               if r.get("ok") and (not r.get("exited") or r.get("stops"))]
+               if r.get("ok") and (not r.get("exited") or r.get("stops") or
+                                   r.get("stop_replies"))]
         row["runs_not_clean"] = len(bad)
         self._target(row, "speed with/without debugger", row["ratio"],
                      ">=", 0.95)
@@ -114,6 +115,7 @@ class Report:
                         no_debugger=plain)
         bad = [r for r in with_watch["hvgdb"]
                if r.get("ok") and (not r.get("exited") or r.get("stops") or
+                                   r.get("stop_replies") or
                                    r.get("hardware_watchpoints") != 4)]
         row["runs_not_clean"] = len(bad)
         self._target(row, "speed with/without watchpoints", row["ratio"],
@@ -298,6 +300,9 @@ class Report:
                 extra.append(f"ceiling/QEMU {_fmt(r['ceiling_vs_qemu'])}")
             if "no_debugger" in r:
                 extra.append(f"no debugger {_fmt(r['no_debugger'])} s")
+            if r.get("runs_not_clean"):
+                extra.append(f"{r['runs_not_clean']} run(s) stopped or did "
+                             "not reach the guest's end (see the JSON)")
             if "one_vcpu" in r:
                 extra.append(f"1 vCPU {_fmt(r['one_vcpu'])} work/s")
             if "vs_qemu" in r:

@@ -241,6 +241,8 @@ SESSIONS = {
     "device_registers": ("demo", 2, "device_registers.py", [], {}),
     "debug_paging": ("paging", 2, "debug_paging.py", ["debug"], {}),
     "watchpoints": ("demo", 4, "watchpoints.py", [], {}),
+    "watch_untouched": ("cpu-bench", 1, "watch_untouched.py", ["work=2"],
+                        {"status": 1, "serial": "cpu-bench: PASS"}),
     "range_stepping": ("range-step", 2, "range_stepping.py", [],
                        {"timeout": 600}),
     "thread_list": ("demo", 4, "thread_list.py", [], {"status": 0}),
