@@ -24,6 +24,7 @@
 #include "gdbstub/session.h"
 #include "gdbstub/vcpu_events.h"
 #include "mock_target.h"
+#include "state_machine_checks.h"
 
 struct harness {
 	struct mock_target mt;
@@ -837,148 +838,6 @@ static void test_lock_spinning_sleeps_after_window(void **state)
 
 /* ---- The state table ---------------------------------------------------- */
 
-/* The width of the "when" column: table lines stay within 80 columns. */
-#define WHEN_WIDTH 37
-
-static size_t name_width(void)
-{
-	size_t w = strlen("from");
-	for (int st = 0; st < VCPU_STATE_COUNT; st++)
-		if (strlen(vcpu_state_name((enum vcpu_dbg_state)st)) > w)
-			w = strlen(vcpu_state_name((enum vcpu_dbg_state)st));
-	return w;
-}
-
-static void add_row(char *out, size_t cap, const char *from, const char *to,
-		    const char *when, size_t when_len)
-{
-	size_t w = name_width();
-	size_t n = strlen(out);
-	snprintf(out + n, cap - n, " * | %-*s | %-*s | %-*.*s |\n", (int)w, from,
-		 (int)w, to, WHEN_WIDTH, (int)when_len, when);
-}
-
-/* The edges of vcpu_state.c as the comment of vcpu_events.c shows them:
- * one row per edge, "when" wrapped at word boundaries. */
-static void render_table(char *out, size_t cap)
-{
-	size_t w = name_width();
-	char rule[128];
-	out[0] = 0;
-	add_row(out, cap, "from", "to", "when", 4);
-	memset(rule, '-', sizeof(rule));
-	size_t n = strlen(out);
-	snprintf(out + n, cap - n, " * |%.*s|%.*s|%.*s|\n", (int)w + 2, rule,
-		 (int)w + 2, rule, WHEN_WIDTH + 2, rule);
-	for (size_t i = 0; i < vcpu_state_edge_count; i++) {
-		const struct vcpu_state_edge *e = &vcpu_state_edges[i];
-		const char *from = vcpu_state_name(e->from);
-		const char *to = vcpu_state_name(e->to);
-		const char *text = e->when;
-		while (*text) {
-			size_t len = strlen(text);
-			if (len > WHEN_WIDTH) {
-				len = WHEN_WIDTH;
-				while (len > 0 && text[len] != ' ')
-					len--;
-				assert_true(len > 0); /* a word fits a line */
-			}
-			add_row(out, cap, from, to, text, len);
-			from = to = "";
-			text += len;
-			while (*text == ' ')
-				text++;
-		}
-	}
-}
-
-/* The table lines (" * |") of vcpu_events.c's first comment. */
-static void table_in_source(char *out, size_t cap)
-{
-	FILE *f = fopen(HVGDB_VCPU_EVENTS_C, "r");
-	char line[256];
-	assert_non_null(f);
-	out[0] = 0;
-	while (fgets(line, sizeof(line), f) && strncmp(line, " */", 3) != 0) {
-		if (strncmp(line, " * |", 4) != 0)
-			continue;
-		size_t n = strlen(out);
-		snprintf(out + n, cap - n, "%s", line);
-	}
-	fclose(f);
-}
-
-static void test_state_table_matches_code(void **state)
-{
-	(void)state;
-	static char want[16384], have[16384];
-	render_table(want, sizeof(want));
-	table_in_source(have, sizeof(have));
-	if (strcmp(want, have) != 0) {
-		fprintf(stderr, "replace the table in src/gdbstub/vcpu_events.c "
-			"with:\n%s", want);
-		fail_msg("the state table in src/gdbstub/vcpu_events.c is not "
-			 "vcpu_state.c's (see above)");
-	}
-}
-
-static bool reaches(enum vcpu_dbg_state from, enum vcpu_dbg_state to)
-{
-	bool seen[VCPU_STATE_COUNT] = { false };
-	enum vcpu_dbg_state todo[VCPU_STATE_COUNT];
-	int n = 0;
-	todo[n++] = from;
-	seen[from] = true;
-	while (n > 0) {
-		enum vcpu_dbg_state s = todo[--n];
-		if (s == to)
-			return true;
-		for (size_t i = 0; i < vcpu_state_edge_count; i++) {
-			const struct vcpu_state_edge *e = &vcpu_state_edges[i];
-			if (e->from == s && !seen[e->to]) {
-				seen[e->to] = true;
-				todo[n++] = e->to;
-			}
-		}
-	}
-	return false;
-}
-
-/* What the design promises of the edges, whatever they are. */
-static void test_state_graph_properties(void **state)
-{
-	(void)state;
-	for (int i = 0; i < VCPU_STATE_COUNT; i++) {
-		enum vcpu_dbg_state s = (enum vcpu_dbg_state)i;
-		/* every state can happen, and no vCPU is stuck in one: it
-		 * can always get back to running guest code */
-		assert_true(reaches(VCPU_NOT_STARTED, s));
-		if (s != VCPU_NOT_STARTED)
-			assert_true(reaches(s, VCPU_RUNNING));
-	}
-	for (size_t i = 0; i < vcpu_state_edge_count; i++) {
-		const struct vcpu_state_edge *e = &vcpu_state_edges[i];
-		/* a thread that came never leaves again */
-		assert_int_not_equal(e->to, VCPU_NOT_STARTED);
-		/* events happen to running code only */
-		if (vcpu_state_has_event(e->to))
-			assert_true(e->from == VCPU_RUNNING ||
-				    e->from == VCPU_STEPPING);
-		/* an event is never forgotten by running on: it is
-		 * consumed or dropped, and the vCPU parked */
-		if (vcpu_state_has_event(e->from))
-			assert_int_equal(e->to, VCPU_PARKED);
-		/* only parked vCPUs are resumed */
-		if (e->to == VCPU_STEPPING)
-			assert_true(e->from == VCPU_NOT_STARTED ||
-				    vcpu_state_parked(e->from));
-		/* no edge twice */
-		for (size_t j = 0; j < i; j++)
-			assert_false(vcpu_state_edges[j].from == e->from &&
-				     vcpu_state_edges[j].to == e->to);
-	}
-}
-
 static const char *monitor_text(struct harness *h, const char *cmd)
 {
 	static char text[4096];
@@ -991,6 +850,24 @@ static const char *monitor_text(struct harness *h, const char *cmd)
 	text[n] = 0;
 	return text;
 }
+
+#ifndef NDEBUG
+/* The illegal edges below, taken in a child (run_in_child): a debug build
+ * aborts. */
+static void step_vcpu1_unstarted(void *arg)
+{
+	struct harness *h = arg;
+	checked_mutex_lock(&h->ev.lock);
+	events_set_state_locked(&h->ev, 1, VCPU_STEPPED);
+}
+
+static void stop_a_free_world(void *arg)
+{
+	struct harness *h = arg;
+	checked_mutex_lock(&h->ev.lock);
+	events_set_world_locked(&h->ev, WORLD_STOPPED);
+}
+#endif
 
 /* An edge the table does not list is a bug in the event machine. A debug
  * build stops on it; a release build refuses it, counts it and carries on
@@ -1013,23 +890,8 @@ static void test_illegal_transition_refused(void **state)
 	assert_non_null(strstr(monitor_text(h, "info stats"),
 			       "illegal vCPU state transitions refused: 1\n"));
 #else
-	int fds[2];
-	assert_int_equal(pipe(fds), 0);
-	fflush(NULL);
-	pid_t pid = fork();
-	if (pid == 0) {
-		dup2(fds[1], 2);
-		checked_mutex_lock(&h->ev.lock);
-		events_set_state_locked(&h->ev, 1, VCPU_STEPPED);
-		_exit(0);
-	}
-	close(fds[1]);
-	char out[512];
-	ssize_t n = read(fds[0], out, sizeof(out) - 1);
-	out[n > 0 ? n : 0] = 0;
-	close(fds[0]);
 	int status;
-	assert_int_equal(waitpid(pid, &status, 0), pid);
+	const char *out = run_in_child(step_vcpu1_unstarted, h, &status);
 	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
 	assert_non_null(strstr(out, "vCPU 1: illegal state transition "
 				    "not-started -> stepped"));
@@ -1058,23 +920,8 @@ static void test_illegal_world_transition_refused(void **state)
 	assert_int_equal(h->ev.illegal_transitions, 2);
 	checked_mutex_unlock(&h->ev.lock);
 #else
-	int fds[2];
-	assert_int_equal(pipe(fds), 0);
-	fflush(NULL);
-	pid_t pid = fork();
-	if (pid == 0) {
-		dup2(fds[1], 2);
-		checked_mutex_lock(&h->ev.lock);
-		events_set_world_locked(&h->ev, WORLD_STOPPED);
-		_exit(0);
-	}
-	close(fds[1]);
-	char out[512];
-	ssize_t n = read(fds[0], out, sizeof(out) - 1);
-	out[n > 0 ? n : 0] = 0;
-	close(fds[0]);
 	int status;
-	assert_int_equal(waitpid(pid, &status, 0), pid);
+	const char *out = run_in_child(stop_a_free_world, h, &status);
 	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
 	assert_non_null(strstr(out, "illegal world state transition "
 				    "free -> stopped"));
@@ -1526,8 +1373,6 @@ int main(void)
 		BOTH(test_watchpoint_reported_after_the_store),
 		BOTH(test_hw_breakpoint_before_its_instruction),
 		BOTH(test_stale_watch_hits_dropped),
-		cmocka_unit_test(test_state_table_matches_code),
-		cmocka_unit_test(test_state_graph_properties),
 		cmocka_unit_test(test_illegal_transition_refused),
 		cmocka_unit_test(test_illegal_world_transition_refused),
 		cmocka_unit_test(test_world_states_of_a_session),
