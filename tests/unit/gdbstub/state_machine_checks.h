@@ -32,8 +32,8 @@ bool state_reaches(const struct checked_state_machine *m, int from, int to);
 void check_markdown_edges(const struct checked_state_machine *m,
 			  const char *doc_path, const char *marker);
 
-/* Runs fn(arg) in a child process with its stderr captured: returns what
- * it wrote (a static buffer) and its wait status in *status. */
-const char *run_in_child(void (*fn)(void *arg), void *arg, int *status);
+/* fn(arg), in a child process, aborts (SIGABRT) and its stderr says
+ * `said`: what a debug build does at a bug it checks for. */
+void expect_abort_saying(void (*fn)(void *arg), void *arg, const char *said);
 
 #endif

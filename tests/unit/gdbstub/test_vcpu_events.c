@@ -406,10 +406,7 @@ static void test_step_after_stale_event(void **state)
 
 static void test_scheduler_locked_step(void **state)
 {
-	enum mock_personality p = *(enum mock_personality *)*state;
-	struct harness *h = make(p, 4, false);
-	mock_start_vcpus(&h->mt);
-	attach(h);
+	struct harness *h = *state;
 	uint64_t rips[4];
 	for (int v = 0; v < 4; v++)
 		rips[v] = rip_of(h, v);
@@ -452,7 +449,6 @@ static void test_scheduler_locked_step(void **state)
 	assert_int_equal(st.vcpu, 0);
 	packet(h, "vCont;c");
 	ASSERT_SOON(executed(h, 3) > e3);
-	destroy(h);
 }
 
 static unsigned long range_steps(struct harness *h)
@@ -469,10 +465,7 @@ static unsigned long range_steps(struct harness *h)
  * Every step has interrupts masked, as a single step does. */
 static void test_range_step(void **state)
 {
-	enum mock_personality p = *(enum mock_personality *)*state;
-	struct harness *h = make(p, 4, false);
-	mock_start_vcpus(&h->mt);
-	attach(h);
+	struct harness *h = *state;
 	uint64_t start = h->mt.vcpu[2].loop_start;
 	char pkt[64];
 	struct gdb_stop_info st;
@@ -533,7 +526,6 @@ static void test_range_step(void **state)
 	ASSERT_SOON(executed(h, 2) > e2 + 50);
 	assert_false(h->mt.vcpu[2].caps[h->s.step_cap]);
 	assert_false(wait_stop(h, 200, &st));
-	destroy(h);
 }
 
 static void test_disconnect_mid_step_and_pending(void **state)
@@ -852,8 +844,8 @@ static const char *monitor_text(struct harness *h, const char *cmd)
 }
 
 #ifndef NDEBUG
-/* The illegal edges below, taken in a child (run_in_child): a debug build
- * aborts. */
+/* The illegal edges below, taken in a child (expect_abort_saying): a
+ * debug build aborts. */
 static void step_vcpu1_unstarted(void *arg)
 {
 	struct harness *h = arg;
@@ -890,11 +882,9 @@ static void test_illegal_transition_refused(void **state)
 	assert_non_null(strstr(monitor_text(h, "info stats"),
 			       "illegal vCPU state transitions refused: 1\n"));
 #else
-	int status;
-	const char *out = run_in_child(step_vcpu1_unstarted, h, &status);
-	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
-	assert_non_null(strstr(out, "vCPU 1: illegal state transition "
-				    "not-started -> stepped"));
+	expect_abort_saying(step_vcpu1_unstarted, h,
+			    "vCPU 1: illegal state transition "
+			    "not-started -> stepped");
 #endif
 	destroy(h);
 }
@@ -920,11 +910,8 @@ static void test_illegal_world_transition_refused(void **state)
 	assert_int_equal(h->ev.illegal_transitions, 2);
 	checked_mutex_unlock(&h->ev.lock);
 #else
-	int status;
-	const char *out = run_in_child(stop_a_free_world, h, &status);
-	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
-	assert_non_null(strstr(out, "illegal world state transition "
-				    "free -> stopped"));
+	expect_abort_saying(stop_a_free_world, h,
+			    "illegal world state transition free -> stopped");
 #endif
 	destroy(h);
 }
@@ -1142,15 +1129,49 @@ static bool starts(const char *text, const char *prefix)
 	return false;
 }
 
+/* ---- Fixtures (cmocka set-up and tear-down; prestate: the personality) */
+
+/* 4 vCPUs started and a debugger attached: every vCPU stopped. */
+static int four_attached(void **state)
+{
+	struct harness *h = make(*(enum mock_personality *)*state, 4, false);
+	mock_start_vcpus(&h->mt);
+	attach(h);
+	*state = h;
+	return 0;
+}
+
+/* The same in non-stop mode, the attach's four stops read and
+ * acknowledged: every vCPU stopped, nothing owed to the debugger. */
+static int four_attached_non_stop(void **state)
+{
+	four_attached(state);
+	struct harness *h = *state;
+	assert_string_equal(packet(h, "QNonStop:1"), "OK");
+	packet(h, "?");
+	assert_string_equal(packet(h, "vStopped"), "OK");
+	assert_true(starts(ns_notification(h, 0), "T00thread:2;"));
+	while (strcmp(packet(h, "vStopped"), "OK") != 0)
+		;
+	return 0;
+}
+
+/* Whatever the test did took no illegal edge; the harness goes. */
+static int no_illegal_transition(void **state)
+{
+	struct harness *h = *state;
+	unsigned long illegal = h->ev.illegal_transitions;
+	destroy(h);
+	assert_int_equal(illegal, 0);
+	return 0;
+}
+
 /* Each vCPU runs its own loop (0x1000 + 0x100 * vCPU): a stop on one leaves
  * the others running; vCont;t, vCont;c:N, vCont;s:N act on one; Z0 and
  * memory reads are served while others run; vCtrlC stops the runners. */
 static void test_non_stop_one_vcpu_at_a_time(void **state)
 {
-	enum mock_personality p = *(enum mock_personality *)*state;
-	struct harness *h = make(p, 4, false);
-	mock_start_vcpus(&h->mt);
-	attach(h);
+	struct harness *h = *state;
 	assert_string_equal(packet(h, "QNonStop:1"), "OK");
 	/* every vCPU was stopped by the attach: '?' names the first, the
 	 * others follow as notifications once its sequence is over (gdb
@@ -1225,24 +1246,13 @@ static void test_non_stop_one_vcpu_at_a_time(void **state)
 	assert_true(starts(packet(h, "vStopped"),
 			   zero_first ? "T00thread:2;" : "T02thread:1;"));
 	assert_string_equal(packet(h, "vStopped"), "OK");
-	assert_int_equal(h->ev.illegal_transitions, 0);
-	destroy(h);
 }
 
 /* A debugger that leaves in non-stop with some vCPUs stopped and some
  * running: the session's end stops everyone, then resumes everyone. */
 static void test_non_stop_disconnect_resumes_all(void **state)
 {
-	enum mock_personality p = *(enum mock_personality *)*state;
-	struct harness *h = make(p, 4, false);
-	mock_start_vcpus(&h->mt);
-	attach(h);
-	assert_string_equal(packet(h, "QNonStop:1"), "OK");
-	packet(h, "?");
-	assert_string_equal(packet(h, "vStopped"), "OK");
-	assert_true(starts(ns_notification(h, 0), "T00thread:2;"));
-	while (strcmp(packet(h, "vStopped"), "OK") != 0)
-		;
+	struct harness *h = *state;
 	/* vCPU 0 and 2 run; 1 and 3 stay stopped, 3 at a breakpoint */
 	assert_string_equal(packet(h, "Z0,1305,1"), "OK");
 	assert_string_equal(packet(h, "vCont;c:1;c:3"), "OK");
@@ -1259,8 +1269,6 @@ static void test_non_stop_disconnect_resumes_all(void **state)
 	checked_mutex_unlock(&h->ev.lock);
 	ASSERT_SOON(all_moved(h, before, 100));
 	assert_true(h->mt.mem[0x1305] != 0xcc);
-	assert_int_equal(h->ev.illegal_transitions, 0);
-	destroy(h);
 }
 
 /* Range stepping in non-stop (gdb's `next` there is vCont;r for one
@@ -1273,16 +1281,7 @@ static void test_non_stop_disconnect_resumes_all(void **state)
  * runner's registers, thread-pcs says 0 for a runner. */
 static void test_non_stop_range_step(void **state)
 {
-	enum mock_personality p = *(enum mock_personality *)*state;
-	struct harness *h = make(p, 4, false);
-	mock_start_vcpus(&h->mt);
-	attach(h);
-	assert_string_equal(packet(h, "QNonStop:1"), "OK");
-	packet(h, "?");
-	assert_string_equal(packet(h, "vStopped"), "OK");
-	assert_true(starts(ns_notification(h, 0), "T00thread:2;"));
-	while (strcmp(packet(h, "vStopped"), "OK") != 0)
-		;
+	struct harness *h = *state;
 	assert_string_equal(packet(h, "vCont;c:1;c:2;c:4"), "OK");
 	assert_true(parked(h, 2));
 	uint64_t start = h->mt.vcpu[2].loop_start;
@@ -1346,8 +1345,6 @@ static void test_non_stop_range_step(void **state)
 	usleep(20000);
 	assert_int_equal(range_steps(h), before);
 	assert_true(parked(h, 2));
-	assert_int_equal(h->ev.illegal_transitions, 0);
-	destroy(h);
 }
 
 int main(void)
@@ -1355,12 +1352,17 @@ int main(void)
 #define BOTH(t)                                                     \
 	cmocka_unit_test_prestate(t, &intel),                       \
 		cmocka_unit_test_prestate(t, &amd)
+#define BOTH_IN(setup, t)                                            \
+	cmocka_unit_test_prestate_setup_teardown(                    \
+		t, setup, no_illegal_transition, &intel),            \
+		cmocka_unit_test_prestate_setup_teardown(            \
+			t, setup, no_illegal_transition, &amd)
 	const struct CMUnitTest tests[] = {
 		BOTH(test_hits_reported_one_at_a_time),
 		BOTH(test_stale_event_dropped_after_z0),
 		BOTH(test_step_after_stale_event),
-		BOTH(test_scheduler_locked_step),
-		BOTH(test_range_step),
+		BOTH_IN(four_attached, test_scheduler_locked_step),
+		BOTH_IN(four_attached, test_range_step),
 		BOTH(test_disconnect_mid_step_and_pending),
 		cmocka_unit_test(test_late_vcpu_gets_bpt_exit),
 		cmocka_unit_test(test_failed_set_cap_retried),
@@ -1377,9 +1379,10 @@ int main(void)
 		cmocka_unit_test(test_illegal_world_transition_refused),
 		cmocka_unit_test(test_world_states_of_a_session),
 		cmocka_unit_test(test_stats_count_transitions),
-		BOTH(test_non_stop_one_vcpu_at_a_time),
-		BOTH(test_non_stop_disconnect_resumes_all),
-		BOTH(test_non_stop_range_step),
+		BOTH_IN(four_attached, test_non_stop_one_vcpu_at_a_time),
+		BOTH_IN(four_attached_non_stop,
+			test_non_stop_disconnect_resumes_all),
+		BOTH_IN(four_attached_non_stop, test_non_stop_range_step),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
