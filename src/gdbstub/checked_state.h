@@ -32,6 +32,14 @@ struct checked_state_machine {
 	size_t edge_count;
 };
 
+/* The initializer of a machine from its arrays: names (one per state, sized
+ * by the enum's COUNT) and edges. */
+#define CHECKED_STATE_MACHINE(what_, instance_, names_, edges_)            \
+	{ .what = (what_), .instance = (instance_), .names = (names_),      \
+	  .state_count = (int)(sizeof(names_) / sizeof((names_)[0])),      \
+	  .edges = (edges_),                                               \
+	  .edge_count = sizeof(edges_) / sizeof((edges_)[0]) }
+
 /* The name of state s, "?" for a value outside the enum. */
 const char *checked_state_name(const struct checked_state_machine *m, int s);
 

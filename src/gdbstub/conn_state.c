@@ -27,13 +27,8 @@ static const char *const names[CONN_STATE_COUNT] = {
 #undef CONN_STATE_NAME
 };
 
-const struct checked_state_machine conn_state_machine = {
-	.what = "connection state",
-	.names = names,
-	.state_count = CONN_STATE_COUNT,
-	.edges = edges,
-	.edge_count = sizeof(edges) / sizeof(edges[0]),
-};
+const struct checked_state_machine conn_state_machine =
+	CHECKED_STATE_MACHINE("connection state", NULL, names, edges);
 
 static const bool serves_packets[CONN_STATE_COUNT] = {
 #define CONN_STATE_SERVES(id, name, serves) [CONN_##id] = serves,

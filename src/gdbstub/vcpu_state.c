@@ -60,14 +60,8 @@ static const char *const names[VCPU_STATE_COUNT] = {
 #undef VCPU_DEBUG_STATE_NAME
 };
 
-const struct checked_state_machine vcpu_state_machine = {
-	.what = "state",
-	.instance = "vCPU",
-	.names = names,
-	.state_count = VCPU_STATE_COUNT,
-	.edges = edges,
-	.edge_count = sizeof(edges) / sizeof(edges[0]),
-};
+const struct checked_state_machine vcpu_state_machine =
+	CHECKED_STATE_MACHINE("state", "vCPU", names, edges);
 
 struct state_info {
 	bool parked, event;

@@ -33,13 +33,8 @@ static const char *const names[WORLD_STATE_COUNT] = {
 #undef WORLD_STATE_NAME
 };
 
-const struct checked_state_machine world_state_machine = {
-	.what = "world state",
-	.names = names,
-	.state_count = WORLD_STATE_COUNT,
-	.edges = edges,
-	.edge_count = sizeof(edges) / sizeof(edges[0]),
-};
+const struct checked_state_machine world_state_machine =
+	CHECKED_STATE_MACHINE("world state", NULL, names, edges);
 
 struct world_state_info {
 	bool stop_wanted;

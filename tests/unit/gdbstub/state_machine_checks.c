@@ -141,6 +141,17 @@ void check_unlisted_edges_refused(const struct checked_state_machine *m)
 	}
 }
 
+void check_state_machine(const struct checked_state_machine *m,
+			 int state_count, const char *doc_path,
+			 const char *marker)
+{
+	assert_int_equal(m->state_count, state_count);
+	check_edge_table(m);
+	check_unlisted_edges_refused(m);
+	if (doc_path)
+		check_markdown_edges(m, doc_path, marker);
+}
+
 bool state_reaches(const struct checked_state_machine *m, int from, int to)
 {
 	bool seen[64] = { false };

@@ -23,14 +23,21 @@ void check_edge_table(const struct checked_state_machine *m);
  * aborts (debug builds). Each refusal runs in a child process. */
 void check_unlisted_edges_refused(const struct checked_state_machine *m);
 
-/* `from` can reach `to` along listed edges. */
-bool state_reaches(const struct checked_state_machine *m, int from, int to);
-
 /* The markdown file at doc_path has, between the line `marker` and the
  * next "<!-- end -->", one row "| `from` | `to` | when |" per edge of m
  * and no other such row. */
 void check_markdown_edges(const struct checked_state_machine *m,
 			  const char *doc_path, const char *marker);
+
+/* All of the above: m has state_count states (its enum's COUNT), and its
+ * table is in the markdown file doc_path (NULL: rendered elsewhere, and
+ * checked by the caller). */
+void check_state_machine(const struct checked_state_machine *m,
+			 int state_count, const char *doc_path,
+			 const char *marker);
+
+/* `from` can reach `to` along listed edges. */
+bool state_reaches(const struct checked_state_machine *m, int from, int to);
 
 /* fn(arg), in a child process, aborts (SIGABRT) and its stderr says
  * `said`: what a debug build does at a bug it checks for. */

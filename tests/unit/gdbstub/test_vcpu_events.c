@@ -866,8 +866,7 @@ static void stop_a_free_world(void *arg)
  * (monitor info stats shows the count). */
 static void test_illegal_transition_refused(void **state)
 {
-	(void)state;
-	struct harness *h = make(MOCK_INTEL, 2, false);
+	struct harness *h = *state;
 #ifdef NDEBUG
 	checked_mutex_lock(&h->ev.lock);
 	unsigned long made = h->ev.transitions;
@@ -886,7 +885,6 @@ static void test_illegal_transition_refused(void **state)
 			    "vCPU 1: illegal state transition "
 			    "not-started -> stepped");
 #endif
-	destroy(h);
 }
 
 /* The world's state (world_state.h) takes only listed edges: a resume
@@ -895,8 +893,7 @@ static void test_illegal_transition_refused(void **state)
  * carries on. */
 static void test_illegal_world_transition_refused(void **state)
 {
-	(void)state;
-	struct harness *h = make(MOCK_INTEL, 2, false);
+	struct harness *h = *state;
 #ifdef NDEBUG
 	checked_mutex_lock(&h->ev.lock);
 	assert_int_equal(h->ev.world, WORLD_FREE);
@@ -913,7 +910,6 @@ static void test_illegal_world_transition_refused(void **state)
 	expect_abort_saying(stop_a_free_world, h,
 			    "illegal world state transition free -> stopped");
 #endif
-	destroy(h);
 }
 
 /* A session's stops walk the world through its states, and ^C's stop is
@@ -1156,6 +1152,19 @@ static int four_attached_non_stop(void **state)
 	return 0;
 }
 
+/* 2 vCPUs whose threads have not started (Intel). */
+static int two_unstarted(void **state)
+{
+	*state = make(MOCK_INTEL, 2, false);
+	return 0;
+}
+
+static int gone(void **state)
+{
+	destroy(*state);
+	return 0;
+}
+
 /* Whatever the test did took no illegal edge; the harness goes. */
 static int no_illegal_transition(void **state)
 {
@@ -1375,8 +1384,11 @@ int main(void)
 		BOTH(test_watchpoint_reported_after_the_store),
 		BOTH(test_hw_breakpoint_before_its_instruction),
 		BOTH(test_stale_watch_hits_dropped),
-		cmocka_unit_test(test_illegal_transition_refused),
-		cmocka_unit_test(test_illegal_world_transition_refused),
+		cmocka_unit_test_setup_teardown(test_illegal_transition_refused,
+						two_unstarted, gone),
+		cmocka_unit_test_setup_teardown(
+			test_illegal_world_transition_refused, two_unstarted,
+			gone),
 		cmocka_unit_test(test_world_states_of_a_session),
 		cmocka_unit_test(test_stats_count_transitions),
 		BOTH_IN(four_attached, test_non_stop_one_vcpu_at_a_time),
