@@ -3,7 +3,7 @@
 
 #define E(from, to, when) { CONN_##from, CONN_##to, when }
 
-const struct conn_state_edge conn_state_edges[] = {
+static const struct checked_state_edge edges[] = {
 	E(NONE, STOPPING, "a debugger connects: every vCPU is told to stop"),
 	E(STOPPING, STOPPED, "every vCPU parked (gdb asks with '?')"),
 	E(STOPPING, DETACHING, "the debugger goes before the stop completed"),
@@ -21,41 +21,27 @@ const struct conn_state_edge conn_state_edges[] = {
 			   "resumed; or the VM ends"),
 };
 
-const size_t conn_state_edge_count =
-	sizeof(conn_state_edges) / sizeof(conn_state_edges[0]);
-
-bool conn_state_edge_legal(enum conn_state from, enum conn_state to)
-{
-	for (size_t i = 0; i < conn_state_edge_count; i++)
-		if (conn_state_edges[i].from == from &&
-		    conn_state_edges[i].to == to)
-			return true;
-	return false;
-}
-
-struct conn_state_info {
-	const char *name;
-	bool serves_packets;
+static const char *const names[CONN_STATE_COUNT] = {
+#define CONN_STATE_NAME(id, name, serves) [CONN_##id] = name,
+	CONN_STATES(CONN_STATE_NAME)
+#undef CONN_STATE_NAME
 };
 
-static const struct conn_state_info infos[CONN_STATE_COUNT] = {
-#define CONN_STATE_INFO(id, name, serves) [CONN_##id] = { name, serves },
-	CONN_STATES(CONN_STATE_INFO)
-#undef CONN_STATE_INFO
-};
+const struct checked_state_machine conn_state_machine =
+	CHECKED_STATE_MACHINE("connection state", NULL, names, edges);
 
-static const struct conn_state_info *info(enum conn_state s)
-{
-	static const struct conn_state_info unknown = { "?", false };
-	return (unsigned)s < CONN_STATE_COUNT ? &infos[s] : &unknown;
-}
+static const bool serves_packets[CONN_STATE_COUNT] = {
+#define CONN_STATE_SERVES(id, name, serves) [CONN_##id] = serves,
+	CONN_STATES(CONN_STATE_SERVES)
+#undef CONN_STATE_SERVES
+};
 
 const char *conn_state_name(enum conn_state s)
 {
-	return info(s)->name;
+	return checked_state_name(&conn_state_machine, s);
 }
 
 bool conn_state_serves_packets(enum conn_state s)
 {
-	return info(s)->serves_packets;
+	return (unsigned)s < CONN_STATE_COUNT && serves_packets[s];
 }

@@ -2,15 +2,18 @@
  * Where the debugger's connection is, as the server thread sees it: one
  * enum, and the list of every edge the server may take between two
  * states. server.c changes the state only through set_conn_state_locked,
- * which refuses an edge not listed here (debug builds abort on it, release
- * builds log and count it). docs/design-notes.md renders the list;
- * unit.gdbstub_conn_state checks the graph's promises.
+ * which refuses an edge not listed here (checked_state.h: debug builds
+ * abort on it, release builds log and count it). docs/design-notes.md
+ * renders the list; unit.gdbstub_conn_state checks the graph's promises
+ * and the rendering.
  */
 #ifndef HVGDB_GDBSTUB_CONN_STATE_H
 #define HVGDB_GDBSTUB_CONN_STATE_H
 
 #include <stdbool.h>
 #include <stddef.h>
+
+#include "gdbstub/checked_state.h"
 
 /* X(ID, name, serves_packets) */
 #define CONN_STATES(X)                                                     \
@@ -33,15 +36,9 @@ enum conn_state {
 	CONN_STATE_COUNT
 };
 
-struct conn_state_edge {
-	enum conn_state from, to;
-	const char *when;
-};
+/* Every legal edge, in the docs table's order, and the states' names. */
+extern const struct checked_state_machine conn_state_machine;
 
-extern const struct conn_state_edge conn_state_edges[];
-extern const size_t conn_state_edge_count;
-
-bool conn_state_edge_legal(enum conn_state from, enum conn_state to);
 const char *conn_state_name(enum conn_state s);
 /* Packets other than ^C are answered (not refused with EBUSY). */
 bool conn_state_serves_packets(enum conn_state s);

@@ -63,48 +63,44 @@ enum gdb_packet_result pkt_read_mem_bin(struct gdb_session *s, const char *a,
 	return read_mem(s, a, end, r, true);
 }
 
-static void write_result(struct gdb_session *s, uint64_t addr,
-			 const uint8_t *data, size_t len, struct gdb_reply *r)
+/* The bytes of an M (hex) or X (binary) packet's payload after the ':',
+ * or NULL if they are not len bytes. */
+static const uint8_t *write_data(struct gdb_session *s, const char *a,
+				 const char *end, uint64_t len, bool binary)
 {
-	if (len && gdb_mem_write(s, addr, data, len)) {
+	if (binary) /* the decoder already removed the escapes */
+		return (uint64_t)(end - a) == len ? (const uint8_t *)a : NULL;
+	if (len > s->scratch_cap || (uint64_t)(end - a) != 2 * len ||
+	    hex_decode(a, (size_t)len, s->scratch))
+		return NULL;
+	return s->scratch;
+}
+
+static enum gdb_packet_result write_mem(struct gdb_session *s, const char *a,
+					const char *end, struct gdb_reply *r,
+					bool binary)
+{
+	uint64_t addr, len;
+	const uint8_t *data = NULL;
+	if (!parse_addr_len(&a, end, &addr, &len) && a != end && *a == ':')
+		data = write_data(s, a + 1, end, len, binary);
+	if (!data)
+		reply_error(r, EINVAL);
+	else if (len && gdb_mem_write(s, addr, data, (size_t)len))
 		reply_error(r, EFAULT);
-		return;
-	}
-	reply_str(r, "OK");
+	else
+		reply_str(r, "OK");
+	return GDB_PKT_REPLY;
 }
 
 enum gdb_packet_result pkt_write_mem_hex(struct gdb_session *s, const char *a,
 					 const char *end, struct gdb_reply *r)
 {
-	uint64_t addr, len;
-	if (parse_addr_len(&a, end, &addr, &len) || a == end || *a != ':') {
-		reply_error(r, EINVAL);
-		return GDB_PKT_REPLY;
-	}
-	a++;
-	if (len > s->scratch_cap || (uint64_t)(end - a) != 2 * len ||
-	    hex_decode(a, (size_t)len, s->scratch)) {
-		reply_error(r, EINVAL);
-		return GDB_PKT_REPLY;
-	}
-	write_result(s, addr, s->scratch, (size_t)len, r);
-	return GDB_PKT_REPLY;
+	return write_mem(s, a, end, r, false);
 }
 
 enum gdb_packet_result pkt_write_mem_bin(struct gdb_session *s, const char *a,
 					 const char *end, struct gdb_reply *r)
 {
-	uint64_t addr, len;
-	if (parse_addr_len(&a, end, &addr, &len) || a == end || *a != ':') {
-		reply_error(r, EINVAL);
-		return GDB_PKT_REPLY;
-	}
-	a++;
-	/* the decoder already removed the escapes */
-	if ((uint64_t)(end - a) != len) {
-		reply_error(r, EINVAL);
-		return GDB_PKT_REPLY;
-	}
-	write_result(s, addr, (const uint8_t *)a, (size_t)len, r);
-	return GDB_PKT_REPLY;
+	return write_mem(s, a, end, r, true);
 }

@@ -57,18 +57,9 @@ static void set_conn_state_locked(struct gdbstub *stub, enum conn_state to)
 	enum conn_state from = stub->state;
 	if (from == to)
 		return;
-	if (!conn_state_edge_legal(from, to)) {
-		stub->ev.illegal_conn_transitions++;
-		fprintf(stderr, "gdbstub: illegal connection state transition "
-			"%s -> %s refused\n", conn_state_name(from),
-			conn_state_name(to));
-		fflush(stderr);
-#ifndef NDEBUG
-		abort(); /* a debug build stops at the bug */
-#endif
-		return;
-	}
-	stub->state = to;
+	if (checked_state_take(&conn_state_machine, -1, from, to,
+			       &stub->ev.illegal_conn_transitions))
+		stub->state = to;
 }
 
 static void close_connection_locked(struct gdbstub *stub)

@@ -3,7 +3,7 @@
  *
  * Each vCPU has one state (vcpu_state.h), changed only by
  * events_set_state_locked. Its legal edges (generated from vcpu_state.c;
- * unit.gdbstub_vcpu_events fails if this table and the code differ):
+ * unit.gdbstub_vcpu_state fails if this table and the code differ):
  *
  * | from            | to              | when                                  |
  * |-----------------|-----------------|---------------------------------------|
@@ -186,18 +186,9 @@ bool events_set_state_locked(struct gdb_events *ev, int vcpu,
 
 	if (from == to)
 		return true;
-	if (!vcpu_state_edge_legal(from, to)) {
-		ev->illegal_transitions++;
-		fprintf(stderr, "gdbstub: vCPU %d: illegal state transition "
-			"%s -> %s refused (%lu so far)\n", vcpu,
-			vcpu_state_name(from), vcpu_state_name(to),
-			ev->illegal_transitions);
-		fflush(stderr);
-#ifndef NDEBUG
-		abort(); /* a debug build stops at the bug */
-#endif
+	if (!checked_state_take(&vcpu_state_machine, vcpu, from, to,
+				&ev->illegal_transitions))
 		return false;
-	}
 	st->state = to;
 	ev->transitions++;
 	if (from == VCPU_NOT_STARTED)
@@ -226,18 +217,9 @@ bool events_set_world_locked(struct gdb_events *ev, enum world_state to)
 
 	if (from == to)
 		return true;
-	if (!world_state_edge_legal(from, to)) {
-		ev->illegal_transitions++;
-		fprintf(stderr, "gdbstub: illegal world state transition "
-			"%s -> %s refused (%lu so far)\n",
-			world_state_name(from), world_state_name(to),
-			ev->illegal_transitions);
-		fflush(stderr);
-#ifndef NDEBUG
-		abort(); /* a debug build stops at the bug */
-#endif
+	if (!checked_state_take(&world_state_machine, -1, from, to,
+				&ev->illegal_transitions))
 		return false;
-	}
 	ev->world = to;
 	return true;
 }

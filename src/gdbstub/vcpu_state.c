@@ -3,7 +3,7 @@
 
 #define E(from, to, when) { VCPU_##from, VCPU_##to, when }
 
-const struct vcpu_state_edge vcpu_state_edges[] = {
+static const struct checked_state_edge edges[] = {
 	E(NOT_STARTED, RUNNING, "its thread reaches its first hook"),
 	E(NOT_STARTED, STEPPING,
 	  "resumed with a step before its thread came (it steps when it "
@@ -54,39 +54,35 @@ const struct vcpu_state_edge vcpu_state_edges[] = {
 			       "dropped when the session or the VM ends"),
 };
 
-const size_t vcpu_state_edge_count =
-	sizeof(vcpu_state_edges) / sizeof(vcpu_state_edges[0]);
+static const char *const names[VCPU_STATE_COUNT] = {
+#define VCPU_DEBUG_STATE_NAME(id, name, parked, event) [VCPU_##id] = name,
+	VCPU_DEBUG_STATES(VCPU_DEBUG_STATE_NAME)
+#undef VCPU_DEBUG_STATE_NAME
+};
 
-bool vcpu_state_edge_legal(enum vcpu_dbg_state from, enum vcpu_dbg_state to)
-{
-	for (size_t i = 0; i < vcpu_state_edge_count; i++)
-		if (vcpu_state_edges[i].from == from &&
-		    vcpu_state_edges[i].to == to)
-			return true;
-	return false;
-}
+const struct checked_state_machine vcpu_state_machine =
+	CHECKED_STATE_MACHINE("state", "vCPU", names, edges);
 
 struct state_info {
-	const char *name;
 	bool parked, event;
 };
 
 static const struct state_info states[VCPU_STATE_COUNT] = {
 #define VCPU_DEBUG_STATE_INFO(id, name, parked, event) \
-	[VCPU_##id] = { name, parked, event },
+	[VCPU_##id] = { parked, event },
 	VCPU_DEBUG_STATES(VCPU_DEBUG_STATE_INFO)
 #undef VCPU_DEBUG_STATE_INFO
 };
 
 static const struct state_info *info(enum vcpu_dbg_state s)
 {
-	static const struct state_info unknown = { "?", false, false };
+	static const struct state_info unknown = { false, false };
 	return (unsigned)s < VCPU_STATE_COUNT ? &states[s] : &unknown;
 }
 
 const char *vcpu_state_name(enum vcpu_dbg_state s)
 {
-	return info(s)->name;
+	return checked_state_name(&vcpu_state_machine, s);
 }
 
 bool vcpu_state_parked(enum vcpu_dbg_state s)

@@ -2,8 +2,9 @@
  * A vCPU's debug state: one enum, and the list of every edge the event
  * machine (vcpu_events.c) may take between two states. The machine changes
  * a state only through events_set_state_locked, which refuses an edge that
- * is not listed here. The table at the top of vcpu_events.c is this list,
- * rendered; unit.gdbstub_vcpu_events fails if the two differ.
+ * is not listed here (checked_state.h). The table at the top of
+ * vcpu_events.c is this list, rendered; unit.gdbstub_vcpu_state fails if
+ * the two differ.
  *
  * The state says where the vCPU's thread is as far as the debugger is
  * concerned and what it owes it. The debugger's order to stop (`suspended`
@@ -15,6 +16,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+
+#include "gdbstub/checked_state.h"
 
 /* X(ID, name, parked, event): parked states are counted as waiting (the
  * thread sits in a hook, or is about to); event states have a stop to
@@ -52,16 +55,9 @@ enum vcpu_dbg_state {
 	VCPU_STATE_COUNT
 };
 
-struct vcpu_state_edge {
-	enum vcpu_dbg_state from, to;
-	const char *when; /* what takes it, for the table */
-};
+/* Every legal edge, in the table's order, and the states' names. */
+extern const struct checked_state_machine vcpu_state_machine;
 
-/* Every legal edge, in the table's order. */
-extern const struct vcpu_state_edge vcpu_state_edges[];
-extern const size_t vcpu_state_edge_count;
-
-bool vcpu_state_edge_legal(enum vcpu_dbg_state from, enum vcpu_dbg_state to);
 const char *vcpu_state_name(enum vcpu_dbg_state s);
 bool vcpu_state_parked(enum vcpu_dbg_state s);
 bool vcpu_state_has_event(enum vcpu_dbg_state s);

@@ -3,7 +3,7 @@
 
 #define E(from, to, when) { WORLD_##from, WORLD_##to, when }
 
-const struct world_state_edge world_state_edges[] = {
+static const struct checked_state_edge edges[] = {
 	E(FREE, STOPPING, "a debugger attaches (every vCPU is suspended)"),
 	E(FREE, OVER, "the VM ends"),
 	E(RUNNING, STOPPING, "a vCPU's event claims the stop, or the "
@@ -27,40 +27,36 @@ const struct world_state_edge world_state_edges[] = {
 	E(STOPPED, OVER, "the VM ends"),
 };
 
-const size_t world_state_edge_count =
-	sizeof(world_state_edges) / sizeof(world_state_edges[0]);
+static const char *const names[WORLD_STATE_COUNT] = {
+#define WORLD_STATE_NAME(id, name, wanted, requested) [WORLD_##id] = name,
+	WORLD_STATES(WORLD_STATE_NAME)
+#undef WORLD_STATE_NAME
+};
 
-bool world_state_edge_legal(enum world_state from, enum world_state to)
-{
-	for (size_t i = 0; i < world_state_edge_count; i++)
-		if (world_state_edges[i].from == from &&
-		    world_state_edges[i].to == to)
-			return true;
-	return false;
-}
+const struct checked_state_machine world_state_machine =
+	CHECKED_STATE_MACHINE("world state", NULL, names, edges);
 
 struct world_state_info {
-	const char *name;
 	bool stop_wanted;
 	bool stop_requested;
 };
 
 static const struct world_state_info infos[WORLD_STATE_COUNT] = {
 #define WORLD_STATE_INFO(id, name, wanted, requested)                      \
-	[WORLD_##id] = { name, wanted, requested },
+	[WORLD_##id] = { wanted, requested },
 	WORLD_STATES(WORLD_STATE_INFO)
 #undef WORLD_STATE_INFO
 };
 
 static const struct world_state_info *info(enum world_state s)
 {
-	static const struct world_state_info unknown = { "?", false, false };
+	static const struct world_state_info unknown = { false, false };
 	return (unsigned)s < WORLD_STATE_COUNT ? &infos[s] : &unknown;
 }
 
 const char *world_state_name(enum world_state s)
 {
-	return info(s)->name;
+	return checked_state_name(&world_state_machine, s);
 }
 
 bool world_state_stop_wanted(enum world_state s)

@@ -2,9 +2,10 @@
  * Where the stop of every vCPU together (the world) stands, as the event
  * machine sees it (vcpu_events.c): one enum, and the list of every edge it
  * may take. events_set_world_locked is the only writer; it refuses an edge
- * not listed here (debug builds abort on it, release builds log and count
- * it). docs/design-notes.md renders the list; unit.gdbstub_world_state
- * checks the graph's promises and the rendering. Before, four booleans
+ * not listed here (checked_state.h: debug builds abort on it, release
+ * builds log and count it). docs/design-notes.md renders the list;
+ * unit.gdbstub_world_state checks the graph's promises and the
+ * rendering. Before, four booleans
  * (stop_wanted, stop_requested, interrupted, vm_over) carried this, and
  * which combinations were legal was written nowhere.
  */
@@ -13,6 +14,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+
+#include "gdbstub/checked_state.h"
 
 /* X(ID, name, stop_wanted, stop_requested)
  * stop_wanted: the server is told once every active vCPU is parked;
@@ -40,15 +43,9 @@ enum world_state {
 	WORLD_STATE_COUNT
 };
 
-struct world_state_edge {
-	enum world_state from, to;
-	const char *when;
-};
+/* Every legal edge, in the docs table's order, and the states' names. */
+extern const struct checked_state_machine world_state_machine;
 
-extern const struct world_state_edge world_state_edges[];
-extern const size_t world_state_edge_count;
-
-bool world_state_edge_legal(enum world_state from, enum world_state to);
 const char *world_state_name(enum world_state s);
 bool world_state_stop_wanted(enum world_state s);
 bool world_state_stop_requested(enum world_state s);

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "vmm/elf_segments.h"
+
 #define PAGE_SIZE 0x1000ULL
 #define LOW_RAM_END 0xa0000ULL      /* 640 KiB: VGA memory and ROMs above */
 #define HIGH_RAM_START 0x100000ULL
@@ -59,6 +61,23 @@ int boot_plan_add_chunk(struct boot_plan *p, uint64_t gpa, const uint8_t *src,
 		return -E2BIG;
 	p->chunks[p->nchunks++] = (struct boot_chunk){ gpa, src, filesz,
 						       memsz };
+	return 0;
+}
+
+int boot_plan_add_elf_loads(struct boot_plan *p, const struct elf_info *e,
+			    const uint8_t *image, uint64_t end)
+{
+	p->kernel_start = UINT64_MAX;
+	for (unsigned i = 0; i < e->nloads; i++) {
+		const struct elf_range *r = &e->loads[i];
+
+		if (r->paddr < p->kernel_start)
+			p->kernel_start = r->paddr;
+		if (boot_plan_add_chunk(p, r->paddr, image + r->offset,
+					r->filesz, r->memsz))
+			return -EINVAL;
+	}
+	p->kernel_end = end;
 	return 0;
 }
 

@@ -117,6 +117,13 @@ unsigned boot_memory_map(uint64_t ram_size,
 int boot_plan_add_chunk(struct boot_plan *p, uint64_t gpa, const uint8_t *src,
 			uint64_t filesz, uint64_t memsz);
 
+/* The loadable segments of an ELF kernel (image: its file, e: its
+ * checked segments, end: where the last ends) as chunks, and
+ * [kernel_start, kernel_end) around them. -EINVAL when the plan is full. */
+struct elf_info;
+int boot_plan_add_elf_loads(struct boot_plan *p, const struct elf_info *e,
+			    const uint8_t *image, uint64_t end);
+
 /*
  * Place the initrds one after another at the top of RAM, each page-aligned
  * (so every Multiboot module starts on a page), the whole below limit (an

@@ -100,18 +100,7 @@ int mb_load_elf(const struct boot_inputs *in, uint32_t override,
 	if (*entry > 0xffffffffULL || !elf_addr_loaded(&e, *entry))
 		return bad(err, errlen, fmt, "whose entry point is in no "
 			   "loaded segment below 4 GiB");
-	p->kernel_start = UINT64_MAX;
-	for (unsigned i = 0; i < e.nloads; i++) {
-		const struct elf_range *r = &e.loads[i];
-
-		if (r->paddr < p->kernel_start)
-			p->kernel_start = r->paddr;
-		if (boot_plan_add_chunk(p, r->paddr, in->kernel + r->offset,
-					r->filesz, r->memsz))
-			return -EINVAL;
-	}
-	p->kernel_end = end;
-	return 0;
+	return boot_plan_add_elf_loads(p, &e, in->kernel, end);
 }
 
 void mb_memory_kib(uint64_t ram_size, uint32_t *lower, uint32_t *upper)

@@ -99,18 +99,8 @@ int pvh_build(const struct boot_inputs *in, const struct elf_info *e,
 		return -EINVAL;
 	}
 	p->format = KERNEL_FORMAT_PVH_ELF;
-	p->kernel_start = UINT64_MAX;
-	for (unsigned i = 0; i < e->nloads; i++) {
-		const struct elf_range *r = &e->loads[i];
-
-		if (r->paddr < p->kernel_start)
-			p->kernel_start = r->paddr;
-		if (boot_plan_add_chunk(p, r->paddr, in->kernel + r->offset,
-					r->filesz, r->memsz))
-			return -EINVAL;
-	}
-	p->kernel_end = end;
-	if (boot_plan_place_initrds(p, in, end, UINT64_MAX, starts, err,
+	if (boot_plan_add_elf_loads(p, e, in->kernel, end) ||
+	    boot_plan_place_initrds(p, in, end, UINT64_MAX, starts, err,
 				    errlen))
 		return -EINVAL;
 	fill_start_info(p, in, starts, rc > 0);

@@ -169,6 +169,29 @@ def indent(text):
     return "".join("  | " + line + "\n" for line in text.splitlines())
 
 
+def still_running_after(hv, what):
+    """The guest runs on once the debugger is gone (a moment for a stop
+    that was coming to land)."""
+    time.sleep(0.3)
+    check(hv.alive(), "guest still running after " + what)
+
+
+def run_lldb(tmp, cmds, timeout=180):
+    """LLDB 14 in batch mode with these commands (a script file, as a user
+    would source one); its output, shown indented, once it exited 0."""
+    script = os.path.join(tmp, "lldb.cmds")
+    with open(script, "w") as f:
+        f.write("\n".join(cmds) + "\n")
+    print("+ lldb " + " ; ".join(cmds), flush=True)
+    p = subprocess.run(["lldb", "-b", "-s", script],
+                       stdin=subprocess.DEVNULL, text=True,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       timeout=timeout)
+    sys.stdout.write(indent(p.stdout))
+    check(p.returncode == 0, "lldb exited 0")
+    return p.stdout
+
+
 def text_section(elf, tmp):
     """(address, path of a file with the bytes) of the ELF's .text."""
     out = subprocess.run(["readelf", "-W", "-S", elf], check=True,
@@ -476,16 +499,7 @@ def t_lldb_session(tmp):
                 "register read rip rdi", "thread step-inst",
                 "register read rip", "memory read -c 4 0x%x" % addr,
                 "breakpoint delete -f", "detach"]
-        argv = ["lldb", "-b"]
-        for c in cmds:
-            argv += ["-o", c]
-        print("+ lldb " + " ; ".join(cmds), flush=True)
-        p = subprocess.run(argv, stdin=subprocess.DEVNULL, text=True,
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                           timeout=120)
-        out = p.stdout
-        sys.stdout.write(indent(out))
-        check(p.returncode == 0, "lldb exited 0")
+        out = run_lldb(tmp, cmds, timeout=120)
         check("tid = 0x0001" in out and "tid = 0x0002" in out,
               "thread list shows both vCPUs")
         check(re.search(r"cr3 = 0x0*[1-9a-f]", out) is not None, "cr3 readable")
@@ -501,8 +515,7 @@ def t_lldb_session(tmp):
         check(m is not None and ("0x%08x: %s" % (addr, m.group(1))) in out,
               "memory read shows the original first byte, not the int3")
         check("detached" in out, "lldb detached")
-        time.sleep(0.3)
-        check(hv.alive(), "guest still running after lldb detached")
+        still_running_after(hv, "lldb detached")
         with open(packets, errors="replace") as f:
             log = f.read()
         check_lldb_fast_paths(log)
@@ -551,6 +564,24 @@ def check_lldb_fast_paths(log):
         [r for p, r in pairs if p == "jThreadsInfo"]
     check(info and all(r.startswith(("T", "[")) for r in info),
           "per-thread stop info answered: %r" % info[:2])
+
+
+def close_gdb(session, exit_command):
+    """Ends an interactive gdb (MiSession, CliSession: p, reader, log) with
+    its exit command, killed if it does not go within 10 s, and shows the
+    end of its log."""
+    if session.p.poll() is None:
+        try:
+            session.p.stdin.write(exit_command + "\n")
+            session.p.stdin.flush()
+            session.p.wait(timeout=10)
+        except (BrokenPipeError, subprocess.TimeoutExpired):
+            session.p.kill()
+            session.p.wait()
+    session.reader.join(5)  # it ends at gdb's EOF
+    session.log.close()
+    with open(session.log.name, errors="replace") as f:
+        sys.stdout.write(indent(f.read()[-4000:]))
 
 
 class MiSession:
@@ -602,18 +633,7 @@ class MiSession:
         return None
 
     def close(self):
-        if self.p.poll() is None:
-            try:
-                self.p.stdin.write("-gdb-exit\n")
-                self.p.stdin.flush()
-                self.p.wait(timeout=10)
-            except (BrokenPipeError, subprocess.TimeoutExpired):
-                self.p.kill()
-                self.p.wait()
-        self.reader.join(5)  # it ends at gdb's EOF
-        self.log.close()
-        with open(self.log.name, errors="replace") as f:
-            sys.stdout.write(indent(f.read()[-4000:]))
+        close_gdb(self, "-gdb-exit")
 
 
 def mi_field(record, name):
@@ -689,8 +709,7 @@ def t_mi_watchpoints(tmp):
               mi_field(st, "thread-id") == "4",
               "*stopped: read-watchpoint-trigger on thread 4: %s" % st)
         check("^done" in (mi.command("-target-detach") or ""), "detached")
-        time.sleep(0.3)
-        check(hv.alive(), "guest still running after the MI session")
+        still_running_after(hv, "the MI session")
     finally:
         mi.close()
         hv.stop()
@@ -711,6 +730,16 @@ def mi_wait_threads(mi, pred, timeout=30):
         time.sleep(0.1)
         states = mi_threads(mi)
     return states
+
+
+def mi_continue_all(mi, settle):
+    """-exec-continue --all: every thread still runs `settle` s later."""
+    check("^running" in (mi.command("-exec-continue --all") or ""),
+          "-exec-continue --all")
+    time.sleep(settle)
+    states = mi_threads(mi)
+    check(set(states.values()) == {"running"},
+          "every thread running: %s" % states)
 
 
 def mi_value(mi, expr, thread):
@@ -759,11 +788,7 @@ def t_mi_non_stop(tmp):
         check(sorted(states) == [1, 2, 3, 4] and
               set(states.values()) == {"stopped"},
               "4 threads, all stopped at attach: %s" % states)
-        check("^running" in (mi.command("-exec-continue --all") or ""),
-              "-exec-continue --all")
-        time.sleep(0.5)
-        check(set(mi_threads(mi).values()) == {"running"},
-              "every thread running")
+        mi_continue_all(mi, 0.5)
 
         # one vCPU stops, the others run on
         check("^done" in (mi.command("-exec-interrupt --thread 2") or ""),
@@ -812,11 +837,7 @@ def t_mi_non_stop(tmp):
               is not None, "the hit stopped thread %d alone" % hit)
         check("^done" in (mi.command("-break-delete 1") or ""),
               "breakpoint deleted")
-        check("^running" in (mi.command("-exec-continue --all") or ""),
-              "-exec-continue --all")
-        time.sleep(0.3)
-        check(set(mi_threads(mi).values()) == {"running"},
-              "every thread running again")
+        mi_continue_all(mi, 0.3)
 
         # -exec-interrupt --all stops everyone
         check("^done" in (mi.command("-exec-interrupt --all") or ""),
@@ -906,18 +927,27 @@ class CliSession:
         return text in self.out[since:]
 
     def close(self):
-        if self.p.poll() is None:
-            try:
-                self.p.stdin.write("quit\n")
-                self.p.stdin.flush()
-                self.p.wait(timeout=10)
-            except (BrokenPipeError, subprocess.TimeoutExpired):
-                self.p.kill()
-                self.p.wait()
-        self.reader.join(5)
-        self.log.close()
-        with open(self.log.name, errors="replace") as f:
-            sys.stdout.write(indent(f.read()[-4000:]))
+        close_gdb(self, "quit")
+
+
+def cli_attach_non_stop(gdb_cli, hv):
+    """gdb's command line set up as a user would for non-stop, attached."""
+    for c in ("set pagination off", "set confirm off", "set width 0",
+              "set remotetimeout 15", "set non-stop on", "file " + hv.elf):
+        gdb_cli.command(c)
+    out = gdb_cli.command("target remote " + hv.sock)
+    check("Remote debugging using" in out, "connected: %s" % out[-300:])
+
+
+def cli_continue_all_and_detach(gdb_cli, hv):
+    """The end of a non-stop CLI session: every thread resumed, then
+    detach; the guest runs on, and no illegal transition was refused."""
+    gdb_cli.command("continue -a &")
+    out = gdb_cli.command("detach")
+    check("Detaching" in out or "detached" in out.lower(),
+          "detached: %s" % out.strip())
+    still_running_after(hv, "detach")
+    check("illegal" not in hv.log_text(), "no illegal transition")
 
 
 def cli_thread_states(out):
@@ -938,12 +968,7 @@ def t_cli_non_stop(tmp):
     hv = Hvgdb(OPTS, tmp, "demo", 4)
     gdb_cli = CliSession(tmp)
     try:
-        for c in ("set pagination off", "set confirm off", "set width 0",
-                  "set remotetimeout 15", "set non-stop on",
-                  "file " + hv.elf):
-            gdb_cli.command(c)
-        out = gdb_cli.command("target remote " + hv.sock)
-        check("Remote debugging using" in out, "connected: %s" % out[-300:])
+        cli_attach_non_stop(gdb_cli, hv)
         # '?' names one stopped thread, the others' stops follow
         deadline = time.time() + 30
         while True:
@@ -998,12 +1023,7 @@ def t_cli_non_stop(tmp):
             time.sleep(0.2)
         check(set(states.values()) == {"stopped"},
               "interrupt -a stopped every thread: %s" % states)
-        gdb_cli.command("continue -a &")
-        out = gdb_cli.command("detach")
-        check("Detaching" in out or "detached" in out.lower(),
-              "detached: %s" % out.strip())
-        time.sleep(0.3)
-        check(hv.alive(), "guest still running after detach")
+        cli_continue_all_and_detach(gdb_cli, hv)
     finally:
         gdb_cli.close()
         hv.stop()
@@ -1048,12 +1068,7 @@ def t_cli_non_stop_next(tmp):
         return int(m.group(1)) if m else None
 
     try:
-        for c in ("set pagination off", "set confirm off", "set width 0",
-                  "set remotetimeout 15", "set non-stop on",
-                  "file " + hv.elf):
-            gdb_cli.command(c)
-        out = gdb_cli.command("target remote " + hv.sock)
-        check("Remote debugging using" in out, "connected: %s" % out[-300:])
+        cli_attach_non_stop(gdb_cli, hv)
         states = cli_wait_all_stopped(gdb_cli)
         check(sorted(states) == [1, 2] and
               set(states.values()) == {"stopped"},
@@ -1095,13 +1110,7 @@ def t_cli_non_stop_next(tmp):
                 check(before and stats == before,
                       "off: no range step (%r -> %r)" % (before, stats))
             gdb_cli.command("continue &")
-        gdb_cli.command("continue -a &")
-        out = gdb_cli.command("detach")
-        check("Detaching" in out or "detached" in out.lower(),
-              "detached: %s" % out.strip())
-        time.sleep(0.3)
-        check(hv.alive(), "guest still running after detach")
-        check("illegal" not in hv.log_text(), "no illegal transition")
+        cli_continue_all_and_detach(gdb_cli, hv)
     finally:
         gdb_cli.close()
         hv.stop()
@@ -1125,17 +1134,7 @@ def t_lldb_watchpoints(tmp):
                 "watchpoint delete -f",
                 "breakpoint set -H -n demo_mix", "continue",
                 "register read rip", "breakpoint delete -f", "detach"]
-        script = os.path.join(tmp, "lldb.cmds")
-        with open(script, "w") as f:
-            f.write("\n".join(cmds) + "\n")
-        print("+ lldb " + " ; ".join(cmds), flush=True)
-        p = subprocess.run(["lldb", "-b", "-s", script],
-                           stdin=subprocess.DEVNULL, text=True,
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                           timeout=180)
-        out = p.stdout
-        sys.stdout.write(indent(out))
-        check(p.returncode == 0, "lldb exited 0")
+        out = run_lldb(tmp, cmds)
         check(re.search(r"\* thread #2: tid = 0x0002, .*demo_record.*stop "
                         r"reason = watchpoint 1", out) is not None,
               "the write watchpoint stopped thread 2 in demo_record")
@@ -1152,8 +1151,7 @@ def t_lldb_watchpoints(tmp):
         for z in ("Z2,", "Z3,", "Z1,"):
             check(("send packet: $" + z) in log, "lldb sent %s" % z)
         check("detached" in out, "lldb detached")
-        time.sleep(0.3)
-        check(hv.alive(), "guest still running after lldb detached")
+        still_running_after(hv, "lldb detached")
     finally:
         hv.stop()
 
@@ -1173,17 +1171,7 @@ def t_lldb_registers(tmp):
                 "register write dr3 0x1234", "register read dr3",
                 "register write dr3 0", "register read dr3",
                 "register read --all", "detach"]
-        script = os.path.join(tmp, "lldb.cmds")
-        with open(script, "w") as f:
-            f.write("\n".join(cmds) + "\n")
-        print("+ lldb " + " ; ".join(cmds), flush=True)
-        p = subprocess.run(["lldb", "-b", "-s", script],
-                           stdin=subprocess.DEVNULL, text=True,
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                           timeout=180)
-        out = p.stdout
-        sys.stdout.write(indent(out))
-        check(p.returncode == 0, "lldb exited 0")
+        out = run_lldb(tmp, cmds)
 
         def value(name):
             m = re.search(r"\b%s = (0x[0-9a-f]+)" % name, out)
@@ -1209,8 +1197,7 @@ def t_lldb_registers(tmp):
               "error" not in allregs.split("detach")[0],
               "register read --all lists every feature without an error")
         check("detached" in out, "lldb detached")
-        time.sleep(0.3)
-        check(hv.alive(), "guest still running after lldb detached")
+        still_running_after(hv, "lldb detached")
     finally:
         hv.stop()
 

@@ -40,8 +40,6 @@
 #include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include "vmm/tcg/tcg_internal.h"
 
@@ -106,16 +104,13 @@ void *tcg_tb_alloc_x86_64(struct TCGContext *s)
  * resident: +1 GiB per vCPU with Unicorn's default buffer. The buffer is
  * a private anonymous mapping, so dropping the pages gives the same zeroes
  * back on demand, without the memory. tcg_code_zeroing.c normally turns
- * that memset itself into the drop (then this one finds nothing left);
- * this one keeps the memory bounded when it could not.
+ * that memset itself into the drop (then the flush skips this: the pages
+ * are gone already); this one keeps the memory bounded when it could not.
  */
 static void give_back_zeroed_pages(struct tcg_vcpu *t)
 {
-	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
-	uintptr_t from = (t->code.start + page - 1) & ~(page - 1);
-	uintptr_t to = (t->code.start + t->code.capacity) & ~(page - 1);
-	if (to > from)
-		madvise((void *)from, to - from, MADV_DONTNEED);
+	tcg_drop_whole_pages(t->code.start, t->code.capacity);
+	t->code.given_back++;
 }
 
 static bool worth_flushing(struct tcg_vcpu *t)
@@ -143,14 +138,15 @@ void tcg_code_buffer_flush(struct tcg_vcpu *t)
 {
 	tcg_code_zeroing_begin(&t->code);
 	uc_ctl(t->uc, UC_CTL_WRITE(UC_CTL_TB_FLUSH, 0));
-	tcg_code_zeroing_end();
+	bool dropped = tcg_code_zeroing_end();
 	tcg_code_pages_forget(t);
 	t->code.flushes++;
 	t->code.blocks = 0;
 	t->code.stop_wanted = false;
 	if (!t->code.ctx)
 		return; /* nothing translated: nothing resident either */
-	give_back_zeroed_pages(t);
+	if (!dropped)
+		give_back_zeroed_pages(t);
 	t->code.dropped_at_flush =
 		tcg_tb_phys_invalidate_count_x86_64(t->code.ctx);
 }

@@ -47,8 +47,10 @@ static atomic_ulong drops;
 static pthread_once_t install_once = PTHREAD_ONCE_INIT;
 static const char *install_problem = "not installed yet";
 
-/* The buffer the flush running on this thread may zero (NULL: none). */
+/* The buffer the flush running on this thread may zero (NULL: none),
+ * and whether that flush dropped it. */
 static _Thread_local const struct tcg_code_buffer *flushing;
+static _Thread_local bool flushing_dropped;
 
 /* A zeroing of at least this much can be a code buffer's. */
 #define SMALLEST_BUFFER (512u * 1024u)
@@ -70,16 +72,13 @@ static void *zero_or_drop(void *p, int c, size_t n)
 {
 	if (!zeroes_flushing_buffer(p, c, n))
 		return libc_memset(p, c, n);
-	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
 	uintptr_t from = (uintptr_t)p, to = from + n;
-	uintptr_t inner_from = (from + page - 1) & ~(page - 1);
-	uintptr_t inner_to = to & ~(page - 1);
-	if (inner_to <= inner_from ||
-	    madvise((void *)inner_from, inner_to - inner_from,
-		    MADV_DONTNEED) != 0)
+	struct page_run inner = tcg_drop_whole_pages(from, n);
+	if (inner.to == inner.from)
 		return libc_memset(p, c, n);
-	libc_memset(p, 0, inner_from - from);
-	libc_memset((void *)inner_to, 0, to - inner_to);
+	libc_memset(p, 0, inner.from - from);
+	libc_memset((void *)inner.to, 0, to - inner.to);
+	flushing_dropped = true;
 	atomic_fetch_add(&drops, 1);
 	return p;
 }
@@ -201,11 +200,13 @@ const char *tcg_code_zeroing_install(void)
 void tcg_code_zeroing_begin(const struct tcg_code_buffer *code)
 {
 	flushing = code;
+	flushing_dropped = false;
 }
 
-void tcg_code_zeroing_end(void)
+bool tcg_code_zeroing_end(void)
 {
 	flushing = NULL;
+	return flushing_dropped;
 }
 
 unsigned long tcg_code_zeroing_drops(void)

@@ -52,6 +52,9 @@ struct tcg_code_buffer {
 	uint64_t dropped_at_flush; /* QEMU's invalidation count then */
 	bool stop_wanted;	   /* nearly full: flush before going on */
 	uint64_t flushes;
+	/* Flushes after which tcg_code_buffer.c gave the pages back itself
+	 * (the memset redirect did not drop them). */
+	uint64_t given_back;
 };
 
 struct tcg_vcpu {
@@ -211,12 +214,21 @@ int tcg_code_buffer_selfcheck(uc_engine *uc, char *err, size_t errlen);
 /* Flushes that drop the buffer's pages instead of zeroing them
  * (tcg_code_zeroing.c). install: NULL once libunicorn's memset is
  * redirected, else why not (flushes then zero every page). A flush of
- * `code` goes between begin and end on the engine's thread. drops: how
- * many buffers were dropped so far. */
+ * `code` goes between begin and end on the engine's thread; end: true if
+ * the flush's zeroing of the buffer was a drop. drops: how many buffers
+ * were dropped so far (every thread). */
 const char *tcg_code_zeroing_install(void);
 void tcg_code_zeroing_begin(const struct tcg_code_buffer *code);
-void tcg_code_zeroing_end(void);
+bool tcg_code_zeroing_end(void);
 unsigned long tcg_code_zeroing_drops(void);
+/* The whole pages inside [start, start + len), given back to the kernel
+ * (MADV_DONTNEED: the next read of a private anonymous page is zeroes;
+ * tcg_page_drop.c). Returns them, or an empty run (from == to) if there
+ * are none or madvise failed: nothing was dropped then. */
+struct page_run {
+	uintptr_t from, to;
+};
+struct page_run tcg_drop_whole_pages(uintptr_t start, size_t len);
 /* UC_HOOK_BLOCK's part for injections: raises the pending one at the
  * entry's first block (does not return then). */
 void tcg_raise_pending_injection(struct vcpu *v, uint64_t block_addr);

@@ -24,6 +24,7 @@
 #include "gdbstub/session.h"
 #include "gdbstub/vcpu_events.h"
 #include "mock_target.h"
+#include "state_machine_checks.h"
 
 struct harness {
 	struct mock_target mt;
@@ -405,10 +406,7 @@ static void test_step_after_stale_event(void **state)
 
 static void test_scheduler_locked_step(void **state)
 {
-	enum mock_personality p = *(enum mock_personality *)*state;
-	struct harness *h = make(p, 4, false);
-	mock_start_vcpus(&h->mt);
-	attach(h);
+	struct harness *h = *state;
 	uint64_t rips[4];
 	for (int v = 0; v < 4; v++)
 		rips[v] = rip_of(h, v);
@@ -451,7 +449,6 @@ static void test_scheduler_locked_step(void **state)
 	assert_int_equal(st.vcpu, 0);
 	packet(h, "vCont;c");
 	ASSERT_SOON(executed(h, 3) > e3);
-	destroy(h);
 }
 
 static unsigned long range_steps(struct harness *h)
@@ -468,10 +465,7 @@ static unsigned long range_steps(struct harness *h)
  * Every step has interrupts masked, as a single step does. */
 static void test_range_step(void **state)
 {
-	enum mock_personality p = *(enum mock_personality *)*state;
-	struct harness *h = make(p, 4, false);
-	mock_start_vcpus(&h->mt);
-	attach(h);
+	struct harness *h = *state;
 	uint64_t start = h->mt.vcpu[2].loop_start;
 	char pkt[64];
 	struct gdb_stop_info st;
@@ -532,7 +526,6 @@ static void test_range_step(void **state)
 	ASSERT_SOON(executed(h, 2) > e2 + 50);
 	assert_false(h->mt.vcpu[2].caps[h->s.step_cap]);
 	assert_false(wait_stop(h, 200, &st));
-	destroy(h);
 }
 
 static void test_disconnect_mid_step_and_pending(void **state)
@@ -837,148 +830,6 @@ static void test_lock_spinning_sleeps_after_window(void **state)
 
 /* ---- The state table ---------------------------------------------------- */
 
-/* The width of the "when" column: table lines stay within 80 columns. */
-#define WHEN_WIDTH 37
-
-static size_t name_width(void)
-{
-	size_t w = strlen("from");
-	for (int st = 0; st < VCPU_STATE_COUNT; st++)
-		if (strlen(vcpu_state_name((enum vcpu_dbg_state)st)) > w)
-			w = strlen(vcpu_state_name((enum vcpu_dbg_state)st));
-	return w;
-}
-
-static void add_row(char *out, size_t cap, const char *from, const char *to,
-		    const char *when, size_t when_len)
-{
-	size_t w = name_width();
-	size_t n = strlen(out);
-	snprintf(out + n, cap - n, " * | %-*s | %-*s | %-*.*s |\n", (int)w, from,
-		 (int)w, to, WHEN_WIDTH, (int)when_len, when);
-}
-
-/* The edges of vcpu_state.c as the comment of vcpu_events.c shows them:
- * one row per edge, "when" wrapped at word boundaries. */
-static void render_table(char *out, size_t cap)
-{
-	size_t w = name_width();
-	char rule[128];
-	out[0] = 0;
-	add_row(out, cap, "from", "to", "when", 4);
-	memset(rule, '-', sizeof(rule));
-	size_t n = strlen(out);
-	snprintf(out + n, cap - n, " * |%.*s|%.*s|%.*s|\n", (int)w + 2, rule,
-		 (int)w + 2, rule, WHEN_WIDTH + 2, rule);
-	for (size_t i = 0; i < vcpu_state_edge_count; i++) {
-		const struct vcpu_state_edge *e = &vcpu_state_edges[i];
-		const char *from = vcpu_state_name(e->from);
-		const char *to = vcpu_state_name(e->to);
-		const char *text = e->when;
-		while (*text) {
-			size_t len = strlen(text);
-			if (len > WHEN_WIDTH) {
-				len = WHEN_WIDTH;
-				while (len > 0 && text[len] != ' ')
-					len--;
-				assert_true(len > 0); /* a word fits a line */
-			}
-			add_row(out, cap, from, to, text, len);
-			from = to = "";
-			text += len;
-			while (*text == ' ')
-				text++;
-		}
-	}
-}
-
-/* The table lines (" * |") of vcpu_events.c's first comment. */
-static void table_in_source(char *out, size_t cap)
-{
-	FILE *f = fopen(HVGDB_VCPU_EVENTS_C, "r");
-	char line[256];
-	assert_non_null(f);
-	out[0] = 0;
-	while (fgets(line, sizeof(line), f) && strncmp(line, " */", 3) != 0) {
-		if (strncmp(line, " * |", 4) != 0)
-			continue;
-		size_t n = strlen(out);
-		snprintf(out + n, cap - n, "%s", line);
-	}
-	fclose(f);
-}
-
-static void test_state_table_matches_code(void **state)
-{
-	(void)state;
-	static char want[16384], have[16384];
-	render_table(want, sizeof(want));
-	table_in_source(have, sizeof(have));
-	if (strcmp(want, have) != 0) {
-		fprintf(stderr, "replace the table in src/gdbstub/vcpu_events.c "
-			"with:\n%s", want);
-		fail_msg("the state table in src/gdbstub/vcpu_events.c is not "
-			 "vcpu_state.c's (see above)");
-	}
-}
-
-static bool reaches(enum vcpu_dbg_state from, enum vcpu_dbg_state to)
-{
-	bool seen[VCPU_STATE_COUNT] = { false };
-	enum vcpu_dbg_state todo[VCPU_STATE_COUNT];
-	int n = 0;
-	todo[n++] = from;
-	seen[from] = true;
-	while (n > 0) {
-		enum vcpu_dbg_state s = todo[--n];
-		if (s == to)
-			return true;
-		for (size_t i = 0; i < vcpu_state_edge_count; i++) {
-			const struct vcpu_state_edge *e = &vcpu_state_edges[i];
-			if (e->from == s && !seen[e->to]) {
-				seen[e->to] = true;
-				todo[n++] = e->to;
-			}
-		}
-	}
-	return false;
-}
-
-/* What the design promises of the edges, whatever they are. */
-static void test_state_graph_properties(void **state)
-{
-	(void)state;
-	for (int i = 0; i < VCPU_STATE_COUNT; i++) {
-		enum vcpu_dbg_state s = (enum vcpu_dbg_state)i;
-		/* every state can happen, and no vCPU is stuck in one: it
-		 * can always get back to running guest code */
-		assert_true(reaches(VCPU_NOT_STARTED, s));
-		if (s != VCPU_NOT_STARTED)
-			assert_true(reaches(s, VCPU_RUNNING));
-	}
-	for (size_t i = 0; i < vcpu_state_edge_count; i++) {
-		const struct vcpu_state_edge *e = &vcpu_state_edges[i];
-		/* a thread that came never leaves again */
-		assert_int_not_equal(e->to, VCPU_NOT_STARTED);
-		/* events happen to running code only */
-		if (vcpu_state_has_event(e->to))
-			assert_true(e->from == VCPU_RUNNING ||
-				    e->from == VCPU_STEPPING);
-		/* an event is never forgotten by running on: it is
-		 * consumed or dropped, and the vCPU parked */
-		if (vcpu_state_has_event(e->from))
-			assert_int_equal(e->to, VCPU_PARKED);
-		/* only parked vCPUs are resumed */
-		if (e->to == VCPU_STEPPING)
-			assert_true(e->from == VCPU_NOT_STARTED ||
-				    vcpu_state_parked(e->from));
-		/* no edge twice */
-		for (size_t j = 0; j < i; j++)
-			assert_false(vcpu_state_edges[j].from == e->from &&
-				     vcpu_state_edges[j].to == e->to);
-	}
-}
-
 static const char *monitor_text(struct harness *h, const char *cmd)
 {
 	static char text[4096];
@@ -992,13 +843,30 @@ static const char *monitor_text(struct harness *h, const char *cmd)
 	return text;
 }
 
+#ifndef NDEBUG
+/* The illegal edges below, taken in a child (expect_abort_saying): a
+ * debug build aborts. */
+static void step_vcpu1_unstarted(void *arg)
+{
+	struct harness *h = arg;
+	checked_mutex_lock(&h->ev.lock);
+	events_set_state_locked(&h->ev, 1, VCPU_STEPPED);
+}
+
+static void stop_a_free_world(void *arg)
+{
+	struct harness *h = arg;
+	checked_mutex_lock(&h->ev.lock);
+	events_set_world_locked(&h->ev, WORLD_STOPPED);
+}
+#endif
+
 /* An edge the table does not list is a bug in the event machine. A debug
  * build stops on it; a release build refuses it, counts it and carries on
  * (monitor info stats shows the count). */
 static void test_illegal_transition_refused(void **state)
 {
-	(void)state;
-	struct harness *h = make(MOCK_INTEL, 2, false);
+	struct harness *h = *state;
 #ifdef NDEBUG
 	checked_mutex_lock(&h->ev.lock);
 	unsigned long made = h->ev.transitions;
@@ -1013,28 +881,10 @@ static void test_illegal_transition_refused(void **state)
 	assert_non_null(strstr(monitor_text(h, "info stats"),
 			       "illegal vCPU state transitions refused: 1\n"));
 #else
-	int fds[2];
-	assert_int_equal(pipe(fds), 0);
-	fflush(NULL);
-	pid_t pid = fork();
-	if (pid == 0) {
-		dup2(fds[1], 2);
-		checked_mutex_lock(&h->ev.lock);
-		events_set_state_locked(&h->ev, 1, VCPU_STEPPED);
-		_exit(0);
-	}
-	close(fds[1]);
-	char out[512];
-	ssize_t n = read(fds[0], out, sizeof(out) - 1);
-	out[n > 0 ? n : 0] = 0;
-	close(fds[0]);
-	int status;
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
-	assert_non_null(strstr(out, "vCPU 1: illegal state transition "
-				    "not-started -> stepped"));
+	expect_abort_saying(step_vcpu1_unstarted, h,
+			    "vCPU 1: illegal state transition "
+			    "not-started -> stepped");
 #endif
-	destroy(h);
 }
 
 /* The world's state (world_state.h) takes only listed edges: a resume
@@ -1043,8 +893,7 @@ static void test_illegal_transition_refused(void **state)
  * carries on. */
 static void test_illegal_world_transition_refused(void **state)
 {
-	(void)state;
-	struct harness *h = make(MOCK_INTEL, 2, false);
+	struct harness *h = *state;
 #ifdef NDEBUG
 	checked_mutex_lock(&h->ev.lock);
 	assert_int_equal(h->ev.world, WORLD_FREE);
@@ -1058,28 +907,9 @@ static void test_illegal_world_transition_refused(void **state)
 	assert_int_equal(h->ev.illegal_transitions, 2);
 	checked_mutex_unlock(&h->ev.lock);
 #else
-	int fds[2];
-	assert_int_equal(pipe(fds), 0);
-	fflush(NULL);
-	pid_t pid = fork();
-	if (pid == 0) {
-		dup2(fds[1], 2);
-		checked_mutex_lock(&h->ev.lock);
-		events_set_world_locked(&h->ev, WORLD_STOPPED);
-		_exit(0);
-	}
-	close(fds[1]);
-	char out[512];
-	ssize_t n = read(fds[0], out, sizeof(out) - 1);
-	out[n > 0 ? n : 0] = 0;
-	close(fds[0]);
-	int status;
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
-	assert_non_null(strstr(out, "illegal world state transition "
-				    "free -> stopped"));
+	expect_abort_saying(stop_a_free_world, h,
+			    "illegal world state transition free -> stopped");
 #endif
-	destroy(h);
 }
 
 /* A session's stops walk the world through its states, and ^C's stop is
@@ -1295,15 +1125,62 @@ static bool starts(const char *text, const char *prefix)
 	return false;
 }
 
+/* ---- Fixtures (cmocka set-up and tear-down; prestate: the personality) */
+
+/* 4 vCPUs started and a debugger attached: every vCPU stopped. */
+static int four_attached(void **state)
+{
+	struct harness *h = make(*(enum mock_personality *)*state, 4, false);
+	mock_start_vcpus(&h->mt);
+	attach(h);
+	*state = h;
+	return 0;
+}
+
+/* The same in non-stop mode, the attach's four stops read and
+ * acknowledged: every vCPU stopped, nothing owed to the debugger. */
+static int four_attached_non_stop(void **state)
+{
+	four_attached(state);
+	struct harness *h = *state;
+	assert_string_equal(packet(h, "QNonStop:1"), "OK");
+	packet(h, "?");
+	assert_string_equal(packet(h, "vStopped"), "OK");
+	assert_true(starts(ns_notification(h, 0), "T00thread:2;"));
+	while (strcmp(packet(h, "vStopped"), "OK") != 0)
+		;
+	return 0;
+}
+
+/* 2 vCPUs whose threads have not started (Intel). */
+static int two_unstarted(void **state)
+{
+	*state = make(MOCK_INTEL, 2, false);
+	return 0;
+}
+
+static int gone(void **state)
+{
+	destroy(*state);
+	return 0;
+}
+
+/* Whatever the test did took no illegal edge; the harness goes. */
+static int no_illegal_transition(void **state)
+{
+	struct harness *h = *state;
+	unsigned long illegal = h->ev.illegal_transitions;
+	destroy(h);
+	assert_int_equal(illegal, 0);
+	return 0;
+}
+
 /* Each vCPU runs its own loop (0x1000 + 0x100 * vCPU): a stop on one leaves
  * the others running; vCont;t, vCont;c:N, vCont;s:N act on one; Z0 and
  * memory reads are served while others run; vCtrlC stops the runners. */
 static void test_non_stop_one_vcpu_at_a_time(void **state)
 {
-	enum mock_personality p = *(enum mock_personality *)*state;
-	struct harness *h = make(p, 4, false);
-	mock_start_vcpus(&h->mt);
-	attach(h);
+	struct harness *h = *state;
 	assert_string_equal(packet(h, "QNonStop:1"), "OK");
 	/* every vCPU was stopped by the attach: '?' names the first, the
 	 * others follow as notifications once its sequence is over (gdb
@@ -1378,24 +1255,13 @@ static void test_non_stop_one_vcpu_at_a_time(void **state)
 	assert_true(starts(packet(h, "vStopped"),
 			   zero_first ? "T00thread:2;" : "T02thread:1;"));
 	assert_string_equal(packet(h, "vStopped"), "OK");
-	assert_int_equal(h->ev.illegal_transitions, 0);
-	destroy(h);
 }
 
 /* A debugger that leaves in non-stop with some vCPUs stopped and some
  * running: the session's end stops everyone, then resumes everyone. */
 static void test_non_stop_disconnect_resumes_all(void **state)
 {
-	enum mock_personality p = *(enum mock_personality *)*state;
-	struct harness *h = make(p, 4, false);
-	mock_start_vcpus(&h->mt);
-	attach(h);
-	assert_string_equal(packet(h, "QNonStop:1"), "OK");
-	packet(h, "?");
-	assert_string_equal(packet(h, "vStopped"), "OK");
-	assert_true(starts(ns_notification(h, 0), "T00thread:2;"));
-	while (strcmp(packet(h, "vStopped"), "OK") != 0)
-		;
+	struct harness *h = *state;
 	/* vCPU 0 and 2 run; 1 and 3 stay stopped, 3 at a breakpoint */
 	assert_string_equal(packet(h, "Z0,1305,1"), "OK");
 	assert_string_equal(packet(h, "vCont;c:1;c:3"), "OK");
@@ -1412,8 +1278,6 @@ static void test_non_stop_disconnect_resumes_all(void **state)
 	checked_mutex_unlock(&h->ev.lock);
 	ASSERT_SOON(all_moved(h, before, 100));
 	assert_true(h->mt.mem[0x1305] != 0xcc);
-	assert_int_equal(h->ev.illegal_transitions, 0);
-	destroy(h);
 }
 
 /* Range stepping in non-stop (gdb's `next` there is vCont;r for one
@@ -1426,16 +1290,7 @@ static void test_non_stop_disconnect_resumes_all(void **state)
  * runner's registers, thread-pcs says 0 for a runner. */
 static void test_non_stop_range_step(void **state)
 {
-	enum mock_personality p = *(enum mock_personality *)*state;
-	struct harness *h = make(p, 4, false);
-	mock_start_vcpus(&h->mt);
-	attach(h);
-	assert_string_equal(packet(h, "QNonStop:1"), "OK");
-	packet(h, "?");
-	assert_string_equal(packet(h, "vStopped"), "OK");
-	assert_true(starts(ns_notification(h, 0), "T00thread:2;"));
-	while (strcmp(packet(h, "vStopped"), "OK") != 0)
-		;
+	struct harness *h = *state;
 	assert_string_equal(packet(h, "vCont;c:1;c:2;c:4"), "OK");
 	assert_true(parked(h, 2));
 	uint64_t start = h->mt.vcpu[2].loop_start;
@@ -1499,8 +1354,6 @@ static void test_non_stop_range_step(void **state)
 	usleep(20000);
 	assert_int_equal(range_steps(h), before);
 	assert_true(parked(h, 2));
-	assert_int_equal(h->ev.illegal_transitions, 0);
-	destroy(h);
 }
 
 int main(void)
@@ -1508,12 +1361,17 @@ int main(void)
 #define BOTH(t)                                                     \
 	cmocka_unit_test_prestate(t, &intel),                       \
 		cmocka_unit_test_prestate(t, &amd)
+#define BOTH_IN(setup, t)                                            \
+	cmocka_unit_test_prestate_setup_teardown(                    \
+		t, setup, no_illegal_transition, &intel),            \
+		cmocka_unit_test_prestate_setup_teardown(            \
+			t, setup, no_illegal_transition, &amd)
 	const struct CMUnitTest tests[] = {
 		BOTH(test_hits_reported_one_at_a_time),
 		BOTH(test_stale_event_dropped_after_z0),
 		BOTH(test_step_after_stale_event),
-		BOTH(test_scheduler_locked_step),
-		BOTH(test_range_step),
+		BOTH_IN(four_attached, test_scheduler_locked_step),
+		BOTH_IN(four_attached, test_range_step),
 		BOTH(test_disconnect_mid_step_and_pending),
 		cmocka_unit_test(test_late_vcpu_gets_bpt_exit),
 		cmocka_unit_test(test_failed_set_cap_retried),
@@ -1526,15 +1384,17 @@ int main(void)
 		BOTH(test_watchpoint_reported_after_the_store),
 		BOTH(test_hw_breakpoint_before_its_instruction),
 		BOTH(test_stale_watch_hits_dropped),
-		cmocka_unit_test(test_state_table_matches_code),
-		cmocka_unit_test(test_state_graph_properties),
-		cmocka_unit_test(test_illegal_transition_refused),
-		cmocka_unit_test(test_illegal_world_transition_refused),
+		cmocka_unit_test_setup_teardown(test_illegal_transition_refused,
+						two_unstarted, gone),
+		cmocka_unit_test_setup_teardown(
+			test_illegal_world_transition_refused, two_unstarted,
+			gone),
 		cmocka_unit_test(test_world_states_of_a_session),
 		cmocka_unit_test(test_stats_count_transitions),
-		BOTH(test_non_stop_one_vcpu_at_a_time),
-		BOTH(test_non_stop_disconnect_resumes_all),
-		BOTH(test_non_stop_range_step),
+		BOTH_IN(four_attached, test_non_stop_one_vcpu_at_a_time),
+		BOTH_IN(four_attached_non_stop,
+			test_non_stop_disconnect_resumes_all),
+		BOTH_IN(four_attached_non_stop, test_non_stop_range_step),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

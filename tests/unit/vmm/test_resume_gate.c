@@ -89,10 +89,23 @@ static bool counts_past(struct vm *vm, unsigned slot, uint64_t from)
 	return false;
 }
 
-/* Two counting vCPUs, both run, then stopped with vCPU 1 the least
- * recently run (vCPU 0 ran alone last). */
-static struct vm *start_with_vcpu1_least_recent(struct gated_vcpu g[2],
-						bool serial)
+/* true when check(vm), called with the scheduler's lock held, said so
+ * within WAIT_POLLS polls */
+static bool sched_soon(struct vm *vm, bool (*check_locked)(struct vm *vm))
+{
+	for (int i = 0; i < WAIT_POLLS; i++) {
+		checked_mutex_lock(&vm->sched.mtx);
+		bool yes = check_locked(vm);
+		checked_mutex_unlock(&vm->sched.mtx);
+		if (yes)
+			return true;
+		sleep_us(100);
+	}
+	return false;
+}
+
+/* Two counting vCPUs, both run, then every vCPU stopped. */
+static struct vm *start_both_then_stop(struct gated_vcpu g[2], bool serial)
 {
 	struct vm *vm = serial ? tg_create(2, VM_CPU_VENDOR_INTEL)
 			       : tg_create_parallel(2, VM_CPU_VENDOR_INTEL);
@@ -106,6 +119,14 @@ static struct vm *start_with_vcpu1_least_recent(struct gated_vcpu g[2],
 	assert_int_equal(vm_suspend_cpu(vm, -1), 0);
 	wait_for(&g[0].loop.suspended_exits, 1);
 	wait_for(&g[1].loop.suspended_exits, 1);
+	return vm;
+}
+
+/* The same, with vCPU 1 the least recently run (vCPU 0 ran alone last). */
+static struct vm *start_with_vcpu1_least_recent(struct gated_vcpu g[2],
+						bool serial)
+{
+	struct vm *vm = start_both_then_stop(g, serial);
 	uint64_t c0 = tg_data(vm, 0);
 	assert_int_equal(vm_resume_cpu(vm, 0), 0);
 	assert_true(counts_past(vm, 0, c0));
@@ -188,6 +209,22 @@ static void test_parallel_suspended_again_releases_the_gate(void **state)
 	check_suspended_again_releases_the_gate(false);
 }
 
+/* vCPU 0 holds the lock, and now for good: its slice never ends. */
+static bool vcpu0_keeps_lock_locked(struct vm *vm)
+{
+	lock_assert_held(&vm->sched.mtx);
+	if (!vm->sched.held || vm->sched.running != vm->vcpus[0])
+		return false;
+	vm->sched.slice_end = UINT64_MAX;
+	return true;
+}
+
+static bool vcpu1_waits_locked(struct vm *vm)
+{
+	lock_assert_held(&vm->sched.mtx);
+	return vm->vcpus[1]->sched_waiting;
+}
+
 /* A vCPU that waited for the lock when the VM was stopped gets the lock
  * only to see the stop; that must not count as its turn. It did, and in
  * e2e.break_all_vcpus one vCPU sat in a spin loop across 12 continues:
@@ -203,29 +240,9 @@ static void test_stop_while_waiting_keeps_turn(void **state)
 		gated_init(&g[i], vm, i);
 	gated_start(&g[0]);
 	assert_true(counts_past(vm, 0, 0));
-	/* vCPU 0 keeps the lock: its slice never ends */
-	bool kept = false;
-	for (int i = 0; i < WAIT_POLLS && !kept; i++) {
-		checked_mutex_lock(&vm->sched.mtx);
-		if (vm->sched.held && vm->sched.running == vm->vcpus[0]) {
-			vm->sched.slice_end = UINT64_MAX;
-			kept = true;
-		}
-		checked_mutex_unlock(&vm->sched.mtx);
-		if (!kept)
-			sleep_us(100);
-	}
-	assert_true(kept);
+	assert_true(sched_soon(vm, vcpu0_keeps_lock_locked));
 	gated_start(&g[1]);
-	bool waiting = false;
-	for (int i = 0; i < WAIT_POLLS && !waiting; i++) {
-		checked_mutex_lock(&vm->sched.mtx);
-		waiting = vm->vcpus[1]->sched_waiting;
-		checked_mutex_unlock(&vm->sched.mtx);
-		if (!waiting)
-			sleep_us(100);
-	}
-	assert_true(waiting);
+	assert_true(sched_soon(vm, vcpu1_waits_locked));
 	assert_int_equal(tg_data(vm, 1), 0);
 	/* stop while vCPU 1 waits; resume with vCPU 0's thread held back */
 	assert_int_equal(vm_suspend_cpu(vm, -1), 0);
@@ -246,17 +263,7 @@ static void test_stop_while_waiting_keeps_turn(void **state)
  * did in 12 continues (e2e.break_all_vcpus). */
 static struct vm *start_parallel_vcpu0_reported(struct gated_vcpu g[2])
 {
-	struct vm *vm = tg_create_parallel(2, VM_CPU_VENDOR_INTEL);
-	tg_load(vm, percpu_start, percpu_end);
-	for (int i = 0; i < 2; i++) {
-		gated_init(&g[i], vm, i);
-		gated_start(&g[i]);
-	}
-	assert_true(counts_past(vm, 0, 0));
-	assert_true(counts_past(vm, 1, 0));
-	assert_int_equal(vm_suspend_cpu(vm, -1), 0);
-	wait_for(&g[0].loop.suspended_exits, 1);
-	wait_for(&g[1].loop.suspended_exits, 1);
+	struct vm *vm = start_both_then_stop(g, false);
 	sched_vcpu_reported(vm, vm->vcpus[0]);
 	vm->sched.head_bound_ns = 600ULL * 1000000000ULL;
 	return vm;
