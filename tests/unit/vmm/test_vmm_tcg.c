@@ -1083,7 +1083,9 @@ static void test_suspend_resume_stress(void **state)
 	vm_destroy(vm);
 }
 
-static double idle_cpu_share(struct vm *vm)
+/* The share of one host core the process used while the guest idled,
+ * and (if asked) the engine entries all four vCPUs made in their run. */
+static double idle_cpu_share(struct vm *vm, uint64_t *entries)
 {
 	struct tg_runner r[4];
 	for (int i = 0; i < 4; i++)
@@ -1115,6 +1117,11 @@ static double idle_cpu_share(struct vm *vm)
 		assert_int_equal(r[i].exit.u.shutdown.reason,
 				 VM_SHUTDOWN_REQUESTED);
 	}
+	if (entries) {
+		*entries = 0;
+		for (int i = 0; i < 4; i++) /* their threads have ended */
+			*entries += vm->vcpus[i]->engine_entries;
+	}
 	return share;
 }
 
@@ -1124,33 +1131,40 @@ static void test_idle_guest_is_cheap(void **state)
 	struct vm *vm = tg_create(4, VM_CPU_VENDOR_INTEL);
 	const uint8_t stihlt[] = { 0xFB, 0xF4, 0xEB, 0xFD }; /* sti; hlt; jmp */
 	assert_int_equal(vm_write_gpa(vm, SNIP_BASE, stihlt, sizeof(stihlt)), 0);
-	double share = idle_cpu_share(vm);
+	double share = idle_cpu_share(vm, NULL);
 	print_message("idle: %.2f%% of one core\n", 100.0 * share);
 	assert_true(share < 0.02);
 	vm_destroy(vm);
 }
 
 /* 4 vCPUs asleep in hlt between 100 Hz timer ticks: each tick is one
- * wake-up and one short engine entry. */
+ * wake-up and one short engine entry, not a spin. Checked by what the
+ * vCPUs did (engine entries per tick), which no host load changes, and
+ * by a CPU share far below what one spinning vCPU costs (a whole core):
+ * the share itself depends on the build (1.7-2.9% with gcc, 8-16% under
+ * TSan's instrumentation on CI's busy host) and on the host's load. */
 static void test_idle_100hz_guest_is_cheap(void **state)
 {
 	(void)state;
-	/* Best of two: a host busy with other test suites only ever adds
-	 * to the cost (one run of 2.0-2.5% took 12% once under a full
-	 * `make test`). */
 	double share = 1.0;
-	uint64_t most_ticks = 0;
-	for (int run = 0; run < 3 && (share >= 0.08 || most_ticks < 24);
+	uint64_t most_ticks = 0, entries_then = 0;
+	for (int run = 0; run < 3 && (share >= 0.5 || most_ticks < 24);
 	     run++) {
 		struct vm *vm = tg_create(4, VM_CPU_VENDOR_INTEL);
 		tg_load(vm, idle100_start, idle100_end);
 		tg_set_gate(vm, 0x40, SNIP_ADDR(idle100, handler));
-		double s = idle_cpu_share(vm);
+		uint64_t entries;
+		double s = idle_cpu_share(vm, &entries);
 		uint64_t ticks = tg_data(vm, 0);
 		print_message("idle at 100 Hz: %.2f%% of one core, %llu "
-			      "ticks\n", 100.0 * s, (unsigned long long)ticks);
+			      "ticks, %llu engine entries\n", 100.0 * s,
+			      (unsigned long long)ticks,
+			      (unsigned long long)entries);
 		share = s < share ? s : share;
-		most_ticks = ticks > most_ticks ? ticks : most_ticks;
+		if (ticks > most_ticks) {
+			most_ticks = ticks;
+			entries_then = entries;
+		}
 		vm_destroy(vm);
 	}
 	/* Nominally ~200 ticks (4 vCPUs x 100 Hz, ~0.55 s). A loaded host
@@ -1159,8 +1173,12 @@ static void test_idle_100hz_guest_is_cheap(void **state)
 	 * other test suites beside it, hence up to three runs. A timer that
 	 * does not fire, or a vCPU that never wakes, gives ~0 every time. */
 	assert_true(most_ticks >= 24);
-	/* Measured 1.7-2.9% on a busy 2-core host; spinning would be 100%+. */
-	assert_true(share < 0.08);
+	/* A tick is one entry (sometimes two, when the timer fires while
+	 * the vCPU is still in the engine); start-up adds a few per vCPU.
+	 * A vCPU that returned to the engine instead of sleeping would make
+	 * thousands. */
+	assert_true(entries_then <= 3 * most_ticks + 64);
+	assert_true(share < 0.5);
 }
 
 /* PAUSE-loop exiting (tcg_pause.c): a vCPU spinning with PAUSE on a flag
