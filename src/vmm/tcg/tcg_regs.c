@@ -389,8 +389,22 @@ static void desc_from_table(struct vcpu *v, uint16_t sel, struct seg_desc *d)
 	d->access = (uint32_t)(((raw >> 40) & 0xff) | (((raw >> 52) & 0xf) << 12));
 }
 
+/*
+ * What QEMU adds to RIP for a block's linear address (a block hook's
+ * `addr`, tb->pc): CS's base as loaded, from the segment cache, in every
+ * mode. Not the descriptor the selector names now: right after a mode
+ * switch (mov %cr0 setting PE, before the far jump that reloads CS) the
+ * selector is still the real-mode one and the GDT has nothing for it,
+ * and a stop there resumed the vCPU at the wrong place (a Linux AP in its
+ * trampoline, kicked by another vCPU, ran into garbage). The table is the
+ * fallback only before the start-up self-test has found the cache.
+ */
 uint64_t tcg_code_base(struct vcpu *v)
 {
+	struct tcg_segment_cache c;
+	if (tcg_read_segment_cache(&tcg_of(v)->cpu,
+				   qemu_seg_index(VM_REG_GUEST_CS), &c) == 0)
+		return c.base;
 	uc_engine *uc = tcg_of(v)->uc;
 	if (tcg_in_long_mode(uc))
 		return 0;

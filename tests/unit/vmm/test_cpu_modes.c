@@ -267,15 +267,11 @@ static uint16_t gpa_u16(struct vm *vm, uint64_t gpa)
 	return v;
 }
 
-/* mode_switch.S from real mode to long mode and back to real mode, by
- * itself: CR0.PE and far jumps, 32-bit paging (a 4 MiB page and a 4 KiB
- * page at VA != PA), PAE + EFER.LME + CR0.PG and a far jump to 64-bit
- * code, a far return to 32-bit code, paging off, a 16-bit segment, PE
- * off. Real-mode segment bases are the selector * 16 both times. */
-static void test_mode_switches_real_protected_long_and_back(void **state)
+/* mode_switch.S, loaded and set up to start in real mode at
+ * 0x1000:0000, as after a STARTUP IPI. */
+static struct vm *modes_vm(enum vm_cpu_vendor vendor)
 {
-	(void)state;
-	struct vm *vm = tg_create(1, VM_CPU_VENDOR_INTEL);
+	struct vm *vm = tg_create(1, vendor);
 	assert_int_equal(vm_write_gpa(vm, MODES_PHYS, modes_start,
 				      (size_t)(modes_end - modes_start)), 0);
 	set_gpa_u32(vm, LEGACY_PD, 0x83);             /* 4 MiB at 0, PS */
@@ -283,7 +279,6 @@ static void test_mode_switches_real_protected_long_and_back(void **state)
 	set_gpa_u32(vm, LEGACY_PT, (uint32_t)PA_LEGACY_PAGE | 3);
 	set_gpa_u32(vm, PA_LEGACY_PAGE + 0x10, 0x32107654);
 
-	/* Real mode at 0x1000:0000, as after a STARTUP IPI. */
 	assert_int_equal(vm_set_register(vm, 0, VM_REG_GUEST_CR0, 0x10), 0);
 	assert_int_equal(vm_set_register(vm, 0, VM_REG_GUEST_EFER, 0), 0);
 	assert_int_equal(vm_set_register(vm, 0, VM_REG_GUEST_CR4, 0), 0);
@@ -293,13 +288,16 @@ static void test_mode_switches_real_protected_long_and_back(void **state)
 	assert_int_equal(vm_set_register(vm, 0, VM_REG_GUEST_SS, 0), 0);
 	assert_int_equal(vm_set_register(vm, 0, VM_REG_GUEST_RIP, 0), 0);
 	assert_int_equal(vm_set_capability(vm, 0, VM_CAP_HALT_EXIT, 1), 0);
+	return vm;
+}
 
-	struct vm_exit e;
-	assert_int_equal(vm_run(vm, 0, &e), 0);
-	if (e.exitcode != VM_EXITCODE_HLT)
+/* Every stage's mark, and the vCPU back in real mode after the hlt. */
+static void check_modes_done(struct vm *vm, const struct vm_exit *e)
+{
+	if (e->exitcode != VM_EXITCODE_HLT)
 		fail_msg("exit %d at rip %#llx (%s); stages: pm32 %llu, paged "
-			 "%#llx, long %#llx", e.exitcode,
-			 (unsigned long long)e.rip, e.u.fault.reason,
+			 "%#llx, long %#llx", e->exitcode,
+			 (unsigned long long)e->rip, e->u.fault.reason,
 			 (unsigned long long)tg_data(vm, MODE_PM32_ECX),
 			 (unsigned long long)tg_data(vm, MODE_PAGED32_READ),
 			 (unsigned long long)tg_data(vm, MODE_LONG64));
@@ -310,12 +308,75 @@ static void test_mode_switches_real_protected_long_and_back(void **state)
 	assert_int_equal(tg_data(vm, MODE_EFER_AFTER) & (EFER_LME | EFER_LMA),
 			 0);
 	assert_int_equal(gpa_u16(vm, 0x30020), 0x5678);
-	assert_int_equal(e.rip, (uint64_t)(modes_hlt_end - modes_start));
+	assert_int_equal(e->rip, (uint64_t)(modes_hlt_end - modes_start));
 	assert_int_equal(tg_reg(vm, 0, VM_REG_GUEST_CS), MODES_PHYS >> 4);
 	assert_int_equal(tg_reg(vm, 0, VM_REG_GUEST_CR0) & (CR0_PE | CR0_PG),
 			 0);
 	assert_int_equal(tg_reg(vm, 0, VM_REG_GUEST_EFER) & EFER_LMA, 0);
+}
+
+/* mode_switch.S from real mode to long mode and back to real mode, by
+ * itself: CR0.PE and far jumps, 32-bit paging (a 4 MiB page and a 4 KiB
+ * page at VA != PA), PAE + EFER.LME + CR0.PG and a far jump to 64-bit
+ * code, a far return to 32-bit code, paging off, a 16-bit segment, PE
+ * off. Real-mode segment bases are the selector * 16 both times. */
+static void test_mode_switches_real_protected_long_and_back(void **state)
+{
+	(void)state;
+	struct vm *vm = modes_vm(VM_CPU_VENDOR_INTEL);
+	struct vm_exit e;
+	assert_int_equal(vm_run(vm, 0, &e), 0);
+	check_modes_done(vm, &e);
 	vm_destroy(vm);
+}
+
+/* The same trip one instruction at a time. Each step stops the engine at
+ * the next block and takes RIP back from the block's linear address,
+ * which is CS's base as loaded plus RIP: right after `mov %eax, %cr0`
+ * sets PE, CS still holds the real-mode selector 0x100 with base 0x1000
+ * until the far jump reloads it (the selector would index garbage in the
+ * GDT). Any stop there (a step, or in a Linux AP's trampoline a kick from
+ * another vCPU) once subtracted the GDT's idea of the base instead, and
+ * the vCPU resumed 0x1000 bytes off, in garbage. */
+static void check_mode_switches_stepped(enum vm_cpu_vendor vendor)
+{
+	struct vm *vm = modes_vm(vendor);
+	/* Steps by MTRAP (Intel) or by RFLAGS.TF with a #DB exit (AMD). */
+	bool intel = vendor == VM_CPU_VENDOR_INTEL;
+	assert_int_equal(vm_set_capability(vm, 0, intel ? VM_CAP_MTRAP_EXIT
+							: VM_CAP_RFLAGS_TF,
+					   1), 0);
+	enum vm_exitcode step_exit = intel ? VM_EXITCODE_MTRAP
+					  : VM_EXITCODE_DB;
+	/* A stepped hlt ends its step after the hlt, without sleeping. */
+	const uint64_t hlt_end = (uint64_t)(modes_hlt_end - modes_start);
+	struct vm_exit e;
+	unsigned steps = 0;
+	do {
+		assert_int_equal(vm_run(vm, 0, &e), 0);
+		if (e.exitcode != step_exit)
+			break;
+		assert_true(++steps < 1000);
+	} while (e.rip != hlt_end ||
+		 tg_reg(vm, 0, VM_REG_GUEST_CS) != MODES_PHYS >> 4);
+	assert_true(steps > 20);
+	/* Arriving after the hlt by steps stands for the plain run's exit. */
+	if (e.exitcode == step_exit)
+		e.exitcode = VM_EXITCODE_HLT;
+	check_modes_done(vm, &e);
+	vm_destroy(vm);
+}
+
+static void test_mode_switches_stepped_intel(void **state)
+{
+	(void)state;
+	check_mode_switches_stepped(VM_CPU_VENDOR_INTEL);
+}
+
+static void test_mode_switches_stepped_amd(void **state)
+{
+	(void)state;
+	check_mode_switches_stepped(VM_CPU_VENDOR_AMD);
 }
 
 int main(void)
@@ -326,6 +387,8 @@ int main(void)
 		cmocka_unit_test(test_syscall_sysret_swapgs),
 		cmocka_unit_test(test_syscall_without_sce_is_ud),
 		cmocka_unit_test(test_mode_switches_real_protected_long_and_back),
+		cmocka_unit_test(test_mode_switches_stepped_intel),
+		cmocka_unit_test(test_mode_switches_stepped_amd),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
