@@ -185,7 +185,7 @@ static uint64_t due_at(struct vcpu *v)
 uint64_t par_preempt_locked(struct vm *vm, uint64_t now)
 {
 	lock_assert_held(&vm->sched.mtx);
-	uint64_t next = UINT64_MAX;
+	uint64_t next = stress_kick_due_locked(vm, now);
 	for (unsigned i = 0; i < vm->ncpus; i++) {
 		struct vcpu *v = vm->vcpus[i];
 		/* The thread starts before the vCPUs are set up. */

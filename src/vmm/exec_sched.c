@@ -80,6 +80,28 @@ static uint64_t running_deadline(struct exec_sched *s)
 	return d;
 }
 
+/* HVGDB_STRESS_KICK_US: stops every executing vCPU when the period is
+ * over (a flag at its next block boundary; it goes on after). Returns
+ * when to look again (UINT64_MAX: off). */
+uint64_t stress_kick_due_locked(struct vm *vm, uint64_t now)
+{
+	struct exec_sched *s = &vm->sched;
+	lock_assert_held(&s->mtx);
+	if (!s->stress_kick_ns)
+		return UINT64_MAX;
+	if (now - s->stress_kicked_at >= s->stress_kick_ns) {
+		for (unsigned i = 0; i < vm->ncpus; i++) {
+			struct vcpu *v = vm->vcpus[i];
+			bool executing = v && (s->parallel ? v->sched_in_engine
+							   : s->running == v);
+			if (executing)
+				vm->ops->kick(v);
+		}
+		s->stress_kicked_at = now;
+	}
+	return s->stress_kicked_at + s->stress_kick_ns;
+}
+
 static void *preempt_thread(void *arg)
 {
 	struct vm *vm = arg;
@@ -100,7 +122,10 @@ static void *preempt_thread(void *arg)
 		uint64_t now = vm_now_ns(vm);
 		uint64_t deadline = running_deadline(s);
 		if (now < deadline) {
-			sched_wait_until_locked(vm, &s->wakeup, deadline);
+			uint64_t storm = stress_kick_due_locked(vm, now);
+			sched_wait_until_locked(vm, &s->wakeup,
+						storm < deadline ? storm
+								 : deadline);
 			continue;
 		}
 		/* Due. The kick is a flag checked at the next block boundary;

@@ -126,6 +126,8 @@ struct exec_sched {
 	bool kick_requested;    /* stop the running vCPU now */
 	bool kicked;            /* the current entry was stopped by us */
 	bool deadline_polled;   /* the engine checks its LAPIC deadline */
+	uint64_t stress_kick_ns; /* HVGDB_STRESS_KICK_US (stress_kick.h), 0: off */
+	uint64_t stress_kicked_at;
 	bool quit;
 	bool thread_started;
 	pthread_t thread;

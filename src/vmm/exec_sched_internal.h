@@ -30,6 +30,11 @@ void sched_no_longer_expected_locked(struct exec_sched *s, struct vcpu *v);
  * urgency and step request served. */
 void sched_waiter_served_locked(struct exec_sched *s, struct vcpu *v);
 
+/* HVGDB_STRESS_KICK_US's stops (stress_kick.h), from the preemption
+ * thread: kicks every executing vCPU when due; returns when next due
+ * (UINT64_MAX: off). */
+uint64_t stress_kick_due_locked(struct vm *vm, uint64_t now);
+
 /* The parallel gate (exec_parallel.c), called by exec_sched.c's entry
  * points when s->parallel. */
 void par_acquire(struct vm *vm, struct vcpu *v, bool step);

@@ -13,6 +13,7 @@
 #include "devices/lapic.h"
 #include "sync/monotonic_clock.h"
 #include "vmm/sched_trace.h"
+#include "vmm/stress_kick.h"
 #include "vmm/tcg/tcg.h"
 #include "vmm/vm_internal.h"
 #include "vmm/x86_pagewalk.h"
@@ -316,6 +317,9 @@ int vm_create(const struct vm_config *cfg, struct vm **vmp, char *err,
 	bool parallel;
 	if (resolve_exec_mode(cfg, &parallel, err, errlen) < 0)
 		return -EINVAL;
+	uint64_t stress_kick_ns;
+	if (stress_kick_from_env(&stress_kick_ns, err, errlen) < 0)
+		return -EINVAL;
 
 	sched_trace_init();
 	struct vm *vm = calloc(1, sizeof(*vm));
@@ -360,6 +364,7 @@ int vm_create(const struct vm_config *cfg, struct vm **vmp, char *err,
 		return -ENOMEM;
 	}
 
+	vm->sched.stress_kick_ns = stress_kick_ns;
 	int rc = sched_init(vm, parallel);
 	if (rc < 0) {
 		snprintf(err, errlen, "cannot start the preemption thread");

@@ -1256,6 +1256,72 @@ static void test_smp_throughput(void **state)
 	assert_true(one / four >= 0.5);
 }
 
+/* HVGDB_STRESS_KICK_US (stress_kick.h): every executing vCPU is stopped
+ * at a block boundary every 100 us and goes on. The compute loop's result
+ * must come out exact on both vCPUs, and the stops must really happen:
+ * far more engine entries than the same run without the knob. */
+static uint64_t stressed_compute_entries(bool parallel, const char *us)
+{
+	const uint64_t iters = 20000000;
+	if (us)
+		setenv("HVGDB_STRESS_KICK_US", us, 1);
+	struct vm *vm = parallel ? tg_create_parallel(2, VM_CPU_VENDOR_INTEL)
+				 : tg_create(2, VM_CPU_VENDOR_INTEL);
+	unsetenv("HVGDB_STRESS_KICK_US");
+	tg_load(vm, compute_start, compute_end);
+	for (int i = 0; i < 2; i++) {
+		vm_set_capability(vm, i, VM_CAP_HALT_EXIT, 1);
+		vm_set_register(vm, i, VM_REG_GUEST_RCX, iters);
+		vm_set_register(vm, i, VM_REG_GUEST_RAX, 1 + (uint64_t)i);
+	}
+	assert_int_equal(tg_run_all(vm, 2, VM_EXITCODE_HLT), 0);
+	uint64_t entries = 0;
+	for (int i = 0; i < 2; i++) {
+		uint64_t want = 1 + (uint64_t)i;
+		for (uint64_t n = 0; n < iters; n++)
+			want = want * 3 + 7;
+		assert_int_equal(tg_reg(vm, i, VM_REG_GUEST_RAX), want);
+		assert_int_equal(tg_reg(vm, i, VM_REG_GUEST_RCX), 0);
+		entries += vm->vcpus[i]->engine_entries;
+	}
+	vm_destroy(vm);
+	return entries;
+}
+
+static void test_stress_kick(void **state)
+{
+	(void)state;
+	for (int parallel = 0; parallel < 2; parallel++) {
+		uint64_t calm = stressed_compute_entries(parallel, NULL);
+		uint64_t stormy = stressed_compute_entries(parallel, "100");
+		print_message("%s: %llu engine entries, %llu with a stop every "
+			      "100 us\n", parallel ? "parallel" : "serial",
+			      (unsigned long long)calm,
+			      (unsigned long long)stormy);
+		/* ~0.4 s of guest work each: thousands of stops, against a
+		 * few dozen slices and timer polls without the knob. */
+		assert_true(stormy >= 4 * calm && stormy >= 200);
+	}
+	const char *bad[] = { "0", "-5", "1000001", "12us", "" };
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		setenv("HVGDB_STRESS_KICK_US", bad[i], 1);
+		struct vm_config c = { .ncpus = 1, .mem_size = TG_MEM,
+				       .vendor = VM_CPU_VENDOR_INTEL,
+				       .backend = VM_BACKEND_TCG };
+		struct vm *vm = NULL;
+		char err[128] = "";
+		int rc = vm_create(&c, &vm, err, sizeof(err));
+		unsetenv("HVGDB_STRESS_KICK_US");
+		if (!*bad[i]) { /* empty: unset */
+			assert_int_equal(rc, 0);
+			vm_destroy(vm);
+			continue;
+		}
+		assert_int_equal(rc, -EINVAL);
+		assert_non_null(strstr(err, "HVGDB_STRESS_KICK_US must be"));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1299,6 +1365,7 @@ int main(void)
 		cmocka_unit_test(test_idle_guest_is_cheap),
 		cmocka_unit_test(test_idle_100hz_guest_is_cheap),
 		cmocka_unit_test(test_smp_throughput),
+		cmocka_unit_test(test_stress_kick),
 		cmocka_unit_test(test_pause_spinner_yields),
 	};
 	if (getenv("VMM_TEST")) /* run one test while debugging */
