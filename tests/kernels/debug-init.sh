@@ -2,7 +2,9 @@
 # /init of the kernel debugging test's initramfs (linux_debug_test.py).
 # Prints what the debugger needs (symbols, where the kernel is in physical
 # memory), then runs one trapper per CPU while the test's gdb session works
-# on the kernel, and powers off.
+# on the kernel: until the test types a line on the console (its session is
+# over; a host under load may take long to get there), at most
+# TRAP_SECONDS of guest time. Then reports and powers off.
 /bin/busybox mount -t proc proc /proc
 /bin/busybox mount -t sysfs sysfs /sys
 /bin/busybox mount -t devtmpfs dev /dev
@@ -16,11 +18,14 @@ n=$(/bin/busybox nproc)
 say "cpus $n"
 i=0
 while [ $i -lt "$n" ]; do
-  /bin/busybox taskset -c $i /bin/trapper "${TRAP_SECONDS:-6}" cpu$i \
+  /bin/busybox taskset -c $i /bin/trapper "${TRAP_SECONDS:-600}" cpu$i \
     >/tmp/trapper.$i 2>&1 &
+  pids="$pids $!"
   i=$((i + 1))
 done
 say "ready"
+read -r _line
+kill -USR1 $pids 2>/dev/null
 ok=0
 wait
 i=0
