@@ -1,6 +1,7 @@
 /* Checks shared by the state machines' unit tests
  * (state_machine_checks.h). */
 #include "state_machine_checks.h"
+#include "child_stderr.h"
 
 #include <setjmp.h>
 #include <signal.h>
@@ -39,39 +40,10 @@ void check_edge_table(const struct checked_state_machine *m)
 	assert_string_equal(checked_state_name(m, m->state_count), "?");
 }
 
-/* Runs fn(arg) in a child process with its stderr captured: returns what
- * it wrote (a static buffer) and its wait status in *status. */
-static const char *run_in_child(void (*fn)(void *arg), void *arg,
-				int *status)
-{
-	static char out[1024];
-	int fds[2];
-	assert_int_equal(pipe(fds), 0);
-	fflush(NULL);
-	pid_t pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		close(fds[0]);
-		dup2(fds[1], 2);
-		fn(arg);
-		_exit(0);
-	}
-	close(fds[1]);
-	size_t len = 0;
-	ssize_t n;
-	while (len < sizeof(out) - 1 &&
-	       (n = read(fds[0], out + len, sizeof(out) - 1 - len)) > 0)
-		len += (size_t)n;
-	out[len] = '\0';
-	close(fds[0]);
-	assert_int_equal(waitpid(pid, status, 0), pid);
-	return out;
-}
-
 void expect_abort_saying(void (*fn)(void *arg), void *arg, const char *said)
 {
 	int status;
-	const char *err = run_in_child(fn, arg, &status);
+	const char *err = run_capturing_stderr(fn, arg, &status);
 	if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGABRT)
 		fail_msg("no abort (wait status %#x) at \"%s\"", status, said);
 	if (!strstr(err, said))
@@ -127,7 +99,7 @@ void check_unlisted_edges_refused(const struct checked_state_machine *m)
 #ifdef NDEBUG
 			/* refused, counted once, and the caller carries on */
 			int status;
-			const char *err = run_in_child(take_in_child, &c,
+			const char *err = run_capturing_stderr(take_in_child, &c,
 						       &status);
 			assert_true(WIFEXITED(status));
 			assert_int_equal(WEXITSTATUS(status), 10);

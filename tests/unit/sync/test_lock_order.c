@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "child_stderr.h"
 #include "sync/checked_mutex.h"
 #include "sync/lock_token.h"
 
@@ -45,30 +46,21 @@ static int teardown(void **state)
 	return 0;
 }
 
+struct plain_call {
+	void (*fn)(void);
+};
+
+static void call_plain(void *arg)
+{
+	((struct plain_call *)arg)->fn();
+}
+
 /* Runs fn in a child; returns its stderr. The child must die of SIGABRT. */
 static const char *dies_with(void (*fn)(void))
 {
-	static char out[1024];
-	int fds[2];
-	assert_int_equal(pipe(fds), 0);
-	fflush(NULL);
-	pid_t pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		dup2(fds[1], 2);
-		close(fds[0]);
-		fn();
-		_exit(0); /* not reached when the checker works */
-	}
-	close(fds[1]);
-	size_t len = 0;
-	ssize_t n;
-	while ((n = read(fds[0], out + len, sizeof(out) - 1 - len)) > 0)
-		len += (size_t)n;
-	out[len] = 0;
-	close(fds[0]);
+	struct plain_call call = { fn };
 	int status;
-	assert_int_equal(waitpid(pid, &status, 0), pid);
+	const char *out = run_capturing_stderr(call_plain, &call, &status);
 	if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGABRT)
 		fail_msg("the child did not abort (status 0x%x): %s", status,
 			 out);
