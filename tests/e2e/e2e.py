@@ -102,6 +102,23 @@ class Hvgdb:
                 self.proc.kill()
                 self.proc.wait()
         self.log.close()
+        check_guest_vendor(self.serial_text())
+
+
+# CPUID's vendor string under each personality.
+CPUID_VENDOR = {"intel": "GenuineIntel", "amd": "AuthenticAMD"}
+
+
+def check_guest_vendor(serial):
+    """The guests' banners (demo, paging, cpu-bench: "info: ... cpu
+    <vendor>") name the CPUID vendor the guest read: where the guest got
+    that far, it must be the personality the test asked for (proof that
+    --cpu-vendor reached the vCPUs, not only the command line)."""
+    m = re.search(r"^info: .*, cpu (\S+)\r?$", serial, re.M)
+    if m:
+        check(m.group(1) == CPUID_VENDOR[OPTS.vendor],
+              "the guest's CPUID says %s (--vendor %s)"
+              % (m.group(1), OPTS.vendor))
 
 
 def gdb_env(hv, cpus, extra=None):
