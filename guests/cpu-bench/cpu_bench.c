@@ -8,6 +8,7 @@
 
 #include "barrier.h"
 #include "cmdline.h"
+#include "cpu_vendor.h"
 #include "runtime.h"
 #include "uart.h"
 
@@ -68,6 +69,13 @@ int guest_main(unsigned vcpu, unsigned ncpus, const char *cmdline)
 		return GUEST_EXIT_FAIL;
 	}
 	uint64_t *buf = (uint64_t *)(base + vcpu * BUFFER_BYTES);
+	if (vcpu == 0) {
+		char vendor[13];
+
+		cpu_vendor(vendor);
+		uart_printf("info: cpu-bench on %u vcpus, cpu %s\n", ncpus,
+			    vendor);
+	}
 
 	barrier_wait(&bench_barrier);
 	bench_fill(buf, vcpu);

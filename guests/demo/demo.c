@@ -11,6 +11,7 @@
 
 #include "barrier.h"
 #include "cmdline.h"
+#include "cpu_vendor.h"
 #include "idt.h"
 #include "io.h"
 #include "lapic.h"
@@ -83,9 +84,13 @@ int guest_main(unsigned vcpu, unsigned ncpus, const char *cmdline)
 		      !cmdline_has_flag(cmdline, "forever");
 
 	idt_set_handler(GUEST_TIMER_VECTOR, demo_timer);
-	if (vcpu == 0)
-		uart_printf("info: demo on %u vcpus, %s\n", ncpus,
-			    bounded ? "bounded" : "forever");
+	if (vcpu == 0) {
+		char vendor[13];
+
+		cpu_vendor(vendor);
+		uart_printf("info: demo on %u vcpus, %s, cpu %s\n", ncpus,
+			    bounded ? "bounded" : "forever", vendor);
+	}
 	barrier_wait(&demo_barrier);
 	lapic_timer_start_periodic(GUEST_TIMER_VECTOR, DEMO_TIMER_HZ);
 	irq_enable();

@@ -19,6 +19,7 @@
 #include "barrier.h"
 #include "checks.h"
 #include "cmdline.h"
+#include "cpu_vendor.h"
 #include "debug_target.h"
 #include "faults.h"
 #include "report.h"
@@ -62,6 +63,10 @@ static void check_cpuid(unsigned vcpu)
 int guest_main(unsigned vcpu, unsigned ncpus, const char *cmdline)
 {
 	if (vcpu == 0) {
+		char vendor[13];
+
+		cpu_vendor(vendor);
+		uart_printf("info: paging on %u vcpus, cpu %s\n", ncpus, vendor);
 		faults_install();
 		report_set_live(cmdline_has_flag(cmdline, "live"));
 	}

@@ -102,6 +102,23 @@ class Hvgdb:
                 self.proc.kill()
                 self.proc.wait()
         self.log.close()
+        check_guest_vendor(self.serial_text())
+
+
+# CPUID's vendor string under each personality.
+CPUID_VENDOR = {"intel": "GenuineIntel", "amd": "AuthenticAMD"}
+
+
+def check_guest_vendor(serial):
+    """The guests' banners (demo, paging, cpu-bench: "info: ... cpu
+    <vendor>") name the CPUID vendor the guest read: where the guest got
+    that far, it must be the personality the test asked for (proof that
+    --cpu-vendor reached the vCPUs, not only the command line)."""
+    m = re.search(r"^info: .*, cpu (\S+)\r?$", serial, re.M)
+    if m:
+        check(m.group(1) == CPUID_VENDOR[OPTS.vendor],
+              "the guest's CPUID says %s (--vendor %s)"
+              % (m.group(1), OPTS.vendor))
 
 
 def gdb_env(hv, cpus, extra=None):
@@ -1259,9 +1276,15 @@ RESET_WANT = {"mxcsr": 0x1f80, "fctrl": 0x37f, "fstat": 0, "ftag": 0xffff,
               "cr2": 0, "cr0": 0x80010033, "cr4": 0x620}
 
 
+# QEMU's CPU model for each personality: the ones hvgdb's Unicorn decodes
+# with (tcg_engine.c), so that the reference is a CPU of the same vendor.
+QEMU_CPU_MODEL = {"intel": "Skylake-Server", "amd": "EPYC-Rome"}
+
+
 def t_reset_state(tmp):
     """At the guest's 64-bit entry, hvgdb and QEMU (-kernel, PVH path,
-    its own gdbstub) show the same x87/SSE and control-register state,
+    its own gdbstub, a CPU model of the personality's vendor) show the
+    same x87/SSE and control-register state,
     the one the SDM gives for reset (MXCSR 0x1f80, FCW 0x037f, every x87
     register empty, CR2 0)."""
     hv = Hvgdb(OPTS, tmp, "demo", 1, ["budget=10"])
@@ -1280,6 +1303,7 @@ def t_reset_state(tmp):
     sock = os.path.join(tmp, "qemu.sock")
     log = open(os.path.join(tmp, "qemu.log"), "w")
     q = subprocess.Popen([qemu, "-kernel", hv.elf, "-smp", "1", "-m", "256",
+                          "-cpu", QEMU_CPU_MODEL[OPTS.vendor],
                           "-display", "none", "-nodefaults", "-no-reboot",
                           "-serial", "null", "-S",
                           "-gdb", "unix:path=%s,server=on,wait=off" % sock,
