@@ -786,6 +786,18 @@ bool lapic_set_base(struct lapic *l, uint64_t val)
 	return ok;
 }
 
+void lapic_init_reset(struct lapic *l)
+{
+	checked_mutex_lock(&l->lock);
+	reset_registers_locked(l);
+	l->nmi_pending = false;
+	struct lapic_ops ops = l->ops;
+	int id = (int)l->id;
+	checked_mutex_unlock(&l->lock);
+	if (ops.timer_changed)
+		ops.timer_changed(ops.ctx, id);
+}
+
 /* ---- TSC-deadline and TPR ------------------------------------------------ */
 
 bool lapic_tsc_deadline(struct lapic *l, uint64_t *deadline_ns)

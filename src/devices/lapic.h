@@ -99,6 +99,11 @@ bool lapic_msr_write(struct lapic *l, uint32_t msr, uint64_t val,
  * xAPIC and disabled -> x2APIC. Disabling resets the registers (the ID
  * stays); xAPIC -> x2APIC keeps them. */
 uint64_t lapic_get_base(struct lapic *l);
+/* What an INIT does to the APIC (SDM "Local APIC State After an INIT
+ * Reset"): every register as after power-up, the timer stopped, except
+ * the APIC ID and IA32_APIC_BASE (its enable and x2APIC mode stay, as
+ * KVM keeps them). */
+void lapic_init_reset(struct lapic *l);
 bool lapic_set_base(struct lapic *l, uint64_t val);
 enum lapic_mode lapic_get_mode(struct lapic *l);
 

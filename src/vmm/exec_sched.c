@@ -85,8 +85,8 @@ static uint64_t running_deadline(struct exec_sched *s)
  * when to look again (UINT64_MAX: off). */
 uint64_t stress_kick_due_locked(struct vm *vm, uint64_t now)
 {
+	lock_assert_held(&vm->sched.mtx);
 	struct exec_sched *s = &vm->sched;
-	lock_assert_held(&s->mtx);
 	if (!s->stress_kick_ns)
 		return UINT64_MAX;
 	if (now - s->stress_kicked_at >= s->stress_kick_ns) {

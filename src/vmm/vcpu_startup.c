@@ -8,7 +8,9 @@
  * The IPIs arrive on the sender's thread (lapic.c -> vm.c's send_ipi) and
  * only mark the target (under its mutex); the target's own thread changes
  * its registers, in vcpu_wait_for_start, because only the thread that runs
- * an engine may touch it.
+ * an engine may touch it. INIT also ends a hlt (vcpu_halt_sleep), drops a
+ * pending event and resets the LAPIC but for its ID and mode
+ * (lapic_init_reset): an offlined Linux CPU comes back so.
  */
 #include <errno.h>
 
@@ -113,12 +115,20 @@ int vcpu_wait_for_start(struct vcpu *v, bool *startable)
 {
 	struct vm *vm = v->vm;
 	int vector = -1;
+	bool took_init = false;
 	*startable = true;
 	checked_mutex_lock(&v->mtx);
 	if (v->init_pending) {
 		v->init_pending = false;
 		v->wait_for_sipi = true;
+		v->exc.valid = false; /* INIT drops a pending event */
+		took_init = true;
 	}
+	checked_mutex_unlock(&v->mtx);
+	/* Outside the vCPU's mutex: the reset tells the VM its timer stopped. */
+	if (took_init && v->lapic)
+		lapic_init_reset(v->lapic);
+	checked_mutex_lock(&v->mtx);
 	if (!v->wait_for_sipi) {
 		checked_mutex_unlock(&v->mtx);
 		return 0;

@@ -688,6 +688,13 @@ bool vcpu_halt_sleep(struct vcpu *v, bool interrupts_enabled)
 	checked_mutex_lock(&v->mtx);
 	v->halted_interrupts_off = !interrupts_enabled;
 	while (!v->suspended && !v->dead && !atomic_load(&vm->shutdown)) {
+		/* INIT ends a hlt too: the vCPU goes to wait-for-SIPI
+		 * (vcpu_startup.c), as Linux's offline CPUs are brought back
+		 * from their hlt loop. */
+		if (v->init_pending) {
+			v->halted = false;
+			break;
+		}
 		uint64_t now = vm_now_ns(vm);
 		lapic_timer_update(v->lapic, now);
 		if (v->exc.valid ||

@@ -563,7 +563,7 @@ static int run_until_exit(struct vcpu *v, struct vm_exit *exit)
 			SCHED_TRACE(slept, v->id, TRACE_HALT, intr_on,
 				    reg(v, UC_X86_REG_RIP));
 			if (!vcpu_halt_sleep(v, intr_on))
-				continue; /* suspended or shut down */
+				continue; /* suspended, INIT or shut down */
 			t->in_hlt = false;
 			woken = true;
 			SCHED_TRACE(vm_now_ns(vm), v->id, TRACE_WAKE,

@@ -205,6 +205,36 @@ static void test_disable_resets_registers(void **state)
 	assert_int_equal(lapic_read(f->l, TIMER_INIT, 0), 0);
 }
 
+/* INIT (lapic_init_reset): registers and timer as after power-up, pending
+ * interrupts and NMI gone; the ID and the mode (here x2APIC) stay. */
+static void test_init_resets_all_but_id_and_mode(void **state)
+{
+	struct fixture *f = *state;
+
+	wr(f->l, MSR_TPR, 0x20);
+	wr(f->l, MSR_LVT_TIMER, 0x40);
+	wr(f->l, MSR_TIMER_INIT, 1000);
+	assert_int_not_equal(lapic_next_deadline(f->l), UINT64_MAX);
+	lapic_set_irr(f->l, 0x50);
+	lapic_set_nmi(f->l);
+	int changes = f->rec.timer_changes;
+	lapic_init_reset(f->l);
+	assert_int_equal(f->rec.timer_changes, changes + 1);
+	assert_int_equal(lapic_get_base(f->l), BASE_X2APIC);
+	assert_int_equal(rd(f->l, MSR_ID), APIC_ID);
+	assert_int_equal(rd(f->l, MSR_TPR), 0);
+	assert_int_equal(rd(f->l, MSR_SVR), 0xff);
+	assert_int_equal(rd(f->l, MSR_LVT_TIMER), 1u << 16);
+	assert_int_equal(rd(f->l, MSR_TIMER_INIT), 0);
+	assert_int_equal(lapic_next_deadline(f->l), UINT64_MAX);
+	assert_int_equal(rd(f->l, MSR_IRR0 + 0x50 / 32), 0);
+	assert_false(lapic_take_nmi(f->l));
+	/* Software-enabled again, it takes interrupts as after power-up. */
+	wr(f->l, MSR_SVR, 0x1ff);
+	lapic_set_irr(f->l, 0x50);
+	assert_int_equal(lapic_pending_intr(f->l), 0x50);
+}
+
 /* ---- the x2APIC MSR interface -------------------------------------------- */
 
 static void test_msrs_only_in_x2apic_mode(void **state)
@@ -544,6 +574,7 @@ int main(void)
 		T(test_mode_transitions),
 		T(test_base_reserved_bits_and_moves),
 		T(test_disable_resets_registers),
+		X(test_init_resets_all_but_id_and_mode),
 		T(test_msrs_only_in_x2apic_mode),
 		X(test_x2apic_identity),
 		X(test_mmio_page_disabled),

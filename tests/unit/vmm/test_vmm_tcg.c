@@ -657,6 +657,44 @@ static void test_init_sipi_starts_ap(void **state)
 	vm_destroy(vm);
 }
 
+/* An AP asleep in hlt with interrupts off (an offlined Linux CPU) is
+ * brought back by INIT and STARTUP: the INIT ends the hlt, and the AP
+ * runs the real-mode code at the vector, as when it first started. */
+static void test_init_sipi_restarts_halted_ap(void **state)
+{
+	(void)state;
+	struct vm *vm = tg_create(2, VM_CPU_VENDOR_INTEL);
+	/* inc ecx x2, then an OUT that ends the run with an exit */
+	uint8_t code[] = { 0x66, 0x41, 0x66, 0x41, 0xe6, 0x80 };
+	assert_int_equal(vm_write_gpa(vm, 0x10000, code, sizeof(code)), 0);
+	tg_load(vm, sipi_sender_start, sipi_sender_end);
+	const uint8_t cli_hlt[] = { 0xfa, 0xf4, 0xeb, 0xfd }; /* cli; hlt; jmp */
+	assert_int_equal(vm_write_gpa(vm, 0x20000, cli_hlt, sizeof(cli_hlt)),
+			 0);
+	assert_int_equal(vm_set_register(vm, 1, VM_REG_GUEST_RIP, 0x20000), 0);
+	assert_int_equal(vm_set_capability(vm, 0, VM_CAP_HALT_EXIT, 1), 0);
+	struct tg_runner ap;
+	tg_runner_start(&ap, vm, 1);
+	assert_true(reaches_hlt(vm, 1, EVENT_WAIT_MS));
+	assert_int_equal(run(vm, 0).exitcode, VM_EXITCODE_HLT);
+	/* A hlt the INIT did not end sleeps for ever: end it, then fail. */
+	struct vm_vcpu_info info = { .halted = true };
+	for (int i = 0; i < EVENT_WAIT_MS && info.halted; i++) {
+		struct timespec ts = { 0, 1000000 };
+		nanosleep(&ts, NULL);
+		vm_get_vcpu_info(vm, 1, &info);
+	}
+	if (info.halted)
+		vm_request_shutdown(vm, VM_SHUTDOWN_REQUESTED, 0);
+	tg_runner_join(&ap);
+	assert_false(info.halted);
+	assert_int_equal(ap.exit.exitcode, VM_EXITCODE_INOUT);
+	assert_int_equal(tg_reg(vm, 1, VM_REG_GUEST_RCX), 2);
+	assert_int_equal(tg_reg(vm, 1, VM_REG_GUEST_CS), 0x1000);
+	assert_int_equal(tg_reg(vm, 1, VM_REG_GUEST_CR0) & 1, 0);
+	vm_destroy(vm);
+}
+
 static void test_write_gpa_retranslates(void **state)
 {
 	(void)state;
@@ -1346,6 +1384,7 @@ int main(void)
 		cmocka_unit_test(test_32bit_protected_mode_entry),
 		cmocka_unit_test(test_real_mode_entry),
 		cmocka_unit_test(test_init_sipi_starts_ap),
+		cmocka_unit_test(test_init_sipi_restarts_halted_ap),
 		cmocka_unit_test(test_interrupt_taken_after_sti),
 		cmocka_unit_test(test_guest_clock_stops_while_held),
 		cmocka_unit_test(test_cross_vcpu_code_write_seen),
