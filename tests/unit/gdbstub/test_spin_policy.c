@@ -108,6 +108,11 @@ static void test_own_spinners_are_not_load(void **state)
 	atomic_store(&stop_spinning, true);
 	for (int i = 0; i < cpus; i++)
 		pthread_join(busy[i], NULL);
+	/* A "no" says something only if the host, without our spinners,
+	 * still allows spinning now: other work may have filled it for the
+	 * whole 2 s meanwhile (seen at load 6-9). */
+	if (!pays && !pays_within(200))
+		skip();
 	assert_true(pays);
 }
 
