@@ -3,11 +3,12 @@
  *
  * Parallel (the default with more than one vCPU; vm_config.exec_mode,
  * --exec, else HVGDB_EXEC in the environment, chooses otherwise): every
- * vCPU runs its own engine on its own thread at once. Guest atomics stay atomic across engines (tcg_atomics.c); what
- * needs the world stopped (a locked access QEMU cannot make atomic, a vCPU
- * that translates serially for data watches) takes the execution gate
- * exclusively: every other vCPU is kicked out of its engine and waits at
- * the gate until it is done (exec_parallel.c).
+ * vCPU runs its own engine on its own thread at once. Guest atomics stay
+ * atomic across engines (tcg_atomics.c); what needs the world stopped (a
+ * locked access QEMU cannot make atomic, a vCPU that translates serially
+ * for data watches) takes the execution gate exclusively: every other vCPU
+ * is kicked out of its engine and waits at the gate until it is done
+ * (exec_parallel.c).
  *
  * Serial (the default with one vCPU, where the parallel gate would only
  * cost; --exec serial or HVGDB_EXEC=serial for more): one vCPU executes at
