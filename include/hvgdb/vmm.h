@@ -38,7 +38,7 @@ enum vm_backend_kind {
 
 enum vm_exec_mode {
 	/* HVGDB_EXEC=serial|parallel in the environment if set, else
-	 * serial. */
+	 * parallel with more than one vCPU and serial with one. */
 	VM_EXEC_DEFAULT,
 	VM_EXEC_SERIAL,   /* one vCPU executes at a time */
 	VM_EXEC_PARALLEL, /* every vCPU at once */

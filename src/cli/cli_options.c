@@ -30,8 +30,9 @@ const char cli_usage_text[] =
 	"  --backend tcg            vCPU backend (only tcg for now)\n"
 	"  --tb-size MIB            translated-code buffer per vCPU, 1..2048\n"
 	"                           (default 128), as QEMU's tcg tb-size\n"
-	"  --exec serial|parallel   vCPUs execute one at a time (the default),\n"
-	"                           or each on its own host thread at once\n"
+	"  --exec serial|parallel   vCPUs execute one at a time, or each on its\n"
+	"                           own host thread at once (default: parallel\n"
+	"                           with more than one vCPU, serial with one)\n"
 	"  --gdb [HOST:]PORT|unix:PATH\n"
 	"                           start the debug server (default host 127.0.0.1)\n"
 	"  --wait                   run no guest instruction until a debugger\n"
@@ -49,8 +50,8 @@ const char cli_usage_text[] =
 	"interrupts off; 130/143 on SIGINT/SIGTERM.\n"
 	"\n"
 	"Environment: HVGDB_TRACE_STARTUP=1 prints the start-up time (to the\n"
-	"first run of vCPU 0) on stderr. HVGDB_EXEC=serial|parallel is the\n"
-	"default of --exec.\n";
+	"first run of vCPU 0) on stderr. HVGDB_EXEC=serial|parallel, if\n"
+	"set, replaces the default of --exec.\n";
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

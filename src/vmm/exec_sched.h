@@ -1,16 +1,18 @@
 /*
  * Who executes guest code, and the preemption thread.
  *
- * Parallel (vm_config.exec_mode, --exec parallel; else HVGDB_EXEC=parallel
- * in the environment): every vCPU runs its own engine on its own thread
- * at once. Guest atomics stay atomic across engines (tcg_atomics.c); what
- * needs the world stopped (a locked access QEMU cannot make atomic, a vCPU
- * that translates serially for data watches) takes the execution gate
- * exclusively: every other vCPU is kicked out of its engine and waits at
- * the gate until it is done (exec_parallel.c).
+ * Parallel (the default with more than one vCPU; vm_config.exec_mode,
+ * --exec, else HVGDB_EXEC in the environment, chooses otherwise): every
+ * vCPU runs its own engine on its own thread at once. Guest atomics stay
+ * atomic across engines (tcg_atomics.c); what needs the world stopped (a
+ * locked access QEMU cannot make atomic, a vCPU that translates serially
+ * for data watches) takes the execution gate exclusively: every other vCPU
+ * is kicked out of its engine and waits at the gate until it is done
+ * (exec_parallel.c).
  *
- * Serial (the default): one vCPU executes at a time, under a global
- * execution lock. The lock goes to the waiting
+ * Serial (the default with one vCPU, where the parallel gate would only
+ * cost; --exec serial or HVGDB_EXEC=serial for more): one vCPU executes at
+ * a time, under a global execution lock. The lock goes to the waiting
  * vCPU that ran least recently (round-robin when all are busy; a vCPU
  * woken from hlt goes first); the holder runs for a time slice. Right after
  * the debugger resumes vCPUs the lock waits for the least recently run of

@@ -239,7 +239,9 @@ static struct vcpu *vcpu_alloc(struct vm *vm, int id,
 	return v;
 }
 
-/* Serial unless asked otherwise (the config, else HVGDB_EXEC). */
+/* The config, else HVGDB_EXEC, else parallel for SMP guests so they use
+ * every host core, and serial for one vCPU: with nothing to run beside it,
+ * the parallel gate would only cost. */
 static int resolve_exec_mode(const struct vm_config *cfg, bool *parallel,
 			     char *err, size_t errlen)
 {
@@ -258,7 +260,7 @@ static int resolve_exec_mode(const struct vm_config *cfg, bool *parallel,
 		return -EINVAL;
 	}
 	if (!env || !*env) {
-		*parallel = false;
+		*parallel = cfg->ncpus > 1;
 	} else if (strcmp(env, "serial") == 0) {
 		*parallel = false;
 	} else if (strcmp(env, "parallel") == 0) {

@@ -50,7 +50,11 @@ class Hvgdb:
         cmd.append(self.elf)
         if guest_args:
             cmd += ["--"] + list(guest_args)
-        print("+ " + " ".join(cmd), flush=True)
+        # The execution mode comes from the environment when the test
+        # sets it (the .serial variants): the log says which one ran.
+        mode = os.environ.get("HVGDB_EXEC")
+        print("+ " + ("HVGDB_EXEC=%s " % mode if mode else "")
+              + " ".join(cmd), flush=True)
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen(cmd, stdout=self.log,
                                      stderr=subprocess.STDOUT,

@@ -12,6 +12,11 @@ its log is not asked for them); then boots the same kernel,
 initrd and command line under QEMU with -smp N (the reference) and checks
 that hvgdb's serial log has no error or warning line QEMU's has not,
 except the documented ones in ALLOWED. Prints both boot times.
+
+hvgdb inherits this script's environment unchanged: HVGDB_EXEC=serial (or
+parallel) there chooses how its vCPUs execute instead of hvgdb's default;
+the mode is then printed with each boot, and its serial logs are named
+after it so that they do not replace those of a default run.
 """
 import os
 import re
@@ -75,12 +80,23 @@ def cpus_brought_up(log):
     return int(m.group(1)) if m else 0
 
 
+# HVGDB_EXEC as hvgdb sees it (inherited); empty means hvgdb's default.
+EXEC_MODE = os.environ.get("HVGDB_EXEC", "")
+
+
 def boot_hvgdb(hvgdb, initrd, vmlinux, ncpus, log_dir):
     rc, out, err, secs = boot([hvgdb, "run", "--cpus", str(ncpus),
                                "--memory", "512M", "--initrd", initrd,
                                "--append", APPEND, vmlinux])
-    with open(os.path.join(log_dir, f"hvgdb-serial-{ncpus}.log"), "w") as f:
+    mode = f".exec-{EXEC_MODE}" if EXEC_MODE else ""
+    log = os.path.join(log_dir, f"hvgdb-serial-{ncpus}{mode}.log")
+    with open(log, "w") as f:
         f.write(out)
+    # hvgdb's own messages (an AP's triple fault, an unclaimed port) are
+    # kept too: a failed boot is judged from both.
+    with open(log.replace("hvgdb-serial-", "hvgdb-stderr-"), "w") as f:
+        f.write(err)
+    print(f"hvgdb, {ncpus} vCPUs: serial log in {log}")
     if MARKER not in out:
         print(out[-4000:], err[-2000:], sep="\n")
         sys.exit(f"FAIL ({ncpus} vCPUs): no '{MARKER}' on hvgdb's serial "
@@ -90,14 +106,16 @@ def boot_hvgdb(hvgdb, initrd, vmlinux, ncpus, log_dir):
         sys.exit(f"FAIL ({ncpus} vCPUs): hvgdb exited {rc}, want 0 (ACPI "
                  "S5 power-off)")
     if cpus_brought_up(out) != ncpus:
-        print(out[-4000:])
+        print(out[-4000:], err[-2000:], sep="\n")
         sys.exit(f"FAIL: Linux brought up {cpus_brought_up(out)} of "
                  f"{ncpus} vCPUs")
     missing = [t for t in APIC_LINES if t not in out]
     if missing:
         print(out[-4000:])
         sys.exit(f"FAIL ({ncpus} vCPUs): no {missing} in hvgdb's serial log")
-    print(f"hvgdb, {ncpus} vCPUs: marker, {ncpus} CPUs up, x2APIC with "
+    print(f"hvgdb, {ncpus} vCPUs"
+          f"{' (HVGDB_EXEC=' + EXEC_MODE + ')' if EXEC_MODE else ''}: "
+          f"marker, {ncpus} CPUs up, x2APIC with "
           f"the TSC-deadline timer and status 0 in "
           f"{secs:.2f} s (Run /init at {run_init_time(out)} s guest time)")
     return out

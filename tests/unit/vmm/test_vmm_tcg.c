@@ -118,8 +118,9 @@ static void test_create_rejects_bad_config(void **state)
 	assert_non_null(strstr(err, "code buffer"));
 }
 
-/* Serial execution unless --exec parallel (the config) or
- * HVGDB_EXEC=parallel says otherwise; a bad HVGDB_EXEC is an error. */
+/* Parallel execution for SMP guests and serial for one vCPU, unless
+ * --exec (the config) or HVGDB_EXEC says otherwise; a bad HVGDB_EXEC is an
+ * error. */
 static bool created_parallel(unsigned ncpus, enum vm_exec_mode mode,
 			     const char *env)
 {
@@ -142,14 +143,24 @@ static void test_exec_mode(void **state)
 	(void)state;
 	const char *saved = getenv("HVGDB_EXEC");
 	char *keep = saved ? strdup(saved) : NULL;
+	/* The defaults: the vCPU count decides (an empty variable is unset). */
 	assert_false(created_parallel(1, VM_EXEC_DEFAULT, NULL));
-	assert_false(created_parallel(2, VM_EXEC_DEFAULT, NULL));
-	assert_false(created_parallel(4, VM_EXEC_DEFAULT, ""));
-	assert_true(created_parallel(2, VM_EXEC_DEFAULT, "parallel"));
+	assert_true(created_parallel(2, VM_EXEC_DEFAULT, NULL));
+	assert_true(created_parallel(4, VM_EXEC_DEFAULT, NULL));
+	assert_false(created_parallel(1, VM_EXEC_DEFAULT, ""));
+	assert_true(created_parallel(4, VM_EXEC_DEFAULT, ""));
+	/* HVGDB_EXEC overrides the default both ways. */
 	assert_false(created_parallel(2, VM_EXEC_DEFAULT, "serial"));
+	assert_false(created_parallel(4, VM_EXEC_DEFAULT, "serial"));
 	assert_true(created_parallel(1, VM_EXEC_DEFAULT, "parallel"));
+	assert_true(created_parallel(2, VM_EXEC_DEFAULT, "parallel"));
+	/* --exec (the config) overrides both, both ways. */
+	assert_false(created_parallel(2, VM_EXEC_SERIAL, NULL));
 	assert_false(created_parallel(2, VM_EXEC_SERIAL, "parallel"));
+	assert_false(created_parallel(4, VM_EXEC_SERIAL, "parallel"));
+	assert_true(created_parallel(1, VM_EXEC_PARALLEL, NULL));
 	assert_true(created_parallel(1, VM_EXEC_PARALLEL, "serial"));
+	assert_true(created_parallel(4, VM_EXEC_PARALLEL, "serial"));
 
 	setenv("HVGDB_EXEC", "fast", 1);
 	struct vm_config c = { .ncpus = 2, .mem_size = TG_MEM,
