@@ -13,6 +13,10 @@ initrd and command line under QEMU with -smp N (the reference) and checks
 that hvgdb's serial log has no error or warning line QEMU's has not,
 except the documented ones in ALLOWED. Prints both boot times.
 
+LINUX_BOOT_IMAGE=bzimage boots VMLINUZ instead, the bzImage through the
+64-bit boot protocol with its own decompressor and KASLR, under hvgdb and
+QEMU alike (the marker, the CPUs and the log comparison as above).
+
 hvgdb inherits this script's environment unchanged: HVGDB_EXEC=serial (or
 parallel) there chooses how its vCPUs execute instead of hvgdb's default;
 the mode is then printed with each boot, and its serial logs are named
@@ -82,6 +86,8 @@ def cpus_brought_up(log):
 
 # HVGDB_EXEC as hvgdb sees it (inherited); empty means hvgdb's default.
 EXEC_MODE = os.environ.get("HVGDB_EXEC", "")
+# Which of the kernel's two images boots: vmlinux (PVH) or the bzImage.
+IMAGE = os.environ.get("LINUX_BOOT_IMAGE", "vmlinux")
 
 
 def boot_hvgdb(hvgdb, initrd, vmlinux, ncpus, log_dir):
@@ -89,6 +95,7 @@ def boot_hvgdb(hvgdb, initrd, vmlinux, ncpus, log_dir):
                                "--memory", "512M", "--initrd", initrd,
                                "--append", APPEND, vmlinux])
     mode = f".exec-{EXEC_MODE}" if EXEC_MODE else ""
+    mode += f".{IMAGE}" if IMAGE != "vmlinux" else ""
     log = os.path.join(log_dir, f"hvgdb-serial-{ncpus}{mode}.log")
     with open(log, "w") as f:
         f.write(out)
@@ -113,7 +120,7 @@ def boot_hvgdb(hvgdb, initrd, vmlinux, ncpus, log_dir):
     if missing:
         print(out[-4000:])
         sys.exit(f"FAIL ({ncpus} vCPUs): no {missing} in hvgdb's serial log")
-    print(f"hvgdb, {ncpus} vCPUs"
+    print(f"hvgdb, {ncpus} vCPUs, {IMAGE}"
           f"{' (HVGDB_EXEC=' + EXEC_MODE + ')' if EXEC_MODE else ''}: "
           f"marker, {ncpus} CPUs up, x2APIC with "
           f"the TSC-deadline timer and status 0 in "
@@ -126,7 +133,9 @@ def boot_qemu(qemu, initrd, vmlinux, ncpus, log_dir):
                                    initrd, "-append", APPEND, "-nographic",
                                    "-m", "512", "-smp", str(ncpus),
                                    "-no-reboot"])
-    with open(os.path.join(log_dir, f"qemu-serial-{ncpus}.log"), "w") as f:
+    tag = f".{IMAGE}" if IMAGE != "vmlinux" else ""
+    with open(os.path.join(log_dir, f"qemu-serial-{ncpus}{tag}.log"),
+              "w") as f:
         f.write(qout)
     if MARKER not in qout or cpus_brought_up(qout) != ncpus:
         sys.exit(f"FAIL: the reference QEMU boot (-smp {ncpus}) did not "
@@ -149,7 +158,10 @@ def compare(out, qout, ncpus):
 
 
 def main():
-    hvgdb, initrd_dir, _vmlinuz, vmlinux = sys.argv[1:5]
+    hvgdb, initrd_dir, vmlinuz, vmlinux = sys.argv[1:5]
+    if IMAGE not in ("vmlinux", "bzimage"):
+        sys.exit(f"LINUX_BOOT_IMAGE must be vmlinux or bzimage, not {IMAGE}")
+    kernel = vmlinuz if IMAGE == "bzimage" else vmlinux
     here = os.path.dirname(os.path.abspath(__file__))
     initrd = subprocess.run([os.path.join(here, "make-initramfs.sh"),
                              initrd_dir], check=True, stdout=subprocess.PIPE,
@@ -161,9 +173,9 @@ def main():
         print("QEMU not installed: log comparison skipped")
     clean = True
     for ncpus in counts:
-        out = boot_hvgdb(hvgdb, initrd, vmlinux, ncpus, initrd_dir)
+        out = boot_hvgdb(hvgdb, initrd, kernel, ncpus, initrd_dir)
         if qemu:
-            qout = boot_qemu(qemu, initrd, vmlinux, ncpus, initrd_dir)
+            qout = boot_qemu(qemu, initrd, kernel, ncpus, initrd_dir)
             clean = compare(out, qout, ncpus) and clean
     if not clean:
         sys.exit("FAIL: hvgdb's boot prints errors or warnings QEMU's "
