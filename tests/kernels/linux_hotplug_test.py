@@ -18,7 +18,8 @@ import shutil
 import subprocess
 import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+import linux_session
+
 TIMEOUT = 600  # a loaded CI machine; a hang is still a failure
 CPUS = 4
 ROUNDS = 3
@@ -44,10 +45,8 @@ def boot(argv):
 def main():
     hvgdb, initrd_dir, _vmlinuz, vmlinux = sys.argv[1:5]
     os.makedirs(initrd_dir, exist_ok=True)
-    initrd = subprocess.run(
-        [os.path.join(HERE, "make-initramfs.sh"), initrd_dir,
-         "hotplug-initrd", os.path.join(HERE, "hotplug-init.sh")],
-        check=True, stdout=subprocess.PIPE, text=True).stdout.strip()
+    initrd = linux_session.make_initramfs(initrd_dir, "hotplug-initrd",
+                                          "hotplug-init.sh")
     failed = False
     rc, out, err = boot([hvgdb, "run", "--cpus", str(CPUS), "--memory",
                          "512M", "--initrd", initrd, "--append",

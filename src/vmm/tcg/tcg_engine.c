@@ -122,14 +122,16 @@ static void stop_at_block(struct vcpu *v, uc_engine *uc, uint64_t addr)
  * poll: apart, so that the common case needs no stack frame (it was ~10%
  * of a compute-bound guest's time, most of it the prologue and epilogue
  * of a frame the common case never used). */
-static __attribute__((noinline)) void hook_block_poll(struct vcpu *v,
+static __attribute__((noinline)) bool hook_block_poll(struct vcpu *v,
 							uc_engine *uc,
 							uint64_t addr)
 {
 	struct tcg_vcpu *t = tcg_of(v);
 	t->poll_countdown = TCG_POLL_BLOCKS;
-	if (vm_now_ns(v->vm) >= t->poll_deadline)
-		stop_at_block(v, uc, addr);
+	if (vm_now_ns(v->vm) < t->poll_deadline)
+		return false;
+	stop_at_block(v, uc, addr);
+	return true;
 }
 
 static __attribute__((noinline)) void hook_block_slow(struct vcpu *v,
@@ -149,13 +151,9 @@ static __attribute__((noinline)) void hook_block_slow(struct vcpu *v,
 		}
 		return;
 	}
-	if (t->poll_deadline != UINT64_MAX && --t->poll_countdown == 0) {
-		t->poll_countdown = TCG_POLL_BLOCKS;
-		if (vm_now_ns(v->vm) >= t->poll_deadline) {
-			stop_at_block(v, uc, addr);
-			return;
-		}
-	}
+	if (t->poll_deadline != UINT64_MAX && --t->poll_countdown == 0 &&
+	    hook_block_poll(v, uc, addr))
+		return;
 	bool shadow_done = t->stop_after_first_block && t->blocks_run > 1;
 	if (t->irq_waits_for_if) {
 		uint64_t rflags = 0;

@@ -396,24 +396,16 @@ static void desc_from_table(struct vcpu *v, uint16_t sel, struct seg_desc *d)
  * switch (mov %cr0 setting PE, before the far jump that reloads CS) the
  * selector is still the real-mode one and the GDT has nothing for it,
  * and a stop there resumed the vCPU at the wrong place (a Linux AP in its
- * trampoline, kicked by another vCPU, ran into garbage). The table is the
- * fallback only before the start-up self-test has found the cache.
+ * trampoline, kicked by another vCPU, ran into garbage). The read cannot
+ * fail: no engine starts before the start-up self-test has found the
+ * cache (tcg_cpu_internals_check in tcg_vcpu_init).
  */
 uint64_t tcg_code_base(struct vcpu *v)
 {
-	struct tcg_segment_cache c;
-	if (tcg_read_segment_cache(&tcg_of(v)->cpu,
-				   qemu_seg_index(VM_REG_GUEST_CS), &c) == 0)
-		return c.base;
-	uc_engine *uc = tcg_of(v)->uc;
-	if (tcg_in_long_mode(uc))
-		return 0;
-	uint64_t cs = tcg_uc_get(uc, UC_X86_REG_CS) & 0xffff;
-	if (!(tcg_uc_get(uc, UC_X86_REG_CR0) & CR0_PE))
-		return cs << 4;
-	struct seg_desc d;
-	desc_from_table(v, (uint16_t)cs, &d);
-	return d.base;
+	struct tcg_segment_cache c = { 0 };
+	tcg_read_segment_cache(&tcg_of(v)->cpu, qemu_seg_index(VM_REG_GUEST_CS),
+			       &c);
+	return c.base;
 }
 
 /* QEMU's descriptor flags to VMX access rights; not present reads as

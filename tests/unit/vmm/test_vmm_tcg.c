@@ -65,15 +65,21 @@ static double now_ms(void)
 #define EVENT_WAIT_MS 60000
 
 /* Polls (1 ms) until vCPU vcpu sleeps in hlt, for at most max_ms. */
-static bool reaches_hlt(struct vm *vm, int vcpu, int max_ms)
+/* Whether the vCPU's "asleep in hlt" state became `halted` within max_ms. */
+static bool halted_becomes(struct vm *vm, int vcpu, bool halted, int max_ms)
 {
-	struct vm_vcpu_info info = { 0 };
-	for (int i = 0; i < max_ms && !info.halted; i++) {
+	struct vm_vcpu_info info = { .halted = !halted };
+	for (int i = 0; i < max_ms && info.halted != halted; i++) {
 		struct timespec ts = { 0, 1000000 };
 		nanosleep(&ts, NULL);
 		vm_get_vcpu_info(vm, vcpu, &info);
 	}
-	return info.halted;
+	return info.halted == halted;
+}
+
+static bool reaches_hlt(struct vm *vm, int vcpu, int max_ms)
+{
+	return halted_becomes(vm, vcpu, true, max_ms);
 }
 
 /* The guest's data word `idx` once it is non-zero, or 0 after max_ms
@@ -689,16 +695,11 @@ static void test_init_sipi_restarts_halted_ap(void **state)
 	assert_true(reaches_hlt(vm, 1, EVENT_WAIT_MS));
 	assert_int_equal(run(vm, 0).exitcode, VM_EXITCODE_HLT);
 	/* A hlt the INIT did not end sleeps for ever: end it, then fail. */
-	struct vm_vcpu_info info = { .halted = true };
-	for (int i = 0; i < EVENT_WAIT_MS && info.halted; i++) {
-		struct timespec ts = { 0, 1000000 };
-		nanosleep(&ts, NULL);
-		vm_get_vcpu_info(vm, 1, &info);
-	}
-	if (info.halted)
+	bool woke = halted_becomes(vm, 1, false, EVENT_WAIT_MS);
+	if (!woke)
 		vm_request_shutdown(vm, VM_SHUTDOWN_REQUESTED, 0);
 	tg_runner_join(&ap);
-	assert_false(info.halted);
+	assert_true(woke);
 	assert_int_equal(ap.exit.exitcode, VM_EXITCODE_INOUT);
 	assert_int_equal(tg_reg(vm, 1, VM_REG_GUEST_RCX), 2);
 	assert_int_equal(tg_reg(vm, 1, VM_REG_GUEST_CS), 0x1000);
